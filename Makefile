@@ -1,0 +1,31 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Run the quickstart: a traced app logged to the embedded store, printed as a tree.
+demo: $(STAMP)
+	$(PY) examples/quickstart.py
+
+## Lint, type-check and run the whole test suite.
+test: $(STAMP)
+	$(PY) -m ruff check src tests examples benchmarks
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests examples benchmarks
+	$(PY) -m mypy
+
+## Benchmarks (not part of `make test`).
+bench: $(STAMP)
+	$(PY) benchmarks/span_overhead.py

@@ -1,0 +1,46 @@
+"""Braintrust tracing and evaluation, built on OpenTelemetry.
+
+Quick start::
+
+    import braintrust
+
+    logger = braintrust.init_logger(project="my-project")
+
+    @braintrust.traced
+    def answer(question: str) -> str:
+        return "42"
+
+    answer("What is six times seven?")
+    braintrust.flush()
+
+Without an API key, everything is stored locally; ``braintrust logs`` prints it.
+"""
+
+from __future__ import annotations
+
+from ._logger import Logger, current_logger, flush, init_logger
+from ._masking import set_masking_function
+from ._slugs import permalink
+from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
+from ._threads import TracedThreadPoolExecutor, bind_context
+from ._traced import traced
+
+__all__ = [
+    "NOOP_SPAN",
+    "SPAN_TYPES",
+    "Logger",
+    "NoopSpan",
+    "Span",
+    "TracedThreadPoolExecutor",
+    "bind_context",
+    "current_logger",
+    "current_span",
+    "flush",
+    "init_logger",
+    "permalink",
+    "set_masking_function",
+    "start_span",
+    "traced",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,219 @@
+"""init_logger, Logger, current_logger and flush."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Callable, Optional, TypeVar
+
+from braintrust_otel.parent import format_parent
+
+from . import _state
+from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
+from ._span import _MISSING, Span, _start
+
+__all__ = ["Logger", "current_logger", "flush", "init_logger"]
+
+GLOBAL_PROJECT = "Global"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Logger:
+    """Logs traces to a project. Create it with :func:`init_logger`."""
+
+    def __init__(
+        self,
+        project: str | None,
+        project_id: str | None,
+        async_flush: bool = True,
+        api_key: str | None = None,
+        app_url: str | None = None,
+        org_name: str | None = None,
+    ) -> None:
+        self._project_name = project if project_id is None else None
+        self._project_id = project_id
+        self._parent = (
+            format_parent("project_id", project_id)
+            if project_id is not None
+            else format_parent("project_name", project or GLOBAL_PROJECT)
+        )
+        self.async_flush = async_flush
+        self._api_key = api_key
+        self.app_url = app_url
+        self.org_name = org_name
+
+    @property
+    def parent(self) -> str:
+        """The ``braintrust.parent`` string of this logger's project."""
+        return self._parent
+
+    @property
+    def project(self) -> dict[str, str]:
+        """The project as ``{"id", "name"}`` (registered in the store if new)."""
+        store = _state.local_store()
+        if store is None:
+            return {"id": self._project_id or "", "name": self._project_name or ""}
+        return store.ensure_project(name=self._project_name, id=self._project_id)
+
+    @property
+    def id(self) -> str:
+        """The project id."""
+        return self.project["id"]
+
+    def log(
+        self,
+        *,
+        input: Any = _MISSING,
+        output: Any = _MISSING,
+        expected: Any = _MISSING,
+        error: Any = _MISSING,
+        tags: Sequence[str] | None = None,
+        scores: Mapping[str, float | None] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        id: str | None = None,
+        allow_concurrent_with_spans: bool = False,
+    ) -> str:
+        """Logs one complete row: a single-span trace in this project.
+
+        Args:
+            input, output, expected, error, tags, scores, metadata, metrics:
+                As for :meth:`Span.log`.
+            id: The row id; a new one by default.
+            allow_concurrent_with_spans: Accepted for compatibility; logging
+                rows while spans are open is always allowed here.
+
+        Returns:
+            The row id.
+        """
+        span = _start(None, None, None, None, False, None, None, logger=self,
+                      where="Logger.log()", depth=3, root=True)
+        span.log(input=input, output=output, expected=expected, error=error, tags=tags,
+                 scores=scores, metadata=metadata, metrics=metrics, id=id)
+        span.end()
+        return span.id
+
+    def start_span(
+        self,
+        name: str | None = None,
+        type: str | None = None,
+        span_attributes: Mapping[str, Any] | None = None,
+        start_time: float | None = None,
+        set_current: bool | None = None,
+        parent: str | None = None,
+        event: Mapping[str, Any] | None = None,
+    ) -> Span:
+        """Starts a span in this project: a child of the current span when that
+        span belongs here too, else the root of a new trace.
+
+        Arguments are as for :func:`braintrust.start_span`.
+
+        Returns:
+            A :class:`Span`.
+        """
+        return _start(name, type, span_attributes, start_time, set_current, parent, event,
+                      logger=self, where="Logger.start_span()", depth=3)
+
+    def traced(self, *span_args: Any, **span_kwargs: Any) -> Any:
+        """Like :func:`braintrust.traced`, with root spans going to this logger."""
+        from ._traced import traced
+
+        return traced(*span_args, _logger=self, **span_kwargs)
+
+    def export(self) -> str:
+        """Returns a slug naming this project's logs, usable as ``parent=``."""
+        project_id = self._project_id or _state.resolve_project_id(
+            self._project_name or GLOBAL_PROJECT
+        )
+        args = None if project_id else {"project_name": self._project_name, "project_id": None}
+        return encode_slug(SpanRef(PROJECT_LOGS, object_id=project_id,
+                                   compute_object_metadata_args=args))
+
+    def flush(self) -> None:
+        """Delivers every finished span of this process."""
+        _state.flush()
+
+    def __enter__(self) -> Logger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.flush()
+
+    def __repr__(self) -> str:
+        return f"<braintrust.Logger {self._parent}>"
+
+
+def _check_optional_str(value: Any, arg: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"init_logger(): {arg} must be a str, got {type(value).__name__}")
+
+
+def init_logger(
+    project: str | None = None,
+    project_id: str | None = None,
+    async_flush: bool = True,
+    app_url: str | None = None,
+    api_key: str | None = None,
+    org_name: str | None = None,
+    force_login: bool = False,
+    set_current: bool = True,
+) -> Logger:
+    """Creates a logger that records traces in a project.
+
+    Without an API key (``api_key`` or ``BRAINTRUST_API_KEY``) rows go to the
+    embedded local store; view them with ``braintrust logs``.
+
+    Args:
+        project: The project name; the ``Global`` project when neither this
+            nor ``project_id`` is given.
+        project_id: The project id; wins over ``project``.
+        async_flush: When False, every span is delivered as it ends.
+        app_url: The Braintrust app URL (links and login).
+        api_key: The Braintrust API key.
+        org_name: The organization, when the key belongs to several.
+        force_login: Log in again even if already logged in.
+        set_current: Make this the current logger, used by :func:`traced`
+            and :func:`start_span` when no span is active.
+
+    Returns:
+        The :class:`Logger`.
+
+    Raises:
+        TypeError: When an argument has the wrong type.
+    """
+    for arg, value in (("project", project), ("project_id", project_id), ("app_url", app_url),
+                       ("api_key", api_key), ("org_name", org_name)):
+        _check_optional_str(value, arg)
+    if project == "" or project_id == "":
+        raise ValueError("init_logger(): project and project_id must not be empty strings")
+    logger = Logger(project, project_id, async_flush=async_flush, api_key=api_key,
+                    app_url=app_url, org_name=org_name)
+    if not async_flush:
+        _state.sync_parents.add(logger.parent)
+    _state.tracer()  # install the pipeline now, not inside the first span
+    if set_current:
+        _state.current_logger = logger
+    return logger
+
+
+def current_logger() -> Optional[Logger]:
+    """Returns the current logger (the last one made with ``set_current=True``), or None."""
+    return _state.current_logger
+
+
+def flush(timeout: float = 30.0) -> bool:
+    """Delivers every finished span of this process and waits until it is stored.
+
+    Args:
+        timeout: Seconds to wait at most.
+
+    Returns:
+        True when everything was handed on in time.
+    """
+    return _state.flush(timeout)

@@ -1,0 +1,643 @@
+"""Span: the facade over one OTel span, and the module-level span functions."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
+
+from braintrust_otel import attributes as A
+from braintrust_otel import diagnostics
+from braintrust_otel.ids import row_id, span_id_hex, trace_id_hex
+from braintrust_otel.mapping import braintrust as braintrust_mapping
+from braintrust_otel.merge import deep_merge
+from braintrust_otel.serialize import dumps, loads
+
+from . import _state
+from ._masking import mask
+from ._slugs import EXPERIMENT, PROJECT_LOGS, SpanRef, decode_slug, encode_slug, permalink
+
+if TYPE_CHECKING:
+    from ._logger import Logger
+
+__all__ = ["NOOP_SPAN", "NoopSpan", "Span", "current_span", "start_span"]
+
+#: Span types Braintrust knows (``span_attributes.type``).
+SPAN_TYPES = frozenset({
+    "llm", "score", "function", "eval", "task", "tool", "automation", "facet",
+    "preprocessor", "classifier", "review", "decision", "question", "log",
+})
+
+_SPAN_KEY = otel_context.create_key("braintrust-span")
+_MISSING: Any = object()
+
+Attrs = dict[str, Union[str, bool, int, float, Sequence[str]]]
+
+
+# -- argument checks ----------------------------------------------------------
+
+def check_type(type: str | None, where: str) -> None:
+    if type is not None and type not in SPAN_TYPES:
+        raise ValueError(
+            f"{where}: type must be one of {', '.join(sorted(SPAN_TYPES))}; got {type!r}"
+        )
+
+
+def check_name(name: Any, where: str) -> None:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"{where}: name must be a str, got {type(name).__name__}")
+
+
+def _check_mapping(value: Any, arg: str, where: str) -> None:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{where}: {arg} must be a dict, got {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise TypeError(f"{where}: {arg} keys must be str, got {key!r}")
+
+
+def _check_numbers(value: Any, arg: str, where: str, unit: bool) -> None:
+    _check_mapping(value, arg, where)
+    for key, number in value.items():
+        if number is None and unit:
+            continue
+        if not isinstance(number, (int, float)):
+            raise TypeError(
+                f"{where}: {arg}[{key!r}] must be a number, got {type(number).__name__}"
+            )
+        if unit and not 0 <= number <= 1:
+            raise ValueError(f"{where}: {arg}[{key!r}] must be between 0 and 1, got {number!r}")
+
+
+def _check_tags(tags: Any, where: str) -> tuple[str, ...]:
+    if isinstance(tags, str) or not isinstance(tags, Sequence):
+        raise TypeError(f"{where}: tags must be a list of str, got {type(tags).__name__}")
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise TypeError(f"{where}: tags must be a list of str, got an item {tag!r}")
+    return tuple(tags)
+
+
+def _seconds_to_ns(value: float | None, arg: str, where: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{where}: {arg} must be seconds since the epoch (a number)")
+    return int(value * 1e9)
+
+
+def _merge_json(previous: Any, value: Mapping[str, Any], deep: bool) -> str:
+    if not isinstance(previous, str):
+        return dumps(value)
+    # Decoding the earlier write gives a private copy to merge into.
+    merged = loads(previous)
+    if not isinstance(merged, dict):
+        return dumps(value)
+    if deep:
+        deep_merge(merged, loads(dumps(value)))
+    else:
+        merged.update(loads(dumps(value)))
+    return dumps(merged)
+
+
+# -- spans ----------------------------------------------------------------------
+
+class Span:
+    """A span of a Braintrust trace: one OTel span plus the fields logged to it.
+
+    Create spans with :func:`start_span`, ``logger.start_span``,
+    ``span.start_span`` or :func:`traced`, never directly. Use a span as a
+    context manager to make it current for its body; otherwise call
+    :meth:`end`. Logged values are masked and encoded at once (later changes
+    to your objects do not show) and set on the OTel span when it ends.
+    """
+
+    __slots__ = ("_adopted", "_attrs", "_end_time", "_ended", "_otel", "_parent", "_row_id",
+                 "_set_current", "_tokens")
+
+    def __init__(
+        self,
+        otel_span: trace.Span,
+        parent: str | None,
+        set_current: bool = True,
+        adopted: bool = False,
+    ):
+        self._otel = otel_span
+        self._parent = parent
+        # A span from other instrumentation: fields go onto it at once, since
+        # whoever started it ends it.
+        self._adopted = adopted
+        self._row_id: str | None = None
+        self._attrs: Attrs = {}
+        self._ended = False
+        self._end_time: float | None = None
+        self._set_current = set_current
+        self._tokens: list[object] = []
+
+    # identity
+
+    @property
+    def id(self) -> str:
+        """The row id of this span."""
+        if self._row_id is not None:
+            return self._row_id
+        ctx = self._otel.get_span_context()
+        return row_id(ctx.trace_id, ctx.span_id)
+
+    @property
+    def span_id(self) -> str:
+        """The OTel span id, as 16 hex digits."""
+        return span_id_hex(self._otel.get_span_context().span_id)
+
+    @property
+    def root_span_id(self) -> str:
+        """The OTel trace id, as 32 hex digits (the id of the trace's root)."""
+        return trace_id_hex(self._otel.get_span_context().trace_id)
+
+    @property
+    def otel_span(self) -> trace.Span:
+        """The underlying OpenTelemetry span."""
+        return self._otel
+
+    @property
+    def parent(self) -> str | None:
+        """The ``braintrust.parent`` string of the object this span logs to."""
+        return self._parent
+
+    # logging
+
+    def log(
+        self,
+        *,
+        input: Any = _MISSING,
+        output: Any = _MISSING,
+        expected: Any = _MISSING,
+        error: Any = _MISSING,
+        tags: Sequence[str] | None = None,
+        scores: Mapping[str, float | None] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        id: str | None = None,
+    ) -> None:
+        """Records fields on the span.
+
+        Later calls replace ``input``, ``output``, ``expected``, ``error`` and
+        ``tags``, and merge ``scores``, ``metrics`` (key by key) and
+        ``metadata`` (deeply).
+
+        Args:
+            input: The arguments or prompt of this step.
+            output: Its result.
+            expected: The ground truth, for evaluations.
+            error: An error to record (any JSON-able value, usually a string).
+            tags: A list of strings.
+            scores: Score names to numbers between 0 and 1 (or None).
+            metadata: Any JSON-able key/value data.
+            metrics: Metric names to numbers (for example ``tokens``).
+            id: The row id to record this span under.
+
+        Raises:
+            TypeError, ValueError: When an argument has the wrong shape; the
+                message names the argument.
+        """
+        where = "Span.log()"
+        if scores is not None:
+            _check_numbers(scores, "scores", where, unit=True)
+        if metrics is not None:
+            _check_numbers(metrics, "metrics", where, unit=False)
+        if metadata is not None:
+            _check_mapping(metadata, "metadata", where)
+        tag_tuple = _check_tags(tags, where) if tags is not None else None
+        if id is not None and not isinstance(id, str):
+            raise TypeError(f"{where}: id must be a str, got {type(id).__name__}")
+        try:
+            attrs = self._attrs
+            if input is not _MISSING:
+                attrs[A.INPUT] = dumps(mask("input", input))
+            if output is not _MISSING:
+                attrs[A.OUTPUT] = dumps(mask("output", output))
+            if expected is not _MISSING:
+                attrs[A.EXPECTED] = dumps(mask("expected", expected))
+            if error is not _MISSING:
+                attrs[A.ERROR] = dumps(mask("error", error))
+            if metadata is not None:
+                masked = mask("metadata", metadata)
+                if not isinstance(masked, Mapping):
+                    masked = {"masked": masked}
+                attrs[A.METADATA] = _merge_json(attrs.get(A.METADATA), masked, deep=True)
+            if scores is not None:
+                attrs[A.SCORES] = _merge_json(attrs.get(A.SCORES), scores, deep=False)
+            if metrics is not None:
+                attrs[A.METRICS] = _merge_json(attrs.get(A.METRICS), metrics, deep=False)
+            if tag_tuple is not None:
+                attrs[A.TAGS] = tag_tuple
+            if id is not None:
+                attrs[A.ROW_ID] = self._row_id = id
+            if self._ended:
+                self._log_after_end()
+            elif self._adopted:
+                self._otel.set_attributes(attrs)
+        except Exception as exc:
+            diagnostics.report("log", "could not record a span field", exc)
+
+    def _log_after_end(self) -> None:
+        # The OTel span is closed, so late fields travel as a merge row on the
+        # short path to the sink, after the span's own row.
+        attrs, self._attrs = self._attrs, {}
+        row: dict[str, Any] = {
+            "id": self.id, "span_id": self.span_id, "root_span_id": self.root_span_id,
+            "_is_merge": True, "_parent": self._parent,
+        }
+        braintrust_mapping.apply(row, attrs)
+        _state.write_rows([row])
+
+    def _otel_name(self) -> str:
+        return str(getattr(self._otel, "name", "span"))
+
+    def set_attributes(
+        self,
+        name: str | None = None,
+        type: str | None = None,
+        span_attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Changes the span's name, type or other ``span_attributes``.
+
+        Args:
+            name: The new name.
+            type: The new span type (one of the Braintrust span types).
+            span_attributes: Other span attributes to merge in.
+        """
+        where = "Span.set_attributes()"
+        check_name(name, where)
+        check_type(type, where)
+        if span_attributes is not None:
+            _check_mapping(span_attributes, "span_attributes", where)
+        try:
+            if name is not None:
+                self._otel.update_name(name)
+            extra: dict[str, Any] = dict(span_attributes or {})
+            if type is not None:
+                extra["type"] = type
+            if extra:
+                current = self._attrs.get(A.SPAN_ATTRIBUTES)
+                if current is None and isinstance(self._otel, trace.Span):
+                    current = (getattr(self._otel, "attributes", None) or {}).get(A.SPAN_ATTRIBUTES)
+                self._attrs[A.SPAN_ATTRIBUTES] = _merge_json(current, extra, deep=False)
+        except Exception as exc:
+            diagnostics.report("log", "could not set span attributes", exc)
+
+    def record_error(self, exc: BaseException) -> None:
+        """Records an exception as the span's error (OTel exception event and status)."""
+        try:
+            self._otel.record_exception(exc)
+            self._otel.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        except Exception as err:
+            diagnostics.report("log", "could not record an exception", err)
+
+    # children
+
+    def start_span(
+        self,
+        name: str | None = None,
+        type: str | None = None,
+        span_attributes: Mapping[str, Any] | None = None,
+        start_time: float | None = None,
+        set_current: bool | None = None,
+        parent: str | None = None,
+        event: Mapping[str, Any] | None = None,
+    ) -> Span:
+        """Starts a child span of this one. Arguments are as for :func:`start_span`."""
+        return _start(
+            name, type, span_attributes, start_time, set_current, parent, event,
+            parent_span=self, where="Span.start_span()", depth=3,
+        )
+
+    # ending
+
+    def end(self, end_time: float | None = None) -> float:
+        """Ends the span; calling it again does nothing.
+
+        Args:
+            end_time: Seconds since the epoch; now by default.
+
+        Returns:
+            The end time, in seconds since the epoch.
+        """
+        if self._ended:
+            return self._end_time or time.time()
+        end_ns = _seconds_to_ns(end_time, "end_time", "Span.end()")
+        self._ended = True
+        try:
+            if self._attrs:
+                self._otel.set_attributes(self._attrs)
+                self._attrs = {}
+            self._otel.end(end_time=end_ns)
+        except Exception as exc:
+            diagnostics.report("end", "could not end a span", exc)
+        self._end_time = end_ns / 1e9 if end_ns is not None else time.time()
+        if self._parent in _state.sync_parents:
+            _state.flush()
+        return self._end_time
+
+    close = end
+
+    def flush(self) -> None:
+        """Delivers every finished span of this process (see :func:`braintrust.flush`)."""
+        _state.flush()
+
+    # references
+
+    def export(self) -> str:
+        """Returns a slug other processes can pass as ``parent=`` to continue this trace.
+
+        Returns:
+            A version-4 span export slug, readable by either Braintrust SDK.
+        """
+        kind, _, value = (self._parent or "").partition(":")
+        object_type = EXPERIMENT if kind == "experiment_id" else PROJECT_LOGS
+        object_id = value if kind in ("project_id", "experiment_id") else None
+        args = {"project_name": value, "project_id": None} if kind == "project_name" else None
+        if kind == "project_name":
+            object_id = _state.resolve_project_id(value)
+            if object_id is not None:
+                args = None
+        return encode_slug(SpanRef(
+            object_type=object_type, object_id=object_id, compute_object_metadata_args=args,
+            row_id=self.id, span_id=self.span_id, root_span_id=self.root_span_id,
+        ))
+
+    def permalink(self, org_name: str | None = None, app_url: str | None = None) -> str:
+        """Returns a link to this span in the UI (``braintrust serve`` when local)."""
+        return permalink(self.export(), org_name=org_name, app_url_=app_url)
+
+    # context management
+
+    def _activate(self) -> None:
+        ctx = trace.set_span_in_context(self._otel)
+        ctx = otel_context.set_value(_SPAN_KEY, self, ctx)
+        self._tokens.append(otel_context.attach(ctx))
+
+    def _deactivate(self) -> None:
+        if self._tokens:
+            token = self._tokens.pop()
+            try:
+                otel_context.detach(token)  # type: ignore[arg-type]
+            except Exception:
+                pass
+
+    def __enter__(self) -> Span:
+        if self._set_current:
+            self._activate()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc is not None:
+                self.record_error(exc)
+            self.end()
+        finally:
+            self._deactivate()
+
+    def __repr__(self) -> str:
+        return f"<braintrust.Span {self._otel_name()!r} span_id={self.span_id}>"
+
+
+class NoopSpan(Span):
+    """A span that records nothing; returned when there is nowhere to log.
+
+    Every method works and does nothing, so code can log unconditionally.
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(trace.INVALID_SPAN, None, set_current=False)
+
+    def log(self, **event: Any) -> None:  # type: ignore[override]
+        """Does nothing."""
+
+    def start_span(self, *args: Any, **kwargs: Any) -> Span:
+        """Returns the no-op span."""
+        return self
+
+    def set_attributes(self, *args: Any, **kwargs: Any) -> None:
+        """Does nothing."""
+
+    def end(self, end_time: float | None = None) -> float:
+        """Does nothing; returns the current time."""
+        return end_time if end_time is not None else time.time()
+
+    def export(self) -> str:
+        """Returns an empty string: there is no span to continue."""
+        return ""
+
+    def permalink(self, org_name: str | None = None, app_url: str | None = None) -> str:
+        """Returns a placeholder link."""
+        return "https://www.braintrust.dev/noop-span"
+
+    @property
+    def id(self) -> str:
+        """An empty id."""
+        return ""
+
+    def __repr__(self) -> str:
+        return "<braintrust.NoopSpan>"
+
+
+NOOP_SPAN = NoopSpan()
+
+
+# -- creation -------------------------------------------------------------------
+
+def _caller(depth: int) -> tuple[str, str, int]:
+    try:
+        frame = sys._getframe(depth)
+        code = frame.f_code
+        return code.co_filename, code.co_name, frame.f_lineno
+    except ValueError:
+        return "", "", 0
+
+
+def _parent_of(otel_span: trace.Span, ctx: otel_context.Context | None) -> str | None:
+    value = otel_context.get_value(A.PARENT_CONTEXT_KEY, ctx)
+    if isinstance(value, str):
+        return value
+    attrs = getattr(otel_span, "attributes", None)
+    if attrs:
+        value = attrs.get(A.PARENT)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _start(
+    name: str | None,
+    type: str | None,
+    span_attributes: Mapping[str, Any] | None,
+    start_time: float | None,
+    set_current: bool | None,
+    parent: str | None,
+    event: Mapping[str, Any] | None,
+    *,
+    parent_span: Span | None = None,
+    logger: Logger | None = None,
+    where: str,
+    depth: int,
+    default_type: str | None = None,
+    caller: tuple[str, str, int] | None = None,
+    root: bool = False,
+) -> Span:
+    check_name(name, where)
+    check_type(type, where)
+    if span_attributes is not None:
+        _check_mapping(span_attributes, "span_attributes", where)
+    if event is not None:
+        _check_mapping(event, "event", where)
+    if parent is not None and not isinstance(parent, str):
+        raise TypeError(f"{where}: parent must be an export slug (str), got {type_name(parent)}")
+    start_ns = _seconds_to_ns(start_time, "start_time", where)
+
+    ctx: otel_context.Context | None = None
+    bt_parent: str | None
+    if parent:
+        ref = decode_slug(parent)
+        bt_parent = ref.parent
+        if ref.span_id and ref.root_span_id:
+            remote = SpanContext(
+                trace_id=int(ref.root_span_id.replace("-", ""), 16),
+                span_id=int(ref.span_id.replace("-", "")[-16:], 16),
+                is_remote=True,
+                trace_flags=TraceFlags(TraceFlags.SAMPLED),
+            )
+            ctx = trace.set_span_in_context(NonRecordingSpan(remote), otel_context.Context())
+        else:
+            ctx = otel_context.Context()
+        is_root = not ref.span_id
+    elif parent_span is not None:
+        if isinstance(parent_span, NoopSpan):
+            return NOOP_SPAN
+        ctx = trace.set_span_in_context(parent_span._otel)
+        bt_parent = parent_span._parent
+        is_root = False
+    else:
+        current = trace.get_current_span()
+        current_bt = otel_context.get_value(_SPAN_KEY)
+        if logger is not None:
+            bt_parent = logger.parent
+            inside = not root and current.get_span_context().is_valid and (
+                not isinstance(current_bt, Span) or current_bt._parent == bt_parent
+            )
+            if not inside:
+                ctx = otel_context.Context()  # a new trace in this logger
+            is_root = not inside
+        elif current.get_span_context().is_valid:
+            bt_parent = _parent_of(current, None)
+            if isinstance(current_bt, Span) and current_bt._otel is current:
+                bt_parent = current_bt._parent
+            is_root = False
+        else:
+            active = _state.current_logger
+            if active is None:
+                return NOOP_SPAN
+            bt_parent = active.parent
+            is_root = True
+
+    file, function, line = caller if caller is not None else _caller(depth)
+    if name is None:
+        if is_root:
+            name = "root"
+        elif function:
+            name = f"{function}:{file.rsplit('/', 1)[-1]}:{line}"
+        else:
+            name = "subspan"
+    sa_type = type or default_type or ("task" if is_root else None)
+    counter = next(_state.exec_counter)
+    if span_attributes:
+        extra = dict(span_attributes)
+        if sa_type is not None:
+            extra.setdefault("type", sa_type)
+        extra["exec_counter"] = counter
+        sa_json = dumps(extra)
+    elif sa_type is not None:
+        sa_json = f'{{"type":"{sa_type}","exec_counter":{counter}}}'
+    else:
+        sa_json = f'{{"exec_counter":{counter}}}'
+    attrs: Attrs = {A.SPAN_ATTRIBUTES: sa_json, A.CODE_FILE: file, A.CODE_FUNCTION: function,
+                    A.CODE_LINE: line}
+    if bt_parent is not None:
+        attrs[A.PARENT] = bt_parent
+    try:
+        otel_span = _state.tracer().start_span(
+            name, context=ctx, attributes=attrs, start_time=start_ns
+        )
+    except Exception as exc:
+        diagnostics.report("start", "could not start a span", exc)
+        return NOOP_SPAN
+    span = Span(otel_span, bt_parent, set_current=True if set_current is None else set_current)
+    if event:
+        span.log(**event)
+    return span
+
+
+def type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def start_span(
+    name: str | None = None,
+    type: str | None = None,
+    span_attributes: Mapping[str, Any] | None = None,
+    start_time: float | None = None,
+    set_current: bool | None = None,
+    parent: str | None = None,
+    event: Mapping[str, Any] | None = None,
+) -> Span:
+    """Starts a span.
+
+    It is a child of the current span (a Braintrust span or any OTel span), or
+    of the span named by ``parent``; with neither, it starts a trace in the
+    current logger. With no logger and no active span it returns a no-op span.
+
+    Args:
+        name: The span's name; ``root`` for a trace's first span, else the
+            caller's function and line.
+        type: One of the Braintrust span types (``llm``, ``task``, ``function``,
+            ``tool``, ``score``, ``eval``, ...).
+        span_attributes: More span attributes to record.
+        start_time: Seconds since the epoch; now by default.
+        set_current: Whether ``with`` makes the span current (default True).
+        parent: A slug from ``span.export()`` (this or the official SDK), to
+            continue a trace from another process.
+        event: Fields to log at once (as for :meth:`Span.log`).
+
+    Returns:
+        A :class:`Span`, usable as a context manager.
+    """
+    return _start(name, type, span_attributes, start_time, set_current, parent, event,
+                  where="start_span()", depth=3)
+
+
+def current_span() -> Span:
+    """Returns the current span, or a no-op span when none is active.
+
+    An OTel span from other instrumentation that is current is wrapped, so
+    ``current_span().log(...)`` records Braintrust fields on it.
+    """
+    otel_span = trace.get_current_span()
+    found = otel_context.get_value(_SPAN_KEY)
+    if isinstance(found, Span) and found._otel is otel_span:
+        return found
+    if otel_span.is_recording():
+        return Span(otel_span, _parent_of(otel_span, None), set_current=False, adopted=True)
+    return NOOP_SPAN

@@ -1,0 +1,34 @@
+"""The OpenTelemetry layer of braintrust-otel.
+
+Use it directly to send spans from any OTel instrumentation to Braintrust
+(the embedded store, or the Braintrust service)::
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from braintrust_otel import add_braintrust_span_processor
+
+    provider = TracerProvider()
+    add_braintrust_span_processor(provider)
+
+It never imports the ``braintrust`` facade.
+"""
+
+from __future__ import annotations
+
+from .exporter import BraintrustSpanExporter
+from .mapping import span_to_row
+from .processor import BraintrustSpanProcessor, is_ai_span
+from .provider import add_braintrust_span_processor, ensure_installed
+from .store import Store, default_store_path
+
+__all__ = [
+    "BraintrustSpanExporter",
+    "BraintrustSpanProcessor",
+    "Store",
+    "add_braintrust_span_processor",
+    "default_store_path",
+    "ensure_installed",
+    "is_ai_span",
+    "span_to_row",
+]
+
+__version__ = "0.1.0"

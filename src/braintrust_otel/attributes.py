@@ -1,0 +1,48 @@
+"""Names of the span attributes that carry Braintrust row fields.
+
+The names are the ones Braintrust's own OTLP ingestion reads, so a span
+written by the facade lands the same way whether it reaches Braintrust
+through our exporter or through a stock OTLP exporter.
+"""
+
+from __future__ import annotations
+
+#: ``project_id:<id>``, ``project_name:<name>`` or ``experiment_id:<id>``.
+PARENT = "braintrust.parent"
+INPUT = "braintrust.input_json"
+OUTPUT = "braintrust.output_json"
+EXPECTED = "braintrust.expected"
+ERROR = "braintrust.error"
+METADATA = "braintrust.metadata"
+SCORES = "braintrust.scores"
+METRICS = "braintrust.metrics"
+TAGS = "braintrust.tags"
+SPAN_ATTRIBUTES = "braintrust.span_attributes"
+ORIGIN = "braintrust.origin"
+#: JSON merged into the row's ``context`` (for example ``span_origin``).
+CONTEXT = "braintrust.context_json"
+#: The row id, when the user chose one; otherwise it is derived from the span ids.
+ROW_ID = "braintrust.row_id"
+
+#: Braintrust attributes whose value is a JSON document.
+JSON_FIELDS = {
+    INPUT: "input",
+    OUTPUT: "output",
+    EXPECTED: "expected",
+    ERROR: "error",
+    METADATA: "metadata",
+    SCORES: "scores",
+    METRICS: "metrics",
+    SPAN_ATTRIBUTES: "span_attributes",
+    ORIGIN: "origin",
+}
+
+# OTel semantic conventions for the caller's source location.
+CODE_FILE = "code.file.path"
+CODE_FUNCTION = "code.function.name"
+CODE_LINE = "code.line.number"
+
+#: Context key under which a parent object string travels with the OTel context.
+PARENT_CONTEXT_KEY = PARENT
+
+PREFIX = "braintrust."

@@ -1,0 +1,57 @@
+"""Counts what went wrong off the user's path, and says so once.
+
+Tracing must never raise into the application, but nothing may fail
+silently either: every failure and every dropped row is counted here, and
+the first of each kind is reported on stderr and through ``logging``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections import Counter
+
+__all__ = ["counts", "report", "reset"]
+
+logger = logging.getLogger("braintrust")
+
+_lock = threading.Lock()
+_counts: Counter[str] = Counter()
+
+
+def report(kind: str, message: str, exc: BaseException | None = None, n: int = 1) -> None:
+    """Counts ``n`` events of ``kind``; the first one of each kind is printed.
+
+    Args:
+        kind: A short stable name, for example ``"mapping"`` or ``"dropped"``.
+        message: What happened, for a person.
+        exc: The exception behind it, if any.
+        n: How many events this report stands for.
+    """
+    with _lock:
+        first = _counts[kind] == 0
+        _counts[kind] += n
+    if not first:
+        logger.debug("braintrust: %s", message, exc_info=exc)
+        return
+    detail = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+    text = f"braintrust: {message}{detail} (further '{kind}' events are counted silently; "
+    text += "see braintrust_otel.diagnostics.counts())"
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except Exception:
+        pass
+    logger.warning("%s", text, exc_info=exc)
+
+
+def counts() -> dict[str, int]:
+    """Returns how many events of each kind were reported in this process."""
+    with _lock:
+        return dict(_counts)
+
+
+def reset() -> None:
+    """Forgets all counts, so the next event of each kind is printed again."""
+    with _lock:
+        _counts.clear()

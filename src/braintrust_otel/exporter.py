@@ -1,0 +1,92 @@
+"""BraintrustSpanExporter: finished spans -> rows -> a sink."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from . import diagnostics
+from .mapping import span_to_row
+from .mapping.common import base_row
+from .sinks import RowSink
+
+__all__ = ["BraintrustSpanExporter", "default_sink"]
+
+
+def default_sink() -> RowSink:
+    """The sink chosen by the environment: the embedded store unless an API key is set.
+
+    Returns:
+        A :class:`~braintrust_otel.sinks.local.LocalSink` on the default store.
+    """
+    from .sinks.local import LocalSink
+
+    if os.environ.get("BRAINTRUST_API_KEY"):
+        diagnostics.report(
+            "no_http_sink",
+            "BRAINTRUST_API_KEY is set but delivery to the Braintrust API is not available "
+            "in this version; rows go to the local store",
+        )
+    return LocalSink()
+
+
+class BraintrustSpanExporter(SpanExporter):
+    """An OTel ``SpanExporter`` that maps spans to Braintrust rows and writes them to a sink.
+
+    It takes spans from any instrumentation. A span that cannot be mapped is
+    still written, as a minimal row carrying the mapping error, and counted.
+
+    Args:
+        sink: Where rows go; by default chosen by :func:`default_sink`. The
+            no-argument form is what ``OTEL_TRACES_EXPORTER=braintrust`` uses.
+    """
+
+    def __init__(self, sink: RowSink | None = None) -> None:
+        self._sink = sink
+
+    @property
+    def sink(self) -> RowSink:
+        """The sink rows go to (created on first use)."""
+        if self._sink is None:
+            self._sink = default_sink()
+        return self._sink
+
+    @sink.setter
+    def sink(self, sink: RowSink) -> None:
+        self._sink = sink
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Maps ``spans`` to rows and writes them to the sink."""
+        rows = [_map(span) for span in spans]
+        try:
+            self.sink.write(rows)
+        except Exception as exc:
+            diagnostics.report("dropped", f"sink rejected {len(rows)} rows", exc, n=len(rows))
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Asks the sink to deliver what it holds."""
+        return self.sink.flush(timeout_millis / 1000)
+
+    def shutdown(self) -> None:
+        """Shuts the sink down."""
+        if self._sink is not None:
+            self._sink.shutdown()
+
+
+def _map(span: ReadableSpan) -> dict[str, Any]:
+    try:
+        return span_to_row(span)
+    except Exception as exc:
+        diagnostics.report("mapping", f"could not map span {span.name!r}; stored it bare", exc)
+        try:
+            row = base_row(span, span.attributes or {})
+        except Exception:
+            row = {"id": f"unmappable-{id(span)}", "span_attributes": {"name": str(span.name)}}
+        row["error"] = f"braintrust-otel could not map this span: {type(exc).__name__}: {exc}"
+        return row

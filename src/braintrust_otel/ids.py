@@ -1,0 +1,33 @@
+"""Identifiers shared by the facade and the exporter."""
+
+from __future__ import annotations
+
+import uuid
+
+_LOW64 = (1 << 64) - 1
+
+
+def row_id(trace_id: int, span_id: int) -> str:
+    """Derives the row id of a span from its OTel ids.
+
+    The facade and the exporter compute it independently, so it costs nothing
+    on the hot path and stays stable across every write of the same span.
+
+    Args:
+        trace_id: The OTel trace id (128-bit int).
+        span_id: The OTel span id (64-bit int).
+
+    Returns:
+        A version-4-shaped UUID string, unique per span.
+    """
+    return str(uuid.UUID(int=(span_id << 64) | (trace_id & _LOW64), version=4))
+
+
+def span_id_hex(span_id: int) -> str:
+    """Formats an OTel span id the way Braintrust rows carry it (16 hex digits)."""
+    return format(span_id, "016x")
+
+
+def trace_id_hex(trace_id: int) -> str:
+    """Formats an OTel trace id the way Braintrust rows carry it (32 hex digits)."""
+    return format(trace_id, "032x")

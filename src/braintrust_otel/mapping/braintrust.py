@@ -1,0 +1,77 @@
+"""Rows fields from ``braintrust.*`` attributes (written by the facade or by user code)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import attributes as A
+from ..serialize import loads
+
+_MERGED = ("metadata", "metrics", "scores", "span_attributes")
+_PLAIN = {"braintrust.input": "input", "braintrust.output": "output"}
+_CODE = {A.CODE_FILE: "caller_filename", A.CODE_FUNCTION: "caller_functionname",
+         A.CODE_LINE: "caller_lineno"}
+
+
+def _decode(value: Any) -> Any:
+    return loads(value) if isinstance(value, str) else value
+
+
+def _merge_into(row: dict[str, Any], field: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        return
+    current = row.get(field)
+    if isinstance(current, dict):
+        current.update(value)
+    else:
+        row[field] = dict(value)
+
+
+def apply(row: dict[str, Any], attrs: Mapping[str, Any]) -> set[str]:
+    """Copies every ``braintrust.*`` attribute into ``row``.
+
+    JSON-valued attributes are decoded; ``braintrust.metadata.<key>`` style
+    flattened names are folded into their field; caller location attributes
+    become the row's ``context``.
+
+    Args:
+        row: The row being built; changed in place.
+        attrs: The span's attributes.
+
+    Returns:
+        The attribute names consumed, so later mappers leave them alone.
+    """
+    consumed: set[str] = set()
+    context: dict[str, Any] = {}
+    for key, value in attrs.items():
+        code_key = _CODE.get(key)
+        if code_key is not None:
+            context[code_key] = value
+            consumed.add(key)
+            continue
+        if not key.startswith(A.PREFIX):
+            continue
+        consumed.add(key)
+        field = A.JSON_FIELDS.get(key)
+        if field is not None:
+            decoded = _decode(value)
+            if field in _MERGED:
+                _merge_into(row, field, decoded)
+            else:
+                row[field] = decoded
+        elif key == A.TAGS:
+            row["tags"] = [value] if isinstance(value, str) else list(value)
+        elif key == A.CONTEXT:
+            extra = _decode(value)
+            if isinstance(extra, Mapping):
+                context.update(extra)
+        elif key in _PLAIN:
+            row[_PLAIN[key]] = value
+        else:
+            head, _, sub = key[len(A.PREFIX):].partition(".")
+            if sub and head in _MERGED:
+                _merge_into(row, head, {sub: _decode(value)})
+    if context:
+        row["context"] = context
+    return consumed

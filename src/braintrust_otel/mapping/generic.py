@@ -1,0 +1,55 @@
+"""Fallback mapping for any span: leftover attributes, default type, errors, origin."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from .common import error_text
+
+
+def apply(
+    row: dict[str, Any], span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[str]
+) -> None:
+    """Fills what the convention mappers left empty.
+
+    Attributes no mapper consumed go into ``metadata`` (values already there
+    win); a span with no type becomes ``task`` at the root and ``function``
+    below it; a span whose status is ERROR gets an ``error``; the
+    instrumentation scope becomes ``context.span_origin``.
+
+    Args:
+        row: The row being built; changed in place.
+        span: The finished span.
+        attrs: The span's attributes.
+        consumed: Attribute names already used by other mappers.
+    """
+    leftovers = {k: _plain(v) for k, v in attrs.items() if k not in consumed}
+    if leftovers:
+        metadata = row.get("metadata")
+        if isinstance(metadata, dict):
+            for key, value in leftovers.items():
+                metadata.setdefault(key, value)
+        else:
+            row["metadata"] = leftovers
+    span_attributes = row["span_attributes"]
+    if "type" not in span_attributes:
+        span_attributes["type"] = "task" if span.parent is None else "function"
+    if "error" not in row:
+        error = error_text(span)
+        if error is not None:
+            row["error"] = error
+    scope = span.instrumentation_scope
+    if scope is not None:
+        context = row.setdefault("context", {})
+        origin: dict[str, Any] = {"name": scope.name}
+        if scope.version:
+            origin["version"] = scope.version
+        context.setdefault("span_origin", {"instrumentation": origin})
+
+
+def _plain(value: Any) -> Any:
+    # OTel sequences arrive as tuples; rows hold JSON lists.
+    return list(value) if isinstance(value, tuple) else value

@@ -1,0 +1,265 @@
+"""BraintrustSpanProcessor: parent stamping, an optional AI-span filter, and batching.
+
+The stock ``BatchSpanProcessor`` drops every span past its queue size (2,048
+by default). This one never drops while the exporter keeps up: its queue is
+bounded by a high water mark at which the producing thread waits for the
+worker (backpressure) for a bounded time, and only a span that still finds
+no room after that is dropped, counted and reported.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from typing import Optional
+
+from opentelemetry import baggage, context, trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from . import attributes as A
+from . import diagnostics
+from .exporter import BraintrustSpanExporter
+from .parent import DEFAULT_PARENT
+
+__all__ = ["AI_PREFIXES", "BraintrustSpanProcessor", "is_ai_span"]
+
+AI_PREFIXES = ("gen_ai.", "braintrust.", "llm.", "ai.", "traceloop.")
+
+SpanFilter = Callable[[ReadableSpan], Optional[bool]]
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def is_ai_span(span: ReadableSpan) -> bool:
+    """True when the span's name or any attribute key has an AI prefix (``gen_ai.``, ...)."""
+    if span.name.startswith(AI_PREFIXES):
+        return True
+    return any(key.startswith(AI_PREFIXES) for key in (span.attributes or {}))
+
+
+class BraintrustSpanProcessor(SpanProcessor):
+    """Sends finished spans to Braintrust through a background worker.
+
+    Args:
+        exporter: The exporter batches go to; by default a
+            :class:`~braintrust_otel.exporter.BraintrustSpanExporter`.
+        default_parent: The ``braintrust.parent`` for spans whose context
+            names none: a string or a callable returning one. Falls back to
+            ``BRAINTRUST_PARENT``, then ``project_name:default-otel-project``.
+        filter_ai_spans: Keep only AI spans (see :func:`is_ai_span`).
+        custom_filter: Called with each finished span; True keeps it, False
+            drops it, None leaves the decision to ``filter_ai_spans``.
+        max_batch_size: Spans per export call (``BRAINTRUST_BATCH_SIZE``, 512).
+        schedule_delay: Seconds the worker waits for a full batch (0.5).
+        max_queue_size: Spans held before producers wait
+            (``BRAINTRUST_QUEUE_SIZE``, 100,000).
+        block_timeout: Seconds a producer waits for room before the span is
+            dropped and counted (``BRAINTRUST_QUEUE_BLOCK_SECONDS``, 10).
+    """
+
+    def __init__(
+        self,
+        exporter: SpanExporter | None = None,
+        *,
+        default_parent: str | Callable[[], str | None] | None = None,
+        filter_ai_spans: bool = False,
+        custom_filter: SpanFilter | None = None,
+        max_batch_size: int | None = None,
+        schedule_delay: float = 0.5,
+        max_queue_size: int | None = None,
+        block_timeout: float | None = None,
+    ) -> None:
+        self.exporter = exporter if exporter is not None else BraintrustSpanExporter()
+        self._default_parent = default_parent
+        self._filter_ai = filter_ai_spans
+        self._custom_filter = custom_filter
+        self._batch = int(max_batch_size or _env_number("BRAINTRUST_BATCH_SIZE", 512))
+        self._delay = schedule_delay
+        self._max_queue = int(max_queue_size or _env_number("BRAINTRUST_QUEUE_SIZE", 100_000))
+        self._block = (
+            block_timeout
+            if block_timeout is not None
+            else _env_number("BRAINTRUST_QUEUE_BLOCK_SECONDS", 10.0)
+        )
+        self._shutdown = False
+        self._init_runtime()
+        ref = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: (m := ref()) and m())
+
+    def _init_runtime(self) -> None:
+        self._queue: deque[ReadableSpan] = deque()
+        self._wake = threading.Event()
+        self._room = threading.Condition()
+        self._export_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()
+
+    def _after_fork(self) -> None:
+        # The parent process exports what was queued before the fork.
+        self._init_runtime()
+
+    # -- parent stamping ----------------------------------------------------
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Stamps ``braintrust.parent`` on spans that do not carry one."""
+        attrs = span.attributes
+        if attrs and A.PARENT in attrs:
+            return
+        try:
+            parent = self._parent_for(parent_context)
+            if parent:
+                span.set_attribute(A.PARENT, parent)
+        except Exception as exc:
+            diagnostics.report("parent", "could not stamp braintrust.parent", exc)
+
+    def _parent_for(self, ctx: Context | None) -> str | None:
+        value = context.get_value(A.PARENT_CONTEXT_KEY, ctx)
+        if isinstance(value, str):
+            return value
+        value = baggage.get_baggage(A.PARENT, ctx)
+        if isinstance(value, str):
+            return value
+        parent_attrs = getattr(trace.get_current_span(ctx), "attributes", None)
+        if parent_attrs:
+            value = parent_attrs.get(A.PARENT)
+            if isinstance(value, str):
+                return value
+        default = self._default_parent
+        if callable(default):
+            default = default()
+        return default or os.environ.get("BRAINTRUST_PARENT") or DEFAULT_PARENT
+
+    # -- queueing -----------------------------------------------------------
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Queues a finished span for export (after the filter, if any)."""
+        if (self._filter_ai or self._custom_filter is not None) and not self._keep(span):
+            return
+        queue = self._queue
+        queue.append(span)
+        size = len(queue)
+        if size >= self._batch and not self._wake.is_set():
+            self._wake.set()
+        if self._worker is None:
+            self._start_worker()
+        if size >= self._max_queue:
+            self._wait_for_room(span)
+
+    def _keep(self, span: ReadableSpan) -> bool:
+        if self._custom_filter is not None:
+            try:
+                verdict = self._custom_filter(span)
+            except Exception as exc:
+                diagnostics.report("filter", "custom span filter raised; span kept", exc)
+                return True
+            if verdict is not None:
+                return bool(verdict)
+        return not self._filter_ai or is_ai_span(span)
+
+    def _wait_for_room(self, span: ReadableSpan) -> None:
+        if threading.current_thread() is self._worker:
+            return  # the worker cannot wait for itself
+        self._wake.set()
+        deadline = time.monotonic() + self._block
+        with self._room:
+            while len(self._queue) >= self._max_queue:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._room.wait(min(left, 0.1))
+        if len(self._queue) >= self._max_queue:
+            try:
+                self._queue.remove(span)
+            except ValueError:
+                return  # already taken by the worker
+            diagnostics.report(
+                "dropped",
+                f"span queue full ({self._max_queue} spans) for {self._block:.0f}s; span dropped",
+            )
+
+    def _start_worker(self) -> None:
+        with self._worker_lock:
+            if self._worker is None and not self._shutdown:
+                worker = threading.Thread(
+                    target=self._run, name="braintrust-span-export", daemon=True
+                )
+                self._worker = worker
+                worker.start()
+
+    def _run(self) -> None:
+        while not self._shutdown:
+            self._wake.wait(self._delay)
+            self._wake.clear()
+            self._drain()
+
+    def _drain(self, timeout: float | None = None) -> bool:
+        if not self._export_lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
+            queue, size = self._queue, self._batch
+            while queue:
+                batch = []
+                try:
+                    for _ in range(size):
+                        batch.append(queue.popleft())
+                except IndexError:
+                    pass
+                self._export(batch)
+                with self._room:
+                    self._room.notify_all()
+        finally:
+            self._export_lock.release()
+        return True
+
+    def _export(self, batch: list[ReadableSpan]) -> None:
+        # Suppress instrumentation so HTTP clients used by sinks make no spans.
+        token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+        try:
+            self.exporter.export(batch)
+        except Exception as exc:
+            diagnostics.report("dropped", f"exporter failed on {len(batch)} spans", exc,
+                               n=len(batch))
+        finally:
+            context.detach(token)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Exports every queued span now, then flushes the exporter.
+
+        Args:
+            timeout_millis: How long to wait for a running export to finish.
+
+        Returns:
+            True when everything queued before the call was handed on.
+        """
+        done = self._drain(timeout_millis / 1000)
+        return self.exporter.force_flush(timeout_millis) and done
+
+    def shutdown(self) -> None:
+        """Stops the worker after exporting everything, then shuts the exporter down."""
+        if self._shutdown:
+            return
+        self._shutdown = True
+        self._wake.set()
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout=30)
+        self._drain(30)
+        self.exporter.shutdown()
+
+    @property
+    def queued(self) -> int:
+        """How many spans wait for export."""
+        return len(self._queue)

@@ -1,0 +1,27 @@
+"""Where rows go. A sink is anything with ``write``, ``flush`` and ``shutdown``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["RowSink"]
+
+
+@runtime_checkable
+class RowSink(Protocol):
+    """The one interface between the exporter and a destination.
+
+    ``write`` is called from the exporter's thread with rows whose ``_parent``
+    key names the target object; it may buffer. It must not raise for bad
+    rows: it reports them through :mod:`braintrust_otel.diagnostics`.
+    """
+
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Accepts a batch of rows."""
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Delivers everything accepted so far; returns False if it could not in time."""
+
+    def shutdown(self) -> None:
+        """Flushes and releases resources; later writes are reported as dropped."""

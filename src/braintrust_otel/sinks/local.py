@@ -1,0 +1,110 @@
+"""The embedded-store sink: rows into the local SQLite store."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .. import diagnostics
+from ..parent import DEFAULT_PARENT, parse_parent
+from ..store import Store
+
+__all__ = ["LocalSink"]
+
+_ATTEMPTS = 5
+
+
+class LocalSink:
+    """Writes rows to an embedded :class:`~braintrust_otel.store.Store`.
+
+    Writes are synchronous (SQLite is fast and local), retried while the
+    database is busy, and counted as dropped only after every attempt failed.
+
+    Args:
+        store: The store, or a path to one; None for the default path.
+        notice: Print a one-line notice on stderr on the first write.
+    """
+
+    def __init__(self, store: Store | str | os.PathLike[str] | None = None, notice: bool = True):
+        self.store = store if isinstance(store, Store) else Store(store)
+        self._notice = notice
+        self._targets: dict[str, tuple[str, str, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _target(self, parent: str) -> tuple[str, str, dict[str, str]]:
+        found = self._targets.get(parent)
+        if found is None:
+            p = parse_parent(parent)
+            if p.kind == "experiment_id":
+                found = ("experiment", p.value, {"experiment_id": p.value})
+            else:
+                project = self.store.ensure_project(
+                    name=p.value if p.kind == "project_name" else None,
+                    id=p.value if p.kind == "project_id" else None,
+                )
+                found = ("project_logs", project["id"], {"project_id": project["id"], "log_id": "g"})
+            self._targets[parent] = found
+        return found
+
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Stores rows, resolving each row's ``_parent`` to its object."""
+        if self._closed:
+            diagnostics.report("dropped", f"{len(rows)} rows written after shutdown", n=len(rows))
+            return
+        if not rows:
+            return
+        with self._lock:
+            if self._notice:
+                self._notice = False
+                _print_notice(self.store)
+            triples = []
+            for row in rows:
+                parent = row.pop("_parent", None) or DEFAULT_PARENT
+                try:
+                    object_type, object_id, ids = self._target(parent)
+                except ValueError as exc:
+                    diagnostics.report("bad_parent", "row with an invalid parent stored in the"
+                                       f" default project ({exc})")
+                    object_type, object_id, ids = self._target(DEFAULT_PARENT)
+                row.update(ids)
+                triples.append((object_type, object_id, row))
+            for attempt in range(_ATTEMPTS):
+                try:
+                    self.store.write(triples)
+                    return
+                except Exception as exc:
+                    if attempt == _ATTEMPTS - 1:
+                        diagnostics.report(
+                            "dropped",
+                            f"could not write {len(triples)} rows to {self.store.path}",
+                            exc,
+                            n=len(triples),
+                        )
+                        return
+                    time.sleep(0.05 * 2**attempt)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Nothing is buffered; returns True."""
+        return True
+
+    def shutdown(self) -> None:
+        """Closes the database connection."""
+        self._closed = True
+        self.store.close()
+
+
+def _print_notice(store: Store) -> None:
+    try:
+        print(
+            f"braintrust: no API key set; logging to the local store {store.path} "
+            "(view with `braintrust logs`)",
+            file=sys.stderr,
+            flush=True,
+        )
+    except Exception:
+        pass

@@ -1,0 +1,283 @@
+"""The embedded store: Braintrust objects and rows in one SQLite file.
+
+WAL mode with a busy timeout lets several processes (apps, ``braintrust
+serve``, ``braintrust logs``) read and write the same file at once. Each
+batch of rows is one transaction and gets one transaction id (``_xact_id``),
+increasing across processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .merge import merge_row
+
+__all__ = ["Store", "StoredRow", "default_store_path"]
+
+STORE_ENV = "BRAINTRUST_LOCAL_STORE"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('xact_id', 0);
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS rows (
+    object_type TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    root_span_id TEXT,
+    span_id TEXT,
+    is_root INTEGER NOT NULL DEFAULT 0,
+    created TEXT,
+    xact_id INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (object_type, object_id, id)
+);
+CREATE INDEX IF NOT EXISTS rows_by_trace ON rows (object_type, object_id, root_span_id);
+CREATE INDEX IF NOT EXISTS rows_roots ON rows (object_type, object_id, is_root, created);
+"""
+
+
+def default_store_path() -> Path:
+    """The store file: ``$BRAINTRUST_LOCAL_STORE``, else the user's data directory.
+
+    Returns:
+        ``~/.local/share/braintrust/store.sqlite`` on Linux (honouring
+        ``XDG_DATA_HOME``), ``~/Library/Application Support/braintrust/...`` on
+        macOS, ``%LOCALAPPDATA%\\braintrust\\...`` on Windows.
+    """
+    explicit = os.environ.get(STORE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / "braintrust" / "store.sqlite"
+
+
+class StoredRow(NamedTuple):
+    """One row as the store returns it."""
+
+    object_type: str
+    object_id: str
+    xact_id: int
+    data: dict[str, Any]
+
+
+class Store:
+    """A handle on one SQLite store file, safe to share between threads.
+
+    Args:
+        path: The database file; created with its folder when missing.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = -1
+
+    def _connection(self) -> sqlite3.Connection:
+        # A connection must not cross fork(); a child opens its own.
+        if self._conn is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            # Every statement is idempotent, so racing processes may both run it.
+            conn.executescript(_SCHEMA)
+            self._conn, self._pid = conn, os.getpid()
+        return self._conn
+
+    def close(self) -> None:
+        """Closes the connection (a later call opens a new one)."""
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    # -- projects -----------------------------------------------------------
+
+    def ensure_project(self, name: str | None = None, id: str | None = None) -> dict[str, str]:
+        """Returns the project with this id or name, creating it when missing.
+
+        Args:
+            name: The project name.
+            id: The project id; wins over ``name``. An unknown id is
+                registered with the given name (or the id as its name).
+
+        Returns:
+            ``{"id": ..., "name": ...}``.
+        """
+        if name is None and id is None:
+            raise ValueError("ensure_project needs a name or an id")
+        with self._lock:
+            conn = self._connection()
+            with _transaction(conn):
+                if id is not None:
+                    found = conn.execute("SELECT id, name FROM projects WHERE id = ?", (id,)).fetchone()
+                    if found is None:
+                        conn.execute(
+                            "INSERT INTO projects (id, name) VALUES (?, ?)", (id, name or id)
+                        )
+                        found = (id, name or id)
+                else:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO projects (id, name) VALUES (?, ?)",
+                        (str(uuid.uuid4()), name),
+                    )
+                    found = conn.execute(
+                        "SELECT id, name FROM projects WHERE name = ?", (name,)
+                    ).fetchone()
+        return {"id": found[0], "name": found[1]}
+
+    def projects(self) -> list[dict[str, str]]:
+        """Lists every project, oldest first."""
+        with self._lock:
+            cur = self._connection().execute("SELECT id, name, created FROM projects ORDER BY created")
+            return [{"id": i, "name": n, "created": c} for i, n, c in cur.fetchall()]
+
+    def find_project(self, name: str | None = None, id: str | None = None) -> dict[str, str] | None:
+        """Returns the project with this id (or else name), or None."""
+        with self._lock:
+            conn = self._connection()
+            if id is not None:
+                found = conn.execute("SELECT id, name FROM projects WHERE id = ?", (id,)).fetchone()
+            else:
+                found = conn.execute("SELECT id, name FROM projects WHERE name = ?", (name,)).fetchone()
+        return {"id": found[0], "name": found[1]} if found else None
+
+    # -- rows ---------------------------------------------------------------
+
+    def write(self, rows: Iterable[tuple[str, str, dict[str, Any]]]) -> int:
+        """Writes rows in one transaction.
+
+        A row with ``_is_merge: true`` is merged into the stored row with the
+        same id; any other row replaces it.
+
+        Args:
+            rows: ``(object_type, object_id, row)`` triples.
+
+        Returns:
+            The transaction id given to these rows.
+        """
+        with self._lock:
+            conn = self._connection()
+            with _transaction(conn):
+                conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'xact_id'")
+                xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'").fetchone()[0]
+                params = []
+                for object_type, object_id, row in rows:
+                    if row.get("_is_merge"):
+                        old = conn.execute(
+                            "SELECT data FROM rows WHERE object_type=? AND object_id=? AND id=?",
+                            (object_type, object_id, row["id"]),
+                        ).fetchone()
+                        if old is not None:
+                            row = merge_row(json.loads(old[0]), row)
+                        else:
+                            row = {k: v for k, v in row.items() if k != "_is_merge"}
+                    params.append(_params(object_type, object_id, xact, row))
+                conn.executemany(
+                    "INSERT INTO rows (object_type, object_id, id, root_span_id, span_id, is_root,"
+                    " created, xact_id, data) VALUES (?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (object_type, object_id, id) DO UPDATE SET"
+                    " root_span_id=excluded.root_span_id, span_id=excluded.span_id,"
+                    " is_root=excluded.is_root, created=excluded.created,"
+                    " xact_id=excluded.xact_id, data=excluded.data",
+                    params,
+                )
+        return int(xact)
+
+    def count(self, object_type: str, object_id: str) -> int:
+        """How many rows an object holds."""
+        with self._lock:
+            cur = self._connection().execute(
+                "SELECT count(*) FROM rows WHERE object_type=? AND object_id=?",
+                (object_type, object_id),
+            )
+            return int(cur.fetchone()[0])
+
+    def rows(self, object_type: str, object_id: str) -> Iterator[StoredRow]:
+        """Every row of an object, in write order."""
+        with self._lock:
+            cur = self._connection().execute(
+                "SELECT xact_id, data FROM rows WHERE object_type=? AND object_id=?"
+                " ORDER BY xact_id, rowid",
+                (object_type, object_id),
+            )
+            fetched = cur.fetchall()
+        for xact, data in fetched:
+            yield StoredRow(object_type, object_id, xact, _with_xact(data, xact))
+
+    def recent_traces(self, object_type: str, object_id: str, limit: int = 10) -> list[str]:
+        """The root span ids of the newest traces of an object, newest first."""
+        with self._lock:
+            cur = self._connection().execute(
+                "SELECT root_span_id FROM rows WHERE object_type=? AND object_id=? AND is_root=1"
+                " ORDER BY created DESC LIMIT ?",
+                (object_type, object_id, limit),
+            )
+            return [r[0] for r in cur.fetchall()]
+
+    def trace(self, object_type: str, object_id: str, root_span_id: str) -> list[dict[str, Any]]:
+        """Every row of one trace, oldest first."""
+        with self._lock:
+            cur = self._connection().execute(
+                "SELECT xact_id, data FROM rows WHERE object_type=? AND object_id=?"
+                " AND root_span_id=? ORDER BY created, rowid",
+                (object_type, object_id, root_span_id),
+            )
+            return [_with_xact(d, x) for x, d in cur.fetchall()]
+
+
+def _with_xact(data: str, xact: int) -> dict[str, Any]:
+    row: dict[str, Any] = json.loads(data)
+    row["_xact_id"] = str(xact)
+    return row
+
+
+def _params(object_type: str, object_id: str, xact: int, row: dict[str, Any]) -> Sequence[Any]:
+    parents = row.get("span_parents")
+    return (
+        object_type,
+        object_id,
+        row["id"],
+        row.get("root_span_id"),
+        row.get("span_id"),
+        0 if parents else 1,
+        row.get("created"),
+        xact,
+        json.dumps(row, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+class _transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
