@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 _LOW64 = (1 << 64) - 1
+_VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_BITS = (4 << 76) | (0x8000 << 48)
 
 
 def row_id(trace_id: int, span_id: int) -> str:
@@ -20,7 +20,11 @@ def row_id(trace_id: int, span_id: int) -> str:
     Returns:
         A version-4-shaped UUID string, unique per span.
     """
-    return str(uuid.UUID(int=(span_id << 64) | (trace_id & _LOW64), version=4))
+    value = (span_id << 64) | (trace_id & _LOW64)
+    # Set the version (4) and variant (RFC 4122) bits, as uuid.UUID(version=4) does.
+    value = (value & _VERSION_MASK) | _VERSION_BITS
+    h = format(value, "032x")
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def span_id_hex(span_id: int) -> str:

@@ -60,8 +60,9 @@ class BraintrustSpanProcessor(SpanProcessor):
         filter_ai_spans: Keep only AI spans (see :func:`is_ai_span`).
         custom_filter: Called with each finished span; True keeps it, False
             drops it, None leaves the decision to ``filter_ai_spans``.
-        max_batch_size: Spans per export call (``BRAINTRUST_BATCH_SIZE``, 512).
-        schedule_delay: Seconds the worker waits for a full batch (0.5).
+        max_batch_size: Spans per export call (``OTEL_BSP_MAX_EXPORT_BATCH_SIZE``, 512).
+        schedule_delay: Seconds the worker waits for a full batch
+            (``OTEL_BSP_SCHEDULE_DELAY`` in milliseconds, 500).
         max_queue_size: Spans held before producers wait
             (``BRAINTRUST_QUEUE_SIZE``, 100,000).
         block_timeout: Seconds a producer waits for room before the span is
@@ -76,7 +77,7 @@ class BraintrustSpanProcessor(SpanProcessor):
         filter_ai_spans: bool = False,
         custom_filter: SpanFilter | None = None,
         max_batch_size: int | None = None,
-        schedule_delay: float = 0.5,
+        schedule_delay: float | None = None,
         max_queue_size: int | None = None,
         block_timeout: float | None = None,
     ) -> None:
@@ -84,8 +85,12 @@ class BraintrustSpanProcessor(SpanProcessor):
         self._default_parent = default_parent
         self._filter_ai = filter_ai_spans
         self._custom_filter = custom_filter
-        self._batch = int(max_batch_size or _env_number("BRAINTRUST_BATCH_SIZE", 512))
-        self._delay = schedule_delay
+        self._batch = int(max_batch_size or _env_number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512))
+        self._delay = (
+            schedule_delay
+            if schedule_delay is not None
+            else _env_number("OTEL_BSP_SCHEDULE_DELAY", 500) / 1000
+        )
         self._max_queue = int(max_queue_size or _env_number("BRAINTRUST_QUEUE_SIZE", 100_000))
         self._block = (
             block_timeout

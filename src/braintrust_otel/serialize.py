@@ -127,6 +127,16 @@ def _default(value: Any) -> Any:
     return _to_jsonable(value)
 
 
+# The C encoder, built once: JSONEncoder.encode() rebuilds it on every call,
+# which costs more than encoding a small value. No cycle markers: a cycle
+# ends in RecursionError and takes the careful path like any other failure.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_FAST_C = (
+    _c_make_encoder(None, _default, json.encoder.encode_basestring, None, ":", ",",
+                    False, False, False)
+    if _c_make_encoder is not None
+    else None
+)
 _FAST = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_default
 )
@@ -144,6 +154,8 @@ def dumps(value: Any) -> str:
         (see :func:`sanitize`).
     """
     try:
+        if _FAST_C is not None:
+            return "".join(_FAST_C(value, 0))
         return _FAST.encode(value)
     except Exception:
         # Cycles, NaN, odd keys, a raising default: take the careful path.

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .merge import merge_row
+from .serialize import dumps
 
 __all__ = ["Store", "StoredRow", "default_store_path"]
 
@@ -102,6 +103,9 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            # Checkpoints are where WAL mode syncs to disk; fewer, larger ones
+            # (32 MiB of WAL instead of 4) keep bulk span writes fast.
+            conn.execute("PRAGMA wal_autocheckpoint=8192")
             # Every statement is idempotent, so racing processes may both run it.
             conn.executescript(_SCHEMA)
             self._conn, self._pid = conn, os.getpid()
@@ -266,7 +270,7 @@ def _params(object_type: str, object_id: str, xact: int, row: dict[str, Any]) ->
         0 if parents else 1,
         row.get("created"),
         xact,
-        json.dumps(row, ensure_ascii=False, separators=(",", ":")),
+        dumps(row),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from . import braintrust, common, generic
+from .common import plain_attributes
 
 __all__ = ["span_to_row"]
 
@@ -29,7 +30,7 @@ def span_to_row(span: ReadableSpan) -> Row:
         ``braintrust.parent`` string naming the object the row belongs to;
         sinks resolve it to object ids.
     """
-    attrs = span.attributes or {}
+    attrs = plain_attributes(span)
     row = common.base_row(span, attrs)
     consumed = braintrust.apply(row, attrs)
     generic.apply(row, span, attrs, consumed)
