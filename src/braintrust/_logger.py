@@ -117,9 +117,9 @@ class Logger:
 
     def traced(self, *span_args: Any, **span_kwargs: Any) -> Any:
         """Like :func:`braintrust.traced`, with root spans going to this logger."""
-        from ._traced import traced
+        from ._traced import _traced
 
-        return traced(*span_args, _logger=self, **span_kwargs)
+        return _traced(span_args, span_kwargs, logger=self)
 
     def export(self) -> str:
         """Returns a slug naming this project's logs, usable as ``parent=``."""

@@ -123,10 +123,7 @@ def decode_slug(slug: str) -> SpanRef:
         if pos >= len(data):
             raise ValueError("parent: truncated span export slug")
         field = data[pos]
-        if version == _V3:
-            size = 16
-        else:
-            size = {_SPAN_ID: 8, _ROOT_SPAN_ID: 16}.get(field, 16)
+        size = 16 if version == _V3 else {_SPAN_ID: 8, _ROOT_SPAN_ID: 16}.get(field, 16)
         raw = data[pos + 1 : pos + 1 + size]
         if field not in _FIELD_NAMES or len(raw) != size:
             raise ValueError("parent: malformed span export slug")

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -470,7 +470,7 @@ def _caller(depth: int) -> tuple[str, str, int]:
         return "", "", 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _type_json(type: str) -> str:
     return dumps({"type": type})
 

@@ -60,7 +60,10 @@ def traced(*args: Any, **kwargs: Any) -> Any:
     Returns:
         The wrapped function, or a decorator when called with options.
     """
-    logger: Logger | None = kwargs.pop("_logger", None)
+    return _traced(args, kwargs, logger=None)
+
+
+def _traced(args: tuple[Any, ...], kwargs: dict[str, Any], logger: Logger | None) -> Any:
     if len(args) == 1 and not kwargs and callable(args[0]):
         return _decorate(args[0], logger=logger)
     if args:
@@ -77,7 +80,8 @@ def traced(*args: Any, **kwargs: Any) -> Any:
         _check_mapping(kwargs["span_attributes"], "span_attributes", _WHERE)
 
     def decorator(f: F) -> F:
-        return _decorate(f, logger=logger, **kwargs)
+        wrapped: F = _decorate(f, logger=logger, **kwargs)
+        return wrapped
 
     return decorator
 

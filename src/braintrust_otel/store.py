@@ -137,7 +137,9 @@ class Store:
             conn = self._connection()
             with _transaction(conn):
                 if id is not None:
-                    found = conn.execute("SELECT id, name FROM projects WHERE id = ?", (id,)).fetchone()
+                    found = conn.execute(
+                        "SELECT id, name FROM projects WHERE id = ?", (id,)
+                    ).fetchone()
                     if found is None:
                         conn.execute(
                             "INSERT INTO projects (id, name) VALUES (?, ?)", (id, name or id)
@@ -156,17 +158,21 @@ class Store:
     def projects(self) -> list[dict[str, str]]:
         """Lists every project, oldest first."""
         with self._lock:
-            cur = self._connection().execute("SELECT id, name, created FROM projects ORDER BY created")
+            cur = self._connection().execute(
+                "SELECT id, name, created FROM projects ORDER BY created"
+            )
             return [{"id": i, "name": n, "created": c} for i, n, c in cur.fetchall()]
 
-    def find_project(self, name: str | None = None, id: str | None = None) -> dict[str, str] | None:
+    def find_project(
+        self, name: str | None = None, id: str | None = None
+    ) -> dict[str, str] | None:
         """Returns the project with this id (or else name), or None."""
         with self._lock:
             conn = self._connection()
-            if id is not None:
-                found = conn.execute("SELECT id, name FROM projects WHERE id = ?", (id,)).fetchone()
-            else:
-                found = conn.execute("SELECT id, name FROM projects WHERE name = ?", (name,)).fetchone()
+            key, value = ("id", id) if id is not None else ("name", name)
+            found = conn.execute(
+                f"SELECT id, name FROM projects WHERE {key} = ?", (value,)
+            ).fetchone()
         return {"id": found[0], "name": found[1]} if found else None
 
     # -- rows ---------------------------------------------------------------

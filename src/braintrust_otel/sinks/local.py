@@ -47,7 +47,8 @@ class LocalSink:
                     name=p.value if p.kind == "project_name" else None,
                     id=p.value if p.kind == "project_id" else None,
                 )
-                found = ("project_logs", project["id"], {"project_id": project["id"], "log_id": "g"})
+                ids = {"project_id": project["id"], "log_id": "g"}
+                found = ("project_logs", project["id"], ids)
             self._targets[parent] = found
         return found
 
@@ -68,8 +69,9 @@ class LocalSink:
                 try:
                     object_type, object_id, ids = self._target(parent)
                 except ValueError as exc:
-                    diagnostics.report("bad_parent", "row with an invalid parent stored in the"
-                                       f" default project ({exc})")
+                    diagnostics.report(
+                        "bad_parent", f"invalid parent; row stored in the default project ({exc})"
+                    )
                     object_type, object_id, ids = self._target(DEFAULT_PARENT)
                 row.update(ids)
                 triples.append((object_type, object_id, row))

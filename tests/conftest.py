@@ -1,0 +1,63 @@
+"""Shared fixtures: every test gets its own embedded store file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import braintrust
+from braintrust import _masking, _state
+from braintrust_otel import diagnostics
+from braintrust_otel.sinks.local import LocalSink
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class StoreHelper:
+    """The test's store, with helpers that flush before reading."""
+
+    def __init__(self, sink: LocalSink) -> None:
+        self.sink = sink
+        self.store = sink.store
+        self.path = sink.store.path
+
+    def rows(self, project: str = "p") -> list[dict[str, Any]]:
+        braintrust.flush()
+        found = self.store.find_project(name=project)
+        assert found is not None, f"no project {project!r} in the store"
+        return [r.data for r in self.store.rows("project_logs", found["id"])]
+
+    def by_name(self, project: str = "p") -> dict[str, dict[str, Any]]:
+        return {r["span_attributes"]["name"]: r for r in self.rows(project)}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StoreHelper]:
+    braintrust.flush()
+    sink = LocalSink(tmp_path / "store.sqlite", notice=False)
+    _state.exporter().sink = sink
+    _state.current_logger = None
+    _state.sync_parents.clear()
+    _masking.set_masking_function(None)
+    diagnostics.reset()
+    yield StoreHelper(sink)
+    braintrust.flush()
+    _masking.set_masking_function(None)
+    _state.current_logger = None
+
+
+def run_python(code: str, tmp_path: Path, env: dict[str, str] | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Runs a Python snippet in a fresh interpreter with its own store."""
+    full_env = dict(os.environ, BRAINTRUST_LOCAL_STORE=str(tmp_path / "sub.sqlite"))
+    full_env.pop("BRAINTRUST_API_KEY", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, env=full_env, timeout=timeout, cwd=str(tmp_path))
