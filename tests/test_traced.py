@@ -245,3 +245,34 @@ def test_bad_decorator_arguments() -> None:
         braintrust.traced(nmae="x")  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="span_attributes must be a dict"):
         braintrust.traced(span_attributes=["x"])  # type: ignore[call-overload]
+
+
+def test_inputs_bind_by_parameter_name_for_every_signature_kind(store: StoreHelper) -> None:
+    braintrust.init_logger(project="p")
+
+    @braintrust.traced
+    def simple(a: int, b: int = 2) -> None:
+        pass
+
+    @braintrust.traced
+    def varargs(a: int, *rest: int, flag: bool = False, **extra: int) -> None:
+        pass
+
+    class K:
+        @braintrust.traced
+        def method(self, x: int) -> None:
+            pass
+
+    simple(1)
+    simple(1, b=3)
+    simple(b=4, a=5)
+    varargs(1, 2, 3, flag=True, z=9)
+    K().method(x=7)
+    inputs = sorted((str(r["span_attributes"]["name"]), str(r["input"])) for r in store.rows())
+    assert inputs == sorted([
+        ("simple", str({"a": 1})),
+        ("simple", str({"a": 1, "b": 3})),
+        ("simple", str({"b": 4, "a": 5})),
+        ("varargs", str({"a": 1, "rest": [2, 3], "flag": True, "extra": {"z": 9}})),
+        ("method", str({"x": 7})),
+    ])

@@ -93,8 +93,21 @@ def _input_binder(f: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str,
         sig = None
     names = list(sig.parameters) if sig is not None else []
     skip_first = bool(names) and names[0] in ("self", "cls")
+    # Plain positional-or-keyword parameters (the common case) bind with a zip,
+    # several times cheaper than Signature.bind.
+    simple = sig is not None and all(
+        p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in sig.parameters.values()
+    )
+    start = 1 if skip_first else 0
 
     def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if simple and len(args) <= len(names):
+            values = dict(zip(names[start:], args[start:]))
+            if kwargs:
+                values.update(kwargs)
+                if skip_first:
+                    values.pop(names[0], None)
+            return values
         if sig is None:
             return {"args": list(args), "kwargs": kwargs}
         try:
