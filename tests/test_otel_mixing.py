@@ -159,11 +159,40 @@ def test_current_span_wraps_a_foreign_span(tmp_path: Path) -> None:
         tracer = trace.get_tracer("other")
         with tracer.start_as_current_span("theirs"):
             braintrust.current_span().log(metadata={"added": "by braintrust"}, scores={"q": 1})
+            braintrust.current_span().log(metadata={"more": 2})
+            braintrust.current_span().set_attributes(type="tool")
         braintrust.flush()
         """,
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     row = _rows(tmp_path / "sub.sqlite", "wrap")["theirs"]
-    assert row["metadata"] == {"added": "by braintrust"}
+    assert row["metadata"] == {"added": "by braintrust", "more": 2}
+    assert row["span_attributes"]["type"] == "tool"
     assert row["scores"] == {"q": 1}
+
+
+def test_spans_are_flushed_at_exit_even_without_provider_shutdown(tmp_path: Path) -> None:
+    proc = run_python(
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        trace.set_tracer_provider(TracerProvider(shutdown_on_exit=False))
+        import braintrust
+        logger = braintrust.init_logger(project="exit")
+        for i in range(700):
+            logger.log(input=i)
+        # no flush: the process just ends
+        """,
+        tmp_path,
+        env={"OTEL_BSP_SCHEDULE_DELAY": "3600000"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(_rows_all(tmp_path / "sub.sqlite", "exit")) == 700
+
+
+def _rows_all(db: Path, project: str) -> list[dict]:  # type: ignore[type-arg]
+    store = Store(db)
+    found = store.find_project(name=project)
+    assert found is not None
+    return [r.data for r in store.rows("project_logs", found["id"])]

@@ -231,11 +231,11 @@ class Span:
                 masked = mask("metadata", metadata)
                 if not isinstance(masked, Mapping):
                     masked = {"masked": masked}
-                attrs[A.METADATA] = _merge_json(attrs.get(A.METADATA), masked, deep=True)
+                attrs[A.METADATA] = _merge_json(self._previous(A.METADATA), masked, deep=True)
             if scores is not None:
-                attrs[A.SCORES] = _merge_json(attrs.get(A.SCORES), scores, deep=False)
+                attrs[A.SCORES] = _merge_json(self._previous(A.SCORES), scores, deep=False)
             if metrics is not None:
-                attrs[A.METRICS] = _merge_json(attrs.get(A.METRICS), metrics, deep=False)
+                attrs[A.METRICS] = _merge_json(self._previous(A.METRICS), metrics, deep=False)
             if tag_tuple is not None:
                 attrs[A.TAGS] = tag_tuple
             if id is not None:
@@ -246,6 +246,15 @@ class Span:
                 self._otel.set_attributes(attrs)
         except Exception as exc:
             diagnostics.report("log", "could not record a span field", exc)
+
+    def _previous(self, key: str) -> Any:
+        # The value to merge into: pending, else already on the OTel span (set
+        # at start, or by another wrapper of the same foreign span).
+        if key in self._attrs:
+            return self._attrs[key]
+        if self._ended:
+            return None
+        return (getattr(self._otel, "attributes", None) or {}).get(key)
 
     def _log_after_end(self) -> None:
         # The OTel span is closed, so late fields travel as a merge row on the
@@ -286,10 +295,11 @@ class Span:
             if type is not None:
                 extra["type"] = type
             if extra:
-                current = self._attrs.get(A.SPAN_ATTRIBUTES)
-                if current is None and isinstance(self._otel, trace.Span):
-                    current = (getattr(self._otel, "attributes", None) or {}).get(A.SPAN_ATTRIBUTES)
-                self._attrs[A.SPAN_ATTRIBUTES] = _merge_json(current, extra, deep=False)
+                self._attrs[A.SPAN_ATTRIBUTES] = _merge_json(
+                    self._previous(A.SPAN_ATTRIBUTES), extra, deep=False
+                )
+                if self._adopted:
+                    self._otel.set_attributes(self._attrs)
         except Exception as exc:
             diagnostics.report("log", "could not set span attributes", exc)
 

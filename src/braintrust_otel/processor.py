@@ -9,6 +9,7 @@ no room after that is dropped, counted and reported.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -101,6 +102,9 @@ class BraintrustSpanProcessor(SpanProcessor):
         self._init_runtime()
         ref = weakref.WeakMethod(self._after_fork)
         os.register_at_fork(after_in_child=lambda: (m := ref()) and m())
+        # Providers the user made may not shut down at exit; flush regardless.
+        flush_ref = weakref.WeakMethod(self.force_flush)
+        atexit.register(lambda: (m := flush_ref()) and m())
 
     def _init_runtime(self) -> None:
         self._queue: deque[ReadableSpan] = deque()
@@ -150,6 +154,9 @@ class BraintrustSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         """Queues a finished span for export (after the filter, if any)."""
         if (self._filter_ai or self._custom_filter is not None) and not self._keep(span):
+            return
+        if self._shutdown:
+            diagnostics.report("dropped", f"span {span.name!r} ended after shutdown")
             return
         queue = self._queue
         queue.append(span)
