@@ -53,6 +53,16 @@ def store(tmp_path: Path) -> Iterator[StoreHelper]:
     _state.current_logger = None
 
 
+def stored_rows(db: Path, project: str) -> list[dict[str, Any]]:
+    """Every row of a project's logs in the store file ``db``."""
+    from braintrust_otel.store import Store
+
+    store = Store(db)
+    found = store.find_project(name=project)
+    assert found is not None, f"no project {project!r} in {db}"
+    return [r.data for r in store.rows("project_logs", found["id"])]
+
+
 def run_python(code: str, tmp_path: Path, env: dict[str, str] | None = None,
                timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Runs a Python snippet in a fresh interpreter with its own store."""

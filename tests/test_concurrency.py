@@ -10,7 +10,7 @@ from pathlib import Path
 import braintrust
 from braintrust_otel.store import Store
 
-from .conftest import StoreHelper, run_python
+from .conftest import StoreHelper, run_python, stored_rows
 
 
 def test_traced_thread_pool_keeps_the_parent(store: StoreHelper) -> None:
@@ -113,10 +113,7 @@ def test_full_queue_applies_backpressure_instead_of_dropping(tmp_path: Path) -> 
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "{}"
-    store = Store(tmp_path / "sub.sqlite")
-    found = store.find_project(name="bp")
-    assert found is not None
-    assert store.count("project_logs", found["id"]) == 2000
+    assert len(stored_rows(tmp_path / "sub.sqlite", "bp")) == 2000
 
 
 def test_stuck_exporter_drops_are_counted_and_reported(tmp_path: Path) -> None:
@@ -174,11 +171,8 @@ def test_several_processes_write_one_store(tmp_path: Path) -> None:
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-    store = Store(db)
-    found = store.find_project(name="shared")
-    assert found is not None
-    assert store.count("project_logs", found["id"]) == 1500
-    assert len(store.projects()) == 1
+    assert len(stored_rows(db, "shared")) == 1500
+    assert len(Store(db).projects()) == 1
 
 
 def test_fork_child_delivers_its_own_spans_once(tmp_path: Path) -> None:
@@ -200,8 +194,5 @@ def test_fork_child_delivers_its_own_spans_once(tmp_path: Path) -> None:
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    store = Store(tmp_path / "sub.sqlite")
-    found = store.find_project(name="fork")
-    assert found is not None
-    inputs = sorted(r.data["input"] for r in store.rows("project_logs", found["id"]))
+    inputs = sorted(r["input"] for r in stored_rows(tmp_path / "sub.sqlite", "fork"))
     assert inputs == ["child", "parent-after", "parent-before"]

@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from braintrust_otel.store import Store
-
-from .conftest import run_python
+from .conftest import run_python, stored_rows
 
 
 def _rows(db: Path, project: str) -> dict[str, dict]:  # type: ignore[type-arg]
-    store = Store(db)
-    found = store.find_project(name=project)
-    assert found is not None
-    return {r.data["span_attributes"]["name"]: r.data for r in store.rows("project_logs",
-                                                                          found["id"])}
+    return {r["span_attributes"]["name"]: r for r in stored_rows(db, project)}
 
 
 def test_existing_provider_is_kept_and_sees_our_spans(tmp_path: Path) -> None:
@@ -188,11 +182,5 @@ def test_spans_are_flushed_at_exit_even_without_provider_shutdown(tmp_path: Path
         env={"OTEL_BSP_SCHEDULE_DELAY": "3600000"},
     )
     assert proc.returncode == 0, proc.stderr
-    assert len(_rows_all(tmp_path / "sub.sqlite", "exit")) == 700
+    assert len(stored_rows(tmp_path / "sub.sqlite", "exit")) == 700
 
-
-def _rows_all(db: Path, project: str) -> list[dict]:  # type: ignore[type-arg]
-    store = Store(db)
-    found = store.find_project(name=project)
-    assert found is not None
-    return [r.data for r in store.rows("project_logs", found["id"])]

@@ -18,6 +18,7 @@ from braintrust_otel import diagnostics
 from braintrust_otel.ids import row_id, span_id_hex, trace_id_hex
 from braintrust_otel.mapping import braintrust as braintrust_mapping
 from braintrust_otel.merge import deep_merge
+from braintrust_otel.processor import parent_in_context
 from braintrust_otel.serialize import dumps, loads
 
 from . import _state
@@ -493,18 +494,6 @@ def _caller_json(file: str, function: str, line: int) -> str:
                   "caller_lineno": line})
 
 
-def _parent_of(otel_span: trace.Span, ctx: otel_context.Context | None) -> str | None:
-    value = otel_context.get_value(A.PARENT_CONTEXT_KEY, ctx)
-    if isinstance(value, str):
-        return value
-    attrs = getattr(otel_span, "attributes", None)
-    if attrs:
-        value = attrs.get(A.PARENT)
-        if isinstance(value, str):
-            return value
-    return None
-
-
 def _start(
     name: str | None,
     type: str | None,
@@ -566,7 +555,7 @@ def _start(
                 ctx = otel_context.Context()  # a new trace in this logger
             is_root = not inside
         elif current.get_span_context().is_valid:
-            bt_parent = _parent_of(current, None)
+            bt_parent = parent_in_context()
             if isinstance(current_bt, Span) and current_bt._otel is current:
                 bt_parent = current_bt._parent
             is_root = False
@@ -661,5 +650,5 @@ def current_span() -> Span:
     if isinstance(found, Span) and found._otel is otel_span:
         return found
     if otel_span.is_recording():
-        return Span(otel_span, _parent_of(otel_span, None), set_current=False, adopted=True)
+        return Span(otel_span, parent_in_context(), set_current=False, adopted=True)
     return NOOP_SPAN

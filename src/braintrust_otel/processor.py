@@ -28,7 +28,7 @@ from . import diagnostics
 from .exporter import BraintrustSpanExporter
 from .parent import DEFAULT_PARENT
 
-__all__ = ["AI_PREFIXES", "BraintrustSpanProcessor", "is_ai_span"]
+__all__ = ["AI_PREFIXES", "BraintrustSpanProcessor", "is_ai_span", "parent_in_context"]
 
 AI_PREFIXES = ("gen_ai.", "braintrust.", "llm.", "ai.", "traceloop.")
 
@@ -40,6 +40,29 @@ def _env_number(name: str, default: float) -> float:
         return float(os.environ.get(name, default))
     except ValueError:
         return default
+
+
+def parent_in_context(ctx: Context | None = None) -> str | None:
+    """The ``braintrust.parent`` a context names, or None.
+
+    Looked up in the context value ``braintrust.parent``, then W3C baggage,
+    then the attributes of the context's current span.
+
+    Args:
+        ctx: The context; the current one by default.
+    """
+    value = context.get_value(A.PARENT_CONTEXT_KEY, ctx)
+    if isinstance(value, str):
+        return value
+    value = baggage.get_baggage(A.PARENT, ctx)
+    if isinstance(value, str):
+        return value
+    parent_attrs = getattr(trace.get_current_span(ctx), "attributes", None)
+    if parent_attrs:
+        value = parent_attrs.get(A.PARENT)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def is_ai_span(span: ReadableSpan) -> bool:
@@ -133,17 +156,9 @@ class BraintrustSpanProcessor(SpanProcessor):
             diagnostics.report("parent", "could not stamp braintrust.parent", exc)
 
     def _parent_for(self, ctx: Context | None) -> str | None:
-        value = context.get_value(A.PARENT_CONTEXT_KEY, ctx)
-        if isinstance(value, str):
-            return value
-        value = baggage.get_baggage(A.PARENT, ctx)
-        if isinstance(value, str):
-            return value
-        parent_attrs = getattr(trace.get_current_span(ctx), "attributes", None)
-        if parent_attrs:
-            value = parent_attrs.get(A.PARENT)
-            if isinstance(value, str):
-                return value
+        found = parent_in_context(ctx)
+        if found is not None:
+            return found
         default = self._default_parent
         if callable(default):
             default = default()
