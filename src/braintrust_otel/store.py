@@ -33,9 +33,16 @@ CREATE TABLE IF NOT EXISTS projects (
     name TEXT NOT NULL UNIQUE,
     created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
-CREATE TABLE IF NOT EXISTS rows (
+-- Rows name their object by a small integer: keys and indexes stay short,
+-- which halves the cost of writing a row.
+CREATE TABLE IF NOT EXISTS objects (
+    oid INTEGER PRIMARY KEY,
     object_type TEXT NOT NULL,
     object_id TEXT NOT NULL,
+    UNIQUE (object_type, object_id)
+);
+CREATE TABLE IF NOT EXISTS rows (
+    oid INTEGER NOT NULL REFERENCES objects (oid),
     id TEXT NOT NULL,
     root_span_id TEXT,
     span_id TEXT,
@@ -43,10 +50,11 @@ CREATE TABLE IF NOT EXISTS rows (
     created TEXT,
     xact_id INTEGER NOT NULL,
     data TEXT NOT NULL,
-    PRIMARY KEY (object_type, object_id, id)
+    PRIMARY KEY (oid, id)
 );
-CREATE INDEX IF NOT EXISTS rows_by_trace ON rows (object_type, object_id, root_span_id);
-CREATE INDEX IF NOT EXISTS rows_roots ON rows (object_type, object_id, is_root, created);
+CREATE INDEX IF NOT EXISTS rows_by_trace ON rows (oid, root_span_id);
+CREATE INDEX IF NOT EXISTS rows_roots ON rows (oid, created) WHERE is_root;
+PRAGMA user_version = 1;
 """
 
 
@@ -92,6 +100,7 @@ class Store:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
+        self._oids: dict[tuple[str, str], int] = {}
 
     def _connection(self) -> sqlite3.Connection:
         # A connection must not cross fork(); a child opens its own.
@@ -111,12 +120,31 @@ class Store:
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
+    def _oid(self, conn: sqlite3.Connection, object_type: str, object_id: str,
+             create: bool) -> int | None:
+        key = (object_type, object_id)
+        found = self._oids.get(key)
+        if found is not None:
+            return found
+        if create:
+            conn.execute(
+                "INSERT OR IGNORE INTO objects (object_type, object_id) VALUES (?, ?)", key
+            )
+        row = conn.execute(
+            "SELECT oid FROM objects WHERE object_type = ? AND object_id = ?", key
+        ).fetchone()
+        if row is None:
+            return None
+        self._oids[key] = int(row[0])
+        return self._oids[key]
+
     def close(self) -> None:
         """Closes the connection (a later call opens a new one)."""
         with self._lock:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
+            self._oids.clear()
 
     # -- projects -----------------------------------------------------------
 
@@ -196,20 +224,21 @@ class Store:
                 xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'").fetchone()[0]
                 params = []
                 for object_type, object_id, row in rows:
+                    oid = self._oid(conn, object_type, object_id, create=True)
+                    assert oid is not None
                     if row.get("_is_merge"):
                         old = conn.execute(
-                            "SELECT data FROM rows WHERE object_type=? AND object_id=? AND id=?",
-                            (object_type, object_id, row["id"]),
+                            "SELECT data FROM rows WHERE oid=? AND id=?", (oid, row["id"])
                         ).fetchone()
                         if old is not None:
                             row = merge_row(json.loads(old[0]), row)
                         else:
                             row = {k: v for k, v in row.items() if k != "_is_merge"}
-                    params.append(_params(object_type, object_id, xact, row))
+                    params.append(_params(oid, xact, row))
                 conn.executemany(
-                    "INSERT INTO rows (object_type, object_id, id, root_span_id, span_id, is_root,"
-                    " created, xact_id, data) VALUES (?,?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT (object_type, object_id, id) DO UPDATE SET"
+                    "INSERT INTO rows (oid, id, root_span_id, span_id, is_root,"
+                    " created, xact_id, data) VALUES (?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (oid, id) DO UPDATE SET"
                     " root_span_id=excluded.root_span_id, span_id=excluded.span_id,"
                     " is_root=excluded.is_root, created=excluded.created,"
                     " xact_id=excluded.xact_id, data=excluded.data",
@@ -217,46 +246,47 @@ class Store:
                 )
         return int(xact)
 
+    def _query(self, object_type: str, object_id: str, sql: str,
+               args: Sequence[Any] = ()) -> list[Any]:
+        # Runs ``sql`` with the object's oid as its first parameter; an
+        # object never written to has no rows.
+        with self._lock:
+            conn = self._connection()
+            oid = self._oid(conn, object_type, object_id, create=False)
+            if oid is None:
+                return []
+            return conn.execute(sql, (oid, *args)).fetchall()
+
     def count(self, object_type: str, object_id: str) -> int:
         """How many rows an object holds."""
-        with self._lock:
-            cur = self._connection().execute(
-                "SELECT count(*) FROM rows WHERE object_type=? AND object_id=?",
-                (object_type, object_id),
-            )
-            return int(cur.fetchone()[0])
+        found = self._query(object_type, object_id, "SELECT count(*) FROM rows WHERE oid=?")
+        return int(found[0][0]) if found else 0
 
     def rows(self, object_type: str, object_id: str) -> Iterator[StoredRow]:
         """Every row of an object, in write order."""
-        with self._lock:
-            cur = self._connection().execute(
-                "SELECT xact_id, data FROM rows WHERE object_type=? AND object_id=?"
-                " ORDER BY xact_id, rowid",
-                (object_type, object_id),
-            )
-            fetched = cur.fetchall()
+        fetched = self._query(object_type, object_id,
+                              "SELECT xact_id, data FROM rows WHERE oid=? ORDER BY xact_id, rowid")
         for xact, data in fetched:
             yield StoredRow(object_type, object_id, xact, _with_xact(data, xact))
 
     def recent_traces(self, object_type: str, object_id: str, limit: int = 10) -> list[str]:
         """The root span ids of the newest traces of an object, newest first."""
-        with self._lock:
-            cur = self._connection().execute(
-                "SELECT root_span_id FROM rows WHERE object_type=? AND object_id=? AND is_root=1"
-                " ORDER BY created DESC LIMIT ?",
-                (object_type, object_id, limit),
-            )
-            return [r[0] for r in cur.fetchall()]
+        found = self._query(
+            object_type, object_id,
+            "SELECT root_span_id FROM rows WHERE oid=? AND is_root ORDER BY created DESC LIMIT ?",
+            (limit,),
+        )
+        return [r[0] for r in found]
 
     def trace(self, object_type: str, object_id: str, root_span_id: str) -> list[dict[str, Any]]:
         """Every row of one trace, oldest first."""
-        with self._lock:
-            cur = self._connection().execute(
-                "SELECT xact_id, data FROM rows WHERE object_type=? AND object_id=?"
-                " AND root_span_id=? ORDER BY created, rowid",
-                (object_type, object_id, root_span_id),
-            )
-            return [_with_xact(d, x) for x, d in cur.fetchall()]
+        found = self._query(
+            object_type, object_id,
+            "SELECT xact_id, data FROM rows WHERE oid=? AND root_span_id=?"
+            " ORDER BY created, rowid",
+            (root_span_id,),
+        )
+        return [_with_xact(d, x) for x, d in found]
 
 
 def _with_xact(data: str, xact: int) -> dict[str, Any]:
@@ -265,11 +295,10 @@ def _with_xact(data: str, xact: int) -> dict[str, Any]:
     return row
 
 
-def _params(object_type: str, object_id: str, xact: int, row: dict[str, Any]) -> Sequence[Any]:
+def _params(oid: int, xact: int, row: dict[str, Any]) -> Sequence[Any]:
     parents = row.get("span_parents")
     return (
-        object_type,
-        object_id,
+        oid,
         row["id"],
         row.get("root_span_id"),
         row.get("span_id"),
