@@ -18,10 +18,12 @@ Without an API key, everything is stored locally; ``braintrust logs`` prints it.
 
 from __future__ import annotations
 
-from ._logger import Logger, current_logger, flush, init_logger
+from braintrust_otel.api import LoginError, set_http_adapter
+
+from ._logger import Logger, current_logger, flush, init_logger, login
 from ._masking import set_masking_function
-from ._slugs import permalink
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
+from ._span import link as permalink
 from ._threads import TracedThreadPoolExecutor, bind_context
 from ._traced import traced
 
@@ -29,6 +31,7 @@ __all__ = [
     "NOOP_SPAN",
     "SPAN_TYPES",
     "Logger",
+    "LoginError",
     "NoopSpan",
     "Span",
     "TracedThreadPoolExecutor",
@@ -37,7 +40,9 @@ __all__ = [
     "current_span",
     "flush",
     "init_logger",
+    "login",
     "permalink",
+    "set_http_adapter",
     "set_masking_function",
     "start_span",
     "traced",

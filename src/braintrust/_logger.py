@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
+from braintrust_otel.api import ApiConnection
 from braintrust_otel.parent import format_parent
 
 from . import _state
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
 from ._span import _MISSING, Span, _start
 
-__all__ = ["Logger", "current_logger", "flush", "init_logger"]
+__all__ = ["Logger", "current_logger", "flush", "init_logger", "login"]
 
 GLOBAL_PROJECT = "Global"
 
@@ -50,11 +52,15 @@ class Logger:
 
     @property
     def project(self) -> dict[str, str]:
-        """The project as ``{"id", "name"}`` (registered in the store if new)."""
+        """The project as ``{"id", "name"}`` (registered if new; may need the network)."""
         store = _state.local_store()
-        if store is None:
-            return {"id": self._project_id or "", "name": self._project_name or ""}
-        return store.ensure_project(name=self._project_name, id=self._project_id)
+        if store is not None:
+            return store.ensure_project(name=self._project_name, id=self._project_id)
+        conn = _state.connection()
+        name = self._project_name or GLOBAL_PROJECT
+        if self._project_id is not None:
+            return {"id": self._project_id, "name": self._project_name or ""}
+        return {"id": conn.project_id(name) if conn is not None else "", "name": name}
 
     @property
     def id(self) -> str:
@@ -166,8 +172,10 @@ def init_logger(
 ) -> Logger:
     """Creates a logger that records traces in a project.
 
-    Without an API key (``api_key`` or ``BRAINTRUST_API_KEY``) rows go to the
-    embedded local store; view them with ``braintrust logs``.
+    With an API key (``api_key`` or ``BRAINTRUST_API_KEY``) rows go to the
+    Braintrust service; login happens in the background on first delivery
+    (call :func:`braintrust.login` to log in at once and see errors). Without
+    one, rows go to the embedded local store; view them with ``braintrust logs``.
 
     Args:
         project: The project name; the ``Global`` project when neither this
@@ -177,7 +185,7 @@ def init_logger(
         app_url: The Braintrust app URL (links and login).
         api_key: The Braintrust API key.
         org_name: The organization, when the key belongs to several.
-        force_login: Log in again even if already logged in.
+        force_login: Log in now, synchronously, even if already logged in.
         set_current: Make this the current logger, used by :func:`traced`
             and :func:`start_span` when no span is active.
 
@@ -194,12 +202,62 @@ def init_logger(
         raise ValueError("init_logger(): project and project_id must not be empty strings")
     logger = Logger(project, project_id, async_flush=async_flush, api_key=api_key,
                     app_url=app_url, org_name=org_name)
+    _connect(api_key, app_url, org_name, force_login)
     if not async_flush:
         _state.sync_parents.add(logger.parent)
     _state.tracer()  # install the pipeline now, not inside the first span
     if set_current:
         _state.current_logger = logger
     return logger
+
+
+def _connect(api_key: str | None, app_url: str | None, org_name: str | None,
+             force_login: bool) -> None:
+    # Explicit connection arguments open a connection; otherwise the
+    # environment decides (BRAINTRUST_API_KEY) when the sink is first used.
+    conn = _state.connection()
+    if api_key is not None or (conn is None and (app_url or org_name)
+                               and os.environ.get("BRAINTRUST_API_KEY")):
+        conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
+        _state.use_api(conn)
+    if force_login and conn is not None:
+        conn.login(force=True)
+
+
+def login(
+    api_key: str | None = None,
+    app_url: str | None = None,
+    org_name: str | None = None,
+    force_login: bool = False,
+) -> None:
+    """Logs in to Braintrust now; from then on rows go to the Braintrust service.
+
+    Arguments win over ``BRAINTRUST_API_KEY``, ``BRAINTRUST_APP_URL`` and
+    ``BRAINTRUST_ORG_NAME``; the data API URL comes from the login answer
+    unless ``BRAINTRUST_API_URL`` is set.
+
+    Args:
+        api_key: The Braintrust API key.
+        app_url: The app URL (``https://www.braintrust.dev`` by default).
+        org_name: The organization to use when the key belongs to several.
+        force_login: Log in again even if this process already did.
+
+    Raises:
+        braintrust.LoginError: When the key is rejected, the organization is
+            unknown, or the app cannot be reached. The message never contains
+            the key.
+    """
+    for arg, value in (("api_key", api_key), ("app_url", app_url), ("org_name", org_name)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"login(): {arg} must be a str, got {type(value).__name__}")
+    conn = _state.connection()
+    same = conn is not None and api_key is None and app_url is None and org_name is None
+    if not same:
+        conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
+    assert conn is not None
+    conn.login(force=force_login)
+    if not same:
+        _state.use_api(conn)
 
 
 def current_logger() -> Optional[Logger]:

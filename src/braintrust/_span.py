@@ -386,7 +386,7 @@ class Span:
 
     def permalink(self, org_name: str | None = None, app_url: str | None = None) -> str:
         """Returns a link to this span in the UI (``braintrust serve`` when local)."""
-        return permalink(self.export(), org_name=org_name, app_url_=app_url)
+        return link(self.export(), org_name=org_name, app_url=app_url)
 
     # context management
 
@@ -637,6 +637,23 @@ def start_span(
     """
     return _start(name, type, span_attributes, start_time, set_current, parent, event,
                   where="start_span()", depth=3)
+
+
+def link(slug: str, org_name: str | None = None, app_url: str | None = None) -> str:
+    """Returns a link to the span a slug from ``span.export()`` names.
+
+    Args:
+        slug: The exported span.
+        org_name: The organization in the link; the logged-in one, else
+            ``BRAINTRUST_ORG_NAME``, else ``local``.
+        app_url: The app's base URL; the logged-in one, else
+            ``BRAINTRUST_APP_URL``, else the local server's.
+
+    Returns:
+        The URL.
+    """
+    org, url = _state.link_defaults()
+    return permalink(slug, org_name=org_name or org, app_url_=app_url or url)
 
 
 def current_span() -> Span:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import threading
 from typing import TYPE_CHECKING, Any, Optional
 
 from opentelemetry import trace
 
 from braintrust_otel import BraintrustSpanProcessor, ensure_installed
+from braintrust_otel.api import ApiConnection
 from braintrust_otel.exporter import BraintrustSpanExporter
+from braintrust_otel.sinks.http import HttpSink
 from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.store import Store
 
@@ -46,6 +50,7 @@ def tracer() -> trace.Tracer:
         if _tracer is None:
             provider, _processor = ensure_installed(default_parent=_default_parent)
             _tracer = provider.get_tracer(TRACER_NAME, VERSION)
+            _install_sigterm_flush()
         return _tracer
 
 
@@ -88,10 +93,58 @@ def local_store() -> Store | None:
     return sink.store if isinstance(sink, LocalSink) else None
 
 
+def connection() -> ApiConnection | None:
+    """The Braintrust API connection rows go through, or None."""
+    sink = exporter().sink
+    return sink.conn if isinstance(sink, HttpSink) else None
+
+
+def use_api(conn: ApiConnection) -> None:
+    """Sends every row from now on to the Braintrust API through ``conn``."""
+    flush()
+    exp = exporter()
+    old = exp._sink
+    exp.sink = HttpSink(conn)
+    if old is not None:
+        old.shutdown()
+
+
 def resolve_project_id(name: str) -> str | None:
     """The id of a project by name, when it can be known without a network call."""
     try:
+        conn = connection()
+        if conn is not None:
+            return conn.cached_project_id(name)
         store = local_store()
         return store.ensure_project(name=name)["id"] if store is not None else None
     except Exception:
         return None
+
+
+def link_defaults() -> tuple[str | None, str | None]:
+    """``(org_name, app_url)`` for links: from the login when there is one."""
+    conn = connection()
+    if conn is None or not conn.logged_in:
+        return None, None
+    return conn.org_name, conn.app_url
+
+
+def _install_sigterm_flush() -> None:
+    # Only when the application has no handler of its own, and only from the
+    # main thread (signal handlers cannot be set elsewhere).
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+            return
+
+        def on_sigterm(signum: int, frame: Any) -> None:
+            try:
+                flush(float(os.environ.get("BRAINTRUST_EXIT_FLUSH_SECONDS", 10)))
+            finally:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError, AttributeError):
+        pass

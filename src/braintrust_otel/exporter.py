@@ -18,19 +18,20 @@ __all__ = ["BraintrustSpanExporter", "default_sink"]
 
 
 def default_sink() -> RowSink:
-    """The sink chosen by the environment: the embedded store unless an API key is set.
+    """The sink chosen by the environment: the Braintrust API when
+    ``BRAINTRUST_API_KEY`` is set, else the embedded local store.
 
     Returns:
-        A :class:`~braintrust_otel.sinks.local.LocalSink` on the default store.
+        An :class:`~braintrust_otel.sinks.http.HttpSink` or a
+        :class:`~braintrust_otel.sinks.local.LocalSink`.
     """
+    if os.environ.get("BRAINTRUST_API_KEY"):
+        from .api import ApiConnection
+        from .sinks.http import HttpSink
+
+        return HttpSink(ApiConnection())
     from .sinks.local import LocalSink
 
-    if os.environ.get("BRAINTRUST_API_KEY"):
-        diagnostics.report(
-            "no_http_sink",
-            "BRAINTRUST_API_KEY is set but delivery to the Braintrust API is not available "
-            "in this version; rows go to the local store",
-        )
     return LocalSink()
 
 

@@ -1,0 +1,384 @@
+"""The Braintrust REST API sink: rows to ``/logs3``, with retries and a disk spool.
+
+Rows are resolved to object ids (registering projects by name), encoded once,
+cut into requests within the server's payload limit, and posted. A request
+that fails with a connection error, a timeout, 408, 429 or 5xx is retried
+with exponential backoff and jitter (honouring ``Retry-After``). When all
+attempts fail, the rows go to the disk spool and the sink stays "down" for a
+growing cool-down, spooling new rows at once instead of making the
+application's spans wait; a background replayer sends the spool when the
+service answers again, and every flush tries too. A 413 splits the request,
+and a single row too large for any request goes through the overflow upload.
+Other 4xx answers are reported with the server's message, and the rejected
+rows are kept in ``<spool>/rejected`` and counted as dropped.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import requests
+
+from .. import diagnostics
+from ..api import ApiConnection, LoginError
+from ..parent import DEFAULT_PARENT, parse_parent
+from ..retry import backoff_delay, is_retryable_status, parse_retry_after
+from ..serialize import dumps
+from ..spool import Spool
+
+__all__ = ["HttpSink"]
+
+API_VERSION = 2
+OBJECT_ID_KEYS = ("experiment_id", "dataset_id", "prompt_session_id", "project_id", "log_id")
+
+# Outcomes of one request.
+_SENT, _FAILED, _REJECTED = "sent", "failed", "rejected"
+
+Row = dict[str, Any]
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def logs3_body(encoded_rows: Sequence[str]) -> bytes:
+    """The ``/logs3`` request body for already-encoded rows."""
+    return ('{"rows":[' + ",".join(encoded_rows) + f'],"api_version":{API_VERSION}}}').encode()
+
+
+class HttpSink:
+    """Delivers rows to the Braintrust service.
+
+    Args:
+        conn: The API connection (login happens on first use).
+        spool: Where undeliverable rows wait; the default spool folder by default.
+        batch_rows: Rows per request at most (``BRAINTRUST_DEFAULT_BATCH_SIZE``, 1000).
+        attempts: Tries per request (``BRAINTRUST_NUM_RETRIES`` + 1; 4 by default).
+        backoff_base: Nominal seconds before the first retry.
+        backoff_cap: Longest nominal wait between retries.
+        cooldown_cap: Longest time the sink stays down before probing again.
+    """
+
+    def __init__(
+        self,
+        conn: ApiConnection,
+        spool: Spool | None = None,
+        *,
+        batch_rows: int | None = None,
+        attempts: int | None = None,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 10.0,
+        cooldown_cap: float = 30.0,
+    ) -> None:
+        self.conn = conn
+        self.spool = spool if spool is not None else Spool()
+        self.batch_rows = batch_rows or _env_int("BRAINTRUST_DEFAULT_BATCH_SIZE", 1000)
+        self.attempts = attempts or _env_int("BRAINTRUST_NUM_RETRIES", 3) + 1
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.cooldown_cap = cooldown_cap
+        self.stats = {"sent": 0, "spooled": 0, "rejected": 0, "requests": 0}
+        self._closing = False
+        self._deadline: float | None = None
+        self._init_runtime()
+        ref = weakref.WeakMethod(self._init_runtime)
+        os.register_at_fork(after_in_child=lambda: (m := ref()) and m())
+        # Registered after the processor's exit flush, so it runs before it:
+        # from here on every request fits in the exit budget.
+        closing = weakref.WeakMethod(self._start_closing)
+        atexit.register(lambda: (m := closing()) and m())
+        if self.spool.pending_rows():
+            self._ensure_replayer()
+
+    def _init_runtime(self) -> None:
+        self._lock = threading.RLock()
+        self._down_until = 0.0
+        self._failures = 0
+        self._replayer: Optional[threading.Thread] = None
+        self._wake = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"<HttpSink {self.conn!r} spool={str(self.spool.directory)!r}>"
+
+    # -- RowSink ------------------------------------------------------------
+
+    def write(self, rows: Sequence[Row]) -> None:
+        """Delivers rows now, or spools them when the service is down."""
+        if not rows:
+            return
+        with self._lock:
+            budget = self._budget()
+            if self._is_down() or (budget is not None and budget <= 0):
+                self._spool(rows)
+                return
+            leftover = self._deliver(list(rows))
+            if leftover:
+                self._spool(leftover)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Sends what waits in the spool, within ``timeout`` seconds.
+
+        Returns:
+            True when nothing is left waiting.
+        """
+        deadline = time.monotonic() + (timeout if timeout is not None else 30.0)
+        # An explicit flush tries once even during a cool-down.
+        force = True
+        while time.monotonic() < deadline:
+            if not self._replay_one(force):
+                break
+            force = False
+        return self.spool.pending_rows() == 0
+
+    def shutdown(self) -> None:
+        """Flushes (bounded by ``BRAINTRUST_EXIT_FLUSH_SECONDS``, 10) and stops.
+
+        Rows that cannot be sent in that time stay in the spool, and the
+        next process with the same spool folder sends them.
+        """
+        self._start_closing()
+        assert self._deadline is not None
+        self.flush(max(0.0, self._deadline - time.monotonic()))
+
+    def _start_closing(self) -> None:
+        # Exit mode: one try per request, each within what is left of the budget.
+        if not self._closing:
+            budget = float(os.environ.get("BRAINTRUST_EXIT_FLUSH_SECONDS", 10))
+            self._deadline = time.monotonic() + budget
+            self._closing = True
+            self._wake.set()
+
+    def _budget(self) -> float | None:
+        """Seconds a request may take now: None normally, what is left at exit."""
+        if self._deadline is None:
+            return None
+        return self._deadline - time.monotonic()
+
+    # -- state --------------------------------------------------------------
+
+    def _is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _mark_down(self, why: str, exc: BaseException | None = None) -> None:
+        self._failures += 1
+        cooldown = min(self.cooldown_cap, 0.5 * 2 ** (self._failures - 1))
+        self._down_until = time.monotonic() + cooldown
+        diagnostics.report("service_down", f"Braintrust API unavailable ({why}); rows are "
+                           f"spooled to {self.spool.directory} and sent when it answers", exc)
+
+    def _mark_up(self) -> None:
+        self._failures = 0
+        self._down_until = 0.0
+
+    def _spool(self, rows: Sequence[Row]) -> None:
+        self.spool.put(rows)
+        self.stats["spooled"] += len(rows)
+        self._ensure_replayer()
+
+    # -- delivery -----------------------------------------------------------
+
+    def _deliver(self, rows: list[Row]) -> list[Row]:
+        """Sends rows; returns those that must wait (never raises)."""
+        try:
+            self._resolve(rows)
+            limit = self.conn.max_request_size()
+            can_overflow = self.conn.payload_limit() is not None
+        except LoginError as exc:
+            self._mark_down("login failed", exc)
+            return rows
+        except Exception as exc:
+            self._mark_down("could not register objects", exc)
+            return rows
+        encoded = [dumps(r) for r in rows]
+        start = 0
+        for end in self._cuts(encoded, limit):
+            outcome = self._send(encoded[start:end], rows[start:end], limit, can_overflow)
+            if outcome == _FAILED:
+                return rows[start:]
+            start = end
+        self._mark_up()
+        return []
+
+    def _resolve(self, rows: list[Row]) -> None:
+        # Resolve every distinct parent first, so a failure leaves rows untouched.
+        targets: dict[str, dict[str, str]] = {}
+        for row in rows:
+            parent = row.get("_parent")
+            if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
+                parent = parent or DEFAULT_PARENT
+                if parent not in targets:
+                    targets[parent] = self._object_ids(parent)
+        for row in rows:
+            if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
+                row.update(targets[row.pop("_parent", None) or DEFAULT_PARENT])
+
+    def _object_ids(self, parent: str) -> dict[str, str]:
+        try:
+            p = parse_parent(parent)
+        except ValueError as exc:
+            diagnostics.report("bad_parent", f"invalid parent; row sent to {DEFAULT_PARENT}", exc)
+            p = parse_parent(DEFAULT_PARENT)
+        if p.kind == "experiment_id":
+            return {"experiment_id": p.value}
+        project_id = p.value if p.kind == "project_id" else self.conn.project_id(p.value)
+        return {"project_id": project_id, "log_id": "g"}
+
+    def _cuts(self, encoded: list[str], limit: int) -> list[int]:
+        # End indexes of consecutive requests within the row and byte limits.
+        cuts, size, count = [], 0, 0
+        overhead = len(logs3_body([]))
+        for i, text in enumerate(encoded):
+            n = len(text.encode()) if not text.isascii() else len(text)
+            if count and (count >= self.batch_rows or size + n + 1 + overhead > limit):
+                cuts.append(i)
+                size, count = 0, 0
+            size += n + 1
+            count += 1
+        cuts.append(len(encoded))
+        return cuts
+
+    def _send(self, encoded: list[str], rows: list[Row], limit: int, can_overflow: bool) -> str:
+        body = logs3_body(encoded)
+        overflow = can_overflow and len(body) > limit
+        attempts = 1 if self._closing else self.attempts
+        for attempt in range(attempts):
+            status, retry_after, message = self._post(body, encoded, rows, overflow)
+            if status is not None and 200 <= status < 300:
+                self.stats["sent"] += len(rows)
+                return _SENT
+            if status == 413:
+                if len(rows) > 1:
+                    half = len(rows) // 2
+                    first = self._send(encoded[:half], rows[:half], limit, can_overflow)
+                    if first != _SENT:
+                        return first
+                    return self._send(encoded[half:], rows[half:], limit, can_overflow)
+                if can_overflow and not overflow:
+                    overflow = True
+                    continue
+            if status is not None and not is_retryable_status(status):
+                self._reject(body, len(rows), message)
+                return _REJECTED
+            if attempt + 1 < attempts:
+                time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap,
+                                         retry_after))
+        self._mark_down(message)
+        return _FAILED
+
+    def _post(self, body: bytes, encoded: list[str], rows: list[Row],
+              overflow: bool) -> tuple[int | None, float | None, str]:
+        self.stats["requests"] += 1
+        budget = self._budget()
+        timeout = None if budget is None else max(0.1, min(self.conn.timeout, budget))
+        try:
+            if overflow:
+                resp = self._post_overflow(body, encoded, rows)
+            else:
+                resp = self.conn.request("POST", "/logs3", data=body, timeout=timeout,
+                                         headers={"Content-Type": "application/json"})
+        except LoginError as exc:
+            return None, None, str(exc)
+        except (requests.RequestException, RuntimeError, ValueError) as exc:
+            return None, None, f"{type(exc).__name__}: {exc}"
+        message = f"HTTP {resp.status_code}: {resp.text[:500]}"
+        return resp.status_code, parse_retry_after(resp.headers.get("Retry-After")), message
+
+    def _post_overflow(self, body: bytes, encoded: list[str],
+                       rows: list[Row]) -> requests.Response:
+        meta = [
+            {
+                "object_ids": {k: row[k] for k in OBJECT_ID_KEYS if k in row},
+                "has_comment": "comment" in row,
+                "is_delete": row.get("_object_delete") is True,
+                "input_row": {"byte_size": len(text.encode())},
+            }
+            for row, text in zip(rows, encoded)
+        ]
+        resp = self.conn.request("POST", "/logs3/overflow", json={
+            "content_type": "application/json", "size_bytes": len(body), "rows": meta})
+        if not resp.ok:
+            return resp
+        upload = resp.json()
+        method, url, key = upload.get("method"), upload.get("signedUrl"), upload.get("key")
+        if method not in ("PUT", "POST") or not isinstance(url, str) or not isinstance(key, str):
+            raise RuntimeError(f"unexpected overflow upload answer: {upload!r}")
+        # The signed URL carries its own authorization: no bearer token on it.
+        plain = requests.Session()
+        try:
+            if method == "PUT":
+                headers = dict(upload.get("headers") or {})
+                if ".blob.core.windows.net" in url:
+                    headers.setdefault("x-ms-blob-type", "BlockBlob")
+                done = plain.put(url, data=body, headers=headers, timeout=self.conn.timeout)
+            else:
+                fields = dict(upload.get("fields") or {})
+                ctype = fields.get("Content-Type", "application/json")
+                done = plain.post(url, data=fields, timeout=self.conn.timeout,
+                                  files={"file": ("logs3.json", body, ctype)})
+        finally:
+            plain.close()
+        if not done.ok:
+            return done
+        return self.conn.request("POST", "/logs3", json={
+            "rows": {"type": "logs3_overflow", "key": key, "size_bytes": len(body)},
+            "api_version": API_VERSION})
+
+    def _reject(self, body: bytes, n: int, message: str) -> None:
+        self.stats["rejected"] += n
+        try:
+            folder = self.spool.directory / "rejected"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{time.time_ns()}-{os.getpid()}.json").write_bytes(body)
+            kept = f"; the request is kept in {folder}"
+        except OSError:
+            kept = ""
+        diagnostics.report("rejected", f"Braintrust API rejected {n} rows ({message}){kept}",
+                           n=n)
+
+    # -- replay -------------------------------------------------------------
+
+    def _replay_one(self, force: bool = False) -> bool:
+        """Sends one spooled file; returns False when there is nothing (more) to do now."""
+        with self._lock:
+            if self._is_down() and not force:
+                return False
+            taken = self.spool.take()
+            if taken is None:
+                return False
+            claimed, rows = taken
+            leftover = self._deliver(rows)
+            if leftover:
+                if len(leftover) == len(rows):
+                    self.spool.release(claimed)
+                    return False
+                self.spool.put(leftover)
+            self.spool.done(claimed)
+            return not leftover
+
+    def _ensure_replayer(self) -> None:
+        if self._replayer is not None and self._replayer.is_alive():
+            return
+        thread = threading.Thread(target=self._replay_loop, name="braintrust-spool-replay",
+                                  daemon=True)
+        self._replayer = thread
+        thread.start()
+
+    def _replay_loop(self) -> None:
+        while not self._closing:
+            wait = max(0.05, self._down_until - time.monotonic())
+            self._wake.wait(min(wait, 5.0))
+            if self._closing:
+                return
+            while self._replay_one():
+                pass
+            if not self._is_down() and self.spool.pending_rows() == 0:
+                return

@@ -1,0 +1,222 @@
+"""A fake Braintrust service on 127.0.0.1 for delivery tests.
+
+It implements what the SDK uses (login, project registration, /version,
+/logs3 with merges, the overflow upload), records every request, and
+injects faults on demand: scripted statuses, delays, dropped connections,
+and stopping and restarting on the same port.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+
+GOOD_KEY = "sk-test-good-key"
+ORG_ID = "00000000-0000-4000-8000-00000000000a"
+
+Fault = Callable[["Handler"], bool]  # returns True when it answered the request
+
+
+class FakeBraintrust:
+    """The fake service. Use as a context manager; ``url`` is its base URL."""
+
+    def __init__(self, payload_limit: Optional[int] = 6 * 1024 * 1024,
+                 orgs: Optional[list[str]] = None, record_bodies: bool = True) -> None:
+        self.payload_limit = payload_limit
+        self.orgs = orgs or ["test-org"]
+        self.record_bodies = record_bodies
+        self.requests: list[dict[str, Any]] = []
+        self.rows: dict[str, dict[str, Any]] = {}  # row id -> merged row
+        self.row_writes = 0
+        self.logs3_requests = 0
+        self.projects: dict[str, str] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.faults: list[tuple[str, Fault]] = []
+        self.lock = threading.Lock()
+        self.connections: set[Any] = set()
+        self.port = 0
+        self._server: Optional[ThreadingHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeBraintrust:
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        # Keep-alive connections would go on answering: a stopped service drops them.
+        with self.lock:
+            for conn in list(self.connections):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.connections.clear()
+
+    def __enter__(self) -> FakeBraintrust:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- faults -------------------------------------------------------------
+
+    def fail(self, path: str, status: int, times: int = 1, headers: Optional[dict[str, str]]
+             = None, body: str = '{"error": "injected"}') -> None:
+        """The next ``times`` requests to ``path`` get ``status``."""
+        for _ in range(times):
+            def answer(h: Handler, status: int = status) -> bool:
+                h.reply(status, body.encode(), headers or {})
+                return True
+            self.faults.append((path, answer))
+
+    def delay(self, path: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` requests to ``path`` are answered late (after the work)."""
+        for _ in range(times):
+            def late(h: Handler) -> bool:
+                time.sleep(seconds)
+                return False
+            self.faults.append((path, late))
+
+    def take_fault(self, path: str) -> Optional[Fault]:
+        with self.lock:
+            for i, (p, fault) in enumerate(self.faults):
+                if p == path:
+                    del self.faults[i]
+                    return fault
+        return None
+
+    # -- views --------------------------------------------------------------
+
+    def paths(self) -> list[str]:
+        return [f"{r['method']} {r['path']}" for r in self.requests]
+
+    def logs3_bodies(self) -> list[Any]:
+        return [r["body"] for r in self.requests if r["path"] == "/logs3"]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.fake.lock:
+            self.fake.connections.add(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        with self.fake.lock:
+            self.fake.connections.discard(self.connection)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except OSError:
+            pass  # the client or a stop() closed the connection
+
+    @property
+    def fake(self) -> FakeBraintrust:
+        return self.server.fake  # type: ignore[attr-defined,no-any-return]
+
+    def reply(self, status: int, body: bytes, headers: Optional[dict[str, str]] = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def reply_json(self, obj: Any, status: int = 200) -> None:
+        self.reply(status, json.dumps(obj).encode())
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        path = self.path.split("?")[0]
+        fake = self.fake
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        with fake.lock:
+            fake.requests.append({
+                "method": self.command, "path": path, "headers": dict(self.headers),
+                "body": body if fake.record_bodies or path != "/logs3" else None,
+                "size": len(raw), "t": time.time(),
+            })
+        fault = fake.take_fault(path)
+        if fault is not None and fault(self):
+            return
+        if path.startswith("/upload/"):
+            fake.uploads[path.rsplit("/", 1)[1]] = raw
+            self.reply(200, b"")
+            return
+        if self.headers.get("Authorization") != f"Bearer {GOOD_KEY}":
+            self.reply_json({"error": "Invalid API key"}, 401)
+            return
+        if path == "/api/apikey/login":
+            self.reply_json({"org_info": [
+                {"id": ORG_ID if i == 0 else str(uuid.uuid4()), "name": name,
+                 "api_url": fake.url, "proxy_url": fake.url, "realtime_url": None,
+                 "git_metadata": None, "is_universal_api": False}
+                for i, name in enumerate(fake.orgs)]})
+        elif path == "/v1/project":
+            with fake.lock:
+                pid = fake.projects.setdefault(body["name"], str(uuid.uuid4()))
+            self.reply_json({"id": pid, "name": body["name"], "org_id": ORG_ID})
+        elif path == "/version":
+            out: dict[str, Any] = {"version": "fake"}
+            if fake.payload_limit:
+                out["logs3_payload_max_bytes"] = fake.payload_limit
+            self.reply_json(out)
+        elif path == "/logs3/overflow":
+            key = uuid.uuid4().hex
+            self.reply_json({"method": "PUT", "signedUrl": f"{fake.url}/upload/{key}",
+                             "headers": {"Content-Type": "application/json"}, "key": key})
+        elif path == "/logs3":
+            if fake.payload_limit and len(raw) > fake.payload_limit:
+                self.reply_json({"error": "payload too large"}, 413)
+                return
+            rows = body["rows"]
+            if isinstance(rows, dict) and rows.get("type") == "logs3_overflow":
+                rows = json.loads(fake.uploads[rows["key"]])["rows"]
+            with fake.lock:
+                fake.logs3_requests += 1
+                for row in rows:
+                    fake.row_writes += 1
+                    current = fake.rows.get(row["id"])
+                    if row.get("_is_merge") and current is not None:
+                        current.update({k: v for k, v in row.items() if k != "_is_merge"})
+                    else:
+                        fake.rows[row["id"]] = dict(row)
+            self.reply_json({"ids": [r["id"] for r in rows], "xact_id": "1"})
+        else:
+            self.reply_json({"error": f"no route {path}"}, 404)
+
+    do_GET = do_POST = do_PUT = _handle
