@@ -29,3 +29,4 @@ lint: $(STAMP)
 ## Benchmarks (not part of `make test`).
 bench: $(STAMP)
 	$(PY) benchmarks/span_overhead.py
+	$(PY) benchmarks/http_delivery.py

@@ -114,6 +114,16 @@ class FakeBraintrust:
         return [r["body"] for r in self.requests if r["path"] == "/logs3"]
 
 
+def main() -> None:
+    """Runs the fake service in its own process (for benchmarks); prints its URL."""
+    import sys
+
+    server = FakeBraintrust(record_bodies=False).start()
+    print(server.url, flush=True)
+    sys.stdin.read()  # until the parent closes stdin
+    server.stop()
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -173,6 +183,10 @@ class Handler(BaseHTTPRequestHandler):
         fault = fake.take_fault(path)
         if fault is not None and fault(self):
             return
+        if path == "/_stats":
+            self.reply_json({"rows": len(fake.rows), "row_writes": fake.row_writes,
+                             "logs3_requests": fake.logs3_requests})
+            return
         if path.startswith("/upload/"):
             fake.uploads[path.rsplit("/", 1)[1]] = raw
             self.reply(200, b"")
@@ -220,3 +234,7 @@ class Handler(BaseHTTPRequestHandler):
             self.reply_json({"error": f"no route {path}"}, 404)
 
     do_GET = do_POST = do_PUT = _handle
+
+
+if __name__ == "__main__":
+    main()

@@ -35,7 +35,10 @@ def fake() -> Iterator[FakeBraintrust]:
 def _use(sink: Any) -> None:
     braintrust.flush()
     exporter = _state.exporter()
+    old = exporter._sink
     exporter.sink = sink
+    if isinstance(old, HttpSink):
+        old._start_closing()  # stops its replayer; its spool stays for the test to read
 
 
 @pytest.fixture

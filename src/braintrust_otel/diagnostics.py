@@ -42,7 +42,10 @@ def report(kind: str, message: str, exc: BaseException | None = None, n: int = 1
         print(text, file=sys.stderr, flush=True)
     except Exception:
         pass
-    logger.warning("%s", text, exc_info=exc)
+    # Only to configured handlers: logging's last-resort handler would print
+    # the same line again on stderr.
+    if logger.hasHandlers():
+        logger.warning("%s", text, exc_info=exc)
 
 
 def counts() -> dict[str, int]:

@@ -88,7 +88,7 @@ class BraintrustSpanProcessor(SpanProcessor):
         schedule_delay: Seconds the worker waits for a full batch
             (``OTEL_BSP_SCHEDULE_DELAY`` in milliseconds, 500).
         max_queue_size: Spans held before producers wait
-            (``BRAINTRUST_QUEUE_SIZE``, 100,000).
+            (``BRAINTRUST_QUEUE_SIZE``, 20,000: a queued span takes about 3 KB).
         block_timeout: Seconds a producer waits for room before the span is
             dropped and counted (``BRAINTRUST_QUEUE_BLOCK_SECONDS``, 10).
     """
@@ -115,7 +115,7 @@ class BraintrustSpanProcessor(SpanProcessor):
             if schedule_delay is not None
             else _env_number("OTEL_BSP_SCHEDULE_DELAY", 500) / 1000
         )
-        self._max_queue = int(max_queue_size or _env_number("BRAINTRUST_QUEUE_SIZE", 100_000))
+        self._max_queue = int(max_queue_size or _env_number("BRAINTRUST_QUEUE_SIZE", 20_000))
         self._block = (
             block_timeout
             if block_timeout is not None
