@@ -423,3 +423,18 @@ def test_exit_with_a_hung_service_is_bounded_and_rows_are_spooled(tmp_path: Path
         assert proc.returncode == 0, proc.stderr
     # Nothing was lost: whatever the hung service did not take waits in the spool.
     assert Spool(tmp_path / "spool").pending_rows() + len(server.rows) >= 30
+
+
+def test_late_fields_are_merged_into_the_row_before_sending(api: HttpSink,
+                                                            fake: FakeBraintrust) -> None:
+    api.conn.login()
+    logger = braintrust.init_logger(project="p")
+    span = logger.start_span(name="late")
+    span.log(input="in")
+    span.end()
+    span.log(output="out", scores={"s": 1})
+    braintrust.flush()
+    assert fake.rows[span.id]["input"] == "in"
+    assert fake.rows[span.id]["output"] == "out" and fake.rows[span.id]["scores"] == {"s": 1}
+    merges = [r for b in fake.logs3_bodies() for r in b["rows"] if r.get("_is_merge")]
+    assert len(merges) == 1 and "created" not in merges[0]

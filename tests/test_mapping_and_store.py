@@ -120,3 +120,21 @@ def test_default_store_path_honours_env(monkeypatch: object, tmp_path: Path) -> 
     mp.delenv("BRAINTRUST_LOCAL_STORE")
     mp.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert default_store_path() == tmp_path / "data" / "braintrust" / "store.sqlite"
+
+
+def test_combine_rows_folds_merges_into_earlier_writes() -> None:
+    from braintrust_otel.merge import combine_rows
+
+    rows = [
+        {"id": "a", "project_id": "p", "input": 1, "metadata": {"x": 1}},
+        {"id": "b", "project_id": "p", "_is_merge": True, "output": 1},
+        {"id": "a", "project_id": "p", "_is_merge": True, "output": 2, "metadata": {"y": 2}},
+        {"id": "a", "project_id": "other", "_is_merge": True, "output": 3},
+        {"id": "b", "project_id": "p", "_is_merge": True, "scores": {"s": 1}},
+    ]
+    out = combine_rows(rows)
+    assert out == [
+        {"id": "a", "project_id": "p", "input": 1, "output": 2, "metadata": {"x": 1, "y": 2}},
+        {"id": "b", "project_id": "p", "_is_merge": True, "output": 1, "scores": {"s": 1}},
+        {"id": "a", "project_id": "other", "_is_merge": True, "output": 3},
+    ]

@@ -48,3 +48,36 @@ def merge_row(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]
             base[key] = value
     base.pop("_is_merge", None)
     return base
+
+
+#: Fields that, with ``id``, say which stored row a row writes.
+OBJECT_ID_KEYS = ("experiment_id", "dataset_id", "prompt_session_id", "project_id", "log_id")
+
+
+def combine_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Folds merge rows into earlier rows for the same object and id.
+
+    A full row followed by merges becomes one full row; merges alone become
+    one merge row. Order is kept (each row stays where its first write was),
+    so sending the result is equivalent to sending ``rows``.
+
+    Args:
+        rows: Rows with object ids resolved.
+
+    Returns:
+        The combined rows (the input dicts may be changed).
+    """
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (*(row.get(k) for k in OBJECT_ID_KEYS), row.get("id"))
+        earlier = seen.get(key)
+        if earlier is not None and row.get("_is_merge"):
+            still_merge = bool(earlier.get("_is_merge"))
+            merge_row(earlier, row)
+            if still_merge:
+                earlier["_is_merge"] = True
+            continue
+        seen[key] = row
+        out.append(row)
+    return out

@@ -27,6 +27,7 @@ import requests
 
 from .. import diagnostics
 from ..api import ApiConnection, LoginError
+from ..merge import OBJECT_ID_KEYS, combine_rows
 from ..parent import DEFAULT_PARENT, parse_parent
 from ..retry import backoff_delay, is_retryable_status, parse_retry_after
 from ..serialize import dumps
@@ -35,7 +36,6 @@ from ..spool import Spool
 __all__ = ["HttpSink"]
 
 API_VERSION = 2
-OBJECT_ID_KEYS = ("experiment_id", "dataset_id", "prompt_session_id", "project_id", "log_id")
 
 # Outcomes of one request.
 _SENT, _FAILED, _REJECTED = "sent", "failed", "rejected"
@@ -198,6 +198,7 @@ class HttpSink:
         except Exception as exc:
             self._mark_down("could not register objects", exc)
             return rows
+        rows = combine_rows(rows)
         encoded = [dumps(r) for r in rows]
         start = 0
         for end in self._cuts(encoded, limit):
