@@ -20,25 +20,53 @@ from __future__ import annotations
 
 from braintrust_otel.api import LoginError, set_http_adapter
 
+from ._eval import (
+    Eval,
+    EvalAsync,
+    EvalCase,
+    EvalHooks,
+    EvalResult,
+    EvalResultWithSummary,
+    Evaluator,
+    Reporter,
+)
+from ._experiment import Experiment, init, init_experiment
 from ._logger import Logger, current_logger, flush, init_logger, login
 from ._masking import set_masking_function
+from ._score import Score
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
+from ._summary import ExperimentSummary, MetricSummary, ScoreSummary
 from ._threads import TracedThreadPoolExecutor, bind_context
 from ._traced import traced
 
 __all__ = [
     "NOOP_SPAN",
     "SPAN_TYPES",
+    "Eval",
+    "EvalAsync",
+    "EvalCase",
+    "EvalHooks",
+    "EvalResult",
+    "EvalResultWithSummary",
+    "Evaluator",
+    "Experiment",
+    "ExperimentSummary",
     "Logger",
     "LoginError",
+    "MetricSummary",
     "NoopSpan",
+    "Reporter",
+    "Score",
+    "ScoreSummary",
     "Span",
     "TracedThreadPoolExecutor",
     "bind_context",
     "current_logger",
     "current_span",
     "flush",
+    "init",
+    "init_experiment",
     "init_logger",
     "login",
     "permalink",

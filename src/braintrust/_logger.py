@@ -21,7 +21,97 @@ GLOBAL_PROJECT = "Global"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Logger:
+class SpanTarget:
+    """What loggers and experiments share: logging rows and spans to one object."""
+
+    #: The span type of a trace's root when none is given.
+    root_type = "task"
+
+    def __init__(self, parent: str) -> None:
+        self._parent = parent
+
+    @property
+    def parent(self) -> str:
+        """The ``braintrust.parent`` string of the object rows go to."""
+        return self._parent
+
+    def log(
+        self,
+        *,
+        input: Any = _MISSING,
+        output: Any = _MISSING,
+        expected: Any = _MISSING,
+        error: Any = _MISSING,
+        tags: Sequence[str] | None = None,
+        scores: Mapping[str, float | None] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        id: str | None = None,
+        allow_concurrent_with_spans: bool = False,
+    ) -> str:
+        """Logs one complete row: a single-span trace.
+
+        Args:
+            input, output, expected, error, tags, scores, metadata, metrics:
+                As for :meth:`Span.log`.
+            id: The row id; a new one by default.
+            allow_concurrent_with_spans: Accepted for compatibility; logging
+                rows while spans are open is always allowed here.
+
+        Returns:
+            The row id.
+        """
+        span = _start(None, None, None, None, False, None, None, logger=self,
+                      where=f"{type(self).__name__}.log()", depth=3, root=True)
+        span.log(input=input, output=output, expected=expected, error=error, tags=tags,
+                 scores=scores, metadata=metadata, metrics=metrics, id=id)
+        span.end()
+        return span.id
+
+    def start_span(
+        self,
+        name: str | None = None,
+        type: str | None = None,
+        span_attributes: Mapping[str, Any] | None = None,
+        start_time: float | None = None,
+        set_current: bool | None = None,
+        parent: str | None = None,
+        event: Mapping[str, Any] | None = None,
+    ) -> Span:
+        """Starts a span here: a child of the current span when that span belongs
+        here too, else the root of a new trace.
+
+        Arguments are as for :func:`braintrust.start_span`.
+
+        Returns:
+            A :class:`Span`.
+        """
+        return _start(name, type, span_attributes, start_time, set_current, parent, event,
+                      logger=self, where=f"{self.__class__.__name__}.start_span()", depth=3)
+
+    def traced(self, *span_args: Any, **span_kwargs: Any) -> Any:
+        """Like :func:`braintrust.traced`, with root spans going here."""
+        from ._traced import _traced
+
+        return _traced(span_args, span_kwargs, logger=self)
+
+    def flush(self) -> None:
+        """Delivers every finished span of this process."""
+        _state.flush()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.flush()
+
+
+class Logger(SpanTarget):
     """Logs traces to a project. Create it with :func:`init_logger`."""
 
     def __init__(
@@ -33,22 +123,17 @@ class Logger:
         app_url: str | None = None,
         org_name: str | None = None,
     ) -> None:
-        self._project_name = project if project_id is None else None
-        self._project_id = project_id
-        self._parent = (
+        super().__init__(
             format_parent("project_id", project_id)
             if project_id is not None
             else format_parent("project_name", project or GLOBAL_PROJECT)
         )
+        self._project_name = project if project_id is None else None
+        self._project_id = project_id
         self.async_flush = async_flush
         self._api_key = api_key
         self.app_url = app_url
         self.org_name = org_name
-
-    @property
-    def parent(self) -> str:
-        """The ``braintrust.parent`` string of this logger's project."""
-        return self._parent
 
     @property
     def project(self) -> dict[str, str]:
@@ -67,66 +152,6 @@ class Logger:
         """The project id."""
         return self.project["id"]
 
-    def log(
-        self,
-        *,
-        input: Any = _MISSING,
-        output: Any = _MISSING,
-        expected: Any = _MISSING,
-        error: Any = _MISSING,
-        tags: Sequence[str] | None = None,
-        scores: Mapping[str, float | None] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        metrics: Mapping[str, float] | None = None,
-        id: str | None = None,
-        allow_concurrent_with_spans: bool = False,
-    ) -> str:
-        """Logs one complete row: a single-span trace in this project.
-
-        Args:
-            input, output, expected, error, tags, scores, metadata, metrics:
-                As for :meth:`Span.log`.
-            id: The row id; a new one by default.
-            allow_concurrent_with_spans: Accepted for compatibility; logging
-                rows while spans are open is always allowed here.
-
-        Returns:
-            The row id.
-        """
-        span = _start(None, None, None, None, False, None, None, logger=self,
-                      where="Logger.log()", depth=3, root=True)
-        span.log(input=input, output=output, expected=expected, error=error, tags=tags,
-                 scores=scores, metadata=metadata, metrics=metrics, id=id)
-        span.end()
-        return span.id
-
-    def start_span(
-        self,
-        name: str | None = None,
-        type: str | None = None,
-        span_attributes: Mapping[str, Any] | None = None,
-        start_time: float | None = None,
-        set_current: bool | None = None,
-        parent: str | None = None,
-        event: Mapping[str, Any] | None = None,
-    ) -> Span:
-        """Starts a span in this project: a child of the current span when that
-        span belongs here too, else the root of a new trace.
-
-        Arguments are as for :func:`braintrust.start_span`.
-
-        Returns:
-            A :class:`Span`.
-        """
-        return _start(name, type, span_attributes, start_time, set_current, parent, event,
-                      logger=self, where="Logger.start_span()", depth=3)
-
-    def traced(self, *span_args: Any, **span_kwargs: Any) -> Any:
-        """Like :func:`braintrust.traced`, with root spans going to this logger."""
-        from ._traced import _traced
-
-        return _traced(span_args, span_kwargs, logger=self)
-
     def export(self) -> str:
         """Returns a slug naming this project's logs, usable as ``parent=``."""
         project_id = self._project_id or _state.resolve_project_id(
@@ -135,21 +160,6 @@ class Logger:
         args = None if project_id else {"project_name": self._project_name, "project_id": None}
         return encode_slug(SpanRef(PROJECT_LOGS, object_id=project_id,
                                    compute_object_metadata_args=args))
-
-    def flush(self) -> None:
-        """Delivers every finished span of this process."""
-        _state.flush()
-
-    def __enter__(self) -> Logger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.flush()
 
     def __repr__(self) -> str:
         return f"<braintrust.Logger {self._parent}>"

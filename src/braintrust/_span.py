@@ -26,7 +26,7 @@ from ._masking import mask
 from ._slugs import EXPERIMENT, PROJECT_LOGS, SpanRef, decode_slug, encode_slug, permalink
 
 if TYPE_CHECKING:
-    from ._logger import Logger
+    from ._logger import SpanTarget as Logger
 
 __all__ = ["NOOP_SPAN", "NoopSpan", "Span", "current_span", "start_span"]
 
@@ -577,6 +577,8 @@ def _start(
     # from its place (root: task, child: function).
     attrs: Attrs = {}
     sa_type = type or default_type
+    if sa_type is None and is_root and logger is not None and logger.root_type != "task":
+        sa_type = logger.root_type
     if span_attributes:
         extra = dict(span_attributes)
         if sa_type is not None:

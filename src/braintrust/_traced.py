@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 from ._span import NOOP_SPAN, Span, _check_mapping, _start, check_name, check_type
 
 if TYPE_CHECKING:
-    from ._logger import Logger
+    from ._logger import SpanTarget as Logger
 
 __all__ = ["traced"]
 

@@ -33,6 +33,15 @@ CREATE TABLE IF NOT EXISTS projects (
     name TEXT NOT NULL UNIQUE,
     created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+CREATE TABLE IF NOT EXISTS experiments (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    seq INTEGER NOT NULL,
+    info TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (project_id, name)
+);
 -- Rows name their object by a small integer: keys and indexes stay short,
 -- which halves the cost of writing a row.
 CREATE TABLE IF NOT EXISTS objects (
@@ -202,6 +211,81 @@ class Store:
                 f"SELECT id, name FROM projects WHERE {key} = ?", (value,)
             ).fetchone()
         return {"id": found[0], "name": found[1]} if found else None
+
+    # -- experiments --------------------------------------------------------
+
+    def create_experiment(self, project_id: str, name: str | None = None,
+                          info: dict[str, Any] | None = None,
+                          ensure_new: bool = True) -> dict[str, Any]:
+        """Registers an experiment in a project and returns it.
+
+        Args:
+            project_id: The project.
+            name: The name; a taken name gets a numeric suffix when
+                ``ensure_new``, else the existing experiment is returned.
+                None picks ``experiment-<n>``.
+            info: Metadata, tags, base experiment id, and so on.
+            ensure_new: Whether a taken name makes a new experiment.
+
+        Returns:
+            ``{"id", "name", "project_id", "created", "seq", **info}``.
+        """
+        with self._lock:
+            conn = self._connection()
+            with _transaction(conn):
+                seq = conn.execute(
+                    "SELECT coalesce(max(seq), 0) + 1 FROM experiments WHERE project_id = ?",
+                    (project_id,),
+                ).fetchone()[0]
+                base = name or f"experiment-{seq}"
+                candidate, n = base, 1
+                while True:
+                    found = conn.execute(
+                        "SELECT id FROM experiments WHERE project_id = ? AND name = ?",
+                        (project_id, candidate),
+                    ).fetchone()
+                    if found is None:
+                        break
+                    if not ensure_new:
+                        return self._experiment_where(conn, "id = ?", (found[0],)) or {}
+                    n += 1
+                    candidate = f"{base}-{n}"
+                exp_id = str(uuid.uuid4())
+                conn.execute(
+                    "INSERT INTO experiments (id, project_id, name, seq, info)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (exp_id, project_id, candidate, seq, dumps(info or {})),
+                )
+                return self._experiment_where(conn, "id = ?", (exp_id,)) or {}
+
+    def find_experiment(self, id: str | None = None, project_id: str | None = None,
+                        name: str | None = None) -> dict[str, Any] | None:
+        """The experiment with this id, or with this name in a project; or None."""
+        with self._lock:
+            conn = self._connection()
+            if id is not None:
+                return self._experiment_where(conn, "id = ?", (id,))
+            return self._experiment_where(conn, "project_id = ? AND name = ?", (project_id, name))
+
+    def experiments(self, project_id: str) -> list[dict[str, Any]]:
+        """A project's experiments, oldest first."""
+        with self._lock:
+            conn = self._connection()
+            ids = conn.execute("SELECT id FROM experiments WHERE project_id = ? ORDER BY seq",
+                               (project_id,)).fetchall()
+            return [e for (i,) in ids if (e := self._experiment_where(conn, "id = ?", (i,)))]
+
+    def _experiment_where(self, conn: sqlite3.Connection, where: str,
+                          args: tuple[Any, ...]) -> dict[str, Any] | None:
+        row = conn.execute(
+            f"SELECT id, project_id, name, created, seq, info FROM experiments WHERE {where}",
+            args,
+        ).fetchone()
+        if row is None:
+            return None
+        out: dict[str, Any] = json.loads(row[5])
+        out.update(id=row[0], project_id=row[1], name=row[2], created=row[3], seq=row[4])
+        return out
 
     # -- rows ---------------------------------------------------------------
 

@@ -1,0 +1,568 @@
+"""Eval and EvalAsync: run a task over cases, score the outputs, log an experiment."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import inspect
+import json
+import re
+import sys
+import threading
+import time
+from collections.abc import AsyncIterable, Awaitable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Optional
+
+from tqdm.auto import tqdm
+
+from . import _state
+from ._experiment import Experiment, init
+from ._score import Score, ScorerError, normalize_scores
+from ._span import NOOP_SPAN, Span
+from ._summary import CaseStats, ExperimentSummary, input_key
+
+__all__ = ["Eval", "EvalAsync", "EvalCase", "EvalHooks", "EvalResult",
+           "EvalResultWithSummary", "Evaluator", "Reporter"]
+
+DEFAULT_CONCURRENCY = 10
+
+
+@dataclasses.dataclass
+class EvalCase:
+    """One case: an input, and optionally what is expected, metadata and tags."""
+
+    input: Any
+    expected: Any = None
+    metadata: Optional[dict[str, Any]] = None
+    tags: Optional[list[str]] = None
+    id: Optional[str] = None
+
+
+@dataclasses.dataclass
+class EvalResult:
+    """What happened to one case (one trial)."""
+
+    input: Any
+    output: Any
+    expected: Any = None
+    scores: dict[str, Optional[float]] = dataclasses.field(default_factory=dict)
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    tags: Optional[list[str]] = None
+    error: Optional[str] = None
+    id: Optional[str] = None
+    trial_index: int = 0
+
+
+@dataclasses.dataclass
+class EvalResultWithSummary:
+    """What :func:`Eval` returns: the summary and every case's result."""
+
+    summary: Optional[ExperimentSummary]
+    results: list[EvalResult]
+
+    def __str__(self) -> str:
+        return str(self.summary) if self.summary is not None else "(no summary)"
+
+
+class EvalHooks:
+    """Given to a task that takes a second argument: the case's context.
+
+    Attributes:
+        metadata: The case's metadata; changes are logged with the case.
+        expected: The case's expected value.
+        span: The task's span (log to it, or start child spans).
+        parameters: The ``parameters`` given to ``Eval``.
+        trial_index: Which trial this is (0-based).
+        tags: The case's tags.
+    """
+
+    def __init__(self, case: EvalCase, span: Span, parameters: Mapping[str, Any],
+                 trial_index: int) -> None:
+        self.metadata: dict[str, Any] = dict(case.metadata or {})
+        self.expected = case.expected
+        self.span = span
+        self.parameters = dict(parameters)
+        self.trial_index = trial_index
+        self.tags = list(case.tags or [])
+
+    def meta(self, **info: Any) -> None:
+        """Adds metadata to the case."""
+        self.metadata.update(info)
+
+
+class Reporter:
+    """Decides what to print for each evaluator and whether the run succeeded.
+
+    Args:
+        name: The reporter's name.
+        report_eval: ``(evaluator, result, verbose, jsonl) -> report``, called
+            after each evaluator.
+        report_run: ``(reports, verbose, jsonl) -> bool``: False fails the run
+            (``braintrust eval`` exits non-zero).
+    """
+
+    def __init__(self, name: str,
+                 report_eval: Callable[..., Any] | None = None,
+                 report_run: Callable[..., bool] | None = None) -> None:
+        self.name = name
+        self.report_eval = report_eval or _default_report_eval
+        self.report_run = report_run or _default_report_run
+
+
+def _default_report_eval(evaluator: Evaluator, result: EvalResultWithSummary,
+                         verbose: bool = False, jsonl: bool = False) -> bool:
+    failed = [r for r in result.results if r.error is not None]
+    if jsonl:
+        summary = result.summary.as_dict() if result.summary is not None else None
+        print(json.dumps({"eval": evaluator.eval_name, "summary": summary,
+                          "errors": len(failed)}, default=str))
+    else:
+        for r in failed[: None if verbose else 5]:
+            last = " ".join(str(r.error).splitlines()[-1:])
+            print(f"case {input_key(r.input)[:80]} failed: {last}", file=sys.stderr)
+        print(result.summary)
+    return not failed
+
+
+def _default_report_run(reports: Sequence[Any], verbose: bool = False,
+                        jsonl: bool = False) -> bool:
+    return all(bool(r) for r in reports)
+
+
+DEFAULT_REPORTER = Reporter("default")
+
+
+@dataclasses.dataclass
+class Evaluator:
+    """Everything one ``Eval`` call describes (what ``braintrust eval`` collects)."""
+
+    eval_name: str
+    data: Any
+    task: Callable[..., Any]
+    scores: Sequence[Any]
+    experiment_name: Optional[str] = None
+    trial_count: int = 1
+    metadata: Optional[dict[str, Any]] = None
+    tags: Optional[list[str]] = None
+    timeout: Optional[float] = None
+    max_concurrency: Optional[int] = None
+    project_id: Optional[str] = None
+    base_experiment_name: Optional[str] = None
+    base_experiment_id: Optional[str] = None
+    no_send_logs: bool = False
+    parameters: Optional[dict[str, Any]] = None
+    description: Optional[str] = None
+    update: bool = False
+    quiet: bool = False
+    reporter: Optional[Reporter] = None
+    summarize_scores: bool = True
+    case_filters: list[tuple[str, re.Pattern[str]]] = dataclasses.field(default_factory=list)
+
+
+# -- collecting for the CLI -----------------------------------------------------------
+
+class _Collector(threading.local):
+    active: bool = False
+    evaluators: list[Evaluator]
+
+
+_collector = _Collector()
+
+
+# -- helpers -------------------------------------------------------------------------
+
+def _name_of(scorer: Any) -> str:
+    name = getattr(scorer, "__name__", None)
+    if isinstance(name, str) and name != "<lambda>":
+        return name
+    return type(scorer).__name__ if not inspect.isfunction(scorer) else "scorer"
+
+
+def _accepted(fn: Any) -> tuple[Optional[set[str]], int]:
+    """Keyword names ``fn`` accepts (None: any) and how many positionals it takes."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None, 1
+    names: set[str] = set()
+    positional = 0
+    for p in sig.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            return None, positional
+        if p.kind is p.VAR_POSITIONAL:
+            positional = 99
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional += 1
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            names.add(p.name)
+    return names, positional
+
+
+def _is_async(fn: Any) -> bool:
+    # A callable object with an ``async def __call__`` counts as async too.
+    call = None if inspect.isroutine(fn) else type(fn).__dict__.get("__call__")
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
+
+
+async def _call(fn: Callable[..., Any], pool: ThreadPoolExecutor, *args: Any,
+                **kwargs: Any) -> Any:
+    # Sync functions run on the pool, in a copy of this context, so spans they
+    # start are children of the current one.
+    if _is_async(fn):
+        return await fn(*args, **kwargs)
+    ctx = contextvars.copy_context()
+    result = await asyncio.get_running_loop().run_in_executor(
+        pool, lambda: ctx.run(fn, *args, **kwargs))
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _to_case(item: Any, index: int) -> EvalCase:
+    if isinstance(item, EvalCase):
+        return item
+    if isinstance(item, Mapping):
+        if "input" not in item:
+            raise ValueError(f"case {index} has no 'input' (keys: {sorted(item)})")
+        meta = item.get("metadata")
+        return EvalCase(input=item["input"], expected=item.get("expected"),
+                        metadata=dict(meta) if isinstance(meta, Mapping) else None,
+                        tags=list(item.get("tags") or []) or None, id=item.get("id"))
+    if hasattr(item, "input"):
+        return EvalCase(input=item.input, expected=getattr(item, "expected", None),
+                        metadata=getattr(item, "metadata", None), tags=getattr(item, "tags", None),
+                        id=getattr(item, "id", None))
+    raise ValueError(f"case {index} is a {type(item).__name__}; a case is a dict with "
+                     "'input' (and optional 'expected', 'metadata', 'tags') or an EvalCase")
+
+
+async def _load(data: Any) -> list[Any]:
+    if callable(data) and not isinstance(data, (list, tuple)) and not hasattr(data, "__iter__") \
+            and not hasattr(data, "__aiter__"):
+        data = data()
+    if inspect.isawaitable(data):
+        data = await data
+    if isinstance(data, AsyncIterable):
+        return [item async for item in data]
+    if isinstance(data, Iterable):
+        return list(data)
+    raise TypeError(f"Eval(): data must be a list, an iterator, a generator, a Dataset or a "
+                    f"function returning one; got {type(data).__name__}")
+
+
+def _get_path(case: EvalCase, path: str) -> Any:
+    value: Any = dataclasses.asdict(case)
+    for part in path.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def _matches(case: EvalCase, filters: list[tuple[str, re.Pattern[str]]]) -> bool:
+    for path, pattern in filters:
+        value = _get_path(case, path)
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        if not pattern.search(text):
+            return False
+    return True
+
+
+# -- running ---------------------------------------------------------------------------
+
+async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
+    """Runs one evaluator and returns its results and summary."""
+    if not callable(ev.task):
+        raise TypeError(f"Eval({ev.eval_name!r}): task must be callable, got "
+                        f"{type(ev.task).__name__}")
+    if not isinstance(ev.scores, Sequence) or isinstance(ev.scores, str):
+        raise TypeError(f"Eval({ev.eval_name!r}): scores must be a list of scorers")
+    for i, scorer in enumerate(ev.scores):
+        if not callable(scorer):
+            raise TypeError(f"Eval({ev.eval_name!r}): scorer {i} ({scorer!r}) is not callable")
+    if ev.trial_count < 1:
+        raise ValueError(f"Eval({ev.eval_name!r}): trial_count must be at least 1")
+    items = await _load(ev.data)
+    bad: list[EvalResult] = []
+    cases: list[EvalCase] = []
+    for i, item in enumerate(items):
+        try:
+            cases.append(_to_case(item, i))
+        except ValueError as exc:
+            print(f"Eval({ev.eval_name!r}): skipping {exc}", file=sys.stderr)
+            bad.append(EvalResult(input=None, output=None, error=str(exc)))
+    cases = [c for c in cases if _matches(c, ev.case_filters)]
+
+    experiment: Optional[Experiment] = None
+    if not ev.no_send_logs:
+        experiment = init(project=ev.eval_name if ev.project_id is None else None,
+                          project_id=ev.project_id, experiment=ev.experiment_name,
+                          description=ev.description, metadata=ev.metadata, tags=ev.tags,
+                          base_experiment=ev.base_experiment_name,
+                          base_experiment_id=ev.base_experiment_id, update=ev.update)
+        if not ev.quiet:
+            from ._experiment import experiment_url
+
+            print(f"Experiment {experiment.name} is running at "
+                  f"{experiment_url(experiment.project['name'], experiment.name)}",
+                  file=sys.stderr)
+
+    concurrency = ev.max_concurrency or DEFAULT_CONCURRENCY
+    semaphore = asyncio.Semaphore(concurrency)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="braintrust-eval")
+    # Scorer classes (autoevals' ``Levenshtein``, say) are instantiated once.
+    scorers = [s() if inspect.isclass(s) else s for s in ev.scores]
+    scorer_info = [(s, _name_of(s), _accepted(s)) for s in scorers]
+    task_args = _accepted(ev.task)
+    wants_hooks = task_args[1] >= 2 or (task_args[0] is None or "hooks" in task_args[0])
+    progress = tqdm(total=len(cases) * ev.trial_count, desc=f"{ev.eval_name} (tasks)",
+                    disable=ev.quiet or not sys.stderr.isatty(), leave=False)
+
+    async def one(case: EvalCase, trial: int) -> EvalResult:
+        async with semaphore:
+            try:
+                return await _run_case(ev, experiment, case, trial, pool, scorer_info,
+                                       wants_hooks)
+            finally:
+                progress.update(1)
+
+    start = time.time()
+    try:
+        results = await asyncio.gather(*(one(c, t) for c in cases
+                                         for t in range(ev.trial_count)))
+    finally:
+        progress.close()
+        pool.shutdown(wait=False)
+    results = list(results) + bad
+    summary = None
+    if ev.summarize_scores or experiment is not None:
+        stats = [CaseStats(input_key(r.input), dict(r.scores), {}, error=r.error is not None)
+                 for r in results]
+        if experiment is not None:
+            _state.flush()
+            summary = experiment.summary_of(_stats_with_metrics(experiment, stats))
+        else:
+            from ._summary import summarize_cases
+
+            scores, metrics = summarize_cases(stats)
+            summary = ExperimentSummary(ev.eval_name, None, None, None, scores=scores,
+                                        metrics=metrics,
+                                        errors=sum(1 for r in results if r.error))
+        if "duration" not in summary.metrics and results:
+            from ._summary import MetricSummary
+
+            summary.metrics["duration"] = MetricSummary("duration", time.time() - start, "s")
+    return EvalResultWithSummary(summary, results)
+
+
+def _stats_with_metrics(experiment: Experiment, fallback: list[CaseStats]) -> list[CaseStats]:
+    # Stored rows carry durations and token counts; fall back to in-memory scores.
+    from ._experiment import rows_of
+    from ._summary import cases_from_rows
+
+    try:
+        stored = cases_from_rows(rows_of(experiment.id))
+    except Exception:
+        return fallback
+    return stored if len(stored) >= len(fallback) else fallback
+
+
+async def _run_case(ev: Evaluator, experiment: Optional[Experiment], case: EvalCase,
+                    trial: int, pool: ThreadPoolExecutor,
+                    scorers: list[tuple[Any, str, tuple[Optional[set[str]], int]]],
+                    wants_hooks: bool) -> EvalResult:
+    result = EvalResult(input=case.input, output=None, expected=case.expected,
+                        metadata=dict(case.metadata or {}), tags=case.tags, trial_index=trial)
+    root: Span = NOOP_SPAN
+    if experiment is not None:
+        event: dict[str, Any] = {"input": case.input, "expected": case.expected}
+        if case.metadata:
+            event["metadata"] = case.metadata
+        if case.tags:
+            event["tags"] = case.tags
+        root = experiment.start_span(name="eval", type="eval", event=event)
+        result.id = root.id
+
+    async def body() -> None:
+        with root:
+            task_span = root.start_span(name="task", type="task")
+            hooks = EvalHooks(case, task_span, ev.parameters or {}, trial)
+            with task_span:
+                task_span.log(input=case.input)
+                try:
+                    if wants_hooks:
+                        output = await _call(ev.task, pool, case.input, hooks)
+                    else:
+                        output = await _call(ev.task, pool, case.input)
+                except Exception as exc:
+                    task_span.record_error(exc)
+                    root.record_error(exc)
+                    result.error = f"{type(exc).__name__}: {exc}"
+                    return
+                task_span.log(output=output)
+            result.output = output
+            result.metadata = hooks.metadata
+            root.log(output=output, metadata=hooks.metadata or None)
+            for scorer, name, (names, _) in scorers:
+                await _score(scorer, name, names, case, output, hooks, root, pool, result)
+
+    try:
+        if ev.timeout is not None:
+            await asyncio.wait_for(body(), ev.timeout)
+        else:
+            await body()
+    except asyncio.TimeoutError:
+        result.error = f"timed out after {ev.timeout}s"
+        root.log(error=result.error)
+    except Exception as exc:  # a bug of ours must not stop the other cases
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+async def _score(scorer: Any, name: str, names: Optional[set[str]], case: EvalCase,
+                 output: Any, hooks: EvalHooks, root: Span, pool: ThreadPoolExecutor,
+                 result: EvalResult) -> None:
+    offered = {"input": case.input, "output": output, "expected": case.expected,
+               "metadata": hooks.metadata, "tags": hooks.tags,
+               "trial_index": hooks.trial_index}
+    kwargs = offered if names is None else {k: v for k, v in offered.items() if k in names}
+    with root.start_span(name=name, type="score", span_attributes={"purpose": "scorer"}) as span:
+        span.log(input={k: offered[k] for k in ("input", "output", "expected", "metadata")})
+        try:
+            raw = await _call(scorer, pool, **kwargs)
+            scores: list[Score] = normalize_scores(name, raw)
+        except ScorerError as exc:
+            span.log(error=str(exc))
+            result.error = str(exc)
+            print(f"Eval: {exc}", file=sys.stderr)
+            return
+        except Exception as exc:
+            span.record_error(exc)
+            result.error = f"scorer {name!r} failed: {type(exc).__name__}: {exc}"
+            return
+        values = {s.name: s.score for s in scores}
+        result.scores.update(values)
+        meta: dict[str, Any] = {}
+        for s in scores:
+            meta.update(s.metadata)
+        span.log(output=values if len(values) != 1 else {"score": next(iter(values.values()))},
+                 scores=values, metadata=meta or None)
+
+
+# -- the public functions --------------------------------------------------------------
+
+def _evaluator(name: str, data: Any, task: Any, scores: Any, kwargs: dict[str, Any]
+               ) -> Evaluator:
+    if not isinstance(name, str) or not name:
+        raise TypeError("Eval(): name must be a non-empty str")
+    known = {f.name for f in dataclasses.fields(Evaluator)}
+    unknown = set(kwargs) - known - {"is_public", "state", "stream", "on_start",
+                                     "git_metadata_settings", "repo_info"}
+    if unknown:
+        raise TypeError(f"Eval(): unexpected argument(s) {', '.join(sorted(unknown))}")
+    args = {k: v for k, v in kwargs.items() if k in known}
+    return Evaluator(eval_name=name, data=data, task=task, scores=list(scores or []), **args)
+
+
+async def _run_and_report(ev: Evaluator) -> EvalResultWithSummary:
+    result = await run_evaluator(ev)
+    reporter = ev.reporter or DEFAULT_REPORTER
+    if not ev.quiet or ev.reporter is not None:
+        reporter.report_eval(ev, result, False, False)
+    return result
+
+
+async def EvalAsync(name: str, data: Any, task: Callable[..., Any],
+                    scores: Sequence[Any], **kwargs: Any) -> EvalResultWithSummary:
+    """Like :func:`Eval`, awaitable from a running event loop."""
+    ev = _evaluator(name, data, task, scores, kwargs)
+    if _collector.active:
+        _collector.evaluators.append(ev)
+        return EvalResultWithSummary(None, [])
+    return await _run_and_report(ev)
+
+
+def Eval(name: str, data: Any, task: Callable[..., Any], scores: Sequence[Any],
+         **kwargs: Any) -> EvalResultWithSummary:
+    """Runs an evaluation: ``task`` over every case of ``data``, scored by ``scores``.
+
+    Every case becomes a trace in an experiment of project ``name``: an ``eval``
+    root span, a ``task`` child (LLM calls made by the task nest inside it),
+    and one ``score`` child per scorer. Errors in a task or scorer are
+    recorded on the case and the run goes on.
+
+    Args:
+        name: The project to log the experiment in.
+        data: A list of cases, an iterator or generator, an async generator, a
+            Dataset, or a function returning one of these. A case is a dict with
+            ``input`` (and optional ``expected``, ``metadata``, ``tags``) or an
+            :class:`EvalCase`.
+        task: ``task(input)`` or ``task(input, hooks)``; sync or async.
+        scores: Scorers: functions taking any of ``input``, ``output``,
+            ``expected``, ``metadata`` by keyword and returning a number, a
+            bool, None, a dict with ``score``, a :class:`Score` or a list of
+            these; autoevals scorers work as they are.
+        experiment_name: The experiment's name; generated when omitted.
+        trial_count: How many times to run each case.
+        metadata: Metadata about the experiment.
+        tags: Tags for the experiment.
+        timeout: Seconds per case; a case that takes longer is an error.
+        max_concurrency: Cases running at once (10): threads for sync tasks,
+            tasks for async ones.
+        project_id: Log to this project id instead of the project ``name``.
+        base_experiment_name, base_experiment_id: What to compare with; by
+            default the project's previous experiment.
+        no_send_logs: Store nothing; the summary is still computed.
+        parameters: Passed to the task as ``hooks.parameters``.
+        description: The experiment's description.
+        update: Continue the experiment named ``experiment_name``.
+        reporter: A :class:`Reporter` deciding what is printed.
+        quiet: Print nothing (no progress bar, no summary).
+
+    Returns:
+        :class:`EvalResultWithSummary`: ``.summary`` and ``.results``.
+    """
+    ev = _evaluator(name, data, task, scores, kwargs)
+    if _collector.active:
+        _collector.evaluators.append(ev)
+        return EvalResultWithSummary(None, [])
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_run_and_report(ev))
+    # Called from inside an event loop: run on a fresh loop in a helper thread.
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = asyncio.run(_run_and_report(ev))
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(run,))
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    result: EvalResultWithSummary = box["result"]
+    return result
+
+
+def collect(run: Callable[[], Any]) -> list[Evaluator]:
+    """Runs ``run`` (for example importing an eval file) and returns the evaluators
+    its ``Eval`` calls declared, without running them."""
+    _collector.active = True
+    _collector.evaluators = []
+    try:
+        run()
+        return list(_collector.evaluators)
+    finally:
+        _collector.active = False
+
+
+def run_collected(ev: Evaluator) -> Awaitable[EvalResultWithSummary]:
+    """Runs a collected evaluator (used by ``braintrust eval``)."""
+    return run_evaluator(ev)

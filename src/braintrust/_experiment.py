@@ -1,0 +1,295 @@
+"""Experiments: registration on either backend, init/init_experiment, Experiment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional
+from urllib.parse import quote
+
+from braintrust_otel import diagnostics
+
+from . import _state
+from ._logger import GLOBAL_PROJECT, SpanTarget
+from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
+from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
+
+__all__ = ["Experiment", "init", "init_experiment"]
+
+
+# -- backends -------------------------------------------------------------------
+
+def register(project: str | None, project_id: str | None, name: str | None,
+             info: dict[str, Any], update: bool) -> tuple[dict[str, str], dict[str, Any]]:
+    """Registers (or, with ``update``, reopens) an experiment.
+
+    Returns:
+        ``(project, experiment)``: ``{"id", "name"}`` dicts.
+    """
+    store = _state.local_store()
+    if store is not None:
+        proj = store.ensure_project(name=project or GLOBAL_PROJECT if project_id is None
+                                    else None, id=project_id)
+        exp = store.create_experiment(proj["id"], name, info, ensure_new=not update)
+        return proj, exp
+    conn = _state.connection()
+    assert conn is not None
+    pid = project_id or conn.project_id(project or GLOBAL_PROJECT)
+    body: dict[str, Any] = {"project_id": pid, "ensure_new": not update, "public": False}
+    if name:
+        body["name"] = name
+    for key in ("description", "metadata", "tags", "base_exp_id", "dataset_id"):
+        if info.get(key) is not None:
+            body[key] = info[key]
+    resp = conn.request("POST", "/v1/experiment", json=body)
+    if not resp.ok:
+        raise RuntimeError(f"registering experiment {name!r} failed "
+                           f"(HTTP {resp.status_code}: {resp.text[:300]})")
+    got = resp.json()
+    return {"id": pid, "name": project or ""}, {"id": got["id"], "name": got["name"], **info}
+
+
+def rows_of(experiment_id: str) -> list[dict[str, Any]]:
+    """Every row of an experiment, from whichever backend holds it."""
+    store = _state.local_store()
+    if store is not None:
+        return [r.data for r in store.rows("experiment", experiment_id)]
+    conn = _state.connection()
+    assert conn is not None
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(10_000):
+        body: dict[str, Any] = {"limit": 1000}
+        if cursor:
+            body["cursor"] = cursor
+        resp = conn.request("POST", f"/v1/experiment/{experiment_id}/fetch", json=body)
+        resp.raise_for_status()
+        page = resp.json()
+        rows += page.get("events") or []
+        cursor = page.get("cursor")
+        if not cursor:
+            break
+    return rows
+
+
+def find_base(project_id: str, current_id: str | None, name: str | None = None,
+              id: str | None = None) -> Optional[dict[str, Any]]:
+    """The experiment to compare with: by id, by name, or the project's previous one."""
+    store = _state.local_store()
+    if store is not None:
+        if id is not None:
+            return store.find_experiment(id=id)
+        if name is not None:
+            return store.find_experiment(project_id=project_id, name=name)
+        earlier = [e for e in store.experiments(project_id) if e["id"] != current_id]
+        current = store.find_experiment(id=current_id) if current_id else None
+        if current is not None:
+            earlier = [e for e in earlier if e["seq"] < current["seq"]]
+        return earlier[-1] if earlier else None
+    conn = _state.connection()
+    if conn is None:
+        return None
+    if id is not None:
+        resp = conn.request("GET", f"/v1/experiment/{id}")
+        return dict(resp.json()) if resp.ok else None
+    params: dict[str, Any] = {"project_id": project_id}
+    if name is not None:
+        params["experiment_name"] = name
+    resp = conn.request("GET", "/v1/experiment", params=params)
+    if not resp.ok:
+        return None
+    found = [e for e in resp.json().get("objects") or [] if e.get("id") != current_id]
+    found.sort(key=lambda e: str(e.get("created") or ""))
+    return dict(found[-1]) if found else None
+
+
+def experiment_url(project_name: str, experiment_name: str) -> str:
+    """Where an experiment is shown: the service's app when logged in, else ``braintrust serve``."""
+    org, url = _state.link_defaults()
+    return (f"{url or app_url()}/app/{quote(org or 'local')}/p/{quote(project_name)}"
+            f"/experiments/{quote(experiment_name)}")
+
+
+# -- the public object ------------------------------------------------------------
+
+class Experiment(SpanTarget):
+    """An experiment: evaluated cases logged under one name in a project.
+
+    Create it with :func:`init` (or let :func:`braintrust.Eval` do it).
+    """
+
+    root_type = "eval"
+
+    def __init__(self, project: Mapping[str, str], info: Mapping[str, Any],
+                 base_experiment_id: str | None = None,
+                 base_experiment_name: str | None = None) -> None:
+        super().__init__(f"experiment_id:{info['id']}")
+        self.id: str = info["id"]
+        self.name: str = info["name"]
+        self.project: dict[str, str] = dict(project)
+        self._base_id = base_experiment_id
+        self._base_name = base_experiment_name
+
+    def log_feedback(
+        self,
+        id: str,
+        scores: Mapping[str, float | None] | None = None,
+        expected: Any = None,
+        tags: Sequence[str] | None = None,
+        comment: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        source: str = "external",
+    ) -> None:
+        """Adds feedback to a logged row: scores, expected value, tags, a comment.
+
+        Args:
+            id: The row id (from :meth:`log` or ``span.id``).
+            scores: Scores to merge into the row.
+            expected: The expected value to set.
+            tags: Tags to set.
+            comment: A comment, kept in the row's metadata.
+            metadata: Metadata to merge into the row.
+            source: Where the feedback came from (``external``, ``app``, ``api``).
+        """
+        if not isinstance(id, str) or not id:
+            raise TypeError("log_feedback(): id must be a non-empty str")
+        row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": self.parent}
+        if scores is not None:
+            row["scores"] = dict(scores)
+        if expected is not None:
+            row["expected"] = expected
+        if tags is not None:
+            row["tags"] = list(tags)
+        meta = dict(metadata or {})
+        if comment is not None:
+            meta["comment"] = comment
+        if meta:
+            row["metadata"] = meta
+        row["_audit_source"] = source
+        _state.write_rows([row])
+
+    def summarize(self, summarize_scores: bool = True,
+                  comparison_experiment_id: str | None = None) -> ExperimentSummary:
+        """Summarizes the experiment's scores and metrics, compared with a base.
+
+        Args:
+            summarize_scores: Compute score and metric summaries (else only names
+                and links).
+            comparison_experiment_id: The experiment to compare with; by default
+                the base given at creation, else the project's previous one.
+
+        Returns:
+            The :class:`ExperimentSummary`.
+        """
+        _state.flush()
+        cases = cases_from_rows(rows_of(self.id)) if summarize_scores else []
+        return self.summary_of(cases, comparison_experiment_id, summarize_scores)
+
+    def summary_of(self, cases: list[CaseStats], comparison_experiment_id: str | None = None,
+                   summarize_scores: bool = True) -> ExperimentSummary:
+        """A summary of ``cases`` (this experiment's), compared with its base."""
+        base = None
+        try:
+            base = find_base(self.project["id"], self.id,
+                             name=None if comparison_experiment_id else self._base_name,
+                             id=comparison_experiment_id or self._base_id)
+        except Exception as exc:
+            diagnostics.report("base_experiment", "could not look up the base experiment", exc)
+        base_cases = None
+        if base is not None and summarize_scores:
+            try:
+                base_cases = cases_from_rows(rows_of(base["id"]))
+            except Exception as exc:
+                diagnostics.report("base_experiment", "could not read the base experiment", exc)
+        scores, metrics = summarize_cases(cases, base_cases) if summarize_scores else ({}, {})
+        project_name = self.project.get("name") or ""
+        return ExperimentSummary(
+            project_name=project_name, project_id=self.project.get("id"),
+            experiment_name=self.name, experiment_id=self.id,
+            project_url=experiment_url(project_name, "").rsplit("/experiments/", 1)[0],
+            experiment_url=experiment_url(project_name, self.name),
+            comparison_experiment_name=base.get("name") if base_cases is not None and base
+            else None,
+            comparison_experiment_id=base.get("id") if base_cases is not None and base
+            else None,
+            scores=scores, metrics=metrics, errors=sum(1 for c in cases if c.error),
+        )
+
+    def export(self) -> str:
+        """Returns a slug naming this experiment, usable as ``parent=``."""
+        return encode_slug(SpanRef(EXPERIMENT, object_id=self.id))
+
+    def __repr__(self) -> str:
+        return f"<braintrust.Experiment {self.name!r} id={self.id}>"
+
+
+def init(
+    project: str | None = None,
+    experiment: str | None = None,
+    description: str | None = None,
+    dataset: Any = None,
+    update: bool = False,
+    base_experiment: str | None = None,
+    is_public: bool = False,
+    app_url: str | None = None,
+    api_key: str | None = None,
+    org_name: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    project_id: str | None = None,
+    base_experiment_id: str | None = None,
+    set_current: bool = True,
+    tags: Sequence[str] | None = None,
+) -> Experiment:
+    """Creates (or with ``update=True`` reopens) an experiment.
+
+    Args:
+        project: The project name (``project_id`` wins).
+        experiment: The experiment name; generated when None. A taken name
+            gets a suffix unless ``update``.
+        description: A description.
+        dataset: A dataset the experiment evaluates (recorded by id).
+        update: Continue the experiment with this name instead of making a new one.
+        base_experiment: The name of the experiment to compare with; by
+            default the project's previous experiment.
+        is_public: Accepted for compatibility.
+        app_url, api_key, org_name: As for :func:`braintrust.init_logger`.
+        metadata: Metadata about the experiment (model, prompt version, ...).
+        project_id: The project id.
+        base_experiment_id: The id of the experiment to compare with.
+        set_current: Accepted for compatibility (experiments are not made the
+            current logger).
+        tags: Tags for the experiment.
+
+    Returns:
+        The :class:`Experiment`.
+    """
+    for arg, value in (("project", project), ("experiment", experiment),
+                       ("project_id", project_id), ("base_experiment", base_experiment),
+                       ("base_experiment_id", base_experiment_id)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"init(): {arg} must be a str, got {type(value).__name__}")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError("init(): metadata must be a dict")
+    from ._logger import _connect
+
+    _connect(api_key, app_url, org_name, False)
+    _state.tracer()
+    info: dict[str, Any] = {}
+    if description is not None:
+        info["description"] = description
+    if metadata:
+        info["metadata"] = dict(metadata)
+    if tags:
+        info["tags"] = list(tags)
+    if base_experiment_id:
+        info["base_exp_id"] = base_experiment_id
+    dataset_id = getattr(dataset, "id", None)
+    if isinstance(dataset_id, str):
+        info["dataset_id"] = dataset_id
+    proj, exp = register(project, project_id, experiment, info, update)
+    if not proj.get("name"):
+        proj["name"] = project or GLOBAL_PROJECT
+    return Experiment(proj, exp, base_experiment_id=base_experiment_id,
+                      base_experiment_name=base_experiment)
+
+
+init_experiment = init

@@ -1,0 +1,85 @@
+"""Scores, and turning whatever a scorer returned into scores."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any, Optional
+
+__all__ = ["Score", "ScorerError", "normalize_scores"]
+
+
+@dataclasses.dataclass
+class Score:
+    """A named score between 0 and 1 (None means skipped), with optional metadata.
+
+    Args:
+        name: The score's name.
+        score: A number between 0 and 1, or None.
+        metadata: Anything that explains the score.
+    """
+
+    name: str
+    score: Optional[float]
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class ScorerError(ValueError):
+    """A scorer returned something that is not a score."""
+
+
+def _check(scorer: str, name: str, value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if not isinstance(value, (int, float)) or math.isnan(value):
+        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {value!r}; "
+                          "a score must be a number between 0 and 1, a bool, or None")
+    if not 0 <= value <= 1:
+        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {value!r}, "
+                          "outside [0, 1]")
+    return float(value)
+
+
+def normalize_scores(scorer: str, value: Any) -> list[Score]:
+    """Turns a scorer's return value into scores.
+
+    Accepted: a number or bool (named after the scorer), None (skipped), a dict
+    with ``score`` (and optional ``name``, ``metadata``), a :class:`Score` or any
+    object with ``score`` and ``name`` attributes (such as autoevals' ``Score``),
+    or a list of these.
+
+    Args:
+        scorer: The scorer's name, used for unnamed scores and in errors.
+        value: What the scorer returned.
+
+    Returns:
+        The scores, possibly none.
+
+    Raises:
+        ScorerError: When ``value`` is none of the above; the message names the
+            scorer.
+    """
+    if value is None:
+        return []
+    if isinstance(value, (bool, int, float)):
+        return [Score(scorer, _check(scorer, scorer, value))]
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in normalize_scores(scorer, item)]
+    if isinstance(value, Mapping):
+        if "score" not in value:
+            raise ScorerError(f"scorer {scorer!r} returned a dict without a 'score' key: "
+                              f"{sorted(value)!r}")
+        name = str(value.get("name") or scorer)
+        return [Score(name, _check(scorer, name, value["score"]),
+                      dict(value.get("metadata") or {}))]
+    if hasattr(value, "score"):
+        name = str(getattr(value, "name", None) or scorer)
+        metadata = getattr(value, "metadata", None)
+        return [Score(name, _check(scorer, name, value.score),
+                      dict(metadata) if isinstance(metadata, Mapping) else {})]
+    raise ScorerError(f"scorer {scorer!r} returned {type(value).__name__} {value!r:.80}, "
+                      "which is not a score (a number, bool, None, a dict with 'score', "
+                      "a Score, or a list of these)")
