@@ -11,7 +11,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import AsyncIterable, Awaitable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional
 
@@ -563,6 +563,6 @@ def collect(run: Callable[[], Any]) -> list[Evaluator]:
         _collector.active = False
 
 
-def run_collected(ev: Evaluator) -> Awaitable[EvalResultWithSummary]:
-    """Runs a collected evaluator (used by ``braintrust eval``)."""
-    return run_evaluator(ev)
+def run_collected(ev: Evaluator) -> EvalResultWithSummary:
+    """Runs a collected evaluator to the end (used by ``braintrust eval``)."""
+    return asyncio.run(run_evaluator(ev))

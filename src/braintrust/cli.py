@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from braintrust_otel.store import Store, default_store_path
 
@@ -15,6 +16,66 @@ def _logs(args: argparse.Namespace) -> int:
     store = Store(args.store) if args.store else Store(default_store_path())
     sys.stdout.write(render_logs(store, project=args.project, limit=args.limit))
     return 0
+
+
+_EVAL_PATTERNS = ("eval_*.py", "*_eval.py", "*.eval.py")
+
+
+def _eval_files(paths: Sequence[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for pattern in _EVAL_PATTERNS:
+                found += sorted(p for p in path.rglob(pattern) if p not in found)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise SystemExit(f"braintrust eval: {raw}: no such file or folder")
+    return found
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import re
+    import runpy
+
+    from ._eval import DEFAULT_REPORTER, Reporter, collect, run_collected
+
+    filters = []
+    for item in args.filter or []:
+        path, sep, pattern = item.partition("=")
+        if not sep:
+            raise SystemExit(f"braintrust eval: --filter {item!r}: expected PATH=REGEX")
+        filters.append((path, re.compile(pattern)))
+    evaluators = []
+    for file in _eval_files(args.paths):
+        sys.path.insert(0, str(file.resolve().parent))
+        def load(f: Path = file) -> None:
+            runpy.run_path(str(f), run_name="__braintrust_eval__")
+
+        try:
+            found = collect(load)
+        finally:
+            sys.path.pop(0)
+        evaluators += [(file, ev) for ev in found]
+    if args.list:
+        for file, ev in evaluators:
+            print(f"{ev.eval_name}\t{file}")
+        return 0
+    if not evaluators:
+        print("braintrust eval: no Eval() calls found", file=sys.stderr)
+        return 1
+    reports: dict[int, tuple[Reporter, list[object]]] = {}
+    for _, ev in evaluators:
+        ev.no_send_logs = ev.no_send_logs or args.no_send_logs
+        ev.case_filters = filters
+        ev.quiet = ev.quiet or args.jsonl
+        result = run_collected(ev)
+        reporter = ev.reporter or DEFAULT_REPORTER
+        report = reporter.report_eval(ev, result, args.verbose, args.jsonl)
+        reports.setdefault(id(reporter), (reporter, []))[1].append(report)
+    ok = all(bool(r.report_run(rs, args.verbose, args.jsonl)) for r, rs in reports.values())
+    return 0 if ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,6 +95,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.add_argument("--store", help="store file (default: $BRAINTRUST_LOCAL_STORE or the "
                       "user data directory)")
     logs.set_defaults(run=_logs)
+    ev = sub.add_parser("eval", help="run the Eval() calls in files or folders")
+    ev.add_argument("paths", nargs="+", help="eval files, or folders searched for "
+                    "eval_*.py, *_eval.py and *.eval.py")
+    ev.add_argument("--no-send-logs", action="store_true",
+                    help="store nothing; summaries are still computed")
+    ev.add_argument("--filter", action="append", metavar="PATH=REGEX",
+                    help="only run cases whose field matches (for example input.lang=^en$)")
+    ev.add_argument("--list", action="store_true", help="list the evaluators, run nothing")
+    ev.add_argument("--jsonl", action="store_true", help="print each summary as a JSON line")
+    ev.add_argument("--verbose", action="store_true", help="print every failing case")
+    ev.set_defaults(run=_eval)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
