@@ -30,3 +30,4 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/span_overhead.py
 	$(PY) benchmarks/http_delivery.py
+	$(PY) benchmarks/eval_overhead.py

@@ -1,4 +1,4 @@
-"""Quickstart: trace a small app, then print what was logged.
+"""Quickstart: trace a small app, evaluate it, then print what was logged.
 
 Run it with `make demo` (or `python examples/quickstart.py`). With no
 BRAINTRUST_API_KEY set, everything goes to the embedded local store.
@@ -28,7 +28,9 @@ def generate(question: str, docs: list[str]) -> str:
 
 
 def answer(question: str) -> str:
-    with logger.start_span(name="answer", type="task") as span:
+    # braintrust.start_span nests under whatever is current: here a new trace in
+    # the logger's project; inside the Eval below, the case's task span.
+    with braintrust.start_span(name="answer", type="task") as span:
         span.log(input={"question": question})
         docs = retrieve(question)
         reply = generate(question, docs)
@@ -45,3 +47,20 @@ braintrust.flush()
 # Show the stored traces as trees, exactly as `braintrust logs` does.
 subprocess.run([sys.executable, "-m", "braintrust", "logs", "--project", "quickstart",
                 "--limit", "2"], check=True)
+
+
+# Evaluate the app: every case is a trace in an experiment, scored by each scorer.
+def mentions_42(output: str) -> bool:
+    return "42" in output
+
+
+def is_short(output: str) -> float:
+    return 1.0 if len(output) < 30 else 0.5
+
+
+braintrust.Eval(
+    "quickstart",
+    data=[{"input": "What is six times seven?"}, {"input": "And 40 plus 2?"}],
+    task=answer,
+    scores=[mentions_42, is_short],
+)

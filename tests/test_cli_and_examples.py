@@ -67,3 +67,23 @@ def test_logs_command(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "braintrust", "logs", "-p", "nope"],
                              capture_output=True, text=True, env=env, timeout=60)
     assert "No project named 'nope'" in missing.stdout
+
+
+def test_quickstart_evaluates_the_app_inside_the_experiment(tmp_path: Path) -> None:
+    from braintrust_otel.store import Store
+
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "quickstart.py")],
+                          capture_output=True, text=True, env=_env(tmp_path), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "100.00% 'mentions_42' score" in proc.stdout
+    store = Store(tmp_path / "store.sqlite")
+    project = store.find_project(name="quickstart")
+    assert project is not None
+    [experiment] = store.experiments(project["id"])
+    rows = [r.data for r in store.rows("experiment", experiment["id"])]
+    names = {r["span_attributes"]["name"] for r in rows}
+    assert {"eval", "task", "answer", "retrieve", "generate", "mentions_42"} <= names
+    answer = next(r for r in rows if r["span_attributes"]["name"] == "answer")
+    task = next(r for r in rows if r["span_attributes"]["name"] == "task"
+                and r["root_span_id"] == answer["root_span_id"])
+    assert answer["span_parents"] == [task["span_id"]]
