@@ -36,6 +36,7 @@ class FakeBraintrust:
         self.row_writes = 0
         self.logs3_requests = 0
         self.projects: dict[str, str] = {}
+        self.experiments: list[dict[str, Any]] = []
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
         self.lock = threading.Lock()
@@ -204,6 +205,35 @@ class Handler(BaseHTTPRequestHandler):
             with fake.lock:
                 pid = fake.projects.setdefault(body["name"], str(uuid.uuid4()))
             self.reply_json({"id": pid, "name": body["name"], "org_id": ORG_ID})
+        elif path == "/v1/experiment" and self.command == "POST":
+            with fake.lock:
+                taken = {e["name"] for e in fake.experiments
+                         if e["project_id"] == body["project_id"]}
+                name = body.get("name") or f"exp-{len(fake.experiments)}"
+                if name in taken and not body.get("ensure_new"):
+                    exp = next(e for e in fake.experiments if e["name"] == name)
+                else:
+                    while name in taken:
+                        name += "-1"
+                    exp = {"id": str(uuid.uuid4()), "name": name,
+                           "project_id": body["project_id"],
+                           "created": f"2026-01-01T00:00:{len(fake.experiments):02d}Z"}
+                    fake.experiments.append(exp)
+            self.reply_json(exp)
+        elif path == "/v1/experiment" and self.command == "GET":
+            query = dict(p.split("=", 1) for p in (self.path.split("?", 1) + [""])[1].split("&")
+                         if "=" in p)
+            found = [e for e in fake.experiments if e["project_id"] == query.get("project_id")
+                     and query.get("experiment_name", e["name"]) == e["name"]]
+            self.reply_json({"objects": found})
+        elif path.startswith("/v1/experiment/") and path.endswith("/fetch"):
+            exp_id = path.split("/")[3]
+            with fake.lock:
+                events = [dict(r) for r in fake.rows.values() if r.get("experiment_id") == exp_id]
+            self.reply_json({"events": events, "cursor": None})
+        elif path.startswith("/v1/experiment/"):
+            exp = next((e for e in fake.experiments if e["id"] == path.split("/")[3]), None)
+            self.reply_json(exp or {"error": "not found"}, 200 if exp else 404)
         elif path == "/version":
             out: dict[str, Any] = {"version": "fake"}
             if fake.payload_limit:

@@ -438,3 +438,29 @@ def test_late_fields_are_merged_into_the_row_before_sending(api: HttpSink,
     assert fake.rows[span.id]["output"] == "out" and fake.rows[span.id]["scores"] == {"s": 1}
     merges = [r for b in fake.logs3_bodies() for r in b["rows"] if r.get("_is_merge")]
     assert len(merges) == 1 and "created" not in merges[0]
+
+
+def test_eval_against_the_service(api: HttpSink, fake: FakeBraintrust) -> None:
+    data = [{"input": "a", "expected": "A"}, {"input": "b", "expected": "X"}]
+
+    def exact(output: str, expected: str) -> bool:
+        return output == expected
+
+    first = braintrust.Eval("svc", data=data, task=str.upper, scores=[exact],
+                            experiment_name="one", quiet=True)
+    second = braintrust.Eval("svc", data=data, task=lambda s: "X" if s == "b" else s.upper(),
+                             scores=[exact], quiet=True)
+    created = [r for r in fake.requests if r["path"] == "/v1/experiment"
+               and r["method"] == "POST"]
+    assert created[0]["body"] == {"project_id": fake.projects["svc"], "ensure_new": True,
+                                  "public": False, "name": "one"}
+    assert first.summary is not None and first.summary.experiment_name == "one"
+    assert second.summary is not None
+    assert second.summary.comparison_experiment_name == "one"
+    score = second.summary.scores["exact"]
+    assert score.score == 1.0 and score.diff == pytest.approx(0.5)
+    assert (score.improvements, score.regressions) == (1, 0)
+    exp_rows = [r for r in fake.rows.values() if r.get("experiment_id") == first.summary
+                .experiment_id]
+    assert len(exp_rows) == 6
+    assert first.summary.experiment_url == f"{fake.url}/app/test-org/p/svc/experiments/one"
