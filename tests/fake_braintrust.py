@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
+from urllib.parse import parse_qs, urlparse
 
 GOOD_KEY = "sk-test-good-key"
 ORG_ID = "00000000-0000-4000-8000-00000000000a"
@@ -221,8 +222,7 @@ class Handler(BaseHTTPRequestHandler):
                     fake.experiments.append(exp)
             self.reply_json(exp)
         elif path == "/v1/experiment" and self.command == "GET":
-            query = dict(p.split("=", 1) for p in (self.path.split("?", 1) + [""])[1].split("&")
-                         if "=" in p)
+            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
             found = [e for e in fake.experiments if e["project_id"] == query.get("project_id")
                      and query.get("experiment_name", e["name"]) == e["name"]]
             self.reply_json({"objects": found})
