@@ -11,7 +11,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from . import braintrust, common, generic
+from . import braintrust, common, genai, generic, openinference, openllmetry
 from .common import plain_attributes
 
 __all__ = ["span_to_row"]
@@ -33,5 +33,9 @@ def span_to_row(span: ReadableSpan) -> Row:
     attrs = plain_attributes(span)
     row = common.base_row(span, attrs)
     consumed = braintrust.apply(row, attrs)
+    if len(attrs) > len(consumed):
+        genai.apply(row, span, attrs, consumed)
+        openinference.apply(row, span, attrs, consumed)
+        openllmetry.apply(row, span, attrs, consumed)
     generic.apply(row, span, attrs, consumed)
     return row

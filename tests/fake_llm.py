@@ -1,0 +1,219 @@
+"""A fake LLM provider on 127.0.0.1: the OpenAI and Anthropic endpoints the clients call.
+
+JSON and server-sent-event streaming answers; ``fail_next`` makes the next
+request fail with a given status. Point the real clients at ``openai_url`` /
+``anthropic_url``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+
+MODEL = "gpt-4o-mini-2024-07-18"
+CLAUDE = "claude-3-5-sonnet-20241022"
+
+
+def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
+    tools = body.get("tools")
+    message: dict[str, Any] = {"role": "assistant", "content": "Hello from fake server!"}
+    finish = "stop"
+    if tools:
+        name = tools[0]["function"]["name"]
+        message = {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function",
+             "function": {"name": name, "arguments": "{\"city\": \"Paris\"}"}}]}
+        finish = "tool_calls"
+    return {"id": "chatcmpl-fake123", "object": "chat.completion", "created": 1700000000,
+            "model": MODEL, "system_fingerprint": "fp_fake",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish,
+                         "logprobs": None}],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17,
+                      "prompt_tokens_details": {"cached_tokens": 2},
+                      "completion_tokens_details": {"reasoning_tokens": 1}}}
+
+
+def chat_chunks() -> list[dict[str, Any]]:
+    base = {"id": "chatcmpl-fakestream", "object": "chat.completion.chunk",
+            "created": 1700000000, "model": MODEL}
+    out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                 "finish_reason": None}]}]
+    for piece in ["Hello", " streamed", " world"]:
+        out.append({**base, "choices": [{"index": 0, "delta": {"content": piece},
+                                         "finish_reason": None}]})
+    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    out.append({**base, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 3,
+                                                 "total_tokens": 15}})
+    return out
+
+
+def response_object(text: str = "Hello from responses!") -> dict[str, Any]:
+    return {"id": "resp_fake", "object": "response", "created_at": 1700000000,
+            "model": MODEL, "status": "completed",
+            "output": [{"type": "message", "id": "msg_1", "role": "assistant",
+                        "status": "completed",
+                        "content": [{"type": "output_text", "text": text,
+                                     "annotations": []}]}],
+            "usage": {"input_tokens": 9, "output_tokens": 4, "total_tokens": 13,
+                      "input_tokens_details": {"cached_tokens": 0},
+                      "output_tokens_details": {"reasoning_tokens": 0}},
+            "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+
+
+def anthropic_message(body: dict[str, Any]) -> dict[str, Any]:
+    content: list[dict[str, Any]] = [{"type": "text", "text": "Hello from fake Claude!"}]
+    stop = "end_turn"
+    if body.get("tools"):
+        content = [{"type": "tool_use", "id": "toolu_1", "name": body["tools"][0]["name"],
+                    "input": {"city": "Paris"}}]
+        stop = "tool_use"
+    return {"id": "msg_fake", "type": "message", "role": "assistant", "model": CLAUDE,
+            "content": content, "stop_reason": stop, "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 6,
+                      "cache_read_input_tokens": 3, "cache_creation_input_tokens": 0}}
+
+
+def anthropic_events() -> list[tuple[str, dict[str, Any]]]:
+    msg = {"id": "msg_stream", "type": "message", "role": "assistant", "model": CLAUDE,
+           "content": [], "stop_reason": None, "stop_sequence": None,
+           "usage": {"input_tokens": 10, "output_tokens": 1}}
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("message_start", {"type": "message_start", "message": msg}),
+        ("content_block_start", {"type": "content_block_start", "index": 0,
+                                 "content_block": {"type": "text", "text": ""}})]
+    for piece in ["Hello", " streamed", " Claude"]:
+        events.append(("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                               "delta": {"type": "text_delta", "text": piece}}))
+    events += [
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta",
+                           "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                           "usage": {"output_tokens": 3}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    return events
+
+
+class FakeLLM:
+    """The fake provider. Use as a context manager."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.failures: list[tuple[int, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        self._server: Optional[ThreadingHTTPServer] = None
+
+    def __enter__(self) -> FakeLLM:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def openai_url(self) -> str:
+        return self.base + "/v1"
+
+    @property
+    def anthropic_url(self) -> str:
+        return self.base
+
+    def fail_next(self, status: int, error: Optional[dict[str, Any]] = None) -> None:
+        self.failures.append((status, error or {"error": {"message": "injected failure",
+                                                          "type": "server_error"}}))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _json(self, status: int, obj: Any) -> None:
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _sse(self, events: list[tuple[Optional[str], Any]], done: bool) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("connection", "close")
+        self.end_headers()
+        for name, data in events:
+            head = f"event: {name}\n" if name else ""
+            self.wfile.write(f"{head}data: {json.dumps(data)}\n\n".encode())
+            self.wfile.flush()
+        if done:
+            self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        self.close_connection = True
+
+    def do_POST(self) -> None:
+        fake: FakeLLM = self.server.fake  # type: ignore[attr-defined]
+        raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = json.loads(raw or b"{}")
+        path = self.path.split("?")[0]
+        with fake.lock:
+            fake.requests.append({"path": path, "body": body, "headers": dict(self.headers)})
+            failure = fake.failures.pop(0) if fake.failures else None
+        if failure is not None:
+            self._json(*failure)
+            return
+        stream = bool(body.get("stream"))
+        if path == "/v1/chat/completions":
+            if stream:
+                self._sse([(None, c) for c in chat_chunks()], done=True)
+            else:
+                self._json(200, chat_completion(body))
+        elif path == "/v1/embeddings":
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            self._json(200, {"object": "list", "model": "text-embedding-3-small",
+                             "data": [{"object": "embedding", "index": i,
+                                       "embedding": [0.1, 0.2, 0.3]}
+                                      for i, _ in enumerate(inputs)],
+                             "usage": {"prompt_tokens": 4, "total_tokens": 4}})
+        elif path == "/v1/moderations":
+            self._json(200, {"id": "modr-1", "model": "omni-moderation-latest",
+                             "results": [{"flagged": False, "categories": {},
+                                          "category_scores": {}}]})
+        elif path == "/v1/responses":
+            if stream:
+                final = response_object("Hello streamed responses")
+                events: list[tuple[Optional[str], Any]] = [
+                    ("response.created", {"type": "response.created", "sequence_number": 0,
+                                          "response": {**final, "status": "in_progress",
+                                                       "output": []}})]
+                for i, piece in enumerate(["Hello", " streamed", " responses"]):
+                    events.append(("response.output_text.delta", {
+                        "type": "response.output_text.delta", "sequence_number": i + 1,
+                        "item_id": "msg_1", "output_index": 0, "content_index": 0,
+                        "delta": piece, "logprobs": []}))
+                events.append(("response.completed", {"type": "response.completed",
+                                                      "sequence_number": 9,
+                                                      "response": final}))
+                self._sse(events, done=False)
+            else:
+                self._json(200, response_object())
+        elif path == "/v1/messages":
+            if stream:
+                self._sse([(n, d) for n, d in anthropic_events()], done=False)
+            else:
+                self._json(200, anthropic_message(body))
+        else:
+            self._json(404, {"error": {"message": f"no route {path}"}})
