@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 import braintrust
-from braintrust import _masking, _state
+from braintrust import _state
 from braintrust_otel import diagnostics
+from braintrust_otel import masking as _masking
 from braintrust_otel.sinks.local import LocalSink
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,6 +19,7 @@ Without an API key, everything is stored locally; ``braintrust logs`` prints it.
 from __future__ import annotations
 
 from braintrust_otel.api import LoginError, set_http_adapter
+from braintrust_otel.masking import set_masking_function
 
 from ._eval import (
     Eval,
@@ -32,7 +33,6 @@ from ._eval import (
 )
 from ._experiment import Experiment, init, init_experiment
 from ._logger import Logger, current_logger, flush, init_logger, login
-from ._masking import set_masking_function
 from ._score import Score
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink

@@ -17,12 +17,12 @@ from braintrust_otel import attributes as A
 from braintrust_otel import diagnostics
 from braintrust_otel.ids import row_id, span_id_hex, trace_id_hex
 from braintrust_otel.mapping import braintrust as braintrust_mapping
+from braintrust_otel.masking import mask
 from braintrust_otel.merge import deep_merge
 from braintrust_otel.processor import parent_in_context
 from braintrust_otel.serialize import dumps, loads
 
 from . import _state
-from ._masking import mask
 from ._slugs import EXPERIMENT, PROJECT_LOGS, SpanRef, decode_slug, encode_slug, permalink
 
 if TYPE_CHECKING:

@@ -1,11 +1,15 @@
-"""The global masking function, applied to every logged value before it leaves the facade."""
+"""The global masking function, applied to every logged value before it is put on a span.
+
+It lives in the OTel layer so that the facade and the provider instrumentors
+mask the same way.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Optional
 
-from braintrust_otel import diagnostics
+from . import diagnostics
 
 MaskingFunction = Callable[[Any], Any]
 
