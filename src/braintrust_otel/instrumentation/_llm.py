@@ -1,0 +1,282 @@
+"""What every provider instrumentor shares: the LLM span and traced streams."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Optional
+
+import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from .. import attributes as A
+from .. import diagnostics
+from ..masking import mask
+from ..serialize import dumps
+
+__all__ = ["LLMCall", "capture_content", "traced_async_stream", "traced_stream"]
+
+#: Set while an instrumented call runs, so a client wrapped twice (by the
+#: instrumentor and by wrap_openai, say) makes one span, not two.
+_ACTIVE: contextvars.ContextVar[bool] = contextvars.ContextVar("braintrust_llm_active",
+                                                               default=False)
+
+_GENAI_PARAMS = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k",
+                 "max_tokens": "max_tokens", "max_completion_tokens": "max_tokens",
+                 "max_output_tokens": "max_tokens", "frequency_penalty": "frequency_penalty",
+                 "presence_penalty": "presence_penalty", "seed": "seed"}
+
+
+def capture_content() -> bool:
+    """Whether prompts and completions are recorded (``BRAINTRUST_CAPTURE_CONTENT``, true)."""
+    return os.environ.get("BRAINTRUST_CAPTURE_CONTENT", "true").strip().lower() not in (
+        "0", "false", "no", "off")
+
+
+def active() -> bool:
+    """True inside an instrumented call (nested wrappers then pass through)."""
+    return _ACTIVE.get()
+
+
+class LLMCall:
+    """One LLM request as a span: Braintrust fields and GenAI attributes.
+
+    Args:
+        tracer: The instrumentor's tracer.
+        name: The span name (``Chat Completion``, ``anthropic.messages.create``...).
+        provider: ``openai``, ``anthropic``, ``gcp.gen_ai``...
+        operation: The GenAI operation (``chat``, ``embeddings``, ...).
+        model: The requested model.
+        input: The request's messages (or input), recorded unless content
+            capture is off.
+        params: Other request parameters, recorded as metadata.
+    """
+
+    def __init__(self, tracer: trace.Tracer, name: str, provider: str, operation: str,
+                 model: Any, input: Any, params: Mapping[str, Any]) -> None:
+        self._done = False
+        self._first_token: Optional[float] = None
+        self._start = time.perf_counter()
+        self._capture = capture_content()
+        attrs: dict[str, Any] = {
+            A.SPAN_ATTRIBUTES: '{"type":"llm"}',
+            "gen_ai.operation.name": operation,
+            "gen_ai.provider.name": provider,
+        }
+        if isinstance(model, str):
+            attrs["gen_ai.request.model"] = model
+        extra = dict(params)
+        span_info = extra.pop("span_info", None)
+        for key, genai in _GENAI_PARAMS.items():
+            value = extra.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                attrs[f"gen_ai.request.{genai}"] = value
+        metadata = {"provider": provider, "model": model, **extra}
+        if isinstance(span_info, Mapping) and isinstance(span_info.get("metadata"), Mapping):
+            metadata.update(span_info["metadata"])  # the prompt a build() call came from
+        try:
+            attrs[A.METADATA] = dumps(mask("metadata", metadata))
+            if self._capture:
+                attrs[A.INPUT] = dumps(mask("input", input))
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not record an LLM request", exc)
+        self.span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+
+    def activate(self) -> tuple[object, contextvars.Token[bool]]:
+        """Makes the span current for the request itself (HTTP spans nest under it)."""
+        token = otel_context.attach(trace.set_span_in_context(self.span))
+        return token, _ACTIVE.set(True)
+
+    @staticmethod
+    def deactivate(tokens: tuple[object, contextvars.Token[bool]]) -> None:
+        otel_context.detach(tokens[0])  # type: ignore[arg-type]
+        _ACTIVE.reset(tokens[1])
+
+    def first_token(self) -> None:
+        """Notes the time of the first streamed token."""
+        if self._first_token is None:
+            self._first_token = time.perf_counter() - self._start
+
+    def finish(self, output: Any = None, usage: Optional[Mapping[str, Any]] = None,
+               response_model: Any = None, response_id: Any = None,
+               finish_reasons: Optional[list[Any]] = None) -> None:
+        """Records the response and ends the span (once)."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            attrs: dict[str, Any] = {}
+            metrics = {k: v for k, v in (usage or {}).items() if isinstance(v, (int, float))}
+            if self._first_token is not None:
+                metrics["time_to_first_token"] = self._first_token
+            if metrics:
+                attrs[A.METRICS] = dumps(metrics)
+            if self._capture and output is not None:
+                attrs[A.OUTPUT] = dumps(mask("output", output))
+            if isinstance(response_model, str):
+                attrs["gen_ai.response.model"] = response_model
+            if isinstance(response_id, str):
+                attrs["gen_ai.response.id"] = response_id
+            if finish_reasons:
+                attrs["gen_ai.response.finish_reasons"] = [str(f) for f in finish_reasons
+                                                           if f is not None]
+            for key, genai in (("prompt_tokens", "input_tokens"),
+                               ("completion_tokens", "output_tokens")):
+                if isinstance(metrics.get(key), int):
+                    attrs[f"gen_ai.usage.{genai}"] = metrics[key]
+            self.span.set_attributes(attrs)
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not record an LLM response", exc)
+        self.span.end()
+
+    def fail(self, exc: BaseException) -> None:
+        """Records an exception and ends the span (once)."""
+        if self._done:
+            return
+        self._done = True
+        self.span.record_exception(exc)
+        self.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        self.span.set_attribute("error.type", type(exc).__qualname__)
+        self.span.end()
+
+
+class _Accumulator:
+    """Collects stream items; ``on_done(call, items)`` records the result."""
+
+    def __init__(self, call: LLMCall, on_done: Callable[[LLMCall, list[Any]], None],
+                 is_token: Callable[[Any], bool]) -> None:
+        self.call = call
+        self.items: list[Any] = []
+        self.on_done = on_done
+        self.is_token = is_token
+
+    def add(self, item: Any) -> None:
+        self.items.append(item)
+        try:
+            if self.call._first_token is None and self.is_token(item):
+                self.call.first_token()
+        except Exception:
+            pass
+
+    def done(self) -> None:
+        if self.call._done:
+            return
+        try:
+            self.on_done(self.call, self.items)
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not assemble a streamed response", exc)
+            self.call.finish()
+
+    def fail(self, exc: BaseException) -> None:
+        self.call.fail(exc)
+
+
+class _SyncStream(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
+        super().__init__(wrapped)
+        self._self_acc = acc
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            item = self.__wrapped__.__next__()
+        except StopIteration:
+            self._self_acc.done()
+            raise
+        except Exception as exc:
+            self._self_acc.fail(exc)
+            raise
+        self._self_acc.add(item)
+        return item
+
+    def __enter__(self) -> Any:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc)
+        finally:
+            self._self_acc.done()
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_acc.done()
+
+
+class _AsyncStream(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
+        super().__init__(wrapped)
+        self._self_acc = acc
+
+    def __aiter__(self) -> Any:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            item = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            self._self_acc.done()
+            raise
+        except Exception as exc:
+            self._self_acc.fail(exc)
+            raise
+        self._self_acc.add(item)
+        return item
+
+    async def __aenter__(self) -> Any:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc)
+        finally:
+            self._self_acc.done()
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_acc.done()
+
+
+def traced_stream(stream: Any, call: LLMCall, on_done: Callable[[LLMCall, list[Any]], None],
+                  is_token: Callable[[Any], bool]) -> Any:
+    """Wraps a sync stream: the span ends when it is consumed, closed, or fails."""
+    return _SyncStream(stream, _Accumulator(call, on_done, is_token))
+
+
+def traced_async_stream(stream: Any, call: LLMCall,
+                        on_done: Callable[[LLMCall, list[Any]], None],
+                        is_token: Callable[[Any], bool]) -> Any:
+    """Wraps an async stream: the span ends when it is consumed, closed, or fails."""
+    return _AsyncStream(stream, _Accumulator(call, on_done, is_token))
+
+
+def dump(obj: Any) -> Any:
+    """A pydantic response object (or anything) as plain data without Nones."""
+    fn = getattr(obj, "model_dump", None)
+    if callable(fn):
+        try:
+            return fn(exclude_none=True, mode="json")
+        except Exception:
+            return fn()
+    return obj
+
+
+def get(obj: Any, *path: str) -> Any:
+    """``obj.a.b`` (attributes or dict keys), or None when any step is missing."""
+    for key in path:
+        if obj is None:
+            return None
+        obj = obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+    return obj

@@ -1,0 +1,129 @@
+"""Building method wrappers from a small description of each API call."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+
+from opentelemetry import trace
+
+from .. import diagnostics
+from ._llm import LLMCall, active, traced_async_stream, traced_stream
+
+_TRANSPORT_ARGS = ("extra_headers", "extra_query", "extra_body", "timeout")
+
+
+@dataclasses.dataclass
+class Call:
+    """How to trace one API method.
+
+    Attributes:
+        name: The span name.
+        provider, operation: GenAI provider and operation names.
+        request: ``kwargs -> (model, input, params)``.
+        finish: ``(call, response) -> None``: records a whole response.
+        stream_done: ``(call, items) -> None``: records a consumed stream.
+        is_token: Whether a stream item carries generated content.
+        is_stream: Whether a return value is a stream to wrap.
+    """
+
+    name: str
+    provider: str
+    operation: str
+    request: Callable[[Mapping[str, Any]], tuple[Any, Any, dict[str, Any]]]
+    finish: Callable[[LLMCall, Any], None]
+    stream_done: Optional[Callable[[LLMCall, list[Any]], None]] = None
+    is_token: Callable[[Any], bool] = lambda item: True
+    is_stream: Callable[[Any], bool] = lambda value: False
+
+
+def plain_params(kwargs: Mapping[str, Any], skip: tuple[str, ...]) -> dict[str, Any]:
+    """Request parameters worth recording: not the content, not transport options,
+    not the SDK's "not given" sentinels."""
+    out = {}
+    for key, value in kwargs.items():
+        if key in skip or key in _TRANSPORT_ARGS:
+            continue
+        if type(value).__name__ in ("NotGiven", "Omit", "NoneType"):
+            continue
+        out[key] = value
+    return out
+
+
+def _start(tracer: trace.Tracer, spec: Call, kwargs: dict[str, Any]) -> Optional[LLMCall]:
+    try:
+        model, input, params = spec.request(kwargs)
+        return LLMCall(tracer, spec.name, spec.provider, spec.operation, model, input, params)
+    except Exception as exc:
+        diagnostics.report("instrumentation", f"could not trace {spec.name}", exc)
+        return None
+
+
+def _result(spec: Call, call: LLMCall, result: Any, is_async: bool) -> Any:
+    try:
+        value = result
+        parse = getattr(result, "parse", None)
+        if callable(parse) and hasattr(result, "http_response"):
+            value = parse()  # with_raw_response: the parsed body is cached
+        if spec.is_stream(value):
+            if value is not result or spec.stream_done is None:
+                call.finish()  # a raw streaming response: the caller reads it
+                return result
+            wrap = traced_async_stream if is_async else traced_stream
+            return wrap(result, call, spec.stream_done, spec.is_token)
+        spec.finish(call, value)
+    except Exception as exc:
+        diagnostics.report("instrumentation", f"could not record {spec.name}", exc)
+        call.finish()
+    return result
+
+
+def sync_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
+    """A wrapt wrapper tracing a sync method."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+        if active():
+            return wrapped(*args, **kwargs)
+        kwargs = dict(kwargs)
+        call = _start(tracer, spec, kwargs)
+        kwargs.pop("span_info", None)  # set by Prompt.build(); not for the provider
+        if call is None:
+            return wrapped(*args, **kwargs)
+        tokens = call.activate()
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        finally:
+            call.deactivate(tokens)
+        return _result(spec, call, result, is_async=False)
+
+    return wrapper
+
+
+def async_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
+    """A wrapt wrapper tracing an async method."""
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        if active():
+            return await wrapped(*args, **kwargs)
+        kwargs = dict(kwargs)
+        call = _start(tracer, spec, kwargs)
+        kwargs.pop("span_info", None)
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        tokens = call.activate()
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        finally:
+            call.deactivate(tokens)
+        return _result(spec, call, result, is_async=True)
+
+    return wrapper

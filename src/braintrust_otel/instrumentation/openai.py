@@ -1,0 +1,222 @@
+"""Tracing for the ``openai`` client: chat completions, responses, embeddings, moderations.
+
+Sync and async clients, streaming (the span ends when the stream is consumed
+or closed, with time to first token), tool calls and ``with_raw_response``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import wrapt
+from opentelemetry import trace
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
+from opentelemetry.instrumentation.utils import unwrap
+
+from ._llm import LLMCall, dump, get
+from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
+
+__all__ = ["OpenAIInstrumentor", "wrap_openai"]
+
+_instruments = ("openai >= 1.0",)
+PROVIDER = "openai"
+
+
+def _is_stream(value: Any) -> bool:
+    return type(value).__name__ in ("Stream", "AsyncStream")
+
+
+def _usage(usage: Any) -> dict[str, Any]:
+    if usage is None:
+        return {}
+    prompt = get(usage, "prompt_tokens") or get(usage, "input_tokens")
+    completion = get(usage, "completion_tokens") or get(usage, "output_tokens")
+    total = get(usage, "total_tokens")
+    return {
+        "prompt_tokens": prompt, "completion_tokens": completion,
+        "tokens": total if total is not None else (prompt or 0) + (completion or 0),
+        "prompt_cached_tokens": get(usage, "prompt_tokens_details", "cached_tokens")
+        or get(usage, "input_tokens_details", "cached_tokens"),
+        "completion_reasoning_tokens": get(usage, "completion_tokens_details",
+                                           "reasoning_tokens")
+        or get(usage, "output_tokens_details", "reasoning_tokens"),
+    }
+
+
+# -- chat completions -----------------------------------------------------------------
+
+def _chat_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    return kwargs.get("model"), kwargs.get("messages"), plain_params(kwargs, ("messages",))
+
+
+def _chat_finish(call: LLMCall, response: Any) -> None:
+    choices = [dump(c) for c in get(response, "choices") or []]
+    call.finish(output=choices, usage=_usage(get(response, "usage")),
+                response_model=get(response, "model"), response_id=get(response, "id"),
+                finish_reasons=[c.get("finish_reason") for c in choices])
+
+
+def _chat_stream_done(call: LLMCall, chunks: list[Any]) -> None:
+    merged: dict[int, dict[str, Any]] = {}
+    usage = model = rid = None
+    for chunk in chunks:
+        model, rid = get(chunk, "model") or model, get(chunk, "id") or rid
+        usage = get(chunk, "usage") or usage
+        for choice in get(chunk, "choices") or []:
+            index = get(choice, "index") or 0
+            out = merged.setdefault(index, {"index": index, "message": {"role": "assistant"},
+                                            "finish_reason": None})
+            delta = get(choice, "delta")
+            message = out["message"]
+            if get(delta, "role"):
+                message["role"] = get(delta, "role")
+            if get(delta, "content"):
+                message["content"] = (message.get("content") or "") + get(delta, "content")
+            for call_delta in get(delta, "tool_calls") or []:
+                calls = message.setdefault("tool_calls", [])
+                i = get(call_delta, "index") or 0
+                while len(calls) <= i:
+                    calls.append({"id": None, "type": "function",
+                                  "function": {"name": "", "arguments": ""}})
+                if get(call_delta, "id"):
+                    calls[i]["id"] = get(call_delta, "id")
+                fn = get(call_delta, "function")
+                if get(fn, "name"):
+                    calls[i]["function"]["name"] += get(fn, "name")
+                if get(fn, "arguments"):
+                    calls[i]["function"]["arguments"] += get(fn, "arguments")
+            if get(choice, "finish_reason"):
+                out["finish_reason"] = get(choice, "finish_reason")
+    choices = [merged[i] for i in sorted(merged)]
+    call.finish(output=choices, usage=_usage(usage), response_model=model, response_id=rid,
+                finish_reasons=[c["finish_reason"] for c in choices])
+
+
+def _chat_token(chunk: Any) -> bool:
+    return any(get(c, "delta", "content") or get(c, "delta", "tool_calls")
+               for c in get(chunk, "choices") or [])
+
+
+CHAT = Call("Chat Completion", PROVIDER, "chat", _chat_request, _chat_finish,
+            _chat_stream_done, _chat_token, _is_stream)
+
+
+# -- responses ------------------------------------------------------------------------
+
+def _responses_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    value = kwargs.get("input")
+    messages: Any = [{"role": "user", "content": value}] if isinstance(value, str) else value
+    instructions = kwargs.get("instructions")
+    if isinstance(instructions, str) and isinstance(messages, list):
+        messages = [{"role": "system", "content": instructions}, *messages]
+    return kwargs.get("model"), messages, plain_params(kwargs, ("input", "instructions"))
+
+
+def _responses_finish(call: LLMCall, response: Any) -> None:
+    call.finish(output=[dump(o) for o in get(response, "output") or []],
+                usage=_usage(get(response, "usage")), response_model=get(response, "model"),
+                response_id=get(response, "id"))
+
+
+def _responses_stream_done(call: LLMCall, events: list[Any]) -> None:
+    for event in reversed(events):
+        if get(event, "type") in ("response.completed", "response.incomplete"):
+            _responses_finish(call, get(event, "response"))
+            return
+    text = "".join(str(get(e, "delta") or "") for e in events
+                   if get(e, "type") == "response.output_text.delta")
+    call.finish(output=[{"type": "message", "role": "assistant",
+                         "content": [{"type": "output_text", "text": text}]}])
+
+
+RESPONSES = Call("openai.responses.create", PROVIDER, "chat", _responses_request,
+                 _responses_finish, _responses_stream_done,
+                 lambda e: get(e, "type") == "response.output_text.delta", _is_stream)
+
+
+# -- embeddings and moderations ----------------------------------------------------------
+
+def _input_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    return kwargs.get("model"), kwargs.get("input"), plain_params(kwargs, ("input",))
+
+
+def _embeddings_finish(call: LLMCall, response: Any) -> None:
+    data = get(response, "data") or []
+    first = get(data[0], "embedding") if data else None
+    usage = get(response, "usage")
+    call.finish(output={"count": len(data),
+                        "embedding_length": len(first) if isinstance(first, list) else None},
+                usage={"prompt_tokens": get(usage, "prompt_tokens"),
+                       "tokens": get(usage, "total_tokens")},
+                response_model=get(response, "model"))
+
+
+def _moderations_finish(call: LLMCall, response: Any) -> None:
+    call.finish(output=[dump(r) for r in get(response, "results") or []],
+                response_model=get(response, "model"), response_id=get(response, "id"))
+
+
+EMBEDDINGS = Call("Embedding", PROVIDER, "embeddings", _input_request, _embeddings_finish)
+MODERATIONS = Call("Moderation", PROVIDER, "moderation", _input_request, _moderations_finish)
+
+#: (module, sync class, async class, spec)
+TARGETS = (
+    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", CHAT),
+    ("openai.resources.responses", "Responses", "AsyncResponses", RESPONSES),
+    ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", EMBEDDINGS),
+    ("openai.resources.moderations", "Moderations", "AsyncModerations", MODERATIONS),
+)
+
+
+class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Traces every ``openai`` client in the process as Braintrust LLM spans."""
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        for module, sync_cls, async_cls, spec in TARGETS:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                continue  # an older client without this API
+            wrapt.wrap_function_wrapper(module, f"{sync_cls}.create", sync_wrapper(tracer, spec))
+            wrapt.wrap_function_wrapper(module, f"{async_cls}.create",
+                                        async_wrapper(tracer, spec))
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        for module, sync_cls, async_cls, _ in TARGETS:
+            try:
+                mod = importlib.import_module(module)
+            except ImportError:
+                continue
+            unwrap(getattr(mod, sync_cls), "create")
+            unwrap(getattr(mod, async_cls), "create")
+
+
+def wrap_openai(client: Any) -> Any:
+    """Traces one ``openai.OpenAI`` / ``AsyncOpenAI`` client (and returns it).
+
+    Args:
+        client: The client.
+
+    Returns:
+        The same client, its ``chat.completions``, ``responses``,
+        ``embeddings`` and ``moderations`` calls traced.
+    """
+    tracer = trace.get_tracer(__name__, "0.1.0")
+    is_async = type(client).__name__.startswith("Async")
+    wrap = async_wrapper if is_async else sync_wrapper
+    for path, spec in ((("chat", "completions"), CHAT), (("responses",), RESPONSES),
+                       (("embeddings",), EMBEDDINGS), (("moderations",), MODERATIONS)):
+        resource = client
+        for part in path:
+            resource = getattr(resource, part, None)
+        if resource is not None and hasattr(resource, "create"):
+            wrapt.wrap_function_wrapper(resource, "create", wrap(tracer, spec))
+    return client
