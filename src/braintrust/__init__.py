@@ -21,6 +21,7 @@ from __future__ import annotations
 from braintrust_otel.api import LoginError, set_http_adapter
 from braintrust_otel.masking import set_masking_function
 
+from ._auto import auto_instrument, wrap_anthropic, wrap_openai
 from ._eval import (
     Eval,
     EvalAsync,
@@ -61,6 +62,7 @@ __all__ = [
     "ScoreSummary",
     "Span",
     "TracedThreadPoolExecutor",
+    "auto_instrument",
     "bind_context",
     "current_logger",
     "current_span",
@@ -74,6 +76,8 @@ __all__ = [
     "set_masking_function",
     "start_span",
     "traced",
+    "wrap_anthropic",
+    "wrap_openai",
 ]
 
 __version__ = "0.1.0"

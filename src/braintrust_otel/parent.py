@@ -19,6 +19,13 @@ class Parent(NamedTuple):
     value: str
 
 
+def default_parent() -> str:
+    """``BRAINTRUST_PARENT``, else :data:`DEFAULT_PARENT`."""
+    import os
+
+    return os.environ.get("BRAINTRUST_PARENT") or DEFAULT_PARENT
+
+
 def parse_parent(text: str) -> Parent:
     """Parses ``project_id:<id>``, ``project_name:<name>`` or ``experiment_id:<id>``.
 

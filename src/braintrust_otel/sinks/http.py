@@ -28,7 +28,7 @@ import requests
 from .. import diagnostics
 from ..api import ApiConnection, LoginError
 from ..merge import OBJECT_ID_KEYS, combine_rows
-from ..parent import DEFAULT_PARENT, parse_parent
+from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import backoff_delay, is_retryable_status, parse_retry_after
 from ..serialize import dumps
 from ..spool import Spool
@@ -215,12 +215,12 @@ class HttpSink:
         for row in rows:
             parent = row.get("_parent")
             if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
-                parent = parent or DEFAULT_PARENT
+                parent = parent or default_parent()
                 if parent not in targets:
                     targets[parent] = self._object_ids(parent)
         for row in rows:
             if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
-                row.update(targets[row.pop("_parent", None) or DEFAULT_PARENT])
+                row.update(targets[row.pop("_parent", None) or default_parent()])
 
     def _object_ids(self, parent: str) -> dict[str, str]:
         try:

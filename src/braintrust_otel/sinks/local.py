@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import diagnostics
-from ..parent import DEFAULT_PARENT, parse_parent
+from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..store import Store
 
 __all__ = ["LocalSink"]
@@ -65,7 +65,7 @@ class LocalSink:
                 _print_notice(self.store)
             triples = []
             for row in rows:
-                parent = row.pop("_parent", None) or DEFAULT_PARENT
+                parent = row.pop("_parent", None) or default_parent()
                 try:
                     object_type, object_id, ids = self._target(parent)
                 except ValueError as exc:

@@ -1,0 +1,83 @@
+"""The OpenTelemetry distro: what ``opentelemetry-instrument`` loads with this package installed.
+
+``BraintrustDistro`` sets environment defaults (traces to Braintrust, no
+metrics or logs exporter, GenAI message content on spans) and skips foreign
+instrumentors of libraries that Braintrust instruments itself, so a call
+makes one LLM span, not two. ``BraintrustConfigurator`` builds the SDK
+pipeline as the stock configurator does, with the Braintrust processor in
+place of a ``BatchSpanProcessor`` around the ``braintrust`` exporter.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from typing import Any
+
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+from .instrumentation import INSTRUMENTORS
+from .processor import BraintrustSpanProcessor
+
+__all__ = ["BraintrustConfigurator", "BraintrustDistro"]
+
+logger = logging.getLogger("braintrust")
+
+#: Entry-point names of other packages' instrumentors for the libraries ours cover.
+_REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google.genai",
+             "google-genai": "google.genai"}
+
+
+def _library_present(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class BraintrustDistro(BaseDistro):  # type: ignore[misc]
+    """Environment defaults and instrumentor selection for ``opentelemetry-instrument``."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        os.environ.setdefault("OTEL_TRACES_EXPORTER", "braintrust")
+        os.environ.setdefault("OTEL_METRICS_EXPORTER", "none")
+        os.environ.setdefault("OTEL_LOGS_EXPORTER", "none")
+        # Foreign GenAI instrumentors keep content off spans unless told.
+        os.environ.setdefault("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "span_only")
+
+    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+        """Loads an instrumentor, unless Braintrust's own covers the same library."""
+        library = _REPLACED.get(entry_point.name)
+        keep = os.environ.get("BRAINTRUST_KEEP_FOREIGN_INSTRUMENTORS", "").lower() in (
+            "1", "true", "yes")
+        if library and not keep and _library_present(library) and any(
+                name.replace("_", ".") == library or name == library for name in INSTRUMENTORS):
+            logger.debug("braintrust: not loading instrumentor %r from %s; braintrust_%s "
+                         "traces that library", entry_point.name,
+                         getattr(entry_point, "value", "?"), entry_point.name)
+            return
+        super().load_instrumentor(entry_point, **kwargs)
+
+
+class BraintrustConfigurator(_OTelSDKConfigurator):  # type: ignore[misc]
+    """The stock SDK configuration, with the Braintrust processor for ``braintrust``."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        saved = os.environ.get("OTEL_TRACES_EXPORTER")
+        names = [n.strip() for n in (saved or "braintrust").split(",") if n.strip()]
+        ours = "braintrust" in names
+        if ours:
+            others = [n for n in names if n != "braintrust"]
+            os.environ["OTEL_TRACES_EXPORTER"] = ",".join(others) or "none"
+            processors = list(kwargs.get("span_processors") or [])
+            processors.append(BraintrustSpanProcessor())
+            kwargs["span_processors"] = processors
+        try:
+            super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+        finally:
+            if saved is None:
+                os.environ.pop("OTEL_TRACES_EXPORTER", None)
+            else:
+                os.environ["OTEL_TRACES_EXPORTER"] = saved
