@@ -131,6 +131,10 @@ class FakeLLM:
     def anthropic_url(self) -> str:
         return self.base
 
+    @property
+    def google_url(self) -> str:
+        return self.base
+
     def fail_next(self, status: int, error: Optional[dict[str, Any]] = None) -> None:
         self.failures.append((status, error or {"error": {"message": "injected failure",
                                                           "type": "server_error"}}))
@@ -210,6 +214,27 @@ class _Handler(BaseHTTPRequestHandler):
                 self._sse(events, done=False)
             else:
                 self._json(200, response_object())
+        elif ":generateContent" in path or ":streamGenerateContent" in path:
+            model = path.rsplit("/", 1)[-1].split(":")[0]
+            if ":streamGenerateContent" in path:
+                pieces = ["Hello", " streamed", " Gemini"]
+                chunks: list[tuple[Optional[str], Any]] = [
+                    (None, {"candidates": [{"content": {"role": "model",
+                                                       "parts": [{"text": p}]},
+                                           "index": 0}], "modelVersion": model})
+                    for p in pieces]
+                chunks[-1][1]["candidates"][0]["finishReason"] = "STOP"
+                chunks[-1][1]["usageMetadata"] = {"promptTokenCount": 5,
+                                                  "candidatesTokenCount": 3,
+                                                  "totalTokenCount": 8}
+                self._sse(chunks, done=False)
+            else:
+                self._json(200, {"candidates": [{"content": {"role": "model", "parts": [
+                    {"text": "Hello from fake Gemini!"}]}, "finishReason": "STOP",
+                    "index": 0}], "usageMetadata": {"promptTokenCount": 5,
+                                                    "candidatesTokenCount": 4,
+                                                    "totalTokenCount": 9},
+                    "modelVersion": model, "responseId": "gem-1"})
         elif path == "/v1/messages":
             if stream:
                 self._sse([(n, d) for n, d in anthropic_events()], done=False)

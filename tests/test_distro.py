@@ -95,9 +95,12 @@ def test_auto_instrument(store: StoreHelper) -> None:
     assert braintrust.auto_instrument(anthropic=False) == first  # twice is harmless
     with pytest.raises(TypeError, match="unknown library nope"):
         braintrust.auto_instrument(nope=True)
-    from braintrust_otel.instrumentation.openai import OpenAIInstrumentor
+    from braintrust._auto import _load
+    from braintrust_otel.instrumentation import INSTRUMENTORS
 
-    OpenAIInstrumentor().uninstrument()
+    for name, on in first.items():
+        if on:
+            _load(INSTRUMENTORS[name].instrumentor)().uninstrument()
 
 
 def test_auto_instrument_from_code_in_a_fresh_process(tmp_path: Path) -> None:

@@ -282,3 +282,75 @@ def test_foreign_openai_instrumentors_map_to_the_same_rows(tmp_path: Path, which
             plain["metrics"]["tokens"]) == (12, 5, 17)
     assert streamed["output"][0]["message"]["content"] == "Hello streamed world"
     assert streamed["metrics"]["tokens"] == 15
+
+
+def test_google_genai(store: StoreHelper, llm: FakeLLM) -> None:
+    from google import genai
+    from google.genai import types
+
+    from braintrust_otel.instrumentation.google_genai import GoogleGenAIInstrumentor
+
+    GoogleGenAIInstrumentor().instrument()
+    try:
+        braintrust.init_logger(project="p")
+        client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=llm.google_url))
+        config = types.GenerateContentConfig(temperature=0.3, system_instruction="be brief")
+        reply = client.models.generate_content(model="gemini-2.0-flash", contents="hi",
+                                               config=config)
+        assert reply.text == "Hello from fake Gemini!"
+        streamed = "".join(c.text or "" for c in client.models.generate_content_stream(
+            model="gemini-2.0-flash", contents="hi"))
+
+        async def run_async() -> str:
+            r = await client.aio.models.generate_content(model="gemini-2.0-flash",
+                                                         contents="hi")
+            return str(r.text)
+
+        assert asyncio.run(run_async()) == "Hello from fake Gemini!"
+    finally:
+        GoogleGenAIInstrumentor().uninstrument()
+    assert streamed == "Hello streamed Gemini"
+    first, stream, asynced = _llm_rows(store)
+    assert first["input"] == [{"role": "system", "content": "be brief"},
+                              {"role": "user", "content": "hi"}]
+    assert first["output"] == [{"index": 0, "finish_reason": "STOP",
+                                "message": {"role": "assistant",
+                                            "content": "Hello from fake Gemini!"}}]
+    assert first["metadata"]["provider"] == "gcp.gen_ai"
+    assert first["metadata"]["temperature"] == 0.3
+    assert (first["metrics"]["prompt_tokens"], first["metrics"]["tokens"]) == (5, 9)
+    assert stream["output"][0]["message"]["content"] == "Hello streamed Gemini"
+    assert stream["metrics"]["time_to_first_token"] > 0
+    assert asynced["metrics"]["completion_tokens"] == 4
+
+
+def test_openai_agents_sdk(store: StoreHelper, llm: FakeLLM) -> None:
+    from agents import Agent, Runner, set_default_openai_client
+    from agents.tracing import set_trace_processors
+
+    from braintrust_otel.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+
+    # The SDK's own exporter would send traces to OpenAI: tests reach only 127.0.0.1.
+    set_trace_processors([])
+    OpenAIAgentsInstrumentor().instrument()
+    try:
+        braintrust.init_logger(project="p")
+        set_default_openai_client(openai.AsyncOpenAI(base_url=llm.openai_url, api_key="k",
+                                                     max_retries=0))
+        with braintrust.start_span(name="request") as request:
+            result = Runner.run_sync(Agent(name="Greeter", instructions="be nice",
+                                           model="gpt-4o-mini"), "hi")
+    finally:
+        OpenAIAgentsInstrumentor().uninstrument()
+    assert result.final_output == "Hello from responses!"
+    rows = store.rows()
+    by_name = {r["span_attributes"]["name"]: r for r in rows}
+    workflow, agent = by_name["Agent workflow"], by_name["Greeter"]
+    assert workflow["span_parents"] == [request.span_id]
+    assert agent["span_attributes"]["type"] == "task"
+    assert agent["metadata"]["tools"] == [] and agent["metadata"]["output_type"] == "str"
+    [model_call] = [r for r in rows if r["span_attributes"]["name"] == "openai.responses.create"]
+    response_span = by_name["response"]
+    assert model_call["span_parents"] == [response_span["span_id"]]
+    assert model_call["output"][0]["content"][0]["text"] == "Hello from responses!"
+    assert {r["root_span_id"] for r in rows} == {request.root_span_id}

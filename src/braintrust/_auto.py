@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import Any
 
 from braintrust_otel import diagnostics
-from braintrust_otel.instrumentation import INSTRUMENTORS
+from braintrust_otel.instrumentation import INSTRUMENTORS, library_present
 
 from . import _state
 
 __all__ = ["auto_instrument", "wrap_anthropic", "wrap_openai"]
-
-_LIBRARIES = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google.genai"}
-
 
 def _load(target: str) -> Any:
     module, _, name = target.partition(":")
@@ -42,13 +38,12 @@ def auto_instrument(**flags: bool) -> dict[str, bool]:
                         f"{', '.join(sorted(INSTRUMENTORS))})")
     _state.tracer()
     result: dict[str, bool] = {}
-    for name, target in INSTRUMENTORS.items():
-        if flags.get(name, True) is False or importlib.util.find_spec(
-                _LIBRARIES[name].split(".")[0]) is None:
+    for name, supported in INSTRUMENTORS.items():
+        if flags.get(name, True) is False or not library_present(supported.module):
             result[name] = False
             continue
         try:
-            instrumentor = _load(target)()
+            instrumentor = _load(supported.instrumentor)()
             if not instrumentor.is_instrumented_by_opentelemetry:
                 instrumentor.instrument()
             result[name] = bool(instrumentor.is_instrumented_by_opentelemetry)

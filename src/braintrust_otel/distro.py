@@ -10,7 +10,6 @@ place of a ``BatchSpanProcessor`` around the ``braintrust`` exporter.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from typing import Any
@@ -18,23 +17,17 @@ from typing import Any
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
-from .instrumentation import INSTRUMENTORS
+from .instrumentation import INSTRUMENTORS, library_present
 from .processor import BraintrustSpanProcessor
 
 __all__ = ["BraintrustConfigurator", "BraintrustDistro"]
 
 logger = logging.getLogger("braintrust")
 
-#: Entry-point names of other packages' instrumentors for the libraries ours cover.
-_REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google.genai",
-             "google-genai": "google.genai"}
-
-
-def _library_present(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
+#: Entry-point names other packages use for instrumentors of the libraries ours cover.
+_REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google_genai",
+             "google-genai": "google_genai", "openai_agents": "openai_agents",
+             "openai-agents": "openai_agents"}
 
 
 class BraintrustDistro(BaseDistro):  # type: ignore[misc]
@@ -49,11 +42,10 @@ class BraintrustDistro(BaseDistro):  # type: ignore[misc]
 
     def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
         """Loads an instrumentor, unless Braintrust's own covers the same library."""
-        library = _REPLACED.get(entry_point.name)
+        ours = INSTRUMENTORS.get(_REPLACED.get(entry_point.name, ""))
         keep = os.environ.get("BRAINTRUST_KEEP_FOREIGN_INSTRUMENTORS", "").lower() in (
             "1", "true", "yes")
-        if library and not keep and _library_present(library) and any(
-                name.replace("_", ".") == library or name == library for name in INSTRUMENTORS):
+        if ours is not None and not keep and library_present(ours.module):
             logger.debug("braintrust: not loading instrumentor %r from %s; braintrust_%s "
                          "traces that library", entry_point.name,
                          getattr(entry_point, "value", "?"), entry_point.name)

@@ -8,11 +8,34 @@ turns on every one whose library is installed.
 
 from __future__ import annotations
 
-__all__ = ["INSTRUMENTORS"]
+import importlib.util
+from typing import NamedTuple
 
-#: Library name -> "module:class" of its instrumentor.
+__all__ = ["INSTRUMENTORS", "Supported", "library_present"]
+
+
+class Supported(NamedTuple):
+    """A supported library: the module it imports as, and its instrumentor."""
+
+    module: str
+    instrumentor: str  # "module:Class"
+
+
+#: Name (as in ``auto_instrument(openai=False)``) -> what it instruments and how.
 INSTRUMENTORS = {
-    "openai": "braintrust_otel.instrumentation.openai:OpenAIInstrumentor",
-    "anthropic": "braintrust_otel.instrumentation.anthropic:AnthropicInstrumentor",
-    "google_genai": "braintrust_otel.instrumentation.google_genai:GoogleGenAIInstrumentor",
+    "openai": Supported("openai", "braintrust_otel.instrumentation.openai:OpenAIInstrumentor"),
+    "anthropic": Supported(
+        "anthropic", "braintrust_otel.instrumentation.anthropic:AnthropicInstrumentor"),
+    "google_genai": Supported(
+        "google.genai", "braintrust_otel.instrumentation.google_genai:GoogleGenAIInstrumentor"),
+    "openai_agents": Supported(
+        "agents", "braintrust_otel.instrumentation.openai_agents:OpenAIAgentsInstrumentor"),
 }
+
+
+def library_present(module: str) -> bool:
+    """Whether ``module`` can be imported (without importing it)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False

@@ -1,0 +1,170 @@
+"""Tracing for the OpenAI Agents SDK: its traces and spans as OTel spans.
+
+The Agents SDK has its own tracing with pluggable processors; this
+instrumentor adds one that mirrors every Agents trace and span as an OTel
+span (agents and tasks as ``task``, function tools as ``tool``, generations
+as ``llm``), nested in whatever span was current when the run started. The
+model calls themselves are traced by the OpenAI instrumentor, nested under
+the Agents response span.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection
+from typing import Any, Optional
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
+from opentelemetry.trace import Status, StatusCode
+
+from .. import attributes as A
+from .. import diagnostics
+from ..masking import mask
+from ..serialize import dumps
+from ._llm import capture_content
+
+__all__ = ["OpenAIAgentsInstrumentor"]
+
+_instruments = ("openai-agents >= 0.1",)
+
+_TYPES = {"agent": "task", "function": "tool", "generation": "llm", "response": "task",
+          "handoff": "function", "guardrail": "function", "custom": "task",
+          "mcp_tools": "function", "transcription": "llm", "speech": "llm"}
+
+
+def _name(data: dict[str, Any]) -> str:
+    kind = data.get("type")
+    if kind == "handoff":
+        return f"handoff to {data.get('to_agent')}"
+    return str(data.get("name") or kind or "span")
+
+
+class _Processor:
+    """An Agents ``TracingProcessor`` that mirrors traces and spans as OTel spans."""
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self.tracer = tracer
+        self.enabled = True
+        self._lock = threading.Lock()
+        self._spans: dict[str, tuple[trace.Span, Optional[object]]] = {}
+
+    def _start(self, key: str, name: str, parent_key: Optional[str]) -> None:
+        parent = self._spans.get(parent_key) if parent_key else None
+        ctx = trace.set_span_in_context(parent[0]) if parent else None
+        span = self.tracer.start_span(name, context=ctx)
+        # Current while the Agents span is, so model calls made in it nest.
+        token = otel_context.attach(trace.set_span_in_context(span))
+        with self._lock:
+            self._spans[key] = (span, token)
+
+    def _end(self, key: str, attrs: dict[str, Any], error: Any = None) -> None:
+        with self._lock:
+            found = self._spans.pop(key, None)
+        if found is None:
+            return
+        span, token = found
+        try:
+            otel_context.detach(token)  # type: ignore[arg-type]
+        except Exception:
+            pass  # ended in another context than it started: nothing to restore
+        span.set_attributes(attrs)
+        if error:
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            span.set_status(Status(StatusCode.ERROR, str(message)))
+            span.set_attribute(A.ERROR, dumps(error))
+        span.end()
+
+    def on_trace_start(self, t: Any) -> None:
+        if self.enabled:
+            try:
+                self._start(t.trace_id, t.name, None)
+            except Exception as exc:
+                diagnostics.report("instrumentation", "could not mirror an Agents trace", exc)
+
+    def on_trace_end(self, t: Any) -> None:
+        try:
+            metadata = getattr(t, "metadata", None)
+            attrs = {A.SPAN_ATTRIBUTES: '{"type":"task"}'}
+            if metadata:
+                attrs[A.METADATA] = dumps(metadata)
+            self._end(t.trace_id, attrs)
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not mirror an Agents trace", exc)
+
+    def on_span_start(self, s: Any) -> None:
+        if self.enabled:
+            try:
+                data = s.span_data.export()
+                self._start(s.span_id, _name(data), s.parent_id or s.trace_id)
+            except Exception as exc:
+                diagnostics.report("instrumentation", "could not mirror an Agents span", exc)
+
+    def on_span_end(self, s: Any) -> None:
+        try:
+            data = dict(s.span_data.export())
+            kind = str(data.pop("type", "custom"))
+            attrs: dict[str, Any] = {A.SPAN_ATTRIBUTES: dumps({"type": _TYPES.get(kind, "task")})}
+            capture = capture_content()
+            for field, attr in (("input", A.INPUT), ("output", A.OUTPUT)):
+                if field in data:
+                    value = data.pop(field)
+                    if capture and value is not None:
+                        attrs[attr] = dumps(mask(field, value))
+            usage = data.pop("usage", None)
+            if kind == "generation" and isinstance(usage, dict):
+                prompt, out = usage.get("input_tokens"), usage.get("output_tokens")
+                attrs[A.METRICS] = dumps({"prompt_tokens": prompt, "completion_tokens": out,
+                                          "tokens": (prompt or 0) + (out or 0)})
+            elif usage is not None:
+                data["usage"] = usage
+            data.pop("name", None)
+            if data:
+                attrs[A.METADATA] = dumps(mask("metadata", data))
+            self._end(s.span_id, attrs, getattr(s, "error", None))
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not mirror an Agents span", exc)
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self) -> None:
+        pass
+
+
+def _registered(processor: _Processor) -> bool:
+    # set_trace_processors() replaces the list, so a processor added once may be gone.
+    try:
+        from agents.tracing import get_trace_provider
+
+        return processor in get_trace_provider()._multi_processor._processors  # type: ignore[attr-defined]
+    except Exception:
+        return True  # cannot tell: do not risk adding it twice
+
+
+class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Mirrors OpenAI Agents SDK traces as OTel spans (with Braintrust fields)."""
+
+    _processor: Optional[_Processor] = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        from agents.tracing import add_trace_processor
+
+        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        processor = OpenAIAgentsInstrumentor._processor
+        if processor is None:
+            processor = OpenAIAgentsInstrumentor._processor = _Processor(tracer)
+        if not _registered(processor):
+            add_trace_processor(processor)  # type: ignore[arg-type]
+        processor.enabled = True
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        # The Agents SDK cannot remove a processor; ours just stops mirroring.
+        if OpenAIAgentsInstrumentor._processor is not None:
+            OpenAIAgentsInstrumentor._processor.enabled = False
