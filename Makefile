@@ -31,3 +31,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/span_overhead.py
 	$(PY) benchmarks/http_delivery.py
 	$(PY) benchmarks/eval_overhead.py
+	$(PY) benchmarks/instrumentation_overhead.py

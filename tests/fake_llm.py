@@ -8,6 +8,7 @@ request fail with a given status. Point the real clients at ``openai_url`` /
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
@@ -143,6 +144,12 @@ class FakeLLM:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's
+        # algorithm and delayed ACKs add ~40 ms to every answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -242,3 +249,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, anthropic_message(body))
         else:
             self._json(404, {"error": {"message": f"no route {path}"}})
+
+
+def main() -> None:
+    """Runs the fake provider in its own process (for benchmarks); prints its base URL."""
+    import sys
+
+    with FakeLLM() as server:
+        print(server.base, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
