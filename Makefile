@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench bench-detail
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks
 	$(PY) -m mypy
 
-## Benchmarks (not part of `make test`).
+## Side-by-side benchmarks against bare OTel and the official SDK (not part of `make test`);
+## writes benchmarks/results/latest.md.
 bench: $(STAMP)
+	$(PY) benchmarks/suite.py
+
+## The detailed per-area benchmarks.
+bench-detail: $(STAMP)
 	$(PY) benchmarks/span_overhead.py
 	$(PY) benchmarks/http_delivery.py
 	$(PY) benchmarks/eval_overhead.py

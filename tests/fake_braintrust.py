@@ -227,6 +227,10 @@ class Handler(BaseHTTPRequestHandler):
             found = [e for e in fake.experiments if e["project_id"] == query.get("project_id")
                      and query.get("experiment_name", e["name"]) == e["name"]]
             self.reply_json({"objects": found})
+        elif path.startswith("/v1/experiment/") and path.endswith("/summarize"):
+            self.reply_json({"project_name": "p", "experiment_name": "e",
+                             "project_url": fake.url, "experiment_url": fake.url,
+                             "comparison_experiment_name": None, "scores": {}, "metrics": {}})
         elif path.startswith("/v1/experiment/") and path.endswith("/fetch"):
             exp_id = path.split("/")[3]
             with fake.lock:

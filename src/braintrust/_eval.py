@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import dataclasses
 import inspect
@@ -12,16 +11,19 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Optional
-
-from tqdm.auto import tqdm
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import _state
 from ._experiment import Experiment, init
 from ._score import Score, ScorerError, normalize_scores
 from ._span import NOOP_SPAN, Span
 from ._summary import CaseStats, ExperimentSummary, input_key
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+# asyncio, the thread pool and tqdm are imported when an evaluation runs, not
+# with the package: most processes only trace.
 
 __all__ = ["Eval", "EvalAsync", "EvalCase", "EvalHooks", "EvalResult",
            "EvalResultWithSummary", "Evaluator", "Reporter"]
@@ -208,6 +210,7 @@ def _is_async(fn: Any) -> bool:
 
 async def _call(fn: Callable[..., Any], pool: ThreadPoolExecutor, *args: Any,
                 **kwargs: Any) -> Any:
+    import asyncio
     # Sync functions run on the pool, in a copy of this context, so spans they
     # start are children of the current one.
     if _is_async(fn):
@@ -275,6 +278,7 @@ def _matches(case: EvalCase, filters: list[tuple[str, re.Pattern[str]]]) -> bool
 
 async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
     """Runs one evaluator and returns its results and summary."""
+    import asyncio
     if not callable(ev.task):
         raise TypeError(f"Eval({ev.eval_name!r}): task must be callable, got "
                         f"{type(ev.task).__name__}")
@@ -309,6 +313,10 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
             print(f"Experiment {experiment.name} is running at "
                   f"{experiment_url(experiment.project['name'], experiment.name)}",
                   file=sys.stderr)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm.auto import tqdm
 
     concurrency = ev.max_concurrency or DEFAULT_CONCURRENCY
     semaphore = asyncio.Semaphore(concurrency)
@@ -374,6 +382,7 @@ async def _run_case(ev: Evaluator, experiment: Optional[Experiment], case: EvalC
                     trial: int, pool: ThreadPoolExecutor,
                     scorers: list[tuple[Any, str, tuple[Optional[set[str]], int]]],
                     wants_hooks: bool) -> EvalResult:
+    import asyncio
     result = EvalResult(input=case.input, output=None, expected=case.expected,
                         metadata=dict(case.metadata or {}), tags=case.tags, trial_index=trial)
     root: Span = NOOP_SPAN
@@ -525,6 +534,7 @@ def Eval(name: str, data: Any, task: Callable[..., Any], scores: Sequence[Any],
     Returns:
         :class:`EvalResultWithSummary`: ``.summary`` and ``.results``.
     """
+    import asyncio
     ev = _evaluator(name, data, task, scores, kwargs)
     if _collector.active:
         _collector.evaluators.append(ev)
@@ -565,4 +575,5 @@ def collect(run: Callable[[], Any]) -> list[Evaluator]:
 
 def run_collected(ev: Evaluator) -> EvalResultWithSummary:
     """Runs a collected evaluator to the end (used by ``braintrust eval``)."""
+    import asyncio
     return asyncio.run(run_evaluator(ev))

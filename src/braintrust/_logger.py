@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
-from braintrust_otel.api import ApiConnection
 from braintrust_otel.parent import format_parent
 
 from . import _state
@@ -228,6 +227,8 @@ def _connect(api_key: str | None, app_url: str | None, org_name: str | None,
     conn = _state.connection()
     if api_key is not None or (conn is None and (app_url or org_name)
                                and os.environ.get("BRAINTRUST_API_KEY")):
+        from braintrust_otel.api import ApiConnection
+
         conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
         _state.use_api(conn)
     if force_login and conn is not None:
@@ -263,6 +264,8 @@ def login(
     conn = _state.connection()
     same = conn is not None and api_key is None and app_url is None and org_name is None
     if not same:
+        from braintrust_otel.api import ApiConnection
+
         conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
     assert conn is not None
     conn.login(force=force_login)

@@ -5,19 +5,20 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import sys
 import threading
 from typing import TYPE_CHECKING, Any, Optional
 
 from opentelemetry import trace
 
 from braintrust_otel import BraintrustSpanProcessor, ensure_installed
-from braintrust_otel.api import ApiConnection
 from braintrust_otel.exporter import BraintrustSpanExporter
-from braintrust_otel.sinks.http import HttpSink
 from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.store import Store
 
 if TYPE_CHECKING:
+    from braintrust_otel.api import ApiConnection
+
     from ._logger import Logger
 
 VERSION = "0.1.0"
@@ -95,12 +96,15 @@ def local_store() -> Store | None:
 
 def connection() -> ApiConnection | None:
     """The Braintrust API connection rows go through, or None."""
+    http = sys.modules.get("braintrust_otel.sinks.http")  # never imported: no HTTP sink
     sink = exporter().sink
-    return sink.conn if isinstance(sink, HttpSink) else None
+    return sink.conn if http is not None and isinstance(sink, http.HttpSink) else None
 
 
 def use_api(conn: ApiConnection) -> None:
     """Sends every row from now on to the Braintrust API through ``conn``."""
+    from braintrust_otel.sinks.http import HttpSink
+
     flush()
     exp = exporter()
     old = exp._sink

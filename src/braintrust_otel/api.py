@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-import requests
-from requests.adapters import BaseAdapter
+# requests is imported on first use: most processes (the embedded store) never
+# talk HTTP, and it is a quarter of the package's import time.
+if TYPE_CHECKING:
+    import requests
+    from requests.adapters import BaseAdapter
 
 __all__ = ["ApiConnection", "LoginError", "set_http_adapter"]
 
@@ -23,7 +26,7 @@ DEFAULT_APP_URL = "https://www.braintrust.dev"
 DEFAULT_MAX_REQUEST_SIZE = 6 * 1024 * 1024
 
 _adapter: Optional[BaseAdapter] = None
-_sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
+_sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()  # type: ignore[name-defined]
 
 
 class LoginError(ValueError):
@@ -43,6 +46,8 @@ def set_http_adapter(adapter: BaseAdapter | None) -> None:
         TypeError: When ``adapter`` is not a ``requests`` adapter.
     """
     global _adapter
+    from requests.adapters import BaseAdapter
+
     if adapter is not None and not isinstance(adapter, BaseAdapter):
         raise TypeError("set_http_adapter(): adapter must be a requests.adapters.BaseAdapter, "
                         f"got {type(adapter).__name__}")
@@ -52,6 +57,8 @@ def set_http_adapter(adapter: BaseAdapter | None) -> None:
 
 
 def _mount(session: requests.Session) -> None:
+    import requests
+
     adapter = _adapter if _adapter is not None else requests.adapters.HTTPAdapter(
         pool_connections=4, pool_maxsize=8)
     session.mount("http://", adapter)
@@ -108,6 +115,8 @@ class ApiConnection:
     def session(self) -> requests.Session:
         """This process's session, with the bearer token and the adapter mounted."""
         if self._session is None or self._session_pid != os.getpid():
+            import requests
+
             session = requests.Session()
             session.headers["Authorization"] = f"Bearer {self.__key}"
             _mount(session)
@@ -138,6 +147,8 @@ class ApiConnection:
         with self._lock:
             if self._org is not None and not force:
                 return self._org
+            import requests
+
             url = f"{self.app_url}/api/apikey/login"
             try:
                 resp = self.session.post(url, timeout=self.timeout)
@@ -213,6 +224,8 @@ class ApiConnection:
         """The server's advertised ``logs3`` payload limit, or None (asked once)."""
         if self._limit_known:
             return self._limit
+        import requests
+
         with self._lock:
             if not self._limit_known:
                 try:
