@@ -406,3 +406,12 @@ def test_cli_runs_lists_filters_and_fails(tmp_path: Path) -> None:
     failed = _cli(tmp_path, "eval_bad.py")
     assert failed.returncode == 1
     assert "ZeroDivisionError" in failed.stderr
+
+
+def test_sync_lambda_returning_a_coroutine(store: StoreHelper) -> None:
+    async def shout(s: str) -> str:
+        return s.upper()
+
+    result = braintrust.Eval("coro", data=DATA, task=lambda s: shout(s), scores=[exact],
+                             quiet=True, no_send_logs=True)
+    assert [r.output for r in result.results] == ["A", "B"]

@@ -10,7 +10,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import _state
@@ -324,6 +324,7 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
     # Scorer classes (autoevals' ``Levenshtein``, say) are instantiated once.
     scorers = [s() if inspect.isclass(s) else s for s in ev.scores]
     scorer_info = [(s, _name_of(s), _accepted(s)) for s in scorers]
+    all_sync = not _is_async(ev.task) and not any(_is_async(s) for s in scorers)
     task_args = _accepted(ev.task)
     wants_hooks = task_args[1] >= 2 or (task_args[0] is None or "hooks" in task_args[0])
     progress = tqdm(total=len(cases) * ev.trial_count, desc=f"{ev.eval_name} (tasks)",
@@ -333,7 +334,7 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
         async with semaphore:
             try:
                 return await _run_case(ev, experiment, case, trial, pool, scorer_info,
-                                       wants_hooks)
+                                       wants_hooks, all_sync)
             finally:
                 progress.update(1)
 
@@ -378,62 +379,41 @@ def _stats_with_metrics(experiment: Experiment, fallback: list[CaseStats]) -> li
     return stored if len(stored) >= len(fallback) else fallback
 
 
-async def _run_case(ev: Evaluator, experiment: Optional[Experiment], case: EvalCase,
-                    trial: int, pool: ThreadPoolExecutor,
-                    scorers: list[tuple[Any, str, tuple[Optional[set[str]], int]]],
-                    wants_hooks: bool) -> EvalResult:
-    import asyncio
-    result = EvalResult(input=case.input, output=None, expected=case.expected,
-                        metadata=dict(case.metadata or {}), tags=case.tags, trial_index=trial)
-    root: Span = NOOP_SPAN
-    if experiment is not None:
-        event: dict[str, Any] = {"input": case.input, "expected": case.expected}
-        if case.metadata:
-            event["metadata"] = case.metadata
-        if case.tags:
-            event["tags"] = case.tags
-        root = experiment.start_span(name="eval", type="eval", event=event)
-        result.id = root.id
-
-    async def body() -> None:
-        with root:
-            task_span = root.start_span(name="task", type="task")
-            hooks = EvalHooks(case, task_span, ev.parameters or {}, trial)
-            with task_span:
-                task_span.log(input=case.input)
-                try:
-                    if wants_hooks:
-                        output = await _call(ev.task, pool, case.input, hooks)
-                    else:
-                        output = await _call(ev.task, pool, case.input)
-                except Exception as exc:
-                    task_span.record_error(exc)
-                    root.record_error(exc)
-                    result.error = f"{type(exc).__name__}: {exc}"
-                    return
-                task_span.log(output=output)
-            result.output = output
-            result.metadata = hooks.metadata
-            root.log(output=output, metadata=hooks.metadata or None)
-            for scorer, name, (names, _) in scorers:
-                await _score(scorer, name, names, case, output, hooks, root, pool, result)
-
-    try:
-        if ev.timeout is not None:
-            await asyncio.wait_for(body(), ev.timeout)
-        else:
-            await body()
-    except asyncio.TimeoutError:
-        result.error = f"timed out after {ev.timeout}s"
-        root.log(error=result.error)
-    except Exception as exc:  # a bug of ours must not stop the other cases
-        result.error = f"{type(exc).__name__}: {exc}"
-    return result
+# A case's steps are written once, as a generator that yields each user call
+# (task, scorers) as ``(fn, args, kwargs)`` and receives its result (or has
+# its exception thrown in). An async driver awaits each call; when the task
+# and every scorer are sync, a sync driver runs the whole case in one trip to
+# the thread pool instead of one trip per call.
+Step = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
-async def _score(scorer: Any, name: str, names: Optional[set[str]], case: EvalCase,
-                 output: Any, hooks: EvalHooks, root: Span, pool: ThreadPoolExecutor,
-                 result: EvalResult) -> None:
+def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int,
+                scorers: list[tuple[Any, str, tuple[Optional[set[str]], int]]],
+                wants_hooks: bool, result: EvalResult) -> Generator[Step, Any, None]:
+    with root:
+        task_span = root.start_span(name="task", type="task")
+        hooks = EvalHooks(case, task_span, ev.parameters or {}, trial)
+        with task_span:
+            task_span.log(input=case.input)
+            args = (case.input, hooks) if wants_hooks else (case.input,)
+            try:
+                output = yield (ev.task, args, {})
+            except Exception as exc:
+                task_span.record_error(exc)
+                root.record_error(exc)
+                result.error = f"{type(exc).__name__}: {exc}"
+                return
+            task_span.log(output=output)
+        result.output = output
+        result.metadata = hooks.metadata
+        root.log(output=output, metadata=hooks.metadata or None)
+        for scorer, name, (names, _) in scorers:
+            yield from _score_steps(scorer, name, names, case, output, hooks, root, result)
+
+
+def _score_steps(scorer: Any, name: str, names: Optional[set[str]], case: EvalCase,
+                 output: Any, hooks: EvalHooks, root: Span,
+                 result: EvalResult) -> Generator[Step, Any, None]:
     offered = {"input": case.input, "output": output, "expected": case.expected,
                "metadata": hooks.metadata, "tags": hooks.tags,
                "trial_index": hooks.trial_index}
@@ -441,7 +421,7 @@ async def _score(scorer: Any, name: str, names: Optional[set[str]], case: EvalCa
     with root.start_span(name=name, type="score", span_attributes={"purpose": "scorer"}) as span:
         span.log(input={k: offered[k] for k in ("input", "output", "expected", "metadata")})
         try:
-            raw = await _call(scorer, pool, **kwargs)
+            raw = yield (scorer, (), kwargs)
             scores: list[Score] = normalize_scores(name, raw)
         except ScorerError as exc:
             span.log(error=str(exc))
@@ -459,6 +439,80 @@ async def _score(scorer: Any, name: str, names: Optional[set[str]], case: EvalCa
             meta.update(s.metadata)
         span.log(output=values if len(values) != 1 else {"score": next(iter(values.values()))},
                  scores=values, metadata=meta or None)
+
+
+def _drive_sync(steps: Generator[Step, Any, None]) -> None:
+    value: Any = None
+    error: Optional[BaseException] = None
+    while True:
+        try:
+            fn, args, kwargs = steps.throw(error) if error is not None else steps.send(value)
+        except StopIteration:
+            return
+        value, error = None, None
+        try:
+            value = fn(*args, **kwargs)
+            if inspect.isawaitable(value):  # a sync function that returned a coroutine
+                import asyncio
+
+                value = asyncio.run(_await(value))
+        except Exception as exc:
+            error = exc
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+async def _drive_async(steps: Generator[Step, Any, None], pool: ThreadPoolExecutor) -> None:
+    value: Any = None
+    error: Optional[BaseException] = None
+    while True:
+        try:
+            fn, args, kwargs = steps.throw(error) if error is not None else steps.send(value)
+        except StopIteration:
+            return
+        value, error = None, None
+        try:
+            value = await _call(fn, pool, *args, **kwargs)
+        except Exception as exc:
+            error = exc
+
+
+async def _run_case(ev: Evaluator, experiment: Optional[Experiment], case: EvalCase,
+                    trial: int, pool: ThreadPoolExecutor,
+                    scorers: list[tuple[Any, str, tuple[Optional[set[str]], int]]],
+                    wants_hooks: bool, all_sync: bool) -> EvalResult:
+    import asyncio
+
+    result = EvalResult(input=case.input, output=None, expected=case.expected,
+                        metadata=dict(case.metadata or {}), tags=case.tags, trial_index=trial)
+    root: Span = NOOP_SPAN
+    if experiment is not None:
+        event: dict[str, Any] = {"input": case.input, "expected": case.expected}
+        if case.metadata:
+            event["metadata"] = case.metadata
+        if case.tags:
+            event["tags"] = case.tags
+        root = experiment.start_span(name="eval", type="eval", event=event)
+        result.id = root.id
+    steps = _case_steps(ev, root, case, trial, scorers, wants_hooks, result)
+    if all_sync:
+        ctx = contextvars.copy_context()
+        run: Any = asyncio.get_running_loop().run_in_executor(pool, ctx.run, _drive_sync, steps)
+    else:
+        run = _drive_async(steps, pool)
+    try:
+        if ev.timeout is not None:
+            await asyncio.wait_for(run, ev.timeout)
+        else:
+            await run
+    except asyncio.TimeoutError:
+        result.error = f"timed out after {ev.timeout}s"
+        root.log(error=result.error)
+    except Exception as exc:  # a bug of ours must not stop the other cases
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
 
 
 # -- the public functions --------------------------------------------------------------
