@@ -38,6 +38,7 @@ class FakeBraintrust:
         self.logs3_requests = 0
         self.projects: dict[str, str] = {}
         self.experiments: list[dict[str, Any]] = []
+        self.datasets: list[dict[str, Any]] = []
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
         self.lock = threading.Lock()
@@ -227,6 +228,21 @@ class Handler(BaseHTTPRequestHandler):
             found = [e for e in fake.experiments if e["project_id"] == query.get("project_id")
                      and query.get("experiment_name", e["name"]) == e["name"]]
             self.reply_json({"objects": found})
+        elif path == "/v1/dataset":
+            with fake.lock:
+                found = next((d for d in fake.datasets if d["project_id"] == body["project_id"]
+                              and d["name"] == body["name"]), None)
+                if found is None:
+                    found = {"id": str(uuid.uuid4()), "name": body["name"],
+                             "project_id": body["project_id"]}
+                    fake.datasets.append(found)
+            self.reply_json(found)
+        elif path.startswith("/v1/dataset/") and path.endswith("/fetch"):
+            ds_id = path.split("/")[3]
+            with fake.lock:
+                events = [dict(r) for r in fake.rows.values()
+                          if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
+            self.reply_json({"events": events, "cursor": None})
         elif path.startswith("/v1/experiment/") and path.endswith("/summarize"):
             self.reply_json({"project_name": "p", "experiment_name": "e",
                              "project_url": fake.url, "experiment_url": fake.url,

@@ -235,3 +235,21 @@ def test_openinference_chain_and_llm() -> None:
     assert chain["span_attributes"]["type"] == "task"
     assert chain["input"] == {"question": "hi"} and chain["output"] == "hello"
     assert chain["metadata"] == {"session_id": "s1"} and chain["tags"] == ["a", "b"]
+
+
+def test_a_batch_applies_in_order(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    store.write([
+        ("project_logs", "p", {"id": "a", "input": 1, "metadata": {"x": 1}}),
+        ("project_logs", "p", {"id": "a", "_is_merge": True, "output": 2,
+                               "metadata": {"y": 2}}),
+        ("project_logs", "p", {"id": "b", "input": "gone"}),
+        ("project_logs", "p", {"id": "b", "_object_delete": True}),
+        ("project_logs", "p", {"id": "c", "_object_delete": True}),
+        ("project_logs", "p", {"id": "c", "input": "back"}),
+    ])
+    rows = {r.data["id"]: r.data for r in store.rows("project_logs", "p")}
+    assert set(rows) == {"a", "c"}
+    assert rows["a"]["input"] == 1 and rows["a"]["output"] == 2
+    assert rows["a"]["metadata"] == {"x": 1, "y": 2}
+    assert rows["c"]["input"] == "back"

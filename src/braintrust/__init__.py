@@ -22,6 +22,7 @@ from braintrust_otel.api import LoginError, set_http_adapter
 from braintrust_otel.masking import set_masking_function
 
 from ._auto import auto_instrument, wrap_anthropic, wrap_openai
+from ._dataset import Dataset, init_dataset
 from ._eval import (
     Eval,
     EvalAsync,
@@ -44,6 +45,7 @@ from ._traced import traced
 __all__ = [
     "NOOP_SPAN",
     "SPAN_TYPES",
+    "Dataset",
     "Eval",
     "EvalAsync",
     "EvalCase",
@@ -68,6 +70,7 @@ __all__ = [
     "current_span",
     "flush",
     "init",
+    "init_dataset",
     "init_experiment",
     "init_logger",
     "login",

@@ -9,7 +9,7 @@ __all__ = ["DEFAULT_PARENT", "Parent", "format_parent", "parse_parent"]
 #: Where spans with no other parent land (the official SDK's OTel default).
 DEFAULT_PARENT = "project_name:default-otel-project"
 
-_KINDS = ("project_id", "project_name", "experiment_id")
+_KINDS = ("project_id", "project_name", "experiment_id", "dataset_id")
 
 
 class Parent(NamedTuple):

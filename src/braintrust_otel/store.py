@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 from .merge import merge_row
 from .serialize import dumps
@@ -41,6 +41,24 @@ CREATE TABLE IF NOT EXISTS experiments (
     seq INTEGER NOT NULL,
     info TEXT NOT NULL DEFAULT '{}',
     UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    info TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (project_id, name)
+);
+-- Every write to a versioned object (datasets), so it can be read as of a
+-- transaction id; deleted marks a delete.
+CREATE TABLE IF NOT EXISTS row_versions (
+    oid INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    xact_id INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    data TEXT,
+    PRIMARY KEY (oid, id, xact_id)
 );
 -- Rows name their object by a small integer: keys and indexes stay short,
 -- which halves the cost of writing a row.
@@ -287,6 +305,45 @@ class Store:
         out.update(id=row[0], project_id=row[1], name=row[2], created=row[3], seq=row[4])
         return out
 
+    # -- datasets -----------------------------------------------------------
+
+    def ensure_dataset(self, project_id: str, name: str,
+                       info: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Returns the dataset with this name in a project, creating it when missing."""
+        with self._lock:
+            conn = self._connection()
+            with _transaction(conn):
+                conn.execute(
+                    "INSERT OR IGNORE INTO datasets (id, project_id, name, info) VALUES (?,?,?,?)",
+                    (str(uuid.uuid4()), project_id, name, dumps(info or {})),
+                )
+                row = conn.execute(
+                    "SELECT id, project_id, name, created, info FROM datasets"
+                    " WHERE project_id = ? AND name = ?", (project_id, name)).fetchone()
+        out: dict[str, Any] = json.loads(row[4])
+        out.update(id=row[0], project_id=row[1], name=row[2], created=row[3])
+        return out
+
+    def dataset_version(self, dataset_id: str) -> int | None:
+        """The transaction id of a dataset's latest write, or None when it has none."""
+        found = self._query("dataset", dataset_id,
+                            "SELECT max(xact_id) FROM row_versions WHERE oid = ?")
+        return int(found[0][0]) if found and found[0][0] is not None else None
+
+    def dataset_rows(self, dataset_id: str, version: int | None = None) -> list[dict[str, Any]]:
+        """A dataset's records, as of ``version`` (a transaction id) or now."""
+        if version is None:
+            return [r.data for r in self.rows("dataset", dataset_id)]
+        # Each record's last write at or before the version, in first-write order.
+        found = self._query(
+            "dataset", dataset_id,
+            "SELECT v.data, v.deleted, v.xact_id FROM row_versions v JOIN ("
+            " SELECT id, max(xact_id) AS last, min(xact_id) AS first FROM row_versions"
+            " WHERE oid = ?1 AND xact_id <= ?2 GROUP BY id) m"
+            " ON v.id = m.id AND v.xact_id = m.last WHERE v.oid = ?1 ORDER BY m.first, v.id",
+            (int(version),))
+        return [_with_xact(data, xact) for data, deleted, xact in found if not deleted]
+
     # -- rows ---------------------------------------------------------------
 
     def write(self, rows: Iterable[tuple[str, str, dict[str, Any]]]) -> int:
@@ -306,19 +363,43 @@ class Store:
             with _transaction(conn):
                 conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'xact_id'")
                 xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'").fetchone()[0]
-                params = []
+                # The batch is applied in order: a later write of a row sees
+                # the earlier ones of the same batch (merges, deletes).
+                final: dict[tuple[int, str], Optional[dict[str, Any]]] = {}
+                versioned: set[int] = set()
                 for object_type, object_id, row in rows:
                     oid = self._oid(conn, object_type, object_id, create=True)
                     assert oid is not None
+                    if object_type == "dataset":
+                        versioned.add(oid)
+                    key = (oid, row["id"])
+                    if row.get("_object_delete"):
+                        final[key] = None
+                        continue
                     if row.get("_is_merge"):
-                        old = conn.execute(
-                            "SELECT data FROM rows WHERE oid=? AND id=?", (oid, row["id"])
-                        ).fetchone()
-                        if old is not None:
-                            row = merge_row(json.loads(old[0]), row)
+                        if key in final:
+                            base = final[key]
+                        else:
+                            old = conn.execute(
+                                "SELECT data FROM rows WHERE oid=? AND id=?", key).fetchone()
+                            base = json.loads(old[0]) if old is not None else None
+                        if base is not None:
+                            row = merge_row(dict(base), row)
                         else:
                             row = {k: v for k, v in row.items() if k != "_is_merge"}
-                    params.append(_params(oid, xact, row))
+                    final[key] = row
+                params = [_params(oid, xact, row) for (oid, _), row in final.items()
+                          if row is not None]
+                deletes = [key for key, row in final.items() if row is None]
+                history = [(oid, rid, xact, 1 if row is None else 0,
+                            None if row is None else dumps(row))
+                           for (oid, rid), row in final.items() if oid in versioned]
+                if deletes:
+                    conn.executemany("DELETE FROM rows WHERE oid = ? AND id = ?", deletes)
+                if history:
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO row_versions (oid, id, xact_id, deleted, data)"
+                        " VALUES (?,?,?,?,?)", history)
                 conn.executemany(
                     "INSERT INTO rows (oid, id, root_span_id, span_id, is_root,"
                     " created, xact_id, data) VALUES (?,?,?,?,?,?,?,?)"

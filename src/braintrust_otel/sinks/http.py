@@ -228,8 +228,8 @@ class HttpSink:
         except ValueError as exc:
             diagnostics.report("bad_parent", f"invalid parent; row sent to {DEFAULT_PARENT}", exc)
             p = parse_parent(DEFAULT_PARENT)
-        if p.kind == "experiment_id":
-            return {"experiment_id": p.value}
+        if p.kind in ("experiment_id", "dataset_id"):
+            return {p.kind: p.value}
         project_id = p.value if p.kind == "project_id" else self.conn.project_id(p.value)
         return {"project_id": project_id, "log_id": "g"}
 

@@ -42,6 +42,8 @@ class LocalSink:
             p = parse_parent(parent)
             if p.kind == "experiment_id":
                 found = ("experiment", p.value, {"experiment_id": p.value})
+            elif p.kind == "dataset_id":
+                found = ("dataset", p.value, {"dataset_id": p.value})
             else:
                 project = self.store.ensure_project(
                     name=p.value if p.kind == "project_name" else None,

@@ -1,0 +1,253 @@
+"""Datasets: init_dataset and Dataset, on the embedded store or the service."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Optional
+
+from . import _state
+from ._logger import GLOBAL_PROJECT
+from ._span import _MISSING
+
+__all__ = ["Dataset", "init_dataset"]
+
+#: Pending inserts written at once past this many.
+_AUTO_FLUSH = 1000
+
+
+class Dataset:
+    """A versioned set of records (input, expected, metadata, tags).
+
+    Create it with :func:`init_dataset`. Writes are buffered and delivered on
+    :meth:`flush`, on iteration, and at 1,000 pending records. Iterating yields
+    each record as a dict, so a dataset works as ``Eval`` data.
+    """
+
+    def __init__(self, project: Mapping[str, str], info: Mapping[str, Any],
+                 version: Optional[str] = None) -> None:
+        self.id: str = info["id"]
+        self.name: str = info["name"]
+        self.project: dict[str, str] = dict(project)
+        self.pinned_version = version
+        self._parent = f"dataset_id:{self.id}"
+        self._pending: list[dict[str, Any]] = []
+
+    def _add(self, row: dict[str, Any]) -> None:
+        row["_parent"] = self._parent
+        self._pending.append(row)
+        if len(self._pending) >= _AUTO_FLUSH:
+            self.flush()
+
+    def insert(self, input: Any = None, expected: Any = None,
+               metadata: Mapping[str, Any] | None = None, tags: Sequence[str] | None = None,
+               id: str | None = None, output: Any = None) -> str:
+        """Adds a record (or replaces the one with ``id``).
+
+        Args:
+            input: The record's input.
+            expected: Its expected output (``output`` is an older name for it).
+            metadata: Key/value data about the record.
+            tags: A list of strings.
+            id: The record id; a new UUID by default.
+
+        Returns:
+            The record id.
+        """
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise TypeError("Dataset.insert(): metadata must be a dict")
+        if tags is not None and (isinstance(tags, str) or not all(isinstance(t, str)
+                                                                  for t in tags)):
+            raise TypeError("Dataset.insert(): tags must be a list of str")
+        if id is not None and not isinstance(id, str):
+            raise TypeError("Dataset.insert(): id must be a str")
+        row_id = id or str(uuid.uuid4())
+        row: dict[str, Any] = {
+            "id": row_id, "input": input,
+            "expected": expected if expected is not None else output,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        }
+        if metadata is not None:
+            row["metadata"] = dict(metadata)
+        if tags is not None:
+            row["tags"] = list(tags)
+        self._add(row)
+        return row_id
+
+    def update(self, id: str, input: Any = _MISSING, expected: Any = _MISSING,
+               metadata: Mapping[str, Any] | None = None,
+               tags: Sequence[str] | None = None) -> str:
+        """Changes fields of a record; ``metadata`` is merged into what is there.
+
+        Returns:
+            The record id.
+        """
+        if not isinstance(id, str) or not id:
+            raise TypeError("Dataset.update(): id must be a non-empty str")
+        row: dict[str, Any] = {"id": id, "_is_merge": True}
+        if input is not _MISSING:
+            row["input"] = input
+        if expected is not _MISSING:
+            row["expected"] = expected
+        if metadata is not None:
+            row["metadata"] = dict(metadata)
+        if tags is not None:
+            row["tags"] = list(tags)
+        self._add(row)
+        return id
+
+    def delete(self, id: str) -> str:
+        """Deletes a record (earlier versions still show it)."""
+        if not isinstance(id, str) or not id:
+            raise TypeError("Dataset.delete(): id must be a non-empty str")
+        self._add({"id": id, "_object_delete": True})
+        return id
+
+    def flush(self) -> None:
+        """Writes pending records."""
+        if self._pending:
+            rows, self._pending = self._pending, []
+            _state.write_rows(rows)
+
+    @property
+    def version(self) -> Optional[str]:
+        """The version read: the pinned one, else the latest transaction id."""
+        if self.pinned_version is not None:
+            return self.pinned_version
+        self.flush()
+        store = _state.local_store()
+        if store is not None:
+            found = store.dataset_version(self.id)
+            return str(found) if found is not None else None
+        rows = self.fetch()
+        xacts = [int(r["_xact_id"]) for r in rows if str(r.get("_xact_id", "")).isdigit()]
+        return str(max(xacts)) if xacts else None
+
+    def fetch(self) -> list[dict[str, Any]]:
+        """Every record (as of the pinned version, if any), oldest first."""
+        self.flush()
+        store = _state.local_store()
+        if store is not None:
+            version = int(self.pinned_version) if self.pinned_version is not None else None
+            rows = store.dataset_rows(self.id, version)
+        else:
+            rows = _fetch_remote(self.id, self.pinned_version)
+        return [_record(r) for r in rows]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.fetch())
+
+    def summarize(self, summarize_data: bool = True) -> dict[str, Any]:
+        """Names, a link, and (with ``summarize_data``) how many records there are."""
+        from ._experiment import experiment_url
+
+        url = experiment_url(self.project.get("name") or "", "").rsplit("/experiments/", 1)[0]
+        out: dict[str, Any] = {"project_name": self.project.get("name"),
+                               "dataset_name": self.name,
+                               "dataset_url": f"{url}/datasets/{self.name}"}
+        if summarize_data:
+            out["data_summary"] = {"total_records": len(self.fetch())}
+        return out
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+    def __repr__(self) -> str:
+        return f"<braintrust.Dataset {self.name!r} id={self.id}>"
+
+
+def _record(row: Mapping[str, Any]) -> dict[str, Any]:
+    keep = ("id", "input", "expected", "metadata", "tags", "created", "_xact_id")
+    out = {k: row[k] for k in keep if k in row}
+    out.setdefault("metadata", {})
+    return out
+
+
+def _fetch_remote(dataset_id: str, version: Optional[str]) -> list[dict[str, Any]]:
+    conn = _state.connection()
+    assert conn is not None
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(10_000):
+        body: dict[str, Any] = {"limit": 1000}
+        if cursor:
+            body["cursor"] = cursor
+        if version is not None:
+            body["version"] = version
+        resp = conn.request("POST", f"/v1/dataset/{dataset_id}/fetch", json=body)
+        if not resp.ok:
+            raise RuntimeError(f"fetching dataset {dataset_id} failed "
+                               f"(HTTP {resp.status_code}: {resp.text[:300]})")
+        page = resp.json()
+        rows += page.get("events") or []
+        cursor = page.get("cursor")
+        if not cursor:
+            break
+    return rows
+
+
+def init_dataset(
+    project: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    version: str | int | None = None,
+    app_url: str | None = None,
+    api_key: str | None = None,
+    org_name: str | None = None,
+    project_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Dataset:
+    """Opens (creating if needed) a dataset in a project.
+
+    Args:
+        project: The project name (``project_id`` wins).
+        name: The dataset name (``default`` when omitted).
+        description: A description, recorded when the dataset is created.
+        version: Read the dataset as of this version (a transaction id, as
+            ``dataset.version`` returns): records written later are not seen.
+        app_url, api_key, org_name: As for :func:`braintrust.init_logger`.
+        project_id: The project id.
+        metadata: Metadata recorded when the dataset is created.
+
+    Returns:
+        The :class:`Dataset`.
+    """
+    for arg, value in (("project", project), ("name", name), ("project_id", project_id)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"init_dataset(): {arg} must be a str, got {type(value).__name__}")
+    if version is not None and not str(version).isdigit():
+        raise ValueError(f"init_dataset(): version must be a transaction id (digits), "
+                         f"got {version!r}")
+    from ._logger import _connect
+
+    _connect(api_key, app_url, org_name, False)
+    _state.tracer()
+    info: dict[str, Any] = {}
+    if description is not None:
+        info["description"] = description
+    if metadata:
+        info["metadata"] = dict(metadata)
+    ds_name = name or "default"
+    store = _state.local_store()
+    if store is not None:
+        proj = store.ensure_project(name=project or GLOBAL_PROJECT if project_id is None
+                                    else None, id=project_id)
+        got = store.ensure_dataset(proj["id"], ds_name, info)
+    else:
+        conn = _state.connection()
+        assert conn is not None
+        pid = project_id or conn.project_id(project or GLOBAL_PROJECT)
+        resp = conn.request("POST", "/v1/dataset", json={"project_id": pid, "name": ds_name,
+                                                          **info})
+        if not resp.ok:
+            raise RuntimeError(f"registering dataset {ds_name!r} failed "
+                               f"(HTTP {resp.status_code}: {resp.text[:300]})")
+        got = resp.json()
+        proj = {"id": pid, "name": project or ""}
+    return Dataset(proj, got, version=str(version) if version is not None else None)
+
+
