@@ -39,6 +39,7 @@ class FakeBraintrust:
         self.projects: dict[str, str] = {}
         self.experiments: list[dict[str, Any]] = []
         self.datasets: list[dict[str, Any]] = []
+        self.prompts: list[dict[str, Any]] = []
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
         self.lock = threading.Lock()
@@ -228,6 +229,22 @@ class Handler(BaseHTTPRequestHandler):
             found = [e for e in fake.experiments if e["project_id"] == query.get("project_id")
                      and query.get("experiment_name", e["name"]) == e["name"]]
             self.reply_json({"objects": found})
+        elif path == "/v1/prompt" and self.command in ("POST", "PUT"):
+            with fake.lock:
+                ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
+                prompt = {**body, "id": ids.get((body["project_id"], body["slug"]),
+                                                str(uuid.uuid4())),
+                          "_xact_id": str(1000 + len(fake.prompts))}
+                fake.prompts.append(prompt)
+            self.reply_json(prompt)
+        elif path == "/v1/prompt" and self.command == "GET":
+            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+            names = {v: k for k, v in fake.projects.items()}
+            found = [p for p in fake.prompts if p["slug"] == query.get("slug")
+                     and (names.get(p["project_id"]) == query.get("project_name")
+                          or p["project_id"] == query.get("project_id"))
+                     and query.get("version", p["_xact_id"]) == p["_xact_id"]]
+            self.reply_json({"objects": found[-1:]})
         elif path == "/v1/dataset":
             with fake.lock:
                 found = next((d for d in fake.datasets if d["project_id"] == body["project_id"]

@@ -35,6 +35,7 @@ from ._eval import (
 )
 from ._experiment import Experiment, init, init_experiment
 from ._logger import Logger, current_logger, flush, init_logger, login
+from ._prompt import Project, Prompt, load_prompt, projects
 from ._score import Score
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
@@ -59,6 +60,8 @@ __all__ = [
     "LoginError",
     "MetricSummary",
     "NoopSpan",
+    "Project",
+    "Prompt",
     "Reporter",
     "Score",
     "ScoreSummary",
@@ -73,8 +76,10 @@ __all__ = [
     "init_dataset",
     "init_experiment",
     "init_logger",
+    "load_prompt",
     "login",
     "permalink",
+    "projects",
     "set_http_adapter",
     "set_masking_function",
     "start_span",

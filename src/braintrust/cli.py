@@ -78,6 +78,23 @@ def _eval(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _push(args: argparse.Namespace) -> int:
+    import runpy
+
+    from . import _prompt
+
+    before = len(_prompt._created)
+    for file in args.files:
+        sys.path.insert(0, str(Path(file).resolve().parent))
+        try:
+            runpy.run_path(file, run_name="__braintrust_push__")
+        finally:
+            sys.path.pop(0)
+    pushed = _prompt._created[before:]
+    print(f"pushed {len(pushed)} prompt{'s' if len(pushed) != 1 else ''}: {', '.join(pushed)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the ``braintrust`` command.
 
@@ -106,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ev.add_argument("--jsonl", action="store_true", help="print each summary as a JSON line")
     ev.add_argument("--verbose", action="store_true", help="print every failing case")
     ev.set_defaults(run=_eval)
+    push = sub.add_parser("push", help="run files that create prompts (projects.create(...)"
+                          ".prompts.create(...)) and save them")
+    push.add_argument("files", nargs="+")
+    push.set_defaults(run=_push)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

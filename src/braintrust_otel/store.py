@@ -50,6 +50,17 @@ CREATE TABLE IF NOT EXISTS datasets (
     info TEXT NOT NULL DEFAULT '{}',
     UNIQUE (project_id, name)
 );
+-- Each saved version of a prompt; id is stable per (project, slug).
+CREATE TABLE IF NOT EXISTS prompts (
+    id TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    data TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE INDEX IF NOT EXISTS prompts_by_slug ON prompts (project_id, slug, version);
 -- Every write to a versioned object (datasets), so it can be read as of a
 -- transaction id; deleted marks a delete.
 CREATE TABLE IF NOT EXISTS row_versions (
@@ -343,6 +354,51 @@ class Store:
             " ON v.id = m.id AND v.xact_id = m.last WHERE v.oid = ?1 ORDER BY m.first, v.id",
             (int(version),))
         return [_with_xact(data, xact) for data, deleted, xact in found if not deleted]
+
+    # -- prompts ------------------------------------------------------------
+
+    def save_prompt(self, project_id: str, slug: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Saves a new version of the prompt ``slug`` in a project and returns it.
+
+        Args:
+            project_id: The project.
+            slug: The prompt's slug (stable name).
+            data: ``name``, ``description``, ``prompt_data``, ``tags``...
+
+        Returns:
+            The saved prompt, with ``id``, ``project_id``, ``slug`` and ``_xact_id``.
+        """
+        with self._lock:
+            conn = self._connection()
+            with _transaction(conn):
+                conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'xact_id'")
+                xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'").fetchone()[0]
+                found = conn.execute("SELECT id FROM prompts WHERE project_id = ? AND slug = ?"
+                                     " LIMIT 1", (project_id, slug)).fetchone()
+                prompt_id = found[0] if found else str(uuid.uuid4())
+                conn.execute("INSERT INTO prompts (id, project_id, slug, version, data)"
+                             " VALUES (?,?,?,?,?)",
+                             (prompt_id, project_id, slug, xact, dumps(data)))
+        return self.find_prompt(project_id=project_id, slug=slug, version=xact) or {}
+
+    def find_prompt(self, project_id: str | None = None, slug: str | None = None,
+                    version: int | None = None, id: str | None = None) -> dict[str, Any] | None:
+        """A prompt by id or (project, slug): the given version, else the latest."""
+        args: list[Any] = [id] if id is not None else [project_id, slug]
+        where = "id = ?" if id is not None else "project_id = ? AND slug = ?"
+        if version is not None:
+            where += " AND version = ?"
+            args.append(int(version))
+        with self._lock:
+            row = self._connection().execute(
+                f"SELECT id, project_id, slug, version, created, data FROM prompts WHERE {where}"
+                " ORDER BY version DESC LIMIT 1", args).fetchone()
+        if row is None:
+            return None
+        out: dict[str, Any] = json.loads(row[5])
+        out.update(id=row[0], project_id=row[1], slug=row[2], _xact_id=str(row[3]),
+                   created=row[4])
+        return out
 
     # -- rows ---------------------------------------------------------------
 
