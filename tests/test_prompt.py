@@ -53,7 +53,7 @@ def test_versions_defaults_and_missing_variables(store: StoreHelper) -> None:
     assert old.build(name="Bo")["messages"][0]["content"] == "You are a calm assistant."
     with pytest.raises(PromptBuildError, match="no value for variable 'name'"):
         old.build()
-    with pytest.raises(ValueError, match="prompts.create.*exists"):
+    with pytest.raises(ValueError, match=r"prompts\.create.*exists"):
         project.prompts.create(name="Greeter", slug="greeter", messages=[], if_exists="error")
 
 
@@ -104,7 +104,7 @@ def test_push_cli_runs_a_file_that_creates_prompts(tmp_path: Path) -> None:
 
 
 def test_prompts_against_the_service_and_the_disk_cache(
-    fake: object, api: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: object, api: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
     from .fake_braintrust import FakeBraintrust
 
