@@ -229,6 +229,20 @@ class Handler(BaseHTTPRequestHandler):
             found = [e for e in fake.experiments if e["project_id"] == query.get("project_id")
                      and query.get("experiment_name", e["name"]) == e["name"]]
             self.reply_json({"objects": found})
+        elif path == "/function/invoke":
+            if body.get("slug") == "missing":
+                self.reply_json({"error": "function not found"}, 404)
+            elif body.get("stream"):
+                events = [("text_delta", "Hello "), ("text_delta", "world"), ("done", "")]
+                data = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
+                raw_out = data.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(raw_out)))
+                self.end_headers()
+                self.wfile.write(raw_out)
+            else:
+                self.reply_json({"echo": body.get("input"), "slug": body.get("slug")})
         elif path == "/v1/prompt" and self.command in ("POST", "PUT"):
             with fake.lock:
                 ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}

@@ -34,6 +34,7 @@ from ._eval import (
     Reporter,
 )
 from ._experiment import Experiment, init, init_experiment
+from ._functions import BraintrustStream, init_function, invoke
 from ._logger import Logger, current_logger, flush, init_logger, login
 from ._prompt import Project, Prompt, load_prompt, projects
 from ._score import Score
@@ -46,6 +47,7 @@ from ._traced import traced
 __all__ = [
     "NOOP_SPAN",
     "SPAN_TYPES",
+    "BraintrustStream",
     "Dataset",
     "Eval",
     "EvalAsync",
@@ -75,7 +77,9 @@ __all__ = [
     "init",
     "init_dataset",
     "init_experiment",
+    "init_function",
     "init_logger",
+    "invoke",
     "load_prompt",
     "login",
     "permalink",

@@ -333,12 +333,34 @@ class _Prompts:
 _created: list[str] = []
 
 
+class _Tools:
+    """``project.tools``: Python functions callable by :func:`braintrust.invoke`."""
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    def create(self, handler: Any, name: str | None = None, slug: str | None = None,
+               description: str | None = None) -> Any:
+        """Registers ``handler`` as a function of the project, for this process.
+
+        Returns:
+            ``handler``, unchanged.
+        """
+        from ._functions import register_tool
+
+        label = str(name or getattr(handler, "__name__", None) or "tool")
+        slug = slug or re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        register_tool(self._project.name, slug, handler)
+        return handler
+
+
 class Project:
-    """A project, for creating prompts from code (``projects.create(name)``)."""
+    """A project, for creating prompts and tools from code (``projects.create(name)``)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.prompts = _Prompts(self)
+        self.tools = _Tools(self)
         self._id: Optional[str] = None
 
     @property
