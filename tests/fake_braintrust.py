@@ -40,6 +40,7 @@ class FakeBraintrust:
         self.experiments: list[dict[str, Any]] = []
         self.datasets: list[dict[str, Any]] = []
         self.prompts: list[dict[str, Any]] = []
+        self.attachment_status: dict[str, Any] = {}
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
         self.lock = threading.Lock()
@@ -192,6 +193,13 @@ class Handler(BaseHTTPRequestHandler):
             self.reply_json({"rows": len(fake.rows), "row_writes": fake.row_writes,
                              "logs3_requests": fake.logs3_requests})
             return
+        if path.startswith("/download/"):
+            data = fake.uploads.get(path.rsplit("/", 1)[1], b"")
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if path.startswith("/upload/"):
             fake.uploads[path.rsplit("/", 1)[1]] = raw
             self.reply(200, b"")
@@ -229,6 +237,15 @@ class Handler(BaseHTTPRequestHandler):
             found = [e for e in fake.experiments if e["project_id"] == query.get("project_id")
                      and query.get("experiment_name", e["name"]) == e["name"]]
             self.reply_json({"objects": found})
+        elif path == "/attachment" and self.command == "POST":
+            self.reply_json({"signedUrl": f"{fake.url}/upload/{body['key']}",
+                             "headers": {"Content-Type": body.get("content_type") or ""}})
+        elif path == "/attachment" and self.command == "GET":
+            key = parse_qs(urlparse(self.path).query)["key"][0]
+            self.reply_json({"downloadUrl": f"{fake.url}/download/{key}"})
+        elif path == "/attachment/status":
+            fake.attachment_status[body["key"]] = body["status"]
+            self.reply_json({})
         elif path == "/function/invoke":
             if body.get("slug") == "missing":
                 self.reply_json({"error": "function not found"}, 404)

@@ -19,6 +19,7 @@ Without an API key, everything is stored locally; ``braintrust logs`` prints it.
 from __future__ import annotations
 
 from braintrust_otel.api import LoginError, set_http_adapter
+from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
 from braintrust_otel.masking import set_masking_function
 
 from ._auto import auto_instrument, wrap_anthropic, wrap_openai
@@ -47,6 +48,7 @@ from ._traced import traced
 __all__ = [
     "NOOP_SPAN",
     "SPAN_TYPES",
+    "Attachment",
     "BraintrustStream",
     "Dataset",
     "Eval",
@@ -58,12 +60,14 @@ __all__ = [
     "Evaluator",
     "Experiment",
     "ExperimentSummary",
+    "ExternalAttachment",
     "Logger",
     "LoginError",
     "MetricSummary",
     "NoopSpan",
     "Project",
     "Prompt",
+    "ReadonlyAttachment",
     "Reporter",
     "Score",
     "ScoreSummary",

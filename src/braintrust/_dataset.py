@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional
 
+from braintrust_otel.attachments import readonly
+
 from . import _state
 from ._logger import GLOBAL_PROJECT
 from ._span import _MISSING
@@ -162,7 +164,7 @@ class Dataset:
 
 def _record(row: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("id", "input", "expected", "metadata", "tags", "created", "_xact_id")
-    out = {k: row[k] for k in keep if k in row}
+    out = {k: readonly(row[k]) for k in keep if k in row}
     out.setdefault("metadata", {})
     return out
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from opentelemetry import trace
 
-from braintrust_otel import BraintrustSpanProcessor, ensure_installed
+from braintrust_otel import BraintrustSpanProcessor, attachments, ensure_installed
 from braintrust_otel.exporter import BraintrustSpanExporter
 from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.store import Store
@@ -52,6 +52,7 @@ def tracer() -> trace.Tracer:
             provider, _processor = ensure_installed(default_parent=_default_parent)
             _tracer = provider.get_tracer(TRACER_NAME, VERSION)
             _install_sigterm_flush()
+            attachments.set_target(lambda: exporter().sink)
         return _tracer
 
 
@@ -74,7 +75,8 @@ def flush(timeout: float = 30.0) -> bool:
     """Delivers every finished span; returns False if that did not finish in time."""
     if _processor is None:
         return True
-    return _processor.force_flush(int(timeout * 1000))
+    done = _processor.force_flush(int(timeout * 1000))
+    return attachments.flush(timeout) and done
 
 
 def write_rows(rows: list[dict[str, Any]]) -> None:

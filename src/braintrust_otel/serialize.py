@@ -27,6 +27,9 @@ _MAX_REPR = 1000
 
 def _to_jsonable(value: Any) -> Any:
     """Converts one value the encoder does not know, or raises TypeError."""
+    hook = getattr(type(value), "__braintrust_json__", None)
+    if hook is not None:
+        return hook(value)  # attachments: their reference, and a queued upload
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, Mapping):

@@ -50,6 +50,13 @@ CREATE TABLE IF NOT EXISTS datasets (
     info TEXT NOT NULL DEFAULT '{}',
     UNIQUE (project_id, name)
 );
+CREATE TABLE IF NOT EXISTS attachments (
+    key TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    filename TEXT,
+    content_type TEXT,
+    size INTEGER NOT NULL
+);
 -- Each saved version of a prompt; id is stable per (project, slug).
 CREATE TABLE IF NOT EXISTS prompts (
     id TEXT NOT NULL,
@@ -354,6 +361,45 @@ class Store:
             " ON v.id = m.id AND v.xact_id = m.last WHERE v.oid = ?1 ORDER BY m.first, v.id",
             (int(version),))
         return [_with_xact(data, xact) for data, deleted, xact in found if not deleted]
+
+    # -- attachments --------------------------------------------------------
+
+    @property
+    def attachment_dir(self) -> Path:
+        """Where attachment bytes live: files named by their SHA-256, beside the database."""
+        return self.path.parent / "attachments"
+
+    def put_attachment(self, key: str, data: bytes, filename: str | None,
+                       content_type: str | None) -> None:
+        """Stores attachment bytes (once per content) and records the key."""
+        import hashlib
+
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.attachment_dir / digest[:2] / digest
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{digest}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        with self._lock:
+            conn = self._connection()
+            with _transaction(conn):
+                conn.execute("INSERT OR REPLACE INTO attachments VALUES (?,?,?,?,?)",
+                             (key, digest, filename, content_type, len(data)))
+
+    def get_attachment(self, key: str) -> bytes:
+        """The bytes of an attachment by key.
+
+        Raises:
+            KeyError: When no attachment has this key.
+        """
+        with self._lock:
+            row = self._connection().execute("SELECT sha256 FROM attachments WHERE key = ?",
+                                             (key,)).fetchone()
+        if row is None:
+            raise KeyError(f"no attachment with key {key!r}")
+        digest = str(row[0])
+        return (self.attachment_dir / digest[:2] / digest).read_bytes()
 
     # -- prompts ------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from .. import attributes as A
 from .. import diagnostics
+from ..attachments import extract_data_urls
 from ..masking import mask
 from ..serialize import dumps
 
@@ -81,7 +82,8 @@ class LLMCall:
         try:
             attrs[A.METADATA] = dumps(mask("metadata", metadata))
             if self._capture:
-                attrs[A.INPUT] = dumps(mask("input", input))
+                # Images and files sent inline become attachments, not huge strings.
+                attrs[A.INPUT] = dumps(mask("input", extract_data_urls(input)))
         except Exception as exc:
             diagnostics.report("instrumentation", "could not record an LLM request", exc)
         self.span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)

@@ -92,6 +92,15 @@ class LocalSink:
                         return
                     time.sleep(0.05 * 2**attempt)
 
+    def upload_attachment(self, reference: dict[str, Any], data: bytes) -> None:
+        """Keeps an attachment's bytes beside the store, addressed by content hash."""
+        self.store.put_attachment(reference["key"], data, reference.get("filename"),
+                                  reference.get("content_type"))
+
+    def read_attachment(self, reference: dict[str, Any]) -> bytes:
+        """Reads an attachment's bytes back."""
+        return self.store.get_attachment(reference["key"])
+
     def flush(self, timeout: float | None = None) -> bool:
         """Nothing is buffered; returns True."""
         return True

@@ -1,0 +1,126 @@
+"""Attachments: logged inside values, uploaded off the hot path, read back byte for byte."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+import braintrust
+from braintrust import Attachment, ExternalAttachment, ReadonlyAttachment
+
+from .conftest import StoreHelper
+from .test_http_delivery import api, fake  # noqa: F401  (fixtures)
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+
+
+def test_attachment_in_a_span_is_stored_by_content_hash(store: StoreHelper,
+                                                        tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello attachment")
+    image = Attachment(PNG, filename="pic.png")
+    notes = Attachment(path)
+    assert notes.content_type == "text/plain" and notes.filename == "notes.txt"
+    logger = braintrust.init_logger(project="p")
+    logger.log(input={"image": image, "notes": [notes]}, output="ok")
+    braintrust.flush()
+    [row] = store.rows()
+    assert row["input"]["image"] == image.reference
+    assert row["input"]["image"]["type"] == "braintrust_attachment"
+    assert row["input"]["notes"][0]["filename"] == "notes.txt"
+    assert image.status() == {"upload_status": "done"}
+    assert store.store.get_attachment(image.reference["key"]) == PNG
+    files = list(store.store.attachment_dir.rglob("*"))
+    assert any(f.is_file() and f.read_bytes() == PNG for f in files)
+
+
+def test_dataset_records_read_back_as_readonly_attachments(store: StoreHelper) -> None:
+    ds = braintrust.init_dataset(project="p", name="files")
+    ds.insert(input={"file": Attachment(PNG, filename="a.png")}, expected="x",
+              metadata={"link": ExternalAttachment("https://example.invalid/a.pdf", "a.pdf",
+                                                   "application/pdf")})
+    braintrust.flush()
+    [record] = ds.fetch()
+    read = record["input"]["file"]
+    assert isinstance(read, ReadonlyAttachment)
+    assert read.data == PNG
+    assert read.metadata() == {"filename": "a.png", "content_type": "image/png"}
+    assert isinstance(record["metadata"]["link"], ReadonlyAttachment)
+    assert record["metadata"]["link"].reference["url"] == "https://example.invalid/a.pdf"
+
+
+def test_bad_attachments_fail_at_construction(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="data must be bytes or a file path"):
+        Attachment(123)  # type: ignore[arg-type]
+    with pytest.raises(FileNotFoundError, match="is not a file"):
+        Attachment(tmp_path / "missing.bin")
+    with pytest.raises(ValueError, match="content_type is needed"):
+        Attachment(b"x", filename="blob.unknownext")
+    with pytest.raises(ValueError, match="url must be"):
+        ExternalAttachment("not a url", "f", "text/plain")
+
+
+def test_data_urls_in_llm_messages_become_attachments(store: StoreHelper) -> None:
+    from braintrust_otel.attachments import extract_data_urls
+
+    url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    messages = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}},
+                                             {"type": "text", "text": "what is this?"}]}]
+    out = extract_data_urls(messages)
+    found = out[0]["content"][0]["image_url"]["url"]
+    assert isinstance(found, Attachment) and found.data == PNG
+    assert found.content_type == "image/png"
+    assert out[0]["content"][1] == {"type": "text", "text": "what is this?"}
+    assert extract_data_urls("data:image/png;base64,AAAA") == "data:image/png;base64,AAAA"
+
+
+def test_attachments_against_the_service(api: object, fake: object) -> None:  # noqa: F811
+    from .fake_braintrust import FakeBraintrust
+
+    assert isinstance(fake, FakeBraintrust)
+    attachment = Attachment(PNG, filename="pic.png")
+    logger = braintrust.init_logger(project="svc")
+    row_id = logger.log(input={"image": attachment})
+    assert braintrust.flush() is True
+    key = attachment.reference["key"]
+    assert fake.rows[row_id]["input"]["image"] == attachment.reference
+    assert fake.uploads[key] == PNG
+    put = next(r for r in fake.requests if r["path"] == f"/upload/{key}")
+    assert "Authorization" not in put["headers"]
+    assert fake.attachment_status[key] == {"upload_status": "done"}
+    request = next(r for r in fake.requests if r["path"] == "/attachment")
+    assert request["body"]["filename"] == "pic.png"
+    assert request["body"]["content_type"] == "image/png"
+    assert request["body"]["org_id"]
+    assert ReadonlyAttachment(attachment.reference).data == PNG
+
+
+def test_failed_uploads_are_retried_and_reported(store: StoreHelper, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from braintrust import _state
+    from braintrust_otel.sinks.local import LocalSink
+
+    calls: list[str] = []
+
+    class Flaky(LocalSink):
+        def upload_attachment(self, reference: dict, data: bytes) -> None:  # type: ignore[type-arg]
+            calls.append(reference["filename"])
+            if reference["filename"] == "never.png" or len(calls) == 1:
+                raise OSError("disk unplugged")
+            super().upload_attachment(reference, data)
+
+    _state.exporter().sink = Flaky(tmp_path / "flaky.sqlite", notice=False)
+    logger = braintrust.init_logger(project="p")
+    once = Attachment(PNG, filename="once.png")
+    logger.log(input=once)
+    braintrust.flush()
+    assert once.status() == {"upload_status": "done"}
+    never = Attachment(PNG, filename="never.png")
+    logger.log(input=never)
+    braintrust.flush()
+    status = never.status()
+    assert status["upload_status"] == "error" and "disk unplugged" in status["error_message"]
+    assert calls.count("never.png") == 3
+    assert "could not upload attachment 'never.png'" in capsys.readouterr().err
