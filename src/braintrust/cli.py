@@ -95,6 +95,26 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .server import create_app
+        from .server._app import default_token
+    except ImportError:
+        print("braintrust serve needs the server extra: pip install 'braintrust-otel[server]'",
+              file=sys.stderr)
+        return 2
+    store = Store(args.store) if args.store else Store(default_store_path())
+    token = args.token
+    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        token = default_token()  # anything beyond this machine must authenticate
+        print(f"braintrust serve: access token {token}", file=sys.stderr)
+    print(f"braintrust serve: http://{args.host}:{args.port} over {store.path}", file=sys.stderr)
+    uvicorn.run(create_app(store, token), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the ``braintrust`` command.
 
@@ -127,6 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                           ".prompts.create(...)) and save them")
     push.add_argument("files", nargs="+")
     push.set_defaults(run=_push)
+    serve = sub.add_parser("serve", help="a local Braintrust-compatible server over the store")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--store", help="store file (default as for `logs`)")
+    serve.add_argument("--token", help="access token required on every request (generated "
+                       "when binding beyond 127.0.0.1)")
+    serve.set_defaults(run=_serve)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
