@@ -27,22 +27,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OFFICIAL_VERSION = "0.48.1"
-OFFICIAL_VENV = ROOT / ".venv-official"
+sys.path.insert(0, str(ROOT))
+from tests.official_sdk import VERSION as OFFICIAL_VERSION  # noqa: E402
+from tests.official_sdk import official_python  # noqa: E402
+
 GOOD_KEY = "sk-test-good-key"
-
-
-def official_python() -> Path:
-    """The official SDK's interpreter, installing it on first use."""
-    python = OFFICIAL_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(OFFICIAL_VENV)], check=True)
-    check = subprocess.run([str(python), "-c", "import braintrust, openai"],
-                           capture_output=True)
-    if check.returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                        f"braintrust=={OFFICIAL_VERSION}", "openai==3.57.0"], check=True)
-    return python
 
 
 class Server:

@@ -163,3 +163,88 @@ def test_access_token(tmp_path: Path) -> None:
         assert ok.status_code == 200 and ok.json()["logs3_payload_max_bytes"] > 0
     finally:
         running.stop()
+
+
+def test_prompts_and_attachments_through_the_server(served: tuple[Running, Store],
+                                                    tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    running, store = served
+    monkeypatch.setenv("BRAINTRUST_PROMPT_CACHE_DIR", str(tmp_path / "cache"))
+    conn = ApiConnection(api_key="any-key", app_url=running.url)
+    braintrust.flush()
+    _state.exporter().sink = HttpSink(conn, Spool(tmp_path / "spool"))
+    try:
+        braintrust.projects.create("served").prompts.create(
+            name="Hi", slug="hi", model="m", messages=[{"role": "user", "content": "hi {{x}}"}])
+        prompt = braintrust.load_prompt(project="served", slug="hi")
+        assert prompt.build(x=1)["messages"] == [{"role": "user", "content": "hi 1"}]
+        data = b"\x00\x01binary" * 100
+        attachment = braintrust.Attachment(data, filename="b.bin",
+                                           content_type="application/octet-stream")
+        braintrust.init_logger(project="served").log(input={"file": attachment})
+        assert braintrust.flush() is True
+        assert attachment.status() == {"upload_status": "done"}
+        assert braintrust.ReadonlyAttachment(attachment.reference).data == data
+    finally:
+        braintrust.flush()
+        _state.exporter().sink = LocalSink(tmp_path / "after.sqlite", notice=False)
+    assert store.get_attachment(attachment.reference["key"]) == data
+    for key in ("../../etc/passwd", "a/b", ""):
+        resp = requests.post(f"{running.url}/attachment", json={"key": key}, timeout=10)
+        assert resp.status_code == 400
+
+
+def test_the_official_sdk_logs_evaluates_and_loads_through_the_server(
+    served: tuple[Running, Store], tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import textwrap
+
+    from .official_sdk import official_python
+
+    try:
+        python = official_python()
+    except RuntimeError as exc:
+        pytest.skip(f"the official SDK cannot be installed here: {exc}")
+    running, store = served
+    project = store.ensure_project(name="official")
+    store.save_prompt(project["id"], "hi", {"name": "Hi", "prompt_data": {
+        "prompt": {"type": "chat", "messages": [{"role": "user", "content": "hi {{x}}"}]},
+        "options": {"model": "gpt-4o-mini", "params": {"temperature": 0.1}}}})
+    script = textwrap.dedent("""
+        import json, braintrust
+        logger = braintrust.init_logger(project="official")
+        logger.log(input="q", output="a", scores={"s": 1})
+        with logger.start_span(name="root") as span:
+            span.log(input=1, output=2)
+        logger.flush()
+        ds = braintrust.init_dataset(project="official", name="d")
+        ds.insert(input=1, expected=2)
+        ds.flush()
+        print(json.dumps([r["expected"] for r in braintrust.init_dataset(
+            project="official", name="d")]))
+        result = braintrust.Eval("official", data=[{"input": "a", "expected": "A"}],
+                                 task=lambda s: s.upper(),
+                                 scores=[lambda output, expected: float(output == expected)])
+        prompt = braintrust.load_prompt(project="official", slug="hi")
+        print(json.dumps(prompt.build(x=1)["messages"]))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
+    env.update(BRAINTRUST_API_KEY="any", BRAINTRUST_APP_URL=running.url,
+               BRAINTRUST_API_URL=running.url)
+    proc = subprocess.run([str(python), "-c", script], capture_output=True, text=True, env=env,
+                          timeout=180, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert json.loads(lines[0]) == [2]
+    assert json.loads(lines[-1]) == [{"content": "hi 1", "role": "user"}]
+    logs = [r.data for r in store.rows("project_logs", project["id"])]
+    assert sorted(r["span_attributes"]["name"] for r in logs) == ["root", "root"]
+    logged = next(r for r in logs if r.get("input") == "q")
+    assert logged["scores"] == {"s": 1} and logged["output"] == "a"
+    spanned = next(r for r in logs if r.get("input") == 1)
+    assert spanned["output"] == 2 and spanned["metrics"]["end"] >= spanned["metrics"]["start"]
+    [experiment] = store.experiments(project["id"])
+    exp_rows = [r.data for r in store.rows("experiment", experiment["id"])]
+    assert {r["span_attributes"]["type"] for r in exp_rows} >= {"eval", "task", "score"}

@@ -387,6 +387,12 @@ class Store:
                 conn.execute("INSERT OR REPLACE INTO attachments VALUES (?,?,?,?,?)",
                              (key, digest, filename, content_type, len(data)))
 
+    def has_attachment(self, key: str) -> bool:
+        """Whether an attachment with this key is stored."""
+        with self._lock:
+            return self._connection().execute("SELECT 1 FROM attachments WHERE key = ?",
+                                              (key,)).fetchone() is not None
+
     def get_attachment(self, key: str) -> bytes:
         """The bytes of an attachment by key.
 

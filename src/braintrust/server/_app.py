@@ -64,6 +64,17 @@ async def _json(request: Request) -> Any:
         raise HTTPError(400, "body is not valid JSON") from None
 
 
+def _prompt_object(found: dict[str, Any]) -> dict[str, Any]:
+    # The official SDK needs every field of its prompt schema present.
+    return {"name": found.get("slug"), "description": None, "tags": None,
+            "function_type": None, "org_id": ORG_ID, "log_id": "p", **found}
+
+
+def _safe_key(key: str) -> bool:
+    # Keys name files: nothing but letters, digits and dashes (no traversal).
+    return bool(key) and len(key) <= 64 and all(c.isalnum() or c == "-" for c in key)
+
+
 def _object_of(row: dict[str, Any]) -> tuple[str, str]:
     for key, kind in (("experiment_id", "experiment"), ("dataset_id", "dataset")):
         if row.get(key):
@@ -82,6 +93,7 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         token: When set, every request needs ``Authorization: Bearer <token>``.
     """
     uploads: dict[str, bytes] = {}
+    pending: dict[str, tuple[Any, Any]] = {}
 
     def base_url(request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -189,6 +201,61 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         uploads[key] = await _body(request)
         return Response(status_code=200)
 
+    async def prompt(request: Request) -> Response:
+        if request.method in ("POST", "PUT"):
+            body = await _json(request)
+            if not isinstance(body.get("project_id"), str) or not body.get("slug"):
+                raise HTTPError(400, "project_id and slug are required")
+            data = {k: v for k, v in body.items() if k not in ("project_id", "slug", "id")}
+            return JSONResponse(store.save_prompt(body["project_id"], body["slug"], data))
+        if "id" in request.path_params:
+            found = store.find_prompt(id=request.path_params["id"])
+            return JSONResponse(_prompt_object(found)) if found else _error(404, "no such prompt")
+        q = request.query_params
+        project_id = q.get("project_id")
+        if project_id is None and q.get("project_name"):
+            proj = store.find_project(name=q["project_name"])
+            project_id = proj["id"] if proj else None
+        version = q.get("version")
+        if version is not None and not version.isdigit():
+            raise HTTPError(400, "version must be a transaction id")
+        found = store.find_prompt(project_id=project_id, slug=q.get("slug"),
+                                  version=int(version) if version else None) \
+            if project_id else None
+        return JSONResponse({"objects": [_prompt_object(found)] if found else []})
+
+    async def attachment(request: Request) -> Response:
+        if request.method == "GET":
+            key = request.query_params.get("key", "")
+            if not key or not store.has_attachment(key):
+                return _error(404, "no such attachment")
+            return JSONResponse({"downloadUrl": f"{base_url(request)}/attachment/data/{key}"})
+        body = await _json(request)
+        key = str(body.get("key", ""))
+        if not _safe_key(key):
+            raise HTTPError(400, "key must be letters, digits and dashes")
+        pending[key] = (body.get("filename"), body.get("content_type"))
+        return JSONResponse({"signedUrl": f"{base_url(request)}/attachment/upload/{key}",
+                             "headers": {}})
+
+    async def attachment_upload(request: Request) -> Response:
+        key = request.path_params["key"]
+        if not _safe_key(key) or key not in pending:
+            raise HTTPError(400, "unknown attachment key")
+        filename, content_type = pending.pop(key)
+        store.put_attachment(key, await _body(request), filename, content_type)
+        return Response(status_code=200)
+
+    async def attachment_data(request: Request) -> Response:
+        key = request.path_params["key"]
+        if not _safe_key(key) or not store.has_attachment(key):
+            return _error(404, "no such attachment")
+        return Response(store.get_attachment(key), media_type="application/octet-stream")
+
+    async def attachment_status(request: Request) -> Response:
+        await _json(request)
+        return JSONResponse({})
+
     async def otlp(request: Request) -> Response:
         raw = await _body(request)
         try:
@@ -236,6 +303,12 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         Route("/logs3/overflow", overflow, methods=["POST"]),
         Route("/upload/{key}", upload, methods=["PUT"]),
         Route("/otel/v1/traces", otlp, methods=["POST"]),
+        Route("/v1/prompt", prompt, methods=["GET", "POST", "PUT"]),
+        Route("/v1/prompt/{id}", prompt, methods=["GET"]),
+        Route("/attachment", attachment, methods=["GET", "POST"]),
+        Route("/attachment/status", attachment_status, methods=["POST"]),
+        Route("/attachment/upload/{key}", attachment_upload, methods=["PUT"]),
+        Route("/attachment/data/{key}", attachment_data, methods=["GET"]),
     ]
 
     async def on_error(request: Request, exc: Exception) -> Response:
