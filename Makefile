@@ -6,6 +6,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench bench-detail
 
+# Debian's Chromium for the browser tests (no browser downloads are possible);
+# installed when missing and we are root, else those tests skip and say why.
+BROWSER := /usr/bin/chromium
+
+$(BROWSER):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "chromium missing and not root: the browser tests will be skipped"; fi
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -17,7 +26,7 @@ demo: $(STAMP)
 	$(PY) examples/quickstart.py
 
 ## Lint, type-check and run the whole test suite.
-test: $(STAMP)
+test: $(STAMP) $(BROWSER)
 	$(PY) -m ruff check src tests examples benchmarks
 	$(PY) -m mypy
 	$(PY) -m pytest

@@ -407,6 +407,51 @@ class Store:
         digest = str(row[0])
         return (self.attachment_dir / digest[:2] / digest).read_bytes()
 
+    # -- listings for the web UI --------------------------------------------
+
+    def roots(self, object_type: str, object_id: str, limit: int = 50, offset: int = 0,
+              search: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Root rows of an object, newest first, optionally filtered by text.
+
+        Returns:
+            ``(rows, total matching)``.
+        """
+        where = "oid = :oid AND is_root"
+        if search:
+            where += " AND instr(lower(data), lower(:q)) > 0"
+        with self._lock:
+            conn = self._connection()
+            oid = self._oid(conn, object_type, object_id, create=False)
+            if oid is None:
+                return [], 0
+            params = {"oid": oid, "limit": int(limit), "offset": int(offset), "q": search or ""}
+            found = conn.execute(
+                f"SELECT xact_id, data FROM rows WHERE {where} ORDER BY created DESC"
+                " LIMIT :limit OFFSET :offset", params).fetchall()
+            total = conn.execute(f"SELECT count(*) FROM rows WHERE {where}", params).fetchone()[0]
+        return [_with_xact(d, x) for x, d in found], int(total)
+
+    def datasets(self, project_id: str) -> list[dict[str, Any]]:
+        """A project's datasets, oldest first."""
+        with self._lock:
+            found = self._connection().execute(
+                "SELECT id, name, created FROM datasets WHERE project_id = ? ORDER BY created",
+                (project_id,)).fetchall()
+        return [{"id": i, "name": n, "created": c} for i, n, c in found]
+
+    def prompts(self, project_id: str) -> list[dict[str, Any]]:
+        """Every saved version of a project's prompts, newest first."""
+        with self._lock:
+            found = self._connection().execute(
+                "SELECT id, slug, version, created, data FROM prompts WHERE project_id = ?"
+                " ORDER BY version DESC", (project_id,)).fetchall()
+        out = []
+        for pid, slug, version, created, data in found:
+            item: dict[str, Any] = json.loads(data)
+            item.update(id=pid, slug=slug, _xact_id=str(version), created=created)
+            out.append(item)
+        return out
+
     # -- prompts ------------------------------------------------------------
 
     def save_prompt(self, project_id: str, slug: str, data: dict[str, Any]) -> dict[str, Any]:

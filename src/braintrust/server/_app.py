@@ -315,6 +315,9 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         assert isinstance(exc, HTTPError)
         return _error(exc.status, exc.message)
 
+    from ._ui import ui_routes
+
+    routes += ui_routes(store)
     middleware = [Middleware(_RequireToken, token=token)] if token is not None else []
     return Starlette(routes=routes, exception_handlers={HTTPError: on_error},
                      middleware=middleware)
@@ -328,7 +331,15 @@ class _RequireToken(BaseHTTPMiddleware):
         self.token = token
 
     async def dispatch(self, request: Request, call_next: Any) -> Response:
-        if request.headers.get("authorization") != f"Bearer {self.token}":
+        if request.url.path == "/login":
+            # The browser's way in: /login?token=... sets a cookie, then opens the UI.
+            if request.query_params.get("token") != self.token:
+                return _error(401, "a valid access token is required")
+            redirect = Response(status_code=303, headers={"Location": "/"})
+            redirect.set_cookie("bt_token", self.token, httponly=True, samesite="strict")
+            return redirect
+        bearer = request.headers.get("authorization") == f"Bearer {self.token}"
+        if not bearer and request.cookies.get("bt_token") != self.token:
             return _error(401, "a valid access token is required")
         response: Response = await call_next(request)
         return response

@@ -1,0 +1,144 @@
+"""The web UI in a real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import braintrust
+from braintrust import _state
+from braintrust_otel.sinks.local import LocalSink
+from braintrust_otel.store import Store
+
+from .conftest import ROOT
+from .test_server import Running
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                reason="Debian's chromium is not installed (make test installs "
+                                       "it when run as root)")
+
+
+@pytest.fixture
+def page_and_server(tmp_path: Path) -> Iterator[tuple[Any, Running, Store]]:
+    from playwright.sync_api import sync_playwright
+
+    store = Store(tmp_path / "ui.sqlite")
+    braintrust.flush()
+    _state.exporter().sink = LocalSink(store, notice=False)
+    _state.current_logger = None
+    running = Running(store)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = browser.new_page()
+        try:
+            yield page, running, store
+        finally:
+            browser.close()
+            running.stop()
+            braintrust.flush()
+
+
+def _seed() -> None:
+    logger = braintrust.init_logger(project="ui")
+    with logger.start_span(name="handle question") as root:
+        root.log(input={"question": "What is 6x7?"}, output="42", scores={"helpful": 1})
+        with root.start_span(name="llm call", type="llm") as llm:
+            llm.log(input=[{"role": "user", "content": "6x7?"}], output="42",
+                    metrics={"tokens": 12})
+    logger.log(input=XSS, output="payload stored as text")
+    data = [{"input": x, "expected": x.upper()} for x in ("a", "b")]
+    braintrust.Eval("ui", data=data, task=str.upper, scores=[lambda output, expected:
+                    float(output == expected)], experiment_name="good", quiet=True)
+    braintrust.Eval("ui", data=data, task=lambda s: "A" if s == "a" else "?",
+                    scores=[lambda output, expected: float(output == expected)],
+                    experiment_name="worse", quiet=True)
+    ds = braintrust.init_dataset(project="ui", name="qa")
+    ds.insert(input="q1", expected="a1")
+    ds.flush()
+    braintrust.projects.create("ui").prompts.create(
+        name="Greeter", slug="greeter", model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "Hello {{name}}"}])
+    braintrust.flush()
+
+
+def test_logs_trace_experiments_datasets_prompts_and_xss(
+    page_and_server: tuple[Any, Running, Store]
+) -> None:
+    page, running, _ = page_and_server
+    _seed()
+    page.goto(running.url + "/")
+    page.click("tr[data-project='ui']")
+    page.wait_for_selector("text=What is 6x7?")
+    # The payload is shown as text, and none of it ran.
+    assert page.locator("td", has_text="<img src=x").count() == 1
+    assert page.evaluate("window.__xss") is None
+    page.screenshot(path=str(ARTIFACTS / "logs.png"), full_page=True)
+
+    page.click("tr:has-text('What is 6x7?')")
+    page.wait_for_selector("[data-span='llm call']")
+    page.click("[data-span='llm call']")
+    page.wait_for_selector("#detail >> text=6x7?")
+    assert page.locator("#detail .message .role").first.inner_text().lower() == "user"
+    page.screenshot(path=str(ARTIFACTS / "trace.png"), full_page=True)
+
+    page.click("#nav >> text=Experiments")
+    page.wait_for_selector("text=worse")
+    page.check("input[data-experiment='worse']")
+    page.check("input[data-experiment='good']")
+    page.click("#compare")
+    page.wait_for_selector("h1:has-text('vs')")
+    assert page.locator("tr.regression").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+    page.click("#nav >> text=Datasets")
+    page.click("tr:has-text('qa')")
+    page.wait_for_selector("text=a1")
+    page.goto(page.url.split("#")[0] + "#/")
+    page.click("tr[data-project='ui']")
+    page.click("#nav >> text=Prompts")
+    page.wait_for_selector("text=Hello {{name}}")
+    page.screenshot(path=str(ARTIFACTS / "prompts.png"), full_page=True)
+
+
+def test_new_rows_appear_without_a_reload(page_and_server: tuple[Any, Running, Store]) -> None:
+    page, running, store = page_and_server
+    logger = braintrust.init_logger(project="live")
+    logger.log(input="first row")
+    braintrust.flush()
+    project = store.find_project(name="live")
+    assert project is not None
+    page.goto(f"{running.url}/#/p/{project['id']}")
+    page.wait_for_selector("text=first row")
+    logger.log(input="arrived later")
+    braintrust.flush()
+    page.wait_for_selector("text=arrived later", timeout=15_000)
+
+
+def test_access_token_login_page(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    running = Running(Store(tmp_path / "t.sqlite"), token="tok123")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM,
+                                        args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            denied = page.goto(running.url + "/")
+            assert denied is not None and denied.status == 401
+            page.goto(running.url + "/login?token=tok123")
+            page.wait_for_selector("h1:has-text('Projects')")
+            browser.close()
+    finally:
+        running.stop()
