@@ -269,22 +269,26 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
             except ValueError as exc:
                 raise HTTPError(400, str(exc)) from None
         triples = []
+        targets: dict[str, tuple[str, str, dict[str, str]]] = {}  # resolved once per request
         for span in spans(parsed):
             row = span_to_row(span)
             parent = row.pop("_parent", None) or header_parent or DEFAULT_PARENT
-            try:
-                p = parse_parent(parent)
-            except ValueError as exc:
-                raise HTTPError(400, str(exc)) from None
-            if p.kind in ("experiment_id", "dataset_id"):
-                kind = p.kind.split("_")[0]
-                row[p.kind] = p.value
-                triples.append((kind, p.value, row))
-            else:
-                proj = store.ensure_project(name=p.value if p.kind == "project_name" else None,
-                                            id=p.value if p.kind == "project_id" else None)
-                row.update(project_id=proj["id"], log_id="g")
-                triples.append(("project_logs", proj["id"], row))
+            if parent not in targets:
+                try:
+                    p = parse_parent(parent)
+                except ValueError as exc:
+                    raise HTTPError(400, str(exc)) from None
+                if p.kind in ("experiment_id", "dataset_id"):
+                    targets[parent] = (p.kind.split("_")[0], p.value, {p.kind: p.value})
+                else:
+                    proj = store.ensure_project(
+                        name=p.value if p.kind == "project_name" else None,
+                        id=p.value if p.kind == "project_id" else None)
+                    targets[parent] = ("project_logs", proj["id"],
+                                       {"project_id": proj["id"], "log_id": "g"})
+            kind, object_id, ids = targets[parent]
+            row.update(ids)
+            triples.append((kind, object_id, row))
         if triples:
             store.write(triples)
         return JSONResponse({"partialSuccess": {}})

@@ -9,6 +9,7 @@ from typing import Any
 
 from google.protobuf.json_format import ParseDict  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
@@ -80,6 +81,9 @@ def _attrs(items: Any) -> dict[str, Any]:
 def spans(request: ExportTraceServiceRequest) -> Iterator[ReadableSpan]:
     """The request's spans as SDK ``ReadableSpan``s."""
     for resource_spans in request.resource_spans:
+        # Built once, from the request: ReadableSpan would otherwise run the
+        # SDK's resource detectors for every span.
+        resource = Resource(_attrs(resource_spans.resource.attributes))
         for scope_spans in resource_spans.scope_spans:
             scope = InstrumentationScope(scope_spans.scope.name or "otlp",
                                          scope_spans.scope.version or None)
@@ -97,4 +101,4 @@ def spans(request: ExportTraceServiceRequest) -> Iterator[ReadableSpan]:
                     status=Status(_STATUS.get(s.status.code, StatusCode.UNSET),
                                   s.status.message or None),
                     start_time=s.start_time_unix_nano, end_time=s.end_time_unix_nano,
-                    instrumentation_scope=scope)
+                    instrumentation_scope=scope, resource=resource)
