@@ -58,6 +58,12 @@ def _seed() -> None:
             llm.log(input=[{"role": "user", "content": "6x7?"}], output="42",
                     metrics={"tokens": 12})
     logger.log(input=XSS, output="payload stored as text")
+    logger.log(input="this one failed", error="boom: something broke")
+    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+           b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f"
+           b"\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+    logger.log(input={"photo": braintrust.Attachment(png, filename="dot.png")},
+               output="an image")
     data = [{"input": x, "expected": x.upper()} for x in ("a", "b")]
     braintrust.Eval("ui", data=data, task=str.upper, scores=[lambda output, expected:
                     float(output == expected)], experiment_name="good", quiet=True)
@@ -86,6 +92,17 @@ def test_logs_trace_experiments_datasets_prompts_and_xss(
     assert page.evaluate("window.__xss") is None
     page.screenshot(path=str(ARTIFACTS / "logs.png"), full_page=True)
 
+    page.check("#errors-only")
+    page.wait_for_selector("text=this one failed")
+    assert page.locator("tbody tr").count() == 1
+    page.uncheck("#errors-only")
+    page.wait_for_selector("text=What is 6x7?")
+    page.click("tr:has-text('an image')")
+    page.wait_for_selector("#detail img[alt='dot.png']")
+    loaded = page.evaluate("document.querySelector(\"#detail img[alt='dot.png']\").naturalWidth")
+    assert loaded == 1  # the attachment's bytes were served and decoded as an image
+    page.go_back()
+    page.wait_for_selector("text=What is 6x7?")
     page.click("tr:has-text('What is 6x7?')")
     page.wait_for_selector("[data-span='llm call']")
     page.click("[data-span='llm call']")

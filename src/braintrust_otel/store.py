@@ -410,8 +410,9 @@ class Store:
     # -- listings for the web UI --------------------------------------------
 
     def roots(self, object_type: str, object_id: str, limit: int = 50, offset: int = 0,
-              search: str | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Root rows of an object, newest first, optionally filtered by text.
+              search: str | None = None, errors_only: bool = False,
+              span_type: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Root rows of an object, newest first, filtered by text, errors or span type.
 
         Returns:
             ``(rows, total matching)``.
@@ -419,12 +420,17 @@ class Store:
         where = "oid = :oid AND is_root"
         if search:
             where += " AND instr(lower(data), lower(:q)) > 0"
+        if errors_only:
+            where += " AND json_extract(data, '$.error') IS NOT NULL"
+        if span_type:
+            where += " AND json_extract(data, '$.span_attributes.type') = :type"
         with self._lock:
             conn = self._connection()
             oid = self._oid(conn, object_type, object_id, create=False)
             if oid is None:
                 return [], 0
-            params = {"oid": oid, "limit": int(limit), "offset": int(offset), "q": search or ""}
+            params = {"oid": oid, "limit": int(limit), "offset": int(offset), "q": search or "",
+                      "type": span_type or ""}
             found = conn.execute(
                 f"SELECT xact_id, data FROM rows WHERE {where} ORDER BY created DESC"
                 " LIMIT :limit OFFSET :offset", params).fetchall()

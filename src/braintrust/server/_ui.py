@@ -62,7 +62,9 @@ def ui_routes(store: Store) -> list[Route]:
         q = request.query_params
         rows, total = store.roots("project_logs", request.path_params["id"],
                                   limit=min(int(q.get("limit", 50)), 500),
-                                  offset=int(q.get("offset", 0)), search=q.get("search"))
+                                  offset=int(q.get("offset", 0)), search=q.get("search"),
+                                  errors_only=q.get("errors") == "1",
+                                  span_type=q.get("type") or None)
         return JSONResponse({"rows": rows, "total": total})
 
     async def trace(request: Request) -> Response:

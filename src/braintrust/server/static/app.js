@@ -52,13 +52,22 @@ async function projects() {
       el("td", { text: p.name }), el("td", { text: p.created })))));
 }
 
-async function logs(projectId, offset = 0, search = "") {
+async function logs(projectId, offset = 0, search = "", filters = { errors: false, type: "" }) {
   setNav(projectId);
   const box = el("input", { type: "search", placeholder: "Search input, output, metadata…",
     value: search, id: "search" });
-  box.addEventListener("change", () => logs(projectId, 0, box.value));
+  box.addEventListener("change", () => logs(projectId, 0, box.value, filters));
+  const errors = el("input", { type: "checkbox", id: "errors-only" });
+  errors.checked = filters.errors;
+  errors.addEventListener("change", () => logs(projectId, 0, search, { ...filters, errors: errors.checked }));
+  const type = el("select", { id: "type-filter" }, ...["", "task", "llm", "function", "tool", "eval"]
+    .map((t) => el("option", { value: t, text: t || "any type" })));
+  type.value = filters.type;
+  type.addEventListener("change", () => logs(projectId, 0, search, { ...filters, type: type.value }));
+  const controls = el("p", {}, box, " ", el("label", {}, errors, " errors only"), " ", type);
   const render = async () => {
-    const q = new URLSearchParams({ offset, limit: 50, search });
+    const q = new URLSearchParams({ offset, limit: 50, search, type: filters.type,
+                                    errors: filters.errors ? "1" : "" });
     const data = await api(`/ui-api/projects/${projectId}/logs?${q}`);
     const rows = data.rows.map((r) => {
       const m = r.metrics || {};
@@ -73,14 +82,29 @@ async function logs(projectId, offset = 0, search = "") {
     });
     const pager = el("p", {},
       el("span", { class: "muted", text: `${data.total} traces ` }),
-      offset > 0 ? el("button", { text: "Newer", onclick: () => logs(projectId, offset - 50, search) }) : "",
-      offset + 50 < data.total ? el("button", { text: "Older", onclick: () => logs(projectId, offset + 50, search) }) : "");
-    main.replaceChildren(el("h1", { text: "Logs" }), box, pager,
+      offset > 0 ? el("button", { text: "Newer", onclick: () => logs(projectId, offset - 50, search, filters) }) : "",
+      offset + 50 < data.total ? el("button", { text: "Older", onclick: () => logs(projectId, offset + 50, search, filters) }) : "");
+    main.replaceChildren(el("h1", { text: "Logs" }), controls, pager,
       table(["Time", "Name", "Input", "Output", "Scores", "Duration", "Tokens"], rows));
   };
   await render();
   // Live: new rows appear without a reload while the first page is shown.
   if (offset === 0) timer = setInterval(() => { if (document.activeElement !== box) render(); }, 2000);
+}
+
+function attachmentsIn(value, found = []) {
+  if (value && typeof value === "object") {
+    if (value.type === "braintrust_attachment" && value.key) found.push(value);
+    else for (const v of Object.values(value)) attachmentsIn(v, found);
+  }
+  return found;
+}
+
+function attachmentView(ref) {
+  const url = `/attachment/data/${encodeURIComponent(ref.key)}`;
+  return (ref.content_type || "").startsWith("image/")
+    ? el("img", { src: url, alt: ref.filename || "attachment", style: "max-width:320px" })
+    : el("a", { href: url, download: ref.filename || "attachment", text: ref.filename || "download" });
 }
 
 function jsonBlock(title, value, open = true) {
@@ -90,13 +114,9 @@ function jsonBlock(title, value, open = true) {
     body = el("div", {}, ...value.map((m) => el("div", { class: "message" },
       el("div", { class: "role", text: m.role }),
       el("div", { text: typeof m.content === "string" ? m.content : JSON.stringify(m.content) }))));
-  } else if (value && value.type === "braintrust_attachment") {
-    const url = `/attachment/data/${encodeURIComponent(value.key)}`;
-    body = (value.content_type || "").startsWith("image/")
-      ? el("img", { src: url, alt: value.filename || "attachment", style: "max-width:320px" })
-      : el("a", { href: url, download: value.filename || "attachment", text: value.filename || "download" });
   } else {
-    body = el("pre", { text: typeof value === "string" ? value : JSON.stringify(value, null, 2) });
+    body = el("div", {}, el("pre", { text: typeof value === "string" ? value : JSON.stringify(value, null, 2) }),
+      ...attachmentsIn(value).map(attachmentView));
   }
   const details = el("details", {}, el("summary", { text: title }), body);
   if (open) details.setAttribute("open", "");
