@@ -248,3 +248,32 @@ def test_the_official_sdk_logs_evaluates_and_loads_through_the_server(
     [experiment] = store.experiments(project["id"])
     exp_rows = [r.data for r in store.rows("experiment", experiment["id"])]
     assert {r["span_attributes"]["type"] for r in exp_rows} >= {"eval", "task", "score"}
+
+
+def test_invoke_a_prompt_through_the_server(served: tuple[Running, Store], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from .fake_llm import FakeLLM
+
+    running, store = served
+    project = store.ensure_project(name="served")
+    store.save_prompt(project["id"], "greet", {"name": "Greet", "prompt_data": {
+        "prompt": {"type": "chat", "messages": [{"role": "user", "content": "hi {{name}}"}]},
+        "options": {"model": "gpt-4o-mini", "params": {}}}})
+    conn = ApiConnection(api_key="any-key", app_url=running.url)
+    braintrust.flush()
+    _state.exporter().sink = HttpSink(conn, Spool(tmp_path / "spool"))
+    try:
+        with FakeLLM() as llm:
+            monkeypatch.setenv("OPENAI_BASE_URL", llm.openai_url)
+            out = braintrust.invoke({"name": "Ann"}, project_name="served", slug="greet")
+            assert out == "Hello from fake server!"
+            assert llm.requests[-1]["body"]["messages"] == [{"role": "user",
+                                                             "content": "hi Ann"}]
+            stream = braintrust.invoke({"name": "Ann"}, project_name="served", slug="greet",
+                                       stream=True)
+            assert stream.final_value() == "Hello streamed world"
+        with pytest.raises(ValueError, match="no function 'absent'"):
+            braintrust.invoke(1, project_name="served", slug="absent")
+    finally:
+        braintrust.flush()
+        _state.exporter().sink = LocalSink(tmp_path / "after.sqlite", notice=False)

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from braintrust_otel.mapping import span_to_row
@@ -256,6 +256,44 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         await _json(request)
         return JSONResponse({})
 
+    async def invoke(request: Request) -> Response:
+        # Functions on a local server are prompts: built here and sent to the
+        # OpenAI-compatible endpoint in OPENAI_BASE_URL.
+        body = await _json(request)
+        project_id = body.get("project_id")
+        if project_id is None and body.get("project_name"):
+            proj = store.find_project(name=body["project_name"])
+            project_id = proj["id"] if proj else None
+        found = store.find_prompt(id=body["function_id"]) if body.get("function_id") else (
+            store.find_prompt(project_id=project_id, slug=body.get("slug"))
+            if project_id else None)
+        if found is None:
+            return _error(404, f"function not found: {body.get('slug') or body.get('function_id')}")
+        from .._prompt import Prompt
+
+        variables = body.get("input")
+        args = Prompt(found, no_trace=True).build(
+            **(variables if isinstance(variables, dict) else {"input": variables}))
+        try:
+            import openai
+        except ImportError:
+            return _error(501, "invoking prompts needs the openai package on the server")
+        client = openai.AsyncOpenAI(base_url=os.environ.get("OPENAI_BASE_URL"),
+                                    api_key=os.environ.get("OPENAI_API_KEY", "unset"))
+        if body.get("stream"):
+            async def events() -> Any:
+                stream = await client.chat.completions.create(stream=True, **args)
+                async for chunk in stream:
+                    for choice in chunk.choices or []:
+                        if choice.delta.content:
+                            data = json.dumps(choice.delta.content)
+                            yield f"event: text_delta\ndata: {data}\n\n"
+                yield "event: done\ndata: \n\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+        reply = await client.chat.completions.create(**args)
+        return JSONResponse(reply.choices[0].message.content)
+
     async def otlp(request: Request) -> Response:
         raw = await _body(request)
         try:
@@ -308,6 +346,7 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         Route("/upload/{key}", upload, methods=["PUT"]),
         Route("/otel/v1/traces", otlp, methods=["POST"]),
         Route("/v1/prompt", prompt, methods=["GET", "POST", "PUT"]),
+        Route("/function/invoke", invoke, methods=["POST"]),
         Route("/v1/prompt/{id}", prompt, methods=["GET"]),
         Route("/attachment", attachment, methods=["GET", "POST"]),
         Route("/attachment/status", attachment_status, methods=["POST"]),
