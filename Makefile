@@ -46,3 +46,4 @@ bench-detail: $(STAMP)
 	$(PY) benchmarks/http_delivery.py
 	$(PY) benchmarks/eval_overhead.py
 	$(PY) benchmarks/instrumentation_overhead.py
+	$(PY) benchmarks/server_ingest.py
