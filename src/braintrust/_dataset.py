@@ -134,7 +134,9 @@ class Dataset:
             version = int(self.pinned_version) if self.pinned_version is not None else None
             rows = store.dataset_rows(self.id, version)
         else:
-            rows = _fetch_remote(self.id, self.pinned_version)
+            conn = _state.connection()
+            assert conn is not None
+            rows = conn.fetch_rows("dataset", self.id, self.pinned_version)
         return [_record(r) for r in rows]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -167,29 +169,6 @@ def _record(row: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: readonly(row[k]) for k in keep if k in row}
     out.setdefault("metadata", {})
     return out
-
-
-def _fetch_remote(dataset_id: str, version: Optional[str]) -> list[dict[str, Any]]:
-    conn = _state.connection()
-    assert conn is not None
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(10_000):
-        body: dict[str, Any] = {"limit": 1000}
-        if cursor:
-            body["cursor"] = cursor
-        if version is not None:
-            body["version"] = version
-        resp = conn.request("POST", f"/v1/dataset/{dataset_id}/fetch", json=body)
-        if not resp.ok:
-            raise RuntimeError(f"fetching dataset {dataset_id} failed "
-                               f"(HTTP {resp.status_code}: {resp.text[:300]})")
-        page = resp.json()
-        rows += page.get("events") or []
-        cursor = page.get("cursor")
-        if not cursor:
-            break
-    return rows
 
 
 def init_dataset(

@@ -55,20 +55,7 @@ def rows_of(experiment_id: str) -> list[dict[str, Any]]:
         return [r.data for r in store.rows("experiment", experiment_id)]
     conn = _state.connection()
     assert conn is not None
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(10_000):
-        body: dict[str, Any] = {"limit": 1000}
-        if cursor:
-            body["cursor"] = cursor
-        resp = conn.request("POST", f"/v1/experiment/{experiment_id}/fetch", json=body)
-        resp.raise_for_status()
-        page = resp.json()
-        rows += page.get("events") or []
-        cursor = page.get("cursor")
-        if not cursor:
-            break
-    return rows
+    return conn.fetch_rows("experiment", experiment_id)
 
 
 def find_base(project_id: str, current_id: str | None, name: str | None = None,

@@ -220,6 +220,32 @@ class ApiConnection:
             self._projects[name] = project_id
             return project_id
 
+    def fetch_rows(self, object_type: str, object_id: str,
+                   version: str | None = None) -> list[dict[str, Any]]:
+        """Every row of an experiment or dataset (``/v1/{type}/{id}/fetch``, page by page).
+
+        Raises:
+            RuntimeError: When the service refuses.
+        """
+        rows: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(10_000):
+            body: dict[str, Any] = {"limit": 1000}
+            if cursor:
+                body["cursor"] = cursor
+            if version is not None:
+                body["version"] = version
+            resp = self.request("POST", f"/v1/{object_type}/{object_id}/fetch", json=body)
+            if not resp.ok:
+                raise RuntimeError(f"fetching {object_type} {object_id} failed "
+                                   f"({_message(resp)})")
+            page = resp.json()
+            rows += page.get("events") or []
+            cursor = page.get("cursor")
+            if not cursor:
+                break
+        return rows
+
     def payload_limit(self) -> int | None:
         """The server's advertised ``logs3`` payload limit, or None (asked once)."""
         if self._limit_known:
