@@ -464,3 +464,17 @@ def test_eval_against_the_service(api: HttpSink, fake: FakeBraintrust) -> None:
                 .experiment_id]
     assert len(exp_rows) == 6
     assert first.summary.experiment_url == f"{fake.url}/app/test-org/p/svc/experiments/one"
+
+
+def test_a_rejected_half_of_a_split_does_not_hold_back_the_other(
+    api: HttpSink, fake: FakeBraintrust
+) -> None:
+    fake.fail("/logs3", 413)  # the whole batch is too large: split in halves
+    fake.fail("/logs3", 400)  # the first half is rejected
+    ids = _log_rows(8)
+    braintrust.flush()
+    sent = [b["rows"] for b in fake.logs3_bodies()]
+    assert [len(rows) for rows in sent] == [8, 4, 4]
+    assert set(fake.rows) == {r["id"] for r in sent[2]}
+    assert len(fake.rows) == 4 and set(fake.rows) < ids
+    assert diagnostics.counts()["rejected"] == 4

@@ -253,3 +253,17 @@ def test_a_batch_applies_in_order(tmp_path: Path) -> None:
     assert rows["a"]["input"] == 1 and rows["a"]["output"] == 2
     assert rows["a"]["metadata"] == {"x": 1, "y": 2}
     assert rows["c"]["input"] == "back"
+
+
+def test_a_rolled_back_batch_does_not_leave_stale_object_ids(tmp_path: Path) -> None:
+    import pytest
+
+    db = tmp_path / "s.sqlite"
+    a, b = Store(db), Store(db)
+    with pytest.raises(KeyError):
+        a.write([("experiment", "e1", {"no": "id"})])  # rolls back, e1 never stored
+    b.write([("experiment", "e2", {"id": "r2", "input": 2})])
+    a.write([("experiment", "e1", {"id": "r1", "input": 1})])
+    fresh = Store(db)
+    assert [r.data["id"] for r in fresh.rows("experiment", "e1")] == ["r1"]
+    assert [r.data["id"] for r in fresh.rows("experiment", "e2")] == ["r2"]

@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from .merge import merge_row
 from .serialize import dumps
@@ -519,7 +519,9 @@ class Store:
         """
         with self._lock:
             conn = self._connection()
-            with _transaction(conn):
+            # Object ids cached in a transaction that rolls back may be reused by
+            # another process for another object: forget them.
+            with _transaction(conn, on_rollback=self._oids.clear):
                 conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'xact_id'")
                 xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'").fetchone()[0]
                 # The batch is applied in order: a later write of a row sees
@@ -634,13 +636,20 @@ def _params(oid: int, xact: int, row: dict[str, Any]) -> Sequence[Any]:
 
 
 class _transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error (then ``on_rollback``)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection,
+                 on_rollback: Optional[Callable[[], None]] = None) -> None:
         self._conn = conn
+        self._on_rollback = on_rollback
 
     def __enter__(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            self._conn.execute("COMMIT")
+            return
+        self._conn.execute("ROLLBACK")
+        if self._on_rollback is not None:
+            self._on_rollback()

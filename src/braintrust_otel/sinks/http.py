@@ -258,11 +258,15 @@ class HttpSink:
                 return _SENT
             if status == 413:
                 if len(rows) > 1:
+                    # Each half on its own: a rejected half must not hold back the other.
                     half = len(rows) // 2
                     first = self._send(encoded[:half], rows[:half], limit, can_overflow)
-                    if first != _SENT:
-                        return first
-                    return self._send(encoded[half:], rows[half:], limit, can_overflow)
+                    if first == _FAILED:
+                        return _FAILED  # the caller spools these rows (ids keep a resend safe)
+                    second = self._send(encoded[half:], rows[half:], limit, can_overflow)
+                    if second == _FAILED:
+                        return _FAILED
+                    return _SENT if first == second == _SENT else _REJECTED
                 if can_overflow and not overflow:
                     overflow = True
                     continue
