@@ -415,3 +415,50 @@ def test_sync_lambda_returning_a_coroutine(store: StoreHelper) -> None:
     result = braintrust.Eval("coro", data=DATA, task=lambda s: shout(s), scores=[exact],
                              quiet=True, no_send_logs=True)
     assert [r.output for r in result.results] == ["A", "B"]
+
+
+def test_tasks_taking_hooks_by_keyword_or_not_at_all(store: StoreHelper) -> None:
+    def kw_only(input: str, *, hooks: EvalHooks) -> str:
+        return f"{input}:{hooks.trial_index}"
+
+    def var_kw(input: str, **kwargs: Any) -> str:
+        return f"{input}:{type(kwargs['hooks']).__name__}"
+
+    def plain(input: str) -> str:
+        return input
+
+    for task, expected in ((kw_only, "a:0"), (var_kw, "a:EvalHooks"), (plain, "a")):
+        result = braintrust.Eval("hooks-kinds", data=[{"input": "a"}], task=task, scores=[],
+                                 no_send_logs=True, quiet=True)
+        assert result.results[0].error is None, result.results[0].error
+        assert result.results[0].output == expected
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_timed_out_case_stays_as_returned(store: StoreHelper, kind: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    scored: list[str] = []
+
+    def sync_task(x: str) -> str:
+        time.sleep(0.6)
+        return "late"
+
+    async def async_task(x: str) -> str:
+        await asyncio.sleep(0.6)
+        return "late"
+
+    def scorer(output: str) -> float:
+        scored.append(output)
+        return 1.0
+
+    result = braintrust.Eval("late", data=[{"input": "x"}],
+                             task=sync_task if kind == "sync" else async_task,
+                             scores=[scorer], timeout=0.1, quiet=True)
+    [case] = result.results
+    assert case.error == "timed out after 0.1s" and case.output is None
+    time.sleep(1.0)  # the sync task's thread finishes meanwhile
+    assert case.output is None and case.scores == {} and scored == []
+    assert "Failed to detach context" not in capsys.readouterr().err
+    rows = _experiment_rows(store, "late")
+    task_row = next(r for r in rows if r["span_attributes"]["type"] == "task")
+    assert "TimeoutError" in task_row["error"] and "GeneratorExit" not in task_row["error"]

@@ -471,8 +471,8 @@ def test_a_rejected_half_of_a_split_does_not_hold_back_the_other(
 ) -> None:
     fake.fail("/logs3", 413)  # the whole batch is too large: split in halves
     fake.fail("/logs3", 400)  # the first half is rejected
-    ids = _log_rows(8)
-    braintrust.flush()
+    ids = {f"row-{i}" for i in range(8)}
+    api.write([{"id": f"row-{i}", "input": i, "_parent": "project_name:p"} for i in range(8)])
     sent = [b["rows"] for b in fake.logs3_bodies()]
     assert [len(rows) for rows in sent] == [8, 4, 4]
     assert set(fake.rows) == {r["id"] for r in sent[2]}

@@ -202,6 +202,21 @@ def _accepted(fn: Any) -> tuple[Optional[set[str]], int]:
     return names, positional
 
 
+def _hooks_mode(task: Any) -> str:
+    """How a task takes hooks: "positional" (a 2nd positional parameter), "keyword"
+    (a ``hooks`` keyword or ``**kwargs``), or "none"."""
+    try:
+        params = list(inspect.signature(task).parameters.values())
+    except (TypeError, ValueError):
+        return "none"
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params):
+        return "positional"
+    if any(p.name == "hooks" or p.kind is p.VAR_KEYWORD for p in params):
+        return "keyword"
+    return "none"
+
+
 def _is_async(fn: Any) -> bool:
     # A callable object with an ``async def __call__`` counts as async too.
     call = None if inspect.isroutine(fn) else type(fn).__dict__.get("__call__")
@@ -325,8 +340,7 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
     scorers = [s() if inspect.isclass(s) else s for s in ev.scores]
     scorer_info = [(s, _name_of(s), _accepted(s)) for s in scorers]
     all_sync = not _is_async(ev.task) and not any(_is_async(s) for s in scorers)
-    task_args = _accepted(ev.task)
-    wants_hooks = task_args[1] >= 2 or (task_args[0] is None or "hooks" in task_args[0])
+    wants_hooks = _hooks_mode(ev.task)
     progress = tqdm(total=len(cases) * ev.trial_count, desc=f"{ev.eval_name} (tasks)",
                     disable=ev.quiet or not sys.stderr.isatty(), leave=False)
 
@@ -389,19 +403,21 @@ Step = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int,
                 scorers: list[tuple[Any, str, tuple[Optional[set[str]], int]]],
-                wants_hooks: bool, result: EvalResult) -> Generator[Step, Any, None]:
+                wants_hooks: str, result: EvalResult) -> Generator[Step, Any, None]:
     with root:
         task_span = root.start_span(name="task", type="task")
         hooks = EvalHooks(case, task_span, ev.parameters or {}, trial)
         with task_span:
             task_span.log(input=case.input)
-            args = (case.input, hooks) if wants_hooks else (case.input,)
+            args = (case.input, hooks) if wants_hooks == "positional" else (case.input,)
+            kwargs = {"hooks": hooks} if wants_hooks == "keyword" else {}
             try:
-                output = yield (ev.task, args, {})
+                output = yield (ev.task, args, kwargs)
             except Exception as exc:
                 task_span.record_error(exc)
                 root.record_error(exc)
-                result.error = f"{type(exc).__name__}: {exc}"
+                # A timeout recorded by the runner first keeps its message.
+                result.error = result.error or f"{type(exc).__name__}: {exc}"
                 return
             task_span.log(output=output)
         result.output = output
@@ -441,10 +457,27 @@ def _score_steps(scorer: Any, name: str, names: Optional[set[str]], case: EvalCa
                  scores=values, metadata=meta or None)
 
 
-def _drive_sync(steps: Generator[Step, Any, None]) -> None:
+def _cancel(steps: Generator[Step, Any, None], message: str) -> None:
+    # Ends a timed-out case in its own context: each pending step fails with
+    # TimeoutError, so spans close normally and no later step runs.
+    error = TimeoutError(message)
+    for _ in range(10_000):
+        try:
+            steps.throw(error)
+        except StopIteration:
+            return
+        except BaseException:
+            return
+
+
+def _drive_sync(steps: Generator[Step, Any, None], cancelled: threading.Event,
+                message: str) -> None:
     value: Any = None
     error: Optional[BaseException] = None
     while True:
+        if cancelled.is_set():  # a thread cannot be interrupted; stop at the next step
+            _cancel(steps, message)
+            return
         try:
             fn, args, kwargs = steps.throw(error) if error is not None else steps.send(value)
         except StopIteration:
@@ -464,7 +497,10 @@ async def _await(awaitable: Any) -> Any:
     return await awaitable
 
 
-async def _drive_async(steps: Generator[Step, Any, None], pool: ThreadPoolExecutor) -> None:
+async def _drive_async(steps: Generator[Step, Any, None], pool: ThreadPoolExecutor,
+                       message: str) -> None:
+    import asyncio
+
     value: Any = None
     error: Optional[BaseException] = None
     while True:
@@ -475,6 +511,9 @@ async def _drive_async(steps: Generator[Step, Any, None], pool: ThreadPoolExecut
         value, error = None, None
         try:
             value = await _call(fn, pool, *args, **kwargs)
+        except asyncio.CancelledError:
+            _cancel(steps, message)  # here, in this task's context, not at GC time
+            raise
         except Exception as exc:
             error = exc
 
@@ -482,7 +521,7 @@ async def _drive_async(steps: Generator[Step, Any, None], pool: ThreadPoolExecut
 async def _run_case(ev: Evaluator, experiment: Optional[Experiment], case: EvalCase,
                     trial: int, pool: ThreadPoolExecutor,
                     scorers: list[tuple[Any, str, tuple[Optional[set[str]], int]]],
-                    wants_hooks: bool, all_sync: bool) -> EvalResult:
+                    wants_hooks: str, all_sync: bool) -> EvalResult:
     import asyncio
 
     result = EvalResult(input=case.input, output=None, expected=case.expected,
@@ -497,18 +536,22 @@ async def _run_case(ev: Evaluator, experiment: Optional[Experiment], case: EvalC
         root = experiment.start_span(name="eval", type="eval", event=event)
         result.id = root.id
     steps = _case_steps(ev, root, case, trial, scorers, wants_hooks, result)
+    message = f"timed out after {ev.timeout}s"
+    cancelled = threading.Event()
     if all_sync:
         ctx = contextvars.copy_context()
-        run: Any = asyncio.get_running_loop().run_in_executor(pool, ctx.run, _drive_sync, steps)
+        run: Any = asyncio.get_running_loop().run_in_executor(
+            pool, ctx.run, _drive_sync, steps, cancelled, message)
     else:
-        run = _drive_async(steps, pool)
+        run = _drive_async(steps, pool, message)
     try:
         if ev.timeout is not None:
             await asyncio.wait_for(run, ev.timeout)
         else:
             await run
     except asyncio.TimeoutError:
-        result.error = f"timed out after {ev.timeout}s"
+        result.error = message
+        cancelled.set()
         root.log(error=result.error)
     except Exception as exc:  # a bug of ours must not stop the other cases
         result.error = f"{type(exc).__name__}: {exc}"

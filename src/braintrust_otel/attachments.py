@@ -250,6 +250,20 @@ def _upload(reference: dict[str, Any], attachment: Attachment) -> None:
                        last)
 
 
+def _after_fork() -> None:
+    # The child starts with an empty queue and no worker: what the parent had
+    # queued is the parent's to upload, and a copied, half-counted queue would
+    # make every flush() in the child wait its whole timeout.
+    global _queue, _worker, _lock
+    _queue = queue.Queue()
+    _worker = None
+    _lock = threading.Lock()
+    _status.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def flush(timeout: float = 30.0) -> bool:
     """Waits until every queued attachment is uploaded (or failed)."""
     if _worker is None:
