@@ -280,3 +280,20 @@ def test_permalink(store: StoreHelper) -> None:
 def test_flush_returns_true(store: StoreHelper) -> None:
     braintrust.init_logger(project="p")
     assert braintrust.flush() is True
+
+
+def test_fields_logged_while_another_thread_ends_the_span_are_kept(store: StoreHelper) -> None:
+    braintrust.init_logger(project="p")
+    span = braintrust.start_span(name="racy")
+
+    def end_midway(value: object) -> object:
+        # Runs inside log(), after it picked the field dict: as if end() ran
+        # on another thread right then.
+        if value == "late output":
+            span.end()
+        return value
+
+    braintrust.set_masking_function(end_midway)
+    span.log(input="early", output="late output")
+    [row] = store.rows()
+    assert row["input"] == "early" and row["output"] == "late output"

@@ -242,7 +242,7 @@ class Span:
             if id is not None:
                 attrs[A.ROW_ID] = self._row_id = id
             if self._ended:
-                self._log_after_end()
+                self._log_after_end(attrs)
             elif self._adopted:
                 self._otel.set_attributes(attrs)
         except Exception as exc:
@@ -257,10 +257,13 @@ class Span:
             return None
         return (getattr(self._otel, "attributes", None) or {}).get(key)
 
-    def _log_after_end(self) -> None:
+    def _log_after_end(self, attrs: Attrs) -> None:
         # The OTel span is closed, so late fields travel as a merge row on the
-        # short path to the sink, after the span's own row.
-        attrs, self._attrs = self._attrs, {}
+        # short path to the sink, after the span's own row. ``attrs`` is the
+        # dict this log() call wrote into: if end() ran on another thread
+        # meanwhile, it may already be detached, and its fields must still go
+        # out (sending fields the span already had is a harmless merge).
+        self._attrs = {}
         row: dict[str, Any] = {
             "id": self.id, "span_id": self.span_id, "root_span_id": self.root_span_id,
             "_is_merge": True, "_parent": self._parent,
