@@ -124,3 +124,14 @@ def test_failed_uploads_are_retried_and_reported(store: StoreHelper, tmp_path: P
     assert status["upload_status"] == "error" and "disk unplugged" in status["error_message"]
     assert calls.count("never.png") == 3
     assert "could not upload attachment 'never.png'" in capsys.readouterr().err
+
+
+def test_upload_statuses_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from braintrust_otel import attachments
+
+    monkeypatch.setattr(attachments, "_MAX_STATUS", 3)
+    monkeypatch.setattr(attachments, "_status", {})
+    for key in ("a", "b", "c", "d"):
+        attachments._remember(key, {"upload_status": "done"})
+    attachments._remember("e", {"upload_status": "error", "error_message": "x"})
+    assert list(attachments._status) == ["c", "d", "e"]

@@ -45,6 +45,20 @@ _worker: Optional[threading.Thread] = None
 _lock = threading.Lock()
 
 
+#: Statuses kept: past this many, the oldest successful uploads are forgotten
+#: (a queued attachment missing from the map was uploaded; errors are kept).
+_MAX_STATUS = 10_000
+
+
+def _remember(key: str, status: dict[str, Any]) -> None:
+    _status.pop(key, None)
+    _status[key] = status  # re-inserted: dict order is age order
+    if len(_status) > _MAX_STATUS:
+        for old in [k for k, v in _status.items() if v.get("upload_status") == "done"][
+                :len(_status) - _MAX_STATUS]:
+            del _status[old]
+
+
 def set_target(get_target: Callable[[], Any]) -> None:
     """Tells the uploader how to find the current target (called by the facade)."""
     global _target
@@ -101,14 +115,15 @@ class Attachment:
 
     def status(self) -> dict[str, Any]:
         """``{"upload_status": "pending" | "done" | "error", ...}``."""
-        return dict(_status.get(self.reference["key"], {"upload_status": "pending"}))
+        default = "done" if self._queued else "pending"  # done entries may be forgotten
+        return dict(_status.get(self.reference["key"], {"upload_status": default}))
 
     def __braintrust_json__(self) -> dict[str, Any]:
         # Called by the encoder: the value logged is the reference; the bytes
         # go to the uploader once.
         if not self._queued:
             self._queued = True
-            _status[self.reference["key"]] = {"upload_status": "pending"}
+            _remember(self.reference["key"], {"upload_status": "pending"})
             _queue.put((self.reference, self))
             _start_worker()
         return dict(self.reference)
@@ -240,12 +255,13 @@ def _upload(reference: dict[str, Any], attachment: Attachment) -> None:
             if target is None or not hasattr(target, "upload_attachment"):
                 raise RuntimeError("no attachment target configured")
             target.upload_attachment(reference, attachment.data)
-            _status[key] = {"upload_status": "done"}
+            _remember(key, {"upload_status": "done"})
             return
         except Exception as exc:
             last = exc
             threading.Event().wait(0.2 * 2**attempt)
-    _status[key] = {"upload_status": "error", "error_message": f"{type(last).__name__}: {last}"}
+    _remember(key, {"upload_status": "error",
+                    "error_message": f"{type(last).__name__}: {last}"})
     diagnostics.report("attachment", f"could not upload attachment {attachment.filename!r}",
                        last)
 
