@@ -206,7 +206,6 @@ def init_dataset(
     from ._logger import _connect
 
     _connect(api_key, app_url, org_name, False)
-    _state.tracer()
     info: dict[str, Any] = {}
     if description is not None:
         info["description"] = description

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import _state
 from ._experiment import Experiment, init
+from ._paths import MISSING, get_path
 from ._score import Score, ScorerError, normalize_scores
 from ._span import NOOP_SPAN, Span
 from ._summary import CaseStats, ExperimentSummary, input_key
@@ -270,19 +271,10 @@ async def _load(data: Any) -> list[Any]:
                     f"function returning one; got {type(data).__name__}")
 
 
-def _get_path(case: EvalCase, path: str) -> Any:
-    value: Any = dataclasses.asdict(case)
-    for part in path.split("."):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        else:
-            return None
-    return value
-
-
 def _matches(case: EvalCase, filters: list[tuple[str, re.Pattern[str]]]) -> bool:
     for path, pattern in filters:
-        value = _get_path(case, path)
+        value = get_path(dataclasses.asdict(case), path)
+        value = None if value is MISSING else value
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         if not pattern.search(text):
             return False

@@ -259,7 +259,6 @@ def init(
     from ._logger import _connect
 
     _connect(api_key, app_url, org_name, False)
-    _state.tracer()
     info: dict[str, Any] = {}
     if description is not None:
         info["description"] = description

@@ -214,7 +214,6 @@ def init_logger(
     _connect(api_key, app_url, org_name, force_login)
     if not async_flush:
         _state.sync_parents.add(logger.parent)
-    _state.tracer()  # install the pipeline now, not inside the first span
     if set_current:
         _state.current_logger = logger
     return logger
@@ -222,8 +221,10 @@ def init_logger(
 
 def _connect(api_key: str | None, app_url: str | None, org_name: str | None,
              force_login: bool) -> None:
-    # Explicit connection arguments open a connection; otherwise the
-    # environment decides (BRAINTRUST_API_KEY) when the sink is first used.
+    # Installs the pipeline now (not inside the first span). Explicit connection
+    # arguments open a connection; otherwise the environment decides
+    # (BRAINTRUST_API_KEY) when the sink is first used.
+    _state.tracer()
     conn = _state.connection()
     if api_key is not None or (conn is None and (app_url or org_name)
                                and os.environ.get("BRAINTRUST_API_KEY")):

@@ -16,22 +16,13 @@ from braintrust_otel import diagnostics
 
 from . import _state
 from ._logger import GLOBAL_PROJECT
+from ._paths import MISSING, get_path
 
 __all__ = ["Project", "Prompt", "load_prompt", "projects"]
 
 
 class PromptBuildError(ValueError):
     """A prompt cannot be built: a variable it uses has no value."""
-
-
-def _lookup(context: Mapping[str, Any], dotted: str) -> bool:
-    value: Any = context
-    for part in dotted.split("."):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        else:
-            return False
-    return True
 
 
 def _check_variables(template: str, context: Mapping[str, Any], where: str) -> None:
@@ -42,7 +33,7 @@ def _check_variables(template: str, context: Mapping[str, Any], where: str) -> N
         elif kind == "end":
             depth -= 1
         elif kind in ("variable", "no escape") and depth == 0 and key != "." \
-                and not _lookup(context, key):
+                and get_path(context, key) is MISSING:
             raise PromptBuildError(f"{where}: no value for variable {key!r} (pass it to "
                                    "build() or in the prompt's defaults)")
 
@@ -190,7 +181,6 @@ def load_prompt(
     from ._logger import _connect
 
     _connect(api_key, app_url, org_name, False)
-    _state.tracer()
     store = _state.local_store()
     what = f"prompt {slug!r} in project {project or project_id!r}" if id is None \
         else f"prompt id {id!r}"
