@@ -357,7 +357,7 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
         stats = [CaseStats(input_key(r.input), dict(r.scores), {}, error=r.error is not None)
                  for r in results]
         if experiment is not None:
-            _state.flush()
+            _state.deliver()
             summary = experiment.summary_of(_stats_with_metrics(experiment, stats))
         else:
             from ._summary import summarize_cases

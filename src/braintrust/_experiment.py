@@ -167,7 +167,7 @@ class Experiment(SpanTarget):
         Returns:
             The :class:`ExperimentSummary`.
         """
-        _state.flush()
+        _state.deliver()
         cases = cases_from_rows(rows_of(self.id)) if summarize_scores else []
         return self.summary_of(cases, comparison_experiment_id, summarize_scores)
 

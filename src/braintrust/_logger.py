@@ -96,7 +96,7 @@ class SpanTarget:
 
     def flush(self) -> None:
         """Delivers every finished span of this process."""
-        _state.flush()
+        _state.deliver()
 
     def __enter__(self) -> Any:
         return self
@@ -286,6 +286,7 @@ def flush(timeout: float = 30.0) -> bool:
         timeout: Seconds to wait at most.
 
     Returns:
-        True when everything was handed on in time.
+        True when everything was handed on in time and no row was dropped
+        (see ``braintrust_otel.diagnostics``) since the previous ``flush()``.
     """
     return _state.flush(timeout)

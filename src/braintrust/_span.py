@@ -357,14 +357,14 @@ class Span:
             diagnostics.report("end", "could not end a span", exc)
         self._end_time = end_ns / 1e9 if end_ns is not None else time.time()
         if self._parent in _state.sync_parents:
-            _state.flush()
+            _state.deliver()
         return self._end_time
 
     close = end
 
     def flush(self) -> None:
         """Delivers every finished span of this process (see :func:`braintrust.flush`)."""
-        _state.flush()
+        _state.deliver()
 
     # references
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from opentelemetry import trace
 
-from braintrust_otel import BraintrustSpanProcessor, attachments, ensure_installed
+from braintrust_otel import BraintrustSpanProcessor, attachments, diagnostics, ensure_installed
 from braintrust_otel.exporter import BraintrustSpanExporter
 from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.store import Store
@@ -71,20 +71,36 @@ def exporter() -> BraintrustSpanExporter:
     return exp
 
 
-def flush(timeout: float = 30.0) -> bool:
-    """Delivers every finished span; returns False if that did not finish in time."""
+#: ``diagnostics.dropped()`` when :func:`flush` last returned.
+_drops_seen = 0
+
+
+def deliver(timeout: float = 30.0) -> bool:
+    """Delivers every finished span and queued attachment; False if not done in time."""
     if _processor is None:
         return True
     done = _processor.force_flush(int(timeout * 1000))
     return attachments.flush(timeout) and done
 
 
+def flush(timeout: float = 30.0) -> bool:
+    """``braintrust.flush()``: :func:`deliver`, then whether anything was lost.
+
+    Returns:
+        False if delivery did not finish in time, or if any row was dropped
+        (counted by diagnostics) since the previous call.
+    """
+    global _drops_seen
+    done = deliver(timeout)
+    drops = diagnostics.dropped()
+    lost, _drops_seen = drops != _drops_seen, drops
+    return done and not lost
+
+
 def write_rows(rows: list[dict[str, Any]]) -> None:
     """Writes rows that are not spans (late merges) straight to the sink, after the spans."""
-    from braintrust_otel import diagnostics
-
     try:
-        flush()
+        deliver()
         exporter().sink.write(rows)
     except Exception as exc:
         diagnostics.report("dropped", f"could not write {len(rows)} rows", exc, n=len(rows))
@@ -107,7 +123,7 @@ def use_api(conn: ApiConnection) -> None:
     """Sends every row from now on to the Braintrust API through ``conn``."""
     from braintrust_otel.sinks.http import HttpSink
 
-    flush()
+    deliver()
     exp = exporter()
     old = exp._sink
     exp.sink = HttpSink(conn)

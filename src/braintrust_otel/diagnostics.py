@@ -12,12 +12,17 @@ import sys
 import threading
 from collections import Counter
 
-__all__ = ["counts", "report", "reset"]
+__all__ = ["DROP_KINDS", "counts", "dropped", "report", "reset"]
 
 logger = logging.getLogger("braintrust")
 
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
+
+#: Kinds whose events are rows (or attachments) that will never be delivered:
+#: ``braintrust.flush()`` returns False after any of them.
+DROP_KINDS = frozenset({"dropped", "rejected", "attachment", "store_lost"})
+_dropped_total = 0  # never reset, so "dropped since the last flush" survives reset()
 
 
 def report(kind: str, message: str, exc: BaseException | None = None, n: int = 1) -> None:
@@ -29,9 +34,12 @@ def report(kind: str, message: str, exc: BaseException | None = None, n: int = 1
         exc: The exception behind it, if any.
         n: How many events this report stands for.
     """
+    global _dropped_total
     with _lock:
         first = _counts[kind] == 0
         _counts[kind] += n
+        if kind in DROP_KINDS:
+            _dropped_total += n
     if not first:
         logger.debug("braintrust: %s", message, exc_info=exc)
         return
@@ -52,6 +60,16 @@ def counts() -> dict[str, int]:
     """Returns how many events of each kind were reported in this process."""
     with _lock:
         return dict(_counts)
+
+
+def dropped() -> int:
+    """Returns how many rows were dropped in this process so far (of :data:`DROP_KINDS`).
+
+    Unlike :func:`counts`, :func:`reset` does not clear it: compare two
+    readings to learn whether anything was lost in between.
+    """
+    with _lock:
+        return _dropped_total
 
 
 def reset() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
+from . import diagnostics
 from .merge import merge_row
 from .serialize import dumps
 
@@ -146,9 +147,21 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
         self._oids: dict[tuple[str, str], int] = {}
+        # The file the connection has open, as (device, inode): a store deleted
+        # (or replaced) under a running process is noticed, not written blind.
+        self._file: tuple[int, int] | None = None
+        # Projects, experiments and datasets this handle registered or found,
+        # as (table, id) -> the row to insert again if the file is recreated:
+        # the process holds their ids.
+        self._known: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._written = 0  # rows this handle wrote into the current file
 
     def _connection(self) -> sqlite3.Connection:
         # A connection must not cross fork(); a child opens its own.
+        if self._conn is not None and self._pid == os.getpid():
+            if self._file == _file_id(self.path):
+                return self._conn
+            self._recreate()
         if self._conn is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
@@ -163,7 +176,37 @@ class Store:
             # Every statement is idempotent, so racing processes may both run it.
             conn.executescript(_SCHEMA)
             self._conn, self._pid = conn, os.getpid()
+            self._file = _file_id(self.path)
+            if self._known:
+                self._register_known(conn)
         return self._conn
+
+    def _recreate(self) -> None:
+        # SQLite goes on writing to an unlinked file without a word: the rows
+        # would vanish. Close the old connection first (it cleans up the old
+        # WAL), then open a new file and register again what this process uses.
+        lost, self._written = self._written, 0
+        try:
+            assert self._conn is not None
+            self._conn.close()
+        except sqlite3.Error:
+            pass
+        self._conn = None
+        self._oids.clear()
+        diagnostics.report(
+            "store_lost",
+            f"the local store {self.path} was deleted or replaced while in use; the "
+            f"{lost} rows this process had stored there are gone; new rows go to a new "
+            "store at the same path",
+            n=max(1, lost),
+        )
+
+    def _register_known(self, conn: sqlite3.Connection) -> None:
+        with _transaction(conn):
+            for (table, _), values in self._known.items():
+                marks = ",".join("?" * len(values))
+                conn.execute(f"INSERT OR IGNORE INTO {table} {_KNOWN_COLUMNS[table]} "
+                             f"VALUES ({marks})", values)
 
     def _oid(self, conn: sqlite3.Connection, object_type: str, object_id: str,
              create: bool) -> int | None:
@@ -226,6 +269,7 @@ class Store:
                     found = conn.execute(
                         "SELECT id, name FROM projects WHERE name = ?", (name,)
                     ).fetchone()
+            self._known[("projects", found[0])] = (found[0], found[1])
         return {"id": found[0], "name": found[1]}
 
     def projects(self) -> list[dict[str, str]]:
@@ -319,6 +363,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
+        self._known[("experiments", row[0])] = tuple(row)
         out: dict[str, Any] = json.loads(row[5])
         out.update(id=row[0], project_id=row[1], name=row[2], created=row[3], seq=row[4])
         return out
@@ -338,6 +383,7 @@ class Store:
                 row = conn.execute(
                     "SELECT id, project_id, name, created, info FROM datasets"
                     " WHERE project_id = ? AND name = ?", (project_id, name)).fetchone()
+            self._known[("datasets", row[0])] = tuple(row)
         out: dict[str, Any] = json.loads(row[4])
         out.update(id=row[0], project_id=row[1], name=row[2], created=row[3])
         return out
@@ -517,6 +563,18 @@ class Store:
         Returns:
             The transaction id given to these rows.
         """
+        rows = list(rows)
+        with self._lock:
+            xact = self._write(rows)
+            # Deleted between the check and the commit: the batch went to the
+            # unlinked file, so it is written again into the new one.
+            if self._file != _file_id(self.path):
+                self._connection()
+                xact = self._write(rows)
+            self._written += len(rows)
+        return xact
+
+    def _write(self, rows: list[tuple[str, str, dict[str, Any]]]) -> int:
         with self._lock:
             conn = self._connection()
             # Object ids cached in a transaction that rolls back may be reused by
@@ -613,6 +671,21 @@ class Store:
             (root_span_id,),
         )
         return [_with_xact(d, x) for x, d in found]
+
+
+_KNOWN_COLUMNS = {
+    "projects": "(id, name)",
+    "experiments": "(id, project_id, name, created, seq, info)",
+    "datasets": "(id, project_id, name, created, info)",
+}
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _with_xact(data: str, xact: int) -> dict[str, Any]:
