@@ -13,7 +13,7 @@ from braintrust import _state
 from braintrust_otel import diagnostics
 from braintrust_otel.sinks.local import LocalSink
 
-from .conftest import StoreHelper, stored_rows
+from .conftest import StoreHelper, run_python, stored_rows
 
 
 def _remove_db(path: Path) -> None:
@@ -107,3 +107,89 @@ def test_flush_is_false_after_rows_rejected_by_the_service(tmp_path: Path) -> No
             braintrust.flush()
             _state.exporter().sink = LocalSink(tmp_path / "after.sqlite", notice=False)
             _state.current_logger = None
+
+
+# -- item: everything buffered is delivered at exit ----------------------------------------
+
+def test_dataset_inserts_and_attachments_are_stored_at_exit_without_flush(
+    tmp_path: Path,
+) -> None:
+    proc = run_python("""
+        import gc
+        import braintrust
+
+        ds = braintrust.init_dataset(project="p", name="kept")
+        for i in range(5):
+            ds.insert(input=i, expected=i * 2)
+
+        def out_of_scope():
+            gone = braintrust.init_dataset(project="p", name="dropped-ref")
+            gone.insert(input="x")
+
+        out_of_scope()
+        gc.collect()
+        exp = braintrust.init(project="p", experiment="e")
+        row = exp.log(input=1, output=1, scores={"s": 1})
+        exp.log_feedback(row, scores={"human": 0.5})
+        logger = braintrust.init_logger(project="p")
+        logger.log(input={"file": braintrust.Attachment(b"exit bytes", "a.txt", "text/plain")})
+        print(exp.id)
+    """, tmp_path, env={"OTEL_BSP_SCHEDULE_DELAY": "3600000"})
+    assert proc.returncode == 0, proc.stderr
+    from braintrust_otel.store import Store
+
+    store = Store(tmp_path / "sub.sqlite")
+    project = store.find_project(name="p")
+    assert project is not None
+    kept = store.ensure_dataset(project["id"], "kept")
+    assert sorted(r["input"] for r in store.dataset_rows(kept["id"])) == [0, 1, 2, 3, 4]
+    gone = store.ensure_dataset(project["id"], "dropped-ref")
+    assert [r["input"] for r in store.dataset_rows(gone["id"])] == ["x"]
+    exp_rows = [r.data for r in store.rows("experiment", proc.stdout.strip())]
+    assert exp_rows and exp_rows[0]["scores"] == {"s": 1, "human": 0.5}
+    logged = stored_rows(tmp_path / "sub.sqlite", "p")
+    ref = logged[0]["input"]["file"]
+    assert store.get_attachment(ref["key"]) == b"exit bytes"
+
+
+def test_dataset_inserts_reach_the_service_at_exit(tmp_path: Path) -> None:
+    from .fake_braintrust import GOOD_KEY, FakeBraintrust
+
+    with FakeBraintrust() as fake:
+        proc = run_python("""
+            import braintrust
+            ds = braintrust.init_dataset(project="p", name="d")
+            for i in range(7):
+                ds.insert(input=i, expected=i)
+        """, tmp_path, env={"BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_APP_URL": fake.url,
+                            "BRAINTRUST_SPOOL_DIR": str(tmp_path / "spool"),
+                            "OTEL_BSP_SCHEDULE_DELAY": "3600000",
+                            "BRAINTRUST_EXIT_FLUSH_SECONDS": "5"})
+        assert proc.returncode == 0, proc.stderr
+        ds_id = fake.datasets[0]["id"]
+        assert sorted(r["input"] for r in fake.rows.values()
+                      if r.get("dataset_id") == ds_id) == list(range(7))
+
+
+def test_exit_flush_of_a_dataset_with_a_hung_service_stays_in_the_budget(
+    tmp_path: Path,
+) -> None:
+    from braintrust_otel.spool import Spool
+
+    from .fake_braintrust import GOOD_KEY, FakeBraintrust
+
+    with FakeBraintrust() as fake:
+        fake.delay("/logs3", 20.0, times=50)
+        # Without the budget, exit would wait 4 tries x 20 s per request: the
+        # subprocess timeout (25 s) would fire.
+        proc = run_python("""
+            import braintrust
+            ds = braintrust.init_dataset(project="p", name="d")
+            for i in range(20):
+                ds.insert(input=i)
+        """, tmp_path, env={"BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_APP_URL": fake.url,
+                            "BRAINTRUST_SPOOL_DIR": str(tmp_path / "spool"),
+                            "BRAINTRUST_HTTP_TIMEOUT": "30",
+                            "BRAINTRUST_EXIT_FLUSH_SECONDS": "1"}, timeout=25)
+        assert proc.returncode == 0, proc.stderr
+    assert Spool(tmp_path / "spool").pending_rows() + len(fake.rows) >= 20

@@ -38,6 +38,8 @@ class Dataset:
 
     def _add(self, row: dict[str, Any]) -> None:
         row["_parent"] = self._parent
+        if not self._pending:
+            _state.buffered.add(self)  # written at exit even if never flushed
         self._pending.append(row)
         if len(self._pending) >= _AUTO_FLUSH:
             self.flush()
@@ -110,6 +112,7 @@ class Dataset:
         """Writes pending records."""
         if self._pending:
             rows, self._pending = self._pending, []
+            _state.buffered.discard(self)
             _state.write_rows(rows)
 
     @property

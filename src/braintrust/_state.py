@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 
 from opentelemetry import trace
 
@@ -32,6 +33,16 @@ current_logger: Optional[Logger] = None
 #: Parents of loggers made with ``async_flush=False``: their spans flush on end.
 sync_parents: set[str | None] = set()
 
+class Buffered(Protocol):
+    """An object holding rows it has not written yet (a dataset's pending inserts)."""
+
+    def flush(self) -> None:
+        """Writes the held rows."""
+
+
+#: Objects with unwritten rows; held strongly so their rows are written at exit.
+buffered: set[Buffered] = set()
+
 #: Process-wide span counter, recorded in ``span_attributes.exec_counter``.
 exec_counter = itertools.count(1)
 
@@ -52,6 +63,8 @@ def tracer() -> trace.Tracer:
             provider, _processor = ensure_installed(default_parent=_default_parent)
             _tracer = provider.get_tracer(TRACER_NAME, VERSION)
             _install_sigterm_flush()
+            # Registered after the processor's exit hook, so it runs first.
+            atexit.register(flush_at_exit)
             attachments.set_target(lambda: exporter().sink)
         return _tracer
 
@@ -95,6 +108,39 @@ def flush(timeout: float = 30.0) -> bool:
     drops = diagnostics.dropped()
     lost, _drops_seen = drops != _drops_seen, drops
     return done and not lost
+
+
+def exit_budget() -> float:
+    """``BRAINTRUST_EXIT_FLUSH_SECONDS`` (10): how long exit may spend delivering."""
+    try:
+        return max(0.0, float(os.environ.get("BRAINTRUST_EXIT_FLUSH_SECONDS", 10)))
+    except ValueError:
+        return 10.0
+
+
+def flush_at_exit(budget: float | None = None) -> bool:
+    """Writes every buffered object's rows, then delivers spans and attachments.
+
+    Runs at exit and on SIGTERM; the whole of it fits in ``budget`` seconds
+    (:func:`exit_budget` by default) as far as the sink allows (the HTTP
+    sink, in exit mode, sends each request once within what is left).
+
+    Returns:
+        True when everything was delivered in time.
+    """
+    import time
+
+    deadline = time.monotonic() + (exit_budget() if budget is None else budget)
+    done = True
+    for obj in list(buffered):
+        try:
+            obj.flush()
+        except Exception as exc:
+            done = False
+            diagnostics.report("dropped", "could not write buffered rows at exit", exc)
+    if _processor is not None:
+        done = deliver(max(0.0, deadline - time.monotonic())) and done
+    return done
 
 
 def write_rows(rows: list[dict[str, Any]]) -> None:
@@ -162,7 +208,7 @@ def _install_sigterm_flush() -> None:
 
         def on_sigterm(signum: int, frame: Any) -> None:
             try:
-                flush(float(os.environ.get("BRAINTRUST_EXIT_FLUSH_SECONDS", 10)))
+                flush_at_exit()
             finally:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 os.kill(os.getpid(), signal.SIGTERM)
