@@ -193,3 +193,93 @@ def test_exit_flush_of_a_dataset_with_a_hung_service_stays_in_the_budget(
                             "BRAINTRUST_EXIT_FLUSH_SECONDS": "1"}, timeout=25)
         assert proc.returncode == 0, proc.stderr
     assert Spool(tmp_path / "spool").pending_rows() + len(fake.rows) >= 20
+
+
+# -- item: the service unreachable at init/Eval ---------------------------------------------
+
+def _service_env(url: str, tmp_path: Path) -> dict[str, str]:
+    from .fake_braintrust import GOOD_KEY
+
+    return {"BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_APP_URL": url,
+            "BRAINTRUST_SPOOL_DIR": str(tmp_path / "spool"), "BRAINTRUST_HTTP_TIMEOUT": "5",
+            "BRAINTRUST_EXIT_FLUSH_SECONDS": "2"}
+
+
+_OFFLINE_EVAL = """
+    import braintrust
+
+    def exact(output, expected):
+        return output == expected
+
+    result = braintrust.Eval(
+        "offline-project",
+        data=[{"input": i, "expected": i if i < 3 else -1} for i in range(4)],
+        task=lambda x: x,
+        scores=[exact],
+        experiment_name="run-1",
+    )
+    print("MEAN", result.summary.scores["exact"].score)
+    ds = braintrust.init_dataset(project="offline-project", name="kept-offline")
+    ds.insert(input="q", expected="a")
+"""
+
+
+def test_eval_with_the_service_unreachable_runs_spools_and_delivers_later(
+    tmp_path: Path,
+) -> None:
+    from braintrust_otel.spool import Spool
+
+    from .fake_braintrust import FakeBraintrust
+
+    fake = FakeBraintrust().start()
+    port, env = fake.port, _service_env(fake.url, tmp_path)
+    fake.stop()  # connections are refused from here on
+    proc = run_python(_OFFLINE_EVAL, tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "MEAN 0.75" in proc.stdout
+    assert "SUMMARY" in proc.stdout
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("braintrust:")]
+    assert len(warnings) == 1, proc.stderr
+    assert "could not reach the Braintrust service" in warnings[0]
+    assert "Traceback" not in proc.stderr
+    spool = Spool(tmp_path / "spool")
+    assert spool.pending_rows() == 4 * 3 + 1  # eval, task, score spans per case; the insert
+
+    fake = FakeBraintrust()
+    fake.port = port
+    with fake:
+        later = run_python("""
+            import braintrust
+            braintrust.login()
+            assert braintrust.flush()
+        """, tmp_path, env=env)
+        assert later.returncode == 0, later.stderr
+        assert [e["name"] for e in fake.experiments] == ["run-1"]
+        exp_id = fake.experiments[0]["id"]
+        exp_rows = [r for r in fake.rows.values() if r.get("experiment_id") == exp_id]
+        assert len(exp_rows) == 12
+        assert [d["name"] for d in fake.datasets] == ["kept-offline"]
+        ds_rows = [r for r in fake.rows.values()
+                   if r.get("dataset_id") == fake.datasets[0]["id"]]
+        assert [r["input"] for r in ds_rows] == ["q"]
+    assert spool.pending_rows() == 0
+
+
+def test_a_wrong_key_is_still_a_clear_error_at_init_and_eval(tmp_path: Path) -> None:
+    from .fake_braintrust import FakeBraintrust
+
+    with FakeBraintrust() as fake:
+        env = dict(_service_env(fake.url, tmp_path), BRAINTRUST_API_KEY="sk-wrong-key")
+        for call in ('braintrust.init(project="p")',
+                     'braintrust.init_dataset(project="p", name="d")',
+                     'braintrust.Eval("p", data=[1], task=lambda x: x, scores=[])'):
+            proc = run_python(f"""
+                import braintrust
+                try:
+                    {call}
+                except braintrust.LoginError as exc:
+                    print("LOGIN ERROR", exc)
+            """, tmp_path, env=env)
+            assert "LOGIN ERROR" in proc.stdout and "check the API key" in proc.stdout, (
+                call, proc.stdout, proc.stderr)
+            assert "sk-wrong-key" not in proc.stdout + proc.stderr

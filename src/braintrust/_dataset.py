@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional
 
+from braintrust_otel.api import ServiceUnreachableError
 from braintrust_otel.attachments import readonly
 
 from . import _state
 from ._logger import GLOBAL_PROJECT
+from ._offline import defer, is_unreachable, service_id
 from ._span import _MISSING
 
 __all__ = ["Dataset", "init_dataset"]
@@ -139,7 +141,8 @@ class Dataset:
         else:
             conn = _state.connection()
             assert conn is not None
-            rows = conn.fetch_rows("dataset", self.id, self.pinned_version)
+            rows = conn.fetch_rows("dataset", service_id("dataset_id", self.id),
+                                   self.pinned_version)
         return [_record(r) for r in rows]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -223,14 +226,27 @@ def init_dataset(
     else:
         conn = _state.connection()
         assert conn is not None
-        pid = project_id or conn.project_id(project or GLOBAL_PROJECT)
-        resp = conn.request("POST", "/v1/dataset", json={"project_id": pid, "name": ds_name,
-                                                          **info})
-        if not resp.ok:
-            raise RuntimeError(f"registering dataset {ds_name!r} failed "
-                               f"(HTTP {resp.status_code}: {resp.text[:300]})")
-        got = resp.json()
-        proj = {"id": pid, "name": project or ""}
+        try:
+            pid = project_id or conn.project_id(project or GLOBAL_PROJECT)
+            resp = conn.request("POST", "/v1/dataset", json={"project_id": pid,
+                                                              "name": ds_name, **info})
+            if not resp.ok:
+                from braintrust_otel.retry import is_retryable_status
+
+                error = ServiceUnreachableError if is_retryable_status(resp.status_code) \
+                    else RuntimeError
+                raise error(f"registering dataset {ds_name!r} failed "
+                            f"(HTTP {resp.status_code}: {resp.text[:300]})")
+            got = resp.json()
+            proj = {"id": pid, "name": project or ""}
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            # Inserts go on; the dataset is registered when its rows are delivered.
+            body = {"name": ds_name, **info}
+            got = {"id": defer("dataset_id", project or GLOBAL_PROJECT, project_id, body, exc),
+                   "name": ds_name}
+            proj = {"id": project_id or "", "name": project or ""}
     return Dataset(proj, got, version=str(version) if version is not None else None)
 
 

@@ -314,7 +314,7 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
                           description=ev.description, metadata=ev.metadata, tags=ev.tags,
                           base_experiment=ev.base_experiment_name,
                           base_experiment_id=ev.base_experiment_id, update=ev.update)
-        if not ev.quiet:
+        if not ev.quiet and not experiment.offline:
             from ._experiment import experiment_url
 
             print(f"Experiment {experiment.name} is running at "
@@ -378,6 +378,8 @@ def _stats_with_metrics(experiment: Experiment, fallback: list[CaseStats]) -> li
     from ._experiment import rows_of
     from ._summary import cases_from_rows
 
+    if experiment.offline:
+        return fallback
     try:
         stored = cases_from_rows(rows_of(experiment.id))
     except Exception:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 from urllib.parse import quote
 
 from braintrust_otel import diagnostics
+from braintrust_otel.api import ServiceUnreachableError
 
 from . import _state
 from ._logger import GLOBAL_PROJECT, SpanTarget
+from ._offline import defer, is_unreachable, service_id
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
 
@@ -33,17 +36,30 @@ def register(project: str | None, project_id: str | None, name: str | None,
         return proj, exp
     conn = _state.connection()
     assert conn is not None
-    pid = project_id or conn.project_id(project or GLOBAL_PROJECT)
-    body: dict[str, Any] = {"project_id": pid, "ensure_new": not update, "public": False}
+    body: dict[str, Any] = {"ensure_new": not update, "public": False}
     if name:
         body["name"] = name
     for key in ("description", "metadata", "tags", "base_exp_id", "dataset_id"):
         if info.get(key) is not None:
             body[key] = info[key]
-    resp = conn.request("POST", "/v1/experiment", json=body)
-    if not resp.ok:
-        raise RuntimeError(f"registering experiment {name!r} failed "
-                           f"(HTTP {resp.status_code}: {resp.text[:300]})")
+    try:
+        pid = project_id or conn.project_id(project or GLOBAL_PROJECT)
+        resp = conn.request("POST", "/v1/experiment", json={"project_id": pid, **body})
+        if not resp.ok:
+            from braintrust_otel.retry import is_retryable_status
+
+            error = ServiceUnreachableError if is_retryable_status(resp.status_code) \
+                else RuntimeError
+            raise error(f"registering experiment {name!r} failed "
+                        f"(HTTP {resp.status_code}: {resp.text[:300]})")
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        # The run goes on; the experiment is registered when its rows are delivered.
+        body["name"] = name or time.strftime("offline-%Y%m%d-%H%M%S")
+        local_id = defer("experiment_id", project or GLOBAL_PROJECT, project_id, body, exc)
+        return ({"id": project_id or "", "name": project or ""},
+                {"id": local_id, "name": body["name"], "offline": True, **info})
     got = resp.json()
     return {"id": pid, "name": project or ""}, {"id": got["id"], "name": got["name"], **info}
 
@@ -55,7 +71,7 @@ def rows_of(experiment_id: str) -> list[dict[str, Any]]:
         return [r.data for r in store.rows("experiment", experiment_id)]
     conn = _state.connection()
     assert conn is not None
-    return conn.fetch_rows("experiment", experiment_id)
+    return conn.fetch_rows("experiment", service_id("experiment_id", experiment_id))
 
 
 def find_base(project_id: str, current_id: str | None, name: str | None = None,
@@ -115,6 +131,8 @@ class Experiment(SpanTarget):
         self.project: dict[str, str] = dict(project)
         self._base_id = base_experiment_id
         self._base_name = base_experiment_name
+        #: Created while the service could not be reached: registered later.
+        self.offline = bool(info.get("offline"))
 
     def log_feedback(
         self,
@@ -176,7 +194,8 @@ class Experiment(SpanTarget):
         """A summary of ``cases`` (this experiment's), compared with its base."""
         base = None
         try:
-            base = find_base(self.project["id"], self.id,
+            # Offline, there is no base to read: the summary is this run's own.
+            base = None if self.offline else find_base(self.project["id"], self.id,
                              name=None if comparison_experiment_id else self._base_name,
                              id=comparison_experiment_id or self._base_id)
         except Exception as exc:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import requests
     from requests.adapters import BaseAdapter
 
-__all__ = ["ApiConnection", "LoginError", "set_http_adapter"]
+__all__ = ["ApiConnection", "LoginError", "ServiceUnreachableError", "set_http_adapter"]
 
 DEFAULT_APP_URL = "https://www.braintrust.dev"
 #: Used when the server advertises no payload limit.
@@ -31,6 +31,12 @@ _sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()  # type: ignore
 
 class LoginError(ValueError):
     """Login failed: a wrong API key, an unknown organization, or no answer."""
+
+
+class ServiceUnreachableError(LoginError):
+    """The service did not answer: no connection, a timeout, or a transient status
+    (408, 429, 5xx). Unlike a rejected key, it may pass: callers may go on
+    offline and let the spool deliver later."""
 
 
 def set_http_adapter(adapter: BaseAdapter | None) -> None:
@@ -153,9 +159,14 @@ class ApiConnection:
             try:
                 resp = self.session.post(url, timeout=self.timeout)
             except requests.RequestException as exc:
-                raise LoginError(f"could not reach {url} to log in: {type(exc).__name__}") \
-                    from None
+                raise ServiceUnreachableError(
+                    f"could not reach {url} to log in: {type(exc).__name__}") from None
             if not resp.ok:
+                from .retry import is_retryable_status
+
+                if is_retryable_status(resp.status_code):
+                    raise ServiceUnreachableError(f"login to {self.app_url} failed "
+                                                  f"({_message(resp)})")
                 raise LoginError(f"login to {self.app_url} failed, check the API key "
                                  f"({_message(resp)})")
             try:
@@ -215,6 +226,11 @@ class ApiConnection:
                 body["org_name"] = self.org_name
             resp = self.request("POST", "/v1/project", json=body)
             if not resp.ok:
+                from .retry import is_retryable_status
+
+                if is_retryable_status(resp.status_code):
+                    raise ServiceUnreachableError(
+                        f"registering project {name!r} failed ({_message(resp)})")
                 raise RuntimeError(f"registering project {name!r} failed ({_message(resp)})")
             project_id = str(resp.json()["id"])
             self._projects[name] = project_id

@@ -27,6 +27,7 @@ import requests
 
 from .. import diagnostics
 from ..api import ApiConnection, LoginError
+from ..deferred import DeferredObjects
 from ..merge import OBJECT_ID_KEYS, combine_rows
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import backoff_delay, is_retryable_status, parse_retry_after
@@ -81,6 +82,8 @@ class HttpSink:
     ) -> None:
         self.conn = conn
         self.spool = spool if spool is not None else Spool()
+        # Experiments and datasets made while the service was unreachable.
+        self.deferred = DeferredObjects(self.spool.directory / "deferred")
         self.batch_rows = batch_rows or _env_int("BRAINTRUST_DEFAULT_BATCH_SIZE", 1000)
         self.attempts = attempts or _env_int("BRAINTRUST_NUM_RETRIES", 3) + 1
         self.backoff_base = backoff_base
@@ -229,7 +232,7 @@ class HttpSink:
             diagnostics.report("bad_parent", f"invalid parent; row sent to {DEFAULT_PARENT}", exc)
             p = parse_parent(DEFAULT_PARENT)
         if p.kind in ("experiment_id", "dataset_id"):
-            return {p.kind: p.value}
+            return {p.kind: self.deferred.resolve(self.conn, p.kind, p.value)}
         project_id = p.value if p.kind == "project_id" else self.conn.project_id(p.value)
         return {"project_id": project_id, "log_id": "g"}
 
