@@ -195,6 +195,25 @@ def test_exit_flush_of_a_dataset_with_a_hung_service_stays_in_the_budget(
     assert Spool(tmp_path / "spool").pending_rows() + len(fake.rows) >= 20
 
 
+def test_attachment_uploads_cut_off_by_the_exit_budget_are_reported(tmp_path: Path) -> None:
+    from .fake_braintrust import GOOD_KEY, FakeBraintrust
+
+    with FakeBraintrust() as fake:
+        fake.delay("/attachment", 20.0, times=10)
+        proc = run_python("""
+            import braintrust
+            logger = braintrust.init_logger(project="p")
+            braintrust.login()
+            logger.log(input={"f": braintrust.Attachment(b"bytes", "a.txt", "text/plain")})
+        """, tmp_path, env={"BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_APP_URL": fake.url,
+                            "BRAINTRUST_SPOOL_DIR": str(tmp_path / "spool"),
+                            "BRAINTRUST_HTTP_TIMEOUT": "30",
+                            "BRAINTRUST_EXIT_FLUSH_SECONDS": "1"}, timeout=25)
+        assert proc.returncode == 0, proc.stderr
+        assert "1 attachment uploads did not finish within the exit budget" in proc.stderr
+        assert len(fake.rows) == 1  # the row itself was delivered in time
+
+
 # -- item: the service unreachable at init/Eval ---------------------------------------------
 
 def _service_env(url: str, tmp_path: Path) -> dict[str, str]:

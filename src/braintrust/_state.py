@@ -140,6 +140,11 @@ def flush_at_exit(budget: float | None = None) -> bool:
             diagnostics.report("dropped", "could not write buffered rows at exit", exc)
     if _processor is not None:
         done = deliver(max(0.0, deadline - time.monotonic())) and done
+    left = attachments.pending()
+    if left:
+        # Their bytes live only in this process: past the budget they are lost.
+        diagnostics.report("attachment", f"{left} attachment uploads did not finish within "
+                           "the exit budget (BRAINTRUST_EXIT_FLUSH_SECONDS)", n=left)
     return done
 
 

@@ -280,6 +280,11 @@ def _after_fork() -> None:
 os.register_at_fork(after_in_child=_after_fork)
 
 
+def pending() -> int:
+    """How many queued attachment uploads have not finished yet."""
+    return _queue.unfinished_tasks if _worker is not None else 0
+
+
 def flush(timeout: float = 30.0) -> bool:
     """Waits until every queued attachment is uploaded (or failed)."""
     if _worker is None:
