@@ -284,6 +284,18 @@ def test_eval_with_the_service_unreachable_runs_spools_and_delivers_later(
     assert spool.pending_rows() == 0
 
 
+def test_a_service_answering_503_counts_as_unreachable(tmp_path: Path) -> None:
+    from .fake_braintrust import FakeBraintrust
+
+    with FakeBraintrust() as fake:
+        fake.fail("/api/apikey/login", 503, times=1000)
+        proc = run_python(_OFFLINE_EVAL, tmp_path, env=_service_env(fake.url, tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "MEAN 0.75" in proc.stdout
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("braintrust:")]
+    assert len(warnings) == 1 and "HTTP 503" in warnings[0], proc.stderr
+
+
 def test_a_wrong_key_is_still_a_clear_error_at_init_and_eval(tmp_path: Path) -> None:
     from .fake_braintrust import FakeBraintrust
 
