@@ -195,9 +195,10 @@ class Experiment(SpanTarget):
         base = None
         try:
             # Offline, there is no base to read: the summary is this run's own.
-            base = None if self.offline else find_base(self.project["id"], self.id,
-                             name=None if comparison_experiment_id else self._base_name,
-                             id=comparison_experiment_id or self._base_id)
+            if not self.offline:
+                base = find_base(self.project["id"], self.id,
+                                 name=None if comparison_experiment_id else self._base_name,
+                                 id=comparison_experiment_id or self._base_id)
         except Exception as exc:
             diagnostics.report("base_experiment", "could not look up the base experiment", exc)
         base_cases = None

@@ -33,6 +33,7 @@ current_logger: Optional[Logger] = None
 #: Parents of loggers made with ``async_flush=False``: their spans flush on end.
 sync_parents: set[str | None] = set()
 
+
 class Buffered(Protocol):
     """An object holding rows it has not written yet (a dataset's pending inserts)."""
 
