@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from braintrust_otel.api import ServiceUnreachableError
 from braintrust_otel.attachments import readonly
+from braintrust_otel.masking import mask_row
 
 from . import _state
 from ._logger import GLOBAL_PROJECT
@@ -39,6 +40,8 @@ class Dataset:
         self._pending: list[dict[str, Any]] = []
 
     def _add(self, row: dict[str, Any]) -> None:
+        # Masked now, not at flush: the record must not leave (or linger) unmasked.
+        mask_row(row)
         row["_parent"] = self._parent
         if not self._pending:
             _state.buffered.add(self)  # written at exit even if never flushed

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from braintrust_otel import diagnostics
 from braintrust_otel.api import ServiceUnreachableError
+from braintrust_otel.masking import mask_row
 
 from . import _state
 from ._logger import GLOBAL_PROJECT, SpanTarget
@@ -170,7 +171,7 @@ class Experiment(SpanTarget):
         if meta:
             row["metadata"] = meta
         row["_audit_source"] = source
-        _state.write_rows([row])
+        _state.write_rows([mask_row(row)])
 
     def summarize(self, summarize_scores: bool = True,
                   comparison_experiment_id: str | None = None) -> ExperimentSummary:

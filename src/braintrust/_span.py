@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, Union
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from braintrust_otel import attributes as A
 from braintrust_otel import diagnostics
 from braintrust_otel.ids import row_id, span_id_hex, trace_id_hex
 from braintrust_otel.mapping import braintrust as braintrust_mapping
-from braintrust_otel.masking import mask
+from braintrust_otel.masking import mask, mask_metadata, mask_numbers, mask_tags, record_exception
 from braintrust_otel.merge import deep_merge
 from braintrust_otel.processor import parent_in_context
 from braintrust_otel.serialize import dumps, loads
@@ -229,16 +229,14 @@ class Span:
             if error is not _MISSING:
                 attrs[A.ERROR] = dumps(mask("error", error))
             if metadata is not None:
-                masked = mask("metadata", metadata)
-                if not isinstance(masked, Mapping):
-                    masked = {"masked": masked}
-                attrs[A.METADATA] = _merge_json(self._previous(A.METADATA), masked, deep=True)
-            if scores is not None:
+                attrs[A.METADATA] = _merge_json(self._previous(A.METADATA),
+                                                mask_metadata(metadata), deep=True)
+            if scores is not None and (scores := mask_numbers("scores", scores)) is not None:
                 attrs[A.SCORES] = _merge_json(self._previous(A.SCORES), scores, deep=False)
-            if metrics is not None:
+            if metrics is not None and (metrics := mask_numbers("metrics", metrics)) is not None:
                 attrs[A.METRICS] = _merge_json(self._previous(A.METRICS), metrics, deep=False)
             if tag_tuple is not None:
-                attrs[A.TAGS] = tag_tuple
+                attrs[A.TAGS] = tuple(mask_tags(tag_tuple))
             if id is not None:
                 attrs[A.ROW_ID] = self._row_id = id
             if self._ended:
@@ -308,10 +306,12 @@ class Span:
             diagnostics.report("log", "could not set span attributes", exc)
 
     def record_error(self, exc: BaseException) -> None:
-        """Records an exception as the span's error (OTel exception event and status)."""
+        """Records an exception as the span's error (OTel exception event and status).
+
+        With a masking function set, the message and traceback are masked first.
+        """
         try:
-            self._otel.record_exception(exc)
-            self._otel.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            record_exception(self._otel, exc)
         except Exception as err:
             diagnostics.report("log", "could not record an exception", err)
 

@@ -11,12 +11,12 @@ from typing import Any, Optional
 import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
 from .. import diagnostics
 from ..attachments import extract_data_urls
-from ..masking import mask
+from ..masking import mask, record_exception
 from ..serialize import dumps
 
 __all__ = ["LLMCall", "capture_content", "traced_async_stream", "traced_stream"]
@@ -140,9 +140,11 @@ class LLMCall:
         if self._done:
             return
         self._done = True
-        self.span.record_exception(exc)
-        self.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-        self.span.set_attribute("error.type", type(exc).__qualname__)
+        try:
+            record_exception(self.span, exc)  # masked: the error text may quote content
+            self.span.set_attribute("error.type", type(exc).__qualname__)
+        except Exception as err:
+            diagnostics.report("instrumentation", "could not record an LLM error", err)
         self.span.end()
 
 

@@ -73,8 +73,10 @@ class _Processor:
             pass  # ended in another context than it started: nothing to restore
         span.set_attributes(attrs)
         if error:
-            message = error.get("message") if isinstance(error, dict) else str(error)
-            span.set_status(Status(StatusCode.ERROR, str(message)))
+            error = mask("error", error)
+            message = error.get("message") if isinstance(error, dict) else error
+            span.set_status(Status(StatusCode.ERROR, message if isinstance(message, str)
+                                   else dumps(message)))
             span.set_attribute(A.ERROR, dumps(error))
         span.end()
 
@@ -90,7 +92,7 @@ class _Processor:
             metadata = getattr(t, "metadata", None)
             attrs = {A.SPAN_ATTRIBUTES: '{"type":"task"}'}
             if metadata:
-                attrs[A.METADATA] = dumps(metadata)
+                attrs[A.METADATA] = dumps(mask("metadata", metadata))
             self._end(t.trace_id, attrs)
         except Exception as exc:
             diagnostics.report("instrumentation", "could not mirror an Agents trace", exc)
