@@ -355,3 +355,26 @@ def test_no_masking_function_records_the_exception_as_otel_does(store: StoreHelp
     [event] = exception_events(span)
     assert event["exception.message"] == SECRET
     assert span.status.description == f"ValueError: {SECRET}"
+
+
+class _NotAnException(BaseException):
+    """Like GeneratorExit or CancelledError: not an Exception, still a masking bug."""
+
+
+def test_a_masking_function_raising_a_base_exception_is_contained(store: StoreHelper) -> None:
+    def broken(value: Any) -> Any:
+        raise _NotAnException()
+
+    braintrust.set_masking_function(broken)
+    logger = braintrust.init_logger(project="p")
+    logger.log(input=SECRET)
+    [row] = store.rows()
+    assert row["input"] == "ERROR: Failed to mask field 'input' - _NotAnException"
+
+
+def test_boolean_scores_survive_masking(store: StoreHelper) -> None:
+    braintrust.init_logger(project="p")
+    with braintrust.start_span(name="s") as span:
+        span.log(scores={"passed": True, "skipped": None})
+    [row] = store.rows()
+    assert row["scores"] == {"passed": True, "skipped": None}

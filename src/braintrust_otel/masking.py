@@ -71,7 +71,9 @@ def mask(field: str, value: Any) -> Any:
         return value
     try:
         return fn(value)
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # GeneratorExit, CancelledError...: still the user's bug
         diagnostics.report("masking", f"masking function failed on field {field!r}", exc)
         return _failed(field) + type(exc).__name__
 
@@ -110,8 +112,7 @@ def mask_numbers(field: str, values: Mapping[str, Any]) -> Optional[Mapping[str,
         return values
     masked = mask(field, dict(values))
     if isinstance(masked, Mapping) and all(
-        isinstance(k, str) and (v is None or (isinstance(v, (int, float))
-                                              and not isinstance(v, bool)))
+        isinstance(k, str) and (v is None or isinstance(v, (int, float)))
         for k, v in masked.items()
     ):
         return masked
