@@ -40,6 +40,8 @@ def foreign_exporter() -> Iterator[None]:
     OpenAIInstrumentor().instrument()
     yield
     OpenAIInstrumentor().uninstrument()
+    FOREIGN.clear()
+    FOREIGN.shutdown()  # the processor stays on the global provider: stop collecting
 
 
 @pytest.fixture(autouse=True)
