@@ -240,6 +240,29 @@ def test_dataset_insert_and_update(store: StoreHelper) -> None:
     # Every version of every record, not only the latest, is masked.
     versions = store.store._conn.execute("SELECT data FROM row_versions").fetchall()
     assert versions and all(SECRET not in str(v[0]) for v in versions)
+    assert_nowhere(list(records.values()))
+
+
+# -- functions and prompts ---------------------------------------------------------------
+
+def test_invoke_records_its_input_masked_but_calls_with_the_real_one(
+    store: StoreHelper,
+) -> None:
+    got: list[Any] = []
+
+    def echo(text: str) -> str:
+        got.append(text)
+        return f"echo {text}"
+
+    braintrust.projects.create("p").tools.create(handler=echo, slug="echo")
+    braintrust.init_logger(project="p")
+    assert braintrust.invoke(SECRET, project_name="p", slug="echo",
+                             metadata={"m": SECRET}) == f"echo {SECRET}"
+    assert got == [SECRET]  # the function itself needs the real value
+    [row] = store.rows()
+    assert row["input"] == MASKED and row["output"] == f"echo {MASKED}"
+    assert row["metadata"] == {"m": MASKED}
+    assert_nowhere([row])
 
 
 # -- instrumentors -----------------------------------------------------------------------
