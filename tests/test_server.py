@@ -17,7 +17,7 @@ import uvicorn
 
 import braintrust
 from braintrust import _state
-from braintrust.server import create_app
+from braintrust.server import create_app, server_config
 from braintrust_otel.api import ApiConnection
 from braintrust_otel.sinks.http import HttpSink
 from braintrust_otel.sinks.local import LocalSink
@@ -26,12 +26,20 @@ from braintrust_otel.store import Store
 
 
 class Running:
-    def __init__(self, store: Store, token: str | None = None) -> None:
+    """``braintrust serve``'s app and connection limits, served from a thread on 127.0.0.1.
+
+    ``max_connections`` and ``idle_timeout`` go to ``server_config``, the rest to
+    ``create_app``.
+    """
+
+    def __init__(self, store: Store, token: str | None = None, **options: Any) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        config = uvicorn.Config(create_app(store, token), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="off")
+        limits = {k: options.pop(k) for k in ("max_connections", "idle_timeout")
+                  if k in options}
+        config = server_config(create_app(store, token, **options), "127.0.0.1", self.port,
+                               **limits)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

@@ -42,6 +42,14 @@ def page_and_server(tmp_path: Path) -> Iterator[tuple[Any, Running, Store]]:
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         page = browser.new_page()
+        # Every Content-Security-Policy violation the page meets, from the DOM event and
+        # from the console (where Chromium reports refused inline styles and scripts).
+        page.add_init_script("window.__csp = []; document.addEventListener("
+                             "'securitypolicyviolation', (e) => window.__csp.push("
+                             "e.violatedDirective + ' ' + e.blockedURI));")
+        page.console_errors = []
+        page.on("console", lambda msg: page.console_errors.append(msg.text)
+                if msg.type == "error" else None)
         try:
             yield page, running, store
         finally:
@@ -84,7 +92,9 @@ def test_logs_trace_experiments_datasets_prompts_and_xss(
 ) -> None:
     page, running, _ = page_and_server
     _seed()
-    page.goto(running.url + "/")
+    response = page.goto(running.url + "/")
+    assert response is not None
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     page.click("tr[data-project='ui']")
     page.wait_for_selector("text=What is 6x7?")
     # The payload is shown as text, and none of it ran.
@@ -107,6 +117,9 @@ def test_logs_trace_experiments_datasets_prompts_and_xss(
     page.wait_for_selector("[data-span='llm call']")
     page.click("[data-span='llm call']")
     page.wait_for_selector("#detail >> text=6x7?")
+    # The waterfall's indents and bars are set through the CSSOM, which the policy allows.
+    assert page.evaluate("getComputedStyle(document.querySelector(\"[data-span='llm call']\"))"
+                         ".paddingLeft") == "16px"
     assert page.locator("#detail .message .role").first.inner_text().lower() == "user"
     page.screenshot(path=str(ARTIFACTS / "trace.png"), full_page=True)
 
@@ -127,6 +140,9 @@ def test_logs_trace_experiments_datasets_prompts_and_xss(
     page.click("#nav >> text=Prompts")
     page.wait_for_selector("text=Hello {{name}}")
     page.screenshot(path=str(ARTIFACTS / "prompts.png"), full_page=True)
+    # Every view above ran under the strict policy without tripping it.
+    assert page.evaluate("window.__csp") == []
+    assert [m for m in page.console_errors if "Content Security Policy" in m] == []
 
 
 def test_new_rows_appear_without_a_reload(page_and_server: tuple[Any, Running, Store]) -> None:
@@ -158,4 +174,61 @@ def test_access_token_login_page(tmp_path: Path) -> None:
             page.wait_for_selector("h1:has-text('Projects')")
             browser.close()
     finally:
+        running.stop()
+
+
+ATTACK = """<!doctype html><title>attacker</title><script>
+const rows = JSON.stringify({rows: [{id: "forged", project_id: "%(pid)s", log_id: "g",
+                                      input: "written by another site"}]});
+Promise.allSettled([
+  fetch("%(target)s/logs3", {method: "POST", mode: "no-cors", body: rows}),
+  fetch("%(target)s/logs3", {method: "POST", mode: "no-cors", body: new Blob([rows])}),
+  fetch("%(target)s/v1/prompt", {method: "POST", mode: "no-cors",
+        headers: {"Content-Type": "text/plain"},
+        body: JSON.stringify({project_id: "%(pid)s", slug: "evil", prompt_data: {}})}),
+]).then(() => { document.title = "sent"; });
+</script>"""
+
+
+def test_another_site_and_a_rebound_name_can_neither_write_nor_read(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    store = Store(tmp_path / "target.sqlite")
+    project = store.ensure_project(name="target")
+    running = Running(store)
+    page_html = (ATTACK % {"pid": project["id"], "target": running.url}).encode()
+
+    class Attacker(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page_html)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    attacker = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
+    threading.Thread(target=attacker.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            # The attacker's names resolve to 127.0.0.1, as after a DNS rebinding.
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu",
+                "--host-resolver-rules=MAP attacker.test 127.0.0.1, MAP rebound.test 127.0.0.1"])
+            page = browser.new_page()
+            page.goto(f"http://attacker.test:{attacker.server_address[1]}/")
+            page.wait_for_function("document.title === 'sent'", timeout=15_000)
+            # The rebound name reaches our port, but the server will not answer it.
+            rebound = page.goto(f"http://rebound.test:{running.port}/ui-api/projects")
+            assert rebound is not None and rebound.status == 400
+            assert "target" not in rebound.text()
+            browser.close()
+        assert list(store.rows("project_logs", project["id"])) == []
+        assert store.find_prompt(project_id=project["id"], slug="evil") is None
+    finally:
+        attacker.shutdown()
         running.stop()

@@ -99,8 +99,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from .server import create_app
-        from .server._app import default_token
+        from .server import create_app, default_token, server_config
+        from .server._guard import host_allowed
     except ImportError:
         print("braintrust serve needs the server extra: pip install 'braintrust-otel[server]'",
               file=sys.stderr)
@@ -110,8 +110,18 @@ def _serve(args: argparse.Namespace) -> int:
     if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         token = default_token()  # anything beyond this machine must authenticate
         print(f"braintrust serve: access token {token}", file=sys.stderr)
+    public = list(args.public_host or [])
+    if not host_allowed(args.host):
+        public.append(args.host)  # bound to a name: that name is ours
     print(f"braintrust serve: http://{args.host}:{args.port} over {store.path}", file=sys.stderr)
-    uvicorn.run(create_app(store, token), host=args.host, port=args.port, log_level="warning")
+    try:
+        config = server_config(create_app(store, token, public_hosts=public), args.host,
+                               args.port, max_connections=args.max_connections,
+                               idle_timeout=args.idle_timeout)
+    except ValueError as exc:
+        print(f"braintrust serve: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -148,11 +158,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     push.add_argument("files", nargs="+")
     push.set_defaults(run=_push)
     serve = sub.add_parser("serve", help="a local Braintrust-compatible server over the store")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (8000)")
     serve.add_argument("--store", help="store file (default as for `logs`)")
     serve.add_argument("--token", help="access token required on every request (generated "
                        "when binding beyond 127.0.0.1)")
+    serve.add_argument("--public-host", action="append", metavar="NAME",
+                       help="a host name clients use to reach the server (repeatable). Requests "
+                       "are refused unless their Host is a loopback name, an IP address, the "
+                       "--host name or one of these (a DNS rebinding guard)")
+    serve.add_argument("--max-connections", type=int, default=256, metavar="N",
+                       help="connections open at once (256); past it the longest-idle one is "
+                       "closed, or the new one answered 503 when all are busy")
+    serve.add_argument("--idle-timeout", type=float, default=20.0, metavar="SECONDS",
+                       help="close a connection that keeps the server waiting this long for a "
+                       "request or the rest of one (20)")
     serve.set_defaults(run=_serve)
     args = parser.parse_args(argv)
     return int(args.run(args))

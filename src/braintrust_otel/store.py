@@ -453,6 +453,15 @@ class Store:
         digest = str(row[0])
         return (self.attachment_dir / digest[:2] / digest).read_bytes()
 
+    def attachment_info(self, key: str) -> dict[str, Any]:
+        """An attachment's ``filename``, ``content_type`` and ``size`` ({} when unknown)."""
+        with self._lock:
+            row = self._connection().execute(
+                "SELECT filename, content_type, size FROM attachments WHERE key = ?",
+                (key,)).fetchone()
+        return {} if row is None else {"filename": row[0], "content_type": row[1],
+                                       "size": row[2]}
+
     # -- listings for the web UI --------------------------------------------
 
     def roots(self, object_type: str, object_id: str, limit: int = 50, offset: int = 0,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
-import uuid
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -20,48 +20,29 @@ from braintrust_otel.parent import DEFAULT_PARENT, parse_parent
 from braintrust_otel.store import Store
 
 from .._summary import cases_from_rows, summarize_cases
+from ._auth import RequireToken
+from ._body import read_body
+from ._guard import Guard
+from ._http import HTTPError, error, object_body, optional_str, required_str, version_param
 from ._otlp import parse_request, spans
+from ._uploads import UploadSpool
 
 __all__ = ["create_app"]
 
-MAX_BODY = 64 * 1024 * 1024
 PAYLOAD_LIMIT = 6 * 1024 * 1024
 ORG_ID = "00000000-0000-4000-8000-000000000001"
+_MAX_PENDING = 10_000
+_FETCHABLE = ("experiment", "dataset", "project_logs")
+_OBJECT_KEYS = (("experiment_id", "experiment"), ("dataset_id", "dataset"))
 
 
-class HTTPError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def _body(request: Request) -> bytes:
-    length = int(request.headers.get("content-length") or 0)
-    if length > MAX_BODY:
-        raise HTTPError(413, f"request body over {MAX_BODY} bytes")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise HTTPError(413, f"request body over {MAX_BODY} bytes")
-    if request.headers.get("content-encoding", "").lower() == "gzip":
-        try:
-            raw = gzip.decompress(raw)
-        except OSError:
-            raise HTTPError(400, "body is not valid gzip") from None
-    return raw
-
-
-async def _json(request: Request) -> Any:
-    raw = await _body(request)
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await read_body(request)
     try:
-        return json.loads(raw) if raw else {}
+        body = json.loads(raw) if raw else {}
     except ValueError:
         raise HTTPError(400, "body is not valid JSON") from None
+    return object_body(body)
 
 
 def _prompt_object(found: dict[str, Any]) -> dict[str, Any]:
@@ -75,8 +56,22 @@ def _safe_key(key: str) -> bool:
     return bool(key) and len(key) <= 64 and all(c.isalnum() or c == "-" for c in key)
 
 
+def _checked_rows(rows: Any) -> list[dict[str, Any]]:
+    if not isinstance(rows, list):
+        raise HTTPError(400, "rows must be a list of objects with an id")
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise HTTPError(400, f"rows[{i}] must be an object")
+        if not isinstance(row.get("id"), str) or not row["id"]:
+            raise HTTPError(400, f"rows[{i}].id must be a non-empty string")
+        for key in ("experiment_id", "dataset_id", "project_id"):
+            if row.get(key) is not None and not isinstance(row[key], str):
+                raise HTTPError(400, f"rows[{i}].{key} must be a string")
+    return rows
+
+
 def _object_of(row: dict[str, Any]) -> tuple[str, str]:
-    for key, kind in (("experiment_id", "experiment"), ("dataset_id", "dataset")):
+    for key, kind in _OBJECT_KEYS:
         if row.get(key):
             return kind, str(row[key])
     if row.get("project_id"):
@@ -85,15 +80,22 @@ def _object_of(row: dict[str, Any]) -> tuple[str, str]:
                     "or dataset_id)")
 
 
-def create_app(store: Store, token: Optional[str] = None) -> Starlette:
+def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Iterable[str] = (),
+               upload_dir: Optional[Path] = None, upload_ttl: float = 600.0,
+               upload_max_bytes: int = 512 * 1024 * 1024) -> Starlette:
     """The server's application over ``store``.
 
     Args:
         store: The embedded store it reads and writes.
         token: When set, every request needs ``Authorization: Bearer <token>``.
+        public_hosts: Host names it answers to besides loopback names and IP addresses
+            (any other ``Host`` is refused: a DNS rebinding guard).
+        upload_dir: Where overflow uploads wait for their claim (a temporary folder if None).
+        upload_ttl: Seconds an unclaimed overflow upload is kept.
+        upload_max_bytes: Bytes of unclaimed overflow uploads kept at once.
     """
-    uploads: dict[str, bytes] = {}
-    pending: dict[str, tuple[Any, Any]] = {}
+    uploads = UploadSpool(upload_dir, ttl=upload_ttl, max_bytes=upload_max_bytes)
+    pending: dict[str, tuple[Optional[str], Optional[str]]] = {}
 
     def base_url(request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -111,21 +113,20 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
     async def project(request: Request) -> Response:
         if request.method == "GET":
             found = store.find_project(id=request.path_params["id"])
-            return JSONResponse(found) if found else _error(404, "no such project")
+            return JSONResponse(found) if found else error(404, "no such project")
         body = await _json(request)
-        if not isinstance(body.get("name"), str) or not body["name"]:
-            raise HTTPError(400, "name is required")
-        proj = store.ensure_project(name=body["name"])
+        proj = store.ensure_project(name=required_str(body, "name"))
         return JSONResponse({**proj, "org_id": ORG_ID})
 
     async def experiment(request: Request) -> Response:
         if request.method == "POST":
             body = await _json(request)
-            if not isinstance(body.get("project_id"), str):
-                raise HTTPError(400, "project_id is required")
+            project_id = required_str(body, "project_id")
+            for field in ("name", "description", "base_exp_id", "dataset_id"):
+                optional_str(body, field)
             info = {k: body[k] for k in ("description", "metadata", "tags", "base_exp_id",
                                          "dataset_id") if body.get(k) is not None}
-            exp = store.create_experiment(body["project_id"], body.get("name"), info,
+            exp = store.create_experiment(project_id, body.get("name"), info,
                                           ensure_new=bool(body.get("ensure_new", True)))
             return JSONResponse(exp)
         project_id = request.query_params.get("project_id", "")
@@ -135,22 +136,23 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
 
     async def experiment_get(request: Request) -> Response:
         found = store.find_experiment(id=request.path_params["id"])
-        return JSONResponse(found) if found else _error(404, "no such experiment")
+        return JSONResponse(found) if found else error(404, "no such experiment")
 
     async def fetch(request: Request) -> Response:
         kind, object_id = request.path_params["kind"], request.path_params["id"]
+        if kind not in _FETCHABLE:
+            return error(404, f"cannot fetch {kind!r:.40}: one of {', '.join(_FETCHABLE)}")
         body = await _json(request)
         if kind == "dataset":
-            version = body.get("version")
-            rows = store.dataset_rows(object_id, int(version) if version else None)
+            rows = store.dataset_rows(object_id, version_param(body.get("version")))
         else:
-            rows = [r.data for r in store.rows("experiment", object_id)]
+            rows = [r.data for r in store.rows(kind, object_id)]
         return JSONResponse({"events": rows, "cursor": None})
 
     async def summarize(request: Request) -> Response:
         exp = store.find_experiment(id=request.path_params["id"])
         if exp is None:
-            return _error(404, "no such experiment")
+            return error(404, "no such experiment")
         cases = cases_from_rows(r.data for r in store.rows("experiment", exp["id"]))
         base_id = request.query_params.get("comparison_experiment_id")
         base = cases_from_rows(r.data for r in store.rows("experiment", base_id)) \
@@ -168,59 +170,53 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
 
     async def dataset(request: Request) -> Response:
         body = await _json(request)
-        if not isinstance(body.get("project_id"), str) or not body.get("name"):
-            raise HTTPError(400, "project_id and name are required")
+        project_id, name = required_str(body, "project_id"), required_str(body, "name")
+        optional_str(body, "description")
         info = {k: body[k] for k in ("description", "metadata") if body.get(k) is not None}
-        return JSONResponse(store.ensure_dataset(body["project_id"], body["name"], info))
+        return JSONResponse(store.ensure_dataset(project_id, name, info))
 
     async def logs3(request: Request) -> Response:
         body = await _json(request)
-        rows = body.get("rows") if isinstance(body, dict) else None
+        rows = body.get("rows")
         if isinstance(rows, dict) and rows.get("type") == "logs3_overflow":
-            payload = uploads.pop(str(rows.get("key")), None)
+            key = rows.get("key")
+            payload = uploads.claim(key) if isinstance(key, str) else None
             if payload is None:
-                raise HTTPError(400, "unknown overflow key")
-            rows = json.loads(payload).get("rows")
-        if not isinstance(rows, list) or not all(isinstance(r, dict) and r.get("id")
-                                                 for r in rows):
-            raise HTTPError(400, "rows must be a list of objects with an id")
-        triples = [(*_object_of(r), r) for r in rows]
-        store.write(triples)
-        return JSONResponse({"ids": [r["id"] for r in rows]})
+                raise HTTPError(400, "unknown or expired overflow key (upload it again)")
+            try:
+                rows = object_body(json.loads(payload)).get("rows")
+            except ValueError:
+                raise HTTPError(400, "the overflow upload is not valid JSON") from None
+        checked = _checked_rows(rows)
+        store.write([(*_object_of(r), r) for r in checked])
+        return JSONResponse({"ids": [r["id"] for r in checked]})
 
     async def overflow(request: Request) -> Response:
         await _json(request)
-        key = uuid.uuid4().hex
+        key = uploads.issue()
         return JSONResponse({"method": "PUT", "signedUrl": f"{base_url(request)}/upload/{key}",
                              "headers": {}, "key": key})
 
     async def upload(request: Request) -> Response:
-        key = request.path_params["key"]
-        if not key.isalnum():
-            raise HTTPError(400, "bad key")
-        uploads[key] = await _body(request)
+        uploads.put(request.path_params["key"], await read_body(request))
         return Response(status_code=200)
 
     async def prompt(request: Request) -> Response:
         if request.method in ("POST", "PUT"):
             body = await _json(request)
-            if not isinstance(body.get("project_id"), str) or not body.get("slug"):
-                raise HTTPError(400, "project_id and slug are required")
             data = {k: v for k, v in body.items() if k not in ("project_id", "slug", "id")}
-            return JSONResponse(store.save_prompt(body["project_id"], body["slug"], data))
+            return JSONResponse(store.save_prompt(required_str(body, "project_id"),
+                                                  required_str(body, "slug"), data))
         if "id" in request.path_params:
             found = store.find_prompt(id=request.path_params["id"])
-            return JSONResponse(_prompt_object(found)) if found else _error(404, "no such prompt")
+            return JSONResponse(_prompt_object(found)) if found else error(404, "no such prompt")
         q = request.query_params
         project_id = q.get("project_id")
         if project_id is None and q.get("project_name"):
             proj = store.find_project(name=q["project_name"])
             project_id = proj["id"] if proj else None
-        version = q.get("version")
-        if version is not None and not version.isdigit():
-            raise HTTPError(400, "version must be a transaction id")
-        found = store.find_prompt(project_id=project_id, slug=q.get("slug"),
-                                  version=int(version) if version else None) \
+        version = version_param(q.get("version"))
+        found = store.find_prompt(project_id=project_id, slug=q.get("slug"), version=version) \
             if project_id else None
         return JSONResponse({"objects": [_prompt_object(found)] if found else []})
 
@@ -228,14 +224,16 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         if request.method == "GET":
             key = request.query_params.get("key", "")
             if not key or not store.has_attachment(key):
-                return _error(404, "no such attachment")
+                return error(404, "no such attachment")
             return JSONResponse({"downloadUrl": f"{base_url(request)}/attachment/data/{key}"})
         body = await _json(request)
-        key = str(body.get("key", ""))
-        if not _safe_key(key):
-            raise HTTPError(400, "key must be letters, digits and dashes")
-        pending[key] = (body.get("filename"), body.get("content_type"))
-        return JSONResponse({"signedUrl": f"{base_url(request)}/attachment/upload/{key}",
+        new_key = body.get("key")
+        if not isinstance(new_key, str) or not _safe_key(new_key):
+            raise HTTPError(400, "key must be a string of letters, digits and dashes")
+        pending[new_key] = (optional_str(body, "filename"), optional_str(body, "content_type"))
+        while len(pending) > _MAX_PENDING:  # announced, never uploaded: forget the oldest
+            del pending[next(iter(pending))]
+        return JSONResponse({"signedUrl": f"{base_url(request)}/attachment/upload/{new_key}",
                              "headers": {}})
 
     async def attachment_upload(request: Request) -> Response:
@@ -243,14 +241,19 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         if not _safe_key(key) or key not in pending:
             raise HTTPError(400, "unknown attachment key")
         filename, content_type = pending.pop(key)
-        store.put_attachment(key, await _body(request), filename, content_type)
+        store.put_attachment(key, await read_body(request), filename, content_type)
         return Response(status_code=200)
 
     async def attachment_data(request: Request) -> Response:
         key = request.path_params["key"]
         if not _safe_key(key) or not store.has_attachment(key):
-            return _error(404, "no such attachment")
-        return Response(store.get_attachment(key), media_type="application/octet-stream")
+            return error(404, "no such attachment")
+        # Never rendered as a page of ours: a download, sandboxed, its type not sniffed.
+        filename = store.attachment_info(key).get("filename") or key
+        return Response(store.get_attachment(key), media_type="application/octet-stream",
+                        headers={"Content-Disposition": "attachment; filename*=UTF-8''"
+                                 + quote(filename, safe=""),
+                                 "Content-Security-Policy": "default-src 'none'; sandbox"})
 
     async def attachment_status(request: Request) -> Response:
         await _json(request)
@@ -260,7 +263,9 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         # Functions on a local server are prompts: built here and sent to the
         # OpenAI-compatible endpoint in OPENAI_BASE_URL.
         body = await _json(request)
-        project_id = body.get("project_id")
+        for field in ("function_id", "project_name", "slug"):
+            optional_str(body, field)
+        project_id = optional_str(body, "project_id")
         if project_id is None and body.get("project_name"):
             proj = store.find_project(name=body["project_name"])
             project_id = proj["id"] if proj else None
@@ -268,7 +273,7 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
             store.find_prompt(project_id=project_id, slug=body.get("slug"))
             if project_id else None)
         if found is None:
-            return _error(404, f"function not found: {body.get('slug') or body.get('function_id')}")
+            return error(404, f"function not found: {body.get('slug') or body.get('function_id')}")
         from .._prompt import Prompt
 
         variables = body.get("input")
@@ -277,7 +282,7 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         try:
             import openai
         except ImportError:
-            return _error(501, "invoking prompts needs the openai package on the server")
+            return error(501, "invoking prompts needs the openai package on the server")
         client = openai.AsyncOpenAI(base_url=os.environ.get("OPENAI_BASE_URL"),
                                     api_key=os.environ.get("OPENAI_API_KEY", "unset"))
         if body.get("stream"):
@@ -295,7 +300,7 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
         return JSONResponse(reply.choices[0].message.content)
 
     async def otlp(request: Request) -> Response:
-        raw = await _body(request)
+        raw = await read_body(request)
         try:
             parsed = parse_request(raw, request.headers.get("content-type", ""))
         except ValueError as exc:
@@ -356,38 +361,14 @@ def create_app(store: Store, token: Optional[str] = None) -> Starlette:
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPError)
-        return _error(exc.status, exc.message)
+        return error(exc.status, exc.message, exc.headers)
 
     from ._ui import ui_routes
 
     routes += ui_routes(store)
-    middleware = [Middleware(_RequireToken, token=token)] if token is not None else []
+    middleware = [Middleware(Guard, public_hosts=tuple(public_hosts))]
+    if token is not None:
+        middleware.append(Middleware(RequireToken, token=token))
     return Starlette(routes=routes, exception_handlers={HTTPError: on_error},
                      middleware=middleware)
 
-
-class _RequireToken(BaseHTTPMiddleware):
-    """Rejects requests without ``Authorization: Bearer <token>``."""
-
-    def __init__(self, app: Any, token: str) -> None:
-        super().__init__(app)
-        self.token = token
-
-    async def dispatch(self, request: Request, call_next: Any) -> Response:
-        if request.url.path == "/login":
-            # The browser's way in: /login?token=... sets a cookie, then opens the UI.
-            if request.query_params.get("token") != self.token:
-                return _error(401, "a valid access token is required")
-            redirect = Response(status_code=303, headers={"Location": "/"})
-            redirect.set_cookie("bt_token", self.token, httponly=True, samesite="strict")
-            return redirect
-        bearer = request.headers.get("authorization") == f"Bearer {self.token}"
-        if not bearer and request.cookies.get("bt_token") != self.token:
-            return _error(401, "a valid access token is required")
-        response: Response = await call_next(request)
-        return response
-
-
-def default_token() -> str:
-    """A fresh random access token."""
-    return os.urandom(16).hex()

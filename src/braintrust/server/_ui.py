@@ -12,6 +12,7 @@ from starlette.routing import Route
 from braintrust_otel.store import Store
 
 from .._summary import cases_from_rows, input_key, summarize_cases
+from ._http import int_param, version_param
 
 __all__ = ["ui_routes"]
 
@@ -61,8 +62,9 @@ def ui_routes(store: Store) -> list[Route]:
     async def logs(request: Request) -> Response:
         q = request.query_params
         rows, total = store.roots("project_logs", request.path_params["id"],
-                                  limit=min(int(q.get("limit", 50)), 500),
-                                  offset=int(q.get("offset", 0)), search=q.get("search"),
+                                  limit=int_param(q.get("limit"), "limit", 50, maximum=500),
+                                  offset=int_param(q.get("offset"), "offset", 0),
+                                  search=q.get("search"),
                                   errors_only=q.get("errors") == "1",
                                   span_type=q.get("type") or None)
         return JSONResponse({"rows": rows, "total": total})
@@ -113,9 +115,8 @@ def ui_routes(store: Store) -> list[Route]:
         return JSONResponse({"datasets": out})
 
     async def dataset(request: Request) -> Response:
-        version = request.query_params.get("version")
-        rows = store.dataset_rows(request.path_params["id"],
-                                  int(version) if version and version.isdigit() else None)
+        version = version_param(request.query_params.get("version"))
+        rows = store.dataset_rows(request.path_params["id"], version)
         return JSONResponse({"records": rows, "latest": store.dataset_version(
             request.path_params["id"])})
 

@@ -11,6 +11,8 @@ function el(tag, attrs = {}, ...children) {
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "onclick") node.addEventListener("click", v);
     else if (k === "text") node.textContent = v;
+    // Styles through the CSSOM: the Content-Security-Policy refuses style attributes.
+    else if (k === "style") Object.assign(node.style, v);
     else node.setAttribute(k, v);
   }
   for (const child of children) node.append(child);
@@ -103,7 +105,7 @@ function attachmentsIn(value, found = []) {
 function attachmentView(ref) {
   const url = `/attachment/data/${encodeURIComponent(ref.key)}`;
   return (ref.content_type || "").startsWith("image/")
-    ? el("img", { src: url, alt: ref.filename || "attachment", style: "max-width:320px" })
+    ? el("img", { src: url, alt: ref.filename || "attachment", class: "attachment" })
     : el("a", { href: url, download: ref.filename || "attachment", text: ref.filename || "download" });
 }
 
@@ -154,9 +156,9 @@ async function traceView(kind, objectId, root) {
     const width = Math.max(2, (m.end - m.start) * scale || 0);
     const offset = Math.max(0, (m.start - start) * scale || 0);
     const line = el("div", { class: "span", "data-span": (r.span_attributes || {}).name,
-      style: `padding-left:${depth * 16}px` }, el("span", { text: (r.span_attributes || {}).name }),
+      style: { paddingLeft: `${depth * 16}px` } }, el("span", { text: (r.span_attributes || {}).name }),
       el("span", { class: "track" }, el("span", { class: "bar",
-        style: `width:${width}px;margin-left:${offset}px` })));
+        style: { width: `${width}px`, marginLeft: `${offset}px` } })));
     line.addEventListener("click", () => show(r, line));
     tree.append(line);
     for (const k of (kids.get(r.span_id) || []).sort((x, y) => (x.metrics || {}).start - (y.metrics || {}).start)) walk(k, depth + 1);

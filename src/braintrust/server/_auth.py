@@ -1,0 +1,41 @@
+"""The access token a non-loopback server requires (header, or a cookie set by /login)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ._http import error
+
+__all__ = ["RequireToken", "default_token"]
+
+
+class RequireToken(BaseHTTPMiddleware):
+    """Rejects requests without ``Authorization: Bearer <token>`` (or the login cookie)."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        super().__init__(app)
+        self.token = token
+
+    async def dispatch(self, request: Request, call_next: Any) -> Response:
+        if request.url.path == "/login":
+            # The browser's way in: /login?token=... sets a cookie, then opens the UI.
+            if request.query_params.get("token") != self.token:
+                return error(401, "a valid access token is required")
+            redirect = Response(status_code=303, headers={"Location": "/"})
+            redirect.set_cookie("bt_token", self.token, httponly=True, samesite="strict")
+            return redirect
+        bearer = request.headers.get("authorization") == f"Bearer {self.token}"
+        if not bearer and request.cookies.get("bt_token") != self.token:
+            return error(401, "a valid access token is required")
+        response: Response = await call_next(request)
+        return response
+
+
+def default_token() -> str:
+    """A fresh random access token."""
+    return os.urandom(16).hex()
