@@ -370,3 +370,47 @@ def test_security_headers_and_attachment_downloads(served: tuple[Running, Store]
     assert resp.headers["Content-Type"] == "application/octet-stream"
     assert "sandbox" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# -- The command line ---------------------------------------------------------
+
+def test_serve_options_reach_the_server(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from braintrust.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    helptext = capsys.readouterr().out
+    for option in ("--public-host", "--max-connections", "--idle-timeout"):
+        assert option in helptext
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
+    server = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
+                               "--store", str(tmp_path / "cli.sqlite"), "--idle-timeout", "1",
+                               "--max-connections", "4", "--public-host", "bt.test"],
+                              stderr=subprocess.DEVNULL, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{url}/version", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert requests.get(f"{url}/version", headers={"Host": f"bt.test:{port}"},
+                            timeout=10).status_code == 200
+        assert requests.get(f"{url}/version", headers={"Host": f"other.test:{port}"},
+                            timeout=10).status_code == 400
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(8)]
+        assert requests.get(f"{url}/version", timeout=10).status_code == 200
+        deadline = time.monotonic() + 60
+        assert all(_closed_by_server(s, deadline) for s in idle)
+        for sock in idle:
+            sock.close()
+        bad = subprocess.run([sys.executable, "-m", "braintrust", "serve", "--max-connections",
+                              "0", "--store", str(tmp_path / "cli.sqlite")],
+                             capture_output=True, text=True, env=env, timeout=60)
+        assert bad.returncode == 2 and "max_connections" in bad.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
