@@ -294,6 +294,67 @@ def test_idle_connections_are_closed_and_new_clients_still_served(tmp_path: Path
         running.stop()
 
 
+
+def test_when_every_connection_is_busy_a_new_one_gets_503(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.server
+    import threading
+
+    gate, arrived = threading.Event(), threading.Semaphore(0)
+
+    class SlowModel(http.server.BaseHTTPRequestHandler):
+        # An OpenAI-compatible endpoint that answers only once the gate opens.
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            arrived.release()
+            gate.wait(60)
+            body = json.dumps({"id": "c", "object": "chat.completion", "created": 0,
+                               "model": "m", "choices": [{"index": 0, "finish_reason": "stop",
+                               "message": {"role": "assistant", "content": "ok"}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    model = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowModel)
+    threading.Thread(target=model.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{model.server_address[1]}/v1")
+    store = Store(tmp_path / "s.sqlite")
+    project = store.ensure_project(name="busy")
+    store.save_prompt(project["id"], "p", {"name": "P", "prompt_data": {
+        "prompt": {"type": "chat", "messages": [{"role": "user", "content": "hi"}]},
+        "options": {"model": "m", "params": {}}}})
+    running = Running(store, max_connections=2, idle_timeout=30)
+    answers: list[Any] = []
+
+    def invoke() -> None:
+        answers.append(requests.post(f"{running.url}/function/invoke", timeout=60, json={
+            "project_name": "busy", "slug": "p", "input": {}}).json())
+
+    workers = [threading.Thread(target=invoke) for _ in range(2)]
+    try:
+        for worker in workers:
+            worker.start()
+        for _ in workers:
+            assert arrived.acquire(timeout=60)  # both requests are being handled
+        with socket.create_connection(("127.0.0.1", running.port), timeout=30) as third:
+            answer = b""
+            while chunk := third.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 503") and b"too many connections" in answer
+    finally:
+        gate.set()
+        for worker in workers:
+            worker.join(timeout=60)
+        model.shutdown()
+        running.stop()
+    assert answers == ["ok", "ok"]  # busy requests are never cut
+
 # -- 16. Malformed input: 400 with a message, never a 500 ---------------------
 
 def test_malformed_bodies_and_parameters_get_400(served: tuple[Running, Store]) -> None:
