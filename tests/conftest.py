@@ -72,3 +72,15 @@ def run_python(code: str, tmp_path: Path, env: dict[str, str] | None = None,
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
                           text=True, env=full_env, timeout=timeout, cwd=str(tmp_path))
+
+
+def undo_auto_instrument(result: dict[str, bool]) -> None:
+    """Uninstruments every library that ``auto_instrument()`` reported as turned on."""
+    import importlib
+
+    from braintrust_otel.instrumentation import INSTRUMENTORS
+
+    for name, on in result.items():
+        if on:
+            module, _, cls = INSTRUMENTORS[name].instrumentor.partition(":")
+            getattr(importlib.import_module(module), cls)().uninstrument()

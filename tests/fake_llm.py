@@ -15,13 +15,19 @@ from typing import Any, Optional
 
 MODEL = "gpt-4o-mini-2024-07-18"
 CLAUDE = "claude-3-5-sonnet-20241022"
+#: The answer to a chat request that carries a tool result (the end of an agent loop).
+FINAL_ANSWER = "It is sunny in Paris."
 
 
 def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     tools = body.get("tools")
     message: dict[str, Any] = {"role": "assistant", "content": "Hello from fake server!"}
     finish = "stop"
-    if tools:
+    answered = any(m.get("role") == "tool" for m in body.get("messages") or [])
+    if answered:
+        # The tool's result came back: an agent loop gets its final answer.
+        message = {"role": "assistant", "content": FINAL_ANSWER}
+    elif tools:
         name = tools[0]["function"]["name"]
         message = {"role": "assistant", "content": None, "tool_calls": [
             {"id": "call_1", "type": "function",

@@ -27,7 +27,8 @@ logger = logging.getLogger("braintrust")
 #: Entry-point names other packages use for instrumentors of the libraries ours cover.
 _REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google_genai",
              "google-genai": "google_genai", "openai_agents": "openai_agents",
-             "openai-agents": "openai_agents"}
+             "openai-agents": "openai_agents", "langchain": "langchain",
+             "pydantic_ai": "pydantic_ai", "pydantic-ai": "pydantic_ai"}
 
 
 class BraintrustDistro(BaseDistro):  # type: ignore[misc]

@@ -30,6 +30,10 @@ INSTRUMENTORS = {
         "google.genai", "braintrust_otel.instrumentation.google_genai:GoogleGenAIInstrumentor"),
     "openai_agents": Supported(
         "agents", "braintrust_otel.instrumentation.openai_agents:OpenAIAgentsInstrumentor"),
+    "langchain": Supported(
+        "langchain_core", "braintrust_otel.instrumentation.langchain:LangChainInstrumentor"),
+    "pydantic_ai": Supported(
+        "pydantic_ai", "braintrust_otel.instrumentation.pydantic_ai:PydanticAIInstrumentor"),
 }
 
 

@@ -38,9 +38,39 @@ def capture_content() -> bool:
         "0", "false", "no", "off")
 
 
+#: Operations whose span already stands for one model call.
+_MODEL_CALL_OPS = frozenset(("chat", "text_completion", "generate_content", "embeddings"))
+
+
+def _in_framework_model_call() -> bool:
+    # A framework that traces its own model calls (Pydantic AI's ``chat`` span,
+    # an OpenInference ``LLM`` span) makes that span current around the provider
+    # request: a second llm row for the same call would double every token count.
+    attrs = getattr(trace.get_current_span(), "attributes", None)
+    if not attrs:
+        return False
+    return (attrs.get("gen_ai.operation.name") in _MODEL_CALL_OPS
+            or attrs.get("openinference.span.kind") == "LLM")
+
+
 def active() -> bool:
-    """True inside an instrumented call (nested wrappers then pass through)."""
-    return _ACTIVE.get()
+    """True inside an instrumented call, or inside a framework's own model-call span
+    (nested wrappers then pass through)."""
+    return _ACTIVE.get() or _in_framework_model_call()
+
+
+def mark_model_call() -> contextvars.Token[bool]:
+    """Marks the current context as inside a traced model call, so the provider
+    instrumentors add no row of their own; undo with :func:`unmark_model_call`."""
+    return _ACTIVE.set(True)
+
+
+def unmark_model_call(token: contextvars.Token[bool]) -> None:
+    """Undoes :func:`mark_model_call` (quietly, if called from another context)."""
+    try:
+        _ACTIVE.reset(token)
+    except ValueError:
+        pass
 
 
 class LLMCall:

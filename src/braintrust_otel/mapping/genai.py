@@ -44,8 +44,9 @@ def message_from_parts(message: Mapping[str, Any]) -> dict[str, Any]:
         elif kind == "tool_call_response":
             out["role"] = "tool"
             out["tool_call_id"] = part.get("id")
-            texts.append(part["response"] if isinstance(part.get("response"), str)
-                         else _json(part.get("response")))
+            # "response" in the GenAI conventions; "result" as pydantic_ai writes it.
+            result = part.get("response", part.get("result"))
+            texts.append(result if isinstance(result, str) else _json(result))
         else:
             other.append(dict(part))
     if other:
@@ -65,12 +66,44 @@ def _json(value: Any) -> str:
     return json.dumps(value)
 
 
-def _messages(value: Any) -> list[dict[str, Any]] | None:
+def _split_tool_responses(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    # One message may answer several tool calls; OpenAI format wants one tool message each.
+    parts = [p for p in message.get("parts") or [] if isinstance(p, Mapping)]
+    responses = [p for p in parts if p.get("type") == "tool_call_response"]
+    if len(responses) < 2 and (not responses or len(parts) == 1):
+        return [message]
+    others = [p for p in parts if p.get("type") != "tool_call_response"]
+    out: list[Mapping[str, Any]] = [{**message, "parts": [p]} for p in responses]
+    if others:
+        out.append({**message, "parts": others})
+    return out
+
+
+def _messages(value: Any, keep_finish: bool = True) -> list[dict[str, Any]] | None:
     value = json_value(value)
     if not isinstance(value, Sequence) or isinstance(value, str):
         return None
-    return [message_from_parts(m) if "parts" in m else dict(m)
-            for m in value if isinstance(m, Mapping)]
+    out = []
+    for m in value:
+        if not isinstance(m, Mapping):
+            continue
+        for one in _split_tool_responses(m) if "parts" in m else [m]:
+            message = message_from_parts(one) if "parts" in one else dict(one)
+            if not keep_finish:
+                message.pop("finish_reason", None)  # an input message was answered long ago
+            out.append(message)
+    return out
+
+
+def _agent_prompt(value: Any) -> list[dict[str, Any]] | None:
+    """An agent run's input: the conversation up to the model's first answer."""
+    messages = _messages(value, keep_finish=False)
+    if not messages:
+        return None
+    for i, message in enumerate(messages):
+        if message.get("role") == "assistant":
+            return messages[:i] or None
+    return messages
 
 
 def _indexed_messages(attrs: Mapping[str, Any], prefix: str
@@ -97,6 +130,10 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
     if not keys and not events:
         return
     consumed.update(keys)
+    # Pydantic AI's agent span: its messages and result become input and output
+    # below; logfire.* are display hints for Logfire only.
+    consumed.update(k for k in attrs if k.startswith(("logfire.", "pydantic_ai.all_messages"))
+                    or k == "final_result")
     get = attrs.get
     op = get("gen_ai.operation.name")
     set_type(row, _TYPES.get(str(op)) if op else ("llm" if get("gen_ai.request.model") else None))
@@ -106,7 +143,9 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
         put(row, "input", json_value(get("gen_ai.tool.call.arguments")))
         put(row, "output", json_value(get("gen_ai.tool.call.result")))
 
-    messages = _messages(get("gen_ai.input.messages"))
+    messages = _messages(get("gen_ai.input.messages"), keep_finish=False)
+    if messages is None and op in ("invoke_agent", "invoke_workflow"):
+        messages = _agent_prompt(get("pydantic_ai.all_messages"))
     if messages is None:
         found, _ = _indexed_messages(attrs, "gen_ai.prompt")
         messages = found or None
@@ -130,6 +169,8 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
         outputs = found or None
     if outputs is not None:
         put(row, "output", choices(outputs, finish_list))
+    elif op in ("invoke_agent", "invoke_workflow"):
+        put(row, "output", json_value(get("final_result")))
     else:
         picked = [dict(e.attributes or {}) for e in events if e.name == "gen_ai.choice"]
         if picked:
@@ -168,6 +209,7 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
         "prompt_cache_creation_tokens": number(get("gen_ai.usage.cache_creation.input_tokens"))
         or number(get("gen_ai.usage.cache_creation_input_tokens")),
         "completion_reasoning_tokens": number(get("gen_ai.usage.reasoning.output_tokens"))
-        or number(get("gen_ai.usage.reasoning_tokens")),
+        or number(get("gen_ai.usage.reasoning_tokens"))
+        or number(get("gen_ai.usage.details.reasoning_tokens")),
         "time_to_first_token": number(get("gen_ai.response.time_to_first_chunk")),
     })
