@@ -42,15 +42,32 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
                       "completion_tokens_details": {"reasoning_tokens": 1}}}
 
 
-def chat_chunks() -> list[dict[str, Any]]:
+def chat_chunks(body: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:
+    """A streamed answer: text, or (as :func:`chat_completion`) a tool call, then
+    the final answer once a tool result comes back."""
+    body = body or {}
     base = {"id": "chatcmpl-fakestream", "object": "chat.completion.chunk",
             "created": 1700000000, "model": MODEL}
     out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
                                  "finish_reason": None}]}]
-    for piece in ["Hello", " streamed", " world"]:
-        out.append({**base, "choices": [{"index": 0, "delta": {"content": piece},
-                                         "finish_reason": None}]})
-    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    answered = any(m.get("role") == "tool" for m in body.get("messages") or [])
+    finish = "stop"
+    if body.get("tools") and not answered:
+        name = body["tools"][0]["function"]["name"]
+        out.append({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+            "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                            "function": {"name": name, "arguments": ""}}]}}]})
+        for piece in ['{"city": ', '"Paris"}']:
+            out.append({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+                "tool_calls": [{"index": 0, "function": {"arguments": piece}}]}}]})
+        finish = "tool_calls"
+    else:
+        pieces = ["It is", " sunny", " in Paris."] if answered else ["Hello", " streamed",
+                                                                     " world"]
+        for piece in pieces:
+            out.append({**base, "choices": [{"index": 0, "delta": {"content": piece},
+                                             "finish_reason": None}]})
+    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     out.append({**base, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 3,
                                                  "total_tokens": 15}})
     return out
@@ -195,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         stream = bool(body.get("stream"))
         if path == "/v1/chat/completions":
             if stream:
-                self._sse([(None, c) for c in chat_chunks()], done=True)
+                self._sse([(None, c) for c in chat_chunks(body)], done=True)
             else:
                 self._json(200, chat_completion(body))
         elif path == "/v1/embeddings":

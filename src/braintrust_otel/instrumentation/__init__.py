@@ -32,6 +32,9 @@ INSTRUMENTORS = {
         "agents", "braintrust_otel.instrumentation.openai_agents:OpenAIAgentsInstrumentor"),
     "langchain": Supported(
         "langchain_core", "braintrust_otel.instrumentation.langchain:LangChainInstrumentor"),
+    "llamaindex": Supported(
+        "llama_index.core",
+        "braintrust_otel.instrumentation.llamaindex:LlamaIndexInstrumentor"),
     "pydantic_ai": Supported(
         "pydantic_ai", "braintrust_otel.instrumentation.pydantic_ai:PydanticAIInstrumentor"),
 }

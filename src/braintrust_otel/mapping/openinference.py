@@ -12,6 +12,7 @@ from ._util import Row, choices, indexed, json_value, number, put, put_in, set_t
 _KINDS = {"LLM": "llm", "EMBEDDING": "llm", "TOOL": "tool", "CHAIN": "task", "AGENT": "task",
           "RETRIEVER": "function", "RERANKER": "function", "GUARDRAIL": "function",
           "EVALUATOR": "score"}
+_MODEL_CALL = ("llm.input_messages.", "llm.output_messages.", "llm.prompts", "llm.token_count.")
 _PREFIXES = ("openinference.", "input.", "output.", "llm.", "tool.", "embedding.",
              "retrieval.", "session.", "user.", "tag.", "metadata")
 
@@ -46,7 +47,13 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
         return
     consumed.update(k for k in attrs if k.startswith(_PREFIXES))
     get = attrs.get
-    set_type(row, _KINDS.get(str(kind).upper(), "function"))
+    span_type = _KINDS.get(str(kind).upper(), "function")
+    if str(kind).upper() == "LLM" and not any(k.startswith(_MODEL_CALL) for k in attrs):
+        # LlamaIndex's tracer marks every method of an LLM object as LLM, helpers
+        # that prepare a request included; only a span with messages or tokens
+        # stands for a model call, and each call must make one llm row.
+        span_type = "function"
+    set_type(row, span_type)
     if str(kind).upper() == "TOOL" and get("tool.name"):
         row["span_attributes"]["name"] = get("tool.name")
     inputs, _ = indexed(attrs, "llm.input_messages")
