@@ -20,6 +20,10 @@ from braintrust_otel.sinks.local import LocalSink
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# LiteLLM (under DSPy) fetches its model price list from the internet when
+# imported unless told to use the copy it ships; tests reach only 127.0.0.1.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "true")
+
 
 class StoreHelper:
     """The test's store, with helpers that flush before reading."""

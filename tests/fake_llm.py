@@ -8,6 +8,7 @@ request fail with a given status. Point the real clients at ``openai_url`` /
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,12 +20,36 @@ CLAUDE = "claude-3-5-sonnet-20241022"
 FINAL_ANSWER = "It is sunny in Paris."
 
 
+def dspy_fields(body: dict[str, Any]) -> Optional[str]:
+    """An answer in DSPy's chat-adapter format when the request asks for one.
+
+    A ReAct step calls ``get_weather`` until an observation is in the
+    trajectory, then ``finish``; the extract step answers :data:`FINAL_ANSWER`.
+    """
+    messages = body.get("messages") or []
+    last = messages[-1].get("content") if messages else None
+    if not isinstance(last, str) or "Respond with the corresponding output fields" not in last:
+        return None
+    done = "observation_0" in last
+    values = {"next_thought": "Done." if done else "I should look up the weather.",
+              "next_tool_name": "finish" if done else "get_weather",
+              "next_tool_args": "{}" if done else '{"city": "Paris"}',
+              "reasoning": "The tool said it is sunny.", "answer": FINAL_ANSWER}
+    asked = re.findall(r"`\[\[ ## (\w+) ## \]\]`", last.split("Respond with", 1)[1])
+    parts = [f"[[ ## {name} ## ]]\n{values.get(name, '')}" for name in asked
+             if name != "completed"]
+    return "\n\n".join([*parts, "[[ ## completed ## ]]"])
+
+
 def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     tools = body.get("tools")
     message: dict[str, Any] = {"role": "assistant", "content": "Hello from fake server!"}
     finish = "stop"
     answered = any(m.get("role") == "tool" for m in body.get("messages") or [])
-    if answered:
+    dspy = dspy_fields(body)
+    if dspy is not None:
+        message = {"role": "assistant", "content": dspy}
+    elif answered:
         # The tool's result came back: an agent loop gets its final answer.
         message = {"role": "assistant", "content": FINAL_ANSWER}
     elif tools:

@@ -28,7 +28,7 @@ logger = logging.getLogger("braintrust")
 _REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google_genai",
              "google-genai": "google_genai", "openai_agents": "openai_agents",
              "openai-agents": "openai_agents", "langchain": "langchain",
-             "llama_index": "llamaindex", "llama-index": "llamaindex",
+             "llama_index": "llamaindex", "llama-index": "llamaindex", "dspy": "dspy",
              "pydantic_ai": "pydantic_ai", "pydantic-ai": "pydantic_ai"}
 
 
