@@ -8,9 +8,13 @@ it wrote to a store file.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +39,28 @@ def framework_python(name: str, packages: list[str]) -> Path:
         raise RuntimeError(f"cannot install {' '.join(packages)}: {done.stderr[-800:]}")
     stamp.write_text(wanted)
     return python
+
+
+def run_script(python: Path, script: str, store: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Runs ``script`` with ``python``, rows going to the store file ``store``.
+
+    Returns:
+        The JSON object the script printed on its last line.
+    """
+    full_env = dict(os.environ, BRAINTRUST_LOCAL_STORE=str(store), **env)
+    full_env.pop("BRAINTRUST_API_KEY", None)
+    done = subprocess.run([str(python), "-c", textwrap.dedent(script)], capture_output=True,
+                          text=True, env=full_env, timeout=240, cwd=str(ROOT))
+    assert done.returncode == 0, done.stderr[-3000:]
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+def ancestors(rows: list[dict[str, Any]], row: dict[str, Any]) -> list[str]:
+    """The names of a row's ancestors, nearest first."""
+    by_id = {r["span_id"]: r for r in rows}
+    names = []
+    while row["span_parents"]:
+        row = by_id[row["span_parents"][0]]
+        names.append(row["span_attributes"]["name"])
+    return names

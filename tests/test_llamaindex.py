@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +10,7 @@ import pytest
 
 from .conftest import stored_rows
 from .fake_llm import FINAL_ANSWER, FakeLLM
-from .framework_venv import ROOT, framework_python
+from .framework_venv import framework_python, run_script
 
 PACKAGES = ["llama-index-core==0.14.25", "llama-index-llms-openai==0.8.3",
             "openinference-instrumentation-llama-index==4.6.1"]
@@ -57,14 +54,8 @@ def python() -> Path:
 
 
 def _run(python: Path, tmp_path: Path, llm: FakeLLM, **env: str) -> dict[str, Any]:
-    full_env = dict(os.environ, BRAINTRUST_LOCAL_STORE=str(tmp_path / "store.sqlite"),
-                    FAKE_OPENAI_URL=llm.openai_url, **env)
-    full_env.pop("BRAINTRUST_API_KEY", None)
-    done = subprocess.run([str(python), "-c", textwrap.dedent(SCRIPT)], capture_output=True,
-                          text=True, env=full_env, timeout=240, cwd=str(ROOT))
-    assert done.returncode == 0, done.stderr[-3000:]
-    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return out
+    return run_script(python, SCRIPT, tmp_path / "store.sqlite",
+                      {"FAKE_OPENAI_URL": llm.openai_url, **env})
 
 
 def test_function_agent_with_a_tool_call(python: Path, tmp_path: Path) -> None:
