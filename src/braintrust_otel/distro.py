@@ -29,7 +29,7 @@ _REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "goog
              "google-genai": "google_genai", "openai_agents": "openai_agents",
              "openai-agents": "openai_agents", "langchain": "langchain",
              "llama_index": "llamaindex", "llama-index": "llamaindex", "dspy": "dspy",
-             "crewai": "crewai",
+             "crewai": "crewai", "agno": "agno",
              "pydantic_ai": "pydantic_ai", "pydantic-ai": "pydantic_ai"}
 
 

@@ -32,6 +32,7 @@ INSTRUMENTORS = {
         "agents", "braintrust_otel.instrumentation.openai_agents:OpenAIAgentsInstrumentor"),
     "langchain": Supported(
         "langchain_core", "braintrust_otel.instrumentation.langchain:LangChainInstrumentor"),
+    "agno": Supported("agno", "braintrust_otel.instrumentation.agno:AgnoInstrumentor"),
     "crewai": Supported("crewai", "braintrust_otel.instrumentation.crewai:CrewAIInstrumentor"),
     "dspy": Supported("dspy", "braintrust_otel.instrumentation.dspy:DSPyInstrumentor"),
     "llamaindex": Supported(

@@ -17,6 +17,10 @@ _PREFIXES = ("openinference.", "input.", "output.", "llm.", "tool.", "embedding.
              "retrieval.", "session.", "user.", "tag.", "metadata")
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _message(item: Mapping[str, Any]) -> dict[str, Any]:
     msg = item.get("message") if isinstance(item.get("message"), Mapping) else item
     assert isinstance(msg, Mapping)
@@ -72,7 +76,8 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
     put_in(row, "metadata", {
         **(params if isinstance(params, Mapping) else {}),
         "model": get("llm.model_name"),
-        "provider": get("llm.provider") or get("llm.system"),
+        # Lower case as the conventions list them (Agno writes "OpenAI").
+        "provider": _lower(get("llm.provider") or get("llm.system")),
         "session_id": get("session.id"),
         "user_id": get("user.id"),
         **(json_value(get("metadata")) if isinstance(json_value(get("metadata")), Mapping)
@@ -86,10 +91,15 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
         if event.name == "First Token Stream Event" and span.start_time:
             ttft = (event.timestamp - span.start_time) / 1e9
             break
+    prompt, completion = (number(get("llm.token_count.prompt")),
+                          number(get("llm.token_count.completion")))
+    total = number(get("llm.token_count.total"))
+    if total is None and prompt is not None and completion is not None:
+        total = prompt + completion  # Agno's tracer, for one, records no total
     put_in(row, "metrics", {
-        "prompt_tokens": number(get("llm.token_count.prompt")),
-        "completion_tokens": number(get("llm.token_count.completion")),
-        "tokens": number(get("llm.token_count.total")),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "tokens": total,
         "prompt_cached_tokens": number(get("llm.token_count.prompt_details.cache_read")),
         "prompt_cache_creation_tokens": number(get("llm.token_count.prompt_details.cache_write")),
         "completion_reasoning_tokens": number(
