@@ -38,6 +38,7 @@ INSTRUMENTORS = {
     "llamaindex": Supported(
         "llama_index.core",
         "braintrust_otel.instrumentation.llamaindex:LlamaIndexInstrumentor"),
+    "strands": Supported("strands", "braintrust_otel.instrumentation.strands:StrandsInstrumentor"),
     "pydantic_ai": Supported(
         "pydantic_ai", "braintrust_otel.instrumentation.pydantic_ai:PydanticAIInstrumentor"),
 }

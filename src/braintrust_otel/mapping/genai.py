@@ -22,6 +22,9 @@ _TYPES = {
 }
 _PARAMS = ("temperature", "top_p", "top_k", "max_tokens", "frequency_penalty",
            "presence_penalty", "seed", "stop_sequences", "choice.count")
+_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
+#: Operations whose usage adds up their children's: counted on the llm rows only.
+_AGGREGATES = ("invoke_agent", "invoke_workflow", "create_agent")
 _EVENT_ROLES = {"gen_ai.system.message": "system", "gen_ai.user.message": "user",
                 "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool"}
 
@@ -45,7 +48,7 @@ def message_from_parts(message: Mapping[str, Any]) -> dict[str, Any]:
             out["role"] = "tool"
             out["tool_call_id"] = part.get("id")
             # "response" in the GenAI conventions; "result" as pydantic_ai writes it.
-            result = part.get("response", part.get("result"))
+            result = text_blocks(part.get("response", part.get("result")))
             texts.append(result if isinstance(result, str) else _json(result))
         else:
             other.append(dict(part))
@@ -58,6 +61,15 @@ def message_from_parts(message: Mapping[str, Any]) -> dict[str, Any]:
     if message.get("finish_reason") is not None:
         out["finish_reason"] = message["finish_reason"]
     return out
+
+
+def text_blocks(value: Any) -> Any:
+    """``[{"text": "a"}, {"text": "b"}]`` (Strands and Bedrock content blocks) as ``"ab"``;
+    anything else as it is."""
+    if (isinstance(value, list) and value
+            and all(isinstance(v, Mapping) and set(v) == {"text"} for v in value)):
+        return "".join(str(v["text"]) for v in value)
+    return value
 
 
 def _json(value: Any) -> str:
@@ -134,14 +146,20 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
     # below; logfire.* are display hints for Logfire only.
     consumed.update(k for k in attrs if k.startswith(("logfire.", "pydantic_ai.all_messages"))
                     or k == "final_result")
-    get = attrs.get
+    # The conventions also allow the content on one "operation details" event
+    # (Strands writes it there); the span's own attributes win.
+    details: dict[str, Any] = {}
+    for event in events:
+        if event.name == _DETAILS_EVENT:
+            details.update(event.attributes or {})
+    get = (lambda key: attrs.get(key, details.get(key))) if details else attrs.get
     op = get("gen_ai.operation.name")
     set_type(row, _TYPES.get(str(op)) if op else ("llm" if get("gen_ai.request.model") else None))
 
     if op == "execute_tool" and get("gen_ai.tool.name"):
         row["span_attributes"]["name"] = get("gen_ai.tool.name")
         put(row, "input", json_value(get("gen_ai.tool.call.arguments")))
-        put(row, "output", json_value(get("gen_ai.tool.call.result")))
+        put(row, "output", text_blocks(json_value(get("gen_ai.tool.call.result"))))
 
     messages = _messages(get("gen_ai.input.messages"), keep_finish=False)
     if messages is None and op in ("invoke_agent", "invoke_workflow"):
@@ -200,6 +218,8 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
     total = number(get("gen_ai.usage.total_tokens")) or number(get("llm.usage.total_tokens"))
     if total is None and prompt is not None and completion is not None:
         total = prompt + completion
+    if op in _AGGREGATES:
+        return  # an agent's usage sums its model calls', which carry it themselves
     put_in(row, "metrics", {
         "prompt_tokens": prompt,
         "completion_tokens": completion,

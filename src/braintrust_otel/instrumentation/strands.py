@@ -1,0 +1,55 @@
+"""Tracing for Strands Agents, which makes OTel GenAI spans itself.
+
+Strands sends ``invoke_agent <name>``, ``execute_event_loop_cycle``, ``chat``
+and ``execute_tool <tool>`` spans to the global tracer provider whether or
+not anything is instrumented; the GenAI mapper makes the rows (agent
+``task``, model call ``llm`` with messages and tokens, tool ``tool``). Its
+``chat`` span is current during the provider request, so the provider
+instrumentors add no second ``llm`` row.
+
+What this instrumentor adds: it opts Strands into the current GenAI
+conventions (``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``,
+appended to any value already set) before Strands creates its tracer, so
+messages arrive in the parts format instead of Strands' own content blocks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
+
+__all__ = ["StrandsInstrumentor"]
+
+_instruments = ("strands-agents >= 1.0",)
+_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
+_LATEST = "gen_ai_latest_experimental"
+
+
+def opt_in_latest_genai() -> None:
+    """Adds ``gen_ai_latest_experimental`` to ``OTEL_SEMCONV_STABILITY_OPT_IN``."""
+    current = [v.strip() for v in os.environ.get(_OPT_IN, "").split(",") if v.strip()]
+    if _LATEST not in current:
+        os.environ[_OPT_IN] = ",".join([*current, _LATEST])
+
+
+class StrandsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Opts Strands into the current GenAI conventions (its spans are its own).
+
+    Strands reads the setting when it first creates its tracer, so this must
+    run before the first agent is built. Uninstrumenting cannot stop Strands'
+    spans: it always sends them to the global tracer provider.
+    """
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        opt_in_latest_genai()
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        pass
