@@ -33,6 +33,8 @@ INSTRUMENTORS = {
     "langchain": Supported(
         "langchain_core", "braintrust_otel.instrumentation.langchain:LangChainInstrumentor"),
     "agno": Supported("agno", "braintrust_otel.instrumentation.agno:AgnoInstrumentor"),
+    "autogen": Supported(
+        "autogen_agentchat", "braintrust_otel.instrumentation.autogen:AutoGenInstrumentor"),
     "crewai": Supported("crewai", "braintrust_otel.instrumentation.crewai:CrewAIInstrumentor"),
     "dspy": Supported("dspy", "braintrust_otel.instrumentation.dspy:DSPyInstrumentor"),
     "llamaindex": Supported(
