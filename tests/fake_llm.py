@@ -111,6 +111,22 @@ def response_object(text: str = "Hello from responses!") -> dict[str, Any]:
             "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
 
 
+def gemini_part(body: dict[str, Any]) -> dict[str, Any]:
+    """A Gemini answer: text, or (as :func:`chat_completion`) a function call, then
+    the final answer once a function response comes back."""
+    contents = body.get("contents") or []
+    answered = any("functionResponse" in part for c in contents if isinstance(c, dict)
+                   for part in c.get("parts") or [])
+    declared = [d for tool in body.get("tools") or [] for d in
+                tool.get("functionDeclarations") or tool.get("function_declarations") or []]
+    if answered:
+        return {"text": FINAL_ANSWER}
+    if declared:
+        return {"functionCall": {"id": "call_1", "name": declared[0]["name"],
+                                 "args": {"city": "Paris"}}}
+    return {"text": "Hello from fake Gemini!"}
+
+
 def anthropic_message(body: dict[str, Any]) -> dict[str, Any]:
     content: list[dict[str, Any]] = [{"type": "text", "text": "Hello from fake Claude!"}]
     stop = "end_turn"
@@ -285,7 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._sse(chunks, done=False)
             else:
                 self._json(200, {"candidates": [{"content": {"role": "model", "parts": [
-                    {"text": "Hello from fake Gemini!"}]}, "finishReason": "STOP",
+                    gemini_part(body)]}, "finishReason": "STOP",
                     "index": 0}], "usageMetadata": {"promptTokenCount": 5,
                                                     "candidatesTokenCount": 4,
                                                     "totalTokenCount": 9},

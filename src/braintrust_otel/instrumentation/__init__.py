@@ -32,6 +32,7 @@ INSTRUMENTORS = {
         "agents", "braintrust_otel.instrumentation.openai_agents:OpenAIAgentsInstrumentor"),
     "langchain": Supported(
         "langchain_core", "braintrust_otel.instrumentation.langchain:LangChainInstrumentor"),
+    "adk": Supported("google.adk", "braintrust_otel.instrumentation.adk:ADKInstrumentor"),
     "agno": Supported("agno", "braintrust_otel.instrumentation.agno:AgnoInstrumentor"),
     "autogen": Supported(
         "autogen_agentchat", "braintrust_otel.instrumentation.autogen:AutoGenInstrumentor"),

@@ -15,7 +15,6 @@ messages arrive in the parts format instead of Strands' own content blocks.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
 from typing import Any
 
@@ -23,18 +22,11 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
+from ._genai_env import opt_in_latest_genai
+
 __all__ = ["StrandsInstrumentor"]
 
 _instruments = ("strands-agents >= 1.0",)
-_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
-_LATEST = "gen_ai_latest_experimental"
-
-
-def opt_in_latest_genai() -> None:
-    """Adds ``gen_ai_latest_experimental`` to ``OTEL_SEMCONV_STABILITY_OPT_IN``."""
-    current = [v.strip() for v in os.environ.get(_OPT_IN, "").split(",") if v.strip()]
-    if _LATEST not in current:
-        os.environ[_OPT_IN] = ",".join([*current, _LATEST])
 
 
 class StrandsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
