@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from braintrust_otel.instrumentation import _langchain_handler as _handler
 from braintrust_otel.instrumentation import langchain as _lc
 
 from . import _state
@@ -18,7 +19,7 @@ __all__ = ["BraintrustCallbackHandler", "clear_global_handler", "get_global_hand
            "set_global_handler", "setup_langchain"]
 
 
-class BraintrustCallbackHandler(_lc.LangChainCallbackHandler):
+class BraintrustCallbackHandler(_handler.LangChainCallbackHandler):
     """A LangChain callback handler that logs every run to Braintrust.
 
     Pass it in ``config={"callbacks": [handler]}`` to trace one run, or to
@@ -61,7 +62,7 @@ def set_global_handler(handler: BraintrustCallbackHandler) -> None:
     _lc.set_global_handler(handler)
 
 
-def get_global_handler() -> Optional[_lc.LangChainCallbackHandler]:
+def get_global_handler() -> Optional[_handler.LangChainCallbackHandler]:
     """The handler tracing LangChain runs in the current context, if any."""
     return _lc.get_global_handler()
 

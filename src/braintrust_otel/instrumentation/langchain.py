@@ -1,432 +1,35 @@
-"""Tracing for LangChain (and LangGraph): a callback handler that makes OTel spans.
+"""Tracing for LangChain (and LangGraph): every run as an OTel span.
 
-LangChain reports every run (chain, chat model, LLM, tool, retriever) to
-callback handlers. :class:`LangChainCallbackHandler` turns each run into an
-OTel span with Braintrust fields: chains ``task``, model runs ``llm`` (messages
-in OpenAI chat format, model, parameters, tokens, time to first token), tools
-``tool``, retrievers ``function``. Each span is made current while its run
-lasts, so a provider request or a ``@traced`` function inside a run nests
-under it, and a model run marks the context so the provider instrumentors add
-no second ``llm`` row for the same request.
+:class:`LangChainInstrumentor` installs one ``LangChainCallbackHandler``
+(``_langchain_handler.py``) for every run through LangChain's configure hooks;
+a handler passed in ``callbacks=`` replaces it for that run. Chains become
+``task`` rows, model runs ``llm`` rows (messages, model, tokens), tools
+``tool`` and retrievers ``function``; each span is current while its run
+lasts, so what a run calls nests under it, and provider instrumentors add no
+second row for a model run.
 
-OpenInference's LangChain tracer was the first choice, but it deliberately
-never makes its spans current, so nothing a run calls nests under it.
-
-:class:`LangChainInstrumentor` installs one handler globally through
-LangChain's configure hooks; a handler passed in ``callbacks=`` replaces it
-for that run.
+This module imports LangChain only when instrumenting, so loading the entry
+point costs nothing where LangChain is unused.
 """
 
 from __future__ import annotations
 
 import contextvars
-import json
 import threading
-import time
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any, Optional
-from uuid import UUID
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any, Optional
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
     BaseInstrumentor,
 )
-from opentelemetry.trace import Status, StatusCode
 
-from .. import attributes as A
-from .. import diagnostics
-from ..masking import mask
-from ..serialize import dumps
-from ._llm import capture_content, mark_model_call, unmark_model_call
+if TYPE_CHECKING:
+    from ._langchain_handler import LangChainCallbackHandler
 
-try:  # a module that imports cleanly without LangChain, for the registry and docs
-    from langchain_core.callbacks import BaseCallbackHandler
-except ImportError:  # pragma: no cover - exercised only without langchain-core
-    BaseCallbackHandler = object  # type: ignore[misc,assignment]
-
-__all__ = ["LangChainCallbackHandler", "LangChainInstrumentor", "clear_global_handler",
-           "get_global_handler", "set_global_handler"]
+__all__ = ["LangChainInstrumentor", "clear_global_handler", "get_global_handler",
+           "set_global_handler"]
 
 _instruments = ("langchain-core >= 0.3",)
-_SCOPE = "braintrust_otel.instrumentation.langchain"
-_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool",
-          "function": "function", "developer": "developer",
-          "AIMessageChunk": "assistant", "HumanMessageChunk": "user"}
-_TOOL_PARAMS = ("tools", "functions")
-_TOOL_CHOICE_PARAMS = ("tool_choice", "function_call")
-# Request parameters worth keeping as metadata; the rest of invocation_params
-# repeats the client's configuration.
-_PARAMS = ("temperature", "top_p", "top_k", "max_tokens", "max_completion_tokens", "stop",
-           "seed", "frequency_penalty", "presence_penalty", "n", "stream", "response_format",
-           "reasoning_effort", "parallel_tool_calls")
-
-
-class _Run:
-    __slots__ = ("ctx_token", "llm_token", "span", "start", "ttft")
-
-    def __init__(self, span: trace.Span, ctx_token: Any,
-                 llm_token: Optional[contextvars.Token[bool]]) -> None:
-        self.span = span
-        self.ctx_token = ctx_token
-        self.llm_token = llm_token
-        self.start = time.perf_counter()
-        self.ttft: Optional[float] = None
-
-
-def _message(msg: Any) -> Any:
-    """A LangChain message in OpenAI chat format (anything else as it is)."""
-    kind = getattr(msg, "type", None)
-    if not isinstance(kind, str) or not hasattr(msg, "content"):
-        return msg
-    role = getattr(msg, "role", None) if kind == "chat" else _ROLES.get(kind, kind)
-    out: dict[str, Any] = {"role": role, "content": msg.content}
-    calls = getattr(msg, "tool_calls", None)
-    if calls:
-        out["tool_calls"] = [
-            {"id": c.get("id"), "type": "function",
-             "function": {"name": c.get("name"), "arguments": json.dumps(c.get("args") or {})}}
-            for c in calls if isinstance(c, Mapping)]
-        if out["content"] == "":
-            out["content"] = None  # as OpenAI returns an answer that only calls tools
-    if kind == "tool" and getattr(msg, "tool_call_id", None):
-        out["tool_call_id"] = msg.tool_call_id
-    if getattr(msg, "name", None):
-        out["name"] = msg.name
-    return out
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """Run inputs and outputs as plain data: messages in chat format, documents as dicts."""
-    if depth > 20:
-        return value
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, depth + 1) for v in value]
-    if hasattr(value, "page_content"):  # a Document
-        return {"page_content": value.page_content,
-                "metadata": _plain(getattr(value, "metadata", {}), depth + 1)}
-    converted = _message(value)
-    if converted is not value:
-        return converted
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        try:
-            return _plain(dump(), depth + 1)
-        except Exception:
-            pass
-    return value
-
-
-def _choices(response: Any) -> Any:
-    """An ``LLMResult`` as OpenAI-style choices (one list per prompt when batched)."""
-    out = []
-    for batch in getattr(response, "generations", None) or []:
-        choices = []
-        for i, gen in enumerate(batch or []):
-            message = getattr(gen, "message", None)
-            info = getattr(gen, "generation_info", None) or {}
-            choices.append({
-                "index": i,
-                "message": _message(message) if message is not None
-                else {"role": "assistant", "content": getattr(gen, "text", None)},
-                "finish_reason": info.get("finish_reason")
-                or (getattr(message, "response_metadata", None) or {}).get("finish_reason"),
-            })
-        out.append(choices)
-    return out[0] if len(out) == 1 else out
-
-
-def _usage(response: Any) -> dict[str, Any]:
-    """Token metrics of an ``LLMResult``, in Braintrust's names."""
-    metrics: dict[str, Any] = {}
-    for batch in getattr(response, "generations", None) or []:
-        for gen in batch or []:
-            usage = getattr(getattr(gen, "message", None), "usage_metadata", None)
-            if not isinstance(usage, Mapping):
-                continue
-            for src, dst in (("input_tokens", "prompt_tokens"),
-                             ("output_tokens", "completion_tokens"), ("total_tokens", "tokens")):
-                if isinstance(usage.get(src), (int, float)):
-                    metrics[dst] = metrics.get(dst, 0) + usage[src]
-            details = usage.get("input_token_details") or {}
-            for src, dst in (("cache_read", "prompt_cached_tokens"),
-                             ("cache_creation", "prompt_cache_creation_tokens")):
-                if isinstance(details.get(src), (int, float)):
-                    metrics[dst] = metrics.get(dst, 0) + details[src]
-            reasoning = (usage.get("output_token_details") or {}).get("reasoning")
-            if isinstance(reasoning, (int, float)):
-                metrics["completion_reasoning_tokens"] = (
-                    metrics.get("completion_reasoning_tokens", 0) + reasoning)
-    if not metrics:  # older integrations report usage only in llm_output
-        usage = (getattr(response, "llm_output", None) or {}).get("token_usage") or {}
-        for src, dst in (("prompt_tokens", "prompt_tokens"),
-                         ("completion_tokens", "completion_tokens"), ("total_tokens", "tokens")):
-            if isinstance(usage.get(src), (int, float)):
-                metrics[dst] = usage[src]
-    if "tokens" not in metrics and {"prompt_tokens", "completion_tokens"} <= set(metrics):
-        metrics["tokens"] = metrics["prompt_tokens"] + metrics["completion_tokens"]
-    return metrics
-
-
-def _response_model(response: Any) -> Any:
-    for batch in getattr(response, "generations", None) or []:
-        for gen in batch or []:
-            meta = getattr(getattr(gen, "message", None), "response_metadata", None) or {}
-            if meta.get("model_name") or meta.get("model"):
-                return meta.get("model_name") or meta.get("model")
-    output = getattr(response, "llm_output", None) or {}
-    return output.get("model_name") or output.get("model")
-
-
-def _name(name: Optional[str], serialized: Optional[Mapping[str, Any]], default: str) -> str:
-    if name:
-        return name
-    serialized = serialized or {}
-    ids = serialized.get("id") or []
-    return str(serialized.get("name") or (ids[-1] if ids else None) or default)
-
-
-def _user_metadata(metadata: Optional[Mapping[str, Any]], tags: Optional[Sequence[str]]
-                   ) -> dict[str, Any]:
-    out = {k: v for k, v in (metadata or {}).items() if not k.startswith("ls_")}
-    if tags:
-        out["tags"] = list(tags)
-    return out
-
-
-def _restore(token: Any) -> None:
-    # Callbacks of async runs may end in a copy of the context they started in;
-    # resetting there raises, and there is nothing to restore anyway.
-    try:
-        if isinstance(token, contextvars.Token):
-            token.var.reset(token)
-        else:
-            otel_context.detach(token)
-    except (ValueError, RuntimeError):
-        pass
-
-
-class LangChainCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
-    """A LangChain callback handler that traces every run as an OTel span.
-
-    Args:
-        tracer_provider: Where spans go (the global provider by default).
-        parent: A span to put top-level runs under, instead of the current span.
-        bt_parent: A ``braintrust.parent`` string for the spans (the object
-            they log to), instead of the current one.
-    """
-
-    run_inline = True  # async runs call it in their own context, so spans nest
-    raise_error = False
-
-    def __init__(self, tracer_provider: Any = None, parent: Optional[trace.Span] = None,
-                 bt_parent: Optional[str] = None) -> None:
-        super().__init__()
-        self.enabled = True
-        self._tracer = trace.get_tracer(_SCOPE, "0.1.0", tracer_provider)
-        self._parent = parent
-        self._bt_parent = bt_parent
-        self._runs: dict[UUID, _Run] = {}
-        # Hidden runs (tag langsmith:hidden) get no span; their children go to
-        # the hidden run's parent.
-        self._hidden: dict[UUID, Optional[UUID]] = {}
-        self._lock = threading.Lock()
-
-    # span bookkeeping
-
-    def _parent_span(self, parent_run_id: Optional[UUID]) -> Optional[trace.Span]:
-        with self._lock:
-            while parent_run_id is not None:
-                run = self._runs.get(parent_run_id)
-                if run is not None:
-                    return run.span
-                if parent_run_id not in self._hidden:
-                    break
-                parent_run_id = self._hidden[parent_run_id]
-        return self._parent
-
-    def _start(self, run_id: UUID, parent_run_id: Optional[UUID], name: str, span_type: str,
-               input: Any, metadata: Mapping[str, Any], tags: Optional[Sequence[str]],
-               model_call: bool = False) -> None:
-        if not self.enabled:
-            return
-        if tags and "langsmith:hidden" in tags:
-            with self._lock:
-                self._hidden[run_id] = parent_run_id
-            return
-        try:
-            parent = self._parent_span(parent_run_id)
-            ctx = trace.set_span_in_context(parent) if parent is not None else None
-            attrs: dict[str, Any] = {A.SPAN_ATTRIBUTES: dumps({"type": span_type})}
-            if self._bt_parent:
-                attrs[A.PARENT] = self._bt_parent
-            if capture_content() and input is not None:
-                attrs[A.INPUT] = dumps(mask("input", _plain(input)))
-            if metadata:
-                attrs[A.METADATA] = dumps(mask("metadata", _plain(metadata)))
-            span = self._tracer.start_span(name, context=ctx, attributes=attrs)
-            ctx_token = otel_context.attach(trace.set_span_in_context(span))
-            llm_token = mark_model_call() if model_call else None
-            with self._lock:
-                self._runs[run_id] = _Run(span, ctx_token, llm_token)
-        except Exception as exc:
-            diagnostics.report("instrumentation", "could not trace a LangChain run", exc)
-
-    def _end(self, run_id: UUID, output: Any = None, metadata: Optional[Mapping[str, Any]] = None,
-             metrics: Optional[Mapping[str, Any]] = None,
-             error: Optional[BaseException] = None) -> None:
-        with self._lock:
-            self._hidden.pop(run_id, None)
-            run = self._runs.pop(run_id, None)
-        if run is None:
-            return
-        try:
-            if run.llm_token is not None:
-                unmark_model_call(run.llm_token)
-            _restore(run.ctx_token)
-            attrs: dict[str, Any] = {}
-            if capture_content() and output is not None:
-                attrs[A.OUTPUT] = dumps(mask("output", _plain(output)))
-            if metadata:
-                attrs[A.METADATA + ".model"] = metadata.get("model")
-            all_metrics = dict(metrics or {})
-            if run.ttft is not None:
-                all_metrics["time_to_first_token"] = run.ttft
-            if all_metrics:
-                attrs[A.METRICS] = dumps(all_metrics)
-            run.span.set_attributes({k: v for k, v in attrs.items() if v is not None})
-            if error is not None:
-                run.span.record_exception(error)
-                run.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
-        except Exception as exc:
-            diagnostics.report("instrumentation", "could not record a LangChain run", exc)
-        run.span.end()
-
-    # chains
-
-    def on_chain_start(self, serialized: Optional[dict[str, Any]], inputs: Any, *, run_id: UUID,
-                       parent_run_id: Optional[UUID] = None, tags: Optional[list[str]] = None,
-                       metadata: Optional[dict[str, Any]] = None, name: Optional[str] = None,
-                       **kwargs: Any) -> None:
-        node = (metadata or {}).get("langgraph_node")
-        self._start(run_id, parent_run_id, _name(name or node, serialized, "Chain"), "task",
-                    inputs, _user_metadata(metadata, tags), tags)
-
-    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, outputs)
-
-    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        # LangGraph ends a run that hands control elsewhere with these; they are not failures.
-        if type(error).__name__ in ("GraphInterrupt", "ParentCommand", "Command"):
-            self._end(run_id)
-        else:
-            self._end(run_id, error=error)
-
-    # models
-
-    def _model_start(self, serialized: Optional[dict[str, Any]], input: Any, run_id: UUID,
-                     parent_run_id: Optional[UUID], tags: Optional[list[str]],
-                     metadata: Optional[dict[str, Any]], name: Optional[str], default: str,
-                     invocation_params: Optional[Mapping[str, Any]]) -> None:
-        params = dict(invocation_params or {})
-        meta = metadata or {}
-        info: dict[str, Any] = {
-            "model": params.get("model") or params.get("model_name") or meta.get("ls_model_name"),
-            "provider": meta.get("ls_provider"),
-            **{k: params[k] for k in _PARAMS if params.get(k) is not None},
-        }
-        tools = next((params[k] for k in _TOOL_PARAMS if params.get(k)), None)
-        if tools:
-            info["tools"] = tools
-        choice = next((params[k] for k in _TOOL_CHOICE_PARAMS if params.get(k) is not None),
-                      None)
-        if choice is not None:
-            info["tool_choice"] = choice
-        info.update(_user_metadata(metadata, tags))
-        self._start(run_id, parent_run_id, _name(name, serialized, default), "llm", input,
-                    {k: v for k, v in info.items() if v is not None}, tags, model_call=True)
-
-    def on_chat_model_start(self, serialized: Optional[dict[str, Any]],
-                            messages: list[list[Any]], *, run_id: UUID,
-                            parent_run_id: Optional[UUID] = None,
-                            tags: Optional[list[str]] = None,
-                            metadata: Optional[dict[str, Any]] = None,
-                            name: Optional[str] = None,
-                            invocation_params: Optional[dict[str, Any]] = None,
-                            **kwargs: Any) -> None:
-        batches = [[_message(m) for m in batch] for batch in messages]
-        self._model_start(serialized, batches[0] if len(batches) == 1 else batches, run_id,
-                          parent_run_id, tags, metadata, name, "Chat Model", invocation_params)
-
-    def on_llm_start(self, serialized: Optional[dict[str, Any]], prompts: list[str], *,
-                     run_id: UUID, parent_run_id: Optional[UUID] = None,
-                     tags: Optional[list[str]] = None, metadata: Optional[dict[str, Any]] = None,
-                     name: Optional[str] = None,
-                     invocation_params: Optional[dict[str, Any]] = None,
-                     **kwargs: Any) -> None:
-        self._model_start(serialized, list(prompts), run_id, parent_run_id, tags, metadata, name,
-                          "LLM", invocation_params)
-
-    def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._runs.get(run_id)
-        if run is not None and run.ttft is None:
-            run.ttft = time.perf_counter() - run.start
-
-    def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            output, metrics = _choices(response), _usage(response)
-            model = _response_model(response)
-        except Exception as exc:
-            diagnostics.report("instrumentation", "could not read a LangChain model result", exc)
-            output, metrics, model = None, {}, None
-        self._end(run_id, output, {"model": model} if model else None, metrics)
-
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, error=error)
-
-    # tools and retrievers
-
-    def on_tool_start(self, serialized: Optional[dict[str, Any]], input_str: str, *,
-                      run_id: UUID, parent_run_id: Optional[UUID] = None,
-                      tags: Optional[list[str]] = None,
-                      metadata: Optional[dict[str, Any]] = None,
-                      inputs: Optional[dict[str, Any]] = None, name: Optional[str] = None,
-                      **kwargs: Any) -> None:
-        value: Any = inputs
-        if value is None:
-            try:
-                value = json.loads(input_str)
-            except (TypeError, ValueError):
-                value = input_str
-        self._start(run_id, parent_run_id, _name(name, serialized, "Tool"), "tool", value,
-                    _user_metadata(metadata, tags), tags)
-
-    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        # A tool run's ToolMessage: its content is the tool's answer.
-        if getattr(output, "type", None) == "tool" and hasattr(output, "content"):
-            output = output.content
-        self._end(run_id, output)
-
-    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, error=error)
-
-    def on_retriever_start(self, serialized: Optional[dict[str, Any]], query: str, *,
-                           run_id: UUID, parent_run_id: Optional[UUID] = None,
-                           tags: Optional[list[str]] = None,
-                           metadata: Optional[dict[str, Any]] = None,
-                           name: Optional[str] = None, **kwargs: Any) -> None:
-        self._start(run_id, parent_run_id, _name(name, serialized, "Retriever"), "function",
-                    query, _user_metadata(metadata, tags), tags)
-
-    def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, documents)
-
-    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, error=error)
 
 
 #: LangChain adds the handler held here to every run it configures (a configure
@@ -443,6 +46,8 @@ def _global_var(default: Optional[LangChainCallbackHandler] = None
         if _GLOBAL is None:
             from langchain_core.tracers.context import register_configure_hook
 
+            from ._langchain_handler import LangChainCallbackHandler
+
             _GLOBAL = contextvars.ContextVar("braintrust_langchain_handler", default=default)
             register_configure_hook(_GLOBAL, True, LangChainCallbackHandler)
         return _GLOBAL
@@ -454,6 +59,8 @@ def set_global_handler(handler: LangChainCallbackHandler) -> None:
     Raises:
         TypeError: When ``handler`` is not a :class:`LangChainCallbackHandler`.
     """
+    from ._langchain_handler import LangChainCallbackHandler
+
     if not isinstance(handler, LangChainCallbackHandler):
         raise TypeError(f"set_global_handler(): handler must be a BraintrustCallbackHandler, "
                         f"not {type(handler).__name__}")
@@ -479,6 +86,8 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
+        from ._langchain_handler import LangChainCallbackHandler
+
         cls = LangChainInstrumentor
         if cls._handler is None:
             cls._handler = LangChainCallbackHandler(kwargs.get("tracer_provider"))
