@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import textwrap
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from braintrust_otel.instrumentation import INSTRUMENTORS
 
