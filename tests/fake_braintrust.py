@@ -40,6 +40,7 @@ class FakeBraintrust:
         self.experiments: list[dict[str, Any]] = []
         self.datasets: list[dict[str, Any]] = []
         self.prompts: list[dict[str, Any]] = []
+        self.functions: list[dict[str, Any]] = []  # /insert-functions definitions
         self.attachment_status: dict[str, Any] = {}
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
@@ -260,6 +261,20 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(raw_out)
             else:
                 self.reply_json({"echo": body.get("input"), "slug": body.get("slug")})
+        elif path == "/insert-functions":
+            with fake.lock:
+                for definition in body["functions"]:
+                    fake.functions.append(definition)
+                    if definition["function_data"]["type"] == "prompt":
+                        ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
+                        fake.prompts.append({
+                            **definition, "_xact_id": str(1000 + len(fake.prompts)),
+                            "id": ids.get((definition["project_id"], definition["slug"]),
+                                          str(uuid.uuid4()))})
+            self.reply_json({"status": "success"})
+        elif path == "/function/code":
+            key = uuid.uuid4().hex
+            self.reply_json({"url": f"{fake.url}/upload/{key}", "bundleId": key})
         elif path == "/v1/prompt" and self.command in ("POST", "PUT"):
             with fake.lock:
                 ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}

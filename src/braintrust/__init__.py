@@ -35,9 +35,10 @@ from ._eval import (
     Reporter,
 )
 from ._experiment import Experiment, init, init_experiment
-from ._functions import BraintrustStream, init_function, invoke
+from ._functions import BraintrustInvokeError, BraintrustStream, init_function, invoke
 from ._logger import Logger, current_logger, flush, init_logger, login
-from ._prompt import Project, Prompt, load_prompt, projects
+from ._project import CodeFunction, CodePrompt, Project, projects
+from ._prompt import Prompt, load_prompt
 from ._score import Score
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
@@ -49,7 +50,10 @@ __all__ = [
     "NOOP_SPAN",
     "SPAN_TYPES",
     "Attachment",
+    "BraintrustInvokeError",
     "BraintrustStream",
+    "CodeFunction",
+    "CodePrompt",
     "Dataset",
     "Eval",
     "EvalAsync",

@@ -220,6 +220,24 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
             if project_id else None
         return JSONResponse({"objects": [_prompt_object(found)] if found else []})
 
+    async def insert_functions(request: Request) -> Response:
+        # What publish() and `braintrust push` send: saved like the embedded
+        # store saves them (prompts; code functions keep their preview only).
+        from .._project import store_definition
+
+        body = await _json(request)
+        functions = body.get("functions") if isinstance(body, dict) else None
+        if not isinstance(functions, list) or not all(
+                isinstance(f, dict) and isinstance(f.get("project_id"), str) and f.get("slug")
+                for f in functions):
+            raise HTTPError(400, "functions must be a list of definitions with project_id "
+                            "and slug")
+        try:
+            saved = [store_definition(store, f) for f in functions]
+        except ValueError as exc:
+            raise HTTPError(409, str(exc)) from None
+        return JSONResponse({"functions": [{"id": f["id"], "slug": f["slug"]} for f in saved]})
+
     async def attachment(request: Request) -> Response:
         if request.method == "GET":
             key = request.query_params.get("key", "")
@@ -352,6 +370,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         Route("/otel/v1/traces", otlp, methods=["POST"]),
         Route("/v1/prompt", prompt, methods=["GET", "POST", "PUT"]),
         Route("/function/invoke", invoke, methods=["POST"]),
+        Route("/insert-functions", insert_functions, methods=["POST"]),
         Route("/v1/prompt/{id}", prompt, methods=["GET"]),
         Route("/attachment", attachment, methods=["GET", "POST"]),
         Route("/attachment/status", attachment_status, methods=["POST"]),
