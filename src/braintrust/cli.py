@@ -83,7 +83,11 @@ def _push(args: argparse.Namespace) -> int:
     from ._push import push_files
 
     login(app_url=args.app_url, api_key=args.api_key, org_name=args.org_name)
-    saved = push_files(args.files, args.if_exists, args.requirements)
+    try:
+        saved = push_files(args.files, args.if_exists, args.requirements)
+    except ValueError as exc:  # a definition the backend refused, or an incomplete one
+        print(f"braintrust push: {exc}", file=sys.stderr)
+        return 1
     if not saved:
         print("No functions found in the files. Nothing was pushed.", file=sys.stderr)
         return 0
