@@ -175,3 +175,21 @@ def test_invoke_service_errors_and_streams(api: object, fake: FakeBraintrust  # 
     fake.fail("/function/invoke", 500)
     with pytest.raises(braintrust.BraintrustInvokeError):
         braintrust.invoke(project_name="svc", slug="echo", input=1)
+
+
+def test_tool_calls_come_back_by_mode(store: StoreHelper, monkeypatch: pytest.MonkeyPatch
+                                      ) -> None:
+    project = braintrust.projects.create("p")
+    project.prompts.create(name="Weather", model="gpt-4o-mini",
+                           messages=[{"role": "user", "content": "weather in {{city}}?"}],
+                           tools=[{"type": "function", "function": {
+                               "name": "get_weather", "parameters": {"type": "object"}}}])
+    project.publish()
+    with FakeLLM() as llm:
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.openai_url)
+        args = {"project_name": "p", "slug": "weather", "input": {"city": "Paris"}}
+        assert braintrust.invoke(**args) == {"city": "Paris"}
+        assert braintrust.invoke(**args, mode="parallel") == [
+            {"name": "get_weather", "arguments": {"city": "Paris"}}]
+        assert braintrust.invoke(**args, mode="text") is None
+        assert llm.requests[-1]["body"]["tools"][0]["function"]["name"] == "get_weather"

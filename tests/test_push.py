@@ -204,3 +204,19 @@ def test_push_needs_a_parameters_schema_for_code(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, cwd=str(tmp_path),
                           timeout=120)
     assert done.returncode != 0 and "has no parameters=" in done.stderr
+
+
+def test_add_prompt_then_publish_and_classifiers(store: StoreHelper) -> None:
+    # A pattern in public code: create, add_prompt (again), publish.
+    project = braintrust.projects.create(name="On Site")
+    prompt = project.prompts.create(name="Core", slug="core", model="m", prompt="Do {{x}}",
+                                    params={"temperature": 0}, if_exists="replace")
+    assert isinstance(prompt, braintrust.CodePrompt)
+    project.add_prompt(prompt)
+    assert [f["slug"] for f in project.publish()["functions"]] == ["core"]
+    assert braintrust.load_prompt(project="On Site", slug="core").build(x="it")["prompt"] == \
+        "Do it"
+    label = project.classifiers.create(handler=lambda output: {"id": "ok"}, name="Label")
+    assert (label.type_, label.slug) == ("classifier", "label")
+    with pytest.raises(TypeError, match="add_prompt"):
+        project.add_prompt("core")  # type: ignore[arg-type]

@@ -149,9 +149,7 @@ def _register_code(function: CodeFunction) -> None:
     from ._functions import register_tool
 
     register_tool(function.project.name, function.slug, function.handler)
-    function.project._functions.append(function)
-    if _collecting is not None:
-        _collecting.functions.append(function)
+    function.project.add_code_function(function)
 
 
 def _register_prompt(prompt: CodePrompt) -> None:
@@ -353,6 +351,29 @@ class ScorerBuilder:
         return scorer
 
 
+class ClassifierBuilder:
+    """``project.classifiers``: Python functions that label outputs."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._count = 0
+
+    def create(self, *, handler: Callable[..., Any], name: Optional[str] = None,
+               slug: Optional[str] = None, description: Optional[str] = None,
+               parameters: Any = None, returns: Any = None, if_exists: Optional[str] = None,
+               metadata: Optional[dict[str, Any]] = None,
+               tags: Optional[Sequence[str]] = None) -> CodeFunction:
+        """Makes ``handler`` a classifier of the project; arguments as for ``tools.create``.
+
+        Returns:
+            The :class:`CodeFunction`.
+        """
+        self._count += 1
+        return _code_function(self.project, "classifiers.create()", "classifier",
+                              f"Classifier {self._count}", handler, name, slug, description,
+                              parameters, returns, if_exists, metadata, tags)
+
+
 class Project:
     """A project, for defining tools, prompts and scorers in code.
 
@@ -367,6 +388,7 @@ class Project:
         self.tools = ToolBuilder(self)
         self.prompts = PromptBuilder(self)
         self.scorers = ScorerBuilder(self)
+        self.classifiers = ClassifierBuilder(self)
         self._functions: list[CodeFunction] = []
         self._prompts: list[CodePrompt] = []
         self._id: Optional[str] = None
@@ -377,6 +399,21 @@ class Project:
         if self._id is None:
             self._id = _project_id(self.name)
         return self._id
+
+    def add_code_function(self, function: CodeFunction) -> None:
+        """Adds a code function to what this project pushes (``create`` already does)."""
+        if not isinstance(function, CodeFunction):
+            raise TypeError("add_code_function(): pass a CodeFunction")
+        self._functions.append(function)
+        if _collecting is not None:
+            _collecting.functions.append(function)
+
+    def add_prompt(self, prompt: CodePrompt) -> None:
+        """Adds a prompt to what :meth:`publish` saves (``prompts.create`` already
+        does; adding it again sends it twice, as the official SDK does)."""
+        if not isinstance(prompt, CodePrompt):
+            raise TypeError("add_prompt(): pass a CodePrompt")
+        _register_prompt(prompt)
 
     def publish(self) -> Any:
         """Saves the prompts and LLM scorers defined on this project.
@@ -445,7 +482,10 @@ def save_definitions(definitions: list[dict[str, Any]]) -> Any:
     """
     store = _state.local_store()
     if store is not None:
-        return {"functions": [store_definition(store, d) for d in definitions]}
+        # One save per slug: a prompt added twice (create, then add_prompt) is
+        # one function, not an "exists" error against itself.
+        last = {(d["project_id"], d["slug"]): d for d in definitions}
+        return {"functions": [store_definition(store, d) for d in last.values()]}
     conn = _state.connection()
     assert conn is not None
     resp = conn.request("POST", "/insert-functions", json={"functions": definitions})
