@@ -23,9 +23,14 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     finish = "stop"
     if tools:
         name = tools[0]["function"]["name"]
+        arguments = {"city": "Paris"}
+        if name == "select_choice":  # an LLM scorer: pick the first choice
+            arguments = {"reasons": "It matches.",
+                         "choice": tools[0]["function"]["parameters"]["properties"]["choice"][
+                             "enum"][0]}
         message = {"role": "assistant", "content": None, "tool_calls": [
             {"id": "call_1", "type": "function",
-             "function": {"name": name, "arguments": "{\"city\": \"Paris\"}"}}]}
+             "function": {"name": name, "arguments": json.dumps(arguments)}}]}
         finish = "tool_calls"
     return {"id": "chatcmpl-fake123", "object": "chat.completion", "created": 1700000000,
             "model": MODEL, "system_fingerprint": "fp_fake",

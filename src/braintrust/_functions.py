@@ -151,6 +151,9 @@ def _call_prompt(data: Mapping[str, Any], input: Any, messages: Any, metadata: A
                            api_key=os.environ.get("OPENAI_API_KEY", "unset"))
     if "prompt" in args:  # a completion prompt is sent as one user message
         args["messages"] = [{"role": "user", "content": args.pop("prompt")}]
+    parser = (data.get("prompt_data") or {}).get("parser") or {}
+    if parser.get("type") == "llm_classifier":
+        return _classify(client, args, parser, str(data.get("name") or data.get("slug")))
     if stream:
         def chunks() -> Iterator[dict[str, Any]]:
             for chunk in client.chat.completions.create(stream=True, **args):
@@ -159,6 +162,40 @@ def _call_prompt(data: Mapping[str, Any], input: Any, messages: Any, metadata: A
                         yield {"type": "text_delta", "data": choice.delta.content}
         return BraintrustStream(chunks())
     return _local_output(client.chat.completions.create(**args), mode)
+
+
+def _classify(client: Any, args: dict[str, Any], parser: Mapping[str, Any],
+              name: str) -> dict[str, Any]:
+    # An LLM scorer: the model must pick one of the choices through a tool
+    # call (with its reasons first when use_cot); the choice's score is the
+    # result, shaped like a Score.
+    choices = dict(parser.get("choice_scores") or {})
+    properties: dict[str, Any] = {"choice": {"type": "string", "enum": list(choices)}}
+    if parser.get("use_cot"):
+        properties = {"reasons": {"type": "string", "description": "Step-by-step reasoning "
+                                  "that leads to the choice"}, **properties}
+    tool = {"type": "function", "function": {
+        "name": "select_choice", "description": "Record the choice",
+        "parameters": {"type": "object", "properties": properties,
+                       "required": list(properties)}}}
+    hint = {"role": "user", "content": "Answer by calling select_choice with one of: "
+            + ", ".join(choices) + (", giving your reasons first." if parser.get("use_cot")
+                                    else ".")}
+    reply = client.chat.completions.create(**{
+        **args, "messages": [*args.get("messages", []), hint], "tools": [tool],
+        "tool_choice": {"type": "function", "function": {"name": "select_choice"}}})
+    calls = getattr(reply.choices[0].message, "tool_calls", None) or []
+    try:
+        picked = json.loads(calls[0].function.arguments)
+        choice = picked["choice"]
+        score = choices[choice]
+    except (IndexError, KeyError, TypeError, ValueError):
+        raise ValueError(f"invoke(): scorer {name!r}: the model did not pick one of "
+                         f"{list(choices)}") from None
+    metadata: dict[str, Any] = {"choice": choice}
+    if picked.get("reasons") is not None:
+        metadata["rationale"] = picked["reasons"]
+    return {"name": name, "score": score, "metadata": metadata}
 
 
 def _stored_code(data: Mapping[str, Any], slug: str) -> Callable[..., Any]:
