@@ -39,6 +39,12 @@ def test_code_function_in_process_is_traced(store: StoreHelper) -> None:
     stream = braintrust.invoke(project_name="p", slug="adder", input={"a": 2, "b": 2},
                                stream=True)
     assert stream.final_value() == 4
+    with braintrust.start_span(name="other") as other:
+        pass
+    assert braintrust.invoke(project_name="p", slug="adder", input={"a": 0, "b": 1},
+                             parent=other) == 1
+    [under_other] = [r for r in store.rows() if r.get("output") == 1]
+    assert under_other["span_parents"] == [other.span_id]
 
 
 def test_stored_prompt_through_an_openai_compatible_endpoint(

@@ -347,7 +347,9 @@ def invoke(
     event: dict[str, Any] = {"input": input, "metadata": dict(metadata or {}) or None}
     if tags:
         event["tags"] = list(tags)
-    with start_span(name=name, type="function", parent=parent, event=event) as span:
+    local_parent = parent if parent is None or isinstance(parent, str) \
+        else _parent_slug(parent)
+    with start_span(name=name, type="function", parent=local_parent, event=event) as span:
         result = _invoke_local(function_id, version, project_name, project_id, slug, input,
                                messages, metadata, strict, mode, stream)
         if not isinstance(result, BraintrustStream):
