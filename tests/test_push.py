@@ -2,7 +2,9 @@
 SDK sends (/insert-functions), and the embedded store keeps them for invoke().
 
 The expected definitions were observed from the official SDK (0.48.1) against
-the reference capture server, for the same calls.
+the reference capture server, for the same calls (publish(), and `braintrust
+push` of PUSHED: the official bundle also holds the dependencies it installs
+with uv; ours holds the pushed files only).
 """
 
 from __future__ import annotations
@@ -189,9 +191,12 @@ def test_push_to_the_service_uploads_a_bundle_and_inserts_definitions(tmp_path: 
             "preview": "def multiply(a: int, b: int) -> int:\n    return a * b"}},
         "function_type": "tool", "function_schema": {"parameters": Args.model_json_schema()},
         "if_exists": "replace"}
-    assert prompt["prompt_data"]["tool_functions"] == [
-        {"type": "slug", "project_id": pid, "slug": "multiply"}]
-    assert prompt["if_exists"] == "replace"
+    assert prompt == {
+        "project_id": pid, "name": "Calc", "slug": "calc", "function_data": {"type": "prompt"},
+        "prompt_data": {"prompt": {"type": "chat", "messages": [
+            {"role": "user", "content": "{{a}} times {{b}}?"}]}, "options": {"model": "gpt-4o"},
+            "tool_functions": [{"type": "slug", "project_id": pid, "slug": "multiply"}]},
+        "if_exists": "replace"}
 
 
 def test_push_needs_a_parameters_schema_for_code(tmp_path: Path) -> None:
