@@ -87,6 +87,12 @@ def test_publish_sends_the_official_definitions(api: object, fake: FakeBraintrus
     assert "Code functions cannot be published" in capsys.readouterr().err
     [request] = [r for r in fake.requests if r["path"] == "/insert-functions"]
     assert request["body"] == {"functions": _official_definitions(fake.projects["pub"])}
+    grouped = braintrust.projects.create("in-group", project_group_name="team")
+    grouped.prompts.create(name="x", model="m", prompt="p")
+    grouped.publish()
+    registered = [r["body"] for r in fake.requests if r["path"] == "/v1/project"]
+    assert {"name": "in-group", "org_name": "test-org",
+            "project_group_name": "team"} in registered
 
 
 def test_publish_on_the_embedded_store_then_load_and_invoke(store: StoreHelper) -> None:

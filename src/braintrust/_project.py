@@ -397,7 +397,7 @@ class Project:
     def id(self) -> str:
         """The project id (the project is registered when first needed)."""
         if self._id is None:
-            self._id = _project_id(self.name)
+            self._id = _project_id(self.name, self.project_group_name)
         return self._id
 
     def add_code_function(self, function: CodeFunction) -> None:
@@ -448,21 +448,18 @@ class _ProjectIds:
         self._ids: dict[str, str] = {}
 
     def __call__(self, project: Project) -> str:
-        return self.by_name(project.name)
-
-    def by_name(self, name: str) -> str:
-        if name not in self._ids:
-            self._ids[name] = _project_id(name)
-        return self._ids[name]
+        if project.name not in self._ids:
+            self._ids[project.name] = _project_id(project.name, project.project_group_name)
+        return self._ids[project.name]
 
 
-def _project_id(name: str) -> str:
+def _project_id(name: str, project_group_name: Optional[str] = None) -> str:
     store = _state.local_store()
     if store is not None:
         return str(store.ensure_project(name=name)["id"])
     conn = _state.connection()
     assert conn is not None
-    return str(conn.project_id(name))
+    return str(conn.project_id(name, project_group_name))
 
 
 def save_definitions(definitions: list[dict[str, Any]]) -> Any:
