@@ -14,7 +14,7 @@ from braintrust_otel.masking import mask_row
 from . import _state
 from ._logger import GLOBAL_PROJECT
 from ._offline import defer, is_unreachable, service_id
-from ._span import _MISSING
+from ._span import _MISSING, safe_repr
 
 __all__ = ["Dataset", "init_dataset"]
 
@@ -209,9 +209,13 @@ def init_dataset(
     for arg, value in (("project", project), ("name", name), ("project_id", project_id)):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"init_dataset(): {arg} must be a str, got {type(value).__name__}")
-    if version is not None and not str(version).isdigit():
-        raise ValueError(f"init_dataset(): version must be a transaction id (digits), "
-                         f"got {version!r}")
+    if version is not None:
+        if isinstance(version, bool) or not isinstance(version, (str, int)):
+            raise TypeError(f"init_dataset(): version must be a str or int, "
+                            f"got {type(version).__name__}")
+        if not (version >= 0 if isinstance(version, int) else version.isdigit()):
+            raise ValueError(f"init_dataset(): version must be a transaction id (digits), "
+                             f"got {safe_repr(version)}")
     from ._logger import _connect
 
     _connect(api_key, app_url, org_name, False)

@@ -17,7 +17,7 @@ from . import _state
 from ._experiment import Experiment, init
 from ._paths import MISSING, get_path
 from ._score import Score, ScorerError, normalize_scores
-from ._span import NOOP_SPAN, Span
+from ._span import NOOP_SPAN, Span, safe_repr, safe_str
 from ._summary import CaseStats, ExperimentSummary, input_key
 
 if TYPE_CHECKING:
@@ -293,7 +293,8 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
         raise TypeError(f"Eval({ev.eval_name!r}): scores must be a list of scorers")
     for i, scorer in enumerate(ev.scores):
         if not callable(scorer):
-            raise TypeError(f"Eval({ev.eval_name!r}): scorer {i} ({scorer!r}) is not callable")
+            raise TypeError(f"Eval({ev.eval_name!r}): scorer {i} ({safe_repr(scorer)}) "
+                            "is not callable")
     if ev.trial_count < 1:
         raise ValueError(f"Eval({ev.eval_name!r}): trial_count must be at least 1")
     items = await _load(ev.data)
@@ -411,7 +412,7 @@ def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int,
                 task_span.record_error(exc)
                 root.record_error(exc)
                 # A timeout recorded by the runner first keeps its message.
-                result.error = result.error or f"{type(exc).__name__}: {exc}"
+                result.error = result.error or f"{type(exc).__name__}: {safe_str(exc)}"
                 return
             task_span.log(output=output)
         result.output = output
@@ -440,7 +441,7 @@ def _score_steps(scorer: Any, name: str, names: Optional[set[str]], case: EvalCa
             return
         except Exception as exc:
             span.record_error(exc)
-            result.error = f"scorer {name!r} failed: {type(exc).__name__}: {exc}"
+            result.error = f"scorer {name!r} failed: {type(exc).__name__}: {safe_str(exc)}"
             return
         values = {s.name: s.score for s in scores}
         result.scores.update(values)
@@ -548,7 +549,7 @@ async def _run_case(ev: Evaluator, experiment: Optional[Experiment], case: EvalC
         cancelled.set()
         root.log(error=result.error)
     except Exception as exc:  # a bug of ours must not stop the other cases
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = f"{type(exc).__name__}: {safe_str(exc)}"
     return result
 
 

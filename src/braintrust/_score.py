@@ -9,6 +9,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from ._span import safe_repr
+
 __all__ = ["Score", "ScorerError", "normalize_scores"]
 
 
@@ -80,10 +82,10 @@ def _check(scorer: str, name: str, value: Any) -> Optional[float]:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if not isinstance(value, (int, float)) or math.isnan(value):
-        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {value!r}; "
+        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {safe_repr(value)}; "
                           "a score must be a number between 0 and 1, a bool, or None")
     if not 0 <= value <= 1:
-        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {value!r}, "
+        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {safe_repr(value)}, "
                           "outside [0, 1]")
     return float(value)
 
@@ -116,7 +118,7 @@ def normalize_scores(scorer: str, value: Any) -> list[Score]:
     if isinstance(value, Mapping):
         if "score" not in value:
             raise ScorerError(f"scorer {scorer!r} returned a dict without a 'score' key: "
-                              f"{sorted(value)!r}")
+                              f"{safe_repr(list(value))}")
         name = str(value.get("name") or scorer)
         return [Score(name, _check(scorer, name, value["score"]),
                       dict(value.get("metadata") or {}))]
@@ -125,6 +127,6 @@ def normalize_scores(scorer: str, value: Any) -> list[Score]:
         metadata = getattr(value, "metadata", None)
         return [Score(name, _check(scorer, name, value.score),
                       dict(metadata) if isinstance(metadata, Mapping) else {})]
-    raise ScorerError(f"scorer {scorer!r} returned {type(value).__name__} {value!r:.80}, "
+    raise ScorerError(f"scorer {scorer!r} returned {type(value).__name__} {safe_repr(value, 80)}, "
                       "which is not a score (a number, bool, None, a dict with 'score', "
                       "a Score, or a list of these)")

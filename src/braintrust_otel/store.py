@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from . import diagnostics
 from .merge import merge_row
-from .serialize import dumps
+from .serialize import dumps, repair_row
 
 __all__ = ["Store", "StoredRow", "default_store_path"]
 
@@ -638,6 +638,58 @@ class Store:
                     params,
                 )
         return int(xact)
+
+    def write_each(self, rows: Sequence[tuple[str, str, dict[str, Any]]]
+                   ) -> list[tuple[tuple[str, str, dict[str, Any]], Exception]]:
+        """Writes rows, setting aside only those that cannot be written.
+
+        The batch is one transaction (:meth:`write`) when it can be. When a
+        row makes it fail (a value UTF-8 cannot hold, an id that is not a
+        string), the batch is split in halves, in order, until the failing
+        rows are alone, so no other row is lost with them; only a failing
+        batch pays for this. A row whose strings hold lone surrogates is then
+        written with those characters replaced by U+FFFD (counted as
+        ``encoding``).
+
+        Args:
+            rows: ``(object_type, object_id, row)`` triples.
+
+        Returns:
+            The rows that could not be written, each with its error.
+
+        Raises:
+            sqlite3.OperationalError: When the database itself fails (busy,
+                full, read-only); rows written before the failure stay written.
+        """
+        try:
+            self.write(rows)
+            return []
+        except sqlite3.OperationalError:
+            raise
+        except Exception as exc:
+            if len(rows) == 1:
+                return self._write_repaired(rows[0], exc)
+        half = len(rows) // 2
+        return self.write_each(rows[:half]) + self.write_each(rows[half:])
+
+    def _write_repaired(self, triple: tuple[str, str, dict[str, Any]], exc: Exception
+                        ) -> list[tuple[tuple[str, str, dict[str, Any]], Exception]]:
+        object_type, object_id, row = triple
+        try:
+            fixed, replaced = repair_row(row)
+        except Exception:
+            return [(triple, exc)]
+        if not replaced:
+            return [(triple, exc)]
+        try:
+            self.write([(object_type, object_id, fixed)])
+        except sqlite3.OperationalError:
+            raise
+        except Exception as again:
+            return [(triple, again)]
+        diagnostics.report("encoding", f"{replaced} characters UTF-8 cannot hold (lone "
+                           f"surrogates) replaced with U+FFFD in a stored row", n=replaced)
+        return []
 
     def _query(self, object_type: str, object_id: str, sql: str,
                args: Sequence[Any] = ()) -> list[Any]:

@@ -31,7 +31,7 @@ from ..deferred import DeferredObjects
 from ..merge import OBJECT_ID_KEYS, combine_rows
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import backoff_delay, is_retryable_status, parse_retry_after
-from ..serialize import dumps
+from ..serialize import dumps, repair
 from ..spool import Spool
 
 __all__ = ["HttpSink"]
@@ -54,6 +54,14 @@ def _env_int(name: str, default: int) -> int:
 def logs3_body(encoded_rows: Sequence[str]) -> bytes:
     """The ``/logs3`` request body for already-encoded rows."""
     return ('{"rows":[' + ",".join(encoded_rows) + f'],"api_version":{API_VERSION}}}').encode()
+
+
+def _repaired(text: str) -> str:
+    fixed, replaced = repair(text)
+    diagnostics.report("encoding", f"{replaced} characters UTF-8 cannot hold (lone "
+                       "surrogates) replaced with U+FFFD in a row sent to Braintrust",
+                       n=replaced)
+    return fixed
 
 
 class HttpSink:
@@ -238,10 +246,19 @@ class HttpSink:
 
     def _cuts(self, encoded: list[str], limit: int) -> list[int]:
         # End indexes of consecutive requests within the row and byte limits.
+        # Rows UTF-8 cannot encode are repaired in place here, where each
+        # non-ASCII row is encoded anyway, so the request bodies always encode.
         cuts, size, count = [], 0, 0
         overhead = len(logs3_body([]))
         for i, text in enumerate(encoded):
-            n = len(text.encode()) if not text.isascii() else len(text)
+            if text.isascii():
+                n = len(text)
+            else:
+                try:
+                    n = len(text.encode())
+                except UnicodeEncodeError:
+                    encoded[i] = text = _repaired(text)
+                    n = len(text.encode())
             if count and (count >= self.batch_rows or size + n + 1 + overhead > limit):
                 cuts.append(i)
                 size, count = 0, 0
