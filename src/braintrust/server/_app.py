@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from braintrust_otel.mapping import span_to_row
+from braintrust_otel.exporter import map_span
 from braintrust_otel.parent import DEFAULT_PARENT, parse_parent
 from braintrust_otel.store import Store
 
@@ -34,6 +34,11 @@ ORG_ID = "00000000-0000-4000-8000-000000000001"
 _MAX_PENDING = 10_000
 _FETCHABLE = ("experiment", "dataset", "project_logs")
 _OBJECT_KEYS = (("experiment_id", "experiment"), ("dataset_id", "dataset"))
+
+
+def _rejected_text(rejected: list[tuple[tuple[str, str, dict[str, Any]], Exception]]) -> str:
+    (_, _, row), exc = rejected[0]
+    return f"row {str(row.get('id'))[:100]!r}: {type(exc).__name__}: {str(exc)[:300]}"
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -188,7 +193,11 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
             except ValueError:
                 raise HTTPError(400, "the overflow upload is not valid JSON") from None
         checked = _checked_rows(rows)
-        store.write([(*_object_of(r), r) for r in checked])
+        # A row that cannot be stored must not take the others with it.
+        rejected = store.write_each([(*_object_of(r), r) for r in checked])
+        if rejected:
+            raise HTTPError(400, f"{len(rejected)} of {len(checked)} rows could not be stored "
+                            f"(the others were): {_rejected_text(rejected)}")
         return JSONResponse({"ids": [r["id"] for r in checked]})
 
     async def overflow(request: Request) -> Response:
@@ -332,7 +341,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         triples = []
         targets: dict[str, tuple[str, str, dict[str, str]]] = {}  # resolved once per request
         for span in spans(parsed):
-            row = span_to_row(span)
+            row = map_span(span)
             parent = row.pop("_parent", None) or header_parent or DEFAULT_PARENT
             if parent not in targets:
                 try:
@@ -350,8 +359,10 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
             kind, object_id, ids = targets[parent]
             row.update(ids)
             triples.append((kind, object_id, row))
-        if triples:
-            store.write(triples)
+        rejected = store.write_each(triples) if triples else []
+        if rejected:
+            return JSONResponse({"partialSuccess": {
+                "rejectedSpans": len(rejected), "errorMessage": _rejected_text(rejected)}})
         return JSONResponse({"partialSuccess": {}})
 
     routes = [
