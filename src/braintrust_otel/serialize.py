@@ -197,12 +197,12 @@ def repair(text: str) -> tuple[str, int]:
         text: Any string (usually the JSON of a row).
 
     Returns:
-        The repaired text and how many characters were replaced.
+        The repaired text and how many surrogate code points it held.
     """
-    if _SURROGATES.search(text) is None:
+    found = len(_SURROGATES.findall(text))
+    if not found:
         return text, 0
-    fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return fixed, fixed.count("\ufffd") - text.count("\ufffd")
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace"), found
 
 
 def repair_row(row: Any) -> tuple[Any, int]:

@@ -687,8 +687,9 @@ class Store:
             raise
         except Exception as again:
             return [(triple, again)]
-        diagnostics.report("encoding", f"{replaced} characters UTF-8 cannot hold (lone "
-                           f"surrogates) replaced with U+FFFD in a stored row", n=replaced)
+        diagnostics.report("encoding", f"a stored row held {replaced} surrogate code points, "
+                           "which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
+                           n=replaced)
         return []
 
     def _query(self, object_type: str, object_id: str, sql: str,

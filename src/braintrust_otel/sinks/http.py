@@ -58,8 +58,8 @@ def logs3_body(encoded_rows: Sequence[str]) -> bytes:
 
 def _repaired(text: str) -> str:
     fixed, replaced = repair(text)
-    diagnostics.report("encoding", f"{replaced} characters UTF-8 cannot hold (lone "
-                       "surrogates) replaced with U+FFFD in a row sent to Braintrust",
+    diagnostics.report("encoding", f"a row sent to Braintrust held {replaced} surrogate code "
+                       "points, which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
                        n=replaced)
     return fixed
 
