@@ -44,6 +44,9 @@ class FakeBraintrust:
         self.attachment_status: dict[str, Any] = {}
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
+        # A /logs3 request holding a row with this input is refused whole (400),
+        # as a service refuses a batch with one invalid row.
+        self.poison: Any = None
         self.lock = threading.Lock()
         self.connections: set[Any] = set()
         self.port = 0
@@ -334,6 +337,9 @@ class Handler(BaseHTTPRequestHandler):
             rows = body["rows"]
             if isinstance(rows, dict) and rows.get("type") == "logs3_overflow":
                 rows = json.loads(fake.uploads[rows["key"]])["rows"]
+            if fake.poison is not None and any(r.get("input") == fake.poison for r in rows):
+                self.reply_json({"error": "invalid row in batch"}, 400)
+                return
             with fake.lock:
                 fake.logs3_requests += 1
                 for row in rows:

@@ -296,3 +296,35 @@ def test_an_eval_with_unprintable_inputs_finishes(store: StoreHelper) -> None:
     assert len(result.results) == 3 and not any(r.error for r in result.results)
     assert result.summary is not None
     assert result.summary.scores["same"].score == pytest.approx(1 / 3)
+
+
+def test_a_row_the_service_refuses_costs_no_other_row(
+    api: HttpSink, fake: FakeBraintrust
+) -> None:
+    fake.poison = "poison"
+    logger = braintrust.init_logger(project="p")
+    ids = [logger.log(input="poison" if i == 300 else i) for i in range(512)]
+    assert braintrust.flush() is True
+    assert set(fake.rows) == set(ids) - {ids[300]}
+    [kept] = (api.spool.directory / "rejected").iterdir()
+    [line] = kept.read_text().splitlines()
+    assert json.loads(line)["id"] == ids[300]
+    assert diagnostics.counts()["rejected"] == 1
+    holding = [b for b in fake.logs3_bodies() if any(r["id"] == ids[300] for r in b["rows"])]
+    assert len(holding) <= 1 + 9  # one halving per level: at most log2(512) more requests
+
+
+def test_halving_a_refused_batch_is_bounded(tmp_path: Path) -> None:
+    diagnostics.reset()
+    with FakeBraintrust() as fake:
+        fake.poison = "poison"
+        sink = HttpSink(ApiConnection(api_key=GOOD_KEY, app_url=fake.url, timeout=5),
+                        Spool(tmp_path / "spool"))
+        sink.write([{"id": f"r{i}", "input": "poison", "_parent": "project_name:p"}
+                    for i in range(1000)])
+        sink._start_closing()
+        assert not fake.rows
+        assert len(fake.logs3_bodies()) == 1 + 64
+    [kept] = (tmp_path / "spool" / "rejected").iterdir()
+    assert len(kept.read_text().splitlines()) == 1000
+    assert diagnostics.counts()["rejected"] == 1000
