@@ -248,24 +248,32 @@ class Fuzz:
     def where(self) -> str:
         return f"(seed {self.seed}, case {self.case})"
 
-    def refused(self, arg: str, call: Callable[[], Any]) -> None:
-        """A call with the bad argument ``arg``: a TypeError/ValueError naming it, or nothing."""
+    def refused(self, arg: str, call: Callable[[], Any], may_pass: bool = False) -> Any:
+        """A call with the bad argument ``arg`` must raise a TypeError/ValueError naming it.
+
+        With ``may_pass`` (a doubtful value, such as an empty name) success is
+        allowed too; its result is returned.
+        """
         try:
-            call()
+            result = call()
         except (TypeError, ValueError) as exc:
             assert arg in str(exc), f"{type(exc).__name__} does not name {arg!r}: {exc} " \
                                     f"{self.where()}"
-        else:
-            raise AssertionError(f"bad {arg} was accepted {self.where()}")
+            return None
+        assert may_pass, f"bad {arg} was accepted {self.where()}"
+        return result
 
     def run(self, cases: int) -> None:
-        ops = [self.op_log, self.op_span, self.op_traced, self.op_experiment, self.op_dataset]
-        weights = [30, 30, 15, 15, 10]
+        ops = [self.op_log, self.op_span, self.op_traced, self.op_experiment, self.op_dataset,
+               self.op_names]
+        weights = [30, 30, 15, 15, 10, 3]
         for self.case in range(cases):
             op = self.g.r.choices(ops, weights)[0]
             op()
             if self.evals < 6 and self.g.chance(0.003):
                 self.op_eval()
+            elif self.g.chance(0.005):
+                self.op_bad_eval()
 
     # -- operations ---------------------------------------------------------------
 
@@ -407,6 +415,45 @@ class Fuzz:
         row_id = self.dataset.insert(**kwargs)
         self.expect("dataset", self.dataset.id, row_id)
 
+    def op_names(self) -> None:
+        """Project, experiment and dataset names: any text UTF-8 can encode is a name."""
+        g = self.g
+        name = g.text()[:100]
+        arg, make = g.r.choice([
+            ("project", lambda: braintrust.init_logger(project=name, set_current=False)),
+            ("project", lambda: braintrust.init(project=name, experiment="e")),
+            ("experiment", lambda: braintrust.init(project="fuzz", experiment=name)),
+            ("project", lambda: braintrust.init_dataset(project=name, name="d")),
+            ("name", lambda: braintrust.init_dataset(project="fuzz", name=name)),
+        ])
+        if not _encodable(name) or not name:
+            target = self.refused(arg, make, may_pass=not name)
+        else:
+            target = make()
+        if target is None:
+            return
+        if isinstance(target, braintrust.Dataset):
+            self.expect("dataset", target.id, target.insert(input=g.value()))
+            target.flush()
+        elif isinstance(target, braintrust.Experiment):
+            self.expect("experiment", target.id, target.log(input=g.value()))
+        else:
+            self.expect("project_logs", target.id, target.log(input=g.value(secret=True)))
+
+    def op_bad_eval(self) -> None:
+        g = self.g
+        arg, value = g.r.choice([
+            ("name", 5), ("name", "bad \ud800"), ("scores", 5), ("scores", "exact"),
+            ("trial_count", "2"), ("trial_count", 0), ("max_concurrency", 1.5),
+            ("timeout", -1), ("timeout", math.nan), ("experiment_name", ["x"]),
+            ("task", "not callable"), ("scores", [5]),
+        ])
+        kwargs: dict[str, Any] = {"name": "fuzz-bad-eval", "data": [{"input": 1}],
+                                  "task": lambda input: input, "scores": [], "quiet": True}
+        kwargs[arg] = value
+        self.refused(arg if arg != "scores" or value != [5] else "scorer",
+                     lambda: braintrust.Eval(**kwargs))
+
     def op_eval(self) -> None:
         g = self.g
         self.evals += 1
@@ -455,6 +502,14 @@ def test_fuzz_the_public_api(fuzz_store: StoreHelper) -> None:
         conn.close()
     assert leaked == 0, f"{leaked} stored rows hold the unmasked secret (seed {SEED})"
     _state.current_logger = None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _repaired(row_id: str) -> str:

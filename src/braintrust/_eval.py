@@ -17,7 +17,7 @@ from . import _state
 from ._experiment import Experiment, init
 from ._paths import MISSING, get_path
 from ._score import Score, ScorerError, normalize_scores
-from ._span import NOOP_SPAN, Span, safe_repr, safe_str
+from ._span import NOOP_SPAN, Span, check_text, safe_repr, safe_str
 from ._summary import CaseStats, ExperimentSummary, input_key
 
 if TYPE_CHECKING:
@@ -559,6 +559,21 @@ def _evaluator(name: str, data: Any, task: Any, scores: Any, kwargs: dict[str, A
                ) -> Evaluator:
     if not isinstance(name, str) or not name:
         raise TypeError("Eval(): name must be a non-empty str")
+    check_text(name, "name", "Eval()")
+    for arg in ("experiment_name", "project_id", "base_experiment_name", "base_experiment_id",
+                "description"):
+        check_text(kwargs.get(arg), arg, "Eval()")
+    if isinstance(scores, (str, bytes)) or not isinstance(scores, (Sequence, type(None))):
+        raise TypeError(f"Eval(): scores must be a list of scorers, got {type(scores).__name__}")
+    for arg in ("trial_count", "max_concurrency"):
+        value = kwargs.get(arg)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"Eval(): {arg} must be an int, got {type(value).__name__}")
+    timeout = kwargs.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not timeout > 0):
+        raise ValueError(f"Eval(): timeout must be a positive number of seconds, "
+                         f"got {safe_repr(timeout)}")
     known = {f.name for f in dataclasses.fields(Evaluator)}
     unknown = set(kwargs) - known - {"is_public", "state", "stream", "on_start",
                                      "git_metadata_settings", "repo_info"}

@@ -15,7 +15,7 @@ from . import _state
 from ._logger import GLOBAL_PROJECT, SpanTarget
 from ._offline import defer, is_unreachable, service_id
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
-from ._span import _check_mapping, _check_numbers, _check_tags
+from ._span import _check_mapping, _check_numbers, _check_tags, check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
 
 __all__ = ["Experiment", "init", "init_experiment"]
@@ -284,8 +284,7 @@ def init(
     for arg, value in (("project", project), ("experiment", experiment),
                        ("project_id", project_id), ("base_experiment", base_experiment),
                        ("base_experiment_id", base_experiment_id)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"init(): {arg} must be a str, got {type(value).__name__}")
+        check_text(value, arg, "init()")
     if metadata is not None and not isinstance(metadata, Mapping):
         raise TypeError("init(): metadata must be a dict")
     from ._logger import _connect

@@ -11,7 +11,7 @@ from braintrust_otel.parent import format_parent
 
 from . import _state
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
-from ._span import _MISSING, Span, _start
+from ._span import _MISSING, Span, _start, check_text
 
 __all__ = ["Logger", "current_logger", "flush", "init_logger", "login"]
 
@@ -165,8 +165,7 @@ class Logger(SpanTarget):
 
 
 def _check_optional_str(value: Any, arg: str) -> None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"init_logger(): {arg} must be a str, got {type(value).__name__}")
+    check_text(value, arg, "init_logger()")
 
 
 def init_logger(

@@ -16,6 +16,7 @@ from braintrust_otel import diagnostics
 
 from . import _state
 from ._paths import MISSING, get_path
+from ._span import check_text
 
 __all__ = ["BRAINTRUST_PARAMS", "Prompt", "PromptBlock", "load_prompt"]
 
@@ -335,6 +336,9 @@ def load_prompt(
         ValueError: When no such prompt, project or version exists; the
             message names what was not found.
     """
+    for arg, value in (("project", project), ("slug", slug), ("project_id", project_id),
+                       ("id", id)):
+        check_text(value, arg, "load_prompt()")
     if id is None and not slug:
         raise ValueError("load_prompt(): pass slug= (with project= or project_id=) or id=")
     if id is None and not (project or project_id):

@@ -63,6 +63,26 @@ def safe_str(value: Any) -> str:
         return f"<{type_name(value)} object>"
 
 
+def check_text(value: Any, arg: str, where: str) -> None:
+    """Checks an optional name-like argument: a str that UTF-8 can encode.
+
+    Raises:
+        TypeError: When ``value`` is neither None nor a str.
+        ValueError: When it holds lone surrogates (``"\\ud800"``), which no
+            store or request can hold.
+    """
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: {arg} must be a str, got {type_name(value)}")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValueError(f"{where}: {arg} holds characters UTF-8 cannot encode (lone "
+                             f"surrogates): {safe_repr(value)}") from None
+
+
 def check_type(type: str | None, where: str) -> None:
     if type is not None and (not isinstance(type, str) or type not in SPAN_TYPES):
         if not isinstance(type, str):

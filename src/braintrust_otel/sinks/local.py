@@ -101,15 +101,20 @@ class LocalSink:
         try:
             return self._target(parent)
         except Exception as exc:
-            fixed = repair(parent)[0]
+            error = exc
+        fixed, replaced = repair(parent)
+        if replaced:
+            # A project name holding lone surrogates: stored under the repaired name.
             try:
-                if fixed == parent:
-                    raise
-                return self._target(fixed)
-            except Exception:
-                diagnostics.report(
-                    "bad_parent", "invalid parent; row stored in the default project", exc)
-                return self._target(DEFAULT_PARENT)
+                found = self._target(fixed)
+                diagnostics.report("encoding", f"a parent held {replaced} surrogate code "
+                                   "points; lone ones were replaced with U+FFFD", n=replaced)
+                return found
+            except Exception as exc:
+                error = exc
+        diagnostics.report("bad_parent", "invalid parent; row stored in the default project",
+                           error)
+        return self._target(DEFAULT_PARENT)
 
     def _reject(self, rejected: list[tuple[tuple[str, str, dict[str, Any]], Exception]]) -> None:
         spool = self._spool
