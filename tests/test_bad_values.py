@@ -343,3 +343,11 @@ def test_halving_a_refused_batch_is_bounded(tmp_path: Path) -> None:
     [kept] = (tmp_path / "spool" / "rejected").iterdir()
     assert len(kept.read_text().splitlines()) == 1000
     assert diagnostics.counts()["rejected"] == 1000
+
+
+def test_object_metadata_with_a_lone_surrogate_is_stored_repaired(store: StoreHelper) -> None:
+    exp = braintrust.init(project="p", experiment="x", metadata={"note": BAD})
+    ds = braintrust.init_dataset(project="p", name="d", metadata={"note": BAD})
+    found = store.store.find_experiment(id=exp.id)
+    assert found is not None and found["metadata"] == {"note": FIXED}
+    assert ds.id and diagnostics.counts()["encoding"] == 2

@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from . import diagnostics
 from .merge import merge_row
-from .serialize import dumps, repair_row
+from .serialize import dumps, repair, repair_row
 
 __all__ = ["Store", "StoredRow", "default_store_path"]
 
@@ -334,7 +334,7 @@ class Store:
                 conn.execute(
                     "INSERT INTO experiments (id, project_id, name, seq, info)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (exp_id, project_id, candidate, seq, dumps(info or {})),
+                    (exp_id, project_id, candidate, seq, _encodable_json(info or {})),
                 )
                 return self._experiment_where(conn, "id = ?", (exp_id,)) or {}
 
@@ -378,7 +378,7 @@ class Store:
             with _transaction(conn):
                 conn.execute(
                     "INSERT OR IGNORE INTO datasets (id, project_id, name, info) VALUES (?,?,?,?)",
-                    (str(uuid.uuid4()), project_id, name, dumps(info or {})),
+                    (str(uuid.uuid4()), project_id, name, _encodable_json(info or {})),
                 )
                 row = conn.execute(
                     "SELECT id, project_id, name, created, info FROM datasets"
@@ -536,7 +536,7 @@ class Store:
                 prompt_id = found[0] if found else str(uuid.uuid4())
                 conn.execute("INSERT INTO prompts (id, project_id, slug, version, data)"
                              " VALUES (?,?,?,?,?)",
-                             (prompt_id, project_id, slug, xact, dumps(data)))
+                             (prompt_id, project_id, slug, xact, _encodable_json(data)))
         return self.find_prompt(project_id=project_id, slug=slug, version=xact) or {}
 
     def find_prompt(self, project_id: str | None = None, slug: str | None = None,
@@ -748,6 +748,21 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino
+
+
+def _encodable_json(value: Any) -> str:
+    # For metadata written once per object (experiments, datasets, prompts):
+    # checked at once, since there is no batch to set aside.
+    text = dumps(value)
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        text, replaced = repair(text)
+        diagnostics.report("encoding", f"object metadata held {replaced} surrogate code "
+                           "points; lone ones were replaced with U+FFFD", n=replaced)
+    return text
 
 
 def _with_xact(data: str, xact: int) -> dict[str, Any]:
