@@ -46,10 +46,9 @@ CASES = int(os.environ.get("BRAINTRUST_FUZZ_CASES", "3000"))
 SECRET = "SeCrEt-7f3a"
 HUGE = 10**5000  # past the 4,300 digits Python will print
 
-# Fields that are masked today, where the secret marker may go. Dataset
-# records, feedback and exception messages are masked by work landing
-# separately; until then the fuzz puts no secret there.
-MASKED = ("input", "output", "expected", "error", "metadata")
+# The secret goes wherever the README says values are masked: logged fields,
+# tags, score and metric names, dataset records, feedback and exception
+# messages; never into names, ids or span_attributes, which are not.
 
 
 class Colour(enum.Enum):
@@ -170,12 +169,12 @@ class Gen:
         if self.chance(0.4):
             out["metadata"] = self.mapping(secret)
         if self.chance(0.3):
-            out["tags"] = [self.text() for _ in range(r.randint(0, 3))]
+            out["tags"] = [self.text(secret) for _ in range(r.randint(0, 3))]
         if self.chance(0.3):
-            out["scores"] = {self.key(): r.choice([0, 1, 0.25, None, True])
+            out["scores"] = {self.key(secret): r.choice([0, 1, 0.25, None, True])
                              for _ in range(r.randint(0, 3))}
         if self.chance(0.3):
-            out["metrics"] = {self.key(): self.number() for _ in range(r.randint(0, 3))}
+            out["metrics"] = {self.key(secret): self.number() for _ in range(r.randint(0, 3))}
         return out
 
     def bad_field(self) -> tuple[str, Any]:
@@ -354,7 +353,7 @@ class Fuzz:
             self.refused(arg, lambda: braintrust.traced(**options))
             return
         result = g.value(secret=True)
-        boom = RuntimeError("user error") if g.chance(0.2) else None
+        boom = RuntimeError(f"user error {g.text(secret=True)}") if g.chance(0.2) else None
         seen: list[str] = []
 
         def work(a: Any, b: Any = None, *rest: Any, **kw: Any) -> Any:
@@ -395,17 +394,17 @@ class Fuzz:
                 self.refused(arg, lambda: self.experiment.log_feedback(**kwargs))
             else:
                 self.experiment.log_feedback(
-                    id=row_id, scores={"fb": g.r.choice([0, 1, None])},
-                    expected=g.value(), tags=[g.text()], comment=g.text(),
-                    metadata=g.mapping())
+                    id=row_id, scores={g.key(secret=True): g.r.choice([0, 1, None])},
+                    expected=g.value(secret=True), tags=[g.text(secret=True)],
+                    comment=g.text(secret=True), metadata=g.mapping(secret=True))
 
     def op_dataset(self) -> None:
         g = self.g
-        kwargs: dict[str, Any] = {"input": g.value(), "expected": g.value()}
+        kwargs: dict[str, Any] = {"input": g.value(secret=True), "expected": g.value(secret=True)}
         if g.chance(0.4):
-            kwargs["metadata"] = g.mapping()
+            kwargs["metadata"] = g.mapping(secret=True)
         if g.chance(0.3):
-            kwargs["tags"] = [g.text() for _ in range(2)]
+            kwargs["tags"] = [g.text(secret=True) for _ in range(2)]
         if g.chance(0.15):
             arg, value = g.r.choice([("metadata", "m"), ("metadata", [1]), ("tags", "t"),
                                      ("tags", [1]), ("id", 5), ("id", [1])])
@@ -459,12 +458,20 @@ class Fuzz:
         self.evals += 1
         data = [{"input": g.value(secret=True), "expected": g.value(secret=True),
                  "metadata": g.mapping(secret=True)} for _ in range(g.r.randint(1, 4))]
+        # Cases run on threads in any order: draw every random choice now, so
+        # the run stays reproducible.
+        outputs = [g.r.choice([g.value(secret=True), None, ValueError(f"failed {SECRET}")])
+                   for _ in data]
+        score = g.r.choice([0, 1, 0.5, None, True, {"name": "s2", "score": 1}])
 
         def task(input: Any) -> Any:
-            return g.value(secret=True) if g.chance(0.5) else input
+            found = next((o for d, o in zip(data, outputs) if d["input"] is input), None)
+            if isinstance(found, Exception):
+                raise found
+            return input if found is None else found
 
         def scorer(output: Any, expected: Any) -> Any:
-            return g.r.choice([0, 1, 0.5, None, True, {"name": "s2", "score": 1}])
+            return score
 
         result = braintrust.Eval("fuzz-eval", data=data, task=task, scores=[scorer],
                                  quiet=True)
