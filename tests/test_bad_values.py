@@ -351,3 +351,25 @@ def test_object_metadata_with_a_lone_surrogate_is_stored_repaired(store: StoreHe
     found = store.store.find_experiment(id=exp.id)
     assert found is not None and found["metadata"] == {"note": FIXED}
     assert ds.id and diagnostics.counts()["encoding"] == 2
+
+
+class UnprintableError(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("str is broken")
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_an_exception_whose_str_raises_is_still_recorded(store: StoreHelper, masked: bool) -> None:
+    if masked:
+        braintrust.set_masking_function(lambda v: v)
+    braintrust.init_logger(project="p")
+
+    @braintrust.traced
+    def fails() -> None:
+        raise UnprintableError()
+
+    with pytest.raises(UnprintableError):
+        fails()
+    [row] = store.rows()
+    assert "UnprintableError" in row["error"]
+    assert "log" not in diagnostics.counts()
