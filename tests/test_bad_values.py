@@ -373,3 +373,13 @@ def test_an_exception_whose_str_raises_is_still_recorded(store: StoreHelper, mas
     [row] = store.rows()
     assert "UnprintableError" in row["error"]
     assert "log" not in diagnostics.counts()
+
+
+def test_a_batch_of_surrogate_rows_is_repaired_in_one_retry(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    rejected = store.write_each([("project_logs", "p", {"id": f"r{i}", "input": BAD})
+                                 for i in range(100)])
+    assert rejected == []
+    stored = list(store.rows("project_logs", "p"))
+    assert len(stored) == 100 and {r.data["input"] for r in stored} == {FIXED}
+    assert len({r.xact_id for r in stored}) == 1  # one transaction, not one per row

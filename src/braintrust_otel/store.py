@@ -647,9 +647,11 @@ class Store:
         row makes it fail (a value UTF-8 cannot hold, an id that is not a
         string), the batch is split in halves, in order, until the failing
         rows are alone, so no other row is lost with them; only a failing
-        batch pays for this. A row whose strings hold lone surrogates is then
+        batch pays for this. A row whose strings hold lone surrogates is
         written with those characters replaced by U+FFFD (counted as
-        ``encoding``).
+        ``encoding``); when that was the failure, the batch is first retried
+        whole with such rows repaired, so an application that logs them often
+        does not pay a transaction per row.
 
         Args:
             rows: ``(object_type, object_id, row)`` triples.
@@ -669,8 +671,33 @@ class Store:
         except Exception as exc:
             if len(rows) == 1:
                 return self._write_repaired(rows[0], exc)
+            if isinstance(exc, UnicodeEncodeError) and self._write_batch_repaired(rows):
+                return []
         half = len(rows) // 2
         return self.write_each(rows[:half]) + self.write_each(rows[half:])
+
+    def _write_batch_repaired(self, rows: Sequence[tuple[str, str, dict[str, Any]]]) -> bool:
+        fixed: list[tuple[str, str, dict[str, Any]]] = []
+        replaced = 0
+        try:
+            for object_type, object_id, row in rows:
+                text = dumps(row)
+                if not text.isascii():
+                    try:
+                        text.encode()
+                    except UnicodeEncodeError:
+                        row, n = repair_row(row)
+                        replaced += n
+                fixed.append((object_type, object_id, row))
+            self.write(fixed)
+        except sqlite3.OperationalError:
+            raise
+        except Exception:
+            return False  # another kind of bad row: halve the batch to find it
+        diagnostics.report("encoding", f"stored rows held {replaced} surrogate code points, "
+                           "which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
+                           n=replaced)
+        return True
 
     def _write_repaired(self, triple: tuple[str, str, dict[str, Any]], exc: Exception
                         ) -> list[tuple[tuple[str, str, dict[str, Any]], Exception]]:
