@@ -59,16 +59,34 @@ def plain_attributes(span: ReadableSpan) -> Mapping[str, Any]:
 
 def base_row(span: ReadableSpan, attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Identity, times and name of a span, in row layout."""
-    row = id_fields(span, attrs)
+    ctx = span.context
     start = span.start_time or 0
     end = span.end_time or start
+    parent = attrs.get(A.PARENT)
+    if (ctx is not None and ctx.span_id and ctx.trace_id and type(start) is int
+            and type(end) is int and 0 <= start <= MAX_TIME_NS and 0 <= end <= MAX_TIME_NS):
+        # Every span the SDK finished: no check below can fail.
+        span_parent = span.parent
+        explicit_id = attrs.get(A.ROW_ID)
+        return {
+            "id": explicit_id if isinstance(explicit_id, str) and explicit_id
+            else row_id(ctx.trace_id, ctx.span_id),
+            "span_id": span_id_hex(ctx.span_id),
+            "root_span_id": trace_id_hex(ctx.trace_id),
+            "span_parents": [span_id_hex(span_parent.span_id)] if span_parent is not None
+            else None,
+            "created": datetime.datetime.fromtimestamp(start / 1e9, tz=_UTC).isoformat(),
+            "metrics": {"start": start / 1e9, "end": end / 1e9},
+            "span_attributes": {"name": span.name},
+            "_parent": parent if isinstance(parent, str) else None,
+        }
+    row = id_fields(span, attrs)
     # A time no datetime can hold still leaves a row: ``created`` comes from
     # the other end of the span if that one is sane, else is clamped.
     created = start if _valid_ns(start) or not _valid_ns(end) else end
     row["created"] = iso_time(created)
     row["metrics"] = {"start": _seconds(start), "end": _seconds(end)}
     row["span_attributes"] = {"name": span.name}
-    parent = attrs.get(A.PARENT)
     row["_parent"] = parent if isinstance(parent, str) else None
     return row
 
