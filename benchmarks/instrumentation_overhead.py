@@ -1,11 +1,18 @@
-"""Instrumentation overhead per OpenAI call, against a fake provider on loopback.
+"""Instrumentation overhead: at start-up, and per OpenAI call against a fake provider.
 
+Start-up: fresh interpreters, run in turn so drift hits all alike, for
+``python -c pass``, ``opentelemetry-instrument python -c pass``,
+``python -c "import braintrust"`` and the same plus ``auto_instrument()``;
+median wall time of each and the deltas. The provider libraries are installed
+but unused, so instrumentation should add (almost) nothing.
+
+Per call:
 The fake provider runs in its own process. In one SDK process, batches of
 chat completion calls alternate between uninstrumented and instrumented
 (the instrumentor is turned on and off between batches), so drift hits both
 alike; the median batch time of each is compared.
 
-    python benchmarks/instrumentation_overhead.py [--calls 200] [--batches 10]
+    python benchmarks/instrumentation_overhead.py [--calls 200] [--batches 10] [--starts 15]
 """
 
 from __future__ import annotations
@@ -20,13 +27,57 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from braintrust_otel.instrumentation import entry_points  # noqa: E402
+
+IMPORT = "python -c 'import braintrust'"
+
+
+def startup(runs: int) -> None:
+    """Prints the median start-up time of each command and its delta over bare Python."""
+    tool = str(Path(sys.executable).with_name("opentelemetry-instrument"))
+    env = dict(os.environ, BRAINTRUST_LOCAL_STORE=os.path.join(tempfile.mkdtemp(), "s.sqlite"))
+    env.pop("BRAINTRUST_API_KEY", None)
+    ours = ",".join(entry_points())
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "opentelemetry-instrument python -c pass": [tool, sys.executable, "-c", "pass"],
+        "  same, braintrust instrumentors disabled": [tool, sys.executable, "-c", "pass"],
+        IMPORT: [sys.executable, "-c", "import braintrust"],
+        "python -c 'import braintrust; braintrust.auto_instrument()'":
+            [sys.executable, "-c", "import braintrust; braintrust.auto_instrument()"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            t0 = time.perf_counter()
+            run_env = env
+            if "disabled" in name:
+                run_env = dict(env, OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=ours)
+            subprocess.run(cmd, check=True, env=run_env, stdout=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - t0)
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    bare = med["python -c pass"]
+    print(f"start-up, median of {runs} fresh processes (openai, anthropic, google-genai, "
+          "openai-agents installed, unused):")
+    for name, ts in times.items():
+        print(f"  {name:62s} {med[name] * 1e3:7.1f} ms  (+{(med[name] - bare) * 1e3:6.1f} ms; "
+              f"spread {min(ts) * 1e3:.0f}-{max(ts) * 1e3:.0f})")
+    auto = med["python -c 'import braintrust; braintrust.auto_instrument()'"]
+    otel = med["opentelemetry-instrument python -c pass"]
+    print(f"  braintrust instrumentors within opentelemetry-instrument: "
+          f"+{(otel - med['  same, braintrust instrumentors disabled']) * 1e3:.1f} ms")
+    print(f"  auto_instrument() alone: +{(auto - med[IMPORT]) * 1e3:.1f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--starts", type=int, default=15)
     args = parser.parse_args()
+    startup(args.starts)
     server = subprocess.Popen([sys.executable, "-m", "tests.fake_llm"], cwd=str(ROOT),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None

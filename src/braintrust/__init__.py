@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from braintrust_otel.api import LoginError, set_http_adapter
 from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
+from braintrust_otel.customize import SpanCustomizer, SpanExportData, set_span_customizers
 from braintrust_otel.masking import set_masking_function
 
 from ._auto import auto_instrument, wrap_anthropic, wrap_openai
@@ -76,6 +77,8 @@ __all__ = [
     "Score",
     "ScoreSummary",
     "Span",
+    "SpanCustomizer",
+    "SpanExportData",
     "TracedThreadPoolExecutor",
     "auto_instrument",
     "bind_context",
@@ -94,6 +97,7 @@ __all__ = [
     "projects",
     "set_http_adapter",
     "set_masking_function",
+    "set_span_customizers",
     "start_span",
     "traced",
     "wrap_anthropic",

@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from . import diagnostics
+from .customize import customize_row
 from .mapping import fallback_row, span_to_row
 from .sinks import RowSink
 
@@ -61,7 +62,7 @@ class BraintrustSpanExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Maps ``spans`` to rows and writes them to the sink."""
-        rows = [map_span(span) for span in spans]
+        rows = [customize_row(map_span(span)) for span in spans]
         try:
             self.sink.write(rows)
         except Exception as exc:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import wrapt
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.instrumentation.utils import unwrap
 
+from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
 
@@ -114,13 +112,13 @@ MESSAGES = Call("anthropic.messages.create", PROVIDER, "chat", _request, _finish
 _MODULE = "anthropic.resources.messages"
 
 
-class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class AnthropicInstrumentor(LazyInstrumentor):
     """Traces every ``anthropic`` client in the process as Braintrust LLM spans."""
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "anthropic"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         # anthropic >= 2 makes spans of its own (without content by default);
         # with this instrumentor on, clients created from now on leave it to us,
         # so each call is one LLM span, unless the environment says otherwise.
@@ -130,7 +128,7 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         wrapt.wrap_function_wrapper(_MODULE, "AsyncMessages.create",
                                     async_wrapper(tracer, MESSAGES))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         import anthropic.resources.messages as mod
 
         unwrap(mod.Messages, "create")

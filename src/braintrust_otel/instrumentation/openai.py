@@ -7,16 +7,14 @@ or closed, with time to first token), tool calls and ``with_raw_response``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import wrapt
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.instrumentation.utils import unwrap
 
+from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
 
@@ -172,13 +170,13 @@ TARGETS = (
 )
 
 
-class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OpenAIInstrumentor(LazyInstrumentor):
     """Traces every ``openai`` client in the process as Braintrust LLM spans."""
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "openai"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
         for module, sync_cls, async_cls, spec in TARGETS:
             try:
@@ -189,7 +187,7 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             wrapt.wrap_function_wrapper(module, f"{async_cls}.create",
                                         async_wrapper(tracer, spec))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         for module, sync_cls, async_cls, _ in TARGETS:
             try:
                 mod = importlib.import_module(module)

@@ -11,20 +11,17 @@ the Agents response span.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
 from typing import Any, Optional
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.trace import Status, StatusCode
 
 from .. import attributes as A
 from .. import diagnostics
 from ..masking import mask
 from ..serialize import dumps
+from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
 __all__ = ["OpenAIAgentsInstrumentor"]
@@ -147,15 +144,14 @@ def _registered(processor: _Processor) -> bool:
         return True  # cannot tell: do not risk adding it twice
 
 
-class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OpenAIAgentsInstrumentor(LazyInstrumentor):
     """Mirrors OpenAI Agents SDK traces as OTel spans (with Braintrust fields)."""
 
+    library = "agents"
+    instruments = _instruments
     _processor: Optional[_Processor] = None
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
-
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         from agents.tracing import add_trace_processor
 
         tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
@@ -166,7 +162,7 @@ class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             add_trace_processor(processor)  # type: ignore[arg-type]
         processor.enabled = True
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         # The Agents SDK cannot remove a processor; ours just stops mirroring.
         if OpenAIAgentsInstrumentor._processor is not None:
             OpenAIAgentsInstrumentor._processor.enabled = False
