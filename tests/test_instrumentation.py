@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -190,20 +189,72 @@ def test_anthropic_messages(store: StoreHelper, llm: FakeLLM) -> None:
     rows = _llm_rows(store)
     assert len(rows) == 4  # one span per call: the SDK's own spans are turned off
     first, streamed, tool, asynced = rows
-    assert first["input"] == [{"role": "system", "content": "be brief"},
-                              {"role": "user", "content": "hi"}]
-    assert first["output"] == [{"index": 0, "finish_reason": "end_turn",
-                                "message": {"role": "assistant",
-                                            "content": "Hello from fake Claude!"}}]
-    assert first["metrics"]["prompt_tokens"] == 13 and first["metrics"]["prompt_cached_tokens"] == 3
-    assert first["metadata"]["provider"] == "anthropic" and first["metadata"]["max_tokens"] == 10
-    assert streamed["output"][0]["message"]["content"] == "Hello streamed Claude"
-    assert streamed["metrics"]["completion_tokens"] == 3
+    # Field by field as the official SDK (0.48.1) logs wrap_anthropic calls.
+    assert first["span_attributes"]["name"] == "anthropic.messages.create"
+    assert first["input"] == [{"role": "user", "content": "hi"},
+                              {"role": "system", "content": "be brief"}]
+    assert first["output"] == {"role": "assistant", "model": "claude-3-5-sonnet-20241022",
+                               "stop_reason": "end_turn",
+                               "content": [{"type": "text", "text": "Hello from fake Claude!"}]}
+    assert first["metadata"] == {"provider": "anthropic", "model": "claude", "max_tokens": 10}
+    metrics = {k: v for k, v in first["metrics"].items()
+               if k not in ("start", "end", "time_to_first_token")}
+    assert metrics == {"prompt_tokens": 13, "completion_tokens": 6, "tokens": 19,
+                       "prompt_cached_tokens": 3, "prompt_cache_creation_tokens": 0}
+    assert first["metrics"]["time_to_first_token"] > 0
+    assert streamed["span_attributes"]["name"] == "anthropic.messages.stream"
+    assert streamed["metadata"]["stream"] is True
+    assert streamed["output"] == {"role": "assistant", "model": "claude-3-5-sonnet-20241022",
+                                  "stop_reason": "end_turn",
+                                  "content": [{"type": "text", "text": "Hello streamed Claude"}]}
+    assert {k: streamed["metrics"][k] for k in ("prompt_tokens", "completion_tokens", "tokens")} \
+        == {"prompt_tokens": 10, "completion_tokens": 3, "tokens": 13}
     assert streamed["metrics"]["time_to_first_token"] > 0
-    [call] = tool["output"][0]["message"]["tool_calls"]
-    assert call["function"]["name"] == "weather"
-    assert json.loads(call["function"]["arguments"]) == {"city": "Paris"}
-    assert asynced["output"][0]["message"]["content"] == "Hello from fake Claude!"
+    assert tool["output"]["content"] == [{"type": "tool_use", "id": "toolu_1", "name": "weather",
+                                          "input": {"city": "Paris"}}]
+    assert tool["output"]["stop_reason"] == "tool_use"
+    assert tool["metadata"]["tools"] == [{"name": "weather", "input_schema": {"type": "object"}}]
+    assert asynced["output"]["content"][0]["text"] == "Hello from fake Claude!"
+
+
+def test_anthropic_messages_stream_helper(store: StoreHelper, llm: FakeLLM) -> None:
+    braintrust.init_logger(project="p")
+    client = anthropic.Anthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
+    with client.messages.stream(model="claude", max_tokens=10,
+                                messages=[{"role": "user", "content": "hi"}]) as stream:
+        text = "".join(stream.text_stream)
+    assert text == "Hello streamed Claude"
+
+    async def run_async() -> str:
+        a = anthropic.AsyncAnthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
+        async with a.messages.stream(model="claude", max_tokens=10,
+                                     messages=[{"role": "user", "content": "hi"}]) as s:
+            return (await s.get_final_message()).content[0].text  # type: ignore[union-attr]
+
+    assert asyncio.run(run_async()) == "Hello streamed Claude"
+    rows = _llm_rows(store)
+    assert [r["span_attributes"]["name"] for r in rows] == ["anthropic.messages.stream"] * 2
+    for row in rows:
+        assert row["input"] == [{"role": "user", "content": "hi"}]
+        assert row["metadata"] == {"provider": "anthropic", "model": "claude", "max_tokens": 10}
+        assert row["output"] == {"role": "assistant", "model": "claude-3-5-sonnet-20241022",
+                                 "stop_reason": "end_turn",
+                                 "content": [{"type": "text", "text": "Hello streamed Claude"}]}
+        assert row["metrics"]["tokens"] == 13 and row["metrics"]["time_to_first_token"] > 0
+
+
+def test_anthropic_client_made_before_instrumenting_makes_one_span(
+        store: StoreHelper, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    AnthropicInstrumentor().uninstrument()
+    monkeypatch.delenv("ANTHROPIC_OPEN_TELEMETRY", raising=False)
+    client = anthropic.Anthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
+    AnthropicInstrumentor().instrument()
+    braintrust.init_logger(project="p")
+    client.messages.create(model="claude", max_tokens=10,
+                           messages=[{"role": "user", "content": "hi"}])
+    spans = MEMORY.get_finished_spans()
+    assert [s.name for s in spans] == ["anthropic.messages.create"]
+    assert not any(k.startswith("http.") for k in spans[0].attributes or {})
 
 
 def test_content_capture_can_be_turned_off(store: StoreHelper, llm: FakeLLM,
