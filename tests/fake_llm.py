@@ -21,6 +21,9 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     tools = body.get("tools")
     message: dict[str, Any] = {"role": "assistant", "content": "Hello from fake server!"}
     finish = "stop"
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema" and fmt["json_schema"].get("name") != "Broken":
+        message = {"role": "assistant", "content": "{\"city\": \"Paris\"}"}
     if tools:
         name = tools[0]["function"]["name"]
         arguments = {"city": "Paris"}

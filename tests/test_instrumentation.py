@@ -142,13 +142,15 @@ def test_responses_embeddings_moderations_and_raw(store: StoreHelper, llm: FakeL
     rows = {r["span_attributes"]["name"]: r for r in _llm_rows(store)}
     responses = [r for r in _llm_rows(store)
                  if r["span_attributes"]["name"] == "openai.responses.create"]
-    assert responses[0]["input"] == [{"role": "system", "content": "be nice"},
-                                     {"role": "user", "content": "hi"}]
+    # As the official SDK: input as given, instructions in metadata.
+    assert responses[0]["input"] == "hi"
+    assert responses[0]["metadata"]["instructions"] == "be nice"
+    assert responses[0]["metrics"]["time_to_first_token"] > 0
     assert responses[0]["output"][0]["content"][0]["text"] == "Hello from responses!"
     assert responses[1]["output"][0]["content"][0]["text"] == "Hello streamed responses"
     assert responses[1]["metrics"]["time_to_first_token"] > 0
     assert responses[0]["metrics"]["tokens"] == 13
-    assert rows["Embedding"]["output"] == {"count": 2, "embedding_length": 3}
+    assert rows["Embedding"]["output"] == {"embedding_length": 3}  # as the official SDK
     assert rows["Embedding"]["metrics"]["prompt_tokens"] == 4
     assert rows["Moderation"]["output"][0]["flagged"] is False
     assert rows["Chat Completion"]["output"][0]["message"]["content"] == \
@@ -405,3 +407,34 @@ def test_openai_agents_sdk(store: StoreHelper, llm: FakeLLM) -> None:
     assert model_call["span_parents"] == [response_span["span_id"]]
     assert model_call["output"][0]["content"][0]["text"] == "Hello from responses!"
     assert {r["root_span_id"] for r in rows} == {request.root_span_id}
+
+
+def test_structured_output_parse_is_traced_failures_included(store: StoreHelper,
+                                                             llm: FakeLLM) -> None:
+    from pydantic import BaseModel, ValidationError
+
+    class Weather(BaseModel):
+        city: str
+
+    class Broken(BaseModel):
+        city: str
+
+    braintrust.init_logger(project="p")
+    client = _oai(llm)
+    parsed = client.chat.completions.parse(model="gpt-4o-mini", response_format=Weather,
+                                           messages=[{"role": "user", "content": "w"}])
+    assert parsed.choices[0].message.parsed == Weather(city="Paris")
+    with pytest.raises(ValidationError):  # the reply is not the JSON asked for
+        client.chat.completions.parse(model="gpt-4o-mini", response_format=Broken,
+                                      messages=[{"role": "user", "content": "w"}])
+    ok, failed = _llm_rows(store)
+    assert ok["span_attributes"]["name"] == failed["span_attributes"]["name"] == "Chat Completion"
+    assert ok["input"] == [{"role": "user", "content": "w"}]
+    # As the official SDK records the request: the schema the model class stands for.
+    assert ok["metadata"]["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Weather", "schema": Weather.model_json_schema()}}
+    message = ok["output"][0]["message"]
+    assert message["content"] == '{"city": "Paris"}' and message["parsed"] == {"city": "Paris"}
+    assert ok["metrics"]["tokens"] == 17
+    assert "ValidationError" in failed["error"] and "output" not in failed

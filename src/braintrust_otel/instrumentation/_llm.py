@@ -271,7 +271,7 @@ def dump(obj: Any) -> Any:
     fn = getattr(obj, "model_dump", None)
     if callable(fn):
         try:
-            return fn(exclude_none=True, mode="json")
+            return fn(exclude_none=True, mode="json", warnings=False)
         except Exception:
             return fn()
     return obj

@@ -48,7 +48,14 @@ def _usage(usage: Any) -> dict[str, Any]:
 # -- chat completions -----------------------------------------------------------------
 
 def _chat_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-    return kwargs.get("model"), kwargs.get("messages"), plain_params(kwargs, ("messages",))
+    params = plain_params(kwargs, ("messages",))
+    fmt = params.get("response_format")
+    schema = getattr(fmt, "model_json_schema", None)
+    if isinstance(fmt, type) and callable(schema):
+        # parse(response_format=SomeModel): record the JSON schema it stands for.
+        params["response_format"] = {"type": "json_schema",
+                                     "json_schema": {"name": fmt.__name__, "schema": schema()}}
+    return kwargs.get("model"), kwargs.get("messages"), params
 
 
 def _chat_finish(call: LLMCall, response: Any) -> None:
@@ -106,15 +113,12 @@ CHAT = Call("Chat Completion", PROVIDER, "chat", _chat_request, _chat_finish,
 # -- responses ------------------------------------------------------------------------
 
 def _responses_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-    value = kwargs.get("input")
-    messages: Any = [{"role": "user", "content": value}] if isinstance(value, str) else value
-    instructions = kwargs.get("instructions")
-    if isinstance(instructions, str) and isinstance(messages, list):
-        messages = [{"role": "system", "content": instructions}, *messages]
-    return kwargs.get("model"), messages, plain_params(kwargs, ("input", "instructions"))
+    # As the official SDK: the input as given; instructions are metadata.
+    return kwargs.get("model"), kwargs.get("input"), plain_params(kwargs, ("input",))
 
 
 def _responses_finish(call: LLMCall, response: Any) -> None:
+    call.first_token()  # a whole response: its first token came with it
     call.finish(output=[dump(o) for o in get(response, "output") or []],
                 usage=_usage(get(response, "usage")), response_model=get(response, "model"),
                 response_id=get(response, "id"))
@@ -146,8 +150,7 @@ def _embeddings_finish(call: LLMCall, response: Any) -> None:
     data = get(response, "data") or []
     first = get(data[0], "embedding") if data else None
     usage = get(response, "usage")
-    call.finish(output={"count": len(data),
-                        "embedding_length": len(first) if isinstance(first, list) else None},
+    call.finish(output={"embedding_length": len(first) if isinstance(first, list) else None},
                 usage={"prompt_tokens": get(usage, "prompt_tokens"),
                        "tokens": get(usage, "total_tokens")},
                 response_model=get(response, "model"))
@@ -161,12 +164,17 @@ def _moderations_finish(call: LLMCall, response: Any) -> None:
 EMBEDDINGS = Call("Embedding", PROVIDER, "embeddings", _input_request, _embeddings_finish)
 MODERATIONS = Call("Moderation", PROVIDER, "moderation", _input_request, _moderations_finish)
 
-#: (module, sync class, async class, spec)
+#: (module, sync class, async class, method, spec). ``parse`` (structured
+#: outputs) posts by itself rather than through ``create``, so it is wrapped too;
+#: older clients have it under ``beta``.
 TARGETS = (
-    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", CHAT),
-    ("openai.resources.responses", "Responses", "AsyncResponses", RESPONSES),
-    ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", EMBEDDINGS),
-    ("openai.resources.moderations", "Moderations", "AsyncModerations", MODERATIONS),
+    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "create", CHAT),
+    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "parse", CHAT),
+    ("openai.resources.beta.chat.completions", "Completions", "AsyncCompletions", "parse",
+     CHAT),
+    ("openai.resources.responses", "Responses", "AsyncResponses", "create", RESPONSES),
+    ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", "create", EMBEDDINGS),
+    ("openai.resources.moderations", "Moderations", "AsyncModerations", "create", MODERATIONS),
 )
 
 
@@ -178,23 +186,27 @@ class OpenAIInstrumentor(LazyInstrumentor):
 
     def _patch(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
-        for module, sync_cls, async_cls, spec in TARGETS:
+        for module, sync_cls, async_cls, method, spec in TARGETS:
             try:
-                importlib.import_module(module)
+                mod = importlib.import_module(module)
             except ImportError:
-                continue  # an older client without this API
-            wrapt.wrap_function_wrapper(module, f"{sync_cls}.create", sync_wrapper(tracer, spec))
-            wrapt.wrap_function_wrapper(module, f"{async_cls}.create",
+                continue  # a client without this API
+            if not hasattr(getattr(mod, sync_cls, None), method):
+                continue
+            wrapt.wrap_function_wrapper(module, f"{sync_cls}.{method}",
+                                        sync_wrapper(tracer, spec))
+            wrapt.wrap_function_wrapper(module, f"{async_cls}.{method}",
                                         async_wrapper(tracer, spec))
 
     def _unpatch(self, **kwargs: Any) -> None:
-        for module, sync_cls, async_cls, _ in TARGETS:
+        for module, sync_cls, async_cls, method, _ in TARGETS:
             try:
                 mod = importlib.import_module(module)
             except ImportError:
                 continue
-            unwrap(getattr(mod, sync_cls), "create")
-            unwrap(getattr(mod, async_cls), "create")
+            if hasattr(getattr(mod, sync_cls, None), method):
+                unwrap(getattr(mod, sync_cls), method)
+                unwrap(getattr(mod, async_cls), method)
 
 
 def wrap_openai(client: Any) -> Any:
@@ -210,11 +222,15 @@ def wrap_openai(client: Any) -> Any:
     tracer = trace.get_tracer(__name__, "0.1.0")
     is_async = type(client).__name__.startswith("Async")
     wrap = async_wrapper if is_async else sync_wrapper
-    for path, spec in ((("chat", "completions"), CHAT), (("responses",), RESPONSES),
-                       (("embeddings",), EMBEDDINGS), (("moderations",), MODERATIONS)):
+    for path, method, spec in ((("chat", "completions"), "create", CHAT),
+                               (("chat", "completions"), "parse", CHAT),
+                               (("beta", "chat", "completions"), "parse", CHAT),
+                               (("responses",), "create", RESPONSES),
+                               (("embeddings",), "create", EMBEDDINGS),
+                               (("moderations",), "create", MODERATIONS)):
         resource = client
         for part in path:
             resource = getattr(resource, part, None)
-        if resource is not None and hasattr(resource, "create"):
-            wrapt.wrap_function_wrapper(resource, "create", wrap(tracer, spec))
+        if resource is not None and hasattr(resource, method):
+            wrapt.wrap_function_wrapper(resource, method, wrap(tracer, spec))
     return client
