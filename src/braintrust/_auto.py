@@ -102,6 +102,12 @@ def auto_instrument(
     return result
 
 
+def instrument_one(name: str) -> bool:
+    """Turns on one library's instrumentation (a registry name); whether it is on."""
+    _state.tracer()
+    return _instrument(name)
+
+
 def _instrument(name: str) -> bool:
     supported = INSTRUMENTORS.get(name)
     if supported is None or not library_present(supported.module):

@@ -177,6 +177,14 @@ _collector = _Collector()
 # -- helpers -------------------------------------------------------------------------
 
 def _name_of(scorer: Any) -> str:
+    named = getattr(scorer, "_name", None)  # autoevals scorers name themselves
+    if callable(named):
+        try:
+            name = named()
+            if isinstance(name, str) and name:
+                return name
+        except Exception:
+            pass
     name = getattr(scorer, "__name__", None)
     if isinstance(name, str) and name != "<lambda>":
         return name

@@ -220,8 +220,14 @@ class AnthropicInstrumentor(LazyInstrumentor):
 
 def wrap_anthropic(client: Any) -> Any:
     """Traces one ``anthropic.Anthropic`` / ``AsyncAnthropic`` client (and returns it)."""
+    if getattr(client, "_braintrust_traced", False):
+        return client  # wrapping twice would stack wrappers on every call
     tracer = trace.get_tracer(__name__, "0.1.0")
     wrap = async_wrapper if type(client).__name__.startswith("Async") else sync_wrapper
     wrapt.wrap_function_wrapper(client.messages, "create", wrap(tracer, MESSAGES))
     wrapt.wrap_function_wrapper(client.messages, "stream", stream_wrapper(tracer))
+    try:
+        client._braintrust_traced = True
+    except AttributeError:
+        pass  # a client with __slots__: wrapped again next time, one span all the same
     return client

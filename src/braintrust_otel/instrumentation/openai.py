@@ -219,6 +219,8 @@ def wrap_openai(client: Any) -> Any:
         The same client, its ``chat.completions``, ``responses``,
         ``embeddings`` and ``moderations`` calls traced.
     """
+    if getattr(client, "_braintrust_traced", False):
+        return client  # wrapping twice would stack wrappers on every call
     tracer = trace.get_tracer(__name__, "0.1.0")
     is_async = type(client).__name__.startswith("Async")
     wrap = async_wrapper if is_async else sync_wrapper
@@ -233,4 +235,8 @@ def wrap_openai(client: Any) -> Any:
             resource = getattr(resource, part, None)
         if resource is not None and hasattr(resource, method):
             wrapt.wrap_function_wrapper(resource, method, wrap(tracer, spec))
+    try:
+        client._braintrust_traced = True
+    except AttributeError:
+        pass  # a client with __slots__: wrapped again next time, one span all the same
     return client
