@@ -40,13 +40,21 @@ def test_signature_takes_every_official_flag() -> None:
     assert params["span_customizers"].default is None
 
 
-def test_flags_without_an_integration_report_false() -> None:
-    everything_off = dict.fromkeys(OFFICIAL_FLAGS, False)
-    result = braintrust.auto_instrument(**{**everything_off, "litellm": True,
-                                           "bedrock": True, "temporal": True})
-    # bedrock reports under the official SDK's key.
-    assert set(result) == {"litellm", "bedrock_runtime", "temporal"}
-    assert result["temporal"] is False  # no Temporal integration here (yet)
+def test_flags_without_an_integration_report_false(tmp_path: Path) -> None:
+    # In a fresh process: a hook armed for an installed library would outlive the test.
+    proc = run_python(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import braintrust
+        from braintrust_otel.instrumentation import OFFICIAL_FLAGS
+        flags = dict.fromkeys(OFFICIAL_FLAGS, False)
+        flags.update(cursor_sdk=True, bedrock=True, temporal=True, openai=True)
+        print(sorted(braintrust.auto_instrument(**flags).items()))
+    """), tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    # bedrock reports under the official SDK's key; no Temporal or Cursor integration (yet).
+    assert proc.stdout.strip() == ("[('bedrock_runtime', False), ('cursor_sdk', False), "
+                                   "('openai', True), ('temporal', False)]")
 
 
 LAZY_APP = """
@@ -54,8 +62,8 @@ import sys
 sys.path.insert(0, {root!r})
 import braintrust
 result = braintrust.auto_instrument()
-print("after auto_instrument:", sorted(m for m in ("openai", "anthropic", "agents", "google.genai")
-                                       if m in sys.modules))
+print("after auto_instrument:", sorted(m for m in ("openai", "anthropic", "agents", "google.genai",
+                                                  "litellm") if m in sys.modules))
 print("result:", result["openai"], result["anthropic"])
 from openai import OpenAI  # imported after auto_instrument, by name
 from tests.fake_llm import FakeLLM
@@ -127,7 +135,8 @@ def test_opentelemetry_instrument_does_not_import_unused_libraries(tmp_path: Pat
     env.pop("BRAINTRUST_API_KEY", None)
     proc = subprocess.run(
         [tool, sys.executable, "-c",
-         "import sys; print(sorted(m for m in ('openai', 'anthropic', 'agents', 'google.genai')"
+         "import sys; print(sorted(m for m in ('openai', 'anthropic', 'agents', 'google.genai',"
+         " 'litellm')"
          " if m in sys.modules))"],
         capture_output=True, text=True, env=env, timeout=120, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,9 @@ import braintrust
 
 from .conftest import StoreHelper
 from .fake_llm import FakeLLM
+
+# LiteLLM fetches a model price list from the internet on import unless told not to.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 @pytest.fixture
@@ -79,9 +84,83 @@ def test_wrap_openai_twice_wraps_once(llm: FakeLLM, store: StoreHelper) -> None:
 @pytest.mark.parametrize("module,names", [
     ("braintrust.wrappers.anthropic", ["wrap_anthropic", "wrap_anthropic_client"]),
     ("braintrust.wrappers.google_genai", ["setup_genai"]),
+    ("braintrust.wrappers.litellm", ["patch_litellm", "wrap_litellm"]),
 ])
 def test_wrapper_module_paths(module: str, names: list[str]) -> None:
     mod = importlib.import_module(module)
     assert sorted(mod.__all__) == sorted(names)
     for name in names:
         assert callable(getattr(mod, name))
+
+
+def _llm_rows(store: StoreHelper) -> list[dict[str, Any]]:
+    return [r for r in store.rows() if r["span_attributes"].get("type") == "llm"]
+
+
+def test_litellm_rows_match_the_official_sdk(store: StoreHelper, llm: FakeLLM) -> None:
+    import litellm
+
+    from braintrust_otel.instrumentation.litellm import LiteLLMInstrumentor
+    from braintrust_otel.instrumentation.openai import OpenAIInstrumentor
+
+    LiteLLMInstrumentor().instrument()
+    OpenAIInstrumentor().instrument()  # the openai client LiteLLM uses adds no second span
+    try:
+        braintrust.init_logger(project="p")
+        common: dict[str, Any] = {"model": "openai/gpt-4o-mini", "api_base": llm.openai_url,
+                                  "api_key": "sk-secret",
+                                  "messages": [{"role": "user", "content": "hi"}]}
+        reply = litellm.completion(temperature=0.5, **common)
+        assert reply.choices[0].message.content == "Hello from fake server!"
+        streamed = "".join(c.choices[0].delta.content or ""
+                           for c in litellm.completion(stream=True, **common))
+        assert streamed == "Hello streamed world"
+        asyncio.run(litellm.acompletion(**common))
+        litellm.embedding(model="openai/text-embedding-3-small", api_base=llm.openai_url,
+                          api_key="sk-secret", input=["hi"])
+        llm.fail_next(500)
+        with pytest.raises(litellm.InternalServerError):
+            litellm.completion(num_retries=0, max_retries=0, **common)
+    finally:
+        LiteLLMInstrumentor().uninstrument()
+        OpenAIInstrumentor().uninstrument()
+    first, stream, asynced, embedding, failed = _llm_rows(store)
+    # Field by field as the official SDK (0.48.1) logs these calls.
+    assert [r["span_attributes"]["name"] for r in (first, stream, asynced, failed)] == \
+        ["Completion"] * 4
+    assert first["input"] == [{"role": "user", "content": "hi"}]
+    assert first["metadata"] == {"model": "openai/gpt-4o-mini", "provider": "openai",
+                                 "temperature": 0.5}  # no api_key, no api_base
+    assert first["output"][0]["message"] == {"role": "assistant",
+                                             "content": "Hello from fake server!"}
+    assert first["output"][0]["finish_reason"] == "stop"
+    assert {k: first["metrics"][k] for k in ("prompt_tokens", "completion_tokens", "tokens",
+                                             "prompt_cached_tokens",
+                                             "completion_reasoning_tokens")} == \
+        {"prompt_tokens": 12, "completion_tokens": 5, "tokens": 17, "prompt_cached_tokens": 2,
+         "completion_reasoning_tokens": 1}
+    assert first["metrics"]["time_to_first_token"] > 0
+    assert stream["metadata"]["stream"] is True
+    assert stream["output"][0]["message"]["content"] == "Hello streamed world"
+    assert stream["metrics"]["time_to_first_token"] > 0
+    assert asynced["output"][0]["message"]["content"] == "Hello from fake server!"
+    assert embedding["span_attributes"]["name"] == "Embedding"
+    assert embedding["input"] == ["hi"] and embedding["output"] == {"embedding_length": 3}
+    assert embedding["metadata"] == {"model": "openai/text-embedding-3-small",
+                                     "provider": "openai"}
+    assert "InternalServerError" in failed["error"] and "output" not in failed
+
+
+def test_wrap_litellm_traces_the_module_once(store: StoreHelper, llm: FakeLLM) -> None:
+    import litellm
+
+    from braintrust_otel.instrumentation.litellm import LiteLLMInstrumentor
+
+    assert braintrust.wrap_litellm(braintrust.wrap_litellm(litellm)) is litellm
+    try:
+        braintrust.init_logger(project="p")
+        litellm.completion(model="openai/gpt-4o-mini", api_base=llm.openai_url, api_key="k",
+                           messages=[{"role": "user", "content": "hi"}])
+    finally:
+        LiteLLMInstrumentor()._unpatch()
+    assert [r["span_attributes"]["name"] for r in _llm_rows(store)] == ["Completion"]

@@ -15,7 +15,7 @@ from braintrust_otel.instrumentation._hooks import when_imported
 
 from . import _state
 
-__all__ = ["auto_instrument", "wrap_anthropic", "wrap_openai"]
+__all__ = ["auto_instrument", "wrap_anthropic", "wrap_litellm", "wrap_openai"]
 
 #: Result keys that differ from the flag's name (as the official SDK reports them).
 _RESULT_KEYS = {"bedrock": "bedrock_runtime"}
@@ -152,3 +152,18 @@ def wrap_anthropic(client: Any) -> Any:
 
     _state.tracer()
     return wrap(client)
+
+
+def wrap_litellm(litellm: Any) -> Any:
+    """Traces the ``litellm`` module's completion, embedding and responses calls.
+
+    Args:
+        litellm: The imported ``litellm`` module.
+
+    Returns:
+        The same module.
+    """
+    from braintrust_otel.instrumentation.litellm import wrap_litellm as wrap
+
+    _state.tracer()
+    return wrap(litellm)

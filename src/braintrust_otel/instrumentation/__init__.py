@@ -32,6 +32,7 @@ INSTRUMENTORS = {
         "google.genai", "braintrust_otel.instrumentation.google_genai:GoogleGenAIInstrumentor"),
     "openai_agents": Supported(
         "agents", "braintrust_otel.instrumentation.openai_agents:OpenAIAgentsInstrumentor"),
+    "litellm": Supported("litellm", "braintrust_otel.instrumentation.litellm:LiteLLMInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
