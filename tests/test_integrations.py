@@ -164,3 +164,54 @@ def test_wrap_litellm_traces_the_module_once(store: StoreHelper, llm: FakeLLM) -
     finally:
         LiteLLMInstrumentor()._unpatch()
     assert [r["span_attributes"]["name"] for r in _llm_rows(store)] == ["Completion"]
+
+
+def test_instructor_task_span_with_retries_and_llm_children(store: StoreHelper,
+                                                            llm: FakeLLM) -> None:
+    import instructor
+    from pydantic import BaseModel, field_validator
+
+    from braintrust_otel.instrumentation.instructor import InstructorInstrumentor
+    from braintrust_otel.instrumentation.openai import OpenAIInstrumentor
+
+    attempts: list[str] = []
+
+    class Weather(BaseModel):
+        city: str
+
+        @field_validator("city")
+        @classmethod
+        def not_on_the_first_try(cls, value: str) -> str:
+            attempts.append(value)
+            if len(attempts) == 1:
+                raise ValueError("try again")
+            return value
+
+    InstructorInstrumentor().instrument()
+    OpenAIInstrumentor().instrument()
+    try:
+        braintrust.init_logger(project="p")
+        client = instructor.from_openai(openai.OpenAI(base_url=llm.openai_url, api_key="k",
+                                                      max_retries=0))
+        braintrust.wrap_instructor(client)  # also instrumented: still one span
+        weather = client.create(model="gpt-4o-mini", response_model=Weather,
+                                messages=[{"role": "user", "content": "w"}])
+    finally:
+        InstructorInstrumentor().uninstrument()
+        OpenAIInstrumentor().uninstrument()
+    assert weather.city == "Paris"
+    rows = store.rows()
+    [task] = [r for r in rows if r["span_attributes"]["type"] == "task"]
+    calls = [r for r in rows if r["span_attributes"]["type"] == "llm"]
+    # Field by field as the official SDK (0.48.1) logs instructor calls.
+    assert task["span_attributes"]["name"] == "instructor.create"
+    assert task["input"] == {"messages": [{"role": "user", "content": "w"}],
+                             "response_model": "Weather", "mode": "TOOLS"}
+    assert task["output"] == {"city": "Paris"}
+    errors = task["metadata"].pop("validation_errors")
+    assert task["metadata"] == {"model": "gpt-4o-mini", "provider": "openai",
+                                "response_model": "Weather", "mode": "TOOLS",
+                                "max_retries": 3, "retry_count": 1}
+    assert len(errors) == 1 and "try again" in errors[0]
+    assert [c["span_attributes"]["name"] for c in calls] == ["Chat Completion"] * 2
+    assert all(c["span_parents"] == [task["span_id"]] for c in calls)

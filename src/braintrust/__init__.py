@@ -23,7 +23,7 @@ from braintrust_otel.attachments import Attachment, ExternalAttachment, Readonly
 from braintrust_otel.customize import SpanCustomizer, SpanExportData, set_span_customizers
 from braintrust_otel.masking import set_masking_function
 
-from ._auto import auto_instrument, wrap_anthropic, wrap_litellm, wrap_openai
+from ._auto import auto_instrument, wrap_anthropic, wrap_instructor, wrap_litellm, wrap_openai
 from ._dataset import Dataset, init_dataset
 from ._eval import (
     Eval,
@@ -101,6 +101,7 @@ __all__ = [
     "start_span",
     "traced",
     "wrap_anthropic",
+    "wrap_instructor",
     "wrap_litellm",
     "wrap_openai",
 ]

@@ -15,7 +15,7 @@ from braintrust_otel.instrumentation._hooks import when_imported
 
 from . import _state
 
-__all__ = ["auto_instrument", "wrap_anthropic", "wrap_litellm", "wrap_openai"]
+__all__ = ["auto_instrument", "wrap_anthropic", "wrap_instructor", "wrap_litellm", "wrap_openai"]
 
 #: Result keys that differ from the flag's name (as the official SDK reports them).
 _RESULT_KEYS = {"bedrock": "bedrock_runtime"}
@@ -167,3 +167,20 @@ def wrap_litellm(litellm: Any) -> Any:
 
     _state.tracer()
     return wrap(litellm)
+
+
+def wrap_instructor(client: Any) -> Any:
+    """Traces one ``instructor`` client: a ``task`` span per ``create`` call.
+
+    The provider client inside is traced only if it is wrapped or instrumented too.
+
+    Args:
+        client: An ``instructor.Instructor`` or ``AsyncInstructor``.
+
+    Returns:
+        The same client.
+    """
+    from braintrust_otel.instrumentation.instructor import wrap_instructor as wrap
+
+    _state.tracer()
+    return wrap(client)

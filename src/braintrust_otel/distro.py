@@ -27,7 +27,7 @@ logger = logging.getLogger("braintrust")
 #: Entry-point names other packages use for instrumentors of the libraries ours cover.
 _REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google_genai",
              "google-genai": "google_genai", "openai_agents": "openai_agents",
-             "openai-agents": "openai_agents", "litellm": "litellm"}
+             "openai-agents": "openai_agents", "litellm": "litellm", "instructor": "instructor"}
 
 
 class BraintrustDistro(BaseDistro):  # type: ignore[misc]

@@ -33,6 +33,8 @@ INSTRUMENTORS = {
     "openai_agents": Supported(
         "agents", "braintrust_otel.instrumentation.openai_agents:OpenAIAgentsInstrumentor"),
     "litellm": Supported("litellm", "braintrust_otel.instrumentation.litellm:LiteLLMInstrumentor"),
+    "instructor": Supported(
+        "instructor", "braintrust_otel.instrumentation.instructor:InstructorInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
