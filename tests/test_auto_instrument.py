@@ -63,7 +63,8 @@ sys.path.insert(0, {root!r})
 import braintrust
 result = braintrust.auto_instrument()
 print("after auto_instrument:", sorted(m for m in ("openai", "anthropic", "agents", "google.genai",
-                                                  "litellm") if m in sys.modules))
+                                                  "litellm", "instructor", "openrouter")
+                                       if m in sys.modules))
 print("result:", result["openai"], result["anthropic"])
 from openai import OpenAI  # imported after auto_instrument, by name
 from tests.fake_llm import FakeLLM
@@ -136,7 +137,7 @@ def test_opentelemetry_instrument_does_not_import_unused_libraries(tmp_path: Pat
     proc = subprocess.run(
         [tool, sys.executable, "-c",
          "import sys; print(sorted(m for m in ('openai', 'anthropic', 'agents', 'google.genai',"
-         " 'litellm')"
+         " 'litellm', 'instructor', 'openrouter')"
          " if m in sys.modules))"],
         capture_output=True, text=True, env=env, timeout=120, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr

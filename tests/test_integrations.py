@@ -215,3 +215,70 @@ def test_instructor_task_span_with_retries_and_llm_children(store: StoreHelper,
     assert len(errors) == 1 and "try again" in errors[0]
     assert [c["span_attributes"]["name"] for c in calls] == ["Chat Completion"] * 2
     assert all(c["span_parents"] == [task["span_id"]] for c in calls)
+
+
+def test_openrouter_rows_match_the_official_sdk(store: StoreHelper, llm: FakeLLM) -> None:
+    from openrouter import OpenRouter
+
+    from braintrust_otel.instrumentation.openrouter import OpenRouterInstrumentor
+
+    OpenRouterInstrumentor().instrument()
+    try:
+        braintrust.init_logger(project="p")
+        with OpenRouter(api_key="k", server_url=llm.openai_url) as client:
+            reply = client.chat.send(model="openai/gpt-4o-mini", temperature=0.5,
+                                     messages=[{"role": "user", "content": "hi"}])
+            assert reply.choices[0].message.content == "Hello from fake server!"
+            for _ in client.chat.send(model="openai/gpt-4o-mini", stream=True,
+                                      messages=[{"role": "user", "content": "hi"}]):
+                pass
+            client.embeddings.generate(model="openai/text-embedding-3-small", input="hi")
+
+            async def run_async() -> None:
+                await client.chat.send_async(model="openai/gpt-4o-mini",
+                                             messages=[{"role": "user", "content": "hi"}])
+
+            asyncio.run(run_async())
+    finally:
+        OpenRouterInstrumentor().uninstrument()
+    chat, stream, embedding, asynced = _llm_rows(store)
+    # Field by field as the official SDK (0.48.1) logs OpenRouter calls.
+    assert [r["span_attributes"]["name"] for r in (chat, stream, asynced)] == \
+        ["openrouter.chat.send"] * 3
+    assert chat["input"] == [{"role": "user", "content": "hi"}]
+    assert chat["metadata"] == {"provider": "openai", "model": "gpt-4o-mini-2024-07-18",
+                                "temperature": 0.5, "created": 1700000000,
+                                "id": "chatcmpl-fake123", "object": "chat.completion",
+                                "system_fingerprint": "fp_fake"}
+    assert chat["output"] == [{"finish_reason": "stop", "index": 0, "logprobs": None,
+                               "message": {"role": "assistant",
+                                           "content": "Hello from fake server!"}}]
+    assert {k: chat["metrics"][k] for k in ("prompt_tokens", "completion_tokens", "tokens",
+                                            "prompt_cached_tokens",
+                                            "completion_reasoning_tokens")} == \
+        {"prompt_tokens": 12, "completion_tokens": 5, "tokens": 17, "prompt_cached_tokens": 2,
+         "completion_reasoning_tokens": 1}
+    assert chat["metrics"]["duration"] > 0
+    assert stream["metadata"] == {"provider": "openai", "model": "gpt-4o-mini", "stream": True}
+    assert stream["output"][0]["message"] == {"role": "assistant",
+                                              "content": "Hello streamed world"}
+    assert {k: stream["metrics"][k] for k in ("prompt_tokens", "completion_tokens", "tokens")} \
+        == {"prompt_tokens": 12, "completion_tokens": 3, "tokens": 15}
+    assert stream["metrics"]["time_to_first_token"] > 0
+    assert embedding["span_attributes"]["name"] == "openrouter.embeddings.generate"
+    assert embedding["input"] == "hi"
+    assert embedding["output"] == {"embedding_length": 3, "embeddings_count": 1}
+    assert embedding["metadata"] == {"provider": "openai", "model": "text-embedding-3-small",
+                                     "object": "list"}
+    assert embedding["metrics"]["tokens"] == 4
+    assert asynced["output"][0]["message"]["content"] == "Hello from fake server!"
+
+
+def test_wrap_openrouter_traces_one_client(store: StoreHelper, llm: FakeLLM) -> None:
+    from openrouter import OpenRouter
+
+    braintrust.init_logger(project="p")
+    with OpenRouter(api_key="k", server_url=llm.openai_url) as client:
+        assert braintrust.wrap_openrouter(braintrust.wrap_openrouter(client)) is client
+        client.chat.send(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert [r["span_attributes"]["name"] for r in _llm_rows(store)] == ["openrouter.chat.send"]

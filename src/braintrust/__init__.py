@@ -23,7 +23,14 @@ from braintrust_otel.attachments import Attachment, ExternalAttachment, Readonly
 from braintrust_otel.customize import SpanCustomizer, SpanExportData, set_span_customizers
 from braintrust_otel.masking import set_masking_function
 
-from ._auto import auto_instrument, wrap_anthropic, wrap_instructor, wrap_litellm, wrap_openai
+from ._auto import (
+    auto_instrument,
+    wrap_anthropic,
+    wrap_instructor,
+    wrap_litellm,
+    wrap_openai,
+    wrap_openrouter,
+)
 from ._dataset import Dataset, init_dataset
 from ._eval import (
     Eval,
@@ -104,6 +111,7 @@ __all__ = [
     "wrap_instructor",
     "wrap_litellm",
     "wrap_openai",
+    "wrap_openrouter",
 ]
 
 __version__ = "0.1.0"

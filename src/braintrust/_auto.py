@@ -15,7 +15,8 @@ from braintrust_otel.instrumentation._hooks import when_imported
 
 from . import _state
 
-__all__ = ["auto_instrument", "wrap_anthropic", "wrap_instructor", "wrap_litellm", "wrap_openai"]
+__all__ = ["auto_instrument", "wrap_anthropic", "wrap_instructor", "wrap_litellm", "wrap_openai",
+           "wrap_openrouter"]
 
 #: Result keys that differ from the flag's name (as the official SDK reports them).
 _RESULT_KEYS = {"bedrock": "bedrock_runtime"}
@@ -181,6 +182,21 @@ def wrap_instructor(client: Any) -> Any:
         The same client.
     """
     from braintrust_otel.instrumentation.instructor import wrap_instructor as wrap
+
+    _state.tracer()
+    return wrap(client)
+
+
+def wrap_openrouter(client: Any) -> Any:
+    """Traces one ``openrouter.OpenRouter`` client's chat and embedding calls.
+
+    Args:
+        client: The client.
+
+    Returns:
+        The same client.
+    """
+    from braintrust_otel.instrumentation.openrouter import wrap_openrouter as wrap
 
     _state.tracer()
     return wrap(client)

@@ -27,7 +27,8 @@ logger = logging.getLogger("braintrust")
 #: Entry-point names other packages use for instrumentors of the libraries ours cover.
 _REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google_genai",
              "google-genai": "google_genai", "openai_agents": "openai_agents",
-             "openai-agents": "openai_agents", "litellm": "litellm", "instructor": "instructor"}
+             "openai-agents": "openai_agents", "litellm": "litellm", "instructor": "instructor",
+             "openrouter": "openrouter"}
 
 
 class BraintrustDistro(BaseDistro):  # type: ignore[misc]

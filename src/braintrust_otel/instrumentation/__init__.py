@@ -35,6 +35,8 @@ INSTRUMENTORS = {
     "litellm": Supported("litellm", "braintrust_otel.instrumentation.litellm:LiteLLMInstrumentor"),
     "instructor": Supported(
         "instructor", "braintrust_otel.instrumentation.instructor:InstructorInstrumentor"),
+    "openrouter": Supported(
+        "openrouter", "braintrust_otel.instrumentation.openrouter:OpenRouterInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.

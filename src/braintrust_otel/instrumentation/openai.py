@@ -66,6 +66,11 @@ def _chat_finish(call: LLMCall, response: Any) -> None:
 
 
 def _chat_stream_done(call: LLMCall, chunks: list[Any]) -> None:
+    call.finish(**chat_stream_result(chunks))
+
+
+def chat_stream_result(chunks: list[Any]) -> dict[str, Any]:
+    """``LLMCall.finish`` arguments for a consumed chat-completion stream."""
     merged: dict[int, dict[str, Any]] = {}
     usage = model = rid = None
     for chunk in chunks:
@@ -97,8 +102,8 @@ def _chat_stream_done(call: LLMCall, chunks: list[Any]) -> None:
             if get(choice, "finish_reason"):
                 out["finish_reason"] = get(choice, "finish_reason")
     choices = [merged[i] for i in sorted(merged)]
-    call.finish(output=choices, usage=_usage(usage), response_model=model, response_id=rid,
-                finish_reasons=[c["finish_reason"] for c in choices])
+    return {"output": choices, "usage": _usage(usage), "response_model": model,
+            "response_id": rid, "finish_reasons": [c["finish_reason"] for c in choices]}
 
 
 def _chat_token(chunk: Any) -> bool:
