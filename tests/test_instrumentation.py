@@ -144,7 +144,10 @@ def test_responses_embeddings_moderations_and_raw(store: StoreHelper, llm: FakeL
                  if r["span_attributes"]["name"] == "openai.responses.create"]
     # As the official SDK: input as given, instructions in metadata.
     assert responses[0]["input"] == "hi"
-    assert responses[0]["metadata"]["instructions"] == "be nice"
+    assert responses[0]["metadata"] == {
+        "provider": "openai", "model": "gpt-4o-mini-2024-07-18", "instructions": "be nice",
+        "id": "resp_fake", "object": "response", "created_at": 1700000000,
+        "status": "completed"}
     assert responses[0]["metrics"]["time_to_first_token"] > 0
     assert responses[0]["output"][0]["content"][0]["text"] == "Hello from responses!"
     assert responses[1]["output"][0]["content"][0]["text"] == "Hello streamed responses"

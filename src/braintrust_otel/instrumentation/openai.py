@@ -124,9 +124,12 @@ def _responses_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, A
 
 def _responses_finish(call: LLMCall, response: Any) -> None:
     call.first_token()  # a whole response: its first token came with it
+    # As the official SDK: the response's identity joins the request metadata.
+    extra = {k: get(response, k) for k in ("id", "object", "created_at", "status", "model")}
     call.finish(output=[dump(o) for o in get(response, "output") or []],
                 usage=_usage(get(response, "usage")), response_model=get(response, "model"),
-                response_id=get(response, "id"))
+                response_id=get(response, "id"),
+                metadata={k: v for k, v in extra.items() if v is not None})
 
 
 def _responses_stream_done(call: LLMCall, events: list[Any]) -> None:
