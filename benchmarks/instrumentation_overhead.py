@@ -34,11 +34,21 @@ from braintrust_otel.instrumentation import entry_points  # noqa: E402
 IMPORT = "python -c 'import braintrust'"
 
 
+def _env() -> dict[str, str]:
+    env = dict(os.environ, BRAINTRUST_LOCAL_STORE=os.path.join(tempfile.mkdtemp(), "s.sqlite"))
+    env.pop("BRAINTRUST_API_KEY", None)
+    # Measure what users get: with bytecode caches (an editable install has none
+    # until something writes them; this environment may forbid writing them).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True,
+                   env=env, stdout=subprocess.DEVNULL)
+    return env
+
+
 def startup(runs: int) -> None:
     """Prints the median start-up time of each command and its delta over bare Python."""
     tool = str(Path(sys.executable).with_name("opentelemetry-instrument"))
-    env = dict(os.environ, BRAINTRUST_LOCAL_STORE=os.path.join(tempfile.mkdtemp(), "s.sqlite"))
-    env.pop("BRAINTRUST_API_KEY", None)
+    env = _env()
     ours = ",".join(entry_points())
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
@@ -59,8 +69,8 @@ def startup(runs: int) -> None:
             times[name].append(time.perf_counter() - t0)
     med = {name: statistics.median(ts) for name, ts in times.items()}
     bare = med["python -c pass"]
-    print(f"start-up, median of {runs} fresh processes (openai, anthropic, google-genai, "
-          "openai-agents installed, unused):")
+    print(f"start-up, median of {runs} fresh processes (the libraries of "
+          f"{len(entry_points())} integrations installed, unused):")
     for name, ts in times.items():
         print(f"  {name:62s} {med[name] * 1e3:7.1f} ms  (+{(med[name] - bare) * 1e3:6.1f} ms; "
               f"spread {min(ts) * 1e3:.0f}-{max(ts) * 1e3:.0f})")
@@ -71,6 +81,46 @@ def startup(runs: int) -> None:
     print(f"  auto_instrument() alone: +{(auto - med[IMPORT]) * 1e3:.1f} ms")
 
 
+_IN_PROCESS = """
+import os, sys, time
+t0 = time.perf_counter()
+import braintrust
+t1 = time.perf_counter()
+braintrust.auto_instrument()
+t2 = time.perf_counter()
+from opentelemetry.instrumentation.auto_instrumentation import _load
+distro = _load._load_distro()
+distro.configure()
+_load._load_configurators()
+t3 = time.perf_counter()
+_load._load_instrumentors(distro)
+t4 = time.perf_counter()
+print(t2 - t1, t4 - t3)
+"""
+
+
+def in_process(runs: int) -> None:
+    """Times auto_instrument() and the loading of every instrumentor entry point inside
+    one interpreter (less noisy than whole processes on a busy machine)."""
+    env = _env()
+    auto, ours, theirs = [], [], []
+    for _ in range(runs):
+        for disabled, bucket in (("", ours), (",".join(entry_points()), theirs)):
+            out = subprocess.run([sys.executable, "-c", _IN_PROCESS], check=True,
+                                 capture_output=True, text=True,
+                                 env=dict(env, OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=disabled))
+            a, load = (float(x) for x in out.stdout.split())
+            auto.append(a)
+            bucket.append(load)
+    print(f"in one interpreter, median of {runs}:")
+    print(f"  auto_instrument():                                   "
+          f"{statistics.median(auto) * 1e3:6.1f} ms")
+    print(f"  loading every instrumentor entry point:              "
+          f"{statistics.median(ours) * 1e3:6.1f} ms")
+    print(f"  the same with the braintrust ones disabled:          "
+          f"{statistics.median(theirs) * 1e3:6.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
@@ -78,6 +128,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=15)
     args = parser.parse_args()
     startup(args.starts)
+    in_process(args.starts)
     server = subprocess.Popen([sys.executable, "-m", "tests.fake_llm"], cwd=str(ROOT),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None
