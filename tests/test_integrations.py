@@ -85,6 +85,7 @@ def test_wrap_openai_twice_wraps_once(llm: FakeLLM, store: StoreHelper) -> None:
     ("braintrust.wrappers.anthropic", ["wrap_anthropic", "wrap_anthropic_client"]),
     ("braintrust.wrappers.google_genai", ["setup_genai"]),
     ("braintrust.wrappers.litellm", ["patch_litellm", "wrap_litellm"]),
+    ("braintrust.wrappers.openai", ["BraintrustTracingProcessor"]),
 ])
 def test_wrapper_module_paths(module: str, names: list[str]) -> None:
     mod = importlib.import_module(module)
@@ -282,3 +283,33 @@ def test_wrap_openrouter_traces_one_client(store: StoreHelper, llm: FakeLLM) -> 
         assert braintrust.wrap_openrouter(braintrust.wrap_openrouter(client)) is client
         client.chat.send(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     assert [r["span_attributes"]["name"] for r in _llm_rows(store)] == ["openrouter.chat.send"]
+
+
+def test_agents_tracing_processor_logs_to_the_given_logger(store: StoreHelper,
+                                                           llm: FakeLLM) -> None:
+    from agents import Agent, Runner, set_default_openai_client
+    from agents.tracing import set_trace_processors
+
+    from braintrust.wrappers.openai import BraintrustTracingProcessor
+
+    braintrust.init_logger(project="p")
+    elsewhere = braintrust.init_logger(project="agents", set_current=False)
+    # Only ours: the SDK's default exporter would send traces to OpenAI.
+    set_trace_processors([BraintrustTracingProcessor(elsewhere)])
+    try:
+        set_default_openai_client(openai.AsyncOpenAI(base_url=llm.openai_url, api_key="k",
+                                                     max_retries=0))
+        result = Runner.run_sync(Agent(name="Greeter", instructions="be nice",
+                                       model="gpt-4o-mini"), "hi")
+    finally:
+        set_trace_processors([])
+    assert result.final_output == "Hello from responses!"
+    rows = store.rows("agents")
+    by_name = {r["span_attributes"]["name"]: r for r in rows}
+    assert by_name["Agent workflow"]["span_parents"] is None  # a root, in project "agents"
+    assert by_name["Greeter"]["span_attributes"]["type"] == "task"
+    ids = {r["span_id"] for r in rows}
+    assert all(r["span_parents"][0] in ids for r in rows if r["span_parents"])
+    assert {r["root_span_id"] for r in rows} == {by_name["Agent workflow"]["root_span_id"]}
+    with pytest.raises(TypeError, match="span, logger or experiment"):
+        BraintrustTracingProcessor("project")  # type: ignore[arg-type]

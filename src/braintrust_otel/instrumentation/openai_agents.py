@@ -24,7 +24,7 @@ from ..serialize import dumps
 from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
-__all__ = ["OpenAIAgentsInstrumentor"]
+__all__ = ["OpenAIAgentsInstrumentor", "TracingProcessor"]
 
 _instruments = ("openai-agents >= 0.1",)
 
@@ -43,16 +43,27 @@ def _name(data: dict[str, Any]) -> str:
 class _Processor:
     """An Agents ``TracingProcessor`` that mirrors traces and spans as OTel spans."""
 
-    def __init__(self, tracer: trace.Tracer) -> None:
+    def __init__(self, tracer: trace.Tracer, root_span: Optional[trace.Span] = None,
+                 root_parent: Optional[str] = None) -> None:
         self.tracer = tracer
         self.enabled = True
+        # Where a trace started outside any span goes: under root_span, and/or
+        # to the object named by root_parent (a braintrust.parent string).
+        self.root_span = root_span
+        self.root_parent = root_parent
         self._lock = threading.Lock()
         self._spans: dict[str, tuple[trace.Span, Optional[object]]] = {}
 
     def _start(self, key: str, name: str, parent_key: Optional[str]) -> None:
         parent = self._spans.get(parent_key) if parent_key else None
         ctx = trace.set_span_in_context(parent[0]) if parent else None
-        span = self.tracer.start_span(name, context=ctx)
+        attrs: dict[str, Any] = {}
+        if parent_key is None and not trace.get_current_span().get_span_context().is_valid:
+            if self.root_span is not None:
+                ctx = trace.set_span_in_context(self.root_span)
+            if self.root_parent:
+                attrs[A.PARENT] = self.root_parent
+        span = self.tracer.start_span(name, context=ctx, attributes=attrs)
         # Current while the Agents span is, so model calls made in it nest.
         token = otel_context.attach(trace.set_span_in_context(span))
         with self._lock:
@@ -132,6 +143,23 @@ class _Processor:
 
     def force_flush(self) -> None:
         pass
+
+
+class TracingProcessor(_Processor):
+    """An OpenAI Agents ``TracingProcessor`` mirroring Agents traces as OTel spans.
+
+    For ``agents.add_trace_processor(...)`` by hand; the instrumentor adds one itself.
+
+    Args:
+        tracer: The tracer to use (this module's by default).
+        root_span: The span a trace started outside any span nests under.
+        root_parent: The ``braintrust.parent`` such a trace goes to.
+    """
+
+    def __init__(self, tracer: Optional[trace.Tracer] = None,
+                 root_span: Optional[trace.Span] = None,
+                 root_parent: Optional[str] = None) -> None:
+        super().__init__(tracer or trace.get_tracer(__name__, "0.1.0"), root_span, root_parent)
 
 
 def _registered(processor: _Processor) -> bool:
