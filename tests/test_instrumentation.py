@@ -64,9 +64,14 @@ def test_chat_completion_row(store: StoreHelper, llm: FakeLLM) -> None:
     assert row["span_parents"] == [app.span_id]
     assert row["span_attributes"] == {"name": "Chat Completion", "type": "llm"}
     assert row["input"] == MESSAGES
-    assert row["output"] == [{"index": 0, "finish_reason": "stop",
+    # As the official SDK logs it: every field of the choice, unset ones as null.
+    assert row["output"] == [{"index": 0, "finish_reason": "stop", "logprobs": None,
                               "message": {"role": "assistant",
-                                          "content": "Hello from fake server!"}}]
+                                          "content": "Hello from fake server!",
+                                          "annotations": None, "audio": None,
+                                          "function_call": None, "refusal": None,
+                                          "tool_calls": None}}]
+    assert row["metrics"]["time_to_first_token"] > 0
     assert row["metadata"]["provider"] == "openai" and row["metadata"]["model"] == "gpt-4o-mini"
     assert row["metadata"]["temperature"] == 0.2 and row["metadata"]["max_tokens"] == 50
     m = row["metrics"]
@@ -102,9 +107,9 @@ def test_streaming_sync_and_async(store: StoreHelper, llm: FakeLLM) -> None:
     rows = _llm_rows(store)
     assert len(rows) == 2
     for row in rows:
-        assert row["output"][0]["message"] == {"role": "assistant",
-                                               "content": "Hello streamed world"}
-        assert row["output"][0]["finish_reason"] == "stop"
+        assert row["output"] == [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                                  "message": {"role": "assistant", "tool_calls": None,
+                                              "content": "Hello streamed world"}}]
         assert row["metrics"]["time_to_first_token"] > 0
     assert rows[0]["metrics"]["tokens"] == 15
 
@@ -155,7 +160,11 @@ def test_responses_embeddings_moderations_and_raw(store: StoreHelper, llm: FakeL
     assert responses[0]["metrics"]["tokens"] == 13
     assert rows["Embedding"]["output"] == {"embedding_length": 3}  # as the official SDK
     assert rows["Embedding"]["metrics"]["prompt_tokens"] == 4
-    assert rows["Moderation"]["output"][0]["flagged"] is False
+    # As the official SDK: no model given, none recorded.
+    assert rows["Moderation"]["metadata"] == {"provider": "openai"}
+    assert rows["Moderation"]["input"] == "x"
+    assert rows["Moderation"]["output"] == [{"categories": {}, "category_scores": {},
+                                             "flagged": False}]
     assert rows["Chat Completion"]["output"][0]["message"]["content"] == \
         "Hello from fake server!"
 

@@ -76,7 +76,8 @@ class LLMCall:
             value = extra.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 attrs[f"gen_ai.request.{genai}"] = value
-        metadata = {"provider": provider, "model": model, **extra}
+        metadata = {"provider": provider, **({"model": model} if model is not None else {}),
+                    **extra}
         if isinstance(span_info, Mapping) and isinstance(span_info.get("metadata"), Mapping):
             metadata.update(span_info["metadata"])  # the prompt a build() call came from
         self._metadata = metadata
@@ -278,12 +279,12 @@ def traced_async_stream(stream: Any, call: LLMCall,
     return _AsyncStream(stream, _Accumulator(call, on_done, is_token))
 
 
-def dump(obj: Any) -> Any:
-    """A pydantic response object (or anything) as plain data without Nones."""
+def dump(obj: Any, nones: bool = False) -> Any:
+    """A pydantic response object (or anything) as plain data, without Nones unless asked."""
     fn = getattr(obj, "model_dump", None)
     if callable(fn):
         try:
-            return fn(exclude_none=True, mode="json", warnings=False)
+            return fn(exclude_none=not nones, mode="json", warnings=False)
         except Exception:
             return fn()
     return obj

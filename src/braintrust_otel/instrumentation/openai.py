@@ -59,7 +59,9 @@ def _chat_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def _chat_finish(call: LLMCall, response: Any) -> None:
-    choices = [dump(c) for c in get(response, "choices") or []]
+    call.first_token()  # a whole response: its first token came with it
+    # Every field, unset ones as null, as the official SDK logs choices.
+    choices = [dump(c, nones=True) for c in get(response, "choices") or []]
     call.finish(output=choices, usage=_usage(get(response, "usage")),
                 response_model=get(response, "model"), response_id=get(response, "id"),
                 finish_reasons=[c.get("finish_reason") for c in choices])
@@ -78,8 +80,9 @@ def chat_stream_result(chunks: list[Any]) -> dict[str, Any]:
         usage = get(chunk, "usage") or usage
         for choice in get(chunk, "choices") or []:
             index = get(choice, "index") or 0
-            out = merged.setdefault(index, {"index": index, "message": {"role": "assistant"},
-                                            "finish_reason": None})
+            out = merged.setdefault(index, {
+                "index": index, "logprobs": None, "finish_reason": None,
+                "message": {"role": "assistant", "content": None, "tool_calls": None}})
             delta = get(choice, "delta")
             message = out["message"]
             if get(delta, "role"):
@@ -87,7 +90,9 @@ def chat_stream_result(chunks: list[Any]) -> dict[str, Any]:
             if get(delta, "content"):
                 message["content"] = (message.get("content") or "") + get(delta, "content")
             for call_delta in get(delta, "tool_calls") or []:
-                calls = message.setdefault("tool_calls", [])
+                if message.get("tool_calls") is None:
+                    message["tool_calls"] = []
+                calls = message["tool_calls"]
                 i = get(call_delta, "index") or 0
                 while len(calls) <= i:
                     calls.append({"id": None, "type": "function",

@@ -61,7 +61,7 @@ def _response_metadata(response: Any, keys: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _chat_finish(call: LLMCall, response: Any) -> None:
-    choices = [dump(c) for c in get(response, "choices") or []]
+    choices = [dump(c) for c in get(response, "choices") or []]  # Nones left out, as official
     usage = _openai_usage(get(response, "usage"))
     usage["duration"] = call.elapsed()
     call.finish(output=choices, usage=usage, response_model=get(response, "model"),
@@ -74,6 +74,11 @@ def _chat_finish(call: LLMCall, response: Any) -> None:
 def _stream_done(call: LLMCall, chunks: list[Any]) -> None:
     result = chat_stream_result(chunks)
     result["usage"] = {**result["usage"], "duration": call.elapsed()}
+    # The official SDK's OpenRouter stream rows: finish reason and message only.
+    result["output"] = [
+        {"finish_reason": c["finish_reason"],
+         "message": {k: v for k, v in c["message"].items() if v is not None}}
+        for c in result["output"]]
     call.finish(**result)
 
 
