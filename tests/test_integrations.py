@@ -10,6 +10,7 @@ from typing import Any
 
 import openai
 import pytest
+import wrapt
 
 import braintrust
 
@@ -86,6 +87,8 @@ def test_wrap_openai_twice_wraps_once(llm: FakeLLM, store: StoreHelper) -> None:
     ("braintrust.wrappers.google_genai", ["setup_genai"]),
     ("braintrust.wrappers.litellm", ["patch_litellm", "wrap_litellm"]),
     ("braintrust.wrappers.openai", ["BraintrustTracingProcessor"]),
+    ("braintrust.wrappers.threads", ["patch_thread", "patch_thread_pool_executor",
+                                     "setup_threads"]),
 ])
 def test_wrapper_module_paths(module: str, names: list[str]) -> None:
     mod = importlib.import_module(module)
@@ -313,3 +316,50 @@ def test_agents_tracing_processor_logs_to_the_given_logger(store: StoreHelper,
     assert {r["root_span_id"] for r in rows} == {by_name["Agent workflow"]["root_span_id"]}
     with pytest.raises(TypeError, match="span, logger or experiment"):
         BraintrustTracingProcessor("project")  # type: ignore[arg-type]
+
+
+THREADS_APP = """
+import sys, threading
+from concurrent.futures import ThreadPoolExecutor
+sys.path.insert(0, {root!r})
+import braintrust
+braintrust.init_logger(project="threads")
+with braintrust.start_span(name="parent"):
+    t = threading.Thread(target=lambda: braintrust.start_span(name="in thread").end())
+    t.start()
+    t.join()
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: braintrust.start_span(name="in pool").end()).result()
+braintrust.flush()
+"""
+
+
+@pytest.mark.parametrize("how", ["env", "none"])
+def test_threads_nest_under_the_starting_span(tmp_path: Any, how: str) -> None:
+    from .conftest import ROOT, run_python, stored_rows
+
+    env = {"BRAINTRUST_INSTRUMENT_THREADS": "true"} if how == "env" else {}
+    proc = run_python(THREADS_APP.format(root=str(ROOT)), tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["span_attributes"]["name"]: r for r in stored_rows(tmp_path / "sub.sqlite",
+                                                                  "threads")}
+    parent = rows["parent"]["span_id"]
+    nested = [rows[n]["span_parents"] == [parent] for n in ("in thread", "in pool")]
+    # Without the patches, threads start from an empty context: new roots.
+    assert nested == ([True, True] if how == "env" else [False, False])
+
+
+def test_setup_threads_patches_once() -> None:
+    import threading
+    from concurrent import futures
+
+    from braintrust.wrappers.threads import patch_thread
+
+    class MyThread(threading.Thread):
+        pass
+
+    assert patch_thread(patch_thread(MyThread)) is MyThread
+    assert isinstance(MyThread.__dict__["start"], wrapt.FunctionWrapper)
+    assert not isinstance(MyThread.__dict__["start"].__wrapped__, wrapt.FunctionWrapper)
+    assert "submit" not in futures.ThreadPoolExecutor.__dict__ or not isinstance(
+        futures.ThreadPoolExecutor.__dict__["submit"], wrapt.FunctionWrapper)

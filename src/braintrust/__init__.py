@@ -115,3 +115,15 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def _threads_from_environment() -> None:
+    import os
+
+    if os.environ.get("BRAINTRUST_INSTRUMENT_THREADS", "").strip().lower() in ("1", "true", "yes"):
+        from .wrappers.threads import setup_threads
+
+        setup_threads()
+
+
+_threads_from_environment()
