@@ -26,7 +26,7 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
         message = {"role": "assistant", "content": "{\"city\": \"Paris\"}"}
     if tools:
         name = tools[0]["function"]["name"]
-        arguments = {"city": "Paris"}
+        arguments = _tool_arguments(tools[0])
         if name == "select_choice":  # an LLM scorer: pick the first choice
             arguments = {"reasons": "It matches.",
                          "choice": tools[0]["function"]["parameters"]["properties"]["choice"][
@@ -42,6 +42,30 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
             "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17,
                       "prompt_tokens_details": {"cached_tokens": 2},
                       "completion_tokens_details": {"reasoning_tokens": 1}}}
+
+
+def _tool_arguments(tool: dict[str, Any]) -> dict[str, Any]:
+    properties = tool["function"].get("parameters", {}).get("properties", {})
+    if "tasks" in properties:  # instructor's create_iterable: a list of objects
+        return {"tasks": [{"city": "Paris"}, {"city": "Rome"}]}
+    return {"city": "Paris"}
+
+
+def tool_call_chunks(tool: dict[str, Any]) -> list[dict[str, Any]]:
+    """A streamed tool call: its arguments arrive in pieces."""
+    base = {"id": "chatcmpl-fakestream", "object": "chat.completion.chunk",
+            "created": 1700000000, "model": MODEL}
+    text = json.dumps(_tool_arguments(tool))
+    cut = len(text) // 2
+    out = [{**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+        "role": "assistant", "content": None, "tool_calls": [
+            {"index": 0, "id": "call_1", "type": "function",
+             "function": {"name": tool["function"]["name"], "arguments": ""}}]}}]}]
+    for piece in (text[:cut], text[cut:]):
+        out.append({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+            "tool_calls": [{"index": 0, "function": {"arguments": piece}}]}}]})
+    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    return out
 
 
 def chat_chunks() -> list[dict[str, Any]]:
@@ -197,7 +221,9 @@ class _Handler(BaseHTTPRequestHandler):
         stream = bool(body.get("stream"))
         if path == "/v1/chat/completions":
             if stream:
-                self._sse([(None, c) for c in chat_chunks()], done=True)
+                chunks = (tool_call_chunks(body["tools"][0]) if body.get("tools")
+                          else chat_chunks())
+                self._sse([(None, c) for c in chunks], done=True)
             else:
                 self._json(200, chat_completion(body))
         elif path == "/v1/embeddings":

@@ -363,3 +363,55 @@ def test_setup_threads_patches_once() -> None:
     assert not isinstance(MyThread.__dict__["start"].__wrapped__, wrapt.FunctionWrapper)
     assert "submit" not in futures.ThreadPoolExecutor.__dict__ or not isinstance(
         futures.ThreadPoolExecutor.__dict__["submit"], wrapt.FunctionWrapper)
+
+
+def test_instructor_partial_and_iterable_spans_cover_the_iteration(store: StoreHelper,
+                                                                   llm: FakeLLM) -> None:
+    import instructor
+    from pydantic import BaseModel
+
+    from braintrust_otel.instrumentation.instructor import InstructorInstrumentor
+    from braintrust_otel.instrumentation.openai import OpenAIInstrumentor
+
+    class City(BaseModel):
+        city: str
+
+    messages = [{"role": "user", "content": "cities"}]
+    InstructorInstrumentor().instrument()
+    OpenAIInstrumentor().instrument()
+    try:
+        braintrust.init_logger(project="p")
+        client = instructor.from_openai(openai.OpenAI(base_url=llm.openai_url, api_key="k",
+                                                      max_retries=0))
+        partials = list(client.create_partial(model="gpt-4o-mini", response_model=City,
+                                              messages=messages))
+        cities = list(client.create_iterable(model="gpt-4o-mini", response_model=City,
+                                             messages=messages))
+
+        async def run_async() -> list[Any]:
+            aclient = instructor.from_openai(openai.AsyncOpenAI(
+                base_url=llm.openai_url, api_key="k", max_retries=0))
+            return [c async for c in aclient.create_iterable(
+                model="gpt-4o-mini", response_model=City, messages=messages)]
+
+        async_cities = asyncio.run(run_async())
+    finally:
+        InstructorInstrumentor().uninstrument()
+        OpenAIInstrumentor().uninstrument()
+    assert partials[-1].city == "Paris"
+    assert [c.city for c in cities] == [c.city for c in async_cities] == ["Paris", "Rome"]
+    rows = store.rows()
+    tasks = {r["span_attributes"]["name"]: r for r in rows
+             if r["span_attributes"]["type"] == "task"}
+    assert sorted(tasks) == ["instructor.async.create_iterable", "instructor.create_iterable",
+                             "instructor.create_partial"]
+    assert tasks["instructor.create_partial"]["output"] == {"city": "Paris"}  # the last one
+    assert tasks["instructor.create_iterable"]["output"] == [{"city": "Paris"},
+                                                             {"city": "Rome"}]
+    assert tasks["instructor.async.create_iterable"]["output"] == [{"city": "Paris"},
+                                                                   {"city": "Rome"}]
+    assert tasks["instructor.create_partial"]["input"]["response_model"] == "City"
+    for task in tasks.values():
+        [call] = [r for r in rows if r["span_parents"] == [task["span_id"]]]
+        assert call["span_attributes"]["name"] == "Chat Completion"
+        assert call["metadata"]["stream"] is True

@@ -1,10 +1,12 @@
 """Tracing for ``instructor``: one ``task`` span per structured-output call.
 
-``Instructor.create`` / ``create_with_completion`` (and the async client's)
-become ``instructor.create`` / ``instructor.async.create`` ... spans, as the
-official SDK names them: the messages, response model and mode as input, the
-validated object as output, and the retries instructor made (one per
-validation error it reported through its ``parse:error`` hook) as metadata.
+``Instructor.create`` / ``create_with_completion`` / ``create_partial`` /
+``create_iterable`` (and the async client's) become ``instructor.create`` /
+``instructor.async.create`` ... spans, as the official SDK names them: the
+messages, response model and mode as input, the validated object as output
+(the last partial object; the list of objects an iterable yielded), and the
+retries instructor made (one per validation error it reported through its
+``parse:error`` hook) as metadata.
 The provider calls inside are traced by their own instrumentors (openai,
 anthropic, ...) and nest under this span.
 """
@@ -34,6 +36,9 @@ __all__ = ["InstructorInstrumentor", "wrap_instructor"]
 _instruments = ("instructor >= 1.0",)
 _MODULE = "instructor.core.client"
 _METHODS = ("create", "create_with_completion")
+#: Methods returning an iterator: name -> whether the output is the last item
+#: (a partial object being completed) rather than the list of items.
+_STREAMING = {"create_partial": True, "create_iterable": False}
 
 #: Set during a traced call, so a client both wrapped and instrumented makes one span.
 _IN_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("braintrust_instructor",
@@ -86,7 +91,8 @@ class _Tracked:
     def _on_parse_error(self, error: Any, *args: Any, **kwargs: Any) -> None:
         self.errors.append(str(error))
 
-    def end(self, result: Any = None, exc: Optional[BaseException] = None) -> None:
+    def end(self, result: Any = None, exc: Optional[BaseException] = None,
+            items: Optional[list[Any]] = None) -> None:
         if self._listening:
             try:
                 self.instance.hooks.off("parse:error", self._on_parse_error)
@@ -97,8 +103,11 @@ class _Tracked:
                         "validation_errors": list(self.errors)}
             attrs = {A.METADATA: dumps(mask("metadata", metadata))}
             if exc is None and capture_content():
-                value = result[0] if isinstance(result, tuple) and result else result
-                attrs[A.OUTPUT] = dumps(mask("output", dump(value)))
+                if items is not None:
+                    value: Any = [dump(i) for i in items]
+                else:
+                    value = dump(result[0] if isinstance(result, tuple) and result else result)
+                attrs[A.OUTPUT] = dumps(mask("output", value))
             self.span.set_attributes(attrs)
         except Exception as err:
             diagnostics.report("instrumentation", "could not record an instructor call", err)
@@ -172,16 +181,113 @@ def _wrapper(tracer: trace.Tracer, name: str, is_async: bool) -> Callable[..., A
     return sync_wrapper
 
 
+def _streaming_wrapper(tracer: trace.Tracer, name: str, last_only: bool,
+                       is_async: bool) -> Callable[..., Any]:
+    """For ``create_partial`` / ``create_iterable``: the span covers the iteration.
+
+    The span is current only while the next item is being produced (so the
+    provider call nests under it), never across a ``yield``.
+    """
+
+    def sync_items(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+        tracked = None if _IN_CALL.get() else _start_tracked(tracer, name, wrapped, instance,
+                                                             args, kwargs)
+        if tracked is None:
+            yield from wrapped(*args, **kwargs)
+            return
+        items: list[Any] = []
+        iterator: Any = None
+        while True:
+            token = otel_context.attach(trace.set_span_in_context(tracked.span))
+            busy = _IN_CALL.set(True)
+            try:
+                if iterator is None:
+                    iterator = iter(wrapped(*args, **kwargs))
+                item = next(iterator)
+            except StopIteration:
+                break
+            except BaseException as exc:
+                tracked.end(exc=exc)
+                raise
+            finally:
+                _IN_CALL.reset(busy)
+                otel_context.detach(token)
+            items = [item] if last_only else [*items, item]
+            yield item
+        tracked.end(items=items if not last_only else None,
+                    result=items[-1] if last_only and items else None)
+
+    async def async_items(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                          kwargs: dict[str, Any]) -> Any:
+        tracked = None if _IN_CALL.get() else _start_tracked(tracer, name, wrapped, instance,
+                                                             args, kwargs)
+        if tracked is None:
+            result = wrapped(*args, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            async for item in result:
+                yield item
+            return
+        items: list[Any] = []
+        iterator: Any = None
+        while True:
+            token = otel_context.attach(trace.set_span_in_context(tracked.span))
+            busy = _IN_CALL.set(True)
+            try:
+                if iterator is None:
+                    result = wrapped(*args, **kwargs)
+                    if inspect.isawaitable(result):
+                        result = await result
+                    iterator = result.__aiter__()
+                item = await iterator.__anext__()
+            except StopAsyncIteration:
+                break
+            except BaseException as exc:
+                tracked.end(exc=exc)
+                raise
+            finally:
+                _IN_CALL.reset(busy)
+                otel_context.detach(token)
+            items = [item] if last_only else [*items, item]
+            yield item
+        tracked.end(items=items if not last_only else None,
+                    result=items[-1] if last_only and items else None)
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+        maker = async_items if is_async else sync_items
+        return maker(wrapped, instance, args, kwargs)
+
+    return wrapper
+
+
+def _start_tracked(tracer: trace.Tracer, name: str, wrapped: Callable[..., Any], instance: Any,
+                   args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[_Tracked]:
+    try:
+        return _Tracked(tracer, name, instance, _bind(wrapped, args, kwargs))
+    except Exception as exc:
+        diagnostics.report("instrumentation", f"could not trace {name}", exc)
+        return None
+
+
 def _wrap_classes(tracer: trace.Tracer, sync_cls: Any, async_cls: Any) -> None:
     for method in _METHODS:
         wrapt.wrap_function_wrapper(sync_cls, method,
                                     _wrapper(tracer, f"instructor.{method}", False))
         wrapt.wrap_function_wrapper(async_cls, method,
                                     _wrapper(tracer, f"instructor.async.{method}", True))
+    for method, last_only in _STREAMING.items():
+        wrapt.wrap_function_wrapper(
+            sync_cls, method, _streaming_wrapper(tracer, f"instructor.{method}", last_only,
+                                                 False))
+        wrapt.wrap_function_wrapper(
+            async_cls, method, _streaming_wrapper(tracer, f"instructor.async.{method}",
+                                                  last_only, True))
 
 
 class InstructorInstrumentor(LazyInstrumentor):
-    """Traces ``instructor`` clients' ``create`` and ``create_with_completion`` calls."""
+    """Traces ``instructor`` clients' ``create*`` calls (see the module's docstring)."""
 
     library = "instructor"
     instruments = _instruments
@@ -196,7 +302,7 @@ class InstructorInstrumentor(LazyInstrumentor):
         import instructor.core.client as mod
 
         for cls in (mod.Instructor, mod.AsyncInstructor):
-            for method in _METHODS:
+            for method in (*_METHODS, *_STREAMING):
                 if isinstance(cls.__dict__.get(method), wrapt.FunctionWrapper):
                     unwrap(cls, method)
 
@@ -222,6 +328,10 @@ def wrap_instructor(client: Any) -> Any:
         if hasattr(client, method):
             wrapt.wrap_function_wrapper(client, method,
                                         _wrapper(tracer, prefix + method, is_async))
+    for method, last_only in _STREAMING.items():
+        if hasattr(client, method):
+            wrapt.wrap_function_wrapper(
+                client, method, _streaming_wrapper(tracer, prefix + method, last_only, is_async))
     try:
         client._braintrust_traced = True
     except AttributeError:
