@@ -40,9 +40,13 @@ class FakeBraintrust:
         self.experiments: list[dict[str, Any]] = []
         self.datasets: list[dict[str, Any]] = []
         self.prompts: list[dict[str, Any]] = []
+        self.functions: list[dict[str, Any]] = []  # /insert-functions definitions
         self.attachment_status: dict[str, Any] = {}
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
+        # A /logs3 request holding a row with this input is refused whole (400),
+        # as a service refuses a batch with one invalid row.
+        self.poison: Any = None
         self.lock = threading.Lock()
         self.connections: set[Any] = set()
         self.port = 0
@@ -260,6 +264,20 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(raw_out)
             else:
                 self.reply_json({"echo": body.get("input"), "slug": body.get("slug")})
+        elif path == "/insert-functions":
+            with fake.lock:
+                for definition in body["functions"]:
+                    fake.functions.append(definition)
+                    if definition["function_data"]["type"] == "prompt":
+                        ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
+                        fake.prompts.append({
+                            **definition, "_xact_id": str(1000 + len(fake.prompts)),
+                            "id": ids.get((definition["project_id"], definition["slug"]),
+                                          str(uuid.uuid4()))})
+            self.reply_json({"status": "success"})
+        elif path == "/function/code":
+            key = uuid.uuid4().hex
+            self.reply_json({"url": f"{fake.url}/upload/{key}", "bundleId": key})
         elif path == "/v1/prompt" and self.command in ("POST", "PUT"):
             with fake.lock:
                 ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
@@ -319,6 +337,9 @@ class Handler(BaseHTTPRequestHandler):
             rows = body["rows"]
             if isinstance(rows, dict) and rows.get("type") == "logs3_overflow":
                 rows = json.loads(fake.uploads[rows["key"]])["rows"]
+            if fake.poison is not None and any(r.get("input") == fake.poison for r in rows):
+                self.reply_json({"error": "invalid row in batch"}, 400)
+                return
             with fake.lock:
                 fake.logs3_requests += 1
                 for row in rows:

@@ -45,18 +45,25 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     tools = body.get("tools")
     message: dict[str, Any] = {"role": "assistant", "content": "Hello from fake server!"}
     finish = "stop"
-    answered = any(m.get("role") == "tool" for m in body.get("messages") or [])
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema" and fmt["json_schema"].get("name") != "Broken":
+        message = {"role": "assistant", "content": "{\"city\": \"Paris\"}"}
     dspy = dspy_fields(body)
     if dspy is not None:
         message = {"role": "assistant", "content": dspy}
-    elif answered:
+    elif answered(body):
         # The tool's result came back: an agent loop gets its final answer.
         message = {"role": "assistant", "content": FINAL_ANSWER}
     elif tools:
         name = tools[0]["function"]["name"]
+        arguments = _tool_arguments(tools[0])
+        if name == "select_choice":  # an LLM scorer: pick the first choice
+            arguments = {"reasons": "It matches.",
+                         "choice": tools[0]["function"]["parameters"]["properties"]["choice"][
+                             "enum"][0]}
         message = {"role": "assistant", "content": None, "tool_calls": [
             {"id": "call_1", "type": "function",
-             "function": {"name": name, "arguments": "{\"city\": \"Paris\"}"}}]}
+             "function": {"name": name, "arguments": json.dumps(arguments)}}]}
         finish = "tool_calls"
     return {"id": "chatcmpl-fake123", "object": "chat.completion", "created": 1700000000,
             "model": MODEL, "system_fingerprint": "fp_fake",
@@ -67,32 +74,46 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
                       "completion_tokens_details": {"reasoning_tokens": 1}}}
 
 
-def chat_chunks(body: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:
-    """A streamed answer: text, or (as :func:`chat_completion`) a tool call, then
-    the final answer once a tool result comes back."""
-    body = body or {}
+def _tool_arguments(tool: dict[str, Any]) -> dict[str, Any]:
+    properties = tool["function"].get("parameters", {}).get("properties", {})
+    if "tasks" in properties:  # instructor's create_iterable: a list of objects
+        return {"tasks": [{"city": "Paris"}, {"city": "Rome"}]}
+    return {"city": "Paris"}
+
+
+def tool_call_chunks(tool: dict[str, Any]) -> list[dict[str, Any]]:
+    """A streamed tool call: its arguments arrive in pieces."""
+    base = {"id": "chatcmpl-fakestream", "object": "chat.completion.chunk",
+            "created": 1700000000, "model": MODEL}
+    text = json.dumps(_tool_arguments(tool))
+    cut = len(text) // 2
+    out = [{**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+        "role": "assistant", "content": None, "tool_calls": [
+            {"index": 0, "id": "call_1", "type": "function",
+             "function": {"name": tool["function"]["name"], "arguments": ""}}]}}]}]
+    for piece in (text[:cut], text[cut:]):
+        out.append({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+            "tool_calls": [{"index": 0, "function": {"arguments": piece}}]}}]})
+    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    return out
+
+
+def answered(body: dict[str, Any]) -> bool:
+    """Whether a chat request carries a tool's result (the agent loop is at its end)."""
+    return any(m.get("role") == "tool" for m in body.get("messages") or [])
+
+
+def chat_chunks(final: bool = False) -> list[dict[str, Any]]:
+    """A streamed text answer; ``final``: :data:`FINAL_ANSWER`, in pieces."""
     base = {"id": "chatcmpl-fakestream", "object": "chat.completion.chunk",
             "created": 1700000000, "model": MODEL}
     out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
                                  "finish_reason": None}]}]
-    answered = any(m.get("role") == "tool" for m in body.get("messages") or [])
-    finish = "stop"
-    if body.get("tools") and not answered:
-        name = body["tools"][0]["function"]["name"]
-        out.append({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
-            "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                            "function": {"name": name, "arguments": ""}}]}}]})
-        for piece in ['{"city": ', '"Paris"}']:
-            out.append({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
-                "tool_calls": [{"index": 0, "function": {"arguments": piece}}]}}]})
-        finish = "tool_calls"
-    else:
-        pieces = ["It is", " sunny", " in Paris."] if answered else ["Hello", " streamed",
-                                                                     " world"]
-        for piece in pieces:
-            out.append({**base, "choices": [{"index": 0, "delta": {"content": piece},
-                                             "finish_reason": None}]})
-    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    pieces = ["It is", " sunny", " in Paris."] if final else ["Hello", " streamed", " world"]
+    for piece in pieces:
+        out.append({**base, "choices": [{"index": 0, "delta": {"content": piece},
+                                         "finish_reason": None}]})
+    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     out.append({**base, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 3,
                                                  "total_tokens": 15}})
     return out
@@ -253,7 +274,10 @@ class _Handler(BaseHTTPRequestHandler):
         stream = bool(body.get("stream"))
         if path == "/v1/chat/completions":
             if stream:
-                self._sse([(None, c) for c in chat_chunks(body)], done=True)
+                chunks = (tool_call_chunks(body["tools"][0])
+                          if body.get("tools") and not answered(body)
+                          else chat_chunks(final=answered(body)))
+                self._sse([(None, c) for c in chunks], done=True)
             else:
                 self._json(200, chat_completion(body))
         elif path == "/v1/embeddings":

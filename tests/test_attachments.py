@@ -135,3 +135,55 @@ def test_upload_statuses_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         attachments._remember(key, {"upload_status": "done"})
     attachments._remember("e", {"upload_status": "error", "error_message": "x"})
     assert list(attachments._status) == ["c", "d", "e"]
+
+
+def test_upload_now_reference_and_debug_info(store: StoreHelper, tmp_path: Path) -> None:
+    path = tmp_path / "report.txt"
+    path.write_text("uploaded eagerly")
+    from_file = Attachment(data=str(path), filename="report.txt", content_type="text/plain")
+    in_memory = Attachment(data=PNG, filename="pic.png", content_type="image/png")
+    assert from_file.debug_info() == {"input_data": str(path),
+                                      "reference": from_file.reference}
+    assert in_memory.debug_info()["input_data"] == "<in-memory data>"
+    assert from_file.reference == {"type": "braintrust_attachment", "filename": "report.txt",
+                                   "content_type": "text/plain",
+                                   "key": from_file.reference["key"]}
+    assert from_file.upload() == {"upload_status": "done"}
+    assert store.store.get_attachment(from_file.reference["key"]) == b"uploaded eagerly"
+    assert from_file.upload() == {"upload_status": "done"}  # once; the result is kept
+    # Logged after upload(): the reference goes in the row, nothing is queued again.
+    braintrust.init_logger(project="p").log(input={"file": from_file})
+    braintrust.flush()
+    assert store.rows()[0]["input"]["file"] == from_file.reference
+    external = ExternalAttachment(url="https://example.invalid/a.pdf", filename="a.pdf",
+                                  content_type="application/pdf")
+    assert external.upload() == {"upload_status": "done"}
+    assert external.debug_info() == {"reference": external.reference}
+
+
+def test_upload_failure_is_a_status_not_an_exception(store: StoreHelper) -> None:
+    from braintrust_otel import attachments
+
+    attachment = Attachment(data=b"x", filename="x.bin",
+                            content_type="application/octet-stream")
+    attachments.set_target(lambda: None)  # nowhere to upload to
+    try:
+        status = attachment.upload()
+    finally:
+        attachments.set_target(lambda: braintrust._state.exporter().sink)
+    assert status["upload_status"] == "error"
+    assert "no attachment target" in status["error_message"]
+    assert attachment.status() == status
+
+
+def test_upload_on_the_service(api: object, fake: object) -> None:  # noqa: F811
+    from .fake_braintrust import FakeBraintrust
+
+    assert isinstance(fake, FakeBraintrust)
+    attachment = Attachment(data=PNG, filename="pic.png", content_type="image/png")
+    assert attachment.upload() == {"upload_status": "done"}
+    key = attachment.reference["key"]
+    assert fake.uploads[key] == PNG
+    assert fake.attachment_status[key] == {"upload_status": "done"}
+    request = next(r for r in fake.requests if r["path"] == "/attachment")
+    assert request["body"]["filename"] == "pic.png" and request["body"]["key"] == key

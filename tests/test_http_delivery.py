@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -113,15 +112,15 @@ def test_429_honours_retry_after(api: HttpSink, fake: FakeBraintrust,
 def test_4xx_is_not_retried_and_is_reported_with_the_message(
     api: HttpSink, fake: FakeBraintrust, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake.fail("/logs3", 400, body='{"error": "row schema mismatch"}')
+    fake.fail("/logs3", 403, body='{"error": "row schema mismatch"}')
     _log_rows(3)
     braintrust.flush()
-    assert len(fake.logs3_bodies()) == 1
+    assert len(fake.logs3_bodies()) == 1  # a 403 refuses every half alike: not halved
     assert diagnostics.counts()["rejected"] == 3
     err = capsys.readouterr().err
-    assert "HTTP 400" in err and "row schema mismatch" in err
+    assert "HTTP 403" in err and "row schema mismatch" in err
     kept = list((api.spool.directory / "rejected").iterdir())
-    assert len(kept) == 1 and len(json.loads(kept[0].read_bytes())["rows"]) == 3
+    assert len(kept) == 1 and len(kept[0].read_text().splitlines()) == 3
 
 
 def test_timeout_is_retried_idempotently(fake: FakeBraintrust, tmp_path: Path) -> None:
@@ -470,7 +469,7 @@ def test_a_rejected_half_of_a_split_does_not_hold_back_the_other(
     api: HttpSink, fake: FakeBraintrust
 ) -> None:
     fake.fail("/logs3", 413)  # the whole batch is too large: split in halves
-    fake.fail("/logs3", 400)  # the first half is rejected
+    fake.fail("/logs3", 403)  # the first half is rejected
     ids = {f"row-{i}" for i in range(8)}
     api.write([{"id": f"row-{i}", "input": i, "_parent": "project_name:p"} for i in range(8)])
     sent = [b["rows"] for b in fake.logs3_bodies()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,9 +64,14 @@ def test_chat_completion_row(store: StoreHelper, llm: FakeLLM) -> None:
     assert row["span_parents"] == [app.span_id]
     assert row["span_attributes"] == {"name": "Chat Completion", "type": "llm"}
     assert row["input"] == MESSAGES
-    assert row["output"] == [{"index": 0, "finish_reason": "stop",
+    # As the official SDK logs it: every field of the choice, unset ones as null.
+    assert row["output"] == [{"index": 0, "finish_reason": "stop", "logprobs": None,
                               "message": {"role": "assistant",
-                                          "content": "Hello from fake server!"}}]
+                                          "content": "Hello from fake server!",
+                                          "annotations": None, "audio": None,
+                                          "function_call": None, "refusal": None,
+                                          "tool_calls": None}}]
+    assert row["metrics"]["time_to_first_token"] > 0
     assert row["metadata"]["provider"] == "openai" and row["metadata"]["model"] == "gpt-4o-mini"
     assert row["metadata"]["temperature"] == 0.2 and row["metadata"]["max_tokens"] == 50
     m = row["metrics"]
@@ -103,9 +107,9 @@ def test_streaming_sync_and_async(store: StoreHelper, llm: FakeLLM) -> None:
     rows = _llm_rows(store)
     assert len(rows) == 2
     for row in rows:
-        assert row["output"][0]["message"] == {"role": "assistant",
-                                               "content": "Hello streamed world"}
-        assert row["output"][0]["finish_reason"] == "stop"
+        assert row["output"] == [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                                  "message": {"role": "assistant", "tool_calls": None,
+                                              "content": "Hello streamed world"}}]
         assert row["metrics"]["time_to_first_token"] > 0
     assert rows[0]["metrics"]["tokens"] == 15
 
@@ -143,15 +147,24 @@ def test_responses_embeddings_moderations_and_raw(store: StoreHelper, llm: FakeL
     rows = {r["span_attributes"]["name"]: r for r in _llm_rows(store)}
     responses = [r for r in _llm_rows(store)
                  if r["span_attributes"]["name"] == "openai.responses.create"]
-    assert responses[0]["input"] == [{"role": "system", "content": "be nice"},
-                                     {"role": "user", "content": "hi"}]
+    # As the official SDK: input as given, instructions in metadata.
+    assert responses[0]["input"] == "hi"
+    assert responses[0]["metadata"] == {
+        "provider": "openai", "model": "gpt-4o-mini-2024-07-18", "instructions": "be nice",
+        "id": "resp_fake", "object": "response", "created_at": 1700000000,
+        "status": "completed"}
+    assert responses[0]["metrics"]["time_to_first_token"] > 0
     assert responses[0]["output"][0]["content"][0]["text"] == "Hello from responses!"
     assert responses[1]["output"][0]["content"][0]["text"] == "Hello streamed responses"
     assert responses[1]["metrics"]["time_to_first_token"] > 0
     assert responses[0]["metrics"]["tokens"] == 13
-    assert rows["Embedding"]["output"] == {"count": 2, "embedding_length": 3}
+    assert rows["Embedding"]["output"] == {"embedding_length": 3}  # as the official SDK
     assert rows["Embedding"]["metrics"]["prompt_tokens"] == 4
-    assert rows["Moderation"]["output"][0]["flagged"] is False
+    # As the official SDK: no model given, none recorded.
+    assert rows["Moderation"]["metadata"] == {"provider": "openai"}
+    assert rows["Moderation"]["input"] == "x"
+    assert rows["Moderation"]["output"] == [{"categories": {}, "category_scores": {},
+                                             "flagged": False}]
     assert rows["Chat Completion"]["output"][0]["message"]["content"] == \
         "Hello from fake server!"
 
@@ -190,20 +203,72 @@ def test_anthropic_messages(store: StoreHelper, llm: FakeLLM) -> None:
     rows = _llm_rows(store)
     assert len(rows) == 4  # one span per call: the SDK's own spans are turned off
     first, streamed, tool, asynced = rows
-    assert first["input"] == [{"role": "system", "content": "be brief"},
-                              {"role": "user", "content": "hi"}]
-    assert first["output"] == [{"index": 0, "finish_reason": "end_turn",
-                                "message": {"role": "assistant",
-                                            "content": "Hello from fake Claude!"}}]
-    assert first["metrics"]["prompt_tokens"] == 13 and first["metrics"]["prompt_cached_tokens"] == 3
-    assert first["metadata"]["provider"] == "anthropic" and first["metadata"]["max_tokens"] == 10
-    assert streamed["output"][0]["message"]["content"] == "Hello streamed Claude"
-    assert streamed["metrics"]["completion_tokens"] == 3
+    # Field by field as the official SDK (0.48.1) logs wrap_anthropic calls.
+    assert first["span_attributes"]["name"] == "anthropic.messages.create"
+    assert first["input"] == [{"role": "user", "content": "hi"},
+                              {"role": "system", "content": "be brief"}]
+    assert first["output"] == {"role": "assistant", "model": "claude-3-5-sonnet-20241022",
+                               "stop_reason": "end_turn",
+                               "content": [{"type": "text", "text": "Hello from fake Claude!"}]}
+    assert first["metadata"] == {"provider": "anthropic", "model": "claude", "max_tokens": 10}
+    metrics = {k: v for k, v in first["metrics"].items()
+               if k not in ("start", "end", "time_to_first_token")}
+    assert metrics == {"prompt_tokens": 13, "completion_tokens": 6, "tokens": 19,
+                       "prompt_cached_tokens": 3, "prompt_cache_creation_tokens": 0}
+    assert first["metrics"]["time_to_first_token"] > 0
+    assert streamed["span_attributes"]["name"] == "anthropic.messages.stream"
+    assert streamed["metadata"]["stream"] is True
+    assert streamed["output"] == {"role": "assistant", "model": "claude-3-5-sonnet-20241022",
+                                  "stop_reason": "end_turn",
+                                  "content": [{"type": "text", "text": "Hello streamed Claude"}]}
+    assert {k: streamed["metrics"][k] for k in ("prompt_tokens", "completion_tokens", "tokens")} \
+        == {"prompt_tokens": 10, "completion_tokens": 3, "tokens": 13}
     assert streamed["metrics"]["time_to_first_token"] > 0
-    [call] = tool["output"][0]["message"]["tool_calls"]
-    assert call["function"]["name"] == "weather"
-    assert json.loads(call["function"]["arguments"]) == {"city": "Paris"}
-    assert asynced["output"][0]["message"]["content"] == "Hello from fake Claude!"
+    assert tool["output"]["content"] == [{"type": "tool_use", "id": "toolu_1", "name": "weather",
+                                          "input": {"city": "Paris"}}]
+    assert tool["output"]["stop_reason"] == "tool_use"
+    assert tool["metadata"]["tools"] == [{"name": "weather", "input_schema": {"type": "object"}}]
+    assert asynced["output"]["content"][0]["text"] == "Hello from fake Claude!"
+
+
+def test_anthropic_messages_stream_helper(store: StoreHelper, llm: FakeLLM) -> None:
+    braintrust.init_logger(project="p")
+    client = anthropic.Anthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
+    with client.messages.stream(model="claude", max_tokens=10,
+                                messages=[{"role": "user", "content": "hi"}]) as stream:
+        text = "".join(stream.text_stream)
+    assert text == "Hello streamed Claude"
+
+    async def run_async() -> str:
+        a = anthropic.AsyncAnthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
+        async with a.messages.stream(model="claude", max_tokens=10,
+                                     messages=[{"role": "user", "content": "hi"}]) as s:
+            return (await s.get_final_message()).content[0].text  # type: ignore[union-attr]
+
+    assert asyncio.run(run_async()) == "Hello streamed Claude"
+    rows = _llm_rows(store)
+    assert [r["span_attributes"]["name"] for r in rows] == ["anthropic.messages.stream"] * 2
+    for row in rows:
+        assert row["input"] == [{"role": "user", "content": "hi"}]
+        assert row["metadata"] == {"provider": "anthropic", "model": "claude", "max_tokens": 10}
+        assert row["output"] == {"role": "assistant", "model": "claude-3-5-sonnet-20241022",
+                                 "stop_reason": "end_turn",
+                                 "content": [{"type": "text", "text": "Hello streamed Claude"}]}
+        assert row["metrics"]["tokens"] == 13 and row["metrics"]["time_to_first_token"] > 0
+
+
+def test_anthropic_client_made_before_instrumenting_makes_one_span(
+        store: StoreHelper, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    AnthropicInstrumentor().uninstrument()
+    monkeypatch.delenv("ANTHROPIC_OPEN_TELEMETRY", raising=False)
+    client = anthropic.Anthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
+    AnthropicInstrumentor().instrument()
+    braintrust.init_logger(project="p")
+    client.messages.create(model="claude", max_tokens=10,
+                           messages=[{"role": "user", "content": "hi"}])
+    spans = MEMORY.get_finished_spans()
+    assert [s.name for s in spans] == ["anthropic.messages.create"]
+    assert not any(k.startswith("http.") for k in spans[0].attributes or {})
 
 
 def test_content_capture_can_be_turned_off(store: StoreHelper, llm: FakeLLM,
@@ -354,3 +419,34 @@ def test_openai_agents_sdk(store: StoreHelper, llm: FakeLLM) -> None:
     assert model_call["span_parents"] == [response_span["span_id"]]
     assert model_call["output"][0]["content"][0]["text"] == "Hello from responses!"
     assert {r["root_span_id"] for r in rows} == {request.root_span_id}
+
+
+def test_structured_output_parse_is_traced_failures_included(store: StoreHelper,
+                                                             llm: FakeLLM) -> None:
+    from pydantic import BaseModel, ValidationError
+
+    class Weather(BaseModel):
+        city: str
+
+    class Broken(BaseModel):
+        city: str
+
+    braintrust.init_logger(project="p")
+    client = _oai(llm)
+    parsed = client.chat.completions.parse(model="gpt-4o-mini", response_format=Weather,
+                                           messages=[{"role": "user", "content": "w"}])
+    assert parsed.choices[0].message.parsed == Weather(city="Paris")
+    with pytest.raises(ValidationError):  # the reply is not the JSON asked for
+        client.chat.completions.parse(model="gpt-4o-mini", response_format=Broken,
+                                      messages=[{"role": "user", "content": "w"}])
+    ok, failed = _llm_rows(store)
+    assert ok["span_attributes"]["name"] == failed["span_attributes"]["name"] == "Chat Completion"
+    assert ok["input"] == [{"role": "user", "content": "w"}]
+    # As the official SDK records the request: the schema the model class stands for.
+    assert ok["metadata"]["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Weather", "schema": Weather.model_json_schema()}}
+    message = ok["output"][0]["message"]
+    assert message["content"] == '{"city": "Paris"}' and message["parsed"] == {"city": "Paris"}
+    assert ok["metrics"]["tokens"] == 17
+    assert "ValidationError" in failed["error"] and "output" not in failed

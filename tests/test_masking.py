@@ -256,7 +256,7 @@ def test_invoke_records_its_input_masked_but_calls_with_the_real_one(
 
     braintrust.projects.create("p").tools.create(handler=echo, slug="echo")
     braintrust.init_logger(project="p")
-    assert braintrust.invoke(SECRET, project_name="p", slug="echo",
+    assert braintrust.invoke(input=SECRET, project_name="p", slug="echo",
                              metadata={"m": SECRET}) == f"echo {SECRET}"
     assert got == [SECRET]  # the function itself needs the real value
     [row] = store.rows()

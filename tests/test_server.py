@@ -182,8 +182,10 @@ def test_prompts_and_attachments_through_the_server(served: tuple[Running, Store
     braintrust.flush()
     _state.exporter().sink = HttpSink(conn, Spool(tmp_path / "spool"))
     try:
-        braintrust.projects.create("served").prompts.create(
-            name="Hi", slug="hi", model="m", messages=[{"role": "user", "content": "hi {{x}}"}])
+        project = braintrust.projects.create("served")
+        project.prompts.create(name="Hi", slug="hi", model="m",
+                               messages=[{"role": "user", "content": "hi {{x}}"}])
+        project.publish()  # /insert-functions on the local server
         prompt = braintrust.load_prompt(project="served", slug="hi")
         assert prompt.build(x=1)["messages"] == [{"role": "user", "content": "hi 1"}]
         data = b"\x00\x01binary" * 100
@@ -273,15 +275,15 @@ def test_invoke_a_prompt_through_the_server(served: tuple[Running, Store], tmp_p
     try:
         with FakeLLM() as llm:
             monkeypatch.setenv("OPENAI_BASE_URL", llm.openai_url)
-            out = braintrust.invoke({"name": "Ann"}, project_name="served", slug="greet")
+            out = braintrust.invoke(input={"name": "Ann"}, project_name="served", slug="greet")
             assert out == "Hello from fake server!"
             assert llm.requests[-1]["body"]["messages"] == [{"role": "user",
                                                              "content": "hi Ann"}]
-            stream = braintrust.invoke({"name": "Ann"}, project_name="served", slug="greet",
+            stream = braintrust.invoke(input={"name": "Ann"}, project_name="served", slug="greet",
                                        stream=True)
             assert stream.final_value() == "Hello streamed world"
         with pytest.raises(ValueError, match="no function 'absent'"):
-            braintrust.invoke(1, project_name="served", slug="absent")
+            braintrust.invoke(input=1, project_name="served", slug="absent")
     finally:
         braintrust.flush()
         _state.exporter().sink = LocalSink(tmp_path / "after.sqlite", notice=False)

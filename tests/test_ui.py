@@ -81,9 +81,10 @@ def _seed() -> None:
     ds = braintrust.init_dataset(project="ui", name="qa")
     ds.insert(input="q1", expected="a1")
     ds.flush()
-    braintrust.projects.create("ui").prompts.create(
-        name="Greeter", slug="greeter", model="gpt-4o-mini",
-        messages=[{"role": "user", "content": "Hello {{name}}"}])
+    project = braintrust.projects.create("ui")
+    project.prompts.create(name="Greeter", slug="greeter", model="gpt-4o-mini",
+                           messages=[{"role": "user", "content": "Hello {{name}}"}])
+    project.publish()
     braintrust.flush()
 
 

@@ -20,9 +20,17 @@ from __future__ import annotations
 
 from braintrust_otel.api import LoginError, set_http_adapter
 from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
+from braintrust_otel.customize import SpanCustomizer, SpanExportData, set_span_customizers
 from braintrust_otel.masking import set_masking_function
 
-from ._auto import auto_instrument, wrap_anthropic, wrap_openai
+from ._auto import (
+    auto_instrument,
+    wrap_anthropic,
+    wrap_instructor,
+    wrap_litellm,
+    wrap_openai,
+    wrap_openrouter,
+)
 from ._dataset import Dataset, init_dataset
 from ._eval import (
     Eval,
@@ -35,9 +43,10 @@ from ._eval import (
     Reporter,
 )
 from ._experiment import Experiment, init, init_experiment
-from ._functions import BraintrustStream, init_function, invoke
+from ._functions import BraintrustInvokeError, BraintrustStream, init_function, invoke
 from ._logger import Logger, current_logger, flush, init_logger, login
-from ._prompt import Project, Prompt, load_prompt, projects
+from ._project import CodeFunction, CodePrompt, Project, projects
+from ._prompt import Prompt, load_prompt
 from ._score import Score
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
@@ -49,7 +58,10 @@ __all__ = [
     "NOOP_SPAN",
     "SPAN_TYPES",
     "Attachment",
+    "BraintrustInvokeError",
     "BraintrustStream",
+    "CodeFunction",
+    "CodePrompt",
     "Dataset",
     "Eval",
     "EvalAsync",
@@ -72,6 +84,8 @@ __all__ = [
     "Score",
     "ScoreSummary",
     "Span",
+    "SpanCustomizer",
+    "SpanExportData",
     "TracedThreadPoolExecutor",
     "auto_instrument",
     "bind_context",
@@ -90,10 +104,26 @@ __all__ = [
     "projects",
     "set_http_adapter",
     "set_masking_function",
+    "set_span_customizers",
     "start_span",
     "traced",
     "wrap_anthropic",
+    "wrap_instructor",
+    "wrap_litellm",
     "wrap_openai",
+    "wrap_openrouter",
 ]
 
 __version__ = "0.1.0"
+
+
+def _threads_from_environment() -> None:
+    import os
+
+    if os.environ.get("BRAINTRUST_INSTRUMENT_THREADS", "").strip().lower() in ("1", "true", "yes"):
+        from .wrappers.threads import setup_threads
+
+        setup_threads()
+
+
+_threads_from_environment()

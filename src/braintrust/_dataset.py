@@ -14,7 +14,7 @@ from braintrust_otel.masking import mask_row
 from . import _state
 from ._logger import GLOBAL_PROJECT
 from ._offline import defer, is_unreachable, service_id
-from ._span import _MISSING
+from ._span import _MISSING, check_text, safe_repr
 
 __all__ = ["Dataset", "init_dataset"]
 
@@ -206,12 +206,18 @@ def init_dataset(
     Returns:
         The :class:`Dataset`.
     """
-    for arg, value in (("project", project), ("name", name), ("project_id", project_id)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"init_dataset(): {arg} must be a str, got {type(value).__name__}")
-    if version is not None and not str(version).isdigit():
-        raise ValueError(f"init_dataset(): version must be a transaction id (digits), "
-                         f"got {version!r}")
+    for arg, value in (("project", project), ("name", name), ("project_id", project_id),
+                       ("description", description)):
+        check_text(value, arg, "init_dataset()")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"init_dataset(): metadata must be a dict, got {type(metadata).__name__}")
+    if version is not None:
+        if isinstance(version, bool) or not isinstance(version, (str, int)):
+            raise TypeError(f"init_dataset(): version must be a str or int, "
+                            f"got {type(version).__name__}")
+        if not (version >= 0 if isinstance(version, int) else version.isdigit()):
+            raise ValueError(f"init_dataset(): version must be a transaction id (digits), "
+                             f"got {safe_repr(version)}")
     from ._logger import _connect
 
     _connect(api_key, app_url, org_name, False)

@@ -17,7 +17,7 @@ from . import _state
 from ._experiment import Experiment, init
 from ._paths import MISSING, get_path
 from ._score import Score, ScorerError, normalize_scores
-from ._span import NOOP_SPAN, Span
+from ._span import NOOP_SPAN, Span, check_text, safe_repr, safe_str
 from ._summary import CaseStats, ExperimentSummary, input_key
 
 if TYPE_CHECKING:
@@ -177,6 +177,14 @@ _collector = _Collector()
 # -- helpers -------------------------------------------------------------------------
 
 def _name_of(scorer: Any) -> str:
+    named = getattr(scorer, "_name", None)  # autoevals scorers name themselves
+    if callable(named):
+        try:
+            name = named()
+            if isinstance(name, str) and name:
+                return name
+        except Exception:
+            pass
     name = getattr(scorer, "__name__", None)
     if isinstance(name, str) and name != "<lambda>":
         return name
@@ -293,7 +301,8 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
         raise TypeError(f"Eval({ev.eval_name!r}): scores must be a list of scorers")
     for i, scorer in enumerate(ev.scores):
         if not callable(scorer):
-            raise TypeError(f"Eval({ev.eval_name!r}): scorer {i} ({scorer!r}) is not callable")
+            raise TypeError(f"Eval({ev.eval_name!r}): scorer {i} ({safe_repr(scorer)}) "
+                            "is not callable")
     if ev.trial_count < 1:
         raise ValueError(f"Eval({ev.eval_name!r}): trial_count must be at least 1")
     items = await _load(ev.data)
@@ -411,7 +420,7 @@ def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int,
                 task_span.record_error(exc)
                 root.record_error(exc)
                 # A timeout recorded by the runner first keeps its message.
-                result.error = result.error or f"{type(exc).__name__}: {exc}"
+                result.error = result.error or f"{type(exc).__name__}: {safe_str(exc)}"
                 return
             task_span.log(output=output)
         result.output = output
@@ -440,7 +449,7 @@ def _score_steps(scorer: Any, name: str, names: Optional[set[str]], case: EvalCa
             return
         except Exception as exc:
             span.record_error(exc)
-            result.error = f"scorer {name!r} failed: {type(exc).__name__}: {exc}"
+            result.error = f"scorer {name!r} failed: {type(exc).__name__}: {safe_str(exc)}"
             return
         values = {s.name: s.score for s in scores}
         result.scores.update(values)
@@ -548,7 +557,7 @@ async def _run_case(ev: Evaluator, experiment: Optional[Experiment], case: EvalC
         cancelled.set()
         root.log(error=result.error)
     except Exception as exc:  # a bug of ours must not stop the other cases
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = f"{type(exc).__name__}: {safe_str(exc)}"
     return result
 
 
@@ -558,6 +567,21 @@ def _evaluator(name: str, data: Any, task: Any, scores: Any, kwargs: dict[str, A
                ) -> Evaluator:
     if not isinstance(name, str) or not name:
         raise TypeError("Eval(): name must be a non-empty str")
+    check_text(name, "name", "Eval()")
+    for arg in ("experiment_name", "project_id", "base_experiment_name", "base_experiment_id",
+                "description"):
+        check_text(kwargs.get(arg), arg, "Eval()")
+    if isinstance(scores, (str, bytes)) or not isinstance(scores, (Sequence, type(None))):
+        raise TypeError(f"Eval(): scores must be a list of scorers, got {type(scores).__name__}")
+    for arg in ("trial_count", "max_concurrency"):
+        value = kwargs.get(arg)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"Eval(): {arg} must be an int, got {type(value).__name__}")
+    timeout = kwargs.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not timeout > 0):
+        raise ValueError(f"Eval(): timeout must be a positive number of seconds, "
+                         f"got {safe_repr(timeout)}")
     known = {f.name for f in dataclasses.fields(Evaluator)}
     unknown = set(kwargs) - known - {"is_public", "state", "stream", "on_start",
                                      "git_metadata_settings", "repo_info"}

@@ -15,6 +15,7 @@ from . import _state
 from ._logger import GLOBAL_PROJECT, SpanTarget
 from ._offline import defer, is_unreachable, service_id
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
+from ._span import _check_mapping, _check_numbers, _check_tags, check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
 
 __all__ = ["Experiment", "init", "init_experiment"]
@@ -156,8 +157,18 @@ class Experiment(SpanTarget):
             metadata: Metadata to merge into the row.
             source: Where the feedback came from (``external``, ``app``, ``api``).
         """
+        where = "log_feedback()"
         if not isinstance(id, str) or not id:
-            raise TypeError("log_feedback(): id must be a non-empty str")
+            raise TypeError(f"{where}: id must be a non-empty str")
+        if scores is not None:
+            _check_numbers(scores, "scores", where, unit=True)
+        if metadata is not None:
+            _check_mapping(metadata, "metadata", where)
+        if tags is not None:
+            tags = list(_check_tags(tags, where))
+        for arg, text in (("comment", comment), ("source", source)):
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"{where}: {arg} must be a str, got {type(text).__name__}")
         row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": self.parent}
         if scores is not None:
             row["scores"] = dict(scores)
@@ -273,8 +284,7 @@ def init(
     for arg, value in (("project", project), ("experiment", experiment),
                        ("project_id", project_id), ("base_experiment", base_experiment),
                        ("base_experiment_id", base_experiment_id)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"init(): {arg} must be a str, got {type(value).__name__}")
+        check_text(value, arg, "init()")
     if metadata is not None and not isinstance(metadata, Mapping):
         raise TypeError("init(): metadata must be a dict")
     from ._logger import _connect

@@ -5,13 +5,14 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Callable, Optional
 
 from . import _state
 from ._span import start_span
 
-__all__ = ["BraintrustStream", "init_function", "invoke", "register_tool"]
+__all__ = ["BraintrustInvokeError", "BraintrustStream", "init_function", "invoke",
+           "register_tool"]
 
 #: (project name, slug) -> Python callable, for functions defined in this process.
 _code_functions: dict[tuple[str, str], Callable[..., Any]] = {}
@@ -86,16 +87,61 @@ def _sse(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             event, data = "", []
 
 
-def _call_prompt(project: Optional[str], project_id: Optional[str], slug: str,
-                 version: Any, input: Any, stream: bool) -> Any:
+class BraintrustInvokeError(ValueError):
+    """The service failed while running an invoked function (HTTP 500)."""
+
+
+def _parent_slug(parent: Any) -> str:
+    # What the service traces the invocation under: the given parent, else the
+    # current span, else the current experiment or logger, else nothing ("").
+    if isinstance(parent, str):
+        return parent
+    if parent is not None:
+        if not hasattr(parent, "export"):
+            raise TypeError("invoke(): parent must be a span, logger, experiment or an "
+                            f"exported slug (str), got {type(parent).__name__}")
+        return str(parent.export())
+    from ._span import current_span
+
+    slug = current_span().export()
+    if slug:
+        return slug
+    owner = getattr(_state, "current_experiment", None) or _state.current_logger
+    return str(owner.export()) if owner is not None else ""
+
+
+def _local_output(reply: Any, mode: Optional[str]) -> Any:
+    message = reply.choices[0].message
+    calls = getattr(message, "tool_calls", None) or []
+    if not calls or mode == "text":
+        return message.content
+    parsed = []
+    for call in calls:
+        try:
+            args: Any = json.loads(call.function.arguments or "null")
+        except ValueError:
+            args = call.function.arguments
+        parsed.append({"name": call.function.name, "arguments": args})
+    if mode == "parallel":
+        return parsed
+    return parsed[0]["arguments"]
+
+
+def _call_prompt(data: Mapping[str, Any], input: Any, messages: Any, metadata: Any,
+                 strict: Optional[bool], mode: Optional[str], stream: bool) -> Any:
     # On the embedded store a prompt is run by building it and calling any
     # OpenAI-compatible endpoint (OPENAI_BASE_URL / OPENAI_API_KEY).
-    from ._prompt import load_prompt
+    from ._prompt import Prompt
 
-    prompt = load_prompt(project=project, project_id=project_id, slug=slug, version=version)
-    variables = dict(input) if isinstance(input, Mapping) else {"input": input}
-    args = prompt.build(**variables)
-    args.pop("span_info", None)
+    variables: dict[str, Any] = dict(input) if isinstance(input, Mapping) else {}
+    variables.setdefault("input", input)
+    if metadata is not None:
+        variables.setdefault("metadata", metadata)
+    if strict:
+        variables["strict"] = True
+    args = Prompt(data, no_trace=True).build(**variables)
+    if messages:
+        args["messages"] = [*args.get("messages", []), *messages]
     try:
         import openai
     except ImportError:
@@ -103,6 +149,11 @@ def _call_prompt(project: Optional[str], project_id: Optional[str], slug: str,
             from None
     client = openai.OpenAI(base_url=os.environ.get("OPENAI_BASE_URL"),
                            api_key=os.environ.get("OPENAI_API_KEY", "unset"))
+    if "prompt" in args:  # a completion prompt is sent as one user message
+        args["messages"] = [{"role": "user", "content": args.pop("prompt")}]
+    parser = (data.get("prompt_data") or {}).get("parser") or {}
+    if parser.get("type") == "llm_classifier":
+        return _classify(client, args, parser, str(data.get("name") or data.get("slug")))
     if stream:
         def chunks() -> Iterator[dict[str, Any]]:
             for chunk in client.chat.completions.create(stream=True, **args):
@@ -110,82 +161,205 @@ def _call_prompt(project: Optional[str], project_id: Optional[str], slug: str,
                     if choice.delta.content:
                         yield {"type": "text_delta", "data": choice.delta.content}
         return BraintrustStream(chunks())
-    reply = client.chat.completions.create(**args)
-    return reply.choices[0].message.content
+    return _local_output(client.chat.completions.create(**args), mode)
+
+
+def _classify(client: Any, args: dict[str, Any], parser: Mapping[str, Any],
+              name: str) -> dict[str, Any]:
+    # An LLM scorer: the model must pick one of the choices through a tool
+    # call (with its reasons first when use_cot); the choice's score is the
+    # result, shaped like a Score.
+    choices = dict(parser.get("choice_scores") or {})
+    properties: dict[str, Any] = {"choice": {"type": "string", "enum": list(choices)}}
+    if parser.get("use_cot"):
+        properties = {"reasons": {"type": "string", "description": "Step-by-step reasoning "
+                                  "that leads to the choice"}, **properties}
+    tool = {"type": "function", "function": {
+        "name": "select_choice", "description": "Record the choice",
+        "parameters": {"type": "object", "properties": properties,
+                       "required": list(properties)}}}
+    hint = {"role": "user", "content": "Answer by calling select_choice with one of: "
+            + ", ".join(choices) + (", giving your reasons first." if parser.get("use_cot")
+                                    else ".")}
+    reply = client.chat.completions.create(**{
+        **args, "messages": [*args.get("messages", []), hint], "tools": [tool],
+        "tool_choice": {"type": "function", "function": {"name": "select_choice"}}})
+    calls = getattr(reply.choices[0].message, "tool_calls", None) or []
+    try:
+        picked = json.loads(calls[0].function.arguments)
+        choice = picked["choice"]
+        score = choices[choice]
+    except (IndexError, KeyError, TypeError, ValueError):
+        raise ValueError(f"invoke(): scorer {name!r}: the model did not pick one of "
+                         f"{list(choices)}") from None
+    metadata: dict[str, Any] = {"choice": choice}
+    if picked.get("reasons") is not None:
+        metadata["rationale"] = picked["reasons"]
+    return {"name": name, "score": score, "metadata": metadata}
+
+
+def _stored_code(data: Mapping[str, Any], slug: str) -> Callable[..., Any]:
+    # A code function pushed to the embedded store: its file is imported (once
+    # per process), collecting what it defines, and the one with this slug runs.
+    from ._project import collecting
+
+    location = ((data.get("function_data") or {}).get("data") or {}).get("location") or {}
+    file = location.get("file")
+    if not file:
+        raise ValueError(f"invoke(): function {slug!r} has no code this process can run")
+    if file not in _loaded_files:
+        import runpy
+
+        with collecting() as found:
+            runpy.run_path(file, run_name="__braintrust_push__")
+        _loaded_files[file] = {f.slug: f.handler for f in found.functions}
+    handler = _loaded_files[file].get(slug)
+    if handler is None:
+        raise ValueError(f"invoke(): {file} no longer defines function {slug!r}")
+    return handler
+
+
+_loaded_files: dict[str, dict[str, Callable[..., Any]]] = {}
+
+
+def _invoke_local(function_id: Optional[str], version: Any, project_name: Optional[str],
+                  project_id: Optional[str], slug: Optional[str], input: Any, messages: Any,
+                  metadata: Any, strict: Optional[bool], mode: Optional[str],
+                  stream: bool) -> Any:
+    handler = _code_functions.get((project_name or "", slug or ""))
+    if handler is None or version is not None:
+        store = _state.local_store()
+        assert store is not None
+        pid = project_id
+        if function_id is None and pid is None:
+            found_project = store.find_project(name=project_name)
+            if found_project is None:
+                raise ValueError(f"invoke(): no project named {project_name!r}")
+            pid = found_project["id"]
+        if version is not None and not str(version).isdigit():
+            raise ValueError(f"invoke(): no version {version!r} of {slug or function_id!r}")
+        data = store.find_prompt(project_id=pid, slug=slug, id=function_id,
+                                 version=int(version) if version is not None else None)
+        if data is None:
+            raise ValueError(f"invoke(): no function {slug or function_id!r}"
+                             f"{f' in project {project_name!r}' if project_name else ''}"
+                             f"{f' at version {version}' if version is not None else ''}")
+        if (data.get("function_data") or {}).get("type") != "code":
+            return _call_prompt(data, input, messages, metadata, strict, mode, stream)
+        handler = _stored_code(data, str(data.get("slug")))
+    result = _call_handler(handler, input)
+    if stream:
+        return BraintrustStream(iter([{"type": "json_delta", "data": json.dumps(result)}]))
+    return result
 
 
 def invoke(
-    input: Any = None,
     function_id: str | None = None,
+    version: str | None = None,
+    prompt_session_id: str | None = None,
+    prompt_session_function_id: str | None = None,
     project_name: str | None = None,
     project_id: str | None = None,
     slug: str | None = None,
-    version: str | None = None,
-    stream: bool = False,
-    parent: str | None = None,
-    messages: list[Any] | None = None,
+    global_function: str | None = None,
+    function_type: str | None = None,
+    input: Any = None,
+    messages: Sequence[Any] | None = None,
     metadata: Mapping[str, Any] | None = None,
-    tags: list[str] | None = None,
+    tags: Sequence[str] | None = None,
+    parent: Any = None,
+    stream: bool = False,
+    mode: str | None = None,
+    strict: bool | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    org_name: str | None = None,
+    api_key: str | None = None,
+    app_url: str | None = None,
+    force_login: bool = False,
 ) -> Any:
-    """Invokes a function (a prompt or code) by slug or id, traced as a span.
+    """Invokes a function (a prompt, a tool, a scorer...) and returns its output.
 
-    On the service this calls ``/function/invoke``. On the embedded store a
-    Python function registered with ``project.tools.create`` is called in this
-    process, and a prompt is built and sent to the OpenAI-compatible endpoint
+    On the service this calls ``/function/invoke``, traced there under
+    ``parent`` (by default the current span, experiment or logger). On the
+    embedded store it runs here, as a ``function`` span: a Python function
+    made with ``project.tools.create`` (or pushed with ``braintrust push``) is
+    called, and a prompt is built and sent to the OpenAI-compatible endpoint
     in ``OPENAI_BASE_URL``.
 
     Args:
-        input: The function's input.
-        function_id: The function id (instead of project and slug).
-        project_name, project_id, slug: Which function.
-        version: A version of it.
+        function_id: The function's id (or give ``project_name`` and ``slug``).
+        version: A version of it; the latest by default.
+        prompt_session_id, prompt_session_function_id: A playground function
+            (service only).
+        project_name: The project the function is in.
+        project_id: The project whose settings the call uses (service);
+            on the embedded store, the project the function is in.
+        slug: The function's slug.
+        global_function: A built-in function by name (service only).
+        function_type: The type of ``global_function``.
+        input: The function's input (a prompt's template variables).
+        messages: Chat messages added after a prompt's own.
+        metadata: Logged with the call; ``{{metadata}}`` in a prompt.
+        tags: Logged with the call.
+        parent: A span, logger, experiment or exported slug to trace under.
         stream: Return a :class:`BraintrustStream` instead of the output.
-        parent: A span export slug to trace under (the current span by default).
-        messages: Extra chat messages (prompts).
-        metadata, tags: Recorded with the invocation.
+        mode: For tool calls: ``auto`` or ``json`` (the first call's
+            arguments), ``parallel`` (every call), ``text`` (the text).
+        strict: Fail when a prompt variable has no value.
+        overrides: Deep-merged into the function's data (service only).
+        org_name, api_key, app_url, force_login: As for :func:`braintrust.login`.
 
     Returns:
         The function's output, or a :class:`BraintrustStream`.
 
     Raises:
-        ValueError: When no function matches; the message names it.
+        ValueError: When no function matches (the message names it), or the
+            arguments name none.
+        BraintrustInvokeError: When the service fails running the function.
     """
-    if function_id is None and not slug:
-        raise ValueError("invoke(): pass slug= (with project_name= or project_id=) or "
-                         "function_id=")
+    if function_id is None and not slug and global_function is None \
+            and prompt_session_id is None:
+        raise ValueError("invoke(): pass function_id=, project_name= with slug=, "
+                         "global_function= or prompt_session_id=")
+    from ._logger import _connect
+
+    _connect(api_key, app_url, org_name, force_login)
+    conn = _state.connection()
+    if conn is not None:
+        body: dict[str, Any] = {"input": input, "metadata": metadata, "tags": tags,
+                                "parent": _parent_slug(parent), "stream": stream,
+                                "api_version": 1}
+        for key, value in (("function_id", function_id), ("version", version),
+                           ("prompt_session_id", prompt_session_id),
+                           ("prompt_session_function_id", prompt_session_function_id),
+                           ("project_name", project_name), ("slug", slug),
+                           ("global_function", global_function),
+                           ("function_type", function_type), ("messages", messages),
+                           ("mode", mode), ("strict", strict), ("overrides", overrides)):
+            if value is not None:
+                body[key] = value
+        return _invoke_remote(conn, body, project_id, org_name, slug or function_id
+                              or global_function)
+    if global_function is not None or prompt_session_id is not None:
+        raise ValueError("invoke(): global_function and prompt_session_id need the "
+                         "Braintrust service (set BRAINTRUST_API_KEY)")
     name = slug or function_id or "function"
-    with start_span(name=name, type="function", parent=parent,
-                    event={"input": input, "metadata": dict(metadata or {}) or None}) as span:
-        conn = _state.connection()
-        if conn is not None:
-            result = _invoke_remote(conn, input, function_id, project_name, project_id, slug,
-                                    version, stream, span.export() or "", messages, metadata,
-                                    tags)
-        else:
-            handler = _code_functions.get((project_name or "", slug or ""))
-            if handler is not None:
-                result = _call_handler(handler, input)
-                if stream:
-                    result = BraintrustStream(iter([{"type": "json_delta",
-                                                     "data": json.dumps(result)}]))
-            else:
-                result = _call_prompt(project_name, project_id, slug or "", version, input,
-                                      stream)
+    event: dict[str, Any] = {"input": input, "metadata": dict(metadata or {}) or None}
+    if tags:
+        event["tags"] = list(tags)
+    local_parent = parent if parent is None or isinstance(parent, str) \
+        else _parent_slug(parent)
+    with start_span(name=name, type="function", parent=local_parent, event=event) as span:
+        result = _invoke_local(function_id, version, project_name, project_id, slug, input,
+                               messages, metadata, strict, mode, stream)
         if not isinstance(result, BraintrustStream):
             span.log(output=result)
         return result
 
 
-def _invoke_remote(conn: Any, input: Any, function_id: Any, project_name: Any, project_id: Any,
-                   slug: Any, version: Any, stream: bool, parent: str, messages: Any,
-                   metadata: Any, tags: Any) -> Any:
-    body: dict[str, Any] = {"api_version": 1, "input": input, "metadata": metadata,
-                            "parent": parent, "stream": stream, "tags": tags}
-    for key, value in (("function_id", function_id), ("project_name", project_name),
-                       ("project_id", project_id), ("slug", slug), ("version", version),
-                       ("messages", messages)):
-        if value is not None:
-            body[key] = value
+def _invoke_remote(conn: Any, body: dict[str, Any], project_id: Optional[str],
+                   org_name: Optional[str], what: Any) -> Any:
+    stream = bool(body.get("stream"))
     org = conn.login()
     base = (os.environ.get("BRAINTRUST_PROXY_URL") or org.get("proxy_url")
             or conn.api_url).rstrip("/")
@@ -193,15 +367,20 @@ def _invoke_remote(conn: Any, input: Any, function_id: Any, project_name: Any, p
         base = base[: -len("/v1/proxy")]
     headers = {"Accept": "text/event-stream" if stream else "application/json",
                "Content-Type": "application/json"}
-    if project_id:
+    if project_id is not None:
         headers["x-bt-project-id"] = project_id
-    if conn.org_name:
-        headers["x-bt-org-name"] = conn.org_name
-    resp = conn.request("POST", f"{base}/function/invoke", json=body, headers=headers,
-                        stream=stream)
+    if org_name is not None:
+        headers["x-bt-org-name"] = org_name
+    from braintrust_otel.serialize import dumps
+
+    resp = conn.request("POST", f"{base}/function/invoke", data=dumps(body).encode(),
+                        headers=headers, stream=stream)
     if resp.status_code == 404:
-        raise ValueError(f"invoke(): no function {slug or function_id!r}"
-                         f"{f' in project {project_name!r}' if project_name else ''}")
+        project = body.get("project_name")
+        raise ValueError(f"invoke(): no function {what!r}"
+                         f"{f' in project {project!r}' if project else ''}")
+    if resp.status_code == 500:
+        raise BraintrustInvokeError(resp.text)
     if not resp.ok:
         raise RuntimeError(f"invoke(): HTTP {resp.status_code}: {resp.text[:300]}")
     if stream:
@@ -213,17 +392,22 @@ def init_function(project_name: str, slug: str, version: str | None = None
                   ) -> Callable[..., Any]:
     """Returns a function that invokes ``slug``, usable as an Eval task or scorer.
 
-    As a task it is called with the input; as a scorer, with ``input``,
-    ``output``, ``expected`` (and ``metadata``) by keyword, which it passes on
-    as a dict.
+    Called with a positional argument (a task), it invokes the function with
+    that input; called with keywords only (a scorer: ``input``, ``output``,
+    ``expected``...), it invokes it with those keywords as a dict.
+
+    Args:
+        project_name: The project the function is in.
+        slug: The function's slug.
+        version: A version; the latest by default.
+
+    Returns:
+        The function, named ``init_function-<project>-<slug>-<version>``.
     """
-    # ``hooks`` is what Eval passes a task as its second argument; not sent.
-    def call(input: Any = None, hooks: Any = None, **kwargs: Any) -> Any:
-        payload = {"input": input, **kwargs} if kwargs else input
-        return invoke(payload, project_name=project_name, slug=slug, version=version)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        payload = args[0] if args else kwargs
+        return invoke(project_name=project_name, slug=slug, version=version, input=payload)
 
-    call.__name__ = slug
-    call.__qualname__ = slug
+    call.__name__ = call.__qualname__ = f"init_function-{project_name}-{slug}-" \
+                                        f"{version or 'latest'}"
     return call
-
-

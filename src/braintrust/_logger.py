@@ -11,7 +11,7 @@ from braintrust_otel.parent import format_parent
 
 from . import _state
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
-from ._span import _MISSING, Span, _start
+from ._span import _MISSING, Span, _start, check_text
 
 __all__ = ["Logger", "current_logger", "flush", "init_logger", "login"]
 
@@ -165,8 +165,7 @@ class Logger(SpanTarget):
 
 
 def _check_optional_str(value: Any, arg: str) -> None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"init_logger(): {arg} must be a str, got {type(value).__name__}")
+    check_text(value, arg, "init_logger()")
 
 
 def init_logger(
@@ -237,8 +236,8 @@ def _connect(api_key: str | None, app_url: str | None, org_name: str | None,
 
 
 def login(
-    api_key: str | None = None,
     app_url: str | None = None,
+    api_key: str | None = None,
     org_name: str | None = None,
     force_login: bool = False,
 ) -> None:
@@ -246,11 +245,12 @@ def login(
 
     Arguments win over ``BRAINTRUST_API_KEY``, ``BRAINTRUST_APP_URL`` and
     ``BRAINTRUST_ORG_NAME``; the data API URL comes from the login answer
-    unless ``BRAINTRUST_API_URL`` is set.
+    unless ``BRAINTRUST_API_URL`` is set. Without an API key (no argument, no
+    ``BRAINTRUST_API_KEY``) it does nothing: rows stay in the embedded store.
 
     Args:
-        api_key: The Braintrust API key.
         app_url: The app URL (``https://www.braintrust.dev`` by default).
+        api_key: The Braintrust API key.
         org_name: The organization to use when the key belongs to several.
         force_login: Log in again even if this process already did.
 
@@ -259,10 +259,13 @@ def login(
             unknown, or the app cannot be reached. The message never contains
             the key.
     """
-    for arg, value in (("api_key", api_key), ("app_url", app_url), ("org_name", org_name)):
+    for arg, value in (("app_url", app_url), ("api_key", api_key), ("org_name", org_name)):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"login(): {arg} must be a str, got {type(value).__name__}")
     conn = _state.connection()
+    if conn is None and api_key is None and not os.environ.get("BRAINTRUST_API_KEY"):
+        _state.tracer()  # no key: the embedded store is the backend
+        return
     same = conn is not None and api_key is None and app_url is None and org_name is None
     if not same:
         from braintrust_otel.api import ApiConnection

@@ -1,11 +1,11 @@
-"""Prompts: load_prompt, Prompt.build, and creating prompts from code (projects.create)."""
+"""Prompts: load_prompt, and Prompt.build turning a saved prompt into call arguments."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -15,17 +15,60 @@ from chevron.tokenizer import tokenize  # type: ignore[import-untyped]
 from braintrust_otel import diagnostics
 
 from . import _state
-from ._logger import GLOBAL_PROJECT
 from ._paths import MISSING, get_path
+from ._span import check_text
 
-__all__ = ["Project", "Prompt", "load_prompt", "projects"]
-
-
-class PromptBuildError(ValueError):
-    """A prompt cannot be built: a variable it uses has no value."""
+__all__ = ["BRAINTRUST_PARAMS", "Prompt", "PromptBlock", "load_prompt"]
 
 
-def _check_variables(template: str, context: Mapping[str, Any], where: str) -> None:
+#: Prompt parameters that only Braintrust reads; build() leaves them out of the call.
+BRAINTRUST_PARAMS = ("use_cache",)
+
+#: Fields of the saved prompt's blocks and messages that read as None when absent.
+_BLOCK_FIELDS = frozenset({"content", "role", "name", "function_call", "tool_calls", "tools",
+                           "messages", "type", "tool_call_id"})
+
+
+class PromptBlock(dict[str, Any]):
+    """A part of a saved prompt (its template block, a message) read by key or attribute.
+
+    ``prompt.prompt.messages[0].content`` and ``prompt.prompt["messages"]`` both
+    work, as do ``as_dict()`` and JSON encoding (it is a dict).
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self:
+            return _block(self[name])
+        if name in _BLOCK_FIELDS:
+            return None
+        raise AttributeError(name)
+
+    def __getitem__(self, key: str) -> Any:
+        return _block(super().__getitem__(key))
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain-dict copy."""
+        return json.loads(json.dumps(self, default=str))  # type: ignore[no-any-return]
+
+
+def _block(value: Any) -> Any:
+    if isinstance(value, PromptBlock):
+        return value
+    if isinstance(value, Mapping):
+        return PromptBlock(value)
+    if isinstance(value, list):
+        return [_block(v) for v in value]
+    return value
+
+
+def _render(template: str, variables: Mapping[str, Any], strict: bool) -> str:
+    """Mustache-renders ``template``; a missing variable is empty unless ``strict``."""
+    if strict:
+        _check_variables(template, variables)
+    return str(chevron.render(template, dict(variables)))
+
+
+def _check_variables(template: str, variables: Mapping[str, Any]) -> None:
     depth = 0
     for kind, key in tokenize(template):
         if kind in ("section", "inverted section"):
@@ -33,21 +76,86 @@ def _check_variables(template: str, context: Mapping[str, Any], where: str) -> N
         elif kind == "end":
             depth -= 1
         elif kind in ("variable", "no escape") and depth == 0 and key != "." \
-                and get_path(context, key) is MISSING:
-            raise PromptBuildError(f"{where}: no value for variable {key!r} (pass it to "
-                                   "build() or in the prompt's defaults)")
+                and get_path(variables, key) is MISSING:
+            raise ValueError(f"Prompt.build(strict=True): no value for variable {key!r}")
 
 
-def _render(template: str, context: Mapping[str, Any], where: str) -> str:
-    _check_variables(template, context, where)
-    return str(chevron.render(template, dict(context)))
+def _render_json_values(value: Any, variables: Mapping[str, Any], strict: bool) -> Any:
+    # Templates inside a JSON schema: a non-string variable is inserted as JSON.
+    if isinstance(value, str):
+        as_json = {k: v if isinstance(v, str) else json.dumps(v) for k, v in variables.items()}
+        return _render(value, as_json, strict)
+    if isinstance(value, list):
+        return [_render_json_values(v, variables, strict) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _render_json_values(v, variables, strict) for k, v in value.items()}
+    return value
+
+
+def _render_params(params: Mapping[str, Any], variables: Mapping[str, Any],
+                   strict: bool) -> dict[str, Any]:
+    out = {k: v for k, v in params.items() if k not in BRAINTRUST_PARAMS}
+    fmt = out.get("response_format")
+    if isinstance(fmt, Mapping) and fmt.get("type") == "json_schema" \
+            and isinstance(fmt.get("json_schema"), Mapping) \
+            and fmt["json_schema"].get("schema") is not None:
+        schema = _render_json_values(fmt["json_schema"]["schema"], variables, strict)
+        if isinstance(schema, str):
+            schema = json.loads(schema)
+        out["response_format"] = {**fmt, "json_schema": {**fmt["json_schema"], "schema": schema}}
+    return out
+
+
+def _render_message(message: Mapping[str, Any], variables: Mapping[str, Any],
+                    strict: bool) -> dict[str, Any]:
+    out = {k: v for k, v in message.items() if v is not None}
+    content = message.get("content")
+    if isinstance(content, str):
+        out["content"] = _render(content, variables, strict)
+    elif isinstance(content, list):
+        out["content"] = [_render_part(part, variables, strict) for part in content]
+    else:
+        out["content"] = content
+    if isinstance(message.get("tool_calls"), list):
+        out["tool_calls"] = [
+            {"type": call.get("type", "function"),
+             "id": _render(str(call.get("id", "")), variables, strict),
+             "function": {"name": _render(str(call["function"].get("name", "")), variables,
+                                          strict),
+                          "arguments": _render(str(call["function"].get("arguments", "")),
+                                               variables, strict)}}
+            for call in message["tool_calls"]]
+    if isinstance(message.get("tool_call_id"), str):
+        out["tool_call_id"] = _render(message["tool_call_id"], variables, strict)
+    return out
+
+
+def _render_part(part: Any, variables: Mapping[str, Any], strict: bool) -> Any:
+    if not isinstance(part, Mapping):
+        return part
+    kind = part.get("type")
+    if kind == "text":
+        return {**part, "text": _render(str(part.get("text", "")), variables, strict)}
+    if kind == "image_url":
+        image = part.get("image_url") or {}
+        return {**part, "image_url": {**image, "url": _render(str(image.get("url", "")),
+                                                               variables, strict)}}
+    if kind == "file":
+        file = dict(part.get("file") or {})
+        for key in ("file_data", "file_id", "filename"):
+            if isinstance(file.get(key), str):
+                file[key] = _render(file[key], variables, strict)
+        return {**part, "file": file}
+    raise ValueError(f"Prompt.build(): unknown message content type {kind!r}")
 
 
 class Prompt:
     """A saved prompt: messages (or a completion template), model and parameters.
 
-    Get one with :func:`load_prompt`; turn it into the arguments of an OpenAI
-    Chat Completions call with :meth:`build`.
+    Get one with :func:`load_prompt` (or :meth:`from_prompt_data`); turn it into
+    the keyword arguments of an OpenAI call with :meth:`build`. Iterating a
+    prompt yields its option names and ``"chat"``/``"tools"`` (or ``"prompt"``),
+    and ``prompt[name]`` reads each.
     """
 
     def __init__(self, data: Mapping[str, Any], defaults: Mapping[str, Any] | None = None,
@@ -56,72 +164,126 @@ class Prompt:
         self.defaults = dict(defaults or {})
         self.no_trace = no_trace
 
+    @classmethod
+    def from_prompt_data(cls, name: str, prompt_data: Any) -> Prompt:
+        """Makes a prompt that is not saved anywhere from its ``prompt_data``.
+
+        Args:
+            name: Its name (also its slug).
+            prompt_data: ``{"prompt": {...}, "options": {...}}``, as a mapping or
+                an object with ``as_dict()``.
+
+        Returns:
+            The :class:`Prompt`, with no id, project or version.
+        """
+        if not isinstance(name, str):
+            raise TypeError("Prompt.from_prompt_data(): name must be a str")
+        if hasattr(prompt_data, "as_dict"):
+            prompt_data = prompt_data.as_dict()
+        if not isinstance(prompt_data, Mapping):
+            raise TypeError("Prompt.from_prompt_data(): prompt_data must be a mapping")
+        return cls({"id": None, "project_id": None, "_xact_id": None, "name": name,
+                    "slug": name, "description": None, "tags": None,
+                    "prompt_data": dict(prompt_data)})
+
     id = property(lambda self: self._data.get("id"), doc="The prompt id.")
     name = property(lambda self: self._data.get("name"), doc="The prompt's name.")
     slug = property(lambda self: self._data.get("slug"), doc="The prompt's slug.")
     project_id = property(lambda self: self._data.get("project_id"), doc="Its project's id.")
     version = property(lambda self: self._data.get("_xact_id"), doc="The loaded version.")
 
+    def __getattr__(self, name: str) -> Any:
+        # Every other field of the saved prompt (description, tags, prompt_data...).
+        if name.startswith("__") or name == "_data":
+            raise AttributeError(name)
+        if name in self._data:
+            return _block(self._data[name])
+        if name in ("description", "tags", "metadata", "function_type", "created"):
+            return None
+        raise AttributeError(f"'Prompt' object has no attribute {name!r}")
+
     @property
-    def prompt(self) -> dict[str, Any]:
-        """The template block: ``type`` (chat or completion), messages or prompt, tools."""
-        return dict((self._data.get("prompt_data") or {}).get("prompt") or {})
+    def prompt(self) -> Optional[PromptBlock]:
+        """The template block (``type`` chat or completion, ``messages`` or
+        ``content``, ``tools``), or None when the prompt has none."""
+        block = (self._data.get("prompt_data") or {}).get("prompt")
+        return PromptBlock(block) if block else None
 
     @property
     def options(self) -> dict[str, Any]:
         """``model`` and ``params`` (temperature, max_tokens, ...)."""
         return dict((self._data.get("prompt_data") or {}).get("options") or {})
 
-    def build(self, **variables: Any) -> dict[str, Any]:
-        """Renders the prompt with ``variables`` (mustache) into call arguments.
+    def build(self, **build_args: Any) -> dict[str, Any]:
+        """Renders the prompt with ``build_args`` (mustache) into call arguments.
 
         Args:
-            **variables: Template variables; the prompt's ``defaults`` fill the
-                rest.
+            **build_args: Template variables. ``strict=True`` makes a variable
+                without a value an error (otherwise it renders empty).
 
         Returns:
-            ``{"model", **params, "messages": [...]}`` for a chat prompt (or
-            ``"prompt"`` for a completion prompt), ``"tools"`` when the prompt
-            has some, and ``"span_info"`` recording the prompt on the LLM span
-            (unless ``no_trace``); instrumented clients strip it before sending.
+            The ``defaults`` given to :func:`load_prompt`, the prompt's params
+            (less Braintrust-only ones such as ``use_cache``), ``model``,
+            ``span_info`` recording the prompt on the LLM span (unless
+            ``no_trace``; instrumented clients strip it before sending), and
+            ``messages`` and ``tools`` for a chat prompt or ``prompt`` for a
+            completion prompt.
 
         Raises:
-            PromptBuildError: When a variable has no value; the message names it.
+            ValueError: When there is no model, no template, or (strict) a
+                variable has no value; the message says which.
         """
-        context = {**self.defaults, **variables}
-        where = f"prompt {self.slug!r}"
-        prompt = self.prompt
+        strict = bool(build_args.get("strict", False))
         options = self.options
-        out: dict[str, Any] = dict(options.get("params") or {})
-        if options.get("model"):
+        out: dict[str, Any] = {**self.defaults,
+                               **_render_params(options.get("params") or {}, build_args,
+                                                strict)}
+        if "model" in options:
             out["model"] = options["model"]
-        if prompt.get("type", "chat") == "completion":
-            out["prompt"] = _render(str(prompt.get("content", "")), context, where)
-        else:
-            out["messages"] = [self._message(m, context, where)
-                               for m in prompt.get("messages") or []]
-        tools = prompt.get("tools")
-        if tools:
-            out["tools"] = json.loads(tools) if isinstance(tools, str) else tools
+        if out.get("model") is None:
+            raise ValueError(f"Prompt.build(): prompt {self.slug!r} has no model; give it one "
+                             "or pass defaults={'model': ...} to load_prompt()")
         if not self.no_trace:
             out["span_info"] = {"metadata": {"prompt": {
-                "variables": variables, "id": self.id, "project_id": self.project_id,
+                "variables": build_args, "id": self.id, "project_id": self.project_id,
                 "version": self.version}}}
+        block = self.prompt
+        if not block:
+            raise ValueError(f"Prompt.build(): prompt {self.slug!r} has no template")
+        if block.get("type") == "completion":
+            out["prompt"] = _render(str(block.get("content") or ""), build_args, strict)
+        elif block.get("type") == "chat":
+            out["messages"] = [_render_message(m, build_args, strict)
+                               for m in dict.get(block, "messages") or []]
+            tools = dict.get(block, "tools")
+            if isinstance(tools, str) and tools.strip():
+                out["tools"] = json.loads(_render(tools, build_args, strict))
+            elif isinstance(tools, list) and tools:
+                out["tools"] = tools
         return out
 
-    @staticmethod
-    def _message(message: Mapping[str, Any], context: Mapping[str, Any],
-                 where: str) -> dict[str, Any]:
-        out = dict(message)
-        content = message.get("content")
-        if isinstance(content, str):
-            out["content"] = _render(content, context, where)
-        elif isinstance(content, list):
-            out["content"] = [
-                {**part, "text": _render(part["text"], context, where)}
-                if isinstance(part, Mapping) and isinstance(part.get("text"), str) else part
-                for part in content]
-        return out
+    def _keys(self) -> list[str]:
+        block = self.prompt
+        keys = list(self.options)
+        keys += ["prompt"] if block is not None and block.get("type") == "completion" \
+            else ["chat", "tools"]
+        return keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __getitem__(self, key: str) -> Any:
+        block = self.prompt or PromptBlock()
+        if key == "prompt":
+            return block.content
+        if key == "chat":
+            return block.messages
+        if key == "tools":
+            return block.tools
+        return self.options[key]
 
     def __repr__(self) -> str:
         return f"<braintrust.Prompt {self.slug!r} version={self.version}>"
@@ -174,6 +336,9 @@ def load_prompt(
         ValueError: When no such prompt, project or version exists; the
             message names what was not found.
     """
+    for arg, value in (("project", project), ("slug", slug), ("project_id", project_id),
+                       ("id", id)):
+        check_text(value, arg, "load_prompt()")
     if id is None and not slug:
         raise ValueError("load_prompt(): pass slug= (with project= or project_id=) or id=")
     if id is None and not (project or project_id):
@@ -243,139 +408,3 @@ def _load_remote(project: str | None, slug: str | None, version: Any, project_id
     except OSError as exc:
         diagnostics.report("prompt_cache", "could not cache a loaded prompt", exc)
     return data
-
-
-class _Prompts:
-    """``project.prompts``: creates prompt versions in a project."""
-
-    def __init__(self, project: Project) -> None:
-        self._project = project
-
-    def create(
-        self,
-        name: str,
-        slug: str | None = None,
-        description: str | None = None,
-        prompt: str | None = None,
-        messages: Sequence[Mapping[str, Any]] | None = None,
-        model: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        tools: Sequence[Mapping[str, Any]] | None = None,
-        if_exists: str = "replace",
-        tags: Sequence[str] | None = None,
-    ) -> Prompt:
-        """Saves a new version of a prompt (a chat prompt with ``messages``, or a
-        completion prompt with ``prompt``).
-
-        Args:
-            name: The display name.
-            slug: The stable name ``load_prompt`` uses; from ``name`` by default.
-            description: A description.
-            prompt: A completion template (instead of ``messages``).
-            messages: Chat messages (``role``, ``content``), mustache templates.
-            model: The model to call.
-            params: Call parameters (temperature, max_tokens, ...).
-            tools: Tool definitions (OpenAI format).
-            if_exists: ``replace`` saves a new version; ``ignore`` keeps the
-                existing prompt; ``error`` raises when the slug exists.
-            tags: Tags.
-
-        Returns:
-            The saved :class:`Prompt`.
-        """
-        if (prompt is None) == (messages is None):
-            raise ValueError("prompts.create(): pass exactly one of prompt= and messages=")
-        if if_exists not in ("replace", "ignore", "error"):
-            raise ValueError("prompts.create(): if_exists must be replace, ignore or error")
-        slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        block: dict[str, Any] = ({"type": "completion", "content": prompt} if prompt is not None
-                                 else {"type": "chat", "messages": [dict(m) for m in messages
-                                                                    or []]})
-        if tools:
-            block["tools"] = json.dumps(list(tools))
-        data: dict[str, Any] = {"name": name, "description": description,
-                                "prompt_data": {"prompt": block, "options": {
-                                    "model": model, "params": dict(params or {})}},
-                                "tags": list(tags or [])}
-        store = _state.local_store()
-        if store is not None:
-            pid = self._project.id
-            existing = store.find_prompt(project_id=pid, slug=slug)
-            if existing is not None and if_exists != "replace":
-                if if_exists == "error":
-                    raise ValueError(f"prompts.create(): prompt {slug!r} exists")
-                return Prompt(existing)
-            saved = store.save_prompt(pid, slug, data)
-        else:
-            conn = _state.connection()
-            assert conn is not None
-            body = {"project_id": self._project.id, "slug": slug, **data}
-            resp = conn.request("POST" if if_exists != "replace" else "PUT", "/v1/prompt",
-                                json=body)
-            if not resp.ok:
-                raise ValueError(f"prompts.create(): saving {slug!r} failed "
-                                 f"(HTTP {resp.status_code}: {resp.text[:300]})")
-            saved = resp.json()
-        _created.append(slug)
-        return Prompt(saved)
-
-
-_created: list[str] = []
-
-
-class _Tools:
-    """``project.tools``: Python functions callable by :func:`braintrust.invoke`."""
-
-    def __init__(self, project: Project) -> None:
-        self._project = project
-
-    def create(self, handler: Any, name: str | None = None, slug: str | None = None,
-               description: str | None = None) -> Any:
-        """Registers ``handler`` as a function of the project, for this process.
-
-        Returns:
-            ``handler``, unchanged.
-        """
-        from ._functions import register_tool
-
-        label = str(name or getattr(handler, "__name__", None) or "tool")
-        slug = slug or re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        register_tool(self._project.name, slug, handler)
-        return handler
-
-
-class Project:
-    """A project, for creating prompts and tools from code (``projects.create(name)``)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.prompts = _Prompts(self)
-        self.tools = _Tools(self)
-        self._id: Optional[str] = None
-
-    @property
-    def id(self) -> str:
-        """The project id (registered when first needed)."""
-        if self._id is None:
-            store = _state.local_store()
-            if store is not None:
-                self._id = store.ensure_project(name=self.name)["id"]
-            else:
-                conn = _state.connection()
-                assert conn is not None
-                self._id = conn.project_id(self.name)
-        return self._id
-
-
-class _Projects:
-    """``braintrust.projects``: ``projects.create(name)`` returns a :class:`Project`."""
-
-    def create(self, name: str = GLOBAL_PROJECT) -> Project:
-        """Returns the project called ``name`` (created when first used)."""
-        if not isinstance(name, str) or not name:
-            raise TypeError("projects.create(): name must be a non-empty str")
-        _state.tracer()
-        return Project(name)
-
-
-projects = _Projects()

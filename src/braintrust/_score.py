@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any, Optional
+
+from ._span import safe_repr
 
 __all__ = ["Score", "ScorerError", "normalize_scores"]
 
@@ -16,13 +20,56 @@ class Score:
 
     Args:
         name: The score's name.
-        score: A number between 0 and 1, or None.
+        score: A number between 0 and 1, or None (skipped).
         metadata: Anything that explains the score.
+        error: Deprecated, kept for code written against older SDKs: an
+            exception the scorer met. Setting it warns; it is not logged.
+
+    Raises:
+        ValueError: When ``score`` is outside [0, 1].
+        TypeError: When ``score`` is not a number (or None).
     """
 
     name: str
-    score: Optional[float]
+    score: Optional[float] = None
     metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    error: Optional[BaseException] = None
+
+    def __post_init__(self) -> None:
+        if self.score is not None:
+            if not isinstance(self.score, (int, float)):
+                raise TypeError(f"Score(): score must be a number between 0 and 1 or None, "
+                                f"got {type(self.score).__name__}")
+            if self.score < 0 or self.score > 1:
+                raise ValueError(f"Score(): score ({self.score}) must be between 0 and 1")
+        if self.error is not None:
+            warnings.warn("Score(error=...) is deprecated: a scorer's exception reaches the "
+                          "caller instead", stacklevel=3)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The score as ``{"name", "score", "metadata"}`` (``error`` is left out)."""
+        return {"name": self.name, "score": self.score, "metadata": self.metadata}
+
+    def as_json(self, **kwargs: Any) -> str:
+        """:meth:`as_dict` encoded as JSON; ``kwargs`` go to :func:`json.dumps`."""
+        return json.dumps(self.as_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Score:
+        """Makes a score from a mapping, ignoring keys that are not fields.
+
+        Args:
+            d: ``name``, ``score`` and optionally ``metadata`` (and ``error``).
+
+        Returns:
+            The :class:`Score` (validated like the constructor).
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def __getitem__(self, item: str) -> Any:
+        # Scores are also read like dicts (score["score"]) by older scorer code.
+        return getattr(self, item)
 
 
 class ScorerError(ValueError):
@@ -35,10 +82,10 @@ def _check(scorer: str, name: str, value: Any) -> Optional[float]:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if not isinstance(value, (int, float)) or math.isnan(value):
-        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {value!r}; "
+        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {safe_repr(value)}; "
                           "a score must be a number between 0 and 1, a bool, or None")
     if not 0 <= value <= 1:
-        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {value!r}, "
+        raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {safe_repr(value)}, "
                           "outside [0, 1]")
     return float(value)
 
@@ -71,7 +118,7 @@ def normalize_scores(scorer: str, value: Any) -> list[Score]:
     if isinstance(value, Mapping):
         if "score" not in value:
             raise ScorerError(f"scorer {scorer!r} returned a dict without a 'score' key: "
-                              f"{sorted(value)!r}")
+                              f"{safe_repr(list(value))}")
         name = str(value.get("name") or scorer)
         return [Score(name, _check(scorer, name, value["score"]),
                       dict(value.get("metadata") or {}))]
@@ -80,6 +127,6 @@ def normalize_scores(scorer: str, value: Any) -> list[Score]:
         metadata = getattr(value, "metadata", None)
         return [Score(name, _check(scorer, name, value.score),
                       dict(metadata) if isinstance(metadata, Mapping) else {})]
-    raise ScorerError(f"scorer {scorer!r} returned {type(value).__name__} {value!r:.80}, "
+    raise ScorerError(f"scorer {scorer!r} returned {type(value).__name__} {safe_repr(value, 80)}, "
                       "which is not a score (a number, bool, None, a dict with 'score', "
                       "a Score, or a list of these)")

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional, Union
 
+from braintrust_otel.serialize import sanitize
+
 __all__ = ["CaseStats", "ExperimentSummary", "MetricSummary", "ScoreSummary",
            "cases_from_rows", "summarize_cases"]
 
@@ -35,8 +37,10 @@ def input_key(value: Any) -> str:
     """The canonical JSON of a case's input."""
     try:
         return json.dumps(value, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        return repr(value)
+    except Exception:
+        # Odd keys, a failing str(), an int too long to print: the
+        # never-raising encoder's plain copy still sorts.
+        return json.dumps(sanitize(value), sort_keys=True)
 
 
 def cases_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[CaseStats]:

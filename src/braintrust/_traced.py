@@ -8,7 +8,7 @@ import os
 from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-from ._span import NOOP_SPAN, Span, _check_mapping, _start, check_name, check_type
+from ._span import NOOP_SPAN, Span, _check_mapping, _start, check_name, check_type, safe_repr
 
 if TYPE_CHECKING:
     from ._logger import SpanTarget as Logger
@@ -133,7 +133,7 @@ def _decorate(
     set_current: bool | None = None,
 ) -> Any:
     if not callable(f):
-        raise TypeError(f"traced(): expected a function, got {f!r}")
+        raise TypeError(f"traced(): expected a function, got {safe_repr(f)}")
     span_name = name or getattr(f, "__name__", None) or "anonymous"
     code = getattr(f, "__code__", None)
     caller = (

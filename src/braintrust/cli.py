@@ -79,19 +79,19 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    import runpy
+    from ._logger import login
+    from ._push import push_files
 
-    from . import _prompt
-
-    before = len(_prompt._created)
-    for file in args.files:
-        sys.path.insert(0, str(Path(file).resolve().parent))
-        try:
-            runpy.run_path(file, run_name="__braintrust_push__")
-        finally:
-            sys.path.pop(0)
-    pushed = _prompt._created[before:]
-    print(f"pushed {len(pushed)} prompt{'s' if len(pushed) != 1 else ''}: {', '.join(pushed)}")
+    login(app_url=args.app_url, api_key=args.api_key, org_name=args.org_name)
+    try:
+        saved = push_files(args.files, args.if_exists, args.requirements)
+    except ValueError as exc:  # a definition the backend refused, or an incomplete one
+        print(f"braintrust push: {exc}", file=sys.stderr)
+        return 1
+    if not saved:
+        print("No functions found in the files. Nothing was pushed.", file=sys.stderr)
+        return 0
+    print(f"pushed {len(saved)} function{'s' if len(saved) != 1 else ''}: {', '.join(saved)}")
     return 0
 
 
@@ -153,9 +153,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ev.add_argument("--jsonl", action="store_true", help="print each summary as a JSON line")
     ev.add_argument("--verbose", action="store_true", help="print every failing case")
     ev.set_defaults(run=_eval)
-    push = sub.add_parser("push", help="run files that create prompts (projects.create(...)"
-                          ".prompts.create(...)) and save them")
-    push.add_argument("files", nargs="+")
+    push = sub.add_parser("push", help="save the tools, scorers and prompts a file defines "
+                          "(projects.create(...).tools/scorers/prompts.create(...))")
+    push.add_argument("files", nargs="+", help="Python files to push")
+    push.add_argument("--if-exists", default="error", choices=["error", "replace", "ignore"],
+                      help="when a function with the same slug exists (default: error)")
+    push.add_argument("--api-key", help="Braintrust API key (default: BRAINTRUST_API_KEY; "
+                      "without one, functions go to the embedded store)")
+    push.add_argument("--org-name", help="organization, when the key belongs to several")
+    push.add_argument("--app-url", help="Braintrust app URL")
+    push.add_argument("--requirements", help="a requirements file, listed in the bundle "
+                      "sent to the service")
     push.set_defaults(run=_push)
     serve = sub.add_parser("serve", help="a local Braintrust-compatible server over the store")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")

@@ -206,8 +206,12 @@ class ApiConnection:
         """The id of a project registered earlier by name, without a request."""
         return self._projects.get(name)
 
-    def project_id(self, name: str) -> str:
+    def project_id(self, name: str, project_group_name: str | None = None) -> str:
         """Registers the project by name (once per process) and returns its id.
+
+        Args:
+            name: The project's name.
+            project_group_name: A project group to create it in, when it is new.
 
         Raises:
             requests.RequestException, RuntimeError: When the server cannot be
@@ -224,6 +228,8 @@ class ApiConnection:
             body: dict[str, Any] = {"name": name}
             if self.org_name:
                 body["org_name"] = self.org_name
+            if project_group_name is not None:
+                body["project_group_name"] = project_group_name
             resp = self.request("POST", "/v1/project", json=body)
             if not resp.ok:
                 from .retry import is_retryable_status

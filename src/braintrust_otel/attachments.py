@@ -104,6 +104,8 @@ class Attachment:
             "type": "braintrust_attachment", "filename": self.filename,
             "content_type": self.content_type, "key": str(uuid.uuid4())}
         self._queued = False
+        self._upload_lock = threading.Lock()
+        self._result: Optional[dict[str, Any]] = None
 
     @property
     def data(self) -> bytes:
@@ -115,8 +117,32 @@ class Attachment:
 
     def status(self) -> dict[str, Any]:
         """``{"upload_status": "pending" | "done" | "error", ...}``."""
+        if self._result is not None:
+            return dict(self._result)
         default = "done" if self._queued else "pending"  # done entries may be forgotten
         return dict(_status.get(self.reference["key"], {"upload_status": default}))
+
+    def upload(self) -> dict[str, Any]:
+        """Uploads the attachment now (once; later calls and logging reuse the result).
+
+        Returns:
+            ``{"upload_status": "done"}``, or ``{"upload_status": "error",
+            "error_message": ...}`` when every attempt failed (never raises).
+        """
+        self._queued = True  # logged later: the reference only, no second upload
+        return dict(self._upload_now())
+
+    def debug_info(self) -> dict[str, Any]:
+        """What the attachment was made from and its reference, for logs and debugging."""
+        source = str(self._path) if self._path is not None else "<in-memory data>"
+        return {"input_data": source, "reference": dict(self.reference)}
+
+    def _upload_now(self) -> dict[str, Any]:
+        # One upload per attachment, whether upload() or the worker gets here first.
+        with self._upload_lock:
+            if self._result is None:
+                self._result = _send(self.reference, self)
+            return self._result
 
     def __braintrust_json__(self) -> dict[str, Any]:
         # Called by the encoder: the value logged is the reference; the bytes
@@ -140,6 +166,22 @@ class ExternalAttachment:
             raise ValueError("ExternalAttachment(): url must be an absolute URL")
         self.reference = {"type": "external_attachment", "url": url, "filename": filename,
                           "content_type": content_type}
+        self._readonly: Optional[ReadonlyAttachment] = None
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes, downloaded from ``url`` on first use."""
+        if self._readonly is None:
+            self._readonly = ReadonlyAttachment(self.reference)
+        return self._readonly.data
+
+    def upload(self) -> dict[str, Any]:
+        """Nothing to upload (the file lives at its URL): ``{"upload_status": "done"}``."""
+        return {"upload_status": "done"}
+
+    def debug_info(self) -> dict[str, Any]:
+        """The reference, for logs and debugging."""
+        return {"reference": dict(self.reference)}
 
     def __braintrust_json__(self) -> dict[str, Any]:
         return dict(self.reference)
@@ -247,6 +289,10 @@ def _run() -> None:
 
 
 def _upload(reference: dict[str, Any], attachment: Attachment) -> None:
+    attachment._upload_now()
+
+
+def _send(reference: dict[str, Any], attachment: Attachment) -> dict[str, Any]:
     key = reference["key"]
     last: Optional[BaseException] = None
     for attempt in range(_ATTEMPTS):
@@ -255,15 +301,17 @@ def _upload(reference: dict[str, Any], attachment: Attachment) -> None:
             if target is None or not hasattr(target, "upload_attachment"):
                 raise RuntimeError("no attachment target configured")
             target.upload_attachment(reference, attachment.data)
-            _remember(key, {"upload_status": "done"})
-            return
+            status: dict[str, Any] = {"upload_status": "done"}
+            _remember(key, status)
+            return status
         except Exception as exc:
             last = exc
             threading.Event().wait(0.2 * 2**attempt)
-    _remember(key, {"upload_status": "error",
-                    "error_message": f"{type(last).__name__}: {last}"})
+    status = {"upload_status": "error", "error_message": f"{type(last).__name__}: {last}"}
+    _remember(key, status)
     diagnostics.report("attachment", f"could not upload attachment {attachment.filename!r}",
                        last)
+    return status
 
 
 def _after_fork() -> None:

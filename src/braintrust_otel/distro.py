@@ -27,7 +27,8 @@ logger = logging.getLogger("braintrust")
 #: Entry-point names other packages use for instrumentors of the libraries ours cover.
 _REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google_genai",
              "google-genai": "google_genai", "openai_agents": "openai_agents",
-             "openai-agents": "openai_agents", "langchain": "langchain",
+             "openai-agents": "openai_agents", "litellm": "litellm", "instructor": "instructor",
+             "openrouter": "openrouter", "langchain": "langchain",
              "llama_index": "llamaindex", "llama-index": "llamaindex", "dspy": "dspy",
              "crewai": "crewai", "agno": "agno",
              "pydantic_ai": "pydantic_ai", "pydantic-ai": "pydantic_ai"}

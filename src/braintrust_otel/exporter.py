@@ -10,11 +10,11 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from . import diagnostics
-from .mapping import span_to_row
-from .mapping.common import base_row
+from .customize import customize_row
+from .mapping import fallback_row, span_to_row
 from .sinks import RowSink
 
-__all__ = ["BraintrustSpanExporter", "default_sink"]
+__all__ = ["BraintrustSpanExporter", "default_sink", "map_span"]
 
 
 def default_sink() -> RowSink:
@@ -62,7 +62,7 @@ class BraintrustSpanExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Maps ``spans`` to rows and writes them to the sink."""
-        rows = [_map(span) for span in spans]
+        rows = [customize_row(map_span(span)) for span in spans]
         try:
             self.sink.write(rows)
         except Exception as exc:
@@ -80,14 +80,20 @@ class BraintrustSpanExporter(SpanExporter):
             self._sink.shutdown()
 
 
-def _map(span: ReadableSpan) -> dict[str, Any]:
+def map_span(span: ReadableSpan) -> dict[str, Any]:
+    """Maps a span to a row and never raises.
+
+    A span the mapping fails on becomes a minimal row (ids, times, name and
+    the error), counted as ``mapping``.
+
+    Args:
+        span: A finished span.
+
+    Returns:
+        The row; it always has ``id``, ``span_id`` and ``root_span_id``.
+    """
     try:
         return span_to_row(span)
     except Exception as exc:
-        diagnostics.report("mapping", f"could not map span {span.name!r}; stored it bare", exc)
-        try:
-            row = base_row(span, span.attributes or {})
-        except Exception:
-            row = {"id": f"unmappable-{id(span)}", "span_attributes": {"name": str(span.name)}}
-        row["error"] = f"braintrust-otel could not map this span: {type(exc).__name__}: {exc}"
-        return row
+        diagnostics.report("mapping", "could not map a span; stored it bare", exc)
+        return fallback_row(span, exc)

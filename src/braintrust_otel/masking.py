@@ -155,15 +155,21 @@ def record_exception(span: trace.Span, exc: BaseException) -> None:
     span processor on the provider, not only ours, reads them. The exception
     type is a class name and is kept.
     """
-    if _masking is None:
-        span.record_exception(exc)
-        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-        return
     kind = type(exc)
+    if _masking is None:
+        try:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {_safe_str(exc)}"))
+            return
+        except Exception:
+            pass  # the SDK's str(exc) raised: the event is built below from safe text
+        message = _safe_str(exc)
+        stack = "".join(traceback.format_exception(kind, exc, exc.__traceback__))
+    else:
+        message = mask_text("error", _safe_str(exc))
+        stack = mask_text("error", "".join(traceback.format_exception(kind, exc,
+                                                                      exc.__traceback__)))
     module, qualname = kind.__module__, kind.__qualname__
-    message = mask_text("error", _safe_str(exc))
-    stack = mask_text("error", "".join(traceback.format_exception(kind, exc,
-                                                                  exc.__traceback__)))
     span.add_event("exception", {
         "exception.type": f"{module}.{qualname}" if module and module != "builtins" else qualname,
         "exception.message": message,

@@ -14,15 +14,21 @@ import decimal
 import enum
 import json
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-__all__ = ["dumps", "loads", "sanitize"]
+__all__ = ["dumps", "loads", "repair", "repair_row", "sanitize"]
 
 _MAX_DEPTH = 64
 _MAX_REPR = 1000
+# Python refuses to print ints of more than 4,300 digits (about 14,280 bits);
+# past this many bits an int is logged as a marker instead.
+_MAX_INT_BITS = 14_000
+# Characters a ``str`` may hold but UTF-8 cannot: the surrogate code points.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -74,6 +80,14 @@ def _marker(value: Any) -> str:
     return text
 
 
+def _big_int(value: int) -> str:
+    # An order of magnitude is the best that can be said without printing it.
+    exponent = math.log10(abs(value))
+    whole = math.floor(exponent)
+    sign = "-" if value < 0 else ""
+    return f"<int of {whole + 1} digits: {sign}{10 ** (exponent - whole):.6f}e+{whole}>"
+
+
 def _float(value: float) -> Any:
     if math.isnan(value):
         return "NaN"
@@ -93,8 +107,10 @@ def sanitize(value: Any, _depth: int = 0, _path: frozenset[int] = frozenset()) -
         ``"<circular reference>"``, NaN and infinities become strings, and
         objects that cannot be converted become their (truncated) repr.
     """
-    if value is None or isinstance(value, (str, bool, int)):
+    if value is None or isinstance(value, (str, bool)):
         return value
+    if isinstance(value, int):
+        return value if value.bit_length() <= _MAX_INT_BITS else _big_int(value)
     if isinstance(value, float):
         return _float(value)
     if _depth >= _MAX_DEPTH:
@@ -167,6 +183,39 @@ def dumps(value: Any) -> str:
         return _SAFE.encode(sanitize(value))
     except Exception as exc:  # pragma: no cover - sanitize output is plain JSON
         return _SAFE.encode(f"<unserializable value: {type(exc).__name__}>")
+
+
+def repair(text: str) -> tuple[str, int]:
+    """Makes text that UTF-8 can encode, replacing what it cannot hold.
+
+    A Python string may hold surrogate code points (``"\\ud800"``, from
+    ``surrogateescape`` decoding or bad JSON escapes), which no UTF-8 writer
+    accepts. Paired surrogates become the character they stand for; a lone
+    one becomes U+FFFD. Costly: call it only after encoding failed.
+
+    Args:
+        text: Any string (usually the JSON of a row).
+
+    Returns:
+        The repaired text and how many surrogate code points it held.
+    """
+    found = len(_SURROGATES.findall(text))
+    if not found:
+        return text, 0
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace"), found
+
+
+def repair_row(row: Any) -> tuple[Any, int]:
+    """A copy of a JSON-able value in which every string (keys too) UTF-8 can encode.
+
+    Args:
+        row: A row (or any value).
+
+    Returns:
+        The repaired copy, as plain JSON data, and how many characters were replaced.
+    """
+    fixed, replaced = repair(dumps(row))
+    return json.loads(fixed), replaced
 
 
 def loads(text: str) -> Any:

@@ -72,13 +72,34 @@ class Spool:
             name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{len(rows)}"
             final = self.directory / (name + _SUFFIX)
             tmp = self.directory / (name + ".tmp")
-            tmp.write_text("\n".join(dumps(r) for r in rows), encoding="utf-8")
+            tmp.write_bytes(_encode_lines(rows))
             os.replace(tmp, final)
         except Exception as exc:
             diagnostics.report("dropped", f"could not spool {len(rows)} rows to "
                                f"{self.directory}", exc, n=len(rows))
             return
         self._enforce_bound()
+
+    def reject(self, rows: Sequence[dict[str, Any]]) -> Path | None:
+        """Keeps rows that can never be delivered in ``<spool>/rejected``, for a person.
+
+        They are not replayed. Never raises.
+
+        Args:
+            rows: The rows set aside.
+
+        Returns:
+            The file written, or None when it could not be written.
+        """
+        try:
+            folder = self.directory / "rejected"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / (f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+                             f"-{len(rows)}{_SUFFIX}")
+            path.write_bytes(_encode_lines(rows))
+            return path
+        except Exception:
+            return None
 
     def _files(self) -> list[Path]:
         try:
@@ -162,6 +183,27 @@ class Spool:
                 continue
             if pid != os.getpid() and not _pid_alive(pid):
                 self.release(path)
+
+
+def _encode_lines(rows: Sequence[dict[str, Any]]) -> bytes:
+    """One JSON row per line, as UTF-8."""
+    text = "\n".join(dumps(r) for r in rows)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A row holds characters UTF-8 cannot (lone surrogates). Escaped JSON
+        # keeps them exactly, so the sink that sends the row decides what to
+        # do with them; only this rare batch pays for encoding twice.
+        return "\n".join(_ascii_line(r) for r in rows).encode()
+
+
+def _ascii_line(row: dict[str, Any]) -> str:
+    text = dumps(row)
+    try:
+        text.encode()
+        return text
+    except UnicodeEncodeError:
+        return json.dumps(json.loads(text), ensure_ascii=True, separators=(",", ":"))
 
 
 def _row_count(path: Path) -> int:

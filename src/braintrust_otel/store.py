@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from . import diagnostics
 from .merge import merge_row
-from .serialize import dumps
+from .serialize import dumps, repair, repair_row
 
 __all__ = ["Store", "StoredRow", "default_store_path"]
 
@@ -334,7 +334,7 @@ class Store:
                 conn.execute(
                     "INSERT INTO experiments (id, project_id, name, seq, info)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (exp_id, project_id, candidate, seq, dumps(info or {})),
+                    (exp_id, project_id, candidate, seq, _encodable_json(info or {})),
                 )
                 return self._experiment_where(conn, "id = ?", (exp_id,)) or {}
 
@@ -378,7 +378,7 @@ class Store:
             with _transaction(conn):
                 conn.execute(
                     "INSERT OR IGNORE INTO datasets (id, project_id, name, info) VALUES (?,?,?,?)",
-                    (str(uuid.uuid4()), project_id, name, dumps(info or {})),
+                    (str(uuid.uuid4()), project_id, name, _encodable_json(info or {})),
                 )
                 row = conn.execute(
                     "SELECT id, project_id, name, created, info FROM datasets"
@@ -536,7 +536,7 @@ class Store:
                 prompt_id = found[0] if found else str(uuid.uuid4())
                 conn.execute("INSERT INTO prompts (id, project_id, slug, version, data)"
                              " VALUES (?,?,?,?,?)",
-                             (prompt_id, project_id, slug, xact, dumps(data)))
+                             (prompt_id, project_id, slug, xact, _encodable_json(data)))
         return self.find_prompt(project_id=project_id, slug=slug, version=xact) or {}
 
     def find_prompt(self, project_id: str | None = None, slug: str | None = None,
@@ -639,6 +639,86 @@ class Store:
                 )
         return int(xact)
 
+    def write_each(self, rows: Sequence[tuple[str, str, dict[str, Any]]]
+                   ) -> list[tuple[tuple[str, str, dict[str, Any]], Exception]]:
+        """Writes rows, setting aside only those that cannot be written.
+
+        The batch is one transaction (:meth:`write`) when it can be. When a
+        row makes it fail (a value UTF-8 cannot hold, an id that is not a
+        string), the batch is split in halves, in order, until the failing
+        rows are alone, so no other row is lost with them; only a failing
+        batch pays for this. A row whose strings hold lone surrogates is
+        written with those characters replaced by U+FFFD (counted as
+        ``encoding``); when that was the failure, the batch is first retried
+        whole with such rows repaired, so an application that logs them often
+        does not pay a transaction per row.
+
+        Args:
+            rows: ``(object_type, object_id, row)`` triples.
+
+        Returns:
+            The rows that could not be written, each with its error.
+
+        Raises:
+            sqlite3.OperationalError: When the database itself fails (busy,
+                full, read-only); rows written before the failure stay written.
+        """
+        try:
+            self.write(rows)
+            return []
+        except sqlite3.OperationalError:
+            raise
+        except Exception as exc:
+            if len(rows) == 1:
+                return self._write_repaired(rows[0], exc)
+            if isinstance(exc, UnicodeEncodeError) and self._write_batch_repaired(rows):
+                return []
+        half = len(rows) // 2
+        return self.write_each(rows[:half]) + self.write_each(rows[half:])
+
+    def _write_batch_repaired(self, rows: Sequence[tuple[str, str, dict[str, Any]]]) -> bool:
+        fixed: list[tuple[str, str, dict[str, Any]]] = []
+        replaced = 0
+        try:
+            for object_type, object_id, row in rows:
+                text = dumps(row)
+                if not text.isascii():
+                    try:
+                        text.encode()
+                    except UnicodeEncodeError:
+                        row, n = repair_row(row)
+                        replaced += n
+                fixed.append((object_type, object_id, row))
+            self.write(fixed)
+        except sqlite3.OperationalError:
+            raise
+        except Exception:
+            return False  # another kind of bad row: halve the batch to find it
+        diagnostics.report("encoding", f"stored rows held {replaced} surrogate code points, "
+                           "which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
+                           n=replaced)
+        return True
+
+    def _write_repaired(self, triple: tuple[str, str, dict[str, Any]], exc: Exception
+                        ) -> list[tuple[tuple[str, str, dict[str, Any]], Exception]]:
+        object_type, object_id, row = triple
+        try:
+            fixed, replaced = repair_row(row)
+        except Exception:
+            return [(triple, exc)]
+        if not replaced:
+            return [(triple, exc)]
+        try:
+            self.write([(object_type, object_id, fixed)])
+        except sqlite3.OperationalError:
+            raise
+        except Exception as again:
+            return [(triple, again)]
+        diagnostics.report("encoding", f"a stored row held {replaced} surrogate code points, "
+                           "which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
+                           n=replaced)
+        return []
+
     def _query(self, object_type: str, object_id: str, sql: str,
                args: Sequence[Any] = ()) -> list[Any]:
         # Runs ``sql`` with the object's oid as its first parameter; an
@@ -695,6 +775,21 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino
+
+
+def _encodable_json(value: Any) -> str:
+    # For metadata written once per object (experiments, datasets, prompts):
+    # checked at once, since there is no batch to set aside.
+    text = dumps(value)
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        text, replaced = repair(text)
+        diagnostics.report("encoding", f"object metadata held {replaced} surrogate code "
+                           "points; lone ones were replaced with U+FFFD", n=replaced)
+    return text
 
 
 def _with_xact(data: str, xact: int) -> dict[str, Any]:

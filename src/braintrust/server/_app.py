@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from braintrust_otel.mapping import span_to_row
+from braintrust_otel.exporter import map_span
 from braintrust_otel.parent import DEFAULT_PARENT, parse_parent
 from braintrust_otel.store import Store
 
@@ -34,6 +34,11 @@ ORG_ID = "00000000-0000-4000-8000-000000000001"
 _MAX_PENDING = 10_000
 _FETCHABLE = ("experiment", "dataset", "project_logs")
 _OBJECT_KEYS = (("experiment_id", "experiment"), ("dataset_id", "dataset"))
+
+
+def _rejected_text(rejected: list[tuple[tuple[str, str, dict[str, Any]], Exception]]) -> str:
+    (_, _, row), exc = rejected[0]
+    return f"row {str(row.get('id'))[:100]!r}: {type(exc).__name__}: {str(exc)[:300]}"
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -188,7 +193,11 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
             except ValueError:
                 raise HTTPError(400, "the overflow upload is not valid JSON") from None
         checked = _checked_rows(rows)
-        store.write([(*_object_of(r), r) for r in checked])
+        # A row that cannot be stored must not take the others with it.
+        rejected = store.write_each([(*_object_of(r), r) for r in checked])
+        if rejected:
+            raise HTTPError(400, f"{len(rejected)} of {len(checked)} rows could not be stored "
+                            f"(the others were): {_rejected_text(rejected)}")
         return JSONResponse({"ids": [r["id"] for r in checked]})
 
     async def overflow(request: Request) -> Response:
@@ -219,6 +228,24 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         found = store.find_prompt(project_id=project_id, slug=q.get("slug"), version=version) \
             if project_id else None
         return JSONResponse({"objects": [_prompt_object(found)] if found else []})
+
+    async def insert_functions(request: Request) -> Response:
+        # What publish() and `braintrust push` send: saved like the embedded
+        # store saves them (prompts; code functions keep their preview only).
+        from .._project import store_definition
+
+        body = await _json(request)
+        functions = body.get("functions") if isinstance(body, dict) else None
+        if not isinstance(functions, list) or not all(
+                isinstance(f, dict) and isinstance(f.get("project_id"), str) and f.get("slug")
+                for f in functions):
+            raise HTTPError(400, "functions must be a list of definitions with project_id "
+                            "and slug")
+        try:
+            saved = [store_definition(store, f) for f in functions]
+        except ValueError as exc:
+            raise HTTPError(409, str(exc)) from None
+        return JSONResponse({"functions": [{"id": f["id"], "slug": f["slug"]} for f in saved]})
 
     async def attachment(request: Request) -> Response:
         if request.method == "GET":
@@ -314,7 +341,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         triples = []
         targets: dict[str, tuple[str, str, dict[str, str]]] = {}  # resolved once per request
         for span in spans(parsed):
-            row = span_to_row(span)
+            row = map_span(span)
             parent = row.pop("_parent", None) or header_parent or DEFAULT_PARENT
             if parent not in targets:
                 try:
@@ -332,8 +359,10 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
             kind, object_id, ids = targets[parent]
             row.update(ids)
             triples.append((kind, object_id, row))
-        if triples:
-            store.write(triples)
+        rejected = store.write_each(triples) if triples else []
+        if rejected:
+            return JSONResponse({"partialSuccess": {
+                "rejectedSpans": len(rejected), "errorMessage": _rejected_text(rejected)}})
         return JSONResponse({"partialSuccess": {}})
 
     routes = [
@@ -352,6 +381,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         Route("/otel/v1/traces", otlp, methods=["POST"]),
         Route("/v1/prompt", prompt, methods=["GET", "POST", "PUT"]),
         Route("/function/invoke", invoke, methods=["POST"]),
+        Route("/insert-functions", insert_functions, methods=["POST"]),
         Route("/v1/prompt/{id}", prompt, methods=["GET"]),
         Route("/attachment", attachment, methods=["GET", "POST"]),
         Route("/attachment/status", attachment_status, methods=["POST"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,11 +15,15 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
+from braintrust_otel.serialize import repair_row
+
 __all__ = ["parse_request", "spans"]
 
 _KINDS = {1: SpanKind.INTERNAL, 2: SpanKind.SERVER, 3: SpanKind.CLIENT, 4: SpanKind.PRODUCER,
           5: SpanKind.CONSUMER}
 _STATUS = {0: StatusCode.UNSET, 1: StatusCode.OK, 2: StatusCode.ERROR}
+# A surrogate escape in JSON text: a lone one decodes to a string protobuf refuses.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
 def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
@@ -31,6 +36,10 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
     try:
         if "json" in content_type:
             data = json.loads(body)
+            if _SURROGATE_ESCAPE.search(body):
+                # One bad string must not refuse the whole request: it is
+                # stored with U+FFFD in place of what UTF-8 cannot hold.
+                data = repair_row(data)[0]
             _hex_ids_to_base64(data)
             ParseDict(data, request, ignore_unknown_fields=True)
         else:

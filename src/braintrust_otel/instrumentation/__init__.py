@@ -1,9 +1,11 @@
-"""Provider instrumentors: one OTel ``BaseInstrumentor`` per LLM client library.
+"""Provider and framework instrumentors: one OTel ``BaseInstrumentor`` per library.
 
-Each is registered as an ``opentelemetry_instrumentor`` entry point
-(``braintrust_openai``, ``braintrust_anthropic``, ...), so
-``opentelemetry-instrument`` loads it, and ``braintrust.auto_instrument()``
-turns on every one whose library is installed.
+``INSTRUMENTORS`` is the one registry. ``braintrust.auto_instrument()`` reads
+it, and each entry is also an ``opentelemetry_instrumentor`` entry point named
+``braintrust_<name>`` in pyproject.toml (a test keeps the two equal), so
+``opentelemetry-instrument`` loads the same set. Instrumentors patch their
+library only when the application imports it (see ``_lazy.py``), so an
+installed but unused library costs nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 from typing import NamedTuple
 
-__all__ = ["INSTRUMENTORS", "Supported", "library_present"]
+__all__ = ["INSTRUMENTORS", "OFFICIAL_FLAGS", "Supported", "entry_points", "library_present"]
 
 
 class Supported(NamedTuple):
@@ -30,6 +32,11 @@ INSTRUMENTORS = {
         "google.genai", "braintrust_otel.instrumentation.google_genai:GoogleGenAIInstrumentor"),
     "openai_agents": Supported(
         "agents", "braintrust_otel.instrumentation.openai_agents:OpenAIAgentsInstrumentor"),
+    "litellm": Supported("litellm", "braintrust_otel.instrumentation.litellm:LiteLLMInstrumentor"),
+    "instructor": Supported(
+        "instructor", "braintrust_otel.instrumentation.instructor:InstructorInstrumentor"),
+    "openrouter": Supported(
+        "openrouter", "braintrust_otel.instrumentation.openrouter:OpenRouterInstrumentor"),
     "langchain": Supported(
         "langchain_core", "braintrust_otel.instrumentation.langchain:LangChainInstrumentor"),
     "adk": Supported("google.adk", "braintrust_otel.instrumentation.adk:ADKInstrumentor"),
@@ -45,6 +52,21 @@ INSTRUMENTORS = {
     "pydantic_ai": Supported(
         "pydantic_ai", "braintrust_otel.instrumentation.pydantic_ai:PydanticAIInstrumentor"),
 }
+
+#: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
+#: A flag without an entry in ``INSTRUMENTORS`` is accepted and reports False.
+OFFICIAL_FLAGS = (
+    "openai", "anthropic", "litellm", "ai_sdk", "pydantic_ai", "google_genai",
+    "google_discoveryengine", "instructor", "openrouter", "mistral", "huggingface_hub",
+    "transformers", "agno", "agentscope", "claude_agent_sdk", "cursor_sdk", "dspy", "adk",
+    "langchain", "llamaindex", "openai_agents", "cohere", "autogen", "bedrock", "crewai",
+    "strands", "temporal", "livekit_agents", "pipecat", "typesafe",
+)
+
+
+def entry_points() -> dict[str, str]:
+    """The ``opentelemetry_instrumentor`` entry points the registry implies (name -> target)."""
+    return {f"braintrust_{name}": s.instrumentor for name, s in INSTRUMENTORS.items()}
 
 
 def library_present(module: str) -> bool:

@@ -106,9 +106,11 @@ class LLMCall:
             value = extra.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 attrs[f"gen_ai.request.{genai}"] = value
-        metadata = {"provider": provider, "model": model, **extra}
+        metadata = {"provider": provider, **({"model": model} if model is not None else {}),
+                    **extra}
         if isinstance(span_info, Mapping) and isinstance(span_info.get("metadata"), Mapping):
             metadata.update(span_info["metadata"])  # the prompt a build() call came from
+        self._metadata = metadata
         try:
             attrs[A.METADATA] = dumps(mask("metadata", metadata))
             if self._capture:
@@ -128,6 +130,10 @@ class LLMCall:
         otel_context.detach(tokens[0])  # type: ignore[arg-type]
         _ACTIVE.reset(tokens[1])
 
+    def elapsed(self) -> float:
+        """Seconds since the call started."""
+        return time.perf_counter() - self._start
+
     def first_token(self) -> None:
         """Notes the time of the first streamed token."""
         if self._first_token is None:
@@ -135,8 +141,12 @@ class LLMCall:
 
     def finish(self, output: Any = None, usage: Optional[Mapping[str, Any]] = None,
                response_model: Any = None, response_id: Any = None,
-               finish_reasons: Optional[list[Any]] = None) -> None:
-        """Records the response and ends the span (once)."""
+               finish_reasons: Optional[list[Any]] = None,
+               metadata: Optional[Mapping[str, Any]] = None) -> None:
+        """Records the response and ends the span (once).
+
+        ``metadata`` adds to (or replaces keys of) the request's metadata.
+        """
         if self._done:
             return
         self._done = True
@@ -149,6 +159,9 @@ class LLMCall:
                 attrs[A.METRICS] = dumps(metrics)
             if self._capture and output is not None:
                 attrs[A.OUTPUT] = dumps(mask("output", output))
+            if metadata:
+                self._metadata.update(metadata)
+                attrs[A.METADATA] = dumps(mask("metadata", self._metadata))
             if isinstance(response_model, str):
                 attrs["gen_ai.response.model"] = response_model
             if isinstance(response_id, str):
@@ -296,12 +309,12 @@ def traced_async_stream(stream: Any, call: LLMCall,
     return _AsyncStream(stream, _Accumulator(call, on_done, is_token))
 
 
-def dump(obj: Any) -> Any:
-    """A pydantic response object (or anything) as plain data without Nones."""
+def dump(obj: Any, nones: bool = False) -> Any:
+    """A pydantic response object (or anything) as plain data, without Nones unless asked."""
     fn = getattr(obj, "model_dump", None)
     if callable(fn):
         try:
-            return fn(exclude_none=True, mode="json")
+            return fn(exclude_none=not nones, mode="json", warnings=False)
         except Exception:
             return fn()
     return obj

@@ -26,6 +26,8 @@ class Call:
         stream_done: ``(call, items) -> None``: records a consumed stream.
         is_token: Whether a stream item carries generated content.
         is_stream: Whether a return value is a stream to wrap.
+        name_for: The span name from the request, when it depends on it.
+        before: Runs with the resource object before each traced call.
     """
 
     name: str
@@ -36,6 +38,10 @@ class Call:
     stream_done: Optional[Callable[[LLMCall, list[Any]], None]] = None
     is_token: Callable[[Any], bool] = lambda item: True
     is_stream: Callable[[Any], bool] = lambda value: False
+    #: ``kwargs -> span name``, when it depends on the request.
+    name_for: Optional[Callable[[Mapping[str, Any]], str]] = None
+    #: ``resource -> None``: run before each traced call (on the client resource).
+    before: Optional[Callable[[Any], None]] = None
 
 
 def plain_params(kwargs: Mapping[str, Any], skip: tuple[str, ...]) -> dict[str, Any]:
@@ -51,10 +57,15 @@ def plain_params(kwargs: Mapping[str, Any], skip: tuple[str, ...]) -> dict[str, 
     return out
 
 
-def _start(tracer: trace.Tracer, spec: Call, kwargs: dict[str, Any]) -> Optional[LLMCall]:
+def start_call(tracer: trace.Tracer, spec: Call, kwargs: dict[str, Any],
+               instance: Any = None) -> Optional[LLMCall]:
+    """Starts the span of one call (None, reported, when the request cannot be read)."""
     try:
+        if spec.before is not None:
+            spec.before(instance)
         model, input, params = spec.request(kwargs)
-        return LLMCall(tracer, spec.name, spec.provider, spec.operation, model, input, params)
+        name = spec.name_for(kwargs) if spec.name_for is not None else spec.name
+        return LLMCall(tracer, name, spec.provider, spec.operation, model, input, params)
     except Exception as exc:
         diagnostics.report("instrumentation", f"could not trace {spec.name}", exc)
         return None
@@ -87,7 +98,7 @@ def sync_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
         if active():
             return wrapped(*args, **kwargs)
         kwargs = dict(kwargs)
-        call = _start(tracer, spec, kwargs)
+        call = start_call(tracer, spec, kwargs, instance)
         kwargs.pop("span_info", None)  # set by Prompt.build(); not for the provider
         if call is None:
             return wrapped(*args, **kwargs)
@@ -112,7 +123,7 @@ def async_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
         if active():
             return await wrapped(*args, **kwargs)
         kwargs = dict(kwargs)
-        call = _start(tracer, spec, kwargs)
+        call = start_call(tracer, spec, kwargs, instance)
         kwargs.pop("span_info", None)
         if call is None:
             return await wrapped(*args, **kwargs)

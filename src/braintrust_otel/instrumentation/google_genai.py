@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import wrapt
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.instrumentation.utils import unwrap
 
+from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, sync_wrapper
 
@@ -118,13 +116,13 @@ STREAM = Call("generate_content_stream", PROVIDER, "generate_content", _request,
 _MODULE = "google.genai.models"
 
 
-class GoogleGenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class GoogleGenAIInstrumentor(LazyInstrumentor):
     """Traces ``google.genai`` clients (Gemini API and Vertex AI) as Braintrust LLM spans."""
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "google.genai"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
         for method, spec in (("generate_content", GENERATE),
                              ("generate_content_stream", STREAM)):
@@ -132,7 +130,7 @@ class GoogleGenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             wrapt.wrap_function_wrapper(_MODULE, f"AsyncModels.{method}",
                                         async_wrapper(tracer, spec))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         import google.genai.models as mod
 
         for method in ("generate_content", "generate_content_stream"):

@@ -7,16 +7,14 @@ or closed, with time to first token), tool calls and ``with_raw_response``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import wrapt
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.instrumentation.utils import unwrap
 
+from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
 
@@ -50,17 +48,31 @@ def _usage(usage: Any) -> dict[str, Any]:
 # -- chat completions -----------------------------------------------------------------
 
 def _chat_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-    return kwargs.get("model"), kwargs.get("messages"), plain_params(kwargs, ("messages",))
+    params = plain_params(kwargs, ("messages",))
+    fmt = params.get("response_format")
+    schema = getattr(fmt, "model_json_schema", None)
+    if isinstance(fmt, type) and callable(schema):
+        # parse(response_format=SomeModel): record the JSON schema it stands for.
+        params["response_format"] = {"type": "json_schema",
+                                     "json_schema": {"name": fmt.__name__, "schema": schema()}}
+    return kwargs.get("model"), kwargs.get("messages"), params
 
 
 def _chat_finish(call: LLMCall, response: Any) -> None:
-    choices = [dump(c) for c in get(response, "choices") or []]
+    call.first_token()  # a whole response: its first token came with it
+    # Every field, unset ones as null, as the official SDK logs choices.
+    choices = [dump(c, nones=True) for c in get(response, "choices") or []]
     call.finish(output=choices, usage=_usage(get(response, "usage")),
                 response_model=get(response, "model"), response_id=get(response, "id"),
                 finish_reasons=[c.get("finish_reason") for c in choices])
 
 
 def _chat_stream_done(call: LLMCall, chunks: list[Any]) -> None:
+    call.finish(**chat_stream_result(chunks))
+
+
+def chat_stream_result(chunks: list[Any]) -> dict[str, Any]:
+    """``LLMCall.finish`` arguments for a consumed chat-completion stream."""
     merged: dict[int, dict[str, Any]] = {}
     usage = model = rid = None
     for chunk in chunks:
@@ -68,8 +80,9 @@ def _chat_stream_done(call: LLMCall, chunks: list[Any]) -> None:
         usage = get(chunk, "usage") or usage
         for choice in get(chunk, "choices") or []:
             index = get(choice, "index") or 0
-            out = merged.setdefault(index, {"index": index, "message": {"role": "assistant"},
-                                            "finish_reason": None})
+            out = merged.setdefault(index, {
+                "index": index, "logprobs": None, "finish_reason": None,
+                "message": {"role": "assistant", "content": None, "tool_calls": None}})
             delta = get(choice, "delta")
             message = out["message"]
             if get(delta, "role"):
@@ -77,7 +90,9 @@ def _chat_stream_done(call: LLMCall, chunks: list[Any]) -> None:
             if get(delta, "content"):
                 message["content"] = (message.get("content") or "") + get(delta, "content")
             for call_delta in get(delta, "tool_calls") or []:
-                calls = message.setdefault("tool_calls", [])
+                if message.get("tool_calls") is None:
+                    message["tool_calls"] = []
+                calls = message["tool_calls"]
                 i = get(call_delta, "index") or 0
                 while len(calls) <= i:
                     calls.append({"id": None, "type": "function",
@@ -92,8 +107,8 @@ def _chat_stream_done(call: LLMCall, chunks: list[Any]) -> None:
             if get(choice, "finish_reason"):
                 out["finish_reason"] = get(choice, "finish_reason")
     choices = [merged[i] for i in sorted(merged)]
-    call.finish(output=choices, usage=_usage(usage), response_model=model, response_id=rid,
-                finish_reasons=[c["finish_reason"] for c in choices])
+    return {"output": choices, "usage": _usage(usage), "response_model": model,
+            "response_id": rid, "finish_reasons": [c["finish_reason"] for c in choices]}
 
 
 def _chat_token(chunk: Any) -> bool:
@@ -108,18 +123,18 @@ CHAT = Call("Chat Completion", PROVIDER, "chat", _chat_request, _chat_finish,
 # -- responses ------------------------------------------------------------------------
 
 def _responses_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-    value = kwargs.get("input")
-    messages: Any = [{"role": "user", "content": value}] if isinstance(value, str) else value
-    instructions = kwargs.get("instructions")
-    if isinstance(instructions, str) and isinstance(messages, list):
-        messages = [{"role": "system", "content": instructions}, *messages]
-    return kwargs.get("model"), messages, plain_params(kwargs, ("input", "instructions"))
+    # As the official SDK: the input as given; instructions are metadata.
+    return kwargs.get("model"), kwargs.get("input"), plain_params(kwargs, ("input",))
 
 
 def _responses_finish(call: LLMCall, response: Any) -> None:
+    call.first_token()  # a whole response: its first token came with it
+    # As the official SDK: the response's identity joins the request metadata.
+    extra = {k: get(response, k) for k in ("id", "object", "created_at", "status", "model")}
     call.finish(output=[dump(o) for o in get(response, "output") or []],
                 usage=_usage(get(response, "usage")), response_model=get(response, "model"),
-                response_id=get(response, "id"))
+                response_id=get(response, "id"),
+                metadata={k: v for k, v in extra.items() if v is not None})
 
 
 def _responses_stream_done(call: LLMCall, events: list[Any]) -> None:
@@ -148,8 +163,7 @@ def _embeddings_finish(call: LLMCall, response: Any) -> None:
     data = get(response, "data") or []
     first = get(data[0], "embedding") if data else None
     usage = get(response, "usage")
-    call.finish(output={"count": len(data),
-                        "embedding_length": len(first) if isinstance(first, list) else None},
+    call.finish(output={"embedding_length": len(first) if isinstance(first, list) else None},
                 usage={"prompt_tokens": get(usage, "prompt_tokens"),
                        "tokens": get(usage, "total_tokens")},
                 response_model=get(response, "model"))
@@ -163,40 +177,49 @@ def _moderations_finish(call: LLMCall, response: Any) -> None:
 EMBEDDINGS = Call("Embedding", PROVIDER, "embeddings", _input_request, _embeddings_finish)
 MODERATIONS = Call("Moderation", PROVIDER, "moderation", _input_request, _moderations_finish)
 
-#: (module, sync class, async class, spec)
+#: (module, sync class, async class, method, spec). ``parse`` (structured
+#: outputs) posts by itself rather than through ``create``, so it is wrapped too;
+#: older clients have it under ``beta``.
 TARGETS = (
-    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", CHAT),
-    ("openai.resources.responses", "Responses", "AsyncResponses", RESPONSES),
-    ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", EMBEDDINGS),
-    ("openai.resources.moderations", "Moderations", "AsyncModerations", MODERATIONS),
+    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "create", CHAT),
+    ("openai.resources.chat.completions", "Completions", "AsyncCompletions", "parse", CHAT),
+    ("openai.resources.beta.chat.completions", "Completions", "AsyncCompletions", "parse",
+     CHAT),
+    ("openai.resources.responses", "Responses", "AsyncResponses", "create", RESPONSES),
+    ("openai.resources.embeddings", "Embeddings", "AsyncEmbeddings", "create", EMBEDDINGS),
+    ("openai.resources.moderations", "Moderations", "AsyncModerations", "create", MODERATIONS),
 )
 
 
-class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OpenAIInstrumentor(LazyInstrumentor):
     """Traces every ``openai`` client in the process as Braintrust LLM spans."""
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "openai"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
-        for module, sync_cls, async_cls, spec in TARGETS:
+        for module, sync_cls, async_cls, method, spec in TARGETS:
             try:
-                importlib.import_module(module)
+                mod = importlib.import_module(module)
             except ImportError:
-                continue  # an older client without this API
-            wrapt.wrap_function_wrapper(module, f"{sync_cls}.create", sync_wrapper(tracer, spec))
-            wrapt.wrap_function_wrapper(module, f"{async_cls}.create",
+                continue  # a client without this API
+            if not hasattr(getattr(mod, sync_cls, None), method):
+                continue
+            wrapt.wrap_function_wrapper(module, f"{sync_cls}.{method}",
+                                        sync_wrapper(tracer, spec))
+            wrapt.wrap_function_wrapper(module, f"{async_cls}.{method}",
                                         async_wrapper(tracer, spec))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        for module, sync_cls, async_cls, _ in TARGETS:
+    def _unpatch(self, **kwargs: Any) -> None:
+        for module, sync_cls, async_cls, method, _ in TARGETS:
             try:
                 mod = importlib.import_module(module)
             except ImportError:
                 continue
-            unwrap(getattr(mod, sync_cls), "create")
-            unwrap(getattr(mod, async_cls), "create")
+            if hasattr(getattr(mod, sync_cls, None), method):
+                unwrap(getattr(mod, sync_cls), method)
+                unwrap(getattr(mod, async_cls), method)
 
 
 def wrap_openai(client: Any) -> Any:
@@ -209,14 +232,24 @@ def wrap_openai(client: Any) -> Any:
         The same client, its ``chat.completions``, ``responses``,
         ``embeddings`` and ``moderations`` calls traced.
     """
+    if getattr(client, "_braintrust_traced", False):
+        return client  # wrapping twice would stack wrappers on every call
     tracer = trace.get_tracer(__name__, "0.1.0")
     is_async = type(client).__name__.startswith("Async")
     wrap = async_wrapper if is_async else sync_wrapper
-    for path, spec in ((("chat", "completions"), CHAT), (("responses",), RESPONSES),
-                       (("embeddings",), EMBEDDINGS), (("moderations",), MODERATIONS)):
+    for path, method, spec in ((("chat", "completions"), "create", CHAT),
+                               (("chat", "completions"), "parse", CHAT),
+                               (("beta", "chat", "completions"), "parse", CHAT),
+                               (("responses",), "create", RESPONSES),
+                               (("embeddings",), "create", EMBEDDINGS),
+                               (("moderations",), "create", MODERATIONS)):
         resource = client
         for part in path:
             resource = getattr(resource, part, None)
-        if resource is not None and hasattr(resource, "create"):
-            wrapt.wrap_function_wrapper(resource, "create", wrap(tracer, spec))
+        if resource is not None and hasattr(resource, method):
+            wrapt.wrap_function_wrapper(resource, method, wrap(tracer, spec))
+    try:
+        client._braintrust_traced = True
+    except AttributeError:
+        pass  # a client with __slots__: wrapped again next time, one span all the same
     return client

@@ -11,23 +11,20 @@ the Agents response span.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
 from typing import Any, Optional
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.trace import Status, StatusCode
 
 from .. import attributes as A
 from .. import diagnostics
 from ..masking import mask
 from ..serialize import dumps
+from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
-__all__ = ["OpenAIAgentsInstrumentor"]
+__all__ = ["OpenAIAgentsInstrumentor", "TracingProcessor"]
 
 _instruments = ("openai-agents >= 0.1",)
 
@@ -46,16 +43,27 @@ def _name(data: dict[str, Any]) -> str:
 class _Processor:
     """An Agents ``TracingProcessor`` that mirrors traces and spans as OTel spans."""
 
-    def __init__(self, tracer: trace.Tracer) -> None:
+    def __init__(self, tracer: trace.Tracer, root_span: Optional[trace.Span] = None,
+                 root_parent: Optional[str] = None) -> None:
         self.tracer = tracer
         self.enabled = True
+        # Where a trace started outside any span goes: under root_span, and/or
+        # to the object named by root_parent (a braintrust.parent string).
+        self.root_span = root_span
+        self.root_parent = root_parent
         self._lock = threading.Lock()
         self._spans: dict[str, tuple[trace.Span, Optional[object]]] = {}
 
     def _start(self, key: str, name: str, parent_key: Optional[str]) -> None:
         parent = self._spans.get(parent_key) if parent_key else None
         ctx = trace.set_span_in_context(parent[0]) if parent else None
-        span = self.tracer.start_span(name, context=ctx)
+        attrs: dict[str, Any] = {}
+        if parent_key is None and not trace.get_current_span().get_span_context().is_valid:
+            if self.root_span is not None:
+                ctx = trace.set_span_in_context(self.root_span)
+            if self.root_parent:
+                attrs[A.PARENT] = self.root_parent
+        span = self.tracer.start_span(name, context=ctx, attributes=attrs)
         # Current while the Agents span is, so model calls made in it nest.
         token = otel_context.attach(trace.set_span_in_context(span))
         with self._lock:
@@ -137,6 +145,23 @@ class _Processor:
         pass
 
 
+class TracingProcessor(_Processor):
+    """An OpenAI Agents ``TracingProcessor`` mirroring Agents traces as OTel spans.
+
+    For ``agents.add_trace_processor(...)`` by hand; the instrumentor adds one itself.
+
+    Args:
+        tracer: The tracer to use (this module's by default).
+        root_span: The span a trace started outside any span nests under.
+        root_parent: The ``braintrust.parent`` such a trace goes to.
+    """
+
+    def __init__(self, tracer: Optional[trace.Tracer] = None,
+                 root_span: Optional[trace.Span] = None,
+                 root_parent: Optional[str] = None) -> None:
+        super().__init__(tracer or trace.get_tracer(__name__, "0.1.0"), root_span, root_parent)
+
+
 def _registered(processor: _Processor) -> bool:
     # set_trace_processors() replaces the list, so a processor added once may be gone.
     try:
@@ -147,15 +172,14 @@ def _registered(processor: _Processor) -> bool:
         return True  # cannot tell: do not risk adding it twice
 
 
-class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OpenAIAgentsInstrumentor(LazyInstrumentor):
     """Mirrors OpenAI Agents SDK traces as OTel spans (with Braintrust fields)."""
 
+    library = "agents"
+    instruments = _instruments
     _processor: Optional[_Processor] = None
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
-
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         from agents.tracing import add_trace_processor
 
         tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
@@ -166,7 +190,7 @@ class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             add_trace_processor(processor)  # type: ignore[arg-type]
         processor.enabled = True
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         # The Agents SDK cannot remove a processor; ours just stops mirroring.
         if OpenAIAgentsInstrumentor._processor is not None:
             OpenAIAgentsInstrumentor._processor.enabled = False

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from . import braintrust, common, genai, generic, openinference, openllmetry
 from .common import plain_attributes
 
-__all__ = ["span_to_row"]
+__all__ = ["fallback_row", "span_to_row"]
 
 Row = dict[str, Any]
 
@@ -39,3 +39,37 @@ def span_to_row(span: ReadableSpan) -> Row:
         openllmetry.apply(row, span, attrs, consumed)
     generic.apply(row, span, attrs, consumed)
     return row
+
+
+def fallback_row(span: ReadableSpan, error: BaseException) -> Row:
+    """The row of a span :func:`span_to_row` failed on: ids, times, name and the error.
+
+    It never raises and always has the ids (``id``, ``span_id``,
+    ``root_span_id``), so the span still shows in its trace.
+
+    Args:
+        span: The span.
+        error: What the mapping raised.
+
+    Returns:
+        A minimal row.
+    """
+    try:
+        attrs = plain_attributes(span)
+    except Exception:
+        attrs = {}
+    try:
+        row = common.base_row(span, attrs)
+    except Exception:
+        row = common.id_fields(span, {})
+        row["span_attributes"] = {"name": _text(getattr(span, "name", None))}
+    row["error"] = (f"braintrust-otel could not map this span: {type(error).__name__}: "
+                    f"{_text(error)}")
+    return row
+
+
+def _text(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"

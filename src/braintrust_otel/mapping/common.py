@@ -15,9 +15,32 @@ from ..ids import row_id, span_id_hex, trace_id_hex
 _UTC = datetime.timezone.utc
 
 
+#: The latest time a row can carry: the end of year 9999, in nanoseconds.
+MAX_TIME_NS = 253_402_300_799 * 10**9
+
+
 def iso_time(ns: int) -> str:
-    """Formats nanoseconds since the epoch as ISO 8601 with microseconds, in UTC."""
+    """Formats nanoseconds since the epoch as ISO 8601 with microseconds, in UTC.
+
+    A time outside 1970 to 9999 (a span timed in the wrong unit) is clamped
+    into that range, so a row always has a ``created``.
+    """
+    try:
+        ns = min(max(int(ns), 0), MAX_TIME_NS)
+    except (TypeError, ValueError, OverflowError):
+        ns = 0
     return datetime.datetime.fromtimestamp(ns / 1e9, tz=_UTC).isoformat()
+
+
+def _valid_ns(value: Any) -> bool:
+    return isinstance(value, int) and 0 <= value <= MAX_TIME_NS
+
+
+def _seconds(ns: Any) -> float | None:
+    try:
+        return float(ns / 1e9)
+    except (TypeError, OverflowError):
+        return None
 
 
 def plain_attributes(span: ReadableSpan) -> Mapping[str, Any]:
@@ -37,22 +60,56 @@ def plain_attributes(span: ReadableSpan) -> Mapping[str, Any]:
 def base_row(span: ReadableSpan, attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Identity, times and name of a span, in row layout."""
     ctx = span.context
-    assert ctx is not None  # finished SDK spans always have one
     start = span.start_time or 0
     end = span.end_time or start
+    parent = attrs.get(A.PARENT)
+    if (ctx is not None and ctx.span_id and ctx.trace_id and type(start) is int
+            and type(end) is int and 0 <= start <= MAX_TIME_NS and 0 <= end <= MAX_TIME_NS):
+        # Every span the SDK finished: no check below can fail.
+        span_parent = span.parent
+        explicit_id = attrs.get(A.ROW_ID)
+        return {
+            "id": explicit_id if isinstance(explicit_id, str) and explicit_id
+            else row_id(ctx.trace_id, ctx.span_id),
+            "span_id": span_id_hex(ctx.span_id),
+            "root_span_id": trace_id_hex(ctx.trace_id),
+            "span_parents": [span_id_hex(span_parent.span_id)] if span_parent is not None
+            else None,
+            "created": datetime.datetime.fromtimestamp(start / 1e9, tz=_UTC).isoformat(),
+            "metrics": {"start": start / 1e9, "end": end / 1e9},
+            "span_attributes": {"name": span.name},
+            "_parent": parent if isinstance(parent, str) else None,
+        }
+    row = id_fields(span, attrs)
+    # A time no datetime can hold still leaves a row: ``created`` comes from
+    # the other end of the span if that one is sane, else is clamped.
+    created = start if _valid_ns(start) or not _valid_ns(end) else end
+    row["created"] = iso_time(created)
+    row["metrics"] = {"start": _seconds(start), "end": _seconds(end)}
+    row["span_attributes"] = {"name": span.name}
+    row["_parent"] = parent if isinstance(parent, str) else None
+    return row
+
+
+def id_fields(span: ReadableSpan, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A span's row id, span id, root span id and parents: what every row must have."""
+    ctx = span.context
+    trace_id = ctx.trace_id if ctx is not None else 0
+    sid = ctx.span_id if ctx is not None else 0
+    if not trace_id or not sid:
+        # Not a valid span context (a hand-made ReadableSpan): ids that are
+        # stable for this object, so the row can still be stored.
+        trace_id = trace_id or (id(span) << 64 | 1)
+        sid = sid or id(span)
     parent = span.parent
     explicit_id = attrs.get(A.ROW_ID)
-    row: dict[str, Any] = {
-        "id": explicit_id if isinstance(explicit_id, str) else row_id(ctx.trace_id, ctx.span_id),
-        "span_id": span_id_hex(ctx.span_id),
-        "root_span_id": trace_id_hex(ctx.trace_id),
+    return {
+        "id": explicit_id if isinstance(explicit_id, str) and explicit_id
+        else row_id(trace_id, sid),
+        "span_id": span_id_hex(sid),
+        "root_span_id": trace_id_hex(trace_id),
         "span_parents": [span_id_hex(parent.span_id)] if parent is not None else None,
-        "created": iso_time(start),
-        "metrics": {"start": start / 1e9, "end": end / 1e9},
-        "span_attributes": {"name": span.name},
-        "_parent": attrs.get(A.PARENT),
     }
-    return row
 
 
 def error_text(span: ReadableSpan) -> str | None:

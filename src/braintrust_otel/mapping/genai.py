@@ -209,7 +209,11 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
     for param in _PARAMS:
         value = get(f"gen_ai.request.{param}")
         metadata[param.replace(".", "_")] = list(value) if isinstance(value, tuple) else value
-    put_in(row, "metadata", metadata)
+    if "braintrust.metadata" not in attrs:
+        # A span that states its own metadata (ours) keeps exactly that: the
+        # GenAI attributes there are for other backends, and the official SDK's
+        # rows carry no operation / response id / finish reasons.
+        put_in(row, "metadata", metadata)
 
     prompt = number(get("gen_ai.usage.input_tokens")) or number(
         get("gen_ai.usage.prompt_tokens"))

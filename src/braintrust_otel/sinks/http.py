@@ -9,8 +9,10 @@ growing cool-down, spooling new rows at once instead of making the
 application's spans wait; a background replayer sends the spool when the
 service answers again, and every flush tries too. A 413 splits the request,
 and a single row too large for any request goes through the overflow upload.
-Other 4xx answers are reported with the server's message, and the rejected
-rows are kept in ``<spool>/rejected`` and counted as dropped.
+A 400 or 422 halves the request until the refused rows are alone (within a
+bound of extra requests), so one bad row does not cost its batch. Other 4xx
+answers are reported with the server's message, and the rejected rows are
+kept in ``<spool>/rejected`` (one JSON row a line) and counted.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..deferred import DeferredObjects
 from ..merge import OBJECT_ID_KEYS, combine_rows
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import backoff_delay, is_retryable_status, parse_retry_after
-from ..serialize import dumps
+from ..serialize import dumps, repair
 from ..spool import Spool
 
 __all__ = ["HttpSink"]
@@ -40,6 +42,13 @@ API_VERSION = 2
 
 # Outcomes of one request.
 _SENT, _FAILED, _REJECTED = "sent", "failed", "rejected"
+
+# Answers that refuse a row's content: the batch is halved to find the row.
+# Others (401, 403, 404...) would refuse every half alike.
+_ROW_ERRORS = (400, 422)
+# Extra requests one delivery may spend halving refused batches: enough to
+# isolate a handful of bad rows among thousands, bounded if all are bad.
+_BISECT_REQUESTS = 64
 
 Row = dict[str, Any]
 
@@ -54,6 +63,14 @@ def _env_int(name: str, default: int) -> int:
 def logs3_body(encoded_rows: Sequence[str]) -> bytes:
     """The ``/logs3`` request body for already-encoded rows."""
     return ('{"rows":[' + ",".join(encoded_rows) + f'],"api_version":{API_VERSION}}}').encode()
+
+
+def _repaired(text: str) -> str:
+    fixed, replaced = repair(text)
+    diagnostics.report("encoding", f"a row sent to Braintrust held {replaced} surrogate code "
+                       "points, which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
+                       n=replaced)
+    return fixed
 
 
 class HttpSink:
@@ -104,6 +121,9 @@ class HttpSink:
 
     def _init_runtime(self) -> None:
         self._lock = threading.RLock()
+        self._bisect_left = _BISECT_REQUESTS
+        self._rejected: list[Row] = []
+        self._reject_reasons: list[str] = []
         self._down_until = 0.0
         self._failures = 0
         self._replayer: Optional[threading.Thread] = None
@@ -191,6 +211,13 @@ class HttpSink:
 
     def _deliver(self, rows: list[Row]) -> list[Row]:
         """Sends rows; returns those that must wait (never raises)."""
+        self._bisect_left = _BISECT_REQUESTS
+        try:
+            return self._deliver_all(rows)
+        finally:
+            self._keep_rejected()
+
+    def _deliver_all(self, rows: list[Row]) -> list[Row]:
         try:
             self._resolve(rows)
             limit = self.conn.max_request_size()
@@ -238,10 +265,19 @@ class HttpSink:
 
     def _cuts(self, encoded: list[str], limit: int) -> list[int]:
         # End indexes of consecutive requests within the row and byte limits.
+        # Rows UTF-8 cannot encode are repaired in place here, where each
+        # non-ASCII row is encoded anyway, so the request bodies always encode.
         cuts, size, count = [], 0, 0
         overhead = len(logs3_body([]))
         for i, text in enumerate(encoded):
-            n = len(text.encode()) if not text.isascii() else len(text)
+            if text.isascii():
+                n = len(text)
+            else:
+                try:
+                    n = len(text.encode())
+                except UnicodeEncodeError:
+                    encoded[i] = text = _repaired(text)
+                    n = len(text.encode())
             if count and (count >= self.batch_rows or size + n + 1 + overhead > limit):
                 cuts.append(i)
                 size, count = 0, 0
@@ -261,26 +297,36 @@ class HttpSink:
                 return _SENT
             if status == 413:
                 if len(rows) > 1:
-                    # Each half on its own: a rejected half must not hold back the other.
-                    half = len(rows) // 2
-                    first = self._send(encoded[:half], rows[:half], limit, can_overflow)
-                    if first == _FAILED:
-                        return _FAILED  # the caller spools these rows (ids keep a resend safe)
-                    second = self._send(encoded[half:], rows[half:], limit, can_overflow)
-                    if second == _FAILED:
-                        return _FAILED
-                    return _SENT if first == second == _SENT else _REJECTED
+                    return self._halves(encoded, rows, limit, can_overflow)
                 if can_overflow and not overflow:
                     overflow = True
                     continue
+            if status in _ROW_ERRORS and len(rows) > 1 and self._bisect_left > 0:
+                # One bad row must not cost the rest of the batch: halve until
+                # the rows the service refuses are alone (a bounded number of
+                # extra requests, paid only by a refused batch).
+                self._bisect_left -= 2
+                return self._halves(encoded, rows, limit, can_overflow)
             if status is not None and not is_retryable_status(status):
-                self._reject(body, len(rows), message)
+                self._reject(rows, message)
                 return _REJECTED
             if attempt + 1 < attempts:
                 time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap,
                                          retry_after))
         self._mark_down(message)
         return _FAILED
+
+    def _halves(self, encoded: list[str], rows: list[Row], limit: int,
+                can_overflow: bool) -> str:
+        # Each half on its own: a rejected half must not hold back the other.
+        half = len(rows) // 2
+        first = self._send(encoded[:half], rows[:half], limit, can_overflow)
+        if first == _FAILED:
+            return _FAILED  # the caller spools these rows (ids keep a resend safe)
+        second = self._send(encoded[half:], rows[half:], limit, can_overflow)
+        if second == _FAILED:
+            return _FAILED
+        return _SENT if first == second == _SENT else _REJECTED
 
     def _post(self, body: bytes, encoded: list[str], rows: list[Row],
               overflow: bool) -> tuple[int | None, float | None, str]:
@@ -340,17 +386,21 @@ class HttpSink:
             "rows": {"type": "logs3_overflow", "key": key, "size_bytes": len(body)},
             "api_version": API_VERSION})
 
-    def _reject(self, body: bytes, n: int, message: str) -> None:
-        self.stats["rejected"] += n
-        try:
-            folder = self.spool.directory / "rejected"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{time.time_ns()}-{os.getpid()}.json").write_bytes(body)
-            kept = f"; the request is kept in {folder}"
-        except OSError:
-            kept = ""
-        diagnostics.report("rejected", f"Braintrust API rejected {n} rows ({message}){kept}",
-                           n=n)
+    def _reject(self, rows: list[Row], message: str) -> None:
+        self.stats["rejected"] += len(rows)
+        self._rejected.extend(rows)
+        self._reject_reasons.append(message)
+
+    def _keep_rejected(self) -> None:
+        # One file and one report for what a delivery set aside.
+        rows, self._rejected = self._rejected, []
+        reasons, self._reject_reasons = self._reject_reasons, []
+        if not rows:
+            return
+        path = self.spool.reject(rows)
+        kept = f"; kept in {path}" if path is not None else "; they could not be kept either"
+        diagnostics.report("rejected", f"Braintrust API rejected {len(rows)} rows "
+                           f"({reasons[0]}){kept}", n=len(rows))
 
     # -- attachments --------------------------------------------------------
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from .. import diagnostics
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
+from ..serialize import repair
+from ..spool import Spool
 from ..store import Store
 
 __all__ = ["LocalSink"]
@@ -23,14 +25,20 @@ class LocalSink:
 
     Writes are synchronous (SQLite is fast and local), retried while the
     database is busy, and counted as dropped only after every attempt failed.
+    A row that can never be stored does not take its batch with it: it is
+    kept in ``<spool>/rejected`` and reported.
 
     Args:
         store: The store, or a path to one; None for the default path.
         notice: Print a one-line notice on stderr on the first write.
+        spool: Where rejected rows are kept; ``$BRAINTRUST_SPOOL_DIR``, else
+            ``spool`` beside the store.
     """
 
-    def __init__(self, store: Store | str | os.PathLike[str] | None = None, notice: bool = True):
+    def __init__(self, store: Store | str | os.PathLike[str] | None = None, notice: bool = True,
+                 spool: Spool | None = None):
         self.store = store if isinstance(store, Store) else Store(store)
+        self._spool = spool
         self._notice = notice
         self._targets: dict[str, tuple[str, str, dict[str, str]]] = {}
         self._lock = threading.Lock()
@@ -67,19 +75,14 @@ class LocalSink:
                 _print_notice(self.store)
             triples = []
             for row in rows:
-                parent = row.pop("_parent", None) or default_parent()
-                try:
-                    object_type, object_id, ids = self._target(parent)
-                except ValueError as exc:
-                    diagnostics.report(
-                        "bad_parent", f"invalid parent; row stored in the default project ({exc})"
-                    )
-                    object_type, object_id, ids = self._target(DEFAULT_PARENT)
+                object_type, object_id, ids = self._target_of(row.pop("_parent", None))
                 row.update(ids)
                 triples.append((object_type, object_id, row))
             for attempt in range(_ATTEMPTS):
                 try:
-                    self.store.write(triples)
+                    rejected = self.store.write_each(triples)
+                    if rejected:
+                        self._reject(rejected)
                     return
                 except Exception as exc:
                     if attempt == _ATTEMPTS - 1:
@@ -91,6 +94,37 @@ class LocalSink:
                         )
                         return
                     time.sleep(0.05 * 2**attempt)
+
+    def _target_of(self, parent: Any) -> tuple[str, str, dict[str, str]]:
+        if not isinstance(parent, str) or not parent:
+            parent = default_parent()
+        try:
+            return self._target(parent)
+        except Exception as exc:
+            error = exc
+        fixed, replaced = repair(parent)
+        if replaced:
+            # A project name holding lone surrogates: stored under the repaired name.
+            try:
+                found = self._target(fixed)
+                diagnostics.report("encoding", f"a parent held {replaced} surrogate code "
+                                   "points; lone ones were replaced with U+FFFD", n=replaced)
+                return found
+            except Exception as exc:
+                error = exc
+        diagnostics.report("bad_parent", "invalid parent; row stored in the default project",
+                           error)
+        return self._target(DEFAULT_PARENT)
+
+    def _reject(self, rejected: list[tuple[tuple[str, str, dict[str, Any]], Exception]]) -> None:
+        spool = self._spool
+        if spool is None:
+            explicit = os.environ.get("BRAINTRUST_SPOOL_DIR")
+            spool = self._spool = Spool(explicit or self.store.path.parent / "spool")
+        kept = spool.reject([row for (_, _, row), _ in rejected])
+        where = f"; kept in {kept}" if kept is not None else "; they could not be kept either"
+        diagnostics.report("rejected", f"{len(rejected)} rows could not be stored in "
+                           f"{self.store.path}{where}", rejected[0][1], n=len(rejected))
 
     def upload_attachment(self, reference: dict[str, Any], data: bytes) -> None:
         """Keeps an attachment's bytes beside the store, addressed by content hash."""

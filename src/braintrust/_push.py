@@ -1,0 +1,147 @@
+"""``braintrust push``: run files under collection and save what they define.
+
+Prompts and LLM scorers become prompt definitions, as ``publish()`` makes.
+Python tools and scorers become code functions: on the service their source
+files go up as a bundle (``/function/code``, then a PUT to the signed URL)
+that the definitions name; on the embedded store the definition records the
+file, which :func:`braintrust.invoke` imports to run the function.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import re
+import runpy
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from . import _state
+from ._project import CodeFunction, _ProjectIds, collecting, json_schema, save_definitions
+
+__all__ = ["push_files"]
+
+
+def _runtime() -> dict[str, str]:
+    return {"runtime": "python", "version": f"{sys.version_info.major}.{sys.version_info.minor}"}
+
+
+def _preview(function: CodeFunction) -> str:
+    try:
+        source = inspect.getsource(function.handler)
+    except (OSError, TypeError):
+        return ""
+    if getattr(function.handler, "__name__", "") == "<lambda>":
+        found = re.search(r"handler\s*=\s*(.+)\s*[,)]", source)
+        source = found.group(1) if found else source
+    return source.strip()
+
+
+def code_definition(function: CodeFunction, index: int, file: Path, project_id: str,
+                    bundle_id: Optional[str], if_exists: str) -> dict[str, Any]:
+    """The definition of one code function, as the service's ``/insert-functions`` takes.
+
+    Args:
+        function: The tool or scorer.
+        index: Its position among the functions its file defines.
+        file: The file (recorded for the embedded store, which runs it from there).
+        project_id: Its project's id.
+        bundle_id: The uploaded bundle (service), or None (embedded store).
+        if_exists: Used when the function itself has none.
+
+    Raises:
+        ValueError: When the function has no ``parameters`` schema.
+    """
+    if function.parameters is None:
+        raise ValueError(f"braintrust push: function {function.name!r} has no parameters= "
+                         "(its input schema, a pydantic model)")
+    location: dict[str, Any] = {"type": "function", "index": index}
+    if bundle_id is None:
+        location["file"] = str(file)
+    schema: dict[str, Any] = {"parameters": json_schema(function.parameters)}
+    if function.returns is not None:
+        schema["returns"] = json_schema(function.returns)
+    out: dict[str, Any] = {
+        "project_id": project_id, "name": function.name, "slug": function.slug,
+        "description": function.description,
+        "function_data": {"type": "code", "data": {
+            "type": "bundle", "runtime_context": _runtime(), "location": location,
+            "bundle_id": bundle_id, "preview": _preview(function)}},
+        "function_type": function.type_, "function_schema": schema,
+        "if_exists": function.if_exists or if_exists}
+    if function.metadata is not None:
+        out["metadata"] = function.metadata
+    if function.tags is not None:
+        out["tags"] = list(function.tags)
+    return out
+
+
+def _upload_bundle(files: Sequence[Path], requirements: Optional[str]) -> str:
+    # Only the user's files (and requirements, when given) go into the bundle;
+    # the official CLI also installs dependencies into it with uv.
+    conn = _state.connection()
+    assert conn is not None
+    org = conn.login()
+    base = (org.get("proxy_url") or conn.api_url).rstrip("/")
+    resp = conn.request("POST", f"{base}/function/code",
+                        json={"org_id": conn.org_id, "runtime_context": _runtime()})
+    if not resp.ok:
+        raise ValueError(f"braintrust push: bundle upload refused (HTTP {resp.status_code}: "
+                         f"{resp.text[:300]})")
+    answer = resp.json()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for file in files:
+            zf.write(file, file.name)
+        if requirements:
+            zf.write(requirements, "requirements.txt")
+        zf.writestr("register.py", "".join(f"import {f.stem} as _\n" for f in files))
+    import requests
+
+    # A signed URL carries its own authorization: no API key goes with it.
+    put = requests.put(answer["url"], data=buffer.getvalue(), timeout=conn.timeout)
+    put.raise_for_status()
+    return str(answer["bundleId"])
+
+
+def push_files(files: Sequence[str], if_exists: str = "error",
+               requirements: Optional[str] = None) -> list[str]:
+    """Runs each file, collecting its tools, scorers and prompts, and saves them.
+
+    Args:
+        files: Python files.
+        if_exists: ``error``, ``replace`` or ``ignore`` for functions that do
+            not say.
+        requirements: A requirements file to add to the service bundle.
+
+    Returns:
+        The slugs saved.
+    """
+    _state.tracer()
+    found: list[tuple[Path, list[CodeFunction], list[Any]]] = []
+    for raw in files:
+        path = Path(raw).resolve()
+        sys.path.insert(0, str(path.parent))
+        try:
+            with collecting() as collected:
+                runpy.run_path(str(path), run_name="__braintrust_push__")
+        finally:
+            sys.path.remove(str(path.parent))
+        found.append((path, collected.functions, collected.prompts))
+    ids = _ProjectIds()
+    definitions: list[dict[str, Any]] = []
+    need_bundle = any(functions for _, functions, _ in found)
+    bundle_id = None
+    if need_bundle and _state.local_store() is None:
+        bundle_id = _upload_bundle([path for path, _, _ in found], requirements)
+    for path, functions, _ in found:
+        definitions += [code_definition(f, i, path, ids(f.project), bundle_id, if_exists)
+                        for i, f in enumerate(functions)]
+    for _, _, prompts in found:
+        definitions += [p.to_function_definition(if_exists, ids) for p in prompts]
+    if definitions:
+        save_definitions(definitions)
+    return [str(d["slug"]) for d in definitions]
