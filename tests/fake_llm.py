@@ -81,8 +81,9 @@ def _tool_arguments(tool: dict[str, Any]) -> dict[str, Any]:
     return {"city": "Paris"}
 
 
-def tool_call_chunks(tool: dict[str, Any]) -> list[dict[str, Any]]:
-    """A streamed tool call: its arguments arrive in pieces."""
+def tool_call_chunks(tool: dict[str, Any], usage: bool = False) -> list[dict[str, Any]]:
+    """A streamed tool call: its arguments arrive in pieces; ``usage``: then a usage
+    chunk, as OpenAI sends when ``stream_options.include_usage`` asks for it."""
     base = {"id": "chatcmpl-fakestream", "object": "chat.completion.chunk",
             "created": 1700000000, "model": MODEL}
     text = json.dumps(_tool_arguments(tool))
@@ -95,6 +96,9 @@ def tool_call_chunks(tool: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
             "tool_calls": [{"index": 0, "function": {"arguments": piece}}]}}]})
     out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    if usage:
+        out.append({**base, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 3,
+                                                     "total_tokens": 15}})
     return out
 
 
@@ -274,7 +278,8 @@ class _Handler(BaseHTTPRequestHandler):
         stream = bool(body.get("stream"))
         if path == "/v1/chat/completions":
             if stream:
-                chunks = (tool_call_chunks(body["tools"][0])
+                include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+                chunks = (tool_call_chunks(body["tools"][0], usage=include_usage)
                           if body.get("tools") and not answered(body)
                           else chat_chunks(final=answered(body)))
                 self._sse([(None, c) for c in chunks], done=True)

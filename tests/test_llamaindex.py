@@ -143,4 +143,7 @@ def test_streamed_model_calls_are_traced_twice(python: Path, tmp_path: Path) -> 
     assert names == ["Chat Completion"] * 2 + ["OpenAI.astream_chat"] * 2
     streamed = [r for r in rows if r["span_attributes"]["name"] == "OpenAI.astream_chat"]
     assert all(r["metrics"]["time_to_first_token"] > 0 for r in streamed)
-    assert all(r["metrics"]["tokens"] == 15 for r in streamed)
+    # LlamaIndex asks for no usage in streams; the fake sends it with text answers only.
+    [answer] = [r for r in streamed
+                if r["output"][0]["message"].get("content") == FINAL_ANSWER]
+    assert answer["metrics"]["tokens"] == 15
