@@ -103,7 +103,13 @@ def tool_call_chunks(tool: dict[str, Any], usage: bool = False) -> list[dict[str
 
 
 def answered(body: dict[str, Any]) -> bool:
-    """Whether a chat request carries a tool's result (the agent loop is at its end)."""
+    """Whether a chat request carries a tool's result (the agent loop is at its end).
+
+    A request that forces a tool (``tool_choice`` naming one, as Instructor's
+    retries do) gets the tool call whatever came before.
+    """
+    if isinstance(body.get("tool_choice"), dict):
+        return False
     return any(m.get("role") == "tool" for m in body.get("messages") or [])
 
 

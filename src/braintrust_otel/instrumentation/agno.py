@@ -10,13 +10,9 @@ instrumentors add no second ``llm`` row.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
-
+from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
 __all__ = ["AgnoInstrumentor"]
@@ -24,7 +20,7 @@ __all__ = ["AgnoInstrumentor"]
 _instruments = ("agno >= 1.5",)
 
 
-class AgnoInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class AgnoInstrumentor(LazyInstrumentor):
     """Turns on OpenInference's Agno instrumentation with our tracer provider.
 
     Needs ``openinference-instrumentation-agno`` (the ``agno`` extra); without
@@ -32,10 +28,10 @@ class AgnoInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     own telemetry is not affected (``AGNO_TELEMETRY=false`` turns it off).
     """
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "agno"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         try:
             from openinference.instrumentation import TraceConfig
             from openinference.instrumentation.agno import (
@@ -50,7 +46,7 @@ class AgnoInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         OpenInferenceAgno().instrument(tracer_provider=kwargs.get("tracer_provider"),
                                        config=config)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         from openinference.instrumentation.agno import AgnoInstrumentor as OpenInferenceAgno
 
         OpenInferenceAgno().uninstrument()

@@ -17,13 +17,9 @@ Anthropic... clients): their ``llm`` rows nest under the agent.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import Status, StatusCode
 
@@ -31,6 +27,7 @@ from .. import attributes as A
 from .. import diagnostics
 from ..masking import mask
 from ..serialize import dumps
+from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
 __all__ = ["AutoGenInstrumentor"]
@@ -106,20 +103,20 @@ async def _tool_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     return result
 
 
-class AutoGenInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class AutoGenInstrumentor(LazyInstrumentor):
     """Adds run spans and tool content to AutoGen AgentChat's own spans."""
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "autogen_agentchat"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         import wrapt
 
         wrapt.wrap_function_wrapper("autogen_agentchat.agents", "BaseChatAgent.run", _run)
         wrapt.wrap_function_wrapper("autogen_agentchat.teams", "BaseGroupChat.run", _run)
         wrapt.wrap_function_wrapper("autogen_core.tools", "FunctionTool.run", _tool_run)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         from autogen_agentchat.agents import BaseChatAgent
         from autogen_agentchat.teams import BaseGroupChat
         from autogen_core.tools import FunctionTool

@@ -10,13 +10,9 @@ LiteLLM), whose ``llm`` rows nest under the task that made them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
-
+from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
 __all__ = ["CrewAIInstrumentor"]
@@ -24,7 +20,7 @@ __all__ = ["CrewAIInstrumentor"]
 _instruments = ("crewai >= 0.70",)
 
 
-class CrewAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class CrewAIInstrumentor(LazyInstrumentor):
     """Turns on OpenInference's CrewAI instrumentation with our tracer provider.
 
     Needs ``openinference-instrumentation-crewai`` (the ``crewai`` extra);
@@ -33,10 +29,10 @@ class CrewAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     (``CREWAI_DISABLE_TELEMETRY=true`` turns it off).
     """
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "crewai"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         try:
             from openinference.instrumentation import TraceConfig
             from openinference.instrumentation.crewai import (
@@ -51,7 +47,7 @@ class CrewAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         OpenInferenceCrewAI().instrument(tracer_provider=kwargs.get("tracer_provider"),
                                          config=config)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         from openinference.instrumentation.crewai import CrewAIInstrumentor as OpenInferenceCrewAI
 
         OpenInferenceCrewAI().uninstrument()

@@ -12,17 +12,15 @@ onto that span.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import wrapt
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.instrumentation.utils import unwrap
 
 from .. import diagnostics
+from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
 __all__ = ["DSPyInstrumentor"]
@@ -84,17 +82,17 @@ async def _acall(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     return result
 
 
-class DSPyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class DSPyInstrumentor(LazyInstrumentor):
     """Turns on OpenInference's DSPy instrumentation, with token counts on ``LM`` spans.
 
     Needs ``openinference-instrumentation-dspy`` (the ``dspy`` extra); without
     it, :meth:`instrument` raises ``ImportError`` naming the package.
     """
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "dspy"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         try:
             from openinference.instrumentation import TraceConfig
             from openinference.instrumentation.dspy import (
@@ -112,7 +110,7 @@ class DSPyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         OpenInferenceDSPy().instrument(tracer_provider=kwargs.get("tracer_provider"),
                                        config=config)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         import dspy
         from openinference.instrumentation.dspy import DSPyInstrumentor as OpenInferenceDSPy
 

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Optional
 
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
+from ._lazy import LazyInstrumentor
 
 if TYPE_CHECKING:
     from ._langchain_handler import LangChainCallbackHandler
@@ -77,15 +74,15 @@ def clear_global_handler() -> None:
     _global_var().set(None)
 
 
-class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class LangChainInstrumentor(LazyInstrumentor):
     """Traces every LangChain run through a global :class:`LangChainCallbackHandler`."""
 
     _handler: Optional[LangChainCallbackHandler] = None
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "langchain_core"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         from ._langchain_handler import LangChainCallbackHandler
 
         cls = LangChainInstrumentor
@@ -96,7 +93,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 var.set(cls._handler)
         cls._handler.enabled = True
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         # Configure hooks cannot be removed: the handler stays and stops tracing.
         if LangChainInstrumentor._handler is not None:
             LangChainInstrumentor._handler.enabled = False

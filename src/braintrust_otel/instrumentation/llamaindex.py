@@ -11,13 +11,9 @@ provider instrumentors add no second ``llm`` row.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
-
+from ._lazy import LazyInstrumentor
 from ._llm import capture_content, mark_model_call, unmark_model_call
 
 __all__ = ["LlamaIndexInstrumentor"]
@@ -25,17 +21,17 @@ __all__ = ["LlamaIndexInstrumentor"]
 _instruments = ("llama-index-core >= 0.10.43",)
 
 
-class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class LlamaIndexInstrumentor(LazyInstrumentor):
     """Turns on OpenInference's LlamaIndex instrumentation with our tracer provider.
 
     Needs ``openinference-instrumentation-llama-index`` (the ``llamaindex`` extra);
     without it, :meth:`instrument` raises ``ImportError`` naming the package.
     """
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "llama_index.core"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         try:
             from openinference.instrumentation import TraceConfig
             from openinference.instrumentation.llama_index import (
@@ -56,7 +52,7 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if not any(type(h).__name__ == "_ModelCallMarker" for h in dispatcher.span_handlers):
             dispatcher.add_span_handler(_marker())
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         from openinference.instrumentation.llama_index import (
             LlamaIndexInstrumentor as OpenInferenceLlamaIndex,
         )

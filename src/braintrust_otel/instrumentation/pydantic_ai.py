@@ -12,14 +12,11 @@ and do not add a second ``llm`` row for the same call.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Collection
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 
+from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
 __all__ = ["PydanticAIInstrumentor"]
@@ -46,21 +43,21 @@ def settings(tracer_provider: Any = None) -> Any:
     return InstrumentationSettings(**kwargs)
 
 
-class PydanticAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class PydanticAIInstrumentor(LazyInstrumentor):
     """Turns on Pydantic AI's OTel spans for every agent (``Agent.instrument_all``).
 
     An agent built with its own ``instrument=`` argument keeps it.
     """
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    library = "pydantic_ai"
+    instruments = _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _patch(self, **kwargs: Any) -> None:
         from pydantic_ai import Agent
 
         Agent.instrument_all(settings(kwargs.get("tracer_provider")))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         from pydantic_ai import Agent
 
         Agent.instrument_all(False)
