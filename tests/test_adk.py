@@ -16,7 +16,7 @@ PACKAGES = ["google-adk==2.13.0"]
 SCRIPT = """
 import asyncio, json, os
 import braintrust
-from braintrust._adk import setup_adk
+from braintrust.wrappers.adk import setup_adk
 
 turned_on = braintrust.auto_instrument(adk=False)
 assert setup_adk(project_name="p") is True

@@ -85,7 +85,7 @@ def _check(rows: list[dict[str, Any]], root_id: str, run_name: str) -> None:
 
 
 def test_agent_run_with_a_tool_call(store: StoreHelper, llm: FakeLLM) -> None:
-    from braintrust._agno import setup_agno
+    from braintrust.wrappers.agno import setup_agno
 
     turned_on = braintrust.auto_instrument(agno=False)
     try:

@@ -16,7 +16,7 @@ PACKAGES = ["autogen-agentchat==0.7.5", "autogen-ext[openai]==0.7.5"]
 SCRIPT = """
 import asyncio, json, os
 import braintrust
-from braintrust._autogen import setup_autogen
+from braintrust.wrappers.autogen import setup_autogen
 
 turned_on = braintrust.auto_instrument(autogen=False)
 assert setup_autogen(project_name="p") is True

@@ -20,7 +20,7 @@ SYSTEM = "You are Forecaster. Terse.\nYour personal goal is: Tell the weather"
 SCRIPT = """
 import json, os
 import braintrust
-from braintrust._crewai import setup_crewai
+from braintrust.wrappers.crewai import setup_crewai
 
 turned_on = braintrust.auto_instrument(crewai=False)
 assert setup_crewai(project_name="p") is True

@@ -101,7 +101,7 @@ def test_react_with_a_tool_call(store: StoreHelper, llm: FakeLLM) -> None:
 
 
 def test_async_program_and_the_compat_callback(store: StoreHelper, llm: FakeLLM) -> None:
-    from braintrust._dspy import BraintrustDSpyCallback
+    from braintrust.wrappers.dspy import BraintrustDSpyCallback
 
     braintrust.init_logger(project="p")
     program = _program(llm)
@@ -124,7 +124,7 @@ def test_async_program_and_the_compat_callback(store: StoreHelper, llm: FakeLLM)
 
 
 def test_uninstrumented_programs_make_no_rows(store: StoreHelper, llm: FakeLLM) -> None:
-    from braintrust._dspy import patch_dspy
+    from braintrust.wrappers.dspy import patch_dspy
 
     assert patch_dspy() is True
     DSPyInstrumentor().uninstrument()

@@ -141,7 +141,7 @@ def test_async_chain_nests_the_same_way(store: StoreHelper, llm: FakeLLM,
 
 
 def test_explicit_handler_and_a_model_error(store: StoreHelper, llm: FakeLLM) -> None:
-    from braintrust._langchain import BraintrustCallbackHandler
+    from braintrust.wrappers.langchain import BraintrustCallbackHandler
 
     logger = braintrust.init_logger(project="p")
     handler = BraintrustCallbackHandler(logger=logger)

@@ -21,7 +21,9 @@ import braintrust
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.llms.openai import OpenAI
 
-turned_on = braintrust.auto_instrument()
+from braintrust.wrappers.llamaindex import setup_llamaindex
+turned_on = braintrust.auto_instrument(llamaindex=False)
+assert setup_llamaindex(project_name="p") is True
 braintrust.init_logger(project="p")
 
 def get_weather(city: str) -> str:
@@ -62,7 +64,7 @@ def test_function_agent_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     with FakeLLM() as llm:
         out = _run(python, tmp_path, llm, STREAMING="0")
         assert len(llm.requests) == 2  # the tool call, then the answer
-    assert out["turned_on"]["llamaindex"] is True and out["turned_on"]["openai"] is True
+    assert out["turned_on"]["openai"] is True
     assert out["answer"] == FINAL_ANSWER
     rows = stored_rows(tmp_path / "store.sqlite", "p")
     by_id = {r["span_id"]: r for r in rows}

@@ -45,7 +45,7 @@ def _agent(llm: FakeLLM) -> Agent[None, str]:
 
 
 def test_agent_run_with_a_tool_call(store: StoreHelper, llm: FakeLLM) -> None:
-    from braintrust._pydantic_ai import setup_pydantic_ai
+    from braintrust.wrappers.pydantic_ai import setup_pydantic_ai
 
     # The OpenAI instrumentor is on too: each model call still makes one llm row.
     turned_on = braintrust.auto_instrument(pydantic_ai=False)

@@ -18,7 +18,7 @@ PACKAGES = ["strands-agents[openai]==1.62.0", "opentelemetry-instrumentation-thr
 SCRIPT = """
 import json, os
 import braintrust
-from braintrust._strands import setup_strands
+from braintrust.wrappers.strands import setup_strands
 
 turned_on = braintrust.auto_instrument(strands=False)
 assert setup_strands(project_name="p") is True
