@@ -1,0 +1,55 @@
+"""The official SDK's ``braintrust.logger`` module path.
+
+Real code imports from here (``from braintrust.logger import Span, NOOP_SPAN,
+current_span``); each name is the same object as ``braintrust.<name>``.
+"""
+
+from __future__ import annotations
+
+from braintrust_otel.api import set_http_adapter
+from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
+from braintrust_otel.masking import set_masking_function
+
+from ._dataset import Dataset, init_dataset
+from ._experiment import Experiment, init, init_experiment
+from ._functions import BraintrustStream
+from ._logger import Logger, current_logger, flush, init_logger, login
+from ._prompt import Project, Prompt, load_prompt
+from ._span import NOOP_SPAN, NoopSpan, Span, current_span, start_span
+from ._span import link as permalink
+from ._summary import ExperimentSummary, MetricSummary, ScoreSummary
+from ._threads import TracedThreadPoolExecutor
+from ._traced import traced
+
+__all__ = [
+    "NOOP_SPAN",
+    "Attachment",
+    "BraintrustStream",
+    "Dataset",
+    "Experiment",
+    "ExperimentSummary",
+    "ExternalAttachment",
+    "Logger",
+    "MetricSummary",
+    "NoopSpan",
+    "Project",
+    "Prompt",
+    "ReadonlyAttachment",
+    "ScoreSummary",
+    "Span",
+    "TracedThreadPoolExecutor",
+    "current_logger",
+    "current_span",
+    "flush",
+    "init",
+    "init_dataset",
+    "init_experiment",
+    "init_logger",
+    "load_prompt",
+    "login",
+    "permalink",
+    "set_http_adapter",
+    "set_masking_function",
+    "start_span",
+    "traced",
+]
