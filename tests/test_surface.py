@@ -315,6 +315,8 @@ def _surface_problems() -> set[str]:
     missing: set[str] = set()
     for module, names in DATA["modules"].items():
         ours = _ours(module)
+        if ours is None:
+            missing.add(module)
         for name, entry in names.items():
             if name in OFFICIAL_INTERNALS:
                 continue
