@@ -207,14 +207,12 @@ KNOWN_GAPS = {
     "Span.start_span(internal)", "Span.unset_current",
     # TracedThreadPoolExecutor: members/parameters not offered yet.
     "TracedThreadPoolExecutor.submit(fn)",
-    "braintrust.otel",  # the module itself
     # Names this work is adding (braintrust.otel, module paths, top-level names).
-    "AISpanProcessor", "BaseExperiment", "BraintrustSpanProcessor", "EvalScorerArgs",
-    "JSONAttachment", "OtelExporter", "ReadonlyExperiment", "ReporterDef", "SpanTypeAttribute",
-    "add_braintrust_span_processor", "add_parent_to_baggage", "add_span_parent_to_baggage",
-    "context_from_span_export", "current_experiment", "default_reporter", "get_prompt_versions",
-    "invoke_async", "is_root_span", "load_parameters", "load_prompt_async", "log",
-    "parent_context", "parent_from_headers", "set_thread_pool_max_workers", "summarize",
+    "BaseExperiment", "EvalScorerArgs",
+    "JSONAttachment", "ReadonlyExperiment", "ReporterDef", "SpanTypeAttribute",
+    "current_experiment", "default_reporter", "get_prompt_versions",
+    "invoke_async", "load_parameters", "load_prompt_async", "log",
+    "parent_context", "set_thread_pool_max_workers", "summarize",
     "update_span",
     # auto_instrument flags for integrations (owned by the integrations work).
     "auto_instrument(adk)", "auto_instrument(agentscope)", "auto_instrument(agno)",
