@@ -24,6 +24,11 @@ ORG_ID = "00000000-0000-4000-8000-00000000000a"
 Fault = Callable[["Handler"], bool]  # returns True when it answered the request
 
 
+def pretty_xact(xact_id: str) -> str:
+    """A transaction id as the service shows versions (scrambled, 16 hex digits)."""
+    return format(int(xact_id) * 205891132094649 % 2**64, "016x")
+
+
 class FakeBraintrust:
     """The fake service. Use as a context manager; ``url`` is its base URL."""
 
@@ -292,8 +297,18 @@ class Handler(BaseHTTPRequestHandler):
             found = [p for p in fake.prompts if p["slug"] == query.get("slug")
                      and (names.get(p["project_id"]) == query.get("project_name")
                           or p["project_id"] == query.get("project_id"))
-                     and query.get("version", p["_xact_id"]) == p["_xact_id"]]
+                     and query.get("version", p["_xact_id"]) in (p["_xact_id"],
+                                                                 pretty_xact(p["_xact_id"]))]
             self.reply_json({"objects": found[-1:]})
+        elif path == "/btql":
+            # Only the prompt-history query get_prompt_versions sends: every saved
+            # version of one prompt, as audit entries.
+            query = body["query"]
+            project_id = query["from"]["args"][0]["value"]
+            prompt_id = query["filter"]["right"]["value"]
+            data = [{**p, "audit_data": {"action": "upsert"}} for p in fake.prompts
+                    if p["project_id"] == project_id and p["id"] == prompt_id]
+            self.reply_json({"data": data})
         elif path == "/v1/dataset":
             with fake.lock:
                 found = next((d for d in fake.datasets if d["project_id"] == body["project_id"]

@@ -305,7 +305,22 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
                             "is not callable")
     if ev.trial_count < 1:
         raise ValueError(f"Eval({ev.eval_name!r}): trial_count must be at least 1")
-    items = await _load(ev.data)
+    data = ev.data
+    from ._compat import BaseExperiment, open_experiment
+
+    if data is BaseExperiment:
+        data = BaseExperiment()
+    if isinstance(data, BaseExperiment):
+        # The cases of an earlier experiment (by name, else the project's latest),
+        # which is also what this run is compared with unless a base was given.
+        base = open_experiment(ev.eval_name if ev.project_id is None else None,
+                               ev.project_id, data.name)
+        if ev.base_experiment_name is None and ev.base_experiment_id is None:
+            ev.base_experiment_id = base.id
+        # Their row ids stay with the base experiment's rows.
+        data = [{k: v for k, v in r.items() if k not in ("id", "_xact_id")}
+                for r in base.as_dataset()]
+    items = await _load(data)
     bad: list[EvalResult] = []
     cases: list[EvalCase] = []
     for i, item in enumerate(items):
@@ -322,7 +337,8 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
                           project_id=ev.project_id, experiment=ev.experiment_name,
                           description=ev.description, metadata=ev.metadata, tags=ev.tags,
                           base_experiment=ev.base_experiment_name,
-                          base_experiment_id=ev.base_experiment_id, update=ev.update)
+                          base_experiment_id=ev.base_experiment_id, update=ev.update,
+                          set_current=False)
         if not ev.quiet and not experiment.offline:
             from ._experiment import experiment_url
 

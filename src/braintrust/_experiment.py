@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, overload
 from urllib.parse import quote
 
 from braintrust_otel import diagnostics
@@ -17,6 +17,9 @@ from ._offline import defer, is_unreachable, service_id
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
 from ._span import _check_mapping, _check_numbers, _check_tags, check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
+
+if TYPE_CHECKING:
+    from ._compat import ReadonlyExperiment
 
 __all__ = ["Experiment", "init", "init_experiment"]
 
@@ -241,6 +244,7 @@ class Experiment(SpanTarget):
         return f"<braintrust.Experiment {self.name!r} id={self.id}>"
 
 
+@overload
 def init(
     project: str | None = None,
     experiment: str | None = None,
@@ -257,7 +261,50 @@ def init(
     base_experiment_id: str | None = None,
     set_current: bool = True,
     tags: Sequence[str] | None = None,
-) -> Experiment:
+    open: Literal[False] = False,
+) -> Experiment: ...
+
+
+@overload
+def init(
+    project: str | None = None,
+    experiment: str | None = None,
+    description: str | None = None,
+    dataset: Any = None,
+    update: bool = False,
+    base_experiment: str | None = None,
+    is_public: bool = False,
+    app_url: str | None = None,
+    api_key: str | None = None,
+    org_name: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    project_id: str | None = None,
+    base_experiment_id: str | None = None,
+    set_current: bool = True,
+    tags: Sequence[str] | None = None,
+    *,
+    open: Literal[True],
+) -> ReadonlyExperiment: ...
+
+
+def init(
+    project: str | None = None,
+    experiment: str | None = None,
+    description: str | None = None,
+    dataset: Any = None,
+    update: bool = False,
+    base_experiment: str | None = None,
+    is_public: bool = False,
+    app_url: str | None = None,
+    api_key: str | None = None,
+    org_name: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    project_id: str | None = None,
+    base_experiment_id: str | None = None,
+    set_current: bool = True,
+    tags: Sequence[str] | None = None,
+    open: bool = False,
+) -> Experiment | ReadonlyExperiment:
     """Creates (or with ``update=True`` reopens) an experiment.
 
     Args:
@@ -274,12 +321,19 @@ def init(
         metadata: Metadata about the experiment (model, prompt version, ...).
         project_id: The project id.
         base_experiment_id: The id of the experiment to compare with.
-        set_current: Accepted for compatibility (experiments are not made the
-            current logger).
+        set_current: Make it the current experiment: spans started with no
+            current span go there (before the current logger), and
+            ``braintrust.current_experiment()`` returns it.
         tags: Tags for the experiment.
+        open: Open the existing experiment ``experiment`` for reading instead
+            (a :class:`ReadonlyExperiment`).
 
     Returns:
-        The :class:`Experiment`.
+        The :class:`Experiment` (a :class:`ReadonlyExperiment` with ``open=True``).
+
+    Raises:
+        ValueError: With ``open``: no experiment name, ``update`` too, or no
+            such experiment.
     """
     for arg, value in (("project", project), ("experiment", experiment),
                        ("project_id", project_id), ("base_experiment", base_experiment),
@@ -289,6 +343,15 @@ def init(
         raise TypeError("init(): metadata must be a dict")
     from ._logger import _connect
 
+    if open:
+        if update:
+            raise ValueError("init(): open and update cannot both be set")
+        if not experiment:
+            raise ValueError("init(): open=True needs the experiment's name")
+        _connect(api_key, app_url, org_name, False)
+        from ._compat import open_experiment
+
+        return open_experiment(project, project_id, experiment)
     _connect(api_key, app_url, org_name, False)
     info: dict[str, Any] = {}
     if description is not None:
@@ -305,8 +368,11 @@ def init(
     proj, exp = register(project, project_id, experiment, info, update)
     if not proj.get("name"):
         proj["name"] = project or GLOBAL_PROJECT
-    return Experiment(proj, exp, base_experiment_id=base_experiment_id,
+    made = Experiment(proj, exp, base_experiment_id=base_experiment_id,
                       base_experiment_name=base_experiment)
+    if set_current:
+        _state.current_experiment = made
+    return made
 
 
 init_experiment = init

@@ -88,6 +88,28 @@ class SpanTarget:
         return _start(name, type, span_attributes, start_time, set_current, parent, event,
                       logger=self, where=f"{self.__class__.__name__}.start_span()", depth=3)
 
+    def update_span(self, id: str, **event: Any) -> None:
+        """Adds fields to a row logged here earlier (scores and metrics merge key by
+        key, metadata deeply, the rest is replaced).
+
+        Args:
+            id: The row id (from :meth:`log` or ``span.id``).
+            **event: ``input``, ``output``, ``expected``, ``error``, ``tags``,
+                ``scores``, ``metadata``, ``metrics``.
+
+        Raises:
+            TypeError: ``id`` is not a non-empty str, or a field has the wrong shape.
+        """
+        from opentelemetry.trace import INVALID_SPAN
+
+        if not isinstance(id, str) or not id:
+            raise TypeError(f"{type(self).__name__}.update_span(): id must be a non-empty str")
+        # An ended span whose late log() sends exactly the merge row we want.
+        span = Span(INVALID_SPAN, self.parent, set_current=False)
+        span._ended = True
+        span._row_id = id
+        span.log(**event)
+
     def traced(self, *span_args: Any, **span_kwargs: Any) -> Any:
         """Like :func:`braintrust.traced`, with root spans going here."""
         from ._traced import _traced

@@ -318,10 +318,10 @@ class Span:
         # meanwhile, it may already be detached, and its fields must still go
         # out (sending fields the span already had is a harmless merge).
         self._attrs = {}
-        row: dict[str, Any] = {
-            "id": self.id, "span_id": self.span_id, "root_span_id": self.root_span_id,
-            "_is_merge": True, "_parent": self._parent,
-        }
+        row: dict[str, Any] = {"id": self.id, "_is_merge": True, "_parent": self._parent}
+        if self._otel.get_span_context().is_valid:
+            # (update_span by row id alone has no span ids to restate.)
+            row["span_id"], row["root_span_id"] = self.span_id, self.root_span_id
         braintrust_mapping.apply(row, attrs)
         _state.write_rows([row])
 
@@ -580,6 +580,12 @@ def _start(
         raise TypeError(f"{where}: parent must be an export slug (str), got {type_name(parent)}")
     start_ns = _seconds_to_ns(start_time, "start_time", where)
 
+    if parent is None and parent_span is None and logger is None:
+        # parent_context(): below a current span, above the current experiment/logger.
+        scoped = _state.current_parent.get()
+        if scoped is not None and not trace.get_current_span().get_span_context().is_valid:
+            parent = scoped
+
     ctx: otel_context.Context | None = None
     bt_parent: str | None
     if parent:
@@ -619,11 +625,12 @@ def _start(
                 bt_parent = current_bt._parent
             is_root = False
         else:
-            active = _state.current_logger
+            active = _state.current_experiment or _state.current_logger
             if active is None:
                 return NOOP_SPAN
             bt_parent = active.parent
             is_root = True
+            logger = active  # its root span type (an experiment's roots are evals)
 
     if name is None:
         if is_root:

@@ -7,7 +7,9 @@ import EvalCase, EvalHooks``); each name is the same object as
 
 from __future__ import annotations
 
+from ._compat import BaseExperiment, SpanTypeAttribute, parent_context
 from ._dataset import Dataset
+from ._eval import DEFAULT_REPORTER as default_reporter
 from ._eval import (
     Eval,
     EvalAsync,
@@ -23,7 +25,11 @@ from ._score import Score
 from ._span import Span, start_span
 from ._summary import ExperimentSummary, ScoreSummary
 
+#: The official SDK's name for the class of reporters (``Reporter`` makes one).
+ReporterDef = Reporter
+
 __all__ = [
+    "BaseExperiment",
     "Dataset",
     "Eval",
     "EvalAsync",
@@ -35,9 +41,13 @@ __all__ = [
     "Experiment",
     "ExperimentSummary",
     "Reporter",
+    "ReporterDef",
     "Score",
     "ScoreSummary",
     "Span",
+    "SpanTypeAttribute",
+    "default_reporter",
     "init_experiment",
+    "parent_context",
     "start_span",
 ]

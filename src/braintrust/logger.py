@@ -10,6 +10,18 @@ from braintrust_otel.api import set_http_adapter
 from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
 from braintrust_otel.masking import set_masking_function
 
+from ._compat import (
+    JSONAttachment,
+    ReadonlyExperiment,
+    SpanTypeAttribute,
+    current_experiment,
+    get_prompt_versions,
+    load_prompt_async,
+    log,
+    parent_context,
+    summarize,
+    update_span,
+)
 from ._dataset import Dataset, init_dataset
 from ._experiment import Experiment, init, init_experiment
 from ._functions import BraintrustStream
@@ -29,27 +41,37 @@ __all__ = [
     "Experiment",
     "ExperimentSummary",
     "ExternalAttachment",
+    "JSONAttachment",
     "Logger",
     "MetricSummary",
     "NoopSpan",
     "Project",
     "Prompt",
     "ReadonlyAttachment",
+    "ReadonlyExperiment",
     "ScoreSummary",
     "Span",
+    "SpanTypeAttribute",
     "TracedThreadPoolExecutor",
+    "current_experiment",
     "current_logger",
     "current_span",
     "flush",
+    "get_prompt_versions",
     "init",
     "init_dataset",
     "init_experiment",
     "init_logger",
     "load_prompt",
+    "load_prompt_async",
+    "log",
     "login",
+    "parent_context",
     "permalink",
     "set_http_adapter",
     "set_masking_function",
     "start_span",
+    "summarize",
     "traced",
+    "update_span",
 ]
