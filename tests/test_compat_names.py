@@ -341,3 +341,13 @@ def test_reporter_def_and_default_reporter(store: StoreHelper) -> None:
     braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x, scores=[], reporter=reporter)
     assert seen == ["p"]
     assert default_reporter.report_run([True], False, False) is True
+
+
+def test_span_link_and_name(store: StoreHelper) -> None:
+    logger = braintrust.init_logger(project="p")
+    with logger.start_span(name="first") as span:
+        assert span.name == "first"
+        span.set_attributes(name="renamed")
+        assert span.name == "renamed"
+        assert span.link() == span.permalink()
+        assert span.link().endswith(f"id={span.id}")

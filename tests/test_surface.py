@@ -203,7 +203,7 @@ KNOWN_GAPS = {
     "ScoreSummary.as_dict", "ScoreSummary.as_json", "ScoreSummary.from_dict",
     "ScoreSummary.from_dict_deep",
     # Span: members/parameters not offered yet.
-    "Span.inject", "Span.link", "Span.log_feedback", "Span.name", "Span.set_current",
+    "Span.inject", "Span.log_feedback", "Span.set_current",
     "Span.start_span(internal)", "Span.unset_current",
     # TracedThreadPoolExecutor: members/parameters not offered yet.
     "TracedThreadPoolExecutor.submit(fn)",

@@ -447,6 +447,15 @@ class Span:
         """Returns a link to this span in the UI (``braintrust serve`` when local)."""
         return link(self.export(), org_name=org_name, app_url=app_url)
 
+    def link(self) -> str:
+        """Returns a link to this span in the UI (the official SDK's name for :meth:`permalink`)."""
+        return self.permalink()
+
+    @property
+    def name(self) -> str:
+        """The span's name."""
+        return self._otel_name()
+
     # context management
 
     def _activate(self) -> None:
