@@ -351,3 +351,19 @@ def test_span_link_and_name(store: StoreHelper) -> None:
         assert span.name == "renamed"
         assert span.link() == span.permalink()
         assert span.link().endswith(f"id={span.id}")
+
+
+def test_logger_and_span_log_feedback(store: StoreHelper) -> None:
+    logger = braintrust.init_logger(project="p")
+    row_id = logger.log(input="q", output="a")
+    with logger.start_span(name="s") as span:
+        span.log(output="x")
+    braintrust.flush()
+    logger.log_feedback(row_id, scores={"thumbs": 1}, comment="good")
+    span.log_feedback(expected="y", tags=["reviewed"], metadata={"by": "ann"})
+    braintrust.NOOP_SPAN.log_feedback(scores={"ignored": 1})
+    rows = {r["id"]: r for r in store.rows()}
+    assert rows[row_id]["scores"] == {"thumbs": 1}
+    assert rows[row_id]["metadata"]["comment"] == "good"
+    assert rows[span.id]["expected"] == "y" and rows[span.id]["tags"] == ["reviewed"]
+    assert rows[span.id]["metadata"] == {"by": "ann"} and rows[span.id]["output"] == "x"

@@ -186,7 +186,7 @@ KNOWN_GAPS = {
     "Logger.log(expected: position)", "Logger.log(id: position)", "Logger.log(input: position)",
     "Logger.log(metadata: position)", "Logger.log(metrics: position)",
     "Logger.log(output: position)", "Logger.log(scores: position)", "Logger.log(tags: position)",
-    "Logger.log_feedback", "Logger.logging_state", "Logger.org_id",
+    "Logger.logging_state", "Logger.org_id",
     "Logger.start_span(internal)", "Logger.start_span(propagated_event)",
     "Logger.start_span(root_span_id)", "Logger.start_span(span_id)", "Logger.trace",
     "Logger.warn",
@@ -203,7 +203,7 @@ KNOWN_GAPS = {
     "ScoreSummary.as_dict", "ScoreSummary.as_json", "ScoreSummary.from_dict",
     "ScoreSummary.from_dict_deep",
     # Span: members/parameters not offered yet.
-    "Span.inject", "Span.log_feedback", "Span.set_current",
+    "Span.inject", "Span.set_current",
     "Span.start_span(internal)", "Span.unset_current",
     # TracedThreadPoolExecutor: members/parameters not offered yet.
     "TracedThreadPoolExecutor.submit(fn)",

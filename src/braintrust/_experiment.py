@@ -9,13 +9,12 @@ from urllib.parse import quote
 
 from braintrust_otel import diagnostics
 from braintrust_otel.api import ServiceUnreachableError
-from braintrust_otel.masking import mask_row
 
 from . import _state
 from ._logger import GLOBAL_PROJECT, SpanTarget
 from ._offline import defer, is_unreachable, service_id
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
-from ._span import _check_mapping, _check_numbers, _check_tags, check_text
+from ._span import check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
 
 if TYPE_CHECKING:
@@ -138,54 +137,6 @@ class Experiment(SpanTarget):
         self._base_name = base_experiment_name
         #: Created while the service could not be reached: registered later.
         self.offline = bool(info.get("offline"))
-
-    def log_feedback(
-        self,
-        id: str,
-        scores: Mapping[str, float | None] | None = None,
-        expected: Any = None,
-        tags: Sequence[str] | None = None,
-        comment: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        source: str = "external",
-    ) -> None:
-        """Adds feedback to a logged row: scores, expected value, tags, a comment.
-
-        Args:
-            id: The row id (from :meth:`log` or ``span.id``).
-            scores: Scores to merge into the row.
-            expected: The expected value to set.
-            tags: Tags to set.
-            comment: A comment, kept in the row's metadata.
-            metadata: Metadata to merge into the row.
-            source: Where the feedback came from (``external``, ``app``, ``api``).
-        """
-        where = "log_feedback()"
-        if not isinstance(id, str) or not id:
-            raise TypeError(f"{where}: id must be a non-empty str")
-        if scores is not None:
-            _check_numbers(scores, "scores", where, unit=True)
-        if metadata is not None:
-            _check_mapping(metadata, "metadata", where)
-        if tags is not None:
-            tags = list(_check_tags(tags, where))
-        for arg, text in (("comment", comment), ("source", source)):
-            if text is not None and not isinstance(text, str):
-                raise TypeError(f"{where}: {arg} must be a str, got {type(text).__name__}")
-        row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": self.parent}
-        if scores is not None:
-            row["scores"] = dict(scores)
-        if expected is not None:
-            row["expected"] = expected
-        if tags is not None:
-            row["tags"] = list(tags)
-        meta = dict(metadata or {})
-        if comment is not None:
-            meta["comment"] = comment
-        if meta:
-            row["metadata"] = meta
-        row["_audit_source"] = source
-        _state.write_rows([mask_row(row)])
 
     def summarize(self, summarize_scores: bool = True,
                   comparison_experiment_id: str | None = None) -> ExperimentSummary:

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
+from braintrust_otel.masking import mask_row
 from braintrust_otel.parent import format_parent
 
 from . import _state
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
-from ._span import _MISSING, Span, _start, check_text
+from ._span import _MISSING, Span, _check_mapping, _check_numbers, _check_tags, _start, check_text
 
 __all__ = ["Logger", "current_logger", "flush", "init_logger", "login"]
 
@@ -87,6 +88,54 @@ class SpanTarget:
         """
         return _start(name, type, span_attributes, start_time, set_current, parent, event,
                       logger=self, where=f"{self.__class__.__name__}.start_span()", depth=3)
+
+    def log_feedback(
+        self,
+        id: str,
+        scores: Mapping[str, float | None] | None = None,
+        expected: Any = None,
+        tags: Sequence[str] | None = None,
+        comment: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        source: str = "external",
+    ) -> None:
+        """Adds feedback to a logged row: scores, expected value, tags, a comment.
+
+        Args:
+            id: The row id (from :meth:`log` or ``span.id``).
+            scores: Scores to merge into the row.
+            expected: The expected value to set.
+            tags: Tags to set.
+            comment: A comment, kept in the row's metadata.
+            metadata: Metadata to merge into the row.
+            source: Where the feedback came from (``external``, ``app``, ``api``).
+        """
+        where = "log_feedback()"
+        if not isinstance(id, str) or not id:
+            raise TypeError(f"{where}: id must be a non-empty str")
+        if scores is not None:
+            _check_numbers(scores, "scores", where, unit=True)
+        if metadata is not None:
+            _check_mapping(metadata, "metadata", where)
+        if tags is not None:
+            tags = list(_check_tags(tags, where))
+        for arg, text in (("comment", comment), ("source", source)):
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"{where}: {arg} must be a str, got {type(text).__name__}")
+        row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": self.parent}
+        if scores is not None:
+            row["scores"] = dict(scores)
+        if expected is not None:
+            row["expected"] = expected
+        if tags is not None:
+            row["tags"] = list(tags)
+        meta = dict(metadata or {})
+        if comment is not None:
+            meta["comment"] = comment
+        if meta:
+            row["metadata"] = meta
+        row["_audit_source"] = source
+        _state.write_rows([mask_row(row)])
 
     def update_span(self, id: str, **event: Any) -> None:
         """Adds fields to a row logged here earlier (scores and metrics merge key by

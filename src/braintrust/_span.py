@@ -447,6 +447,20 @@ class Span:
         """Returns a link to this span in the UI (``braintrust serve`` when local)."""
         return link(self.export(), org_name=org_name, app_url=app_url)
 
+    def log_feedback(self, **event: Any) -> None:
+        """Adds feedback to this span's row: as ``Logger.log_feedback`` without the id.
+
+        Args:
+            **event: ``scores``, ``expected``, ``tags``, ``comment``, ``metadata``, ``source``.
+        """
+        if isinstance(self, NoopSpan):
+            return
+        from ._logger import SpanTarget
+
+        if self._parent is None:
+            raise ValueError("Span.log_feedback(): this span belongs to no Braintrust object")
+        SpanTarget(self._parent).log_feedback(self.id, **event)
+
     def link(self) -> str:
         """Returns a link to this span in the UI (the official SDK's name for :meth:`permalink`)."""
         return self.permalink()

@@ -26,7 +26,8 @@ from ._dataset import Dataset, init_dataset
 from ._experiment import Experiment, init, init_experiment
 from ._functions import BraintrustStream
 from ._logger import Logger, current_logger, flush, init_logger, login
-from ._prompt import Project, Prompt, load_prompt
+from ._project import Project
+from ._prompt import Prompt, load_prompt
 from ._span import NOOP_SPAN, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
 from ._summary import ExperimentSummary, MetricSummary, ScoreSummary
