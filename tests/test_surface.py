@@ -17,6 +17,11 @@ convention); ``state`` (it takes the official SDK's internal
 ``BraintrustState``); and ``*args`` / ``**kwargs`` of the official function
 (we may accept fewer catch-alls). Extra parameters here are fine when they
 may be omitted.
+
+Deprecated official names stay in the check (the recording marks them
+``deprecated``): code written against 0.48.1 still calls ``braintrust.log``,
+``summarize`` and ``close``, and they must keep working until the official
+SDK drops them.
 """
 
 from __future__ import annotations
@@ -387,3 +392,20 @@ def test_recording_is_of_the_pinned_official_version() -> None:
 def test_module_path_imports(module: str) -> None:
     # Real code imports from these paths (from braintrust.logger import Span, ...).
     assert importlib.import_module(module).__name__ == module
+
+
+def test_the_comparison_catches_missing_moved_and_required_parameters() -> None:
+    official = [["self", "POSITIONAL_OR_KEYWORD", False], ["a", "POSITIONAL_OR_KEYWORD", False],
+                ["b", "POSITIONAL_OR_KEYWORD", True], ["c", "KEYWORD_ONLY", True],
+                ["kw", "VAR_KEYWORD", False], ["_private", "KEYWORD_ONLY", True]]
+
+    def keyword_only_b(self: Any, a: Any, *, b: Any = 1) -> None: ...
+
+    def required_b_and_extra(self: Any, a: Any, b: Any, c: Any = 1, *, d: Any) -> None: ...
+
+    def same(self: Any, a: Any, b: Any = 1, *, c: Any = 2, e: Any = 3) -> None: ...
+
+    assert _param_problems("f", official, keyword_only_b) == {"f(b: position)", "f(c)"}
+    assert _param_problems("f", official, required_b_and_extra) == {"f(b: required)",
+                                                                    "f(+d: required)"}
+    assert _param_problems("f", official, same) == set()
