@@ -126,13 +126,13 @@ KNOWN_GAPS = {
     # W3C trace-context helpers of the official logger, and the span's parent object.
     "extract_trace_context", "inject_trace_context", "get_span_parent_object",
     # Attachment: members/parameters not offered yet.
-    "Attachment.debug_info", "Attachment.reference", "Attachment.upload",
+    "Attachment.debug_info", "Attachment.upload",
     # BraintrustStream: members/parameters not offered yet.
     "BraintrustStream.copy", "BraintrustStream.final_value_async",
     # Dataset: members/parameters not offered yet.
     "Dataset.close", "Dataset.data", "Dataset.fetch(batch_size)", "Dataset.fetched_data",
-    "Dataset.id", "Dataset.insert(metadata: position)", "Dataset.insert(tags: position)",
-    "Dataset.logging_state", "Dataset.name", "Dataset.project",
+    "Dataset.insert(metadata: position)", "Dataset.insert(tags: position)",
+    "Dataset.logging_state",
     "Dataset.update(metadata: position)", "Dataset.update(tags: position)",
     # Eval/EvalAsync take their options through **kwargs (an explicit parameter list is left).
     "Eval(base_experiment_id)", "Eval(base_experiment_name)", "Eval(cancel_event)",
@@ -155,8 +155,8 @@ KNOWN_GAPS = {
     "EvalCase.as_dict", "EvalCase.as_json", "EvalCase.created", "EvalCase.from_dict",
     "EvalCase.from_dict_deep", "EvalCase.origin", "EvalCase.trial_count", "EvalCase.upsert_id",
     # EvalHooks: members/parameters not offered yet.
-    "EvalHooks.cancel_event", "EvalHooks.expected", "EvalHooks.metadata", "EvalHooks.parameters",
-    "EvalHooks.report_progress", "EvalHooks.span", "EvalHooks.tags", "EvalHooks.trial_index",
+    "EvalHooks.cancel_event",
+    "EvalHooks.report_progress",
     # EvalResult: members/parameters not offered yet.
     "EvalResult.as_dict", "EvalResult.as_json", "EvalResult.classifications",
     "EvalResult.exc_info", "EvalResult.from_dict", "EvalResult.from_dict_deep",
@@ -170,20 +170,20 @@ KNOWN_GAPS = {
     "Evaluator.project_name", "Evaluator.repo_info",
     # Experiment members and log() positions (ours are keyword-only).
     "Experiment.close", "Experiment.data", "Experiment.fetch",
-    "Experiment.fetch_base_experiment", "Experiment.fetched_data", "Experiment.id",
+    "Experiment.fetch_base_experiment", "Experiment.fetched_data",
     "Experiment.log(allow_concurrent_with_spans: position)", "Experiment.log(dataset_record_id)",
     "Experiment.log(error: position)", "Experiment.log(expected: position)",
     "Experiment.log(id: position)", "Experiment.log(input: position)",
     "Experiment.log(metadata: position)", "Experiment.log(metrics: position)",
     "Experiment.log(output: position)", "Experiment.log(scores: position)",
-    "Experiment.log(tags: position)", "Experiment.logging_state", "Experiment.name",
-    "Experiment.project", "Experiment.start_span(internal)",
+    "Experiment.log(tags: position)", "Experiment.logging_state",
+    "Experiment.start_span(internal)",
     "Experiment.start_span(propagated_event)", "Experiment.version",
     # ExperimentSummary: members/parameters not offered yet.
     "ExperimentSummary.as_json", "ExperimentSummary.comparison", "ExperimentSummary.from_dict",
     "ExperimentSummary.from_dict_deep",
     # ExternalAttachment: members/parameters not offered yet.
-    "ExternalAttachment.data", "ExternalAttachment.debug_info", "ExternalAttachment.reference",
+    "ExternalAttachment.data", "ExternalAttachment.debug_info",
     "ExternalAttachment.upload",
     # Logger members (the 0.48 log-level methods, log_feedback, update_span) and log() positions.
     "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
@@ -199,7 +199,7 @@ KNOWN_GAPS = {
     "MetricSummary.as_dict", "MetricSummary.as_json", "MetricSummary.from_dict",
     "MetricSummary.from_dict_deep",
     # Project: members/parameters not offered yet.
-    "Project.lazy_init", "Project.name",
+    "Project.lazy_init",
     # Prompt: members/parameters not offered yet.
     "Prompt.from_prompt_data",
     # Score: members/parameters not offered yet.
@@ -214,7 +214,7 @@ KNOWN_GAPS = {
     "TracedThreadPoolExecutor.submit(fn)",
     # JSONAttachment inherits Attachment's (missing) members; logging_state returns the
     # official SDK's internal state object.
-    "JSONAttachment.debug_info", "JSONAttachment.reference", "JSONAttachment.upload",
+    "JSONAttachment.debug_info", "JSONAttachment.upload",
     "ReadonlyExperiment.logging_state",
     # invoke_async mirrors invoke(): the same parameter gaps.
     "invoke_async(api_key)", "invoke_async(app_url)", "invoke_async(force_login)",
@@ -325,6 +325,25 @@ def _param_problems(qualname: str, official: list[list[Any]] | None, ours: Any) 
     return problems
 
 
+def _instance_attributes(cls: type) -> set[str]:
+    """Attributes instances get in ``__init__`` (``self.name = ...``), dataclass fields,
+    and class-level annotations, along the MRO of our class."""
+    import re
+
+    names: set[str] = set(getattr(cls, "__dataclass_fields__", {}))
+    for klass in cls.__mro__:
+        names |= set(vars(klass).get("__annotations__", {}))
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            source = inspect.getsource(init)
+        except (OSError, TypeError):
+            continue
+        names |= set(re.findall(r"self\.([A-Za-z]\w*)\s*(?::[^=\n]+)?=", source))
+    return names
+
+
 def _surface_problems() -> set[str]:
     """Gap keys for every official name, member or parameter missing here."""
     missing: set[str] = set()
@@ -352,7 +371,7 @@ def _surface_problems() -> set[str]:
                 if getattr(cls, member, None) is None:
                     missing.add(key)
                 continue
-            if not hasattr(cls, member) and member not in getattr(cls, "__dataclass_fields__", {}):
+            if not hasattr(cls, member) and member not in _instance_attributes(cls):
                 missing.add(key)
                 continue
             if entry["kind"] in ("method", "staticmethod", "classmethod"):
