@@ -367,3 +367,21 @@ def test_logger_and_span_log_feedback(store: StoreHelper) -> None:
     assert rows[row_id]["metadata"]["comment"] == "good"
     assert rows[span.id]["expected"] == "y" and rows[span.id]["tags"] == ["reviewed"]
     assert rows[span.id]["metadata"] == {"by": "ann"} and rows[span.id]["output"] == "x"
+
+
+def test_eval_without_scorers(store: StoreHelper) -> None:
+    # The official Eval's scores are optional: outputs are still logged.
+    result = braintrust.Eval("p", data=[{"input": 2}], task=lambda x: x * 2, quiet=True)
+    assert [r.output for r in result.results] == [4]
+    roots = [r for r in _experiment_rows(store, result.summary.experiment_id)
+             if not r.get("span_parents")]
+    assert roots[0]["output"] == 4
+
+
+def test_eval_options_accepted_or_refused_clearly(store: StoreHelper) -> None:
+    # Options with no effect here are accepted (real code passes them) ...
+    braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x, quiet=True,
+                    is_public=True, enable_cache=False, repo_info=None)
+    # ... and ones whose behaviour is missing are refused by name, not ignored.
+    with pytest.raises(TypeError, match="classifiers"):
+        braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x, classifiers=[])

@@ -600,7 +600,7 @@ def _evaluator(name: str, data: Any, task: Any, scores: Any, kwargs: dict[str, A
                          f"got {safe_repr(timeout)}")
     known = {f.name for f in dataclasses.fields(Evaluator)}
     unknown = set(kwargs) - known - {"is_public", "state", "stream", "on_start",
-                                     "git_metadata_settings", "repo_info"}
+                                     "git_metadata_settings", "repo_info", "enable_cache"}
     if unknown:
         raise TypeError(f"Eval(): unexpected argument(s) {', '.join(sorted(unknown))}")
     args = {k: v for k, v in kwargs.items() if k in known}
@@ -616,7 +616,8 @@ async def _run_and_report(ev: Evaluator) -> EvalResultWithSummary:
 
 
 async def EvalAsync(name: str, data: Any, task: Callable[..., Any],
-                    scores: Sequence[Any], **kwargs: Any) -> EvalResultWithSummary:
+                    scores: Optional[Sequence[Any]] = None,
+                    **kwargs: Any) -> EvalResultWithSummary:
     """Like :func:`Eval`, awaitable from a running event loop."""
     ev = _evaluator(name, data, task, scores, kwargs)
     if _collector.active:
@@ -625,8 +626,8 @@ async def EvalAsync(name: str, data: Any, task: Callable[..., Any],
     return await _run_and_report(ev)
 
 
-def Eval(name: str, data: Any, task: Callable[..., Any], scores: Sequence[Any],
-         **kwargs: Any) -> EvalResultWithSummary:
+def Eval(name: str, data: Any, task: Callable[..., Any],
+         scores: Optional[Sequence[Any]] = None, **kwargs: Any) -> EvalResultWithSummary:
     """Runs an evaluation: ``task`` over every case of ``data``, scored by ``scores``.
 
     Every case becomes a trace in an experiment of project ``name``: an ``eval``
@@ -644,7 +645,8 @@ def Eval(name: str, data: Any, task: Callable[..., Any], scores: Sequence[Any],
         scores: Scorers: functions taking any of ``input``, ``output``,
             ``expected``, ``metadata`` by keyword and returning a number, a
             bool, None, a dict with ``score``, a :class:`Score` or a list of
-            these; autoevals scorers work as they are.
+            these; autoevals scorers work as they are. None: no scorer (the
+            experiment records outputs only).
         experiment_name: The experiment's name; generated when omitted.
         trial_count: How many times to run each case.
         metadata: Metadata about the experiment.
