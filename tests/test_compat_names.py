@@ -385,3 +385,47 @@ def test_eval_options_accepted_or_refused_clearly(store: StoreHelper) -> None:
     # ... and ones whose behaviour is missing are refused by name, not ignored.
     with pytest.raises(TypeError, match="classifiers"):
         braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x, classifiers=[])
+
+
+def test_span_set_current_and_unset_current(store: StoreHelper) -> None:
+    logger = braintrust.init_logger(project="p")
+    span = logger.start_span(name="outer")
+    span.set_current()
+    try:
+        assert braintrust.current_span() is span
+        with braintrust.start_span(name="inner"):
+            pass
+    finally:
+        span.unset_current()
+    assert braintrust.current_span() is braintrust.NOOP_SPAN
+    span.end()
+    braintrust.NOOP_SPAN.set_current()
+    assert braintrust.current_span() is braintrust.NOOP_SPAN
+    rows = store.by_name()
+    assert rows["inner"]["span_parents"] == [rows["outer"]["span_id"]]
+
+
+def test_experiment_reads_and_close(store: StoreHelper) -> None:
+    base = braintrust.init(project="p", experiment="base")
+    base.log(input=1, output=1)
+    assert base.close() == base.id
+    exp = braintrust.init(project="p", experiment="next", base_experiment="base")
+    row_id = exp.log(input=2, output=2)
+    assert [r["id"] for r in exp.fetch()] == [row_id]
+    assert exp.fetched_data[0]["output"] == 2 and exp.version is not None
+    assert exp.fetch_base_experiment() == (base.id, "base")
+    assert base.fetch_base_experiment() is None
+    ds = braintrust.init_dataset(project="p", name="d")
+    ds.insert(input=1)
+    assert ds.close() == ds.id and [r["input"] for r in ds.fetch()] == [1]
+
+
+def test_experiment_reads_on_the_service(api: object, fake: Any) -> None:  # noqa: F811
+    base = braintrust.init(project="svc", experiment="base")
+    base.log(input=1, output=1)
+    braintrust.flush()
+    exp = braintrust.init(project="svc", experiment="next", base_experiment="base")
+    row_id = exp.log(input=2, output=2)
+    assert [r["id"] for r in exp.fetch()] == [row_id]
+    base_id = exp.fetch_base_experiment()
+    assert base_id is not None and base_id.id == base.id

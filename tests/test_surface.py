@@ -130,7 +130,7 @@ KNOWN_GAPS = {
     # BraintrustStream: members/parameters not offered yet.
     "BraintrustStream.copy", "BraintrustStream.final_value_async",
     # Dataset: members/parameters not offered yet.
-    "Dataset.close", "Dataset.data", "Dataset.fetch(batch_size)", "Dataset.fetched_data",
+    "Dataset.data", "Dataset.fetch(batch_size)", "Dataset.fetched_data",
     "Dataset.insert(metadata: position)", "Dataset.insert(tags: position)",
     "Dataset.logging_state",
     "Dataset.update(metadata: position)", "Dataset.update(tags: position)",
@@ -171,8 +171,8 @@ KNOWN_GAPS = {
     "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
     "Evaluator.project_name", "Evaluator.repo_info",
     # Experiment members and log() positions (ours are keyword-only).
-    "Experiment.close", "Experiment.data", "Experiment.fetch",
-    "Experiment.fetch_base_experiment", "Experiment.fetched_data",
+    "Experiment.data",
+
     "Experiment.log(allow_concurrent_with_spans: position)", "Experiment.log(dataset_record_id)",
     "Experiment.log(error: position)", "Experiment.log(expected: position)",
     "Experiment.log(id: position)", "Experiment.log(input: position)",
@@ -180,7 +180,7 @@ KNOWN_GAPS = {
     "Experiment.log(output: position)", "Experiment.log(scores: position)",
     "Experiment.log(tags: position)", "Experiment.logging_state",
     "Experiment.start_span(internal)",
-    "Experiment.start_span(propagated_event)", "Experiment.version",
+    "Experiment.start_span(propagated_event)",
     # ExperimentSummary: members/parameters not offered yet.
     "ExperimentSummary.as_json", "ExperimentSummary.comparison", "ExperimentSummary.from_dict",
     "ExperimentSummary.from_dict_deep",
@@ -210,8 +210,8 @@ KNOWN_GAPS = {
     "ScoreSummary.as_dict", "ScoreSummary.as_json", "ScoreSummary.from_dict",
     "ScoreSummary.from_dict_deep",
     # Span: members/parameters not offered yet.
-    "Span.inject", "Span.set_current",
-    "Span.start_span(internal)", "Span.unset_current",
+    "Span.inject",
+    "Span.start_span(internal)",
     # TracedThreadPoolExecutor: members/parameters not offered yet.
     "TracedThreadPoolExecutor.submit(fn)",
     # JSONAttachment inherits Attachment's (missing) members; logging_state returns the

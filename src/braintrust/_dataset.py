@@ -169,6 +169,11 @@ class Dataset:
     def __exit__(self, *exc: object) -> None:
         self.flush()
 
+    def close(self) -> str:
+        """Deprecated in the official SDK: writes pending records and returns the id."""
+        self.flush()
+        return self.id
+
     def __repr__(self) -> str:
         return f"<braintrust.Dataset {self.name!r} id={self.id}>"
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Optional, overload
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Optional, overload
 from urllib.parse import quote
 
 from braintrust_otel import diagnostics
@@ -118,6 +118,13 @@ def experiment_url(project_name: str, experiment_name: str) -> str:
 
 # -- the public object ------------------------------------------------------------
 
+class ExperimentIdentifier(NamedTuple):
+    """An experiment's id and name."""
+
+    id: str
+    name: str
+
+
 class Experiment(SpanTarget):
     """An experiment: evaluated cases logged under one name in a project.
 
@@ -186,6 +193,43 @@ class Experiment(SpanTarget):
             else None,
             scores=scores, metrics=metrics, errors=sum(1 for c in cases if c.error),
         )
+
+    def _reader(self) -> ReadonlyExperiment:
+        from ._compat import ReadonlyExperiment
+
+        return ReadonlyExperiment(self.project, {"id": self.id, "name": self.name})
+
+    def fetch(self, batch_size: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every row logged to the experiment so far (spans are delivered first).
+
+        Args:
+            batch_size: Accepted for compatibility.
+        """
+        return self._reader().fetch(batch_size)
+
+    @property
+    def fetched_data(self) -> list[dict[str, Any]]:
+        """The experiment's rows, as a list."""
+        return self._reader().fetched_data
+
+    @property
+    def version(self) -> str | None:
+        """The newest transaction id among the experiment's rows."""
+        return self._reader().version
+
+    def fetch_base_experiment(self) -> Optional[ExperimentIdentifier]:
+        """The experiment this one is compared with (``id``, ``name``), or None."""
+        base = None
+        if not self.offline:
+            base = find_base(self.project["id"], self.id, name=self._base_name,
+                             id=self._base_id)
+        return ExperimentIdentifier(str(base["id"]), str(base.get("name") or "")) \
+            if base else None
+
+    def close(self) -> str:
+        """Deprecated in the official SDK: delivers what is pending and returns the id."""
+        _state.deliver()
+        return self.id
 
     def export(self) -> str:
         """Returns a slug naming this experiment, usable as ``parent=``."""

@@ -470,6 +470,14 @@ class Span:
         """The span's name."""
         return self._otel_name()
 
+    def set_current(self) -> None:
+        """Makes this span current until :meth:`unset_current` (``with`` does both)."""
+        self._activate()
+
+    def unset_current(self) -> None:
+        """Undoes the latest :meth:`set_current`."""
+        self._deactivate()
+
     # context management
 
     def _activate(self) -> None:
@@ -526,6 +534,12 @@ class NoopSpan(Span):
         return self
 
     def set_attributes(self, *args: Any, **kwargs: Any) -> None:
+        """Does nothing."""
+
+    def set_current(self) -> None:
+        """Does nothing."""
+
+    def unset_current(self) -> None:
         """Does nothing."""
 
     def end(self, end_time: float | None = None) -> float:
