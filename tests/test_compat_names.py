@@ -429,3 +429,21 @@ def test_experiment_reads_on_the_service(api: object, fake: Any) -> None:  # noq
     assert [r["id"] for r in exp.fetch()] == [row_id]
     base_id = exp.fetch_base_experiment()
     assert base_id is not None and base_id.id == base.id
+
+
+def test_dataclasses_convert_to_and_from_dicts(store: StoreHelper) -> None:
+    score = braintrust.Score(name="acc", score=0.5, metadata={"why": "half"})
+    assert braintrust.Score.from_dict(json.loads(score.as_json())) == score
+    assert score["score"] == 0.5
+    case = braintrust.EvalCase.from_dict({"input": 1, "expected": 2, "unknown": 3})
+    assert case.as_dict()["expected"] == 2 and case["input"] == 1
+    braintrust.Eval("p", data=[{"input": 1, "expected": 1}], task=lambda x: x, quiet=True,
+                    scores=[lambda output, expected: output == expected])
+    result = braintrust.Eval("p", data=[{"input": 1, "expected": 1}], task=lambda x: x,
+                             scores=[lambda output, expected: output == expected], quiet=True)
+    summary = result.summary
+    again = type(summary).from_dict_deep(json.loads(summary.as_json()))
+    assert again.experiment_id == summary.experiment_id
+    (name,) = again.scores
+    assert isinstance(again.scores[name], type(summary.scores[name]))
+    assert again.scores[name].score == summary.scores[name].score == 1

@@ -89,15 +89,13 @@ OFFICIAL_INTERNALS = {
 # lands (the test fails until you do). Grouped by feature.
 KNOWN_GAPS = {
     # Workflow evals (braintrust.workflow_eval): not implemented.
-    "WorkflowBatchItem", "WorkflowBatchItemResult", "WorkflowBatchScorer",
-    "WorkflowBatchTask", "WorkflowBatchingOptions", "WorkflowEval",
-    "WorkflowEvalCompletedResult", "WorkflowEvalMemoryStore", "WorkflowEvalPending",
-    "WorkflowEvalRedisStore", "WorkflowEvalStore", "WorkflowEvalStoreEntry",
-    "WorkflowEvalWaitingResult", "WorkflowScorer", "WorkflowScorerItem",
-    "WorkflowScorerResult", "WorkflowSubmissionCompletionPoll",
-    "WorkflowSubmissionCompletionWebhook", "WorkflowSubmissionContext",
-    "WorkflowSubmissionPoll", "WorkflowTask", "WorkflowTaskItem", "WorkflowTaskResult",
-    "define_workflow_eval",
+    "WorkflowBatchItem", "WorkflowBatchItemResult", "WorkflowBatchScorer", "WorkflowBatchTask",
+    "WorkflowBatchingOptions", "WorkflowEval", "WorkflowEvalCompletedResult",
+    "WorkflowEvalMemoryStore", "WorkflowEvalPending", "WorkflowEvalRedisStore",
+    "WorkflowEvalStore", "WorkflowEvalStoreEntry", "WorkflowEvalWaitingResult", "WorkflowScorer",
+    "WorkflowScorerItem", "WorkflowScorerResult", "WorkflowSubmissionCompletionPoll",
+    "WorkflowSubmissionCompletionWebhook", "WorkflowSubmissionContext", "WorkflowSubmissionPoll",
+    "WorkflowTask", "WorkflowTaskItem", "WorkflowTaskResult", "define_workflow_eval",
     # Dataset pipelines (braintrust.dataset_pipeline): not implemented.
     "DatasetPipeline", "DatasetPipelineDefinition", "DatasetPipelineRow",
     "DatasetPipelineSource", "DatasetPipelineTarget", "DatasetPipelineTransform",
@@ -106,8 +104,8 @@ KNOWN_GAPS = {
     "RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig", "register_sandbox",
     # Code functions pushed from Python (framework2 builders): only prompts and
     # tools through projects.create exist here.
-    "ClassifierBuilder", "CodeFunction", "CodeParameters", "CodePrompt",
-    "ParametersBuilder", "ProjectBuilder", "PromptBuilder", "ScorerBuilder", "ToolBuilder",
+    "ClassifierBuilder", "CodeFunction", "CodeParameters", "CodePrompt", "ParametersBuilder",
+    "ProjectBuilder", "PromptBuilder", "ScorerBuilder", "ToolBuilder",
     # Span customizers and the logging handler: not implemented.
     "SpanCustomizer", "set_span_customizers", "BraintrustLogHandler",
     # Integrations owned by the integrations work (integ-core).
@@ -132,8 +130,8 @@ KNOWN_GAPS = {
     # Dataset: members/parameters not offered yet.
     "Dataset.data", "Dataset.fetch(batch_size)", "Dataset.fetched_data",
     "Dataset.insert(metadata: position)", "Dataset.insert(tags: position)",
-    "Dataset.logging_state",
-    "Dataset.update(metadata: position)", "Dataset.update(tags: position)",
+    "Dataset.logging_state", "Dataset.update(metadata: position)",
+    "Dataset.update(tags: position)",
     # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the
     # options, and classifiers, error_score_handler, parent, cancel_event (rejected with a
     # TypeError) are left; on_start and stream are accepted and not called yet.
@@ -142,93 +140,71 @@ KNOWN_GAPS = {
     "Eval(experiment_name)", "Eval(git_metadata_settings)", "Eval(is_public)",
     "Eval(max_concurrency)", "Eval(metadata)", "Eval(no_send_logs)", "Eval(on_start)",
     "Eval(parameters)", "Eval(parent)", "Eval(project_id)", "Eval(repo_info)", "Eval(reporter)",
-    "Eval(stream)", "Eval(summarize_scores)", "Eval(tags)",
-    "Eval(timeout)", "Eval(trial_count)", "Eval(update)",
-    "EvalAsync(base_experiment_id)", "EvalAsync(base_experiment_name)",
+    "Eval(stream)", "Eval(summarize_scores)", "Eval(tags)", "Eval(timeout)", "Eval(trial_count)",
+    "Eval(update)", "EvalAsync(base_experiment_id)", "EvalAsync(base_experiment_name)",
     "EvalAsync(cancel_event)", "EvalAsync(classifiers)", "EvalAsync(description)",
     "EvalAsync(enable_cache)", "EvalAsync(error_score_handler)", "EvalAsync(experiment_name)",
     "EvalAsync(git_metadata_settings)", "EvalAsync(is_public)", "EvalAsync(max_concurrency)",
     "EvalAsync(metadata)", "EvalAsync(no_send_logs)", "EvalAsync(on_start)",
     "EvalAsync(parameters)", "EvalAsync(parent)", "EvalAsync(project_id)",
-    "EvalAsync(repo_info)", "EvalAsync(reporter)",
-    "EvalAsync(stream)", "EvalAsync(summarize_scores)", "EvalAsync(tags)", "EvalAsync(timeout)",
+    "EvalAsync(repo_info)", "EvalAsync(reporter)", "EvalAsync(stream)",
+    "EvalAsync(summarize_scores)", "EvalAsync(tags)", "EvalAsync(timeout)",
     "EvalAsync(trial_count)", "EvalAsync(update)",
     # EvalCase: members/parameters not offered yet.
-    "EvalCase.as_dict", "EvalCase.as_json", "EvalCase.created", "EvalCase.from_dict",
-    "EvalCase.from_dict_deep", "EvalCase.origin", "EvalCase.trial_count", "EvalCase.upsert_id",
+    "EvalCase.created", "EvalCase.origin", "EvalCase.trial_count", "EvalCase.upsert_id",
     # EvalHooks: members/parameters not offered yet.
-    "EvalHooks.cancel_event",
-    "EvalHooks.report_progress",
+    "EvalHooks.cancel_event", "EvalHooks.report_progress",
     # EvalResult: members/parameters not offered yet.
-    "EvalResult.as_dict", "EvalResult.as_json", "EvalResult.classifications",
-    "EvalResult.exc_info", "EvalResult.from_dict", "EvalResult.from_dict_deep",
-    "EvalResult.origin",
-    # EvalResultWithSummary: members/parameters not offered yet.
-    "EvalResultWithSummary.as_dict", "EvalResultWithSummary.as_json",
-    "EvalResultWithSummary.from_dict", "EvalResultWithSummary.from_dict_deep",
+    "EvalResult.classifications", "EvalResult.exc_info", "EvalResult.origin",
     # Evaluator: members/parameters not offered yet.
     "Evaluator.cancel_event", "Evaluator.classifiers", "Evaluator.error_score_handler",
     "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
     "Evaluator.project_name", "Evaluator.repo_info",
     # Experiment members and log() positions (ours are keyword-only).
-    "Experiment.data",
-
-    "Experiment.log(allow_concurrent_with_spans: position)", "Experiment.log(dataset_record_id)",
-    "Experiment.log(error: position)", "Experiment.log(expected: position)",
-    "Experiment.log(id: position)", "Experiment.log(input: position)",
-    "Experiment.log(metadata: position)", "Experiment.log(metrics: position)",
-    "Experiment.log(output: position)", "Experiment.log(scores: position)",
-    "Experiment.log(tags: position)", "Experiment.logging_state",
-    "Experiment.start_span(internal)",
+    "Experiment.data", "Experiment.log(allow_concurrent_with_spans: position)",
+    "Experiment.log(dataset_record_id)", "Experiment.log(error: position)",
+    "Experiment.log(expected: position)", "Experiment.log(id: position)",
+    "Experiment.log(input: position)", "Experiment.log(metadata: position)",
+    "Experiment.log(metrics: position)", "Experiment.log(output: position)",
+    "Experiment.log(scores: position)", "Experiment.log(tags: position)",
+    "Experiment.logging_state", "Experiment.start_span(internal)",
     "Experiment.start_span(propagated_event)",
     # ExperimentSummary: members/parameters not offered yet.
-    "ExperimentSummary.as_json", "ExperimentSummary.comparison", "ExperimentSummary.from_dict",
-    "ExperimentSummary.from_dict_deep",
+    "ExperimentSummary.comparison",
     # ExternalAttachment: members/parameters not offered yet.
-    "ExternalAttachment.data", "ExternalAttachment.debug_info",
-    "ExternalAttachment.upload",
+    "ExternalAttachment.data", "ExternalAttachment.debug_info", "ExternalAttachment.upload",
     # Logger members (the 0.48 log-level methods, log_feedback, update_span) and log() positions.
     "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
     "Logger.log(allow_concurrent_with_spans: position)", "Logger.log(error: position)",
     "Logger.log(expected: position)", "Logger.log(id: position)", "Logger.log(input: position)",
     "Logger.log(metadata: position)", "Logger.log(metrics: position)",
     "Logger.log(output: position)", "Logger.log(scores: position)", "Logger.log(tags: position)",
-    "Logger.logging_state", "Logger.org_id",
-    "Logger.start_span(internal)", "Logger.start_span(propagated_event)",
-    "Logger.start_span(root_span_id)", "Logger.start_span(span_id)", "Logger.trace",
-    "Logger.warn",
-    # MetricSummary: members/parameters not offered yet.
-    "MetricSummary.as_dict", "MetricSummary.as_json", "MetricSummary.from_dict",
-    "MetricSummary.from_dict_deep",
+    "Logger.logging_state", "Logger.org_id", "Logger.start_span(internal)",
+    "Logger.start_span(propagated_event)", "Logger.start_span(root_span_id)",
+    "Logger.start_span(span_id)", "Logger.trace", "Logger.warn",
     # Project: members/parameters not offered yet.
     "Project.lazy_init",
     # Prompt: members/parameters not offered yet.
     "Prompt.from_prompt_data",
     # Score: members/parameters not offered yet.
-    "Score.as_dict", "Score.as_json", "Score.error", "Score.from_dict", "Score.from_dict_deep",
-    # ScoreSummary: members/parameters not offered yet.
-    "ScoreSummary.as_dict", "ScoreSummary.as_json", "ScoreSummary.from_dict",
-    "ScoreSummary.from_dict_deep",
+    "Score.error",
     # Span: members/parameters not offered yet.
-    "Span.inject",
-    "Span.start_span(internal)",
+    "Span.inject", "Span.start_span(internal)",
     # TracedThreadPoolExecutor: members/parameters not offered yet.
     "TracedThreadPoolExecutor.submit(fn)",
     # JSONAttachment inherits Attachment's (missing) members; logging_state returns the
     # official SDK's internal state object.
-    "JSONAttachment.debug_info", "JSONAttachment.upload",
-    "ReadonlyExperiment.logging_state",
+    "JSONAttachment.debug_info", "JSONAttachment.upload", "ReadonlyExperiment.logging_state",
     # invoke_async mirrors invoke(): the same parameter gaps.
     "invoke_async(api_key)", "invoke_async(app_url)", "invoke_async(force_login)",
     "invoke_async(function_id: position)", "invoke_async(function_type)",
     "invoke_async(global_function)", "invoke_async(input: position)",
-    "invoke_async(messages: position)", "invoke_async(metadata: position)",
-    "invoke_async(mode)", "invoke_async(org_name)", "invoke_async(overrides)",
-    "invoke_async(parent: position)", "invoke_async(project_id: position)",
-    "invoke_async(project_name: position)", "invoke_async(prompt_session_function_id)",
-    "invoke_async(prompt_session_id)", "invoke_async(slug: position)",
-    "invoke_async(stream: position)", "invoke_async(strict)", "invoke_async(tags: position)",
-    "invoke_async(version: position)",
+    "invoke_async(messages: position)", "invoke_async(metadata: position)", "invoke_async(mode)",
+    "invoke_async(org_name)", "invoke_async(overrides)", "invoke_async(parent: position)",
+    "invoke_async(project_id: position)", "invoke_async(project_name: position)",
+    "invoke_async(prompt_session_function_id)", "invoke_async(prompt_session_id)",
+    "invoke_async(slug: position)", "invoke_async(stream: position)", "invoke_async(strict)",
+    "invoke_async(tags: position)", "invoke_async(version: position)",
     # load_parameters needs saved parameter objects (function_type "parameters"), which
     # neither backend has yet. EvalScorerArgs is a typing helper for scorers' arguments;
     # evals here have no process-wide thread pool to size (max_concurrency per Eval).

@@ -17,6 +17,7 @@ from . import _state
 from ._experiment import Experiment, init
 from ._paths import MISSING, get_path
 from ._score import Score, ScorerError, normalize_scores
+from ._serial import Serializable
 from ._span import NOOP_SPAN, Span, check_text, safe_repr, safe_str
 from ._summary import CaseStats, ExperimentSummary, input_key
 
@@ -33,7 +34,7 @@ DEFAULT_CONCURRENCY = 10
 
 
 @dataclasses.dataclass
-class EvalCase:
+class EvalCase(Serializable):
     """One case: an input, and optionally what is expected, metadata and tags."""
 
     input: Any
@@ -44,7 +45,7 @@ class EvalCase:
 
 
 @dataclasses.dataclass
-class EvalResult:
+class EvalResult(Serializable):
     """What happened to one case (one trial)."""
 
     input: Any
@@ -59,7 +60,7 @@ class EvalResult:
 
 
 @dataclasses.dataclass
-class EvalResultWithSummary:
+class EvalResultWithSummary(Serializable):
     """What :func:`Eval` returns: the summary and every case's result."""
 
     summary: Optional[ExperimentSummary]
