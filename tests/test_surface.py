@@ -190,7 +190,7 @@ KNOWN_GAPS = {
     "Score.error",
     # Span: members/parameters not offered yet.
     "Span.inject", "Span.start_span(internal)",
-    # TracedThreadPoolExecutor: members/parameters not offered yet.
+    # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
     "TracedThreadPoolExecutor.submit(fn)",
     # JSONAttachment inherits Attachment's (missing) members; logging_state returns the
     # official SDK's internal state object.
