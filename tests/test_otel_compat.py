@@ -409,3 +409,77 @@ def test_otel_exporter_sends_otlp_to_braintrust_serve(tmp_path: Path,
         assert _names(store, "via-otlp") == {"over otlp"}
     finally:
         running.stop()
+
+
+# -- W3C headers straight from facade spans (Span.inject / extract_trace_context) -------
+
+def test_trace_continues_over_http_through_injected_headers(store: Any, tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import braintrust
+
+    received: list[dict[str, str]] = []
+
+    class Service(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            headers = dict(self.headers.items())
+            received.append(headers)
+            ctx = braintrust.extract_trace_context(headers)
+            with braintrust.start_span(name="service_b.handle", parent=ctx) as span:
+                span.log(input="from a", output="ok")
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Service)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    braintrust.init_logger(project="service-b-own")  # not where the trace goes
+    try:
+        out = _ok(run_python(
+            f"""
+            import json, requests, braintrust
+            logger = braintrust.init_logger(project="service-a")
+            with logger.start_span(name="service_a.call") as span:
+                requests.post("http://127.0.0.1:{server.server_address[1]}/",
+                              headers=span.inject({{"x-other": "1"}}), timeout=10)
+                print(json.dumps([span.span_id, span.root_span_id]))
+            braintrust.flush()
+            """, tmp_path))
+    finally:
+        server.shutdown()
+    a_span_id, a_trace_id = json.loads(out)
+    (headers,) = received
+    assert headers["x-other"] == "1"
+    assert "braintrust.parent=project_name%3Aservice-a" in headers["baggage"] or \
+        "braintrust.parent=project_name:service-a" in headers["baggage"]
+    (b,) = store.rows("service-a")
+    assert b["span_parents"] == [a_span_id] and b["root_span_id"] == a_trace_id
+    assert b["output"] == "ok"
+
+
+def test_extract_trace_context_and_its_fallback_parent(store: Any) -> None:
+    import braintrust
+
+    logger = braintrust.init_logger(project="p")
+    with logger.start_span(name="up") as up:
+        via_current = braintrust.inject_trace_context()
+        explicit = braintrust.inject_trace_context(span=up)
+    assert via_current["traceparent"] == explicit["traceparent"]
+    assert braintrust.extract_trace_context({}) is None
+    assert braintrust.extract_trace_context({"traceparent": "garbage"}) is None
+    ctx = braintrust.extract_trace_context({"TraceParent": explicit["traceparent"],
+                                            "Cookie": "secret"})
+    assert ctx == {"traceparent": explicit["traceparent"]}  # no baggage: no Braintrust parent
+    braintrust.init_logger(project="receiver")
+    with braintrust.start_span(name="down", parent=ctx):
+        pass
+    # Without a braintrust.parent in the headers the current logger is the container.
+    (down,) = store.rows("receiver")
+    assert down["span_parents"] == [up.span_id]
+    assert braintrust.NOOP_SPAN.inject() == {}
+    with pytest.raises(TypeError, match="parent"):
+        braintrust.start_span(name="x", parent=42)  # type: ignore[arg-type]

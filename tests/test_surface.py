@@ -121,8 +121,8 @@ KNOWN_GAPS = {
     # Prompt schema classes, remote parameters, git metadata.
     "PromptData", "PromptMessage", "PromptSchema", "ImagePart", "TextPart",
     "RemoteEvalParameters", "RepoInfo", "GitMetadataSettings",
-    # W3C trace-context helpers of the official logger, and the span's parent object.
-    "extract_trace_context", "inject_trace_context", "get_span_parent_object",
+    # The span's parent object (the official resolution order, as an object).
+    "get_span_parent_object",
     # Attachment: members/parameters not offered yet.
     "Attachment.debug_info", "Attachment.upload",
     # BraintrustStream: members/parameters not offered yet.
@@ -189,7 +189,7 @@ KNOWN_GAPS = {
     # Score: members/parameters not offered yet.
     "Score.error",
     # Span: members/parameters not offered yet.
-    "Span.inject", "Span.start_span(internal)",
+    "Span.start_span(internal)",
     # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
     "TracedThreadPoolExecutor.submit(fn)",
     # JSONAttachment inherits Attachment's (missing) members; logging_state returns the

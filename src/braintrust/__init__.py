@@ -66,6 +66,7 @@ from ._functions import (
 from ._logger import Logger, current_logger, flush, init_logger, login
 from ._project import CodeFunction, CodePrompt, Project, projects
 from ._prompt import Prompt, load_prompt
+from ._propagation import extract_trace_context, inject_trace_context
 from ._score import Score
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
@@ -115,6 +116,7 @@ __all__ = [
     "current_experiment",
     "current_logger",
     "current_span",
+    "extract_trace_context",
     "flush",
     "get_prompt_versions",
     "init",
@@ -122,6 +124,7 @@ __all__ = [
     "init_experiment",
     "init_function",
     "init_logger",
+    "inject_trace_context",
     "invoke",
     "invoke_async",
     "load_prompt",

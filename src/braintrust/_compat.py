@@ -209,9 +209,9 @@ def parent_context(parent: Optional[str | Mapping[str, str]]) -> Iterator[None]:
         ValueError: A str that is not an export slug.
     """
     if isinstance(parent, Mapping):
-        from .otel import parent_from_headers
+        from ._propagation import slug_from_context
 
-        parent = parent_from_headers(parent)
+        parent = slug_from_context(parent, _state._default_parent())
     elif parent is not None:
         if not isinstance(parent, str):
             raise TypeError("parent_context(): parent must be an export slug or a dict of "

@@ -75,7 +75,7 @@ class SpanTarget:
         span_attributes: Mapping[str, Any] | None = None,
         start_time: float | None = None,
         set_current: bool | None = None,
-        parent: str | None = None,
+        parent: str | Mapping[str, str] | None = None,
         event: Mapping[str, Any] | None = None,
     ) -> Span:
         """Starts a span here: a child of the current span when that span belongs

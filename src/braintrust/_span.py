@@ -470,6 +470,22 @@ class Span:
         """The span's name."""
         return self._otel_name()
 
+    def inject(self, carrier: dict[str, str] | None = None) -> dict[str, str]:
+        """Writes W3C ``traceparent`` and ``baggage`` headers naming this span.
+
+        Another service continues the trace with
+        ``start_span(parent=extract_trace_context(headers))``.
+
+        Args:
+            carrier: The outgoing headers to add to; a new dict by default.
+
+        Returns:
+            The carrier.
+        """
+        from ._propagation import inject_span
+
+        return inject_span(self, carrier)
+
     def set_current(self) -> None:
         """Makes this span current until :meth:`unset_current` (``with`` does both)."""
         self._activate()
@@ -596,7 +612,7 @@ def _start(
     span_attributes: Mapping[str, Any] | None,
     start_time: float | None,
     set_current: bool | None,
-    parent: str | None,
+    parent: str | Mapping[str, str] | None,
     event: Mapping[str, Any] | None,
     *,
     parent_span: Span | None = None,
@@ -614,7 +630,13 @@ def _start(
     if event is not None:
         _check_mapping(event, "event", where)
     if parent is not None and not isinstance(parent, str):
-        raise TypeError(f"{where}: parent must be an export slug (str), got {type_name(parent)}")
+        if not isinstance(parent, Mapping):
+            raise TypeError(f"{where}: parent must be an export slug (str) or a trace "
+                            f"context (dict), got {type_name(parent)}")
+        from ._propagation import slug_from_context
+
+        owner = logger or _state.current_experiment or _state.current_logger
+        parent = slug_from_context(parent, owner.parent if owner is not None else None)
     start_ns = _seconds_to_ns(start_time, "start_time", where)
 
     if parent is None and parent_span is None and logger is None:
@@ -716,7 +738,7 @@ def start_span(
     span_attributes: Mapping[str, Any] | None = None,
     start_time: float | None = None,
     set_current: bool | None = None,
-    parent: str | None = None,
+    parent: str | Mapping[str, str] | None = None,
     event: Mapping[str, Any] | None = None,
 ) -> Span:
     """Starts a span.
@@ -733,8 +755,9 @@ def start_span(
         span_attributes: More span attributes to record.
         start_time: Seconds since the epoch; now by default.
         set_current: Whether ``with`` makes the span current (default True).
-        parent: A slug from ``span.export()`` (this or the official SDK), to
-            continue a trace from another process.
+        parent: A slug from ``span.export()`` (this or the official SDK), or
+            a trace context from :func:`extract_trace_context`, to continue a
+            trace from another process.
         event: Fields to log at once (as for :meth:`Span.log`).
 
     Returns:

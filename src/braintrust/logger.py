@@ -28,6 +28,7 @@ from ._functions import BraintrustStream
 from ._logger import Logger, current_logger, flush, init_logger, login
 from ._project import Project
 from ._prompt import Prompt, load_prompt
+from ._propagation import extract_trace_context, inject_trace_context
 from ._span import NOOP_SPAN, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
 from ._summary import ExperimentSummary, MetricSummary, ScoreSummary
@@ -57,12 +58,14 @@ __all__ = [
     "current_experiment",
     "current_logger",
     "current_span",
+    "extract_trace_context",
     "flush",
     "get_prompt_versions",
     "init",
     "init_dataset",
     "init_experiment",
     "init_logger",
+    "inject_trace_context",
     "load_prompt",
     "load_prompt_async",
     "log",

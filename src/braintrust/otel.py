@@ -467,6 +467,16 @@ def parent_from_headers(headers: Mapping[str, str], propagator: Any = None) -> s
     if not isinstance(headers, Mapping):
         raise TypeError(f"parent_from_headers(): headers must be a dict, "
                         f"got {type(headers).__name__}")
+    return slug_from_headers(headers, propagator=propagator, where="parent_from_headers")
+
+
+def slug_from_headers(headers: Mapping[str, str], fallback: str | None = None,
+                      propagator: Any = None, where: str = "headers") -> str | None:
+    """The export slug of the remote span trace-context headers name, or None (logged).
+
+    Its Braintrust parent is the ``braintrust.parent`` of the headers'
+    baggage, else ``fallback``.
+    """
     if propagator is not None:
         ctx = propagator.extract(headers)
     else:
@@ -475,17 +485,17 @@ def parent_from_headers(headers: Mapping[str, str], propagator: Any = None) -> s
         ctx = extract(headers)
     span_ctx = trace.get_current_span(ctx).get_span_context()
     if not span_ctx.is_valid:
-        _log.error("parent_from_headers: the headers carry no valid span context")
+        _log.error("%s: the headers carry no valid span context", where)
         return None
-    parent = baggage.get_baggage(A.PARENT, context=ctx)
+    parent = baggage.get_baggage(A.PARENT, context=ctx) or fallback
     if not isinstance(parent, str) or not parent:
-        _log.warning("parent_from_headers: no braintrust.parent in the baggage; set it "
-                     "with add_span_parent_to_baggage() before injecting the headers")
+        _log.warning("%s: no braintrust.parent in the baggage; set it with "
+                     "add_span_parent_to_baggage() (or span.inject()) before sending", where)
         return None
     try:
         kind, value = parse_parent(parent)
     except ValueError as exc:
-        _log.error("parent_from_headers: %s", exc)
+        _log.error("%s: %s", where, exc)
         return None
     if kind == "experiment_id":
         ref = SpanRef(EXPERIMENT, object_id=value)
@@ -494,7 +504,7 @@ def parent_from_headers(headers: Mapping[str, str], propagator: Any = None) -> s
     elif kind == "project_name":
         ref = SpanRef(PROJECT_LOGS, compute_object_metadata_args={"project_name": value})
     else:
-        _log.error("parent_from_headers: unsupported braintrust.parent %r", parent)
+        _log.error("%s: unsupported braintrust.parent %r", where, parent)
         return None
     return encode_slug(ref._replace(
         row_id=_HEADER_ROW_ID,
