@@ -447,3 +447,22 @@ def test_dataclasses_convert_to_and_from_dicts(store: StoreHelper) -> None:
     (name,) = again.scores
     assert isinstance(again.scores[name], type(summary.scores[name]))
     assert again.scores[name].score == summary.scores[name].score == 1
+
+
+def test_positional_arguments_in_the_official_order(store: StoreHelper) -> None:
+    logger = braintrust.init_logger(project="p")
+    row_id = logger.log("in", "out", "exp", None, ["t"], {"s": 1}, {"m": 1}, {"n": 2})
+    exp = braintrust.init(project="p", experiment="e")
+    eid = exp.log("q", "a", "a", None, None, {"ok": 1}, None, None, "my-id", "record-1")
+    ds = braintrust.init_dataset(project="p", name="d")
+    rid = ds.insert("question", "answer", ["tag"], {"source": "x"})
+    ds.update(rid, None, "better", ["t2"], {"checked": True})
+    (row,) = store.rows()
+    assert row["id"] == row_id and row["tags"] == ["t"] and row["metadata"] == {"m": 1}
+    assert row["expected"] == "exp" and row["scores"] == {"s": 1} and row["metrics"]["n"] == 2
+    (erow,) = _experiment_rows(store, exp.id)
+    assert eid == "my-id" == erow["id"] and erow["scores"] == {"ok": 1}
+    (record,) = ds.fetch()
+    assert record["tags"] == ["t2"] and record["expected"] == "better"
+    assert record["input"] == "question"  # None leaves a field as it is
+    assert record["metadata"] == {"source": "x", "checked": True}

@@ -72,6 +72,8 @@ OFFICIAL_INTERNALS = {
     "format_traceparent", "parse_traceparent", "get_header",
     # implementation classes behind the public ones (users get them from init_*)
     "SpanImpl", "SpanInternalOptions", "ObjectFetcher", "ObjectIterator",
+    # its docstring says it is "mainly for internal use" (the parent resolution order)
+    "get_span_parent_object",
     "ExperimentDatasetIterator", "Exportable", "BaseAttachment",
     # the eval runner's own helpers (braintrust.framework)
     "EvalThreadPoolSingleton", "ResourceManager", "await_or_run", "build_local_summary",
@@ -121,17 +123,12 @@ KNOWN_GAPS = {
     # Prompt schema classes, remote parameters, git metadata.
     "PromptData", "PromptMessage", "PromptSchema", "ImagePart", "TextPart",
     "RemoteEvalParameters", "RepoInfo", "GitMetadataSettings",
-    # The span's parent object (the official resolution order, as an object).
-    "get_span_parent_object",
     # Attachment: members/parameters not offered yet.
     "Attachment.debug_info", "Attachment.upload",
     # BraintrustStream: members/parameters not offered yet.
     "BraintrustStream.copy", "BraintrustStream.final_value_async",
     # Dataset: members/parameters not offered yet.
-    "Dataset.data", "Dataset.fetch(batch_size)", "Dataset.fetched_data",
-    "Dataset.insert(metadata: position)", "Dataset.insert(tags: position)",
-    "Dataset.logging_state", "Dataset.update(metadata: position)",
-    "Dataset.update(tags: position)",
+    "Dataset.data", "Dataset.fetch(batch_size)", "Dataset.fetched_data", "Dataset.logging_state",
     # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the
     # options, and classifiers, error_score_handler, parent, cancel_event (rejected with a
     # TypeError) are left; on_start and stream are accepted and not called yet.
@@ -160,25 +157,15 @@ KNOWN_GAPS = {
     "Evaluator.cancel_event", "Evaluator.classifiers", "Evaluator.error_score_handler",
     "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
     "Evaluator.project_name", "Evaluator.repo_info",
-    # Experiment members and log() positions (ours are keyword-only).
-    "Experiment.data", "Experiment.log(allow_concurrent_with_spans: position)",
-    "Experiment.log(dataset_record_id)", "Experiment.log(error: position)",
-    "Experiment.log(expected: position)", "Experiment.log(id: position)",
-    "Experiment.log(input: position)", "Experiment.log(metadata: position)",
-    "Experiment.log(metrics: position)", "Experiment.log(output: position)",
-    "Experiment.log(scores: position)", "Experiment.log(tags: position)",
-    "Experiment.logging_state", "Experiment.start_span(internal)",
+    # Experiment members.
+    "Experiment.data", "Experiment.logging_state", "Experiment.start_span(internal)",
     "Experiment.start_span(propagated_event)",
     # ExperimentSummary: members/parameters not offered yet.
     "ExperimentSummary.comparison",
     # ExternalAttachment: members/parameters not offered yet.
     "ExternalAttachment.data", "ExternalAttachment.debug_info", "ExternalAttachment.upload",
-    # Logger members (the 0.48 log-level methods, log_feedback, update_span) and log() positions.
+    # Logger members (the 0.48 log records: debug ... fatal, emit_log, trace).
     "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
-    "Logger.log(allow_concurrent_with_spans: position)", "Logger.log(error: position)",
-    "Logger.log(expected: position)", "Logger.log(id: position)", "Logger.log(input: position)",
-    "Logger.log(metadata: position)", "Logger.log(metrics: position)",
-    "Logger.log(output: position)", "Logger.log(scores: position)", "Logger.log(tags: position)",
     "Logger.logging_state", "Logger.org_id", "Logger.start_span(internal)",
     "Logger.start_span(propagated_event)", "Logger.start_span(root_span_id)",
     "Logger.start_span(span_id)", "Logger.trace", "Logger.warn",

@@ -14,7 +14,7 @@ from . import _state
 from ._logger import GLOBAL_PROJECT, SpanTarget
 from ._offline import defer, is_unreachable, service_id
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
-from ._span import check_text
+from ._span import _MISSING, check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
 
 if TYPE_CHECKING:
@@ -193,6 +193,35 @@ class Experiment(SpanTarget):
             else None,
             scores=scores, metrics=metrics, errors=sum(1 for c in cases if c.error),
         )
+
+    def log(  # type: ignore[override]  # the official order: dataset_record_id before the flag
+        self,
+        input: Any = _MISSING,
+        output: Any = _MISSING,
+        expected: Any = _MISSING,
+        error: Any = _MISSING,
+        tags: Sequence[str] | None = None,
+        scores: Mapping[str, float | None] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        id: str | None = None,
+        dataset_record_id: str | None = None,
+        allow_concurrent_with_spans: bool = False,
+    ) -> str:
+        """Logs one evaluated case as a single-span trace (see ``Logger.log``).
+
+        Args:
+            input, output, expected, error, tags, scores, metadata, metrics, id:
+                As for ``Logger.log``.
+            dataset_record_id: Accepted for compatibility (deprecated and
+                unused in the official SDK too).
+            allow_concurrent_with_spans: Accepted for compatibility.
+
+        Returns:
+            The row id.
+        """
+        return super().log(input, output, expected, error, tags, scores, metadata, metrics, id,
+                           allow_concurrent_with_spans)
 
     def _reader(self) -> ReadonlyExperiment:
         from ._compat import ReadonlyExperiment

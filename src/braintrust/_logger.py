@@ -37,7 +37,6 @@ class SpanTarget:
 
     def log(
         self,
-        *,
         input: Any = _MISSING,
         output: Any = _MISSING,
         expected: Any = _MISSING,
