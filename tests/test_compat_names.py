@@ -466,3 +466,20 @@ def test_positional_arguments_in_the_official_order(store: StoreHelper) -> None:
     assert record["tags"] == ["t2"] and record["expected"] == "better"
     assert record["input"] == "question"  # None leaves a field as it is
     assert record["metadata"] == {"source": "x", "checked": True}
+
+
+def test_attachment_upload_debug_info_and_external_data(store: StoreHelper,
+                                                        fake: Any) -> None:  # noqa: F811
+    braintrust.init_logger(project="p").log(input="pipeline installed")
+    attachment = braintrust.Attachment(b"hello", filename="h.txt")
+    assert attachment.debug_info()["reference"]["filename"] == "h.txt"
+    assert attachment.upload() == {"upload_status": "done"}
+    assert braintrust.ReadonlyAttachment(attachment.reference).data == b"hello"
+    doc = JSONAttachment({"a": 1})
+    assert doc.upload()["upload_status"] == "done"
+    fake.uploads["ext"] = b"external bytes"
+    external = braintrust.ExternalAttachment(f"{fake.url}/download/ext", "e.bin",
+                                             "application/octet-stream")
+    assert external.upload() == {"upload_status": "done"}
+    assert external.data == b"external bytes"
+    assert external.debug_info() == {"reference": external.reference}

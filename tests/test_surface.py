@@ -123,8 +123,6 @@ KNOWN_GAPS = {
     # Prompt schema classes, remote parameters, git metadata.
     "PromptData", "PromptMessage", "PromptSchema", "ImagePart", "TextPart",
     "RemoteEvalParameters", "RepoInfo", "GitMetadataSettings",
-    # Attachment: members/parameters not offered yet.
-    "Attachment.debug_info", "Attachment.upload",
     # BraintrustStream: members/parameters not offered yet.
     "BraintrustStream.copy", "BraintrustStream.final_value_async",
     # Dataset: members/parameters not offered yet.
@@ -162,8 +160,6 @@ KNOWN_GAPS = {
     "Experiment.start_span(propagated_event)",
     # ExperimentSummary: members/parameters not offered yet.
     "ExperimentSummary.comparison",
-    # ExternalAttachment: members/parameters not offered yet.
-    "ExternalAttachment.data", "ExternalAttachment.debug_info", "ExternalAttachment.upload",
     # Logger members (the 0.48 log records: debug ... fatal, emit_log, trace).
     "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
     "Logger.logging_state", "Logger.org_id", "Logger.start_span(internal)",
@@ -179,9 +175,8 @@ KNOWN_GAPS = {
     "Span.start_span(internal)",
     # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
     "TracedThreadPoolExecutor.submit(fn)",
-    # JSONAttachment inherits Attachment's (missing) members; logging_state returns the
-    # official SDK's internal state object.
-    "JSONAttachment.debug_info", "JSONAttachment.upload", "ReadonlyExperiment.logging_state",
+    # logging_state returns the official SDK's internal state object.
+    "ReadonlyExperiment.logging_state",
     # invoke_async mirrors invoke(): the same parameter gaps.
     "invoke_async(api_key)", "invoke_async(app_url)", "invoke_async(force_login)",
     "invoke_async(function_id: position)", "invoke_async(function_type)",
