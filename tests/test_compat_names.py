@@ -483,3 +483,13 @@ def test_attachment_upload_debug_info_and_external_data(store: StoreHelper,
     assert external.upload() == {"upload_status": "done"}
     assert external.data == b"external bytes"
     assert external.debug_info() == {"reference": external.reference}
+
+
+def test_login_takes_app_url_first_as_officially(api: object, fake: Any) -> None:  # noqa: F811
+    from braintrust import _state
+
+    from .fake_braintrust import GOOD_KEY
+
+    braintrust.login(fake.url, GOOD_KEY)
+    conn = _state.connection()
+    assert conn is not None and conn.app_url == fake.url and conn.logged_in

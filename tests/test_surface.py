@@ -227,8 +227,6 @@ KNOWN_GAPS = {
     "invoke(prompt_session_function_id)", "invoke(prompt_session_id)", "invoke(slug: position)",
     "invoke(stream: position)", "invoke(strict)", "invoke(tags: position)",
     "invoke(version: position)",
-    # login: members/parameters not offered yet.
-    "login(api_key: position)", "login(app_url: position)",
     # start_span: members/parameters not offered yet.
     "start_span(internal)", "start_span(propagated_event)",
 }
