@@ -104,10 +104,10 @@ KNOWN_GAPS = {
     "DatasetPipelineTransformArgs",
     # Sandboxes (braintrust.sandbox): not implemented.
     "RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig", "register_sandbox",
-    # Code functions pushed from Python (framework2 builders): only prompts and
-    # tools through projects.create exist here.
-    "ClassifierBuilder", "CodeFunction", "CodeParameters", "CodePrompt", "ParametersBuilder",
-    "ProjectBuilder", "PromptBuilder", "ScorerBuilder", "ToolBuilder",
+    # The framework2 builder classes under their official names (projects.create and
+    # its tools/scorers/prompts builders exist, as other classes).
+    "ClassifierBuilder", "CodeParameters", "ParametersBuilder", "ProjectBuilder",
+    "PromptBuilder", "ScorerBuilder", "ToolBuilder",
     # Span customizers and the logging handler: not implemented.
     "SpanCustomizer", "set_span_customizers", "BraintrustLogHandler",
     # Integrations owned by the integrations work (integ-core).
@@ -115,8 +115,7 @@ KNOWN_GAPS = {
     # API error classes and stream chunk types under their official names.
     "BraintrustAPIError", "BraintrustHTTPError", "BraintrustJSONDecodeError",
     "BraintrustTransportError", "BraintrustConsoleChunk", "BraintrustErrorChunk",
-    "BraintrustInvokeError", "BraintrustJsonChunk", "BraintrustProgressChunk",
-    "BraintrustTextChunk", "parse_stream",
+    "BraintrustJsonChunk", "BraintrustProgressChunk", "BraintrustTextChunk", "parse_stream",
     # Score and summary types under their official names.
     "Classification", "NamedScoreDict", "ScoreDict", "DataSummary", "DatasetSummary",
     "SummarySkipped", "SummarySuccess",
@@ -167,26 +166,12 @@ KNOWN_GAPS = {
     "Logger.start_span(span_id)", "Logger.trace", "Logger.warn",
     # Project: members/parameters not offered yet.
     "Project.lazy_init",
-    # Prompt: members/parameters not offered yet.
-    "Prompt.from_prompt_data",
-    # Score: members/parameters not offered yet.
-    "Score.error",
     # Span: members/parameters not offered yet.
     "Span.start_span(internal)",
     # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
     "TracedThreadPoolExecutor.submit(fn)",
     # logging_state returns the official SDK's internal state object.
     "ReadonlyExperiment.logging_state",
-    # invoke_async mirrors invoke(): the same parameter gaps.
-    "invoke_async(api_key)", "invoke_async(app_url)", "invoke_async(force_login)",
-    "invoke_async(function_id: position)", "invoke_async(function_type)",
-    "invoke_async(global_function)", "invoke_async(input: position)",
-    "invoke_async(messages: position)", "invoke_async(metadata: position)", "invoke_async(mode)",
-    "invoke_async(org_name)", "invoke_async(overrides)", "invoke_async(parent: position)",
-    "invoke_async(project_id: position)", "invoke_async(project_name: position)",
-    "invoke_async(prompt_session_function_id)", "invoke_async(prompt_session_id)",
-    "invoke_async(slug: position)", "invoke_async(stream: position)", "invoke_async(strict)",
-    "invoke_async(tags: position)", "invoke_async(version: position)",
     # load_parameters needs saved parameter objects (function_type "parameters"), which
     # neither backend has yet. EvalScorerArgs is a typing helper for scorers' arguments;
     # evals here have no process-wide thread pool to size (max_concurrency per Eval).
@@ -204,7 +189,7 @@ KNOWN_GAPS = {
     "auto_instrument(pydantic_ai)", "auto_instrument(span_customizers)",
     "auto_instrument(strands)", "auto_instrument(temporal)", "auto_instrument(transformers)",
     "auto_instrument(typesafe)",
-    # init()/init_experiment(): positions (ours are keyword-only after project) and options.
+    # init(): positions after dataset (ours lack parameters/git options, open comes last).
     "init(api_key: position)", "init(app_url: position)", "init(base_experiment: position)",
     "init(base_experiment_id: position)", "init(git_metadata_settings)",
     "init(is_public: position)", "init(metadata: position)", "init(open: position)",
@@ -218,15 +203,6 @@ KNOWN_GAPS = {
     "init_experiment(set_current: position)",
     # init_logger: members/parameters not offered yet.
     "init_logger(environment)",
-    # invoke() parameters: positions and the options of remote functions.
-    "invoke(api_key)", "invoke(app_url)", "invoke(force_login)", "invoke(function_id: position)",
-    "invoke(function_type)", "invoke(global_function)", "invoke(input: position)",
-    "invoke(messages: position)", "invoke(metadata: position)", "invoke(mode)",
-    "invoke(org_name)", "invoke(overrides)", "invoke(parent: position)",
-    "invoke(project_id: position)", "invoke(project_name: position)",
-    "invoke(prompt_session_function_id)", "invoke(prompt_session_id)", "invoke(slug: position)",
-    "invoke(stream: position)", "invoke(strict)", "invoke(tags: position)",
-    "invoke(version: position)",
     # start_span: members/parameters not offered yet.
     "start_span(internal)", "start_span(propagated_event)",
 }
