@@ -280,8 +280,12 @@ def test_span_type_attribute_works_as_a_type(store: StoreHelper) -> None:
 # -- prompts and functions ---------------------------------------------------------------------
 
 def _prompt(text: str) -> braintrust.Prompt:
-    return braintrust.projects.create("p").prompts.create(
-        name="G", slug="g", model="m", messages=[{"role": "user", "content": text}])
+    """Saves a new version of prompt ``g`` and loads it back."""
+    project = braintrust.projects.create("p")
+    project.prompts.create(name="G", slug="g", model="m",
+                           messages=[{"role": "user", "content": text}])
+    project.publish()
+    return braintrust.load_prompt(project="p", slug="g")
 
 
 def test_get_prompt_versions_and_load_prompt_async(store: StoreHelper) -> None:
