@@ -497,3 +497,29 @@ def test_login_takes_app_url_first_as_officially(api: object, fake: Any) -> None
     braintrust.login(fake.url, GOOD_KEY)
     conn = _state.connection()
     assert conn is not None and conn.app_url == fake.url and conn.logged_in
+
+
+def test_async_loaders_and_json_attachments_on_the_service(
+        api: object, fake: Any) -> None:  # noqa: F811
+    _prompt("remote")
+    logger = braintrust.init_logger(project="p")
+
+    async def main() -> tuple[Any, Any, list[Any]]:
+        with logger.start_span(name="caller"):
+            prompt = await load_prompt_async(project="p", slug="g")
+            output = await invoke_async(project_name="p", slug="echoed", input={"x": 1})
+            stream = await invoke_async(project_name="p", slug="s", input=1, stream=True)
+            chunks = [c async for c in stream]
+        return prompt, output, chunks
+
+    prompt, output, chunks = asyncio.run(main())
+    assert prompt.build()["messages"][0]["content"] == "remote"
+    assert output == {"echo": {"x": 1}, "slug": "echoed"}
+    assert "".join(str(c["data"]) for c in chunks if c["type"] == "text_delta") == "Hello world"
+    invoked = [r["body"] for r in fake.requests if r["path"] == "/function/invoke"]
+    assert [b["slug"] for b in invoked] == ["echoed", "s"]
+    doc = JSONAttachment({"big": list(range(3))}, filename="big.json")
+    row_id = logger.log(input={"doc": doc})
+    braintrust.flush()
+    key = fake.rows[row_id]["input"]["doc"]["key"]
+    assert json.loads(fake.uploads[key]) == {"big": [0, 1, 2]}
