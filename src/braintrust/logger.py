@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from braintrust_otel.api import set_http_adapter
 from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
+from braintrust_otel.customize import SpanCustomizer
 from braintrust_otel.masking import set_masking_function
 
 from ._compat import (
@@ -53,6 +54,7 @@ __all__ = [
     "ReadonlyExperiment",
     "ScoreSummary",
     "Span",
+    "SpanCustomizer",
     "SpanTypeAttribute",
     "TracedThreadPoolExecutor",
     "current_experiment",
