@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,6 +78,16 @@ def _end_spans(provider: TracerProvider, n: int) -> set[str]:
             ctx = span.get_span_context()
             ids.add(row_id(ctx.trace_id, ctx.span_id))
     return ids
+
+
+def _wait_for(processor: BraintrustSpanProcessor, state: Callable[[], bool]) -> None:
+    # Short flushes hand queued spans on; the loop waits for a state, with a
+    # generous bound only so that a broken build fails instead of hanging.
+    for _ in range(600):
+        processor.force_flush(100)
+        if state():
+            return
+    raise AssertionError("the expected state was never reached")
 
 
 def _delivered_once(fake: FakeBraintrust, n: int) -> None:
@@ -191,12 +201,13 @@ def test_a_service_answering_429_retry_after_60_spills_to_the_spool(
     provider, processor = _pipeline(sink)
     fake.set_mode("429", retry_after="60")
     ids = _end_spans(provider, 1500)
-    assert processor.force_flush(500) is False  # hands every span on; the service says wait
+    # Every row ends up on disk, not held in memory.
+    _wait_for(processor, lambda: sink.spool.pending_rows() == 1500)
+    assert processor.force_flush(100) is False  # the service still says wait
     # Only the sender thread talked to the service: neither the thread ending
     # spans nor the processor's worker ever waited on the network.
     assert threads == {"braintrust-http-send"}
     assert fake.throttled >= 1 and len(fake.rows) == 0
-    assert sink.spool.pending_rows() == 1500  # spilled to disk, not held in memory
     assert diagnostics.counts().get("dropped", 0) == 0
     fake.set_mode("healthy")
     assert processor.force_flush(60_000) is True  # an explicit flush tries at once
@@ -215,12 +226,15 @@ def test_a_hanging_service_spills_to_the_spool(fake: FakeBraintrust, tmp_path: P
     provider, processor = _pipeline(sink)
     fake.set_mode("hang")
     ids = _end_spans(provider, 1500)
-    assert processor.force_flush(500) is False
+    # The sender is stuck in one request holding what it took from the buffer
+    # (at most max_buffered_rows), and the bound sends all but that many more
+    # to disk.
+    bound = 2 * sink.max_buffered_rows
+    _wait_for(processor, lambda: processor.queued == 0 and fake.hung == 1
+              and 1500 - sink.spool.pending_rows() <= bound)
+    assert processor.force_flush(100) is False
     assert threads == {"braintrust-http-send"}
-    assert fake.hung == 1  # the sender is stuck in one request...
-    # ...holding at most one batch; the buffer bound sends the rest to disk.
-    in_memory = 1500 - sink.spool.pending_rows()
-    assert in_memory <= sink.max_buffered_rows + sink.batch_rows
+    assert fake.hung == 1
     assert diagnostics.counts().get("dropped", 0) == 0
     fake.set_mode("healthy")  # the hung request's connection drops; the sender retries
     assert processor.force_flush(60_000) is True
