@@ -138,8 +138,8 @@ def test_a_claim_by_a_killed_process_is_reclaimed_even_when_its_pid_is_reused(
     assert child.wait(timeout=30) == -signal.SIGKILL
     _as_if_claimed_by_pid(claimed, os.getpid())
     spool = Spool(folder)
-    assert spool.pending_rows() == 0  # claimed files are not pending...
-    taken = spool.take()  # ...until their owner is found dead
+    assert spool.pending_rows() == 2  # the dead owner's claim is taken back
+    taken = spool.take()
     assert taken is not None
     assert sorted(r["id"] for r in taken[1]) == ["r1", "r2"]
 
@@ -154,6 +154,7 @@ def test_a_claim_by_a_live_process_is_left_alone(tmp_path: Path) -> None:
                                   capture_output=True, text=True).stdout.strip()
         _as_if_claimed_by_pid(claimed, int(dead_pid))
         assert Spool(folder).take() is None
+        assert Spool(folder).pending_rows() == 0  # being sent by its live owner
     finally:
         assert child.stdin is not None
         child.stdin.close()

@@ -190,8 +190,20 @@ class Spool:
                                    f"batch of {lost} rows deleted", n=lost)
 
     def pending_rows(self) -> int:
-        """How many rows wait in the spool (claimed files excluded)."""
-        return sum(_row_count(p) for p in self._files())
+        """How many rows wait in the spool.
+
+        Counts files nobody has claimed and those this process has claimed;
+        claims of dead processes are taken back first, so only files another
+        live process is sending are left out.
+        """
+        self._reclaim_abandoned()
+        mine = f"{_CLAIMED}{os.getpid()}-{self._token}"
+        try:
+            names = [p for p in self.directory.iterdir() if _SUFFIX in p.name
+                     and (_CLAIMED not in p.name or p.name.endswith(mine))]
+        except FileNotFoundError:
+            return 0
+        return sum(_row_count(p) for p in names)
 
     def take(self) -> tuple[Path, list[dict[str, Any]]] | None:
         """Claims the oldest file and returns it with its rows, or None when empty.

@@ -568,8 +568,9 @@ class HttpSink:
     def _pump(self) -> bool:
         """One step: a batch from memory, else one spool file. True when it progressed."""
         with self._state:
-            if time.monotonic() < self._next_try():
-                return False
+            budget = self._budget()
+            if time.monotonic() < self._next_try() or (budget is not None and budget <= 0):
+                return False  # past the exit budget nothing new starts: the spool keeps it
             self._force = False
             self._last_try = time.monotonic()
             chunk = self._take_chunk()
