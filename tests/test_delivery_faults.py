@@ -277,3 +277,14 @@ def _quiet_diagnostics() -> Iterator[None]:
     diagnostics.reset()
     yield
     diagnostics.reset()
+
+
+def test_shutdown_ends_the_sender_thread(fake: FakeBraintrust, tmp_path: Path) -> None:
+    sink = _sink(fake, tmp_path)
+    sink.write([{"id": "r1", "input": 1, "_parent": "project_name:faults"}])
+    sender = sink._sender
+    assert sender is not None
+    sink.shutdown()
+    sender.join(timeout=60)  # a bound for a broken build, not a timing claim
+    assert not sender.is_alive()
+    _delivered_once(fake, 1)

@@ -549,6 +549,12 @@ class HttpSink:
                 self._state.notify_all()
                 if progressed:
                     continue
+                budget = self._budget()
+                if self._closing and ((budget is not None and budget <= 0)
+                                      or (not self._flushers and self._idle())):
+                    # A shut-down sink keeps no thread; a later write starts one.
+                    self._sender = None
+                    return
                 wait = self._next_try() - time.monotonic()
                 if wait <= 0 and (self._buffer or self._flushers):
                     wait = 0.05  # nothing could be done just now (e.g. files claimed)
