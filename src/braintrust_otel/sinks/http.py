@@ -1,13 +1,17 @@
 """The Braintrust REST API sink: rows to ``/logs3``, with retries and a disk spool.
 
-Rows are resolved to object ids (registering projects by name), encoded once,
-cut into requests within the server's payload limit, and posted. A request
-that fails with a connection error, a timeout, 408, 429 or 5xx is retried
-with exponential backoff and jitter (honouring ``Retry-After``). When all
-attempts fail, the rows go to the disk spool and the sink stays "down" for a
-growing cool-down, spooling new rows at once instead of making the
-application's spans wait; a background replayer sends the spool when the
-service answers again, and every flush tries too. A 413 splits the request,
+``write()`` never waits on the network: it hands rows to the sink's sender
+thread through a bounded in-memory buffer, or writes them to the disk spool
+when the service is down, slow or hanging (so the span queue upstream never
+fills because of the service). The sender resolves rows to object ids
+(registering projects by name), encodes them once, cuts requests within the
+server's payload limit, and posts them. A request that fails with a
+connection error, a timeout, 408, 429 or 5xx is retried with exponential
+backoff and jitter (a ``Retry-After`` over 10 s becomes a cool-down). When
+all attempts fail, the rows go to the spool and the sink stays "down" for a
+growing cool-down, spooling new rows at once; the sender sends the spool
+when the service answers again, and keeps trying while a ``flush()``
+waits. A 413 splits the request,
 and a single row too large for any request goes through the overflow upload.
 A 400 or 422 halves the request until the refused rows are alone (within a
 bound of extra requests), so one bad row does not cost its batch. Other 4xx
