@@ -47,6 +47,7 @@ bench: $(STAMP)
 bench-detail: $(STAMP)
 	$(PY) benchmarks/span_overhead.py
 	$(PY) benchmarks/http_delivery.py
+	$(PY) benchmarks/slow_service.py
 	$(PY) benchmarks/eval_overhead.py
 	$(PY) benchmarks/instrumentation_overhead.py
 	$(PY) benchmarks/server_ingest.py

@@ -145,6 +145,7 @@ class Dataset:
             version = int(self.pinned_version) if self.pinned_version is not None else None
             rows = store.dataset_rows(self.id, version)
         else:
+            _state.deliver()  # the sink sends in the background: reads see what was written
             conn = _state.connection()
             assert conn is not None
             rows = conn.fetch_rows("dataset", service_id("dataset_id", self.id),

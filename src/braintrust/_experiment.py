@@ -73,6 +73,7 @@ def rows_of(experiment_id: str) -> list[dict[str, Any]]:
     store = _state.local_store()
     if store is not None:
         return [r.data for r in store.rows("experiment", experiment_id)]
+    _state.deliver()  # the sink sends in the background: reads see what was written
     conn = _state.connection()
     assert conn is not None
     return conn.fetch_rows("experiment", service_id("experiment_id", experiment_id))

@@ -139,6 +139,10 @@ def flush_at_exit(budget: float | None = None) -> bool:
     import time
 
     deadline = time.monotonic() + (exit_budget() if budget is None else budget)
+    # Exit mode first (SIGTERM comes here without the sink's own atexit hook):
+    # what cannot be sent in time is spooled rather than left in memory.
+    sink = getattr(_processor.exporter, "_sink", None) if _processor is not None else None
+    getattr(sink, "_start_closing", lambda: None)()
     done = True
     for obj in list(buffered):
         try:

@@ -290,8 +290,11 @@ class BraintrustSpanProcessor(SpanProcessor):
         Returns:
             True when everything queued before the call was handed on.
         """
+        deadline = time.monotonic() + timeout_millis / 1000
         done = self._drain(timeout_millis / 1000)
-        return self.exporter.force_flush(timeout_millis) and done
+        # The exporter gets what is left of the one timeout, not a second one.
+        left = max(0, int((deadline - time.monotonic()) * 1000))
+        return self.exporter.force_flush(left) and done
 
     def shutdown(self) -> None:
         """Stops the worker after exporting everything, then shuts the exporter down."""
