@@ -30,12 +30,12 @@ demo: $(STAMP)
 
 ## Lint, type-check and run the whole test suite.
 test: $(STAMP) $(BROWSER)
-	$(PY) -m ruff check src tests examples benchmarks
+	$(PY) -m ruff check src tests examples benchmarks scripts
 	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests examples benchmarks
+	$(PY) -m ruff check src tests examples benchmarks scripts
 	$(PY) -m mypy
 
 ## Side-by-side benchmarks against bare OTel and the official SDK (not part of `make test`);
@@ -47,6 +47,7 @@ bench: $(STAMP)
 bench-detail: $(STAMP)
 	$(PY) benchmarks/span_overhead.py
 	$(PY) benchmarks/http_delivery.py
+	$(PY) benchmarks/slow_service.py
 	$(PY) benchmarks/eval_overhead.py
 	$(PY) benchmarks/instrumentation_overhead.py
 	$(PY) benchmarks/server_ingest.py

@@ -49,6 +49,7 @@ def store(tmp_path: Path) -> Iterator[StoreHelper]:
     sink = LocalSink(tmp_path / "store.sqlite", notice=False)
     _state.exporter().sink = sink
     _state.current_logger = None
+    _state.current_experiment = None
     _state.sync_parents.clear()
     _masking.set_masking_function(None)
     diagnostics.reset()
@@ -56,6 +57,7 @@ def store(tmp_path: Path) -> Iterator[StoreHelper]:
     braintrust.flush()
     _masking.set_masking_function(None)
     _state.current_logger = None
+    _state.current_experiment = None
 
 
 def stored_rows(db: Path, project: str) -> list[dict[str, Any]]:

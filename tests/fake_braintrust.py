@@ -3,7 +3,8 @@
 It implements what the SDK uses (login, project registration, /version,
 /logs3 with merges, the overflow upload), records every request, and
 injects faults on demand: scripted statuses, delays, dropped connections,
-and stopping and restarting on the same port.
+stopping and restarting on the same port, and lasting modes (answer 429 to
+every request, or hang on every request) until set back to healthy.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ GOOD_KEY = "sk-test-good-key"
 ORG_ID = "00000000-0000-4000-8000-00000000000a"
 
 Fault = Callable[["Handler"], bool]  # returns True when it answered the request
+
+
+def pretty_xact(xact_id: str) -> str:
+    """A transaction id as the service shows versions (scrambled, 16 hex digits)."""
+    return format(int(xact_id) * 205891132094649 % 2**64, "016x")
 
 
 class FakeBraintrust:
@@ -49,6 +55,11 @@ class FakeBraintrust:
         self.poison: Any = None
         self.lock = threading.Lock()
         self.connections: set[Any] = set()
+        self.mode = "healthy"  # or "429" / "hang": see set_mode()
+        self.retry_after = "60"
+        self.hung = 0  # requests held by the "hang" mode so far
+        self.throttled = 0  # requests answered 429 by the "429" mode
+        self._unhang = threading.Event()
         self.port = 0
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -68,6 +79,7 @@ class FakeBraintrust:
         return self
 
     def stop(self) -> None:
+        self._unhang.set()  # hung requests end (their connections are dropped below)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -106,6 +118,22 @@ class FakeBraintrust:
                 return False
             self.faults.append((path, late))
 
+    def set_mode(self, mode: str, retry_after: str = "60") -> None:
+        """A lasting fault for every request but the ``/_*`` control paths.
+
+        ``"429"`` answers 429 with ``Retry-After: <retry_after>``; ``"hang"``
+        holds each request unanswered until the mode changes or the service
+        stops, then drops the connection; ``"healthy"`` ends either.
+        """
+        if mode not in ("healthy", "429", "hang"):
+            raise ValueError(f"unknown mode {mode!r}")
+        with self.lock:
+            self.mode, self.retry_after = mode, retry_after
+            if mode == "hang":
+                self._unhang.clear()
+            else:
+                self._unhang.set()
+
     def take_fault(self, path: str) -> Optional[Fault]:
         with self.lock:
             for i, (p, fault) in enumerate(self.faults):
@@ -124,10 +152,16 @@ class FakeBraintrust:
 
 
 def main() -> None:
-    """Runs the fake service in its own process (for benchmarks); prints its URL."""
+    """Runs the fake service in its own process (for benchmarks); prints its URL.
+
+    An optional argument is the starting mode (see :meth:`FakeBraintrust.set_mode`);
+    ``POST /_mode`` with ``{"mode": ..., "retry_after": ...}`` changes it.
+    """
     import sys
 
     server = FakeBraintrust(record_bodies=False).start()
+    if len(sys.argv) > 1:
+        server.set_mode(sys.argv[1])
     print(server.url, flush=True)
     sys.stdin.read()  # until the parent closes stdin
     server.stop()
@@ -190,12 +224,33 @@ class Handler(BaseHTTPRequestHandler):
                 "body": body if fake.record_bodies or path != "/logs3" else None,
                 "size": len(raw), "t": time.time(),
             })
+        if path == "/_mode":
+            fake.set_mode(body["mode"], str(body.get("retry_after", "60")))
+            self.reply_json({"mode": fake.mode})
+            return
+        if not path.startswith("/_") and fake.mode != "healthy":
+            if fake.mode == "429":
+                with fake.lock:
+                    fake.throttled += 1
+                self.reply(429, b'{"error": "slow down"}', {"Retry-After": fake.retry_after})
+                return
+            with fake.lock:
+                fake.hung += 1
+            fake._unhang.wait(600)
+            # Never answered, never processed: the client sees a dropped connection.
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         fault = fake.take_fault(path)
         if fault is not None and fault(self):
             return
         if path == "/_stats":
             self.reply_json({"rows": len(fake.rows), "row_writes": fake.row_writes,
-                             "logs3_requests": fake.logs3_requests})
+                             "logs3_requests": fake.logs3_requests, "hung": fake.hung,
+                             "throttled": fake.throttled})
             return
         if path.startswith("/download/"):
             data = fake.uploads.get(path.rsplit("/", 1)[1], b"")
@@ -292,8 +347,18 @@ class Handler(BaseHTTPRequestHandler):
             found = [p for p in fake.prompts if p["slug"] == query.get("slug")
                      and (names.get(p["project_id"]) == query.get("project_name")
                           or p["project_id"] == query.get("project_id"))
-                     and query.get("version", p["_xact_id"]) == p["_xact_id"]]
+                     and query.get("version", p["_xact_id"]) in (p["_xact_id"],
+                                                                 pretty_xact(p["_xact_id"]))]
             self.reply_json({"objects": found[-1:]})
+        elif path == "/btql":
+            # Only the prompt-history query get_prompt_versions sends: every saved
+            # version of one prompt, as audit entries.
+            query = body["query"]
+            project_id = query["from"]["args"][0]["value"]
+            prompt_id = query["filter"]["right"]["value"]
+            data = [{**p, "audit_data": {"action": "upsert"}} for p in fake.prompts
+                    if p["project_id"] == project_id and p["id"] == prompt_id]
+            self.reply_json({"data": data})
         elif path == "/v1/dataset":
             with fake.lock:
                 found = next((d for d in fake.datasets if d["project_id"] == body["project_id"]

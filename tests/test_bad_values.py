@@ -337,6 +337,7 @@ def test_halving_a_refused_batch_is_bounded(tmp_path: Path) -> None:
                         Spool(tmp_path / "spool"))
         sink.write([{"id": f"r{i}", "input": "poison", "_parent": "project_name:p"}
                     for i in range(1000)])
+        sink.flush()  # write() hands the rows to the sender thread
         sink._start_closing()
         assert not fake.rows
         assert len(fake.logs3_bodies()) == 1 + 64

@@ -32,7 +32,9 @@ def fake() -> Iterator[FakeBraintrust]:
 
 
 def _use(sink: Any) -> None:
-    braintrust.flush()
+    # Hands queued spans to the old sink; a sink facing a dead service would
+    # otherwise keep trying for flush()'s whole timeout.
+    braintrust.flush(1)
     exporter = _state.exporter()
     old = exporter._sink
     exporter.sink = sink
@@ -472,6 +474,7 @@ def test_a_rejected_half_of_a_split_does_not_hold_back_the_other(
     fake.fail("/logs3", 403)  # the first half is rejected
     ids = {f"row-{i}" for i in range(8)}
     api.write([{"id": f"row-{i}", "input": i, "_parent": "project_name:p"} for i in range(8)])
+    assert api.flush() is True  # write() only hands the rows to the sender thread
     sent = [b["rows"] for b in fake.logs3_bodies()]
     assert [len(rows) for rows in sent] == [8, 4, 4]
     assert set(fake.rows) == {r["id"] for r in sent[2]}

@@ -31,6 +31,19 @@ from ._auto import (
     wrap_openai,
     wrap_openrouter,
 )
+from ._compat import (
+    BaseExperiment,
+    JSONAttachment,
+    ReadonlyExperiment,
+    SpanTypeAttribute,
+    current_experiment,
+    get_prompt_versions,
+    load_prompt_async,
+    log,
+    parent_context,
+    summarize,
+    update_span,
+)
 from ._dataset import Dataset, init_dataset
 from ._eval import (
     Eval,
@@ -43,10 +56,17 @@ from ._eval import (
     Reporter,
 )
 from ._experiment import Experiment, init, init_experiment
-from ._functions import BraintrustInvokeError, BraintrustStream, init_function, invoke
+from ._functions import (
+    BraintrustInvokeError,
+    BraintrustStream,
+    init_function,
+    invoke,
+    invoke_async,
+)
 from ._logger import Logger, current_logger, flush, init_logger, login
 from ._project import CodeFunction, CodePrompt, Project, projects
 from ._prompt import Prompt, load_prompt
+from ._propagation import extract_trace_context, inject_trace_context
 from ._score import Score
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
@@ -58,6 +78,7 @@ __all__ = [
     "NOOP_SPAN",
     "SPAN_TYPES",
     "Attachment",
+    "BaseExperiment",
     "BraintrustInvokeError",
     "BraintrustStream",
     "CodeFunction",
@@ -73,6 +94,7 @@ __all__ = [
     "Experiment",
     "ExperimentSummary",
     "ExternalAttachment",
+    "JSONAttachment",
     "Logger",
     "LoginError",
     "MetricSummary",
@@ -80,33 +102,45 @@ __all__ = [
     "Project",
     "Prompt",
     "ReadonlyAttachment",
+    "ReadonlyExperiment",
     "Reporter",
     "Score",
     "ScoreSummary",
     "Span",
     "SpanCustomizer",
     "SpanExportData",
+    "SpanTypeAttribute",
     "TracedThreadPoolExecutor",
     "auto_instrument",
     "bind_context",
+    "current_experiment",
     "current_logger",
     "current_span",
+    "extract_trace_context",
     "flush",
+    "get_prompt_versions",
     "init",
     "init_dataset",
     "init_experiment",
     "init_function",
     "init_logger",
+    "inject_trace_context",
     "invoke",
+    "invoke_async",
     "load_prompt",
+    "load_prompt_async",
+    "log",
     "login",
+    "parent_context",
     "permalink",
     "projects",
     "set_http_adapter",
     "set_masking_function",
     "set_span_customizers",
     "start_span",
+    "summarize",
     "traced",
+    "update_span",
     "wrap_anthropic",
     "wrap_instructor",
     "wrap_litellm",

@@ -14,7 +14,7 @@ from braintrust_otel.masking import mask_row
 from . import _state
 from ._logger import GLOBAL_PROJECT
 from ._offline import defer, is_unreachable, service_id
-from ._span import _MISSING, check_text, safe_repr
+from ._span import check_text, safe_repr
 
 __all__ = ["Dataset", "init_dataset"]
 
@@ -50,15 +50,15 @@ class Dataset:
             self.flush()
 
     def insert(self, input: Any = None, expected: Any = None,
-               metadata: Mapping[str, Any] | None = None, tags: Sequence[str] | None = None,
+               tags: Sequence[str] | None = None, metadata: Mapping[str, Any] | None = None,
                id: str | None = None, output: Any = None) -> str:
         """Adds a record (or replaces the one with ``id``).
 
         Args:
             input: The record's input.
             expected: Its expected output (``output`` is an older name for it).
-            metadata: Key/value data about the record.
             tags: A list of strings.
+            metadata: Key/value data about the record.
             id: The record id; a new UUID by default.
 
         Returns:
@@ -84,10 +84,13 @@ class Dataset:
         self._add(row)
         return row_id
 
-    def update(self, id: str, input: Any = _MISSING, expected: Any = _MISSING,
-               metadata: Mapping[str, Any] | None = None,
-               tags: Sequence[str] | None = None) -> str:
+    def update(self, id: str, input: Any = None, expected: Any = None,
+               tags: Sequence[str] | None = None,
+               metadata: Mapping[str, Any] | None = None) -> str:
         """Changes fields of a record; ``metadata`` is merged into what is there.
+
+        A None argument leaves that field as it is (as in the official SDK,
+        an update never writes a null).
 
         Returns:
             The record id.
@@ -95,9 +98,9 @@ class Dataset:
         if not isinstance(id, str) or not id:
             raise TypeError("Dataset.update(): id must be a non-empty str")
         row: dict[str, Any] = {"id": id, "_is_merge": True}
-        if input is not _MISSING:
+        if input is not None:
             row["input"] = input
-        if expected is not _MISSING:
+        if expected is not None:
             row["expected"] = expected
         if metadata is not None:
             row["metadata"] = dict(metadata)
@@ -142,6 +145,7 @@ class Dataset:
             version = int(self.pinned_version) if self.pinned_version is not None else None
             rows = store.dataset_rows(self.id, version)
         else:
+            _state.deliver()  # the sink sends in the background: reads see what was written
             conn = _state.connection()
             assert conn is not None
             rows = conn.fetch_rows("dataset", service_id("dataset_id", self.id),
@@ -168,6 +172,11 @@ class Dataset:
 
     def __exit__(self, *exc: object) -> None:
         self.flush()
+
+    def close(self) -> str:
+        """Deprecated in the official SDK: writes pending records and returns the id."""
+        self.flush()
+        return self.id
 
     def __repr__(self) -> str:
         return f"<braintrust.Dataset {self.name!r} id={self.id}>"

@@ -17,6 +17,7 @@ from . import _state
 from ._experiment import Experiment, init
 from ._paths import MISSING, get_path
 from ._score import Score, ScorerError, normalize_scores
+from ._serial import Serializable
 from ._span import NOOP_SPAN, Span, check_text, safe_repr, safe_str
 from ._summary import CaseStats, ExperimentSummary, input_key
 
@@ -33,7 +34,7 @@ DEFAULT_CONCURRENCY = 10
 
 
 @dataclasses.dataclass
-class EvalCase:
+class EvalCase(Serializable):
     """One case: an input, and optionally what is expected, metadata and tags."""
 
     input: Any
@@ -44,7 +45,7 @@ class EvalCase:
 
 
 @dataclasses.dataclass
-class EvalResult:
+class EvalResult(Serializable):
     """What happened to one case (one trial)."""
 
     input: Any
@@ -59,7 +60,7 @@ class EvalResult:
 
 
 @dataclasses.dataclass
-class EvalResultWithSummary:
+class EvalResultWithSummary(Serializable):
     """What :func:`Eval` returns: the summary and every case's result."""
 
     summary: Optional[ExperimentSummary]
@@ -305,7 +306,22 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
                             "is not callable")
     if ev.trial_count < 1:
         raise ValueError(f"Eval({ev.eval_name!r}): trial_count must be at least 1")
-    items = await _load(ev.data)
+    data = ev.data
+    from ._compat import BaseExperiment, open_experiment
+
+    if data is BaseExperiment:
+        data = BaseExperiment()
+    if isinstance(data, BaseExperiment):
+        # The cases of an earlier experiment (by name, else the project's latest),
+        # which is also what this run is compared with unless a base was given.
+        base = open_experiment(ev.eval_name if ev.project_id is None else None,
+                               ev.project_id, data.name)
+        if ev.base_experiment_name is None and ev.base_experiment_id is None:
+            ev.base_experiment_id = base.id
+        # Their row ids stay with the base experiment's rows.
+        data = [{k: v for k, v in r.items() if k not in ("id", "_xact_id")}
+                for r in base.as_dataset()]
+    items = await _load(data)
     bad: list[EvalResult] = []
     cases: list[EvalCase] = []
     for i, item in enumerate(items):
@@ -322,7 +338,8 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
                           project_id=ev.project_id, experiment=ev.experiment_name,
                           description=ev.description, metadata=ev.metadata, tags=ev.tags,
                           base_experiment=ev.base_experiment_name,
-                          base_experiment_id=ev.base_experiment_id, update=ev.update)
+                          base_experiment_id=ev.base_experiment_id, update=ev.update,
+                          set_current=False)
         if not ev.quiet and not experiment.offline:
             from ._experiment import experiment_url
 
@@ -584,7 +601,7 @@ def _evaluator(name: str, data: Any, task: Any, scores: Any, kwargs: dict[str, A
                          f"got {safe_repr(timeout)}")
     known = {f.name for f in dataclasses.fields(Evaluator)}
     unknown = set(kwargs) - known - {"is_public", "state", "stream", "on_start",
-                                     "git_metadata_settings", "repo_info"}
+                                     "git_metadata_settings", "repo_info", "enable_cache"}
     if unknown:
         raise TypeError(f"Eval(): unexpected argument(s) {', '.join(sorted(unknown))}")
     args = {k: v for k, v in kwargs.items() if k in known}
@@ -600,7 +617,8 @@ async def _run_and_report(ev: Evaluator) -> EvalResultWithSummary:
 
 
 async def EvalAsync(name: str, data: Any, task: Callable[..., Any],
-                    scores: Sequence[Any], **kwargs: Any) -> EvalResultWithSummary:
+                    scores: Optional[Sequence[Any]] = None,
+                    **kwargs: Any) -> EvalResultWithSummary:
     """Like :func:`Eval`, awaitable from a running event loop."""
     ev = _evaluator(name, data, task, scores, kwargs)
     if _collector.active:
@@ -609,8 +627,8 @@ async def EvalAsync(name: str, data: Any, task: Callable[..., Any],
     return await _run_and_report(ev)
 
 
-def Eval(name: str, data: Any, task: Callable[..., Any], scores: Sequence[Any],
-         **kwargs: Any) -> EvalResultWithSummary:
+def Eval(name: str, data: Any, task: Callable[..., Any],
+         scores: Optional[Sequence[Any]] = None, **kwargs: Any) -> EvalResultWithSummary:
     """Runs an evaluation: ``task`` over every case of ``data``, scored by ``scores``.
 
     Every case becomes a trace in an experiment of project ``name``: an ``eval``
@@ -628,7 +646,8 @@ def Eval(name: str, data: Any, task: Callable[..., Any], scores: Sequence[Any],
         scores: Scorers: functions taking any of ``input``, ``output``,
             ``expected``, ``metadata`` by keyword and returning a number, a
             bool, None, a dict with ``score``, a :class:`Score` or a list of
-            these; autoevals scorers work as they are.
+            these; autoevals scorers work as they are. None: no scorer (the
+            experiment records outputs only).
         experiment_name: The experiment's name; generated when omitted.
         trial_count: How many times to run each case.
         metadata: Metadata about the experiment.

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Optional, overload
 from urllib.parse import quote
 
 from braintrust_otel import diagnostics
 from braintrust_otel.api import ServiceUnreachableError
-from braintrust_otel.masking import mask_row
 
 from . import _state
 from ._logger import GLOBAL_PROJECT, SpanTarget
 from ._offline import defer, is_unreachable, service_id
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
-from ._span import _check_mapping, _check_numbers, _check_tags, check_text
+from ._span import _MISSING, check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
+
+if TYPE_CHECKING:
+    from ._compat import ReadonlyExperiment
 
 __all__ = ["Experiment", "init", "init_experiment"]
 
@@ -71,6 +73,7 @@ def rows_of(experiment_id: str) -> list[dict[str, Any]]:
     store = _state.local_store()
     if store is not None:
         return [r.data for r in store.rows("experiment", experiment_id)]
+    _state.deliver()  # the sink sends in the background: reads see what was written
     conn = _state.connection()
     assert conn is not None
     return conn.fetch_rows("experiment", service_id("experiment_id", experiment_id))
@@ -116,6 +119,13 @@ def experiment_url(project_name: str, experiment_name: str) -> str:
 
 # -- the public object ------------------------------------------------------------
 
+class ExperimentIdentifier(NamedTuple):
+    """An experiment's id and name."""
+
+    id: str
+    name: str
+
+
 class Experiment(SpanTarget):
     """An experiment: evaluated cases logged under one name in a project.
 
@@ -135,54 +145,6 @@ class Experiment(SpanTarget):
         self._base_name = base_experiment_name
         #: Created while the service could not be reached: registered later.
         self.offline = bool(info.get("offline"))
-
-    def log_feedback(
-        self,
-        id: str,
-        scores: Mapping[str, float | None] | None = None,
-        expected: Any = None,
-        tags: Sequence[str] | None = None,
-        comment: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        source: str = "external",
-    ) -> None:
-        """Adds feedback to a logged row: scores, expected value, tags, a comment.
-
-        Args:
-            id: The row id (from :meth:`log` or ``span.id``).
-            scores: Scores to merge into the row.
-            expected: The expected value to set.
-            tags: Tags to set.
-            comment: A comment, kept in the row's metadata.
-            metadata: Metadata to merge into the row.
-            source: Where the feedback came from (``external``, ``app``, ``api``).
-        """
-        where = "log_feedback()"
-        if not isinstance(id, str) or not id:
-            raise TypeError(f"{where}: id must be a non-empty str")
-        if scores is not None:
-            _check_numbers(scores, "scores", where, unit=True)
-        if metadata is not None:
-            _check_mapping(metadata, "metadata", where)
-        if tags is not None:
-            tags = list(_check_tags(tags, where))
-        for arg, text in (("comment", comment), ("source", source)):
-            if text is not None and not isinstance(text, str):
-                raise TypeError(f"{where}: {arg} must be a str, got {type(text).__name__}")
-        row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": self.parent}
-        if scores is not None:
-            row["scores"] = dict(scores)
-        if expected is not None:
-            row["expected"] = expected
-        if tags is not None:
-            row["tags"] = list(tags)
-        meta = dict(metadata or {})
-        if comment is not None:
-            meta["comment"] = comment
-        if meta:
-            row["metadata"] = meta
-        row["_audit_source"] = source
-        _state.write_rows([mask_row(row)])
 
     def summarize(self, summarize_scores: bool = True,
                   comparison_experiment_id: str | None = None) -> ExperimentSummary:
@@ -233,12 +195,121 @@ class Experiment(SpanTarget):
             scores=scores, metrics=metrics, errors=sum(1 for c in cases if c.error),
         )
 
+    def log(  # type: ignore[override]  # the official order: dataset_record_id before the flag
+        self,
+        input: Any = _MISSING,
+        output: Any = _MISSING,
+        expected: Any = _MISSING,
+        error: Any = _MISSING,
+        tags: Sequence[str] | None = None,
+        scores: Mapping[str, float | None] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        id: str | None = None,
+        dataset_record_id: str | None = None,
+        allow_concurrent_with_spans: bool = False,
+    ) -> str:
+        """Logs one evaluated case as a single-span trace (see ``Logger.log``).
+
+        Args:
+            input, output, expected, error, tags, scores, metadata, metrics, id:
+                As for ``Logger.log``.
+            dataset_record_id: Accepted for compatibility (deprecated and
+                unused in the official SDK too).
+            allow_concurrent_with_spans: Accepted for compatibility.
+
+        Returns:
+            The row id.
+        """
+        return super().log(input, output, expected, error, tags, scores, metadata, metrics, id,
+                           allow_concurrent_with_spans)
+
+    def _reader(self) -> ReadonlyExperiment:
+        from ._compat import ReadonlyExperiment
+
+        return ReadonlyExperiment(self.project, {"id": self.id, "name": self.name})
+
+    def fetch(self, batch_size: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every row logged to the experiment so far (spans are delivered first).
+
+        Args:
+            batch_size: Accepted for compatibility.
+        """
+        return self._reader().fetch(batch_size)
+
+    @property
+    def fetched_data(self) -> list[dict[str, Any]]:
+        """The experiment's rows, as a list."""
+        return self._reader().fetched_data
+
+    @property
+    def version(self) -> str | None:
+        """The newest transaction id among the experiment's rows."""
+        return self._reader().version
+
+    def fetch_base_experiment(self) -> Optional[ExperimentIdentifier]:
+        """The experiment this one is compared with (``id``, ``name``), or None."""
+        base = None
+        if not self.offline:
+            base = find_base(self.project["id"], self.id, name=self._base_name,
+                             id=self._base_id)
+        return ExperimentIdentifier(str(base["id"]), str(base.get("name") or "")) \
+            if base else None
+
+    def close(self) -> str:
+        """Deprecated in the official SDK: delivers what is pending and returns the id."""
+        _state.deliver()
+        return self.id
+
     def export(self) -> str:
         """Returns a slug naming this experiment, usable as ``parent=``."""
         return encode_slug(SpanRef(EXPERIMENT, object_id=self.id))
 
     def __repr__(self) -> str:
         return f"<braintrust.Experiment {self.name!r} id={self.id}>"
+
+
+@overload
+def init(
+    project: str | None = None,
+    experiment: str | None = None,
+    description: str | None = None,
+    dataset: Any = None,
+    update: bool = False,
+    base_experiment: str | None = None,
+    is_public: bool = False,
+    app_url: str | None = None,
+    api_key: str | None = None,
+    org_name: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    project_id: str | None = None,
+    base_experiment_id: str | None = None,
+    set_current: bool = True,
+    tags: Sequence[str] | None = None,
+    open: Literal[False] = False,
+) -> Experiment: ...
+
+
+@overload
+def init(
+    project: str | None = None,
+    experiment: str | None = None,
+    description: str | None = None,
+    dataset: Any = None,
+    update: bool = False,
+    base_experiment: str | None = None,
+    is_public: bool = False,
+    app_url: str | None = None,
+    api_key: str | None = None,
+    org_name: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    project_id: str | None = None,
+    base_experiment_id: str | None = None,
+    set_current: bool = True,
+    tags: Sequence[str] | None = None,
+    *,
+    open: Literal[True],
+) -> ReadonlyExperiment: ...
 
 
 def init(
@@ -257,7 +328,8 @@ def init(
     base_experiment_id: str | None = None,
     set_current: bool = True,
     tags: Sequence[str] | None = None,
-) -> Experiment:
+    open: bool = False,
+) -> Experiment | ReadonlyExperiment:
     """Creates (or with ``update=True`` reopens) an experiment.
 
     Args:
@@ -274,12 +346,19 @@ def init(
         metadata: Metadata about the experiment (model, prompt version, ...).
         project_id: The project id.
         base_experiment_id: The id of the experiment to compare with.
-        set_current: Accepted for compatibility (experiments are not made the
-            current logger).
+        set_current: Make it the current experiment: spans started with no
+            current span go there (before the current logger), and
+            ``braintrust.current_experiment()`` returns it.
         tags: Tags for the experiment.
+        open: Open the existing experiment ``experiment`` for reading instead
+            (a :class:`ReadonlyExperiment`).
 
     Returns:
-        The :class:`Experiment`.
+        The :class:`Experiment` (a :class:`ReadonlyExperiment` with ``open=True``).
+
+    Raises:
+        ValueError: With ``open``: no experiment name, ``update`` too, or no
+            such experiment.
     """
     for arg, value in (("project", project), ("experiment", experiment),
                        ("project_id", project_id), ("base_experiment", base_experiment),
@@ -289,6 +368,15 @@ def init(
         raise TypeError("init(): metadata must be a dict")
     from ._logger import _connect
 
+    if open:
+        if update:
+            raise ValueError("init(): open and update cannot both be set")
+        if not experiment:
+            raise ValueError("init(): open=True needs the experiment's name")
+        _connect(api_key, app_url, org_name, False)
+        from ._compat import open_experiment
+
+        return open_experiment(project, project_id, experiment)
     _connect(api_key, app_url, org_name, False)
     info: dict[str, Any] = {}
     if description is not None:
@@ -305,8 +393,11 @@ def init(
     proj, exp = register(project, project_id, experiment, info, update)
     if not proj.get("name"):
         proj["name"] = project or GLOBAL_PROJECT
-    return Experiment(proj, exp, base_experiment_id=base_experiment_id,
+    made = Experiment(proj, exp, base_experiment_id=base_experiment_id,
                       base_experiment_name=base_experiment)
+    if set_current:
+        _state.current_experiment = made
+    return made
 
 
 init_experiment = init

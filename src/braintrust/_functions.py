@@ -5,14 +5,14 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, Callable, Optional
 
 from . import _state
 from ._span import start_span
 
 __all__ = ["BraintrustInvokeError", "BraintrustStream", "init_function", "invoke",
-           "register_tool"]
+           "invoke_async", "register_tool"]
 
 #: (project name, slug) -> Python callable, for functions defined in this process.
 _code_functions: dict[tuple[str, str], Callable[..., Any]] = {}
@@ -34,6 +34,18 @@ class BraintrustStream:
             self._seen.append(chunk)
             yield chunk
         self._done = True
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        # Reading the next chunk may wait on the network: do it off the event loop.
+        import asyncio
+
+        chunks = iter(self)
+        done = object()
+        while True:
+            chunk = await asyncio.to_thread(next, chunks, done)
+            if chunk is done:
+                return
+            yield chunk  # type: ignore[misc]
 
     def final_value(self) -> Any:
         """Reads the rest of the stream and returns the whole output."""
@@ -411,3 +423,44 @@ def init_function(project_name: str, slug: str, version: str | None = None
     call.__name__ = call.__qualname__ = f"init_function-{project_name}-{slug}-" \
                                         f"{version or 'latest'}"
     return call
+
+
+async def invoke_async(
+    function_id: str | None = None,
+    version: str | None = None,
+    prompt_session_id: str | None = None,
+    prompt_session_function_id: str | None = None,
+    project_name: str | None = None,
+    project_id: str | None = None,
+    slug: str | None = None,
+    global_function: str | None = None,
+    function_type: str | None = None,
+    input: Any = None,
+    messages: Sequence[Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
+    parent: Any = None,
+    stream: bool = False,
+    mode: str | None = None,
+    strict: bool | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    org_name: str | None = None,
+    api_key: str | None = None,
+    app_url: str | None = None,
+    force_login: bool = False,
+) -> Any:
+    """:func:`invoke` without blocking the event loop: the call runs in a thread,
+    in a copy of the current context (so its span nests under the current span).
+
+    Arguments and result are as for :func:`invoke`; a :class:`BraintrustStream`
+    result can be read with ``async for``.
+    """
+    import asyncio
+
+    return await asyncio.to_thread(
+        invoke, function_id=function_id, version=version, prompt_session_id=prompt_session_id,
+        prompt_session_function_id=prompt_session_function_id, project_name=project_name,
+        project_id=project_id, slug=slug, global_function=global_function,
+        function_type=function_type, input=input, messages=messages, metadata=metadata,
+        tags=tags, parent=parent, stream=stream, mode=mode, strict=strict, overrides=overrides,
+        org_name=org_name, api_key=api_key, app_url=app_url, force_login=force_login)

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
+from braintrust_otel.masking import mask_row
 from braintrust_otel.parent import format_parent
 
 from . import _state
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
-from ._span import _MISSING, Span, _start, check_text
+from ._span import _MISSING, Span, _check_mapping, _check_numbers, _check_tags, _start, check_text
 
 __all__ = ["Logger", "current_logger", "flush", "init_logger", "login"]
 
@@ -36,7 +37,6 @@ class SpanTarget:
 
     def log(
         self,
-        *,
         input: Any = _MISSING,
         output: Any = _MISSING,
         expected: Any = _MISSING,
@@ -74,7 +74,7 @@ class SpanTarget:
         span_attributes: Mapping[str, Any] | None = None,
         start_time: float | None = None,
         set_current: bool | None = None,
-        parent: str | None = None,
+        parent: str | Mapping[str, str] | None = None,
         event: Mapping[str, Any] | None = None,
     ) -> Span:
         """Starts a span here: a child of the current span when that span belongs
@@ -87,6 +87,76 @@ class SpanTarget:
         """
         return _start(name, type, span_attributes, start_time, set_current, parent, event,
                       logger=self, where=f"{self.__class__.__name__}.start_span()", depth=3)
+
+    def log_feedback(
+        self,
+        id: str,
+        scores: Mapping[str, float | None] | None = None,
+        expected: Any = None,
+        tags: Sequence[str] | None = None,
+        comment: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        source: str = "external",
+    ) -> None:
+        """Adds feedback to a logged row: scores, expected value, tags, a comment.
+
+        Args:
+            id: The row id (from :meth:`log` or ``span.id``).
+            scores: Scores to merge into the row.
+            expected: The expected value to set.
+            tags: Tags to set.
+            comment: A comment, kept in the row's metadata.
+            metadata: Metadata to merge into the row.
+            source: Where the feedback came from (``external``, ``app``, ``api``).
+        """
+        where = "log_feedback()"
+        if not isinstance(id, str) or not id:
+            raise TypeError(f"{where}: id must be a non-empty str")
+        if scores is not None:
+            _check_numbers(scores, "scores", where, unit=True)
+        if metadata is not None:
+            _check_mapping(metadata, "metadata", where)
+        if tags is not None:
+            tags = list(_check_tags(tags, where))
+        for arg, text in (("comment", comment), ("source", source)):
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"{where}: {arg} must be a str, got {type(text).__name__}")
+        row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": self.parent}
+        if scores is not None:
+            row["scores"] = dict(scores)
+        if expected is not None:
+            row["expected"] = expected
+        if tags is not None:
+            row["tags"] = list(tags)
+        meta = dict(metadata or {})
+        if comment is not None:
+            meta["comment"] = comment
+        if meta:
+            row["metadata"] = meta
+        row["_audit_source"] = source
+        _state.write_rows([mask_row(row)])
+
+    def update_span(self, id: str, **event: Any) -> None:
+        """Adds fields to a row logged here earlier (scores and metrics merge key by
+        key, metadata deeply, the rest is replaced).
+
+        Args:
+            id: The row id (from :meth:`log` or ``span.id``).
+            **event: ``input``, ``output``, ``expected``, ``error``, ``tags``,
+                ``scores``, ``metadata``, ``metrics``.
+
+        Raises:
+            TypeError: ``id`` is not a non-empty str, or a field has the wrong shape.
+        """
+        from opentelemetry.trace import INVALID_SPAN
+
+        if not isinstance(id, str) or not id:
+            raise TypeError(f"{type(self).__name__}.update_span(): id must be a non-empty str")
+        # An ended span whose late log() sends exactly the merge row we want.
+        span = Span(INVALID_SPAN, self.parent, set_current=False)
+        span._ended = True
+        span._row_id = id
+        span.log(**event)
 
     def traced(self, *span_args: Any, **span_kwargs: Any) -> Any:
         """Like :func:`braintrust.traced`, with root spans going here."""

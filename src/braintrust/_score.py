@@ -9,13 +9,14 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from ._serial import Serializable
 from ._span import safe_repr
 
 __all__ = ["Score", "ScorerError", "normalize_scores"]
 
 
 @dataclasses.dataclass
-class Score:
+class Score(Serializable):
     """A named score between 0 and 1 (None means skipped), with optional metadata.
 
     Args:

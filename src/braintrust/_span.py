@@ -318,10 +318,10 @@ class Span:
         # meanwhile, it may already be detached, and its fields must still go
         # out (sending fields the span already had is a harmless merge).
         self._attrs = {}
-        row: dict[str, Any] = {
-            "id": self.id, "span_id": self.span_id, "root_span_id": self.root_span_id,
-            "_is_merge": True, "_parent": self._parent,
-        }
+        row: dict[str, Any] = {"id": self.id, "_is_merge": True, "_parent": self._parent}
+        if self._otel.get_span_context().is_valid:
+            # (update_span by row id alone has no span ids to restate.)
+            row["span_id"], row["root_span_id"] = self.span_id, self.root_span_id
         braintrust_mapping.apply(row, attrs)
         _state.write_rows([row])
 
@@ -447,6 +447,53 @@ class Span:
         """Returns a link to this span in the UI (``braintrust serve`` when local)."""
         return link(self.export(), org_name=org_name, app_url=app_url)
 
+    def log_feedback(self, **event: Any) -> None:
+        """Adds feedback to this span's row: as ``Logger.log_feedback`` without the id.
+
+        Args:
+            **event: ``scores``, ``expected``, ``tags``, ``comment``, ``metadata``, ``source``.
+        """
+        if isinstance(self, NoopSpan):
+            return
+        from ._logger import SpanTarget
+
+        if self._parent is None:
+            raise ValueError("Span.log_feedback(): this span belongs to no Braintrust object")
+        SpanTarget(self._parent).log_feedback(self.id, **event)
+
+    def link(self) -> str:
+        """Returns a link to this span in the UI (the official SDK's name for :meth:`permalink`)."""
+        return self.permalink()
+
+    @property
+    def name(self) -> str:
+        """The span's name."""
+        return self._otel_name()
+
+    def inject(self, carrier: dict[str, str] | None = None) -> dict[str, str]:
+        """Writes W3C ``traceparent`` and ``baggage`` headers naming this span.
+
+        Another service continues the trace with
+        ``start_span(parent=extract_trace_context(headers))``.
+
+        Args:
+            carrier: The outgoing headers to add to; a new dict by default.
+
+        Returns:
+            The carrier.
+        """
+        from ._propagation import inject_span
+
+        return inject_span(self, carrier)
+
+    def set_current(self) -> None:
+        """Makes this span current until :meth:`unset_current` (``with`` does both)."""
+        self._activate()
+
+    def unset_current(self) -> None:
+        """Undoes the latest :meth:`set_current`."""
+        self._deactivate()
+
     # context management
 
     def _activate(self) -> None:
@@ -505,6 +552,12 @@ class NoopSpan(Span):
     def set_attributes(self, *args: Any, **kwargs: Any) -> None:
         """Does nothing."""
 
+    def set_current(self) -> None:
+        """Does nothing."""
+
+    def unset_current(self) -> None:
+        """Does nothing."""
+
     def end(self, end_time: float | None = None) -> float:
         """Does nothing; returns the current time."""
         return end_time if end_time is not None else time.time()
@@ -559,7 +612,7 @@ def _start(
     span_attributes: Mapping[str, Any] | None,
     start_time: float | None,
     set_current: bool | None,
-    parent: str | None,
+    parent: str | Mapping[str, str] | None,
     event: Mapping[str, Any] | None,
     *,
     parent_span: Span | None = None,
@@ -577,8 +630,20 @@ def _start(
     if event is not None:
         _check_mapping(event, "event", where)
     if parent is not None and not isinstance(parent, str):
-        raise TypeError(f"{where}: parent must be an export slug (str), got {type_name(parent)}")
+        if not isinstance(parent, Mapping):
+            raise TypeError(f"{where}: parent must be an export slug (str) or a trace "
+                            f"context (dict), got {type_name(parent)}")
+        from ._propagation import slug_from_context
+
+        owner = logger or _state.current_experiment or _state.current_logger
+        parent = slug_from_context(parent, owner.parent if owner is not None else None)
     start_ns = _seconds_to_ns(start_time, "start_time", where)
+
+    if parent is None and parent_span is None and logger is None:
+        # parent_context(): below a current span, above the current experiment/logger.
+        scoped = _state.current_parent.get()
+        if scoped is not None and not trace.get_current_span().get_span_context().is_valid:
+            parent = scoped
 
     ctx: otel_context.Context | None = None
     bt_parent: str | None
@@ -619,11 +684,12 @@ def _start(
                 bt_parent = current_bt._parent
             is_root = False
         else:
-            active = _state.current_logger
+            active = _state.current_experiment or _state.current_logger
             if active is None:
                 return NOOP_SPAN
             bt_parent = active.parent
             is_root = True
+            logger = active  # its root span type (an experiment's roots are evals)
 
     if name is None:
         if is_root:
@@ -672,7 +738,7 @@ def start_span(
     span_attributes: Mapping[str, Any] | None = None,
     start_time: float | None = None,
     set_current: bool | None = None,
-    parent: str | None = None,
+    parent: str | Mapping[str, str] | None = None,
     event: Mapping[str, Any] | None = None,
 ) -> Span:
     """Starts a span.
@@ -689,8 +755,9 @@ def start_span(
         span_attributes: More span attributes to record.
         start_time: Seconds since the epoch; now by default.
         set_current: Whether ``with`` makes the span current (default True).
-        parent: A slug from ``span.export()`` (this or the official SDK), to
-            continue a trace from another process.
+        parent: A slug from ``span.export()`` (this or the official SDK), or
+            a trace context from :func:`extract_trace_context`, to continue a
+            trace from another process.
         event: Fields to log at once (as for :meth:`Span.log`).
 
     Returns:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextvars
 import itertools
 import os
 import signal
@@ -20,6 +21,7 @@ from braintrust_otel.store import Store
 if TYPE_CHECKING:
     from braintrust_otel.api import ApiConnection
 
+    from ._experiment import Experiment
     from ._logger import Logger
 
 VERSION = "0.1.0"
@@ -29,6 +31,11 @@ _lock = threading.Lock()
 _tracer: Optional[trace.Tracer] = None
 _processor: Optional[BraintrustSpanProcessor] = None
 current_logger: Optional[Logger] = None
+#: The experiment ``init()`` made current; spans with no other parent go there first.
+current_experiment: Optional[Experiment] = None
+#: The parent slug ``parent_context()`` set for spans started with no current span.
+current_parent: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
+    "braintrust_current_parent", default=None)
 
 #: Parents of loggers made with ``async_flush=False``: their spans flush on end.
 sync_parents: set[str | None] = set()
@@ -49,8 +56,8 @@ exec_counter = itertools.count(1)
 
 
 def _default_parent() -> str | None:
-    logger = current_logger
-    return logger.parent if logger is not None else None
+    target = current_experiment or current_logger
+    return target.parent if target is not None else None
 
 
 def tracer() -> trace.Tracer:
@@ -132,6 +139,10 @@ def flush_at_exit(budget: float | None = None) -> bool:
     import time
 
     deadline = time.monotonic() + (exit_budget() if budget is None else budget)
+    # Exit mode first (SIGTERM comes here without the sink's own atexit hook):
+    # what cannot be sent in time is spooled rather than left in memory.
+    sink = getattr(_processor.exporter, "_sink", None) if _processor is not None else None
+    getattr(sink, "_start_closing", lambda: None)()
     done = True
     for obj in list(buffered):
         try:

@@ -14,6 +14,8 @@ from typing import Any, Optional, Union
 
 from braintrust_otel.serialize import sanitize
 
+from ._serial import Serializable
+
 __all__ = ["CaseStats", "ExperimentSummary", "MetricSummary", "ScoreSummary",
            "cases_from_rows", "summarize_cases"]
 
@@ -76,7 +78,7 @@ def cases_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[CaseStats]:
 
 
 @dataclasses.dataclass
-class ScoreSummary:
+class ScoreSummary(Serializable):
     """One score across an experiment: its mean, and its change against the base."""
 
     name: str
@@ -96,7 +98,7 @@ class ScoreSummary:
 
 
 @dataclasses.dataclass
-class MetricSummary:
+class MetricSummary(Serializable):
     """One metric across an experiment: its mean, and its change against the base."""
 
     name: str
@@ -122,7 +124,7 @@ def _signed_pct(diff: float) -> str:
 
 
 @dataclasses.dataclass
-class ExperimentSummary:
+class ExperimentSummary(Serializable):
     """What an experiment scored, as ``Eval`` prints it.
 
     Attributes:

@@ -90,11 +90,13 @@ class ApiConnection:
         api_url: The data API URL; by default the one login returns.
         org_name: The organization, when the key belongs to several.
         timeout: Seconds per request.
+        headers: More headers sent with every request (a proxy's, say).
     """
 
     def __init__(self, api_key: str | None = None, app_url: str | None = None,
                  api_url: str | None = None, org_name: str | None = None,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         key = api_key or os.environ.get("BRAINTRUST_API_KEY")
         if not key:
             raise LoginError("no Braintrust API key: pass api_key= or set BRAINTRUST_API_KEY")
@@ -111,6 +113,7 @@ class ApiConnection:
         self._limit_known = False
         self._session: requests.Session | None = None
         self._session_pid = -1
+        self._headers = dict(headers or {})
 
     def __repr__(self) -> str:
         return f"<ApiConnection app_url={self.app_url!r} org={self.org_name!r}>"
@@ -124,6 +127,7 @@ class ApiConnection:
             import requests
 
             session = requests.Session()
+            session.headers.update(self._headers)
             session.headers["Authorization"] = f"Bearer {self.__key}"
             _mount(session)
             _sessions.add(session)

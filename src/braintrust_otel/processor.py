@@ -65,11 +65,20 @@ def parent_in_context(ctx: Context | None = None) -> str | None:
     return None
 
 
-def is_ai_span(span: ReadableSpan) -> bool:
-    """True when the span's name or any attribute key has an AI prefix (``gen_ai.``, ...)."""
+def is_ai_span(span: ReadableSpan, ignore: frozenset[str] = frozenset()) -> bool:
+    """True when the span's name or any attribute key has an AI prefix (``gen_ai.``, ...).
+
+    Args:
+        span: The finished span.
+        ignore: Attribute keys that do not count.
+    """
     if span.name.startswith(AI_PREFIXES):
         return True
-    return any(key.startswith(AI_PREFIXES) for key in (span.attributes or {}))
+    return any(key.startswith(AI_PREFIXES) and key not in ignore
+               for key in (span.attributes or {}))
+
+
+_PARENT_ONLY = frozenset((A.PARENT,))
 
 
 class BraintrustSpanProcessor(SpanProcessor):
@@ -122,6 +131,9 @@ class BraintrustSpanProcessor(SpanProcessor):
             else _env_number("BRAINTRUST_QUEUE_BLOCK_SECONDS", 10.0)
         )
         self._shutdown = False
+        # Span ids whose braintrust.parent this processor gave by default: that
+        # attribute alone does not make a span an AI span for the filter.
+        self._defaulted: set[int] = set()
         self._init_runtime()
         ref = weakref.WeakMethod(self._after_fork)
         os.register_at_fork(after_in_child=lambda: (m := ref()) and m())
@@ -149,16 +161,17 @@ class BraintrustSpanProcessor(SpanProcessor):
         if attrs and A.PARENT in attrs:
             return
         try:
-            parent = self._parent_for(parent_context)
+            parent = parent_in_context(parent_context)
+            if parent is None:
+                parent = self._default()
+                if self._filter_ai and parent:
+                    self._defaulted.add(span.get_span_context().span_id)
             if parent:
                 span.set_attribute(A.PARENT, parent)
         except Exception as exc:
             diagnostics.report("parent", "could not stamp braintrust.parent", exc)
 
-    def _parent_for(self, ctx: Context | None) -> str | None:
-        found = parent_in_context(ctx)
-        if found is not None:
-            return found
+    def _default(self) -> str | None:
         default = self._default_parent
         if callable(default):
             default = default()
@@ -184,6 +197,12 @@ class BraintrustSpanProcessor(SpanProcessor):
             self._wait_for_room(span)
 
     def _keep(self, span: ReadableSpan) -> bool:
+        defaulted = False
+        span_ctx = span.context
+        if self._defaulted and span_ctx is not None:
+            span_id = span_ctx.span_id
+            defaulted = span_id in self._defaulted
+            self._defaulted.discard(span_id)
         if self._custom_filter is not None:
             try:
                 verdict = self._custom_filter(span)
@@ -192,7 +211,7 @@ class BraintrustSpanProcessor(SpanProcessor):
                 return True
             if verdict is not None:
                 return bool(verdict)
-        return not self._filter_ai or is_ai_span(span)
+        return not self._filter_ai or is_ai_span(span, _PARENT_ONLY if defaulted else frozenset())
 
     def _wait_for_room(self, span: ReadableSpan) -> None:
         if threading.current_thread() is self._worker:
@@ -271,8 +290,11 @@ class BraintrustSpanProcessor(SpanProcessor):
         Returns:
             True when everything queued before the call was handed on.
         """
+        deadline = time.monotonic() + timeout_millis / 1000
         done = self._drain(timeout_millis / 1000)
-        return self.exporter.force_flush(timeout_millis) and done
+        # The exporter gets what is left of the one timeout, not a second one.
+        left = max(0, int((deadline - time.monotonic()) * 1000))
+        return self.exporter.force_flush(left) and done
 
     def shutdown(self) -> None:
         """Stops the worker after exporting everything, then shuts the exporter down."""

@@ -5,15 +5,24 @@ place, so a reader never sees half a file. A process takes a file by
 renaming it to a claimed name first, so two processes sharing the folder
 never send the same file. Total size is bounded: past the bound the oldest
 files go, and the rows in them are counted and reported as dropped.
+
+A claim names its owner by a random token, not a pid: pids repeat (every
+container's first process is pid 1), so a pid cannot tell a dead claimant
+from a live one. The owner holds an exclusive ``flock`` on
+``.owners/<token>.lock`` for its whole life; the kernel drops that lock when
+the process dies however it dies, so a claim whose owner's lock can be taken
+is stale and its file goes back into the spool.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,10 +30,16 @@ from typing import Any
 from . import diagnostics
 from .serialize import dumps
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: claims fall back to pid liveness
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = ["Spool", "default_spool_dir"]
 
 _SUFFIX = ".rows.json"
 _CLAIMED = ".claimed-"
+_OWNERS = ".owners"
 
 
 def default_spool_dir() -> Path:
@@ -62,14 +77,58 @@ class Spool:
         self.max_bytes = max_bytes or int(os.environ.get("BRAINTRUST_SPOOL_MAX_BYTES",
                                                          1 << 30))
         self._lock = threading.Lock()
+        self._init_owner()
+        ref = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: (m := ref()) and m())
 
-    def put(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Writes rows as one file; never raises (a failure is a counted drop)."""
+    def _init_owner(self) -> None:
+        self._token = secrets.token_hex(8)
+        self._owner_fd: int | None = None
+
+    def _after_fork(self) -> None:
+        # The child shares the parent's lock (same open file): drop its copy and
+        # claim under a token of its own, so each process's claims die with it.
+        if self._owner_fd is not None:
+            try:
+                os.close(self._owner_fd)
+            except OSError:
+                pass
+        self._init_owner()
+
+    def _claim_suffix(self) -> str:
+        """``.claimed-<pid>-<token>``, holding the token's lock first."""
+        if self._owner_fd is None and fcntl is not None:
+            owners = self.directory / _OWNERS
+            owners.mkdir(parents=True, exist_ok=True)
+            # Locked before it gets its visible name: a lock file anyone can
+            # see is held from birth, so "lock free" always means "owner gone".
+            tmp = owners / f"{self._token}.lock.tmp"
+            fd = os.open(tmp, os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.replace(tmp, owners / f"{self._token}.lock")
+            except OSError:
+                os.close(fd)
+                raise
+            self._owner_fd = fd
+        return f"{_CLAIMED}{os.getpid()}-{self._token}"
+
+    def put(self, rows: Sequence[dict[str, Any]], stamp: int | None = None) -> None:
+        """Writes rows as one file; never raises (a failure is a counted drop).
+
+        Args:
+            rows: The rows.
+            stamp: A ``time.time_ns()`` to order the file by (files are sent
+                oldest first); now by default. Rows handed back after a failed
+                send keep the time they were first accepted, so they go
+                before rows spooled while they were in flight.
+        """
         if not rows:
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{len(rows)}"
+            when = time.time_ns() if stamp is None else stamp
+            name = f"{when:020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{len(rows)}"
             final = self.directory / (name + _SUFFIX)
             tmp = self.directory / (name + ".tmp")
             tmp.write_bytes(_encode_lines(rows))
@@ -131,8 +190,20 @@ class Spool:
                                    f"batch of {lost} rows deleted", n=lost)
 
     def pending_rows(self) -> int:
-        """How many rows wait in the spool (claimed files excluded)."""
-        return sum(_row_count(p) for p in self._files())
+        """How many rows wait in the spool.
+
+        Counts files nobody has claimed and those this process has claimed;
+        claims of dead processes are taken back first, so only files another
+        live process is sending are left out.
+        """
+        self._reclaim_abandoned()
+        mine = f"{_CLAIMED}{os.getpid()}-{self._token}"
+        try:
+            names = [p for p in self.directory.iterdir() if _SUFFIX in p.name
+                     and (_CLAIMED not in p.name or p.name.endswith(mine))]
+        except FileNotFoundError:
+            return 0
+        return sum(_row_count(p) for p in names)
 
     def take(self) -> tuple[Path, list[dict[str, Any]]] | None:
         """Claims the oldest file and returns it with its rows, or None when empty.
@@ -141,8 +212,16 @@ class Spool:
         give the file back.
         """
         self._reclaim_abandoned()
-        for path in self._files():
-            claimed = path.with_name(f"{path.name}{_CLAIMED}{os.getpid()}")
+        files = self._files()
+        if not files:
+            return None
+        try:
+            suffix = self._claim_suffix()
+        except OSError as exc:
+            diagnostics.report("spool", f"could not lock a claim in {self.directory}", exc)
+            return None
+        for path in files:
+            claimed = path.with_name(f"{path.name}{suffix}")
             try:
                 os.rename(path, claimed)
             except OSError:
@@ -157,6 +236,14 @@ class Spool:
                 continue
             return claimed, rows
         return None
+
+    @staticmethod
+    def stamp_of(path: Path) -> int | None:
+        """The ``time_ns`` a spool file is ordered by (see :meth:`put`), or None."""
+        try:
+            return int(path.name.split("-", 1)[0])
+        except ValueError:
+            return None
 
     def done(self, claimed: Path) -> None:
         """Deletes a delivered file."""
@@ -176,13 +263,48 @@ class Spool:
             claimed = [p for p in self.directory.iterdir() if _CLAIMED in p.name]
         except FileNotFoundError:
             return
+        verdicts: dict[str, bool] = {}
         for path in claimed:
-            try:
-                pid = int(path.name.rsplit(_CLAIMED, 1)[1])
-            except ValueError:
-                continue
-            if pid != os.getpid() and not _pid_alive(pid):
+            owner = path.name.rsplit(_CLAIMED, 1)[1]
+            if owner not in verdicts:
+                verdicts[owner] = self._owner_dead(owner)
+            if verdicts[owner]:
                 self.release(path)
+        for owner, dead in verdicts.items():
+            if dead and "-" in owner:
+                (self.directory / _OWNERS / f"{owner.split('-', 1)[1]}.lock").unlink(
+                    missing_ok=True)
+
+    def _owner_dead(self, owner: str) -> bool:
+        pid_text, _, token = owner.partition("-")
+        if not token:
+            # A claim from before tokens: only a pid, and this process never
+            # makes such claims, so its own pid (pid 1 again) means dead too.
+            try:
+                pid = int(pid_text)
+            except ValueError:
+                return False
+            return pid == os.getpid() or not _pid_alive(pid)
+        if token == self._token:
+            return False
+        if fcntl is None:
+            try:
+                return not _pid_alive(int(pid_text))
+            except ValueError:
+                return False
+        try:
+            fd = os.open(self.directory / _OWNERS / f"{token}.lock", os.O_RDWR)
+        except FileNotFoundError:
+            return True  # an owner makes its lock before its first claim
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # held: the owner lives
+        finally:
+            os.close(fd)  # also lets go of the lock if we just took it
+        return True
 
 
 def _encode_lines(rows: Sequence[dict[str, Any]]) -> bytes:

@@ -1,13 +1,17 @@
 """The Braintrust REST API sink: rows to ``/logs3``, with retries and a disk spool.
 
-Rows are resolved to object ids (registering projects by name), encoded once,
-cut into requests within the server's payload limit, and posted. A request
-that fails with a connection error, a timeout, 408, 429 or 5xx is retried
-with exponential backoff and jitter (honouring ``Retry-After``). When all
-attempts fail, the rows go to the disk spool and the sink stays "down" for a
-growing cool-down, spooling new rows at once instead of making the
-application's spans wait; a background replayer sends the spool when the
-service answers again, and every flush tries too. A 413 splits the request,
+``write()`` never waits on the network: it hands rows to the sink's sender
+thread through a bounded in-memory buffer, or writes them to the disk spool
+when the service is down, slow or hanging (so the span queue upstream never
+fills because of the service). The sender resolves rows to object ids
+(registering projects by name), encodes them once, cuts requests within the
+server's payload limit, and posts them. A request that fails with a
+connection error, a timeout, 408, 429 or 5xx is retried with exponential
+backoff and jitter (a ``Retry-After`` over 10 s becomes a cool-down). When
+all attempts fail, the rows go to the spool and the sink stays "down" for a
+growing cool-down, spooling new rows at once; the sender sends the spool
+when the service answers again, and keeps trying while a ``flush()``
+waits. A 413 splits the request,
 and a single row too large for any request goes through the overflow upload.
 A 400 or 422 halves the request until the refused rows are alone (within a
 bound of extra requests), so one bad row does not cost its batch. Other 4xx
@@ -22,6 +26,7 @@ import os
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -32,7 +37,7 @@ from ..api import ApiConnection, LoginError
 from ..deferred import DeferredObjects
 from ..merge import OBJECT_ID_KEYS, combine_rows
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
-from ..retry import backoff_delay, is_retryable_status, parse_retry_after
+from ..retry import MAX_RETRY_AFTER, backoff_delay, is_retryable_status, parse_retry_after
 from ..serialize import dumps, repair
 from ..spool import Spool
 
@@ -51,6 +56,10 @@ _ROW_ERRORS = (400, 422)
 _BISECT_REQUESTS = 64
 
 Row = dict[str, Any]
+
+# A Retry-After up to this is waited out before retrying; a longer one puts
+# the sink in a cool-down of that length (rows spool meanwhile).
+_LONGEST_INLINE_WAIT = 10.0
 
 
 def _env_int(name: str, default: int) -> int:
@@ -96,6 +105,7 @@ class HttpSink:
         backoff_base: float = 0.5,
         backoff_cap: float = 10.0,
         cooldown_cap: float = 30.0,
+        max_buffered_rows: int = 10_000,
     ) -> None:
         self.conn = conn
         self.spool = spool if spool is not None else Spool()
@@ -106,6 +116,7 @@ class HttpSink:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.cooldown_cap = cooldown_cap
+        self.max_buffered_rows = max_buffered_rows
         self.stats = {"sent": 0, "spooled": 0, "rejected": 0, "requests": 0}
         self._closing = False
         self._deadline: float | None = None
@@ -117,16 +128,28 @@ class HttpSink:
         closing = weakref.WeakMethod(self._start_closing)
         atexit.register(lambda: (m := closing()) and m())
         if self.spool.pending_rows():
-            self._ensure_replayer()
+            self._ensure_sender()
 
     def _init_runtime(self) -> None:
-        self._lock = threading.RLock()
         self._bisect_left = _BISECT_REQUESTS
         self._rejected: list[Row] = []
         self._reject_reasons: list[str] = []
+        # One lock guards the hand-off state between write()/flush() callers
+        # and the sender thread; network I/O never happens under it.
+        self._state = threading.Condition(threading.Lock())
+        self._buffer: deque[tuple[int, list[Row]]] = deque()  # (accepted at, rows)
+        self._buffered = 0
+        self._inflight: tuple[int, list[Row]] | None = None
+        self._inflight_spooled = False
+        self._replaying = False
+        self._spilling = False
+        self._force = False
+        self._flushers = 0
         self._down_until = 0.0
+        self._honour_until = 0.0  # a server's Retry-After: even a flush waits for it
+        self._last_try = 0.0
         self._failures = 0
-        self._replayer: Optional[threading.Thread] = None
+        self._sender: Optional[threading.Thread] = None
         self._wake = threading.Event()
 
     def __repr__(self) -> str:
@@ -135,32 +158,61 @@ class HttpSink:
     # -- RowSink ------------------------------------------------------------
 
     def write(self, rows: Sequence[Row]) -> None:
-        """Delivers rows now, or spools them when the service is down."""
+        """Hands rows to the sender thread, or spools them; never waits on the network.
+
+        Rows go to the disk spool instead of memory while the service is
+        down, while earlier rows still wait in the spool (so rows keep their
+        order), and when more than ``max_buffered_rows`` wait for a slow or
+        hanging service.
+        """
         if not rows:
             return
-        with self._lock:
+        stamp = time.time_ns()
+        with self._state:
             budget = self._budget()
-            if self._is_down() or (budget is not None and budget <= 0):
-                self._spool(rows)
-                return
-            leftover = self._deliver(list(rows))
-            if leftover:
-                self._spool(leftover)
+            if (self._spilling or self._is_down() or (budget is not None and budget <= 0)
+                    or self._buffered + len(rows) > self.max_buffered_rows):
+                self._spilling = True
+                self._spool(rows, stamp)
+            else:
+                self._buffer.append((stamp, list(rows)))
+                self._buffered += len(rows)
+        self._ensure_sender()
+        self._wake.set()
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Sends what waits in the spool, within ``timeout`` seconds.
+        """Waits until every accepted row and the spool are sent, for up to ``timeout`` s.
+
+        The sender thread keeps trying for the whole time (an explicit flush
+        tries at once even during a cool-down, then at backoff pace, waiting
+        longer only when the server's ``Retry-After`` asks for it); the caller
+        never blocks on a request, so a hanging service cannot stretch this
+        past ``timeout``. At exit, rows still in memory then go to the spool.
 
         Returns:
             True when nothing is left waiting.
         """
         deadline = time.monotonic() + (timeout if timeout is not None else 30.0)
-        # An explicit flush tries once even during a cool-down.
-        force = True
-        while time.monotonic() < deadline:
-            if not self._replay_one(force):
-                break
-            force = False
-        return self.spool.pending_rows() == 0
+        if self._deadline is not None:
+            deadline = min(deadline, self._deadline)
+        self._ensure_sender()
+        with self._state:
+            self._flushers += 1
+            self._force = True
+            self._wake.set()
+            try:
+                while not (done := self._idle()):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    # Woken by the sender after each step; the poll also sees
+                    # spool files another process handed over.
+                    self._state.wait(min(left, 0.5))
+            finally:
+                self._flushers -= 1
+        if not done and self._closing:
+            self._spool_memory()
+        return done
 
     def shutdown(self) -> None:
         """Flushes (bounded by ``BRAINTRUST_EXIT_FLUSH_SECONDS``, 10) and stops.
@@ -191,21 +243,45 @@ class HttpSink:
     def _is_down(self) -> bool:
         return time.monotonic() < self._down_until
 
-    def _mark_down(self, why: str, exc: BaseException | None = None) -> None:
+    def _idle(self) -> bool:
+        # Called with self._state held.
+        return (not self._buffer and self._inflight is None and not self._replaying
+                and self.spool.pending_rows() == 0)
+
+    def _mark_down(self, why: str, exc: BaseException | None = None,
+                   retry_after: float | None = None) -> None:
         self._failures += 1
+        now = time.monotonic()
         cooldown = min(self.cooldown_cap, 0.5 * 2 ** (self._failures - 1))
-        self._down_until = time.monotonic() + cooldown
+        if retry_after is not None:
+            asked = min(retry_after, MAX_RETRY_AFTER)
+            self._honour_until = now + asked
+            cooldown = max(cooldown, asked)
+        self._down_until = now + cooldown
         diagnostics.report("service_down", f"Braintrust API unavailable ({why}); rows are "
                            f"spooled to {self.spool.directory} and sent when it answers", exc)
 
     def _mark_up(self) -> None:
         self._failures = 0
-        self._down_until = 0.0
+        self._down_until = self._honour_until = 0.0
 
-    def _spool(self, rows: Sequence[Row]) -> None:
-        self.spool.put(rows)
+    def _spool(self, rows: Sequence[Row], stamp: int | None = None) -> None:
+        self.spool.put(rows, stamp)
         self.stats["spooled"] += len(rows)
-        self._ensure_replayer()
+
+    def _spool_memory(self) -> None:
+        """At exit: rows still in memory (and the request in flight) go to the spool."""
+        with self._state:
+            chunks = list(self._buffer)
+            self._buffer.clear()
+            self._buffered = 0
+            if self._inflight is not None and not self._inflight_spooled:
+                # The hung request may yet land: the ids make a resend harmless.
+                chunks.insert(0, self._inflight)
+                self._inflight_spooled = True
+            self._spilling = True
+            for stamp, rows in chunks:
+                self._spool(rows, stamp)
 
     # -- delivery -----------------------------------------------------------
 
@@ -290,6 +366,7 @@ class HttpSink:
         body = logs3_body(encoded)
         overflow = can_overflow and len(body) > limit
         attempts = 1 if self._closing else self.attempts
+        retry_after: float | None = None
         for attempt in range(attempts):
             status, retry_after, message = self._post(body, encoded, rows, overflow)
             if status is not None and 200 <= status < 300:
@@ -311,9 +388,14 @@ class HttpSink:
                 self._reject(rows, message)
                 return _REJECTED
             if attempt + 1 < attempts:
-                time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap,
-                                         retry_after))
-        self._mark_down(message)
+                if retry_after is not None and retry_after > _LONGEST_INLINE_WAIT:
+                    break  # a long wait is a cool-down: the rows go to the spool meanwhile
+                delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap, retry_after)
+                budget = self._budget()
+                if budget is not None and delay >= budget:
+                    break
+                time.sleep(delay)
+        self._mark_down(message, retry_after=retry_after)
         return _FAILED
 
     def _halves(self, encoded: list[str], rows: list[Row], limit: int,
@@ -448,41 +530,112 @@ class HttpSink:
         finally:
             plain.close()
 
-    # -- replay -------------------------------------------------------------
+    # -- the sender thread ---------------------------------------------------
 
-    def _replay_one(self, force: bool = False) -> bool:
-        """Sends one spooled file; returns False when there is nothing (more) to do now."""
-        with self._lock:
-            if self._is_down() and not force:
-                return False
-            taken = self.spool.take()
-            if taken is None:
-                return False
-            claimed, rows = taken
+    def _ensure_sender(self) -> None:
+        with self._state:
+            if self._sender is not None and self._sender.is_alive():
+                return
+            thread = threading.Thread(target=self._send_loop, name="braintrust-http-send",
+                                      daemon=True)
+            self._sender = thread
+            thread.start()
+
+    def _send_loop(self) -> None:
+        while True:
+            try:
+                progressed = self._pump()
+            except Exception as exc:  # a bug here must not end delivery for good
+                diagnostics.report("delivery", "the HTTP sender failed; it goes on", exc)
+                self._mark_down("sender error", exc)
+                progressed = False
+            with self._state:
+                self._state.notify_all()
+                if progressed:
+                    continue
+                budget = self._budget()
+                if self._closing and ((budget is not None and budget <= 0)
+                                      or (not self._flushers and self._idle())):
+                    # A shut-down sink keeps no thread; a later write starts one.
+                    self._sender = None
+                    return
+                wait = self._next_try() - time.monotonic()
+                if wait <= 0 and (self._buffer or self._flushers):
+                    wait = 0.05  # nothing could be done just now (e.g. files claimed)
+            self._wake.wait(min(max(wait, 0.0), 5.0) if wait > 0 else 5.0)
+            self._wake.clear()
+
+    def _next_try(self) -> float:
+        # Called with self._state held. While someone waits in flush(), try at
+        # backoff pace instead of waiting out a long cool-down, except when
+        # the server itself asked for the wait.
+        if self._force:
+            return 0.0
+        if self._flushers and self._honour_until <= time.monotonic():
+            return min(self._down_until, self._last_try + self.backoff_cap)
+        return self._down_until
+
+    def _pump(self) -> bool:
+        """One step: a batch from memory, else one spool file. True when it progressed."""
+        with self._state:
+            budget = self._budget()
+            if time.monotonic() < self._next_try() or (budget is not None and budget <= 0):
+                return False  # past the exit budget nothing new starts: the spool keeps it
+            self._force = False
+            self._last_try = time.monotonic()
+            chunk = self._take_chunk()
+            if chunk is None:
+                self._replaying = True
+        if chunk is not None:
+            stamp, rows = chunk
             leftover = self._deliver(rows)
-            if leftover:
-                if len(leftover) == len(rows):
-                    self.spool.release(claimed)
-                    return False
-                self.spool.put(leftover)
-            self.spool.done(claimed)
+            with self._state:
+                if leftover and not self._inflight_spooled:
+                    # Back to the spool with the time they were accepted, ahead
+                    # of rows spooled meanwhile; the rest of memory follows.
+                    self._spilling = True
+                    self._spool(leftover, stamp)
+                    while self._buffer:
+                        older, waiting = self._buffer.popleft()
+                        self._spool(waiting, older)
+                    self._buffered = 0
+                self._inflight = None
+                self._inflight_spooled = False
             return not leftover
+        try:
+            progressed = self._replay_one()
+        finally:
+            with self._state:
+                self._replaying = False
+        if not progressed:
+            with self._state:
+                if not self._buffer and self.spool.pending_rows() == 0:
+                    self._spilling = False  # caught up: memory is safe for new rows again
+        return progressed
 
-    def _ensure_replayer(self) -> None:
-        if self._replayer is not None and self._replayer.is_alive():
-            return
-        thread = threading.Thread(target=self._replay_loop, name="braintrust-spool-replay",
-                                  daemon=True)
-        self._replayer = thread
-        thread.start()
+    def _take_chunk(self) -> tuple[int, list[Row]] | None:
+        # Called with self._state held: up to a batch of rows from memory.
+        if not self._buffer:
+            return None
+        stamp, rows = self._buffer.popleft()
+        rows = list(rows)
+        while self._buffer and len(rows) + len(self._buffer[0][1]) <= self.batch_rows:
+            rows.extend(self._buffer.popleft()[1])
+        self._buffered -= len(rows)
+        self._inflight = (stamp, rows)
+        return self._inflight
 
-    def _replay_loop(self) -> None:
-        while not self._closing:
-            wait = max(0.05, self._down_until - time.monotonic())
-            self._wake.wait(min(wait, 5.0))
-            if self._closing:
-                return
-            while self._replay_one():
-                pass
-            if not self._is_down() and self.spool.pending_rows() == 0:
-                return
+    def _replay_one(self) -> bool:
+        """Sends one spooled file; returns False when there is nothing (more) to do now."""
+        taken = self.spool.take()
+        if taken is None:
+            return False
+        claimed, rows = taken
+        leftover = self._deliver(rows)
+        if leftover:
+            if len(leftover) == len(rows):
+                self.spool.release(claimed)
+                return False
+            self.spool.put(leftover, Spool.stamp_of(claimed))
+        self.spool.done(claimed)
+        return not leftover

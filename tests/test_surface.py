@@ -1,0 +1,352 @@
+"""Our public surface against the official SDK's (braintrust 0.48.1).
+
+The official names, members and parameter lists are data in
+``tests/data/official_surface.json``, recorded from the official package in
+its own virtualenv by ``scripts/record_official_surface.py`` (its docstring
+states which names count as public). This test fails when:
+
+- an official name, class member or parameter is missing here and is not
+  listed below as a known gap or as an official internal;
+- a listed gap now exists (remove it from the list: the list only shrinks);
+- a listed internal is no longer in the recording (the list stays honest).
+
+Parameters are compared by name, by position for positional-or-keyword
+parameters, and by whether they may be omitted. Left out by rule: ``self``
+and ``cls``; parameters starting with ``_`` (private by the official SDK's own
+convention); ``state`` (it takes the official SDK's internal
+``BraintrustState``); and ``*args`` / ``**kwargs`` of the official function
+(we may accept fewer catch-alls). Extra parameters here are fine when they
+may be omitted.
+
+Deprecated official names stay in the check (the recording marks them
+``deprecated``): code written against 0.48.1 still calls ``braintrust.log``,
+``summarize`` and ``close``, and they must keep working until the official
+SDK drops them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = json.loads((Path(__file__).parent / "data" / "official_surface.json").read_text())
+
+# -- Official internals: names that pass the recording's mechanical rule but are
+# implementation helpers of the official SDK, exported only because its
+# ``braintrust.logger`` (and ``framework``) have no ``__all__`` and the package
+# does ``from .logger import *``. None is in its documentation's API reference as
+# something to call; we do not offer them.
+OFFICIAL_INTERNALS = {
+    # connection and process state
+    "BraintrustState", "HTTPConnection", "api_conn", "app_conn", "proxy_conn", "org_id",
+    "user_info", "login_to_state", "global_", "LogQueue", "RetryRequestExceptionsAdapter",
+    "is_retryable_request_exception", "normalize_proxy_url", "BraintrustClient",
+    "BraintrustOpenApiClient", "LoginResult", "OrganizationInfo", "BraintrustEnv",
+    "resolve_app_url", "resolve_org_name", "register_otel_flush",
+    # wire encoding and row batching
+    "construct_json_array", "construct_logs3_data", "construct_logs3_overflow_request",
+    "pick_logs3_overflow_object_ids", "Logs3OverflowInputRow", "LogItemWithMeta",
+    "split_logging_data", "stringify_with_overflow_meta", "utf8_byte_length",
+    "merge_row_batch", "merge_row_batch_waves", "batch_items", "bt_dumps",
+    "bt_safe_deep_copy", "prettify_xact", "SpanComponentsV3", "SpanComponentsV4",
+    "SpanObjectTypeV3", "span_components_to_object_id", "ensure_dataset_record",
+    "add_azure_blob_headers", "ExperimentIdentifier", "DatasetRef", "ParametersRef",
+    "ObjectMetadata", "OrgProjectMetadata", "ProjectDatasetMetadata",
+    "ProjectExperimentMetadata", "ParentSpanIds", "SpanIds", "AttachmentMetadata",
+    "ExperimentDatasetEvent", "AuditResource", "parse_audit_resources",
+    # general utilities of its own code base
+    "LazyValue", "coalesce", "encode_uri_component", "merge_dicts", "eprint",
+    "get_caller_location", "get_signature", "mask_api_key", "response_raise_for_status",
+    "bt_iscoroutinefunction", "MarkAsyncWrapper", "stringify_exception", "validate_tags",
+    "bcolors", "SerializableDataClass", "log_exc_info_to_span", "ProjectIdCache",
+    "DiskCache", "LRUCache", "PromptCache", "ParametersCache", "get_past_n_ancestors",
+    "get_repo_info", "render_message", "render_mustache", "render_prompt_params",
+    "render_templated_object", "detect_environment", "merge_span_origin_context",
+    "SpanOriginEnvironment", "get_default_data_from_parameters_schema",
+    "parameters_to_json_schema", "PropagatedState", "merge_baggage", "parse_baggage",
+    "format_traceparent", "parse_traceparent", "get_header",
+    # implementation classes behind the public ones (users get them from init_*)
+    "SpanImpl", "SpanInternalOptions", "ObjectFetcher", "ObjectIterator",
+    # its docstring says it is "mainly for internal use" (the parent resolution order)
+    "get_span_parent_object",
+    "ExperimentDatasetIterator", "Exportable", "BaseAttachment",
+    # the eval runner's own helpers (braintrust.framework)
+    "EvalThreadPoolSingleton", "ResourceManager", "await_or_run", "build_local_summary",
+    "call_user_fn", "deserialize_plain_string_as_json", "evaluate_filter",
+    "is_classification", "is_eval_parameter_schema", "is_score", "is_scorer",
+    "parse_filters", "pluralize", "report_evaluator_result", "report_failures",
+    "run_evaluator", "serialize_json_with_plain_string", "validate_parameters",
+    "TaskProgressEvent", "SSEProgressEvent", "EvaluatorFile", "EvaluatorInstance",
+    "DictEvalHooks", "EvalCaseDict", "EvalCaseDictNoOutput", "ClassificationItem",
+    "AsyncScorerLike", "SyncScorerLike", "ScoreLike", "default_error_score_handler",
+    "Filter",
+}
+
+# -- Known gaps: public in the official SDK, missing here. Remove an entry when it
+# lands (the test fails until you do). Grouped by feature.
+KNOWN_GAPS = {
+    # Workflow evals (braintrust.workflow_eval): not implemented.
+    "WorkflowBatchItem", "WorkflowBatchItemResult", "WorkflowBatchScorer", "WorkflowBatchTask",
+    "WorkflowBatchingOptions", "WorkflowEval", "WorkflowEvalCompletedResult",
+    "WorkflowEvalMemoryStore", "WorkflowEvalPending", "WorkflowEvalRedisStore",
+    "WorkflowEvalStore", "WorkflowEvalStoreEntry", "WorkflowEvalWaitingResult", "WorkflowScorer",
+    "WorkflowScorerItem", "WorkflowScorerResult", "WorkflowSubmissionCompletionPoll",
+    "WorkflowSubmissionCompletionWebhook", "WorkflowSubmissionContext", "WorkflowSubmissionPoll",
+    "WorkflowTask", "WorkflowTaskItem", "WorkflowTaskResult", "define_workflow_eval",
+    # Dataset pipelines (braintrust.dataset_pipeline): not implemented.
+    "DatasetPipeline", "DatasetPipelineDefinition", "DatasetPipelineRow",
+    "DatasetPipelineSource", "DatasetPipelineTarget", "DatasetPipelineTransform",
+    "DatasetPipelineTransformArgs",
+    # Sandboxes (braintrust.sandbox): not implemented.
+    "RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig", "register_sandbox",
+    # The framework2 builder classes under their official names (projects.create and
+    # its tools/scorers/prompts builders exist, as other classes).
+    "ClassifierBuilder", "CodeParameters", "ParametersBuilder", "ProjectBuilder",
+    "PromptBuilder", "ScorerBuilder", "ToolBuilder",
+    # The logging handler (log records to Braintrust): not implemented.
+    "BraintrustLogHandler",
+    # Integrations owned by the integrations work (integ-core).
+    "setup_ai_sdk", "setup_pydantic_ai",
+    # API error classes and stream chunk types under their official names.
+    "BraintrustAPIError", "BraintrustHTTPError", "BraintrustJSONDecodeError",
+    "BraintrustTransportError", "BraintrustConsoleChunk", "BraintrustErrorChunk",
+    "BraintrustJsonChunk", "BraintrustProgressChunk", "BraintrustTextChunk", "parse_stream",
+    # Score and summary types under their official names.
+    "Classification", "NamedScoreDict", "ScoreDict", "DataSummary", "DatasetSummary",
+    "SummarySkipped", "SummarySuccess",
+    # Prompt schema classes, remote parameters, git metadata.
+    "PromptData", "PromptMessage", "PromptSchema", "ImagePart", "TextPart",
+    "RemoteEvalParameters", "RepoInfo", "GitMetadataSettings",
+    # BraintrustStream: members/parameters not offered yet.
+    "BraintrustStream.copy", "BraintrustStream.final_value_async",
+    # Dataset: members/parameters not offered yet.
+    "Dataset.data", "Dataset.fetch(batch_size)", "Dataset.fetched_data", "Dataset.logging_state",
+    # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the
+    # options, and classifiers, error_score_handler, parent, cancel_event (rejected with a
+    # TypeError) are left; on_start and stream are accepted and not called yet.
+    "Eval(base_experiment_id)", "Eval(base_experiment_name)", "Eval(cancel_event)",
+    "Eval(classifiers)", "Eval(description)", "Eval(enable_cache)", "Eval(error_score_handler)",
+    "Eval(experiment_name)", "Eval(git_metadata_settings)", "Eval(is_public)",
+    "Eval(max_concurrency)", "Eval(metadata)", "Eval(no_send_logs)", "Eval(on_start)",
+    "Eval(parameters)", "Eval(parent)", "Eval(project_id)", "Eval(repo_info)", "Eval(reporter)",
+    "Eval(stream)", "Eval(summarize_scores)", "Eval(tags)", "Eval(timeout)", "Eval(trial_count)",
+    "Eval(update)", "EvalAsync(base_experiment_id)", "EvalAsync(base_experiment_name)",
+    "EvalAsync(cancel_event)", "EvalAsync(classifiers)", "EvalAsync(description)",
+    "EvalAsync(enable_cache)", "EvalAsync(error_score_handler)", "EvalAsync(experiment_name)",
+    "EvalAsync(git_metadata_settings)", "EvalAsync(is_public)", "EvalAsync(max_concurrency)",
+    "EvalAsync(metadata)", "EvalAsync(no_send_logs)", "EvalAsync(on_start)",
+    "EvalAsync(parameters)", "EvalAsync(parent)", "EvalAsync(project_id)",
+    "EvalAsync(repo_info)", "EvalAsync(reporter)", "EvalAsync(stream)",
+    "EvalAsync(summarize_scores)", "EvalAsync(tags)", "EvalAsync(timeout)",
+    "EvalAsync(trial_count)", "EvalAsync(update)",
+    # EvalCase: members/parameters not offered yet.
+    "EvalCase.created", "EvalCase.origin", "EvalCase.trial_count", "EvalCase.upsert_id",
+    # EvalHooks: members/parameters not offered yet.
+    "EvalHooks.cancel_event", "EvalHooks.report_progress",
+    # EvalResult: members/parameters not offered yet.
+    "EvalResult.classifications", "EvalResult.exc_info", "EvalResult.origin",
+    # Evaluator: members/parameters not offered yet.
+    "Evaluator.cancel_event", "Evaluator.classifiers", "Evaluator.error_score_handler",
+    "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
+    "Evaluator.project_name", "Evaluator.repo_info",
+    # Experiment members.
+    "Experiment.data", "Experiment.logging_state", "Experiment.start_span(internal)",
+    "Experiment.start_span(propagated_event)",
+    # ExperimentSummary: members/parameters not offered yet.
+    "ExperimentSummary.comparison",
+    # Logger members (the 0.48 log records: debug ... fatal, emit_log, trace).
+    "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
+    "Logger.logging_state", "Logger.org_id", "Logger.start_span(internal)",
+    "Logger.start_span(propagated_event)", "Logger.start_span(root_span_id)",
+    "Logger.start_span(span_id)", "Logger.trace", "Logger.warn",
+    # Project: members/parameters not offered yet.
+    "Project.lazy_init",
+    # Span: members/parameters not offered yet.
+    "Span.start_span(internal)",
+    # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
+    "TracedThreadPoolExecutor.submit(fn)",
+    # logging_state returns the official SDK's internal state object.
+    "ReadonlyExperiment.logging_state",
+    # load_parameters needs saved parameter objects (function_type "parameters"), which
+    # neither backend has yet. EvalScorerArgs is a typing helper for scorers' arguments;
+    # evals here have no process-wide thread pool to size (max_concurrency per Eval).
+    "load_parameters", "EvalScorerArgs", "set_thread_pool_max_workers",
+    # auto_instrument flags for integrations (owned by the integrations work).
+    # init(): positions after dataset (ours lack parameters/git options, open comes last).
+    "init(api_key: position)", "init(app_url: position)", "init(base_experiment: position)",
+    "init(base_experiment_id: position)", "init(git_metadata_settings)",
+    "init(is_public: position)", "init(metadata: position)", "init(open: position)",
+    "init(org_name: position)", "init(parameters)", "init(project_id: position)",
+    "init(repo_info)", "init(set_current: position)", "init(tags: position)",
+    "init(update: position)",
+    # init_dataset: members/parameters not offered yet.
+    "init_dataset(dataset_id)", "init_dataset(environment)", "init_dataset(use_output)",
+    # init_experiment: members/parameters not offered yet.
+    "init_experiment(experiment_name)", "init_experiment(project_name)",
+    "init_experiment(set_current: position)",
+    # init_logger: members/parameters not offered yet.
+    "init_logger(environment)",
+    # start_span: members/parameters not offered yet.
+    "start_span(internal)", "start_span(propagated_event)",
+}
+
+
+def _ours(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None  # every name of it counts as missing
+
+
+def _param_problems(qualname: str, official: list[list[Any]] | None, ours: Any) -> set[str]:
+    """Gap keys ``qualname(param)`` for each official parameter ours lacks or treats differently."""
+    if official is None:
+        return set()
+    try:
+        sig = inspect.signature(ours)
+    except (TypeError, ValueError):
+        return {f"{qualname}(signature)"}
+    mine = list(sig.parameters.values())
+    if mine and mine[0].name in ("self", "cls"):
+        mine = mine[1:]
+    by_name = {p.name: p for p in mine}
+    positional = [p.name for p in mine if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    problems: set[str] = set()
+    theirs = [p for p in official if p[0] not in ("self", "cls")]
+    their_positional = [p[0] for p in theirs
+                        if p[1] in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
+    for name, kind, has_default in theirs:
+        if kind in ("VAR_POSITIONAL", "VAR_KEYWORD") or name.startswith("_") or name == "state":
+            continue
+        if kind == "POSITIONAL_ONLY":
+            index = their_positional.index(name)
+            if index >= len(positional):
+                problems.add(f"{qualname}({name})")
+            continue
+        param = by_name.get(name)
+        if param is None or param.kind in (param.POSITIONAL_ONLY, param.VAR_KEYWORD):
+            problems.add(f"{qualname}({name})")
+            continue
+        if kind == "POSITIONAL_OR_KEYWORD":
+            index = their_positional.index(name)
+            if index >= len(positional) or positional[index] != name:
+                problems.add(f"{qualname}({name}: position)")
+        if has_default and param.default is inspect.Parameter.empty:
+            problems.add(f"{qualname}({name}: required)")
+    official_names = {p[0] for p in theirs}
+    for p in mine:
+        required = p.default is inspect.Parameter.empty and p.kind not in (
+            p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        if required and p.name not in official_names:
+            problems.add(f"{qualname}(+{p.name}: required)")
+    return problems
+
+
+def _instance_attributes(cls: type) -> set[str]:
+    """Attributes instances get in ``__init__`` (``self.name = ...``), dataclass fields,
+    and class-level annotations, along the MRO of our class."""
+    import re
+
+    names: set[str] = set(getattr(cls, "__dataclass_fields__", {}))
+    for klass in cls.__mro__:
+        names |= set(vars(klass).get("__annotations__", {}))
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            source = inspect.getsource(init)
+        except (OSError, TypeError):
+            continue
+        names |= set(re.findall(r"self\.([A-Za-z]\w*)\s*(?::[^=\n]+)?=", source))
+    return names
+
+
+def _surface_problems() -> set[str]:
+    """Gap keys for every official name, member or parameter missing here."""
+    missing: set[str] = set()
+    for module, names in DATA["modules"].items():
+        ours = _ours(module)
+        if ours is None:
+            missing.add(module)
+        for name, entry in names.items():
+            if name in OFFICIAL_INTERNALS:
+                continue
+            obj = getattr(ours, name, None)
+            if obj is None:
+                missing.add(name)
+                continue
+            if entry["kind"] == "function":
+                missing |= _param_problems(name, entry.get("params"), obj)
+    for dotted, members in DATA["classes"].items():
+        module, _, cls_name = dotted.rpartition(".")
+        cls = getattr(_ours(module), cls_name, None)
+        if cls is None:
+            continue  # reported above as a missing name
+        for member, entry in members.items():
+            key = f"{cls_name}.{member}"
+            if entry["kind"] == "enum_member":
+                if getattr(cls, member, None) is None:
+                    missing.add(key)
+                continue
+            if not hasattr(cls, member) and member not in _instance_attributes(cls):
+                missing.add(key)
+                continue
+            if entry["kind"] in ("method", "staticmethod", "classmethod"):
+                missing |= _param_problems(key, entry.get("params"), getattr(cls, member))
+    return missing
+
+
+def test_official_surface_matches_ours_or_is_a_listed_gap() -> None:
+    missing = _surface_problems()
+    unlisted = sorted(missing - KNOWN_GAPS)
+    assert not unlisted, (
+        "official names/parameters missing here and not in KNOWN_GAPS "
+        f"(implement them, or list them with a reason): {unlisted}"
+    )
+
+
+def test_known_gaps_are_still_gaps() -> None:
+    missing = _surface_problems()
+    closed = sorted(KNOWN_GAPS - missing)
+    assert not closed, f"these gaps are closed now; remove them from KNOWN_GAPS: {closed}"
+
+
+def test_official_internals_are_still_in_the_recording() -> None:
+    recorded = {name for names in DATA["modules"].values() for name in names}
+    stale = sorted(OFFICIAL_INTERNALS - recorded)
+    assert not stale, f"no longer recorded; drop from OFFICIAL_INTERNALS: {stale}"
+    assert not OFFICIAL_INTERNALS & KNOWN_GAPS
+
+
+def test_recording_is_of_the_pinned_official_version() -> None:
+    from .official_sdk import VERSION
+
+    assert DATA["version"] == VERSION
+
+
+@pytest.mark.parametrize("module", sorted(set(DATA["modules"]) - KNOWN_GAPS))
+def test_module_path_imports(module: str) -> None:
+    # Real code imports from these paths (from braintrust.logger import Span, ...).
+    assert importlib.import_module(module).__name__ == module
+
+
+def test_the_comparison_catches_missing_moved_and_required_parameters() -> None:
+    official = [["self", "POSITIONAL_OR_KEYWORD", False], ["a", "POSITIONAL_OR_KEYWORD", False],
+                ["b", "POSITIONAL_OR_KEYWORD", True], ["c", "KEYWORD_ONLY", True],
+                ["kw", "VAR_KEYWORD", False], ["_private", "KEYWORD_ONLY", True]]
+
+    def keyword_only_b(self: Any, a: Any, *, b: Any = 1) -> None: ...
+
+    def required_b_and_extra(self: Any, a: Any, b: Any, c: Any = 1, *, d: Any) -> None: ...
+
+    def same(self: Any, a: Any, b: Any = 1, *, c: Any = 2, e: Any = 3) -> None: ...
+
+    assert _param_problems("f", official, keyword_only_b) == {"f(b: position)", "f(c)"}
+    assert _param_problems("f", official, required_b_and_extra) == {"f(b: required)",
+                                                                    "f(+d: required)"}
+    assert _param_problems("f", official, same) == set()
