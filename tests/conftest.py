@@ -80,6 +80,18 @@ def run_python(code: str, tmp_path: Path, env: dict[str, str] | None = None,
                           text=True, env=full_env, timeout=timeout, cwd=str(tmp_path))
 
 
+def auto_instrument_only(*names: str) -> dict[str, bool]:
+    """``auto_instrument()`` with every other official flag off.
+
+    In this process a library not imported yet would get an import hook that
+    outlives the test and instruments it whenever a later test imports it;
+    the libraries named here are already imported by the calling test module.
+    """
+    from braintrust_otel.instrumentation import OFFICIAL_FLAGS
+
+    return braintrust.auto_instrument(**{f: f in names for f in OFFICIAL_FLAGS})
+
+
 def undo_auto_instrument(result: dict[str, bool]) -> None:
     """Uninstruments every library that ``auto_instrument()`` reported as turned on."""
     import importlib

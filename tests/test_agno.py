@@ -16,7 +16,7 @@ from agno.models.openai import OpenAIChat
 import braintrust
 from braintrust_otel.instrumentation.agno import AgnoInstrumentor
 
-from .conftest import StoreHelper, undo_auto_instrument
+from .conftest import StoreHelper, auto_instrument_only, undo_auto_instrument
 from .fake_llm import FINAL_ANSWER, FakeLLM
 
 TOOL_CALL = {"id": "call_1", "type": "function",
@@ -87,7 +87,7 @@ def _check(rows: list[dict[str, Any]], root_id: str, run_name: str) -> None:
 def test_agent_run_with_a_tool_call(store: StoreHelper, llm: FakeLLM) -> None:
     from braintrust.wrappers.agno import setup_agno
 
-    turned_on = braintrust.auto_instrument(agno=False)
+    turned_on = auto_instrument_only("openai")
     try:
         assert turned_on["openai"] is True and "agno" not in turned_on
         assert setup_agno(project_name="p") is True

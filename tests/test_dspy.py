@@ -16,7 +16,7 @@ import dspy
 import braintrust
 from braintrust_otel.instrumentation.dspy import DSPyInstrumentor
 
-from .conftest import StoreHelper, undo_auto_instrument
+from .conftest import StoreHelper, auto_instrument_only, undo_auto_instrument
 from .fake_llm import FINAL_ANSWER, MODEL, FakeLLM
 
 KEY = "sk-fake-dspy-key"
@@ -88,7 +88,7 @@ def _check(rows: list[dict[str, Any]], root_id: str) -> None:
 
 
 def test_react_with_a_tool_call(store: StoreHelper, llm: FakeLLM) -> None:
-    turned_on = braintrust.auto_instrument()
+    turned_on = auto_instrument_only("openai", "litellm", "dspy")
     try:
         assert turned_on["dspy"] is True and turned_on["openai"] is True
         braintrust.init_logger(project="p")

@@ -17,7 +17,7 @@ from langchain_openai import ChatOpenAI
 
 import braintrust
 
-from .conftest import StoreHelper, undo_auto_instrument
+from .conftest import StoreHelper, auto_instrument_only, undo_auto_instrument
 from .fake_llm import FINAL_ANSWER, MODEL, FakeLLM
 
 
@@ -31,7 +31,7 @@ def llm() -> Iterator[FakeLLM]:
 def instrumented() -> Iterator[None]:
     # The OpenAI instrumentor is on as well: the model runs must still make one
     # llm row each, not one from LangChain and one from the client.
-    result = braintrust.auto_instrument()
+    result = auto_instrument_only("openai", "langchain")
     assert result["langchain"] is True and result["openai"] is True
     yield
     undo_auto_instrument(result)

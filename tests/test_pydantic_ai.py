@@ -17,7 +17,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 import braintrust
 from braintrust_otel.instrumentation.pydantic_ai import PydanticAIInstrumentor
 
-from .conftest import StoreHelper, undo_auto_instrument
+from .conftest import StoreHelper, auto_instrument_only, undo_auto_instrument
 from .fake_llm import FINAL_ANSWER, MODEL, FakeLLM
 
 TOOL_CALL = {"id": "call_1", "type": "function",
@@ -48,7 +48,7 @@ def test_agent_run_with_a_tool_call(store: StoreHelper, llm: FakeLLM) -> None:
     from braintrust.wrappers.pydantic_ai import setup_pydantic_ai
 
     # The OpenAI instrumentor is on too: each model call still makes one llm row.
-    turned_on = braintrust.auto_instrument(pydantic_ai=False)
+    turned_on = auto_instrument_only("openai")
     assert turned_on["openai"] is True and "pydantic_ai" not in turned_on
     try:
         assert setup_pydantic_ai(project_name="p") is True
