@@ -16,6 +16,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,7 +30,9 @@ def framework_python(name: str, packages: list[str]) -> Path:
     venv = ROOT / f".venv-{name}"
     python = venv / "bin" / "python"
     stamp = venv / ".packages"
-    wanted = "\n".join(sorted(packages))
+    # This package's own requirements too: a new one must reach the venv as well.
+    own = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    wanted = "\n".join(sorted(packages) + sorted(own))
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
     if not python.exists():
