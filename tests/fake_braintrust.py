@@ -35,6 +35,9 @@ class FakeBraintrust:
         self.requests: list[dict[str, Any]] = []
         self.rows: dict[str, dict[str, Any]] = {}  # row id -> merged row
         self.row_writes = 0
+        #: The transaction counter: each /logs3 request is one transaction, and every
+        #: row it writes carries its ``_xact_id`` (as the service's rows do).
+        self.xact = 1000
         self.logs3_requests = 0
         self.projects: dict[str, str] = {}
         self.experiments: list[dict[str, Any]] = []
@@ -172,6 +175,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def reply_page(self, events: list[dict[str, Any]], body: Any) -> None:
+        """One page of a ``/fetch``, as the service pages: latest ``_xact_id`` first,
+        ``limit`` rows (each row its own trace here), ``cursor`` to the next page."""
+        events.sort(key=lambda r: int(r.get("_xact_id") or 0), reverse=True)
+        query = body if isinstance(body, dict) else {}
+        start = int(query.get("cursor") or 0)
+        limit = int(query.get("limit") or len(events) or 1)
+        page = events[start:start + limit]
+        more = start + limit < len(events)
+        self.reply_json({"events": page, "cursor": str(start + limit) if more else None})
+
     def reply_json(self, obj: Any, status: int = 200) -> None:
         self.reply(status, json.dumps(obj).encode())
 
@@ -308,7 +322,7 @@ class Handler(BaseHTTPRequestHandler):
             with fake.lock:
                 events = [dict(r) for r in fake.rows.values()
                           if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
-            self.reply_json({"events": events, "cursor": None})
+            self.reply_page(events, body)
         elif path.startswith("/v1/experiment/") and path.endswith("/summarize"):
             self.reply_json({"project_name": "p", "experiment_name": "e",
                              "project_url": fake.url, "experiment_url": fake.url,
@@ -317,7 +331,7 @@ class Handler(BaseHTTPRequestHandler):
             exp_id = path.split("/")[3]
             with fake.lock:
                 events = [dict(r) for r in fake.rows.values() if r.get("experiment_id") == exp_id]
-            self.reply_json({"events": events, "cursor": None})
+            self.reply_page(events, body)
         elif path.startswith("/v1/experiment/"):
             exp = next((e for e in fake.experiments if e["id"] == path.split("/")[3]), None)
             self.reply_json(exp or {"error": "not found"}, 200 if exp else 404)
@@ -342,14 +356,17 @@ class Handler(BaseHTTPRequestHandler):
                 return
             with fake.lock:
                 fake.logs3_requests += 1
+                fake.xact += 1
+                xact = str(fake.xact)
                 for row in rows:
                     fake.row_writes += 1
                     current = fake.rows.get(row["id"])
                     if row.get("_is_merge") and current is not None:
                         current.update({k: v for k, v in row.items() if k != "_is_merge"})
                     else:
-                        fake.rows[row["id"]] = dict(row)
-            self.reply_json({"ids": [r["id"] for r in rows], "xact_id": "1"})
+                        current = fake.rows[row["id"]] = dict(row)
+                    current["_xact_id"] = xact
+            self.reply_json({"ids": [r["id"] for r in rows], "xact_id": xact})
         else:
             self.reply_json({"error": f"no route {path}"}, 404)
 
