@@ -38,6 +38,8 @@ class FakeBraintrust:
         #: The transaction counter: each /logs3 request is one transaction, and every
         #: row it writes carries its ``_xact_id`` (as the service's rows do).
         self.xact = 1000
+        #: Every write of every row: row id -> [(xact, the row as of then)], for versions.
+        self.history: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.logs3_requests = 0
         self.projects: dict[str, str] = {}
         self.experiments: list[dict[str, Any]] = []
@@ -295,6 +297,12 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/v1/prompt" and self.command in ("POST", "PUT"):
             with fake.lock:
                 ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
+                taken = [p for p in fake.prompts
+                         if (p["project_id"], p["slug"]) == (body["project_id"], body["slug"])]
+                if self.command == "POST" and taken:
+                    # POST creates; an existing slug comes back unmodified (PUT adds a version).
+                    self.reply_json(taken[-1])
+                    return
                 prompt = {**body, "id": ids.get((body["project_id"], body["slug"]),
                                                 str(uuid.uuid4())),
                           "_xact_id": str(1000 + len(fake.prompts))}
@@ -308,6 +316,10 @@ class Handler(BaseHTTPRequestHandler):
                           or p["project_id"] == query.get("project_id"))
                      and query.get("version", p["_xact_id"]) == p["_xact_id"]]
             self.reply_json({"objects": found[-1:]})
+        elif path.startswith("/v1/prompt/") and self.command == "GET":
+            found = [p for p in fake.prompts if p["id"] == path.split("/")[3]]
+            self.reply_json(found[-1] if found else {"error": "not found"},
+                            200 if found else 404)
         elif path == "/v1/dataset":
             with fake.lock:
                 found = next((d for d in fake.datasets if d["project_id"] == body["project_id"]
@@ -319,8 +331,14 @@ class Handler(BaseHTTPRequestHandler):
             self.reply_json(found)
         elif path.startswith("/v1/dataset/") and path.endswith("/fetch"):
             ds_id = path.split("/")[3]
+            version = body.get("version") if isinstance(body, dict) else None
             with fake.lock:
-                events = [dict(r) for r in fake.rows.values()
+                if version is None:
+                    rows = list(fake.rows.values())
+                else:  # each record's last write at or before the version
+                    rows = [w[-1][1] for h in fake.history.values()
+                            if (w := [x for x in h if x[0] <= int(version)])]
+                events = [dict(r) for r in rows
                           if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
             self.reply_page(events, body)
         elif path.startswith("/v1/experiment/") and path.endswith("/summarize"):
@@ -366,6 +384,7 @@ class Handler(BaseHTTPRequestHandler):
                     else:
                         current = fake.rows[row["id"]] = dict(row)
                     current["_xact_id"] = xact
+                    fake.history.setdefault(row["id"], []).append((fake.xact, dict(current)))
             self.reply_json({"ids": [r["id"] for r in rows], "xact_id": xact})
         else:
             self.reply_json({"error": f"no route {path}"}, 404)

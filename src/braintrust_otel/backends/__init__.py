@@ -109,7 +109,8 @@ class Backend(Protocol):
 
     def rows(self, object_type: str, object_id: str,
              version: Optional[str] = None) -> list[dict[str, Any]]:
-        """Every row of an experiment or dataset (as of ``version``), oldest first."""
+        """Every row of an experiment or dataset (as of ``version``), one per id, in
+        order of each row's last write (``_xact_id``), oldest first."""
 
     # -- prompts and functions -----------------------------------------------
 
