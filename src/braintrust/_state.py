@@ -65,7 +65,7 @@ def tracer() -> trace.Tracer:
             _install_sigterm_flush()
             # Registered after the processor's exit hook, so it runs first.
             atexit.register(flush_at_exit)
-            attachments.set_target(lambda: exporter().sink)
+            attachments.set_target(backend)
         return _tracer
 
 
