@@ -217,3 +217,29 @@ def test_the_facade_talks_to_no_backend_directly() -> None:
                  if path.name not in _ALLOWED
                  for word in banned if word in path.read_text()]
     assert offenders == []
+
+
+def test_rest_registration_deferred_then_read_under_the_local_id(tmp_path: Path) -> None:
+    # Registered while the service answers 503: the experiment gets a local id; its
+    # rows and a later read both resolve that id through object_ids, which
+    # registers it once the service is back.
+    from braintrust_otel import diagnostics
+
+    with FakeBraintrust() as fake:
+        conn = ApiConnection(api_key=GOOD_KEY, app_url=fake.url, timeout=5)
+        backend = backend_for(HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.01))
+        pid = backend.ensure_project(name="proj")["id"]
+        fake.fail("/v1/experiment", 503)
+        diagnostics.reset()
+        proj, exp = backend.register_experiment(None, pid, "later", {"description": "d"}, False)
+        assert exp["offline"] is True and exp["name"] == "later" and proj["id"] == pid
+        assert diagnostics.counts().get("service_down") == 1
+        assert not fake.experiments
+        backend.write([_row(f"experiment_id:{exp['id']}", input=1)])
+        assert backend.flush(10) is True
+        got = backend.rows("experiment", exp["id"])
+        assert [r["input"] for r in got] == [1]
+        registered = backend.object_ids(f"experiment_id:{exp['id']}")["experiment_id"]
+        assert registered != exp["id"] and [e["id"] for e in fake.experiments] == [registered]
+        assert fake.experiments[0]["name"] == "later"
+        backend.shutdown()

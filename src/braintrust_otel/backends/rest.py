@@ -24,7 +24,6 @@ import requests
 from .. import diagnostics
 from ..api import ApiConnection, ServiceUnreachableError
 from ..parent import format_parent
-from ..retry import is_retryable_status
 from ..serialize import dumps
 from . import FunctionError, NotFound
 
@@ -40,12 +39,6 @@ def is_unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` says the service did not answer (as opposed to refusing)."""
     return isinstance(exc, (ServiceUnreachableError, requests.ConnectionError,
                             requests.Timeout))
-
-
-def _failed(what: str, resp: requests.Response) -> Exception:
-    # A transient status means "not now": callers may go on offline.
-    error = ServiceUnreachableError if is_retryable_status(resp.status_code) else RuntimeError
-    return error(f"{what} failed (HTTP {resp.status_code}: {resp.text[:300]})")
 
 
 class RestBackend:
@@ -123,9 +116,7 @@ class RestBackend:
         # kind is "experiment" or "dataset"; body is the request without project_id.
         try:
             pid = project_id or self.conn.project_id(project or GLOBAL_PROJECT)
-            resp = self.conn.request("POST", f"/v1/{kind}", json={"project_id": pid, **body})
-            if not resp.ok:
-                raise _failed(f"registering {kind} {body.get('name')!r}", resp)
+            got = self.conn.register_object(kind, {"project_id": pid, **body})
         except Exception as exc:
             if not is_unreachable(exc):
                 raise
@@ -141,8 +132,7 @@ class RestBackend:
                 f"with the {kind} registered, when the service answers (or by a later run)")
             return ({"id": project_id or "", "name": project or ""},
                     {"id": local_id, "name": body["name"], "offline": True})
-        got = resp.json()
-        return {"id": pid, "name": project or ""}, dict(got)
+        return {"id": pid, "name": project or ""}, got
 
     def register_experiment(self, project: Optional[str], project_id: Optional[str],
                             name: Optional[str], info: dict[str, Any], update: bool
