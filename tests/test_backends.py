@@ -136,17 +136,52 @@ def test_attachments_round_trip(backend: Backend) -> None:
 
 
 def test_functions_run_on_the_service_or_in_process(backend: Backend) -> None:
-    body = {"api_version": 1, "input": {"x": 1}, "slug": "echo", "project_name": "proj",
-            "stream": False}
+    built: list[dict[str, Any]] = []
+
+    def request(**extra: Any) -> Any:
+        def build() -> dict[str, Any]:
+            body = {"api_version": 1, "input": {"x": 1}, "slug": "echo",
+                    "project_name": "proj", "stream": False, **extra}
+            built.append(body)
+            return body
+        return build
+
     if isinstance(backend, LocalBackend):
         with pytest.raises(NotImplementedError):
-            backend.invoke(body, False)
+            backend.invoke(request())
+        assert built == []  # the request is not even built
     else:
-        assert backend.invoke(body, False) == {"echo": {"x": 1}, "slug": "echo"}
+        assert backend.invoke(request()) == {"echo": {"x": 1}, "slug": "echo"}
         with pytest.raises(NotFound):
-            backend.invoke({**body, "slug": "missing"}, False)
-        lines = list(backend.invoke({**body, "stream": True}, True))
+            backend.invoke(request(slug="missing"))
+        lines = list(backend.invoke(request(stream=True)))
         assert "event: text_delta" in lines
+
+
+def test_functions_saved_then_found(backend: Backend) -> None:
+    pid = backend.ensure_project(name="proj")["id"]
+    definition = {"project_id": pid, "slug": "tool", "name": "Tool",
+                  "function_data": {"type": "prompt"}, "function_type": "tool",
+                  "prompt_data": {"prompt": {"type": "completion", "content": "x"}},
+                  "if_exists": "replace"}
+    backend.save_functions([definition])
+    found = backend.find_prompt(project_id=pid, slug="tool")
+    assert found is not None and found["name"] == "Tool"
+    assert found["function_type"] == "tool"
+
+
+def test_code_bundles_only_where_the_backend_takes_them(backend: Backend) -> None:
+    made: list[bool] = []
+
+    def make() -> bytes:
+        made.append(True)
+        return b"PK zip bytes"
+
+    bundle = backend.upload_bundle(make, {"runtime": "python", "version": "3.11"})
+    if isinstance(backend, LocalBackend):
+        assert bundle is None and made == []  # code runs from its file: no zip built
+    else:
+        assert isinstance(bundle, str) and bundle and made == [True]
 
 
 def test_local_prompt_lookup_names_a_missing_project(tmp_path: Path) -> None:
@@ -179,7 +214,8 @@ def test_a_foreign_sink_gets_a_rows_only_backend() -> None:
     with pytest.raises(RuntimeError, match="keeps no objects"):
         backend.register_dataset("p", None, "d", {})
     with pytest.raises(NotImplementedError):
-        backend.invoke({}, False)
+        backend.invoke(dict)
+    assert backend.upload_bundle(bytes, {}) is None
     assert backend_for(backend) is backend  # a backend is its own backend
 
 
