@@ -248,7 +248,8 @@ def test_the_facade_talks_to_no_backend_directly() -> None:
     # store calls live in braintrust_otel.backends, never in the facade.
     facade = Path(__file__).resolve().parent.parent / "src" / "braintrust"
     banned = ("local_store(", "connection(", ".request(", "sinks.http", "sinks.local",
-              "braintrust_otel.store", "HttpSink", "LocalSink", "ApiConnection(")
+              "braintrust_otel.store", "HttpSink", "LocalSink", "ApiConnection(",
+              "import requests")
     offenders = [f"{path.name}: {word}" for path in sorted(facade.glob("*.py"))
                  if path.name not in _ALLOWED
                  for word in banned if word in path.read_text()]
