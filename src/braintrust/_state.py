@@ -1,4 +1,5 @@
-"""Process-wide facade state: the tracer, the processor, the current logger."""
+"""Process-wide facade state: the tracer, the processor, the current logger, and the
+one backend every object operation goes through (this module is the composition root)."""
 
 from __future__ import annotations
 
