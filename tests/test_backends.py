@@ -280,3 +280,16 @@ def test_rest_registration_deferred_then_read_under_the_local_id(tmp_path: Path)
         assert registered != exp["id"] and [e["id"] for e in fake.experiments] == [registered]
         assert fake.experiments[0]["name"] == "later"
         backend.shutdown()
+
+
+def test_a_logger_without_a_project_is_in_the_global_project(store: Any) -> None:
+    # On the store, Logger.project used to ask it for a project with neither name
+    # nor id (a ValueError); through the backend it is the Global project, as its
+    # rows are.
+    import braintrust
+
+    logger = braintrust.init_logger()
+    assert logger.project["name"] == "Global"
+    assert logger.id == store.store.find_project(name="Global")["id"]
+    logger.log(input=1)
+    assert [r["input"] for r in store.rows("Global")] == [1]
