@@ -41,6 +41,11 @@ class FakeBraintrust:
         self.requests: list[dict[str, Any]] = []
         self.rows: dict[str, dict[str, Any]] = {}  # row id -> merged row
         self.row_writes = 0
+        #: The transaction counter: each /logs3 request is one transaction, and every
+        #: row it writes carries its ``_xact_id`` (as the service's rows do).
+        self.xact = 1000
+        #: Every write of every row: row id -> [(xact, the row as of then)], for versions.
+        self.history: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.logs3_requests = 0
         self.projects: dict[str, str] = {}
         self.experiments: list[dict[str, Any]] = []
@@ -206,6 +211,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def reply_page(self, events: list[dict[str, Any]], body: Any) -> None:
+        """One page of a ``/fetch``, as the service pages: latest ``_xact_id`` first,
+        ``limit`` rows (each row its own trace here), ``cursor`` to the next page."""
+        events.sort(key=lambda r: int(r.get("_xact_id") or 0), reverse=True)
+        query = body if isinstance(body, dict) else {}
+        start = int(query.get("cursor") or 0)
+        limit = int(query.get("limit") or len(events) or 1)
+        page = events[start:start + limit]
+        more = start + limit < len(events)
+        self.reply_json({"events": page, "cursor": str(start + limit) if more else None})
+
     def reply_json(self, obj: Any, status: int = 200) -> None:
         self.reply(status, json.dumps(obj).encode())
 
@@ -336,6 +352,12 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/v1/prompt" and self.command in ("POST", "PUT"):
             with fake.lock:
                 ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
+                taken = [p for p in fake.prompts
+                         if (p["project_id"], p["slug"]) == (body["project_id"], body["slug"])]
+                if self.command == "POST" and taken:
+                    # POST creates; an existing slug comes back unmodified (PUT adds a version).
+                    self.reply_json(taken[-1])
+                    return
                 prompt = {**body, "id": ids.get((body["project_id"], body["slug"]),
                                                 str(uuid.uuid4())),
                           "_xact_id": str(1000 + len(fake.prompts))}
@@ -359,6 +381,10 @@ class Handler(BaseHTTPRequestHandler):
             data = [{**p, "audit_data": {"action": "upsert"}} for p in fake.prompts
                     if p["project_id"] == project_id and p["id"] == prompt_id]
             self.reply_json({"data": data})
+        elif path.startswith("/v1/prompt/") and self.command == "GET":
+            found = [p for p in fake.prompts if p["id"] == path.split("/")[3]]
+            self.reply_json(found[-1] if found else {"error": "not found"},
+                            200 if found else 404)
         elif path == "/v1/dataset":
             with fake.lock:
                 found = next((d for d in fake.datasets if d["project_id"] == body["project_id"]
@@ -370,10 +396,16 @@ class Handler(BaseHTTPRequestHandler):
             self.reply_json(found)
         elif path.startswith("/v1/dataset/") and path.endswith("/fetch"):
             ds_id = path.split("/")[3]
+            version = body.get("version") if isinstance(body, dict) else None
             with fake.lock:
-                events = [dict(r) for r in fake.rows.values()
+                if version is None:
+                    rows = list(fake.rows.values())
+                else:  # each record's last write at or before the version
+                    rows = [w[-1][1] for h in fake.history.values()
+                            if (w := [x for x in h if x[0] <= int(version)])]
+                events = [dict(r) for r in rows
                           if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
-            self.reply_json({"events": events, "cursor": None})
+            self.reply_page(events, body)
         elif path.startswith("/v1/experiment/") and path.endswith("/summarize"):
             self.reply_json({"project_name": "p", "experiment_name": "e",
                              "project_url": fake.url, "experiment_url": fake.url,
@@ -382,7 +414,7 @@ class Handler(BaseHTTPRequestHandler):
             exp_id = path.split("/")[3]
             with fake.lock:
                 events = [dict(r) for r in fake.rows.values() if r.get("experiment_id") == exp_id]
-            self.reply_json({"events": events, "cursor": None})
+            self.reply_page(events, body)
         elif path.startswith("/v1/experiment/"):
             exp = next((e for e in fake.experiments if e["id"] == path.split("/")[3]), None)
             self.reply_json(exp or {"error": "not found"}, 200 if exp else 404)
@@ -407,14 +439,18 @@ class Handler(BaseHTTPRequestHandler):
                 return
             with fake.lock:
                 fake.logs3_requests += 1
+                fake.xact += 1
+                xact = str(fake.xact)
                 for row in rows:
                     fake.row_writes += 1
                     current = fake.rows.get(row["id"])
                     if row.get("_is_merge") and current is not None:
                         current.update({k: v for k, v in row.items() if k != "_is_merge"})
                     else:
-                        fake.rows[row["id"]] = dict(row)
-            self.reply_json({"ids": [r["id"] for r in rows], "xact_id": "1"})
+                        current = fake.rows[row["id"]] = dict(row)
+                    current["_xact_id"] = xact
+                    fake.history.setdefault(row["id"], []).append((fake.xact, dict(current)))
+            self.reply_json({"ids": [r["id"] for r in rows], "xact_id": xact})
         else:
             self.reply_json({"error": f"no route {path}"}, 404)
 

@@ -1,21 +1,29 @@
-"""A fake LLM provider on 127.0.0.1: the OpenAI and Anthropic endpoints the clients call.
+"""A fake LLM provider on 127.0.0.1: the endpoints the real clients call.
 
+OpenAI, Anthropic, Gemini, Mistral (under ``/mistral``), Cohere (``/cohere``),
+Hugging Face inference (``/hf``), Bedrock Runtime (``/model/...``, streams in
+AWS event-stream framing) and Discovery Engine (``/v1/projects/...``, REST).
 JSON and server-sent-event streaming answers; ``fail_next`` makes the next
 request fail with a given status. Point the real clients at ``openai_url`` /
-``anthropic_url``.
+``anthropic_url`` / ``mistral_url`` and so on.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
+import struct
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 
 MODEL = "gpt-4o-mini-2024-07-18"
 CLAUDE = "claude-3-5-sonnet-20241022"
+MISTRAL = "mistral-small-2503"
+COMMAND = "command-a-03-2025"
 #: The answer to a chat request that carries a tool result (the end of an agent loop).
 FINAL_ANSWER = "It is sunny in Paris."
 
@@ -192,6 +200,113 @@ def anthropic_events() -> list[tuple[str, dict[str, Any]]]:
     return events
 
 
+def mistral_completion(body: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": "Bonjour from fake Mistral!",
+                               "tool_calls": None, "prefix": False}
+    finish = "stop"
+    if body.get("tools"):
+        message = {"role": "assistant", "content": "", "prefix": False, "tool_calls": [
+            {"id": "mcall_1", "type": "function", "index": 0,
+             "function": {"name": body["tools"][0]["function"]["name"],
+                          "arguments": "{\"city\": \"Paris\"}"}}]}
+        finish = "tool_calls"
+    return {"id": "cmpl-mistral1", "object": "chat.completion", "created": 1700000000,
+            "model": MISTRAL, "choices": [{"index": 0, "message": message,
+                                           "finish_reason": finish}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}}
+
+
+def mistral_chunks() -> list[dict[str, Any]]:
+    base = {"id": "cmpl-mstream", "object": "chat.completion.chunk", "created": 1700000000,
+            "model": MISTRAL}
+    out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                 "finish_reason": None}]}]
+    for piece in ["Bonjour", " streamed", " Mistral"]:
+        out.append({**base, "choices": [{"index": 0, "delta": {"content": piece},
+                                         "finish_reason": None}]})
+    out.append({**base, "choices": [{"index": 0, "delta": {"content": ""},
+                                     "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}})
+    return out
+
+
+def cohere_chat(body: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant",
+                               "content": [{"type": "text", "text": "Hello from fake Cohere!"}]}
+    finish = "COMPLETE"
+    if body.get("tools"):
+        message = {"role": "assistant", "tool_plan": "I will look up the weather.",
+                   "tool_calls": [{"id": "ccall_1", "type": "function", "function": {
+                       "name": body["tools"][0]["function"]["name"],
+                       "arguments": "{\"city\": \"Paris\"}"}}]}
+        finish = "TOOL_CALL"
+    return {"id": "cohere-1", "finish_reason": finish, "message": message,
+            "usage": {"billed_units": {"input_tokens": 8, "output_tokens": 5},
+                      "tokens": {"input_tokens": 70, "output_tokens": 5}}}
+
+
+def cohere_events() -> list[tuple[str, dict[str, Any]]]:
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("message-start", {"type": "message-start", "id": "cohere-s1",
+                           "delta": {"message": {"role": "assistant"}}}),
+        ("content-start", {"type": "content-start", "index": 0,
+                           "delta": {"message": {"content": {"type": "text", "text": ""}}}})]
+    for piece in ["Hello", " streamed", " Cohere"]:
+        events.append(("content-delta", {"type": "content-delta", "index": 0,
+                                         "delta": {"message": {"content": {"text": piece}}}}))
+    events += [("content-end", {"type": "content-end", "index": 0}),
+               ("message-end", {"type": "message-end", "delta": {
+                   "finish_reason": "COMPLETE",
+                   "usage": {"billed_units": {"input_tokens": 8, "output_tokens": 3},
+                             "tokens": {"input_tokens": 70, "output_tokens": 3}}}})]
+    return events
+
+
+def bedrock_converse(model: str, body: dict[str, Any]) -> dict[str, Any]:
+    content: list[dict[str, Any]] = [{"text": "Hello from fake Bedrock!"}]
+    stop = "end_turn"
+    if body.get("toolConfig"):
+        name = body["toolConfig"]["tools"][0]["toolSpec"]["name"]
+        content = [{"toolUse": {"toolUseId": "tu_1", "name": name, "input": {"city": "Paris"}}}]
+        stop = "tool_use"
+    return {"output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": stop, "metrics": {"latencyMs": 42},
+            "usage": {"inputTokens": 9, "outputTokens": 6, "totalTokens": 15}}
+
+
+def bedrock_converse_events() -> list[tuple[str, dict[str, Any]]]:
+    events: list[tuple[str, dict[str, Any]]] = [("messageStart", {"role": "assistant"})]
+    for piece in ["Hello", " streamed", " Bedrock"]:
+        events.append(("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}}))
+    events += [("contentBlockStop", {"contentBlockIndex": 0}),
+               ("messageStop", {"stopReason": "end_turn"}),
+               ("metadata", {"usage": {"inputTokens": 9, "outputTokens": 3, "totalTokens": 12},
+                             "metrics": {"latencyMs": 40}})]
+    return events
+
+
+def event_stream_message(event_type: str, payload: bytes) -> bytes:
+    """One message in AWS event-stream framing (the binary format Bedrock streams in)."""
+    headers = b""
+    for name, value in ((":event-type", event_type), (":content-type", "application/json"),
+                        (":message-type", "event")):
+        raw = value.encode()
+        headers += bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(raw)) + raw
+    total = 12 + len(headers) + len(payload) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    message = prelude + headers + payload
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+def discovery_answer(text: str, state: str = "SUCCEEDED") -> dict[str, Any]:
+    return {"answer": {"name": "projects/p/locations/global/collections/c/engines/e/"
+                               "sessions/s/answers/a1", "state": state, "answerText": text,
+                       "citations": [{"startIndex": "0", "endIndex": "5",
+                                      "sources": [{"referenceId": "0"}]}]},
+            "answerQueryToken": "tok-1"}
+
+
 class FakeLLM:
     """The fake provider. Use as a context manager."""
 
@@ -206,7 +321,9 @@ class FakeLLM:
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits for one, and every test stops a fake.
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -230,6 +347,18 @@ class FakeLLM:
     @property
     def google_url(self) -> str:
         return self.base
+
+    @property
+    def mistral_url(self) -> str:
+        return self.base + "/mistral"
+
+    @property
+    def cohere_url(self) -> str:
+        return self.base + "/cohere"
+
+    @property
+    def hf_url(self) -> str:
+        return self.base + "/hf"
 
     def fail_next(self, status: int, error: Optional[dict[str, Any]] = None) -> None:
         self.failures.append((status, error or {"error": {"message": "injected failure",
@@ -270,6 +399,198 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
 
+    def _event_stream(self, events: list[tuple[str, bytes]]) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "application/vnd.amazon.eventstream")
+        self.send_header("connection", "close")
+        self.end_headers()
+        for name, payload in events:
+            self.wfile.write(event_stream_message(name, payload))
+            self.wfile.flush()
+        self.close_connection = True
+
+    def _ndjson(self, events: list[tuple[Optional[str], Any]]) -> None:
+        # Cohere's v1 chat streams one JSON object a line.
+        self.send_response(200)
+        self.send_header("content-type", "application/stream+json")
+        self.send_header("connection", "close")
+        self.end_headers()
+        for _, data in events:
+            self.wfile.write(json.dumps(data).encode() + b"\n")
+            self.wfile.flush()
+        self.close_connection = True
+
+    def _json_array_stream(self, items: list[Any]) -> None:
+        # Google's REST transport streams a JSON array, one element at a time.
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(b"[")
+        for i, item in enumerate(items):
+            self.wfile.write((b"," if i else b"") + json.dumps(item).encode())
+            self.wfile.flush()
+        self.wfile.write(b"]")
+        self.close_connection = True
+
+    def _other_providers(self, path: str, body: Any, stream: bool) -> bool:
+        """Mistral, Cohere, Hugging Face, Bedrock, Discovery Engine; False if no route."""
+        if path in ("/mistral/v1/chat/completions", "/mistral/v1/agents/completions",
+                    "/mistral/v1/fim/completions"):
+            if stream:
+                self._sse([(None, c) for c in mistral_chunks()], done=True)
+            else:
+                self._json(200, mistral_completion(body))
+        elif path == "/mistral/v1/ocr":
+            self._json(200, {"model": "mistral-ocr-2505", "pages": [
+                {"index": 0, "markdown": "# Report", "images": [],
+                 "dimensions": {"dpi": 200, "height": 100, "width": 80}}],
+                "usage_info": {"pages_processed": 1, "doc_size_bytes": 4096}})
+        elif path.startswith("/mistral/v1/conversations") and stream:
+            events: list[tuple[Optional[str], Any]] = [
+                ("conversation.response.started", {"type": "conversation.response.started",
+                                                   "conversation_id": "conv_s"})]
+            for piece in ["Sa", "lut", "!"]:
+                events.append(("message.output.delta", {
+                    "type": "message.output.delta", "id": "msg_s1", "output_index": 1,
+                    "content": piece, "model": "mistral-medium-2505", "role": "assistant"}))
+            events.insert(1, ("tool.execution.started", {
+                "type": "tool.execution.started", "id": "tool_s1", "output_index": 0,
+                "name": "web_search", "arguments": "{\"query\": \"salut\"}"}))
+            events.insert(2, ("tool.execution.done", {
+                "type": "tool.execution.done", "id": "tool_s1", "output_index": 0,
+                "name": "web_search", "info": {"results": 3}}))
+            events.append(("conversation.response.done", {
+                "type": "conversation.response.done",
+                "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}}))
+            self._sse(events, done=False)
+        elif path.startswith("/mistral/v1/conversations"):
+            self._json(200, {"object": "conversation.response", "conversation_id": "conv_1",
+                             "outputs": [{"object": "entry", "type": "message.output",
+                                          "role": "assistant", "content": "Salut!",
+                                          "model": "mistral-medium-2505", "id": "msg_c1",
+                                          "created_at": "2026-01-01T00:00:00Z"}],
+                             "usage": {"prompt_tokens": 5, "completion_tokens": 2,
+                                       "total_tokens": 7}})
+        elif path == "/mistral/v1/embeddings":
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            self._json(200, {"id": "emb-1", "object": "list", "model": "mistral-embed",
+                             "data": [{"object": "embedding", "index": i,
+                                       "embedding": [0.1, 0.2, 0.3, 0.4]}
+                                      for i, _ in enumerate(inputs)],
+                             "usage": {"prompt_tokens": 6, "completion_tokens": 0,
+                                       "total_tokens": 6}})
+        elif path == "/cohere/v2/chat":
+            if stream:
+                self._sse(list(cohere_events()), done=False)  # type: ignore[arg-type]
+            else:
+                self._json(200, cohere_chat(body))
+        elif path == "/cohere/v1/chat" and not stream:
+            self._json(200, {"response_id": "r-v1", "generation_id": "g-v1",
+                             "text": "Hello from Cohere v1!", "finish_reason": "COMPLETE",
+                             "meta": {"api_version": {"version": "1"},
+                                      "billed_units": {"input_tokens": 6, "output_tokens": 4}}})
+        elif path == "/cohere/v1/chat":
+            events: list[tuple[Optional[str], Any]] = [
+                (None, {"event_type": "stream-start", "generation_id": "g-v1s",
+                        "is_finished": False})]
+            events += [(None, {"event_type": "text-generation", "text": t,
+                               "is_finished": False}) for t in ["Hello", " v1"]]
+            events.append((None, {"event_type": "stream-end", "is_finished": True,
+                                  "finish_reason": "COMPLETE", "response": {
+                                      "response_id": "r-v1s", "generation_id": "g-v1s",
+                                      "text": "Hello v1", "finish_reason": "COMPLETE",
+                                      "meta": {"billed_units": {"input_tokens": 6,
+                                                                "output_tokens": 2}}}}))
+            self._ndjson(events)
+        elif path == "/cohere/v2/embed":
+            self._json(200, {"id": "emb-c", "response_type": "embeddings_by_type",
+                             "texts": body.get("texts"),
+                             "embeddings": {"float": [[0.1, 0.2, 0.3]
+                                                      for _ in body.get("texts") or []]},
+                             "meta": {"billed_units": {"input_tokens": 4}}})
+        elif path == "/cohere/v2/rerank":
+            self._json(200, {"id": "rr-1", "results": [
+                {"index": 1, "relevance_score": 0.9}, {"index": 0, "relevance_score": 0.2}],
+                "meta": {"billed_units": {"search_units": 1}}})
+        elif path == "/hf/v1/chat/completions":
+            if stream:
+                self._sse([(None, c) for c in chat_chunks()], done=True)
+            else:
+                self._json(200, chat_completion(body))
+        elif path == "/hf/embed":
+            self._json(200, [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]])
+        elif path == "/hf/similarity":
+            self._json(200, [0.9, 0.1])
+        elif path == "/hf/tgi":
+            if stream:
+                tokens = ["Once", " upon", " a time"]
+                self._sse([(None, {"index": i + 1, "token": {"id": i, "text": t,
+                                                             "logprob": -0.1,
+                                                             "special": False},
+                                   "generated_text": "Once upon a time"
+                                   if i == len(tokens) - 1 else None,
+                                   "details": {"finish_reason": "length",
+                                               "generated_tokens": 3, "seed": None}
+                                   if i == len(tokens) - 1 else None})
+                           for i, t in enumerate(tokens)], done=False)
+            else:
+                self._json(200, [{"generated_text": "Once upon a time",
+                                  "details": {"finish_reason": "length",
+                                              "generated_tokens": 4, "seed": 7,
+                                              "prefill": [{"id": 1, "text": "Tell"},
+                                                          {"id": 2, "text": " me"}],
+                                              "tokens": []}}])
+        elif path.startswith("/model/"):
+            model, _, action = path[len("/model/"):].rpartition("/")
+            if action == "converse":
+                self._json(200, bedrock_converse(model, body))
+            elif action == "converse-stream":
+                self._event_stream([(n, json.dumps(e).encode())
+                                    for n, e in bedrock_converse_events()])
+            elif action == "invoke" and model == "truncated":
+                # The connection drops mid-body: reading the body fails.
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", "1000")
+                self.end_headers()
+                self.wfile.write(b'{"id": "msg_')
+                self.wfile.flush()
+                self.close_connection = True
+            elif action == "invoke":
+                self._json(200, anthropic_message(body))
+            elif action == "invoke-with-response-stream":
+                self._event_stream([
+                    ("chunk", json.dumps({"bytes": base64.b64encode(
+                        json.dumps(event).encode()).decode()}).encode())
+                    for _, event in anthropic_events()])
+            else:
+                return False
+        elif path.endswith(":answer"):
+            self._json(200, discovery_answer("Paris is the capital of France."))
+        elif path.endswith(":streamAnswer"):
+            self._json_array_stream([
+                discovery_answer("Paris is", "STREAMING"),
+                discovery_answer(" the capital.", "STREAMING"),
+                discovery_answer("Paris is the capital.")])
+        elif path.endswith(":converse"):
+            self._json(200, {"reply": {"summary": {
+                "summaryText": "Paris, as before.",
+                "summaryWithMetadata": {"summary": "Paris, as before.",
+                                        "references": [{"title": "Atlas",
+                                                        "document": "d1"}]}}},
+                "conversation": {"name": "c1"}})
+        elif path.endswith(":check"):
+            self._json(200, {"supportScore": 0.75, "citedChunks": [{"chunkText": "Paris"}],
+                             "claims": [{"claimText": "Paris is the capital",
+                                         "startPos": 0, "endPos": 20}]})
+        elif path.endswith(":rank"):
+            self._json(200, {"records": [{"id": "2", "title": "B", "score": 0.8},
+                                         {"id": "1", "title": "A", "score": 0.1}]})
+        else:
+            return False
+        return True
+
     def do_POST(self) -> None:
         fake: FakeLLM = self.server.fake  # type: ignore[attr-defined]
         raw = self.rfile.read(int(self.headers.get("content-length", 0)))
@@ -281,7 +602,9 @@ class _Handler(BaseHTTPRequestHandler):
         if failure is not None:
             self._json(*failure)
             return
-        stream = bool(body.get("stream"))
+        stream = isinstance(body, dict) and bool(body.get("stream"))
+        if self._other_providers(path, body, stream):
+            return
         if path == "/v1/chat/completions":
             if stream:
                 include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -361,3 +684,48 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+class FakeDiscoveryGrpc:
+    """Discovery Engine's conversational search over gRPC on 127.0.0.1 (for async clients).
+
+    Answers with the same messages as the REST routes of :class:`FakeLLM`.
+    """
+
+    def __init__(self) -> None:
+        self.address = ""
+        self._server: Any = None
+
+    def __enter__(self) -> FakeDiscoveryGrpc:
+        from concurrent import futures
+
+        import grpc
+        from google.cloud.discoveryengine_v1 import AnswerQueryRequest, AnswerQueryResponse
+
+        def answer(request: Any, context: Any) -> Any:
+            return AnswerQueryResponse.from_json(json.dumps(discovery_answer(
+                "Paris is the capital of France.")))
+
+        def stream(request: Any, context: Any) -> Any:
+            for text, state in (("Paris is", "STREAMING"), (" the capital.", "STREAMING"),
+                                ("Paris is the capital.", "SUCCEEDED")):
+                yield AnswerQueryResponse.from_json(json.dumps(discovery_answer(text, state)))
+
+        handler = grpc.method_handlers_generic_handler(
+            "google.cloud.discoveryengine.v1.ConversationalSearchService", {
+                "AnswerQuery": grpc.unary_unary_rpc_method_handler(
+                    answer, request_deserializer=AnswerQueryRequest.deserialize,
+                    response_serializer=AnswerQueryResponse.serialize),
+                "StreamAnswerQuery": grpc.unary_stream_rpc_method_handler(
+                    stream, request_deserializer=AnswerQueryRequest.deserialize,
+                    response_serializer=AnswerQueryResponse.serialize)})
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        self._server.add_generic_rpc_handlers((handler,))
+        port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        self.address = f"127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.stop(grace=None)

@@ -53,7 +53,7 @@ def test_flags_without_an_integration_report_false(tmp_path: Path) -> None:
     """), tmp_path)
     assert proc.returncode == 0, proc.stderr
     # bedrock reports under the official SDK's key; no Temporal or Cursor integration (yet).
-    assert proc.stdout.strip() == ("[('bedrock_runtime', False), ('cursor_sdk', False), "
+    assert proc.stdout.strip() == ("[('bedrock_runtime', True), ('cursor_sdk', False), "
                                    "('openai', True), ('temporal', False)]")
 
 

@@ -495,7 +495,7 @@ def test_login_takes_app_url_first_as_officially(api: object, fake: Any) -> None
     from .fake_braintrust import GOOD_KEY
 
     braintrust.login(fake.url, GOOD_KEY)
-    conn = _state.connection()
+    conn = _state._api_connection()
     assert conn is not None and conn.app_url == fake.url and conn.logged_in
 
 

@@ -93,3 +93,26 @@ def test_dataset_against_the_service(api: object, fake: object) -> None:  # noqa
     assert set(insert) >= {"id", "input", "expected", "metadata", "tags", "created",
                            "dataset_id"}
     assert any(r.get("_object_delete") for r in sent)
+
+
+def test_version_on_the_service_reads_one_row(api: object, fake: object) -> None:  # noqa: F811
+    # The service's fetch pages from the latest transaction down, so a page of one
+    # record carries the version: no reading of every record (the official SDK does).
+    from .fake_braintrust import FakeBraintrust
+
+    assert isinstance(fake, FakeBraintrust)
+    ds = braintrust.init_dataset(project="svc", name="versioned")
+    for i in range(5):
+        ds.insert(input={"i": i})
+    ds.flush()
+    braintrust.flush()
+    ds.insert(input={"i": "last"})
+    before = len(fake.requests)
+    version = ds.version
+    fetches = [r for r in fake.requests[before:] if r["path"].endswith("/fetch")]
+    assert [r["body"] for r in fetches] == [{"limit": 1}]
+    assert version == str(fake.xact)  # the transaction that wrote the last insert
+    assert int(version) > 1001
+    records = ds.fetch()
+    assert [r["input"] for r in records] == [{"i": i} for i in range(5)] + [{"i": "last"}]
+    assert max(int(r["_xact_id"]) for r in records) == int(version)

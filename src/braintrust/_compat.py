@@ -247,13 +247,7 @@ class ReadonlyExperiment:
 
     def _fetch_all(self) -> list[dict[str, Any]]:
         if self._rows is None:
-            _state.deliver()
-            store = _state.local_store()
-            if store is not None:
-                self._rows = [dict(r.data, _xact_id=str(r.xact_id))
-                              for r in store.rows("experiment", self.id)]
-            else:
-                self._rows = rows_of(self.id)
+            self._rows = rows_of(self.id)
         return self._rows
 
     def fetch(self, batch_size: Optional[int] = None) -> Iterator[dict[str, Any]]:
@@ -301,12 +295,7 @@ class ReadonlyExperiment:
 def _project_id(project: Optional[str], project_id: Optional[str]) -> Optional[str]:
     if project_id is not None:
         return project_id
-    store = _state.local_store()
-    if store is not None:
-        found = store.find_project(name=project or GLOBAL_PROJECT)
-        return found["id"] if found else None
-    conn = _state.connection()
-    return conn.project_id(project or GLOBAL_PROJECT) if conn is not None else None
+    return _state.backend().ensure_project(name=project or GLOBAL_PROJECT)["id"]
 
 
 def open_experiment(project: Optional[str], project_id: Optional[str],
@@ -347,33 +336,7 @@ def get_prompt_versions(project_id: str, prompt_id: str) -> list[str]:
     from ._logger import _connect
 
     _connect(None, None, None, False)
-    store = _state.local_store()
-    if store is not None:
-        versions = [p["_xact_id"] for p in store.prompts(project_id) if p["id"] == prompt_id]
-        return sorted(versions, key=int)
-    conn = _state.connection()
-    assert conn is not None
-    query = {
-        "from": {"op": "function", "name": {"op": "ident", "name": ["project_prompts"]},
-                 "args": [{"op": "literal", "value": project_id}]},
-        "select": [{"op": "star"}],
-        "filter": {"op": "eq", "left": {"op": "ident", "name": ["id"]},
-                   "right": {"op": "literal", "value": prompt_id}},
-    }
-    resp = conn.request("POST", "/btql", json={"query": query, "audit_log": True,
-                                                "use_columnstore": False,
-                                                "brainstore_realtime": True})
-    if not resp.ok:
-        raise RuntimeError(f"get_prompt_versions(): the service refused the query "
-                           f"(HTTP {resp.status_code}: {resp.text[:300]})")
-    return [_pretty_xact(entry["_xact_id"]) for entry in resp.json().get("data") or []
-            if (entry.get("audit_data") or {}).get("action") in ("upsert", "merge")]
-
-
-def _pretty_xact(value: Any) -> str:
-    # The service's version strings: the transaction id scrambled by a fixed
-    # odd multiplier modulo 2**64, as 16 hex digits (what load_prompt accepts).
-    return format(int(value) * 205891132094649 % 2**64, "016x")
+    return _state.backend().prompt_versions(project_id, prompt_id)
 
 
 async def load_prompt_async(

@@ -1,4 +1,4 @@
-"""Datasets: init_dataset and Dataset, on the embedded store or the service."""
+"""Datasets: init_dataset and Dataset (registration, versions and reads through the backend)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional
 
-from braintrust_otel.api import ServiceUnreachableError
 from braintrust_otel.attachments import readonly
 from braintrust_otel.masking import mask_row
 
 from . import _state
-from ._logger import GLOBAL_PROJECT
-from ._offline import defer, is_unreachable, service_id
 from ._span import check_text, safe_repr
 
 __all__ = ["Dataset", "init_dataset"]
@@ -129,27 +126,13 @@ class Dataset:
         if self.pinned_version is not None:
             return self.pinned_version
         self.flush()
-        store = _state.local_store()
-        if store is not None:
-            found = store.dataset_version(self.id)
-            return str(found) if found is not None else None
-        rows = self.fetch()
-        xacts = [int(r["_xact_id"]) for r in rows if str(r.get("_xact_id", "")).isdigit()]
-        return str(max(xacts)) if xacts else None
+        return _state.backend().dataset_version(self.id)
 
     def fetch(self) -> list[dict[str, Any]]:
         """Every record (as of the pinned version, if any), oldest first."""
         self.flush()
-        store = _state.local_store()
-        if store is not None:
-            version = int(self.pinned_version) if self.pinned_version is not None else None
-            rows = store.dataset_rows(self.id, version)
-        else:
-            _state.deliver()  # the sink sends in the background: reads see what was written
-            conn = _state.connection()
-            assert conn is not None
-            rows = conn.fetch_rows("dataset", service_id("dataset_id", self.id),
-                                   self.pinned_version)
+        _state.deliver()  # the sink sends in the background: reads see what was written
+        rows = _state.backend().rows("dataset", self.id, self.pinned_version)
         return [_record(r) for r in rows]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -236,35 +219,7 @@ def init_dataset(
     if metadata:
         info["metadata"] = dict(metadata)
     ds_name = name or "default"
-    store = _state.local_store()
-    if store is not None:
-        proj = store.ensure_project(name=project or GLOBAL_PROJECT if project_id is None
-                                    else None, id=project_id)
-        got = store.ensure_dataset(proj["id"], ds_name, info)
-    else:
-        conn = _state.connection()
-        assert conn is not None
-        try:
-            pid = project_id or conn.project_id(project or GLOBAL_PROJECT)
-            resp = conn.request("POST", "/v1/dataset", json={"project_id": pid,
-                                                              "name": ds_name, **info})
-            if not resp.ok:
-                from braintrust_otel.retry import is_retryable_status
-
-                error = ServiceUnreachableError if is_retryable_status(resp.status_code) \
-                    else RuntimeError
-                raise error(f"registering dataset {ds_name!r} failed "
-                            f"(HTTP {resp.status_code}: {resp.text[:300]})")
-            got = resp.json()
-            proj = {"id": pid, "name": project or ""}
-        except Exception as exc:
-            if not is_unreachable(exc):
-                raise
-            # Inserts go on; the dataset is registered when its rows are delivered.
-            body = {"name": ds_name, **info}
-            got = {"id": defer("dataset_id", project or GLOBAL_PROJECT, project_id, body, exc),
-                   "name": ds_name}
-            proj = {"id": project_id or "", "name": project or ""}
+    proj, got = _state.backend().register_dataset(project, project_id, ds_name, info)
     return Dataset(proj, got, version=str(version) if version is not None else None)
 
 

@@ -1,18 +1,15 @@
-"""Experiments: registration on either backend, init/init_experiment, Experiment."""
+"""Experiments: init/init_experiment, Experiment (registration and reads through the backend)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Optional, overload
 from urllib.parse import quote
 
 from braintrust_otel import diagnostics
-from braintrust_otel.api import ServiceUnreachableError
 
 from . import _state
 from ._logger import GLOBAL_PROJECT, SpanTarget
-from ._offline import defer, is_unreachable, service_id
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
 from ._span import _MISSING, check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
@@ -23,91 +20,26 @@ if TYPE_CHECKING:
 __all__ = ["Experiment", "init", "init_experiment"]
 
 
-# -- backends -------------------------------------------------------------------
-
-def register(project: str | None, project_id: str | None, name: str | None,
-             info: dict[str, Any], update: bool) -> tuple[dict[str, str], dict[str, Any]]:
-    """Registers (or, with ``update``, reopens) an experiment.
-
-    Returns:
-        ``(project, experiment)``: ``{"id", "name"}`` dicts.
-    """
-    store = _state.local_store()
-    if store is not None:
-        proj = store.ensure_project(name=project or GLOBAL_PROJECT if project_id is None
-                                    else None, id=project_id)
-        exp = store.create_experiment(proj["id"], name, info, ensure_new=not update)
-        return proj, exp
-    conn = _state.connection()
-    assert conn is not None
-    body: dict[str, Any] = {"ensure_new": not update, "public": False}
-    if name:
-        body["name"] = name
-    for key in ("description", "metadata", "tags", "base_exp_id", "dataset_id"):
-        if info.get(key) is not None:
-            body[key] = info[key]
-    try:
-        pid = project_id or conn.project_id(project or GLOBAL_PROJECT)
-        resp = conn.request("POST", "/v1/experiment", json={"project_id": pid, **body})
-        if not resp.ok:
-            from braintrust_otel.retry import is_retryable_status
-
-            error = ServiceUnreachableError if is_retryable_status(resp.status_code) \
-                else RuntimeError
-            raise error(f"registering experiment {name!r} failed "
-                        f"(HTTP {resp.status_code}: {resp.text[:300]})")
-    except Exception as exc:
-        if not is_unreachable(exc):
-            raise
-        # The run goes on; the experiment is registered when its rows are delivered.
-        body["name"] = name or time.strftime("offline-%Y%m%d-%H%M%S")
-        local_id = defer("experiment_id", project or GLOBAL_PROJECT, project_id, body, exc)
-        return ({"id": project_id or "", "name": project or ""},
-                {"id": local_id, "name": body["name"], "offline": True, **info})
-    got = resp.json()
-    return {"id": pid, "name": project or ""}, {"id": got["id"], "name": got["name"], **info}
-
+# -- reads through the backend ------------------------------------------------------
 
 def rows_of(experiment_id: str) -> list[dict[str, Any]]:
-    """Every row of an experiment, from whichever backend holds it."""
-    store = _state.local_store()
-    if store is not None:
-        return [r.data for r in store.rows("experiment", experiment_id)]
+    """Every row of an experiment, oldest first."""
     _state.deliver()  # the sink sends in the background: reads see what was written
-    conn = _state.connection()
-    assert conn is not None
-    return conn.fetch_rows("experiment", service_id("experiment_id", experiment_id))
+    return _state.backend().rows("experiment", experiment_id)
 
 
 def find_base(project_id: str, current_id: str | None, name: str | None = None,
               id: str | None = None) -> Optional[dict[str, Any]]:
-    """The experiment to compare with: by id, by name, or the project's previous one."""
-    store = _state.local_store()
-    if store is not None:
-        if id is not None:
-            return store.find_experiment(id=id)
-        if name is not None:
-            return store.find_experiment(project_id=project_id, name=name)
-        earlier = [e for e in store.experiments(project_id) if e["id"] != current_id]
-        current = store.find_experiment(id=current_id) if current_id else None
-        if current is not None:
-            earlier = [e for e in earlier if e["seq"] < current["seq"]]
-        return earlier[-1] if earlier else None
-    conn = _state.connection()
-    if conn is None:
-        return None
-    if id is not None:
-        resp = conn.request("GET", f"/v1/experiment/{id}")
-        return dict(resp.json()) if resp.ok else None
-    params: dict[str, Any] = {"project_id": project_id}
-    if name is not None:
-        params["experiment_name"] = name
-    resp = conn.request("GET", "/v1/experiment", params=params)
-    if not resp.ok:
-        return None
-    found = [e for e in resp.json().get("objects") or [] if e.get("id") != current_id]
-    found.sort(key=lambda e: str(e.get("created") or ""))
-    return dict(found[-1]) if found else None
+    """The experiment to compare with: by id, by name, or the project's previous one
+    (the latest created before ``current_id``)."""
+    backend = _state.backend()
+    if id is not None or name is not None:
+        return backend.find_experiment(project_id, id=id, name=name)
+    earlier = backend.list_experiments(project_id)
+    ids = [e.get("id") for e in earlier]
+    if current_id in ids:
+        earlier = earlier[:ids.index(current_id)]
+    return earlier[-1] if earlier else None
 
 
 def experiment_url(project_name: str, experiment_name: str) -> str:
@@ -390,7 +322,8 @@ def init(
     dataset_id = getattr(dataset, "id", None)
     if isinstance(dataset_id, str):
         info["dataset_id"] = dataset_id
-    proj, exp = register(project, project_id, experiment, info, update)
+    proj, exp = _state.backend().register_experiment(project, project_id, experiment, info,
+                                                     update)
     if not proj.get("name"):
         proj["name"] = project or GLOBAL_PROJECT
     made = Experiment(proj, exp, base_experiment_id=base_experiment_id,

@@ -8,6 +8,8 @@ import os
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, Callable, Optional
 
+from braintrust_otel.backends import FunctionError, NotFound
+
 from . import _state
 from ._span import start_span
 
@@ -240,18 +242,14 @@ def _invoke_local(function_id: Optional[str], version: Any, project_name: Option
                   stream: bool) -> Any:
     handler = _code_functions.get((project_name or "", slug or ""))
     if handler is None or version is not None:
-        store = _state.local_store()
-        assert store is not None
-        pid = project_id
-        if function_id is None and pid is None:
-            found_project = store.find_project(name=project_name)
-            if found_project is None:
-                raise ValueError(f"invoke(): no project named {project_name!r}")
-            pid = found_project["id"]
-        if version is not None and not str(version).isdigit():
+        try:
+            data = _state.backend().find_prompt(
+                project=project_name, project_id=project_id, slug=slug, id=function_id,
+                version=str(version) if version is not None else None)
+        except NotFound as exc:
+            raise ValueError(f"invoke(): {exc}") from None
+        if data is None and version is not None and not str(version).isdigit():
             raise ValueError(f"invoke(): no version {version!r} of {slug or function_id!r}")
-        data = store.find_prompt(project_id=pid, slug=slug, id=function_id,
-                                 version=int(version) if version is not None else None)
         if data is None:
             raise ValueError(f"invoke(): no function {slug or function_id!r}"
                              f"{f' in project {project_name!r}' if project_name else ''}"
@@ -336,8 +334,9 @@ def invoke(
     from ._logger import _connect
 
     _connect(api_key, app_url, org_name, force_login)
-    conn = _state.connection()
-    if conn is not None:
+    def request() -> dict[str, Any]:
+        # Built only where the backend runs the function: the parent slug may
+        # register the current logger's project.
         body: dict[str, Any] = {"input": input, "metadata": metadata, "tags": tags,
                                 "parent": _parent_slug(parent), "stream": stream,
                                 "api_version": 1}
@@ -350,8 +349,22 @@ def invoke(
                            ("mode", mode), ("strict", strict), ("overrides", overrides)):
             if value is not None:
                 body[key] = value
-        return _invoke_remote(conn, body, project_id, org_name, slug or function_id
-                              or global_function)
+        return body
+
+    what = slug or function_id or global_function
+    try:
+        answer = _state.backend().invoke(request, project_id=project_id, org_name=org_name)
+    except NotImplementedError:
+        pass  # this backend runs no functions: run it here, traced as a span
+    except NotFound:
+        raise ValueError(f"invoke(): no function {what!r}"
+                         f"{f' in project {project_name!r}' if project_name else ''}") from None
+    except FunctionError as exc:
+        raise BraintrustInvokeError(str(exc)) from None
+    except RuntimeError as exc:
+        raise RuntimeError(f"invoke(): {exc}") from None
+    else:
+        return BraintrustStream(_sse(answer)) if stream else answer
     if global_function is not None or prompt_session_id is not None:
         raise ValueError("invoke(): global_function and prompt_session_id need the "
                          "Braintrust service (set BRAINTRUST_API_KEY)")
@@ -367,37 +380,6 @@ def invoke(
         if not isinstance(result, BraintrustStream):
             span.log(output=result)
         return result
-
-
-def _invoke_remote(conn: Any, body: dict[str, Any], project_id: Optional[str],
-                   org_name: Optional[str], what: Any) -> Any:
-    stream = bool(body.get("stream"))
-    org = conn.login()
-    base = (os.environ.get("BRAINTRUST_PROXY_URL") or org.get("proxy_url")
-            or conn.api_url).rstrip("/")
-    if base.endswith("/v1/proxy"):
-        base = base[: -len("/v1/proxy")]
-    headers = {"Accept": "text/event-stream" if stream else "application/json",
-               "Content-Type": "application/json"}
-    if project_id is not None:
-        headers["x-bt-project-id"] = project_id
-    if org_name is not None:
-        headers["x-bt-org-name"] = org_name
-    from braintrust_otel.serialize import dumps
-
-    resp = conn.request("POST", f"{base}/function/invoke", data=dumps(body).encode(),
-                        headers=headers, stream=stream)
-    if resp.status_code == 404:
-        project = body.get("project_name")
-        raise ValueError(f"invoke(): no function {what!r}"
-                         f"{f' in project {project!r}' if project else ''}")
-    if resp.status_code == 500:
-        raise BraintrustInvokeError(resp.text)
-    if not resp.ok:
-        raise RuntimeError(f"invoke(): HTTP {resp.status_code}: {resp.text[:300]}")
-    if stream:
-        return BraintrustStream(_sse(resp.iter_lines(decode_unicode=True)))
-    return resp.json()
 
 
 def init_function(project_name: str, slug: str, version: str | None = None

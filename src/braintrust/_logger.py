@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
@@ -207,14 +206,9 @@ class Logger(SpanTarget):
     @property
     def project(self) -> dict[str, str]:
         """The project as ``{"id", "name"}`` (registered if new; may need the network)."""
-        store = _state.local_store()
-        if store is not None:
-            return store.ensure_project(name=self._project_name, id=self._project_id)
-        conn = _state.connection()
-        name = self._project_name or GLOBAL_PROJECT
-        if self._project_id is not None:
-            return {"id": self._project_id, "name": self._project_name or ""}
-        return {"id": conn.project_id(name) if conn is not None else "", "name": name}
+        if self._project_id is None:
+            return _state.backend().ensure_project(name=self._project_name or GLOBAL_PROJECT)
+        return _state.backend().ensure_project(name=self._project_name, id=self._project_id)
 
     @property
     def id(self) -> str:
@@ -290,19 +284,8 @@ def init_logger(
 
 def _connect(api_key: str | None, app_url: str | None, org_name: str | None,
              force_login: bool) -> None:
-    # Installs the pipeline now (not inside the first span). Explicit connection
-    # arguments open a connection; otherwise the environment decides
-    # (BRAINTRUST_API_KEY) when the sink is first used.
-    _state.tracer()
-    conn = _state.connection()
-    if api_key is not None or (conn is None and (app_url or org_name)
-                               and os.environ.get("BRAINTRUST_API_KEY")):
-        from braintrust_otel.api import ApiConnection
-
-        conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
-        _state.use_api(conn)
-    if force_login and conn is not None:
-        conn.login(force=True)
+    # Installs the pipeline now (not inside the first span).
+    _state.connect(api_key, app_url, org_name, force_login)
 
 
 def login(
@@ -332,19 +315,7 @@ def login(
     for arg, value in (("app_url", app_url), ("api_key", api_key), ("org_name", org_name)):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"login(): {arg} must be a str, got {type(value).__name__}")
-    conn = _state.connection()
-    if conn is None and api_key is None and not os.environ.get("BRAINTRUST_API_KEY"):
-        _state.tracer()  # no key: the embedded store is the backend
-        return
-    same = conn is not None and api_key is None and app_url is None and org_name is None
-    if not same:
-        from braintrust_otel.api import ApiConnection
-
-        conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
-    assert conn is not None
-    conn.login(force=force_login)
-    if not same:
-        _state.use_api(conn)
+    _state.login(api_key, app_url, org_name, force_login)
 
 
 def current_logger() -> Optional[Logger]:

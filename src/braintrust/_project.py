@@ -454,12 +454,7 @@ class _ProjectIds:
 
 
 def _project_id(name: str, project_group_name: Optional[str] = None) -> str:
-    store = _state.local_store()
-    if store is not None:
-        return str(store.ensure_project(name=name)["id"])
-    conn = _state.connection()
-    assert conn is not None
-    return str(conn.project_id(name, project_group_name))
+    return str(_state.backend().ensure_project(name=name, group=project_group_name)["id"])
 
 
 def save_definitions(definitions: list[dict[str, Any]]) -> Any:
@@ -477,46 +472,7 @@ def save_definitions(definitions: list[dict[str, Any]]) -> Any:
         ValueError: When a slug exists and its ``if_exists`` is ``error``, or
             the service refuses the definitions.
     """
-    store = _state.local_store()
-    if store is not None:
-        # One save per slug: a prompt added twice (create, then add_prompt) is
-        # one function, not an "exists" error against itself.
-        last = {(d["project_id"], d["slug"]): d for d in definitions}
-        return {"functions": [store_definition(store, d) for d in last.values()]}
-    conn = _state.connection()
-    assert conn is not None
-    resp = conn.request("POST", "/insert-functions", json={"functions": definitions})
-    if not resp.ok:
-        raise ValueError(f"saving functions failed (HTTP {resp.status_code}: "
-                         f"{resp.text[:300]})")
-    return resp.json() if resp.content else None
-
-
-#: Definition fields kept with a function saved in the embedded store.
-_SAVED_FIELDS = ("name", "description", "function_type", "function_data", "prompt_data",
-                 "function_schema", "metadata", "tags")
-
-
-def store_definition(store: Any, definition: Mapping[str, Any]) -> dict[str, Any]:
-    """Saves one function definition in the embedded store, honouring ``if_exists``.
-
-    ``replace`` (and no ``if_exists``) saves a new version unless the latest is
-    identical; ``ignore`` keeps an existing function; ``error`` raises.
-
-    Returns:
-        The saved (or kept) function.
-    """
-    slug = str(definition["slug"])
-    project_id = str(definition["project_id"])
-    data = {k: definition[k] for k in _SAVED_FIELDS if definition.get(k) is not None}
-    existing = store.find_prompt(project_id=project_id, slug=slug)
-    if existing is not None:
-        if definition.get("if_exists") == "error":
-            raise ValueError(f"function {slug!r} exists in the project (if_exists='error')")
-        same = {k: existing.get(k) for k in _SAVED_FIELDS if existing.get(k) is not None}
-        if definition.get("if_exists") == "ignore" or same == json.loads(json.dumps(data)):
-            return dict(existing)
-    return dict(store.save_prompt(project_id, slug, data))
+    return _state.backend().save_functions(definitions)
 
 
 class ProjectBuilder:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any, Optional
 
 import chevron  # type: ignore[import-untyped]
 from chevron.tokenizer import tokenize  # type: ignore[import-untyped]
 
-from braintrust_otel import diagnostics
+from braintrust_otel.backends import NotFound
 
 from . import _state
 from ._paths import MISSING, get_path
@@ -289,15 +286,6 @@ class Prompt:
         return f"<braintrust.Prompt {self.slug!r} version={self.version}>"
 
 
-def _cache_dir() -> Path:
-    explicit = os.environ.get("BRAINTRUST_PROMPT_CACHE_DIR")
-    return Path(explicit) if explicit else Path.home() / ".braintrust" / "prompt_cache"
-
-
-def _cache_key(*parts: Any) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", "__".join(str(p) for p in parts)) + ".json"
-
-
 def load_prompt(
     project: str | None = None,
     slug: str | None = None,
@@ -346,65 +334,18 @@ def load_prompt(
     from ._logger import _connect
 
     _connect(api_key, app_url, org_name, False)
-    store = _state.local_store()
     what = f"prompt {slug!r} in project {project or project_id!r}" if id is None \
         else f"prompt id {id!r}"
     if version is not None:
         what += f" at version {version}"
-    if store is not None:
-        pid = project_id
-        if id is None and pid is None:
-            found_project = store.find_project(name=project)
-            if found_project is None:
-                raise ValueError(f"load_prompt(): no project named {project!r}")
-            pid = found_project["id"]
-        if version is not None and not str(version).isdigit():
-            raise ValueError(f"load_prompt(): no {what}")
-        data = store.find_prompt(project_id=pid, slug=slug, id=id,
-                                 version=int(version) if version is not None else None)
-        if data is None:
-            raise ValueError(f"load_prompt(): no {what}")
-        return Prompt(data, defaults, no_trace)
-    return Prompt(_load_remote(project, slug, version, project_id, id, environment, what),
-                  defaults, no_trace)
-
-
-def _load_remote(project: str | None, slug: str | None, version: Any, project_id: str | None,
-                 id: str | None, environment: str | None, what: str) -> dict[str, Any]:
-    conn = _state.connection()
-    assert conn is not None
-    key = _cache_key(id or project_id or project, slug, version or "latest", environment or "")
-    path = _cache_dir() / key
     try:
-        if id is not None:
-            resp = conn.request("GET", f"/v1/prompt/{id}")
-            objects = [resp.json()] if resp.ok else []
-        else:
-            params: dict[str, Any] = {"slug": slug}
-            params["project_id" if project_id else "project_name"] = project_id or project
-            if version is not None:
-                params["version"] = str(version)
-            if environment is not None:
-                params["environment"] = environment
-            resp = conn.request("GET", "/v1/prompt", params=params)
-            objects = resp.json().get("objects") or [] if resp.ok else []
-        if not resp.ok and resp.status_code not in (400, 404):
-            resp.raise_for_status()
+        data = _state.backend().find_prompt(
+            project=project, project_id=project_id, slug=slug, id=id,
+            version=str(version) if version is not None else None, environment=environment)
+    except NotFound as exc:
+        raise ValueError(f"load_prompt(): {exc}") from None
     except Exception as exc:
-        if path.exists():
-            diagnostics.report("prompt_cache", f"service unreachable; using the cached {what}",
-                               exc)
-            return dict(json.loads(path.read_text()))
-        raise ValueError(f"load_prompt(): could not load {what} and it is not cached: "
-                         f"{type(exc).__name__}: {exc}") from None
-    if not objects:
+        raise ValueError(f"load_prompt(): could not load {what}: {exc}") from None
+    if data is None:
         raise ValueError(f"load_prompt(): no {what}")
-    data = dict(objects[0])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
-    except OSError as exc:
-        diagnostics.report("prompt_cache", "could not cache a loaded prompt", exc)
-    return data
+    return Prompt(data, defaults, no_trace)

@@ -79,32 +79,24 @@ def code_definition(function: CodeFunction, index: int, file: Path, project_id: 
     return out
 
 
-def _upload_bundle(files: Sequence[Path], requirements: Optional[str]) -> str:
+def _upload_bundle(files: Sequence[Path], requirements: Optional[str]) -> Optional[str]:
     # Only the user's files (and requirements, when given) go into the bundle;
-    # the official CLI also installs dependencies into it with uv.
-    conn = _state.connection()
-    assert conn is not None
-    org = conn.login()
-    base = (org.get("proxy_url") or conn.api_url).rstrip("/")
-    resp = conn.request("POST", f"{base}/function/code",
-                        json={"org_id": conn.org_id, "runtime_context": _runtime()})
-    if not resp.ok:
-        raise ValueError(f"braintrust push: bundle upload refused (HTTP {resp.status_code}: "
-                         f"{resp.text[:300]})")
-    answer = resp.json()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for file in files:
-            zf.write(file, file.name)
-        if requirements:
-            zf.write(requirements, "requirements.txt")
-        zf.writestr("register.py", "".join(f"import {f.stem} as _\n" for f in files))
-    import requests
+    # the official CLI also installs dependencies into it with uv. A backend
+    # that runs code from its files takes no bundle (None).
+    def make_bundle() -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for file in files:
+                zf.write(file, file.name)
+            if requirements:
+                zf.write(requirements, "requirements.txt")
+            zf.writestr("register.py", "".join(f"import {f.stem} as _\n" for f in files))
+        return buffer.getvalue()
 
-    # A signed URL carries its own authorization: no API key goes with it.
-    put = requests.put(answer["url"], data=buffer.getvalue(), timeout=conn.timeout)
-    put.raise_for_status()
-    return str(answer["bundleId"])
+    try:
+        return _state.backend().upload_bundle(make_bundle, _runtime())
+    except ValueError as exc:
+        raise ValueError(f"braintrust push: {exc}") from None
 
 
 def push_files(files: Sequence[str], if_exists: str = "error",
@@ -135,7 +127,7 @@ def push_files(files: Sequence[str], if_exists: str = "error",
     definitions: list[dict[str, Any]] = []
     need_bundle = any(functions for _, functions, _ in found)
     bundle_id = None
-    if need_bundle and _state.local_store() is None:
+    if need_bundle:
         bundle_id = _upload_bundle([path for path, _, _ in found], requirements)
     for path, functions, _ in found:
         definitions += [code_definition(f, i, path, ids(f.project), bundle_id, if_exists)

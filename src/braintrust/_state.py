@@ -1,4 +1,5 @@
-"""Process-wide facade state: the tracer, the processor, the current logger."""
+"""Process-wide facade state: the tracer, the processor, the current logger, and the
+one backend every object operation goes through (this module is the composition root)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from typing import TYPE_CHECKING, Any, Optional, Protocol
 from opentelemetry import trace
 
 from braintrust_otel import BraintrustSpanProcessor, attachments, diagnostics, ensure_installed
+from braintrust_otel.backends import Backend, backend_for
 from braintrust_otel.exporter import BraintrustSpanExporter
-from braintrust_otel.sinks.local import LocalSink
-from braintrust_otel.store import Store
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from braintrust_otel.api import ApiConnection
+    from braintrust_otel.sinks import RowSink
 
     from ._experiment import Experiment
     from ._logger import Logger
@@ -73,7 +76,7 @@ def tracer() -> trace.Tracer:
             _install_sigterm_flush()
             # Registered after the processor's exit hook, so it runs first.
             atexit.register(flush_at_exit)
-            attachments.set_target(lambda: exporter().sink)
+            attachments.set_target(backend)
         return _tracer
 
 
@@ -161,22 +164,56 @@ def flush_at_exit(budget: float | None = None) -> bool:
 
 
 def write_rows(rows: list[dict[str, Any]]) -> None:
-    """Writes rows that are not spans (late merges) straight to the sink, after the spans."""
+    """Writes rows that are not spans (late merges) straight to the backend, after the spans."""
     try:
         deliver()
-        exporter().sink.write(rows)
+        backend().write(rows)
     except Exception as exc:
         diagnostics.report("dropped", f"could not write {len(rows)} rows", exc, n=len(rows))
 
 
-def local_store() -> Store | None:
-    """The embedded store rows go to, or None when they go elsewhere."""
+
+def sink_for(key: str | None, key_given: bool, api_url: str | None = None,
+             headers: Mapping[str, str] | None = None) -> RowSink | None:
+    """A sink of its own for a standalone processor (``braintrust.otel``), or None to
+    let the exporter choose from the environment.
+
+    Args:
+        key: The API key in force (argument, else environment), or None.
+        key_given: Whether the caller passed ``api_key`` itself.
+        api_url, headers: Where the service is, and extra request headers.
+    """
+    if key is None:
+        if not key_given:
+            return None
+        from braintrust_otel.sinks.local import LocalSink
+
+        return LocalSink()
+    if not key_given and api_url is None and not headers:
+        return None
+    from braintrust_otel.api import ApiConnection
+    from braintrust_otel.sinks.http import HttpSink
+
+    return HttpSink(ApiConnection(api_key=key, api_url=api_url, headers=dict(headers or {})))
+
+
+def backend() -> Backend:
+    """The backend behind the installed sink: every object operation of the facade
+    goes through it, whichever kind it is (embedded store, REST API, a user's sink)."""
+    global _backend
     sink = exporter().sink
-    return sink.store if isinstance(sink, LocalSink) else None
+    found = _backend
+    if found is None or found[0] is not sink:
+        found = _backend = (sink, backend_for(sink))
+    return found[1]
 
 
-def connection() -> ApiConnection | None:
-    """The Braintrust API connection rows go through, or None."""
+#: ``(sink, its backend)``: rebuilt when someone installs another sink.
+_backend: Optional[tuple[Any, Backend]] = None
+
+
+def _api_connection() -> ApiConnection | None:
+    # The composition root is the one place that knows sinks by type.
     http = sys.modules.get("braintrust_otel.sinks.http")  # never imported: no HTTP sink
     sink = exporter().sink
     return sink.conn if http is not None and isinstance(sink, http.HttpSink) else None
@@ -194,24 +231,60 @@ def use_api(conn: ApiConnection) -> None:
         old.shutdown()
 
 
+def connect(api_key: str | None, app_url: str | None, org_name: str | None,
+            force_login: bool) -> None:
+    """Installs the pipeline; explicit connection arguments switch it to the API.
+
+    Without them the environment decides (``BRAINTRUST_API_KEY``) when the sink
+    is first used.
+    """
+    tracer()
+    conn = _api_connection()
+    if api_key is not None or (conn is None and (app_url or org_name)
+                               and os.environ.get("BRAINTRUST_API_KEY")):
+        from braintrust_otel.api import ApiConnection
+
+        conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
+        use_api(conn)
+    if force_login and conn is not None:
+        conn.login(force=True)
+
+
+def login(api_key: str | None, app_url: str | None, org_name: str | None,
+          force_login: bool) -> None:
+    """Logs in now (the current connection when no argument is given) and
+    sends rows to the API from then on; without any API key, does nothing.
+
+    Raises:
+        LoginError: When the key is rejected, the organization is unknown, or
+            the app cannot be reached.
+    """
+    conn = _api_connection()
+    if conn is None and api_key is None and not os.environ.get("BRAINTRUST_API_KEY"):
+        tracer()  # no key: the embedded store is the backend
+        return
+    same = conn is not None and api_key is None and app_url is None and org_name is None
+    if not same:
+        from braintrust_otel.api import ApiConnection
+
+        conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
+    assert conn is not None
+    conn.login(force=force_login)
+    if not same:
+        use_api(conn)
+
+
 def resolve_project_id(name: str) -> str | None:
     """The id of a project by name, when it can be known without a network call."""
     try:
-        conn = connection()
-        if conn is not None:
-            return conn.cached_project_id(name)
-        store = local_store()
-        return store.ensure_project(name=name)["id"] if store is not None else None
+        return backend().cached_project_id(name)
     except Exception:
         return None
 
 
 def link_defaults() -> tuple[str | None, str | None]:
     """``(org_name, app_url)`` for links: from the login when there is one."""
-    conn = connection()
-    if conn is None or not conn.logged_in:
-        return None, None
-    return conn.org_name, conn.app_url
+    return backend().link_defaults()
 
 
 def _install_sigterm_flush() -> None:

@@ -47,6 +47,7 @@ from braintrust_otel.processor import is_ai_span
 from braintrust_otel.provider import add_braintrust_span_processor as _attach
 from braintrust_otel.sinks import RowSink
 
+from . import _state
 from ._slugs import EXPERIMENT, PROJECT_LOGS, SpanRef, decode_slug, encode_slug
 
 __all__ = [
@@ -83,19 +84,7 @@ def _key(api_key: str | None) -> str | None:
 def _sink(api_key: str | None, api_url: str | None,
           headers: Mapping[str, str] | None) -> RowSink | None:
     """The sink for explicit arguments, or None to let the exporter choose from the env."""
-    key = _key(api_key)
-    if key is None:
-        if api_key is None:
-            return None  # no key anywhere: the embedded store, chosen lazily
-        from braintrust_otel.sinks.local import LocalSink
-
-        return LocalSink()
-    if api_key is None and api_url is None and not headers:
-        return None
-    from braintrust_otel.api import ApiConnection
-    from braintrust_otel.sinks.http import HttpSink
-
-    return HttpSink(ApiConnection(api_key=key, api_url=api_url, headers=dict(headers or {})))
+    return _state.sink_for(_key(api_key), api_key is not None, api_url, headers)
 
 
 class BraintrustSpanProcessor(_CoreProcessor):

@@ -246,6 +246,31 @@ class ApiConnection:
             self._projects[name] = project_id
             return project_id
 
+    def register_object(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Registers an experiment or dataset (``POST /v1/{object_type}``).
+
+        Args:
+            object_type: ``experiment`` or ``dataset``.
+            body: The request body, ``project_id`` included.
+
+        Returns:
+            The service's object (``id``, ``name``, ...).
+
+        Raises:
+            ServiceUnreachableError: On a transient status (408, 429, 5xx).
+            RuntimeError: When the service refuses.
+            requests.RequestException: When it cannot be reached.
+        """
+        resp = self.request("POST", f"/v1/{object_type}", json=body)
+        if not resp.ok:
+            from .retry import is_retryable_status
+
+            error = (ServiceUnreachableError if is_retryable_status(resp.status_code)
+                     else RuntimeError)
+            raise error(f"registering {object_type} {body.get('name')!r} failed "
+                        f"(HTTP {resp.status_code}: {resp.text[:300]})")
+        return dict(resp.json())
+
     def fetch_rows(self, object_type: str, object_id: str,
                    version: str | None = None) -> list[dict[str, Any]]:
         """Every row of an experiment or dataset (``/v1/{type}/{id}/fetch``, page by page).

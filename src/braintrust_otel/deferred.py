@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .api import ApiConnection, ServiceUnreachableError
+from .api import ApiConnection
 
 __all__ = ["DeferredObjects"]
 
@@ -81,17 +81,8 @@ class DeferredObjects:
     def _register(self, conn: ApiConnection, spec: dict[str, Any]) -> str:
         project_id = spec.get("project_id") or conn.project_id(spec.get("project_name")
                                                                or "Global")
-        object_type = _TYPES[spec["kind"]]
-        resp = conn.request("POST", f"/v1/{object_type}",
-                            json={**spec["body"], "project_id": project_id})
-        if not resp.ok:
-            from .retry import is_retryable_status
-
-            error = (ServiceUnreachableError if is_retryable_status(resp.status_code)
-                     else RuntimeError)
-            raise error(f"registering {object_type} {spec['body'].get('name')!r} failed "
-                        f"(HTTP {resp.status_code}: {resp.text[:300]})")
-        return str(resp.json()["id"])
+        got = conn.register_object(_TYPES[spec["kind"]], {**spec["body"], "project_id": project_id})
+        return str(got["id"])
 
     def _write(self, local_id: str, spec: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

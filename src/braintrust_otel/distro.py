@@ -28,7 +28,14 @@ logger = logging.getLogger("braintrust")
 _REPLACED = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google_genai",
              "google-genai": "google_genai", "openai_agents": "openai_agents",
              "openai-agents": "openai_agents", "litellm": "litellm", "instructor": "instructor",
-             "openrouter": "openrouter", "langchain": "langchain",
+             "openrouter": "openrouter",
+             "mistralai": "mistral", "mistral": "mistral",
+             "cohere": "cohere", "huggingface_hub": "huggingface_hub",
+             "huggingface-hub": "huggingface_hub", "bedrock": "bedrock",
+             # OpenLLMetry registers its Bedrock instrumentor as "boto3"; the
+             # contrib "botocore" one traces every AWS service and is kept.
+             "boto3": "bedrock", "transformers": "transformers",
+             "google_discoveryengine": "google_discoveryengine", "langchain": "langchain",
              "llama_index": "llamaindex", "llama-index": "llamaindex", "dspy": "dspy",
              "crewai": "crewai", "agno": "agno",
              "pydantic_ai": "pydantic_ai", "pydantic-ai": "pydantic_ai"}

@@ -232,7 +232,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
     async def insert_functions(request: Request) -> Response:
         # What publish() and `braintrust push` send: saved like the embedded
         # store saves them (prompts; code functions keep their preview only).
-        from .._project import store_definition
+        from braintrust_otel.backends.local import save_function
 
         body = await _json(request)
         functions = body.get("functions") if isinstance(body, dict) else None
@@ -242,7 +242,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
             raise HTTPError(400, "functions must be a list of definitions with project_id "
                             "and slug")
         try:
-            saved = [store_definition(store, f) for f in functions]
+            saved = [save_function(store, f) for f in functions]
         except ValueError as exc:
             raise HTTPError(409, str(exc)) from None
         return JSONResponse({"functions": [{"id": f["id"], "slug": f["slug"]} for f in saved]})

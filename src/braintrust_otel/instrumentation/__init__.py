@@ -37,6 +37,20 @@ INSTRUMENTORS = {
         "instructor", "braintrust_otel.instrumentation.instructor:InstructorInstrumentor"),
     "openrouter": Supported(
         "openrouter", "braintrust_otel.instrumentation.openrouter:OpenRouterInstrumentor"),
+    # mistralai 2+ (a namespace package: its regular subpackage is what imports hook on).
+    "mistral": Supported(
+        "mistralai.client", "braintrust_otel.instrumentation.mistral:MistralInstrumentor"),
+    "cohere": Supported("cohere", "braintrust_otel.instrumentation.cohere:CohereInstrumentor"),
+    "huggingface_hub": Supported(
+        "huggingface_hub",
+        "braintrust_otel.instrumentation.huggingface_hub:HuggingFaceHubInstrumentor"),
+    "bedrock": Supported(
+        "botocore", "braintrust_otel.instrumentation.bedrock:BedrockInstrumentor"),
+    "transformers": Supported(
+        "transformers", "braintrust_otel.instrumentation.transformers:TransformersInstrumentor"),
+    "google_discoveryengine": Supported(
+        "google.cloud.discoveryengine_v1",
+        "braintrust_otel.instrumentation.google_discoveryengine:GoogleDiscoveryEngineInstrumentor"),
     "langchain": Supported(
         "langchain_core", "braintrust_otel.instrumentation.langchain:LangChainInstrumentor"),
     "adk": Supported("google.adk", "braintrust_otel.instrumentation.adk:ADKInstrumentor"),

@@ -85,16 +85,18 @@ class LLMCall:
         input: The request's messages (or input), recorded unless content
             capture is off.
         params: Other request parameters, recorded as metadata.
+        span_type: The Braintrust span type (``llm``; ``task`` for ranking and the like).
     """
 
     def __init__(self, tracer: trace.Tracer, name: str, provider: str, operation: str,
-                 model: Any, input: Any, params: Mapping[str, Any]) -> None:
+                 model: Any, input: Any, params: Mapping[str, Any],
+                 span_type: str = "llm") -> None:
         self._done = False
         self._first_token: Optional[float] = None
         self._start = time.perf_counter()
         self._capture = capture_content()
         attrs: dict[str, Any] = {
-            A.SPAN_ATTRIBUTES: '{"type":"llm"}',
+            A.SPAN_ATTRIBUTES: dumps({"type": span_type}),
             "gen_ai.operation.name": operation,
             "gen_ai.provider.name": provider,
         }
@@ -111,6 +113,7 @@ class LLMCall:
         if isinstance(span_info, Mapping) and isinstance(span_info.get("metadata"), Mapping):
             metadata.update(span_info["metadata"])  # the prompt a build() call came from
         self._metadata = metadata
+        self._tracer = tracer
         try:
             attrs[A.METADATA] = dumps(mask("metadata", metadata))
             if self._capture:
@@ -138,6 +141,23 @@ class LLMCall:
         """Notes the time of the first streamed token."""
         if self._first_token is None:
             self._first_token = time.perf_counter() - self._start
+
+    def tool_call(self, name: str, input: Any, metadata: Optional[Mapping[str, Any]],
+                  output: Any = None) -> None:
+        """Records a tool call (asked for by the model, or run by the provider and
+        then with its ``output``) as a finished ``tool: name`` child span."""
+        try:
+            attrs: dict[str, Any] = {A.SPAN_ATTRIBUTES: '{"type":"tool"}'}
+            if metadata:
+                attrs[A.METADATA] = dumps(mask("metadata", dict(metadata)))
+            if self._capture:
+                attrs[A.INPUT] = dumps(mask("input", input))
+                if output is not None:
+                    attrs[A.OUTPUT] = dumps(mask("output", output))
+            context = trace.set_span_in_context(self.span)
+            self._tracer.start_span(f"tool: {name}", context=context, attributes=attrs).end()
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not record a tool call", exc)
 
     def finish(self, output: Any = None, usage: Optional[Mapping[str, Any]] = None,
                response_model: Any = None, response_id: Any = None,
@@ -296,6 +316,74 @@ class _AsyncStream(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             self._self_acc.done()
 
 
+class _Iterable(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    """An iterable that is not its own iterator (botocore's EventStream, say)."""
+
+    def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
+        super().__init__(wrapped)
+        self._self_acc = acc
+
+    def __iter__(self) -> Any:
+        try:
+            for item in self.__wrapped__:
+                self._self_acc.add(item)
+                yield item
+        except Exception as exc:
+            self._self_acc.fail(exc)
+            raise
+        finally:
+            self._self_acc.done()  # also when the caller stops early
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_acc.done()
+
+
+class _AsyncIterable(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    """An async iterable that is not its own iterator (a gRPC streaming call, say)."""
+
+    def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
+        super().__init__(wrapped)
+        self._self_acc = acc
+
+    async def _items(self) -> Any:
+        try:
+            async for item in self.__wrapped__:
+                self._self_acc.add(item)
+                yield item
+        except Exception as exc:
+            self._self_acc.fail(exc)
+            raise
+        finally:
+            self._self_acc.done()
+
+    def __aiter__(self) -> Any:
+        return self._items()
+
+
+def traced_iterable(stream: Any, call: LLMCall, on_done: Callable[[LLMCall, list[Any]], None],
+                    is_token: Callable[[Any], bool]) -> Any:
+    """Wraps a sync iterable: the span ends when iteration ends, stops or fails.
+
+    An iterator stays one (``next()`` on it still works); a plain iterable is
+    watched through ``iter()``.
+    """
+    if hasattr(type(stream), "__next__"):
+        return _SyncStream(stream, _Accumulator(call, on_done, is_token))
+    return _Iterable(stream, _Accumulator(call, on_done, is_token))
+
+
+def traced_async_iterable(stream: Any, call: LLMCall,
+                          on_done: Callable[[LLMCall, list[Any]], None],
+                          is_token: Callable[[Any], bool]) -> Any:
+    """Wraps an async iterable: the span ends when iteration ends, stops or fails."""
+    if hasattr(type(stream), "__anext__"):
+        return _AsyncStream(stream, _Accumulator(call, on_done, is_token))
+    return _AsyncIterable(stream, _Accumulator(call, on_done, is_token))
+
+
 def traced_stream(stream: Any, call: LLMCall, on_done: Callable[[LLMCall, list[Any]], None],
                   is_token: Callable[[Any], bool]) -> Any:
     """Wraps a sync stream: the span ends when it is consumed, closed, or fails."""
@@ -327,3 +415,20 @@ def get(obj: Any, *path: str) -> Any:
             return None
         obj = obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
     return obj
+
+
+def shape_of(value: Any) -> Optional[list[int]]:
+    """The dimensions of an array, tensor or nested list, without reading its values."""
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        try:
+            return [int(n) for n in shape]
+        except (TypeError, ValueError, OverflowError):
+            return None
+    out: list[int] = []
+    while isinstance(value, list):
+        out.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return out or None

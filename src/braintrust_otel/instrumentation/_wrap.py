@@ -28,6 +28,8 @@ class Call:
         is_stream: Whether a return value is a stream to wrap.
         name_for: The span name from the request, when it depends on it.
         before: Runs with the resource object before each traced call.
+        span_type: The Braintrust span type (``llm``, or ``task`` for a call that
+            may run several model calls and tools).
     """
 
     name: str
@@ -42,6 +44,7 @@ class Call:
     name_for: Optional[Callable[[Mapping[str, Any]], str]] = None
     #: ``resource -> None``: run before each traced call (on the client resource).
     before: Optional[Callable[[Any], None]] = None
+    span_type: str = "llm"
 
 
 def plain_params(kwargs: Mapping[str, Any], skip: tuple[str, ...]) -> dict[str, Any]:
@@ -51,7 +54,7 @@ def plain_params(kwargs: Mapping[str, Any], skip: tuple[str, ...]) -> dict[str, 
     for key, value in kwargs.items():
         if key in skip or key in _TRANSPORT_ARGS:
             continue
-        if type(value).__name__ in ("NotGiven", "Omit", "NoneType"):
+        if type(value).__name__ in ("NotGiven", "Omit", "Unset", "NoneType"):
             continue
         out[key] = value
     return out
@@ -65,7 +68,8 @@ def start_call(tracer: trace.Tracer, spec: Call, kwargs: dict[str, Any],
             spec.before(instance)
         model, input, params = spec.request(kwargs)
         name = spec.name_for(kwargs) if spec.name_for is not None else spec.name
-        return LLMCall(tracer, name, spec.provider, spec.operation, model, input, params)
+        return LLMCall(tracer, name, spec.provider, spec.operation, model, input, params,
+                       span_type=spec.span_type)
     except Exception as exc:
         diagnostics.report("instrumentation", f"could not trace {spec.name}", exc)
         return None
@@ -90,8 +94,13 @@ def _result(spec: Call, call: LLMCall, result: Any, is_async: bool) -> Any:
     return result
 
 
-def sync_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
-    """A wrapt wrapper tracing a sync method."""
+def sync_wrapper(tracer: trace.Tracer, spec: Call,
+                 async_stream: bool = False) -> Callable[..., Any]:
+    """A wrapt wrapper tracing a sync method.
+
+    ``async_stream``: the method is a plain call returning an async iterator
+    (an ``async def`` generator), so the stream it returns is traced as async.
+    """
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
@@ -110,7 +119,7 @@ def sync_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
             raise
         finally:
             call.deactivate(tokens)
-        return _result(spec, call, result, is_async=False)
+        return _result(spec, call, result, is_async=async_stream)
 
     return wrapper
 
@@ -138,3 +147,38 @@ def async_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
         return _result(spec, call, result, is_async=True)
 
     return wrapper
+
+
+#: ``(module, class, method, spec, is_async)``: one method an instrumentor wraps.
+Target = tuple[str, str, str, Call, bool]
+
+
+def wrap_targets(tracer: trace.Tracer, targets: list[Target]) -> None:
+    """Wraps each target method; modules a library version lacks are skipped."""
+    import importlib
+
+    import wrapt
+
+    for module, cls, method, spec, is_async in targets:
+        try:
+            owner = getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError):
+            continue  # another version of the library: this API is elsewhere or absent
+        if not hasattr(owner, method):
+            continue
+        wrap = async_wrapper if is_async else sync_wrapper
+        wrapt.wrap_function_wrapper(owner, method, wrap(tracer, spec))
+
+
+def unwrap_targets(targets: list[Target]) -> None:
+    """Undoes :func:`wrap_targets`."""
+    import importlib
+
+    from opentelemetry.instrumentation.utils import unwrap
+
+    for module, cls, method, _, _ in targets:
+        try:
+            owner = getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError):
+            continue
+        unwrap(owner, method)
