@@ -160,6 +160,9 @@ class ExperimentSummary(Serializable):
             text += f"{self.errors} {'case' if self.errors == 1 else 'cases'} failed\n\n"
         if self.experiment_url:
             text += f"See results for {self.experiment_name} at {self.experiment_url}"
+            if "/app/local/" in self.experiment_url:
+                # Not logged in: the link is to the local UI, which must be running.
+                text += "\n(run `braintrust serve` to open it: the local UI over this store)"
         return text
 
     def as_dict(self) -> dict[str, Any]:
