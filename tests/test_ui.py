@@ -280,7 +280,7 @@ def test_experiments_list_page_and_comparison_match_the_printed_summary(site: Si
     printed = worse.scores["exact"]
     stat = page.locator("#compare-summary [data-score='exact']")
     assert f"{printed.score * 100:.1f}%" in stat.inner_text()
-    assert f"−{abs(printed.diff) * 100:.1f}%" in stat.inner_text()
+    assert f"-{abs(printed.diff) * 100:.1f}%" in stat.inner_text()
     assert stat.locator(".improvements").inner_text() == \
         f"{printed.improvements} improvement{'s' if printed.improvements != 1 else ''}"
     assert stat.locator(".regressions").inner_text() == \

@@ -483,7 +483,7 @@ async function compare(a, b) {
   const names = Object.keys(data.summary.scores);
   const summary = el("div", { class: "stats", id: "compare-summary" }, ...names.map((n) => {
     const s = data.summary.scores[n];
-    const diff = s.diff === null ? "" : `${s.diff > 0 ? "+" : s.diff < 0 ? "−" : "±"}${fmtPct(Math.abs(s.diff))}`;
+    const diff = s.diff === null ? "" : `${s.diff > 0 ? "+" : s.diff < 0 ? "-" : "±"}${fmtPct(Math.abs(s.diff))}`;
     return el("div", { class: "stat", "data-score": n }, el("div", { class: "label", text: n }),
       el("div", { class: "value" }, fmtPct(s.score), " ", el("span", { class: s.diff > 0 ? "up" : s.diff < 0 ? "down" : "muted", text: diff })),
       el("div", { class: "small" }, el("span", { class: "up improvements", text: plural(s.improvements || 0, "improvement") }), " · ",
