@@ -329,6 +329,10 @@ def test_overview_datasets_and_prompts(site: Site) -> None:
     assert section.locator(".diff del").inner_text().strip() == "Hello"
     assert section.locator(".diff ins").inner_text().strip() == "Hi there"
     _shot(page, "prompts")
+    # Dark mode follows the system setting.
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(20, 20, 24)"
+    _shot(page, "prompts-dark")
     _no_csp_trouble(page)
     page.close()
 

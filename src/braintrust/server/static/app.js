@@ -469,8 +469,8 @@ function textDiff(a, b) {
   let i = 0, j = 0;
   while (i < A.length || j < B.length) {
     if (i < A.length && j < B.length && A[i] === B[j]) { put("span", A[i]); i++; j++; }
-    else if (j < B.length && (i >= A.length || L[i][j + 1] >= L[i + 1][j])) { put("ins", B[j]); j++; }
-    else { put("del", A[i]); i++; }
+    else if (i < A.length && (j >= B.length || L[i + 1][j] >= L[i][j + 1])) { put("del", A[i]); i++; }
+    else { put("ins", B[j]); j++; }
   }
   return out;
 }
