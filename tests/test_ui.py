@@ -273,6 +273,7 @@ def test_experiments_list_page_and_comparison_match_the_printed_summary(site: Si
     page.wait_for_selector("input[data-experiment='worse']")
     listed = page.locator("tr", has_text="good").first.inner_text()
     assert "100.0%" in listed and "3" in listed
+    _shot(page, "experiments")
     page.check("input[data-experiment='worse']")
     page.check("input[data-experiment='good']")
     page.click("#compare")

@@ -459,19 +459,30 @@ function textDiff(a, b) {
   const L = Array.from({ length: A.length + 1 }, () => new Uint16Array(B.length + 1));
   for (let i = A.length - 1; i >= 0; i--) for (let j = B.length - 1; j >= 0; j--)
     L[i][j] = A[i] === B[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
-  const out = el("div", { class: "diff" });
-  // Runs of one kind join in one element: "Hi there" is one insertion, not three.
-  const put = (tag, text) => {
-    const last = out.lastElementChild;
-    if (last && last.tagName.toLowerCase() === tag) last.textContent += text;
-    else out.append(el(tag, { text }));
-  };
+  let ops = [];
   let i = 0, j = 0;
   while (i < A.length || j < B.length) {
-    if (i < A.length && j < B.length && A[i] === B[j]) { put("span", A[i]); i++; j++; }
-    else if (i < A.length && (j >= B.length || L[i + 1][j] >= L[i][j + 1])) { put("del", A[i]); i++; }
-    else { put("ins", B[j]); j++; }
+    if (i < A.length && j < B.length && A[i] === B[j]) { ops.push(["span", A[i]]); i++; j++; }
+    else if (i < A.length && (j >= B.length || L[i + 1][j] >= L[i][j + 1])) { ops.push(["del", A[i]]); i++; }
+    else { ops.push(["ins", B[j]]); j++; }
   }
+  // A space kept between two changes belongs to the change: "Hello" -> "Hi there" reads as
+  // one removal and one insertion, not three pieces.
+  ops = ops.flatMap((op, k) => op[0] === "span" && /^\s+$/.test(op[1]) && k > 0 && k < ops.length - 1
+    && ops[k - 1][0] !== "span" && ops[k + 1][0] !== "span" ? [["del", op[1]], ["ins", op[1]]] : [op]);
+  const out = el("div", { class: "diff" });
+  let removed = "", added = "";
+  const flush = () => {
+    if (removed) out.append(el("del", { text: removed }));
+    if (added) out.append(el("ins", { text: added }));
+    removed = added = "";
+  };
+  for (const [op, text] of ops) {
+    if (op === "del") removed += text;
+    else if (op === "ins") added += text;
+    else { flush(); out.append(el("span", { text })); }
+  }
+  flush();
   return out;
 }
 
