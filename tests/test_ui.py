@@ -147,6 +147,8 @@ def _seed(site: Site) -> None:
     worse = braintrust.Eval("ui", data=data, task=lambda s: "A" if s == "a" else s + "?",
                             scores=[exact], experiment_name="worse",
                             base_experiment_name="good", quiet=True)
+    braintrust.Eval("ui", data=data, task=lambda s: s, scores=[exact],
+                    experiment_name="lower", quiet=True)
     site.printed["good"] = good.summary
     site.printed["worse"] = worse.summary
     ds = braintrust.init_dataset(project="ui", name="qa")
@@ -290,6 +292,24 @@ def test_experiments_list_page_and_comparison_match_the_printed_summary(site: Si
     assert page.locator("tr.regression .diff del").first.inner_text() == "B"
     assert page.locator("tr.regression .diff ins").first.inner_text() == "b?"
     _shot(page, "compare")
+    # A third experiment: its own output column and its own summary against the first.
+    from braintrust._summary import cases_from_rows, summarize_cases
+
+    ids = {n: site.store.find_experiment(project_id=site.project_id("ui"), name=n)["id"]  # type: ignore[index]
+           for n in ("worse", "good", "lower")}
+    page.goto(f"{site.url}/#/c/{ids['worse']}/{ids['good']}/{ids['lower']}")
+    block = page.locator("[data-baseline='lower']")
+    block.wait_for()
+    expected, _ = summarize_cases(
+        cases_from_rows(r.data for r in site.store.rows("experiment", ids["worse"])),
+        cases_from_rows(r.data for r in site.store.rows("experiment", ids["lower"])))
+    assert f"{expected['exact'].improvements} improvement" in block.inner_text()
+    assert expected["exact"].improvements == 1  # "A" for "a" where "lower" answered "a"
+    assert page.locator("thead th").all_inner_texts()[:5] == ["INPUT", "WORSE", "GOOD", "DIFF",
+                                                              "LOWER"]
+    _shot(page, "compare-three")
+    page.go_back()
+    page.wait_for_selector("#compare-summary")
     # Each side's output opens its own trace.
     page.locator("tr.regression a.trace-link").nth(1).click()
     page.wait_for_selector("#tree .span")

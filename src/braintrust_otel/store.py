@@ -877,12 +877,12 @@ class Store:
 
     def daily_roots(self, object_type: str, object_id: str, days: int = 30
                     ) -> list[dict[str, Any]]:
-        """The root rows' times, errors and scores of an object's last ``days`` days.
+        """The traces of an object's last ``days`` days, for its overview.
 
         Returns:
-            One dict per root (``created``, ``duration``, ``error``, ``scores``), plus the
-            trace's ``tokens``, ``prompt_tokens``, ``completion_tokens`` and ``models``
-            (``metadata.model`` of its spans), oldest first.
+            One dict per root, oldest first: ``created``, ``duration`` (seconds), ``scores``
+            (the root's), ``errors`` (failed spans in the trace) and ``llm``: a
+            ``[model, prompt_tokens, completion_tokens, tokens]`` list per span with tokens.
         """
         sql = """
         SELECT r.created,
@@ -909,14 +909,12 @@ class Store:
                         "errors": errors, "llm": json.loads(llm) if llm else []})
         return out
 
-
     def dataset_versions(self, dataset_id: str) -> list[int]:
         """Every transaction id that changed a dataset, newest first (its versions)."""
         found = self._query("dataset", dataset_id,
                             "SELECT DISTINCT xact_id FROM row_versions WHERE oid = ?"
                             " ORDER BY xact_id DESC")
         return [int(x) for (x,) in found]
-
 
     def find_dataset(self, id: str) -> dict[str, Any] | None:
         """The dataset with this id (``id``, ``project_id``, ``name``, ``created``), or None."""

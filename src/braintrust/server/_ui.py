@@ -154,27 +154,36 @@ def ui_routes(store: Store) -> list[Route]:
                              "project": store.find_project(id=exp["project_id"])})
 
     async def compare(request: Request) -> Response:
+        # The experiment, its base, and up to three more experiments to compare it with
+        # (``?with=id,id``): each baseline gets its own summary and output column.
         a, b = request.path_params["a"], request.path_params["b"]
-        exps = [store.find_experiment(id=x) for x in (a, b)]
+        more = [x for x in (request.query_params.get("with") or "").split(",") if x][:3]
+        ids = [a, b, *more]
+        exps = [store.find_experiment(id=x) for x in ids]
         if None in exps:
             return JSONResponse({"error": "no such experiment"}, status_code=404)
-        mine_rows = [r.data for r in store.rows("experiment", a)]
-        base_rows = [r.data for r in store.rows("experiment", b)]
-        # The same numbers Eval prints: one summary function for both.
-        scores, metrics = summarize_cases(cases_from_rows(mine_rows), cases_from_rows(base_rows))
-        mine = _cases(mine_rows)
-        base = {c["key"]: c for c in _cases(base_rows)}
+        rows = {x: [r.data for r in store.rows("experiment", x)] for x in ids}
+        mine = _cases(rows[a])
+        baselines: list[dict[str, Any]] = []
+        for x, exp in zip(ids[1:], exps[1:]):
+            # The same numbers Eval prints: one summary function for both.
+            scores, metrics = summarize_cases(cases_from_rows(rows[a]), cases_from_rows(rows[x]))
+            baselines.append({"experiment": exp, "summary": _summary_json(scores, metrics),
+                              "cases": {c["key"]: c for c in _cases(rows[x])}})
         pairs = []
         for case in mine:
-            other = base.get(case["key"])
+            others = [bl["cases"].get(case["key"]) for bl in baselines]
             deltas = {}
             for name, value in case["scores"].items():
-                before = (other or {}).get("scores", {}).get(name)
+                before = (others[0] or {}).get("scores", {}).get(name)
                 if isinstance(value, (int, float)) and isinstance(before, (int, float)):
                     deltas[name] = value - before
-            pairs.append({"case": case, "base": other, "deltas": deltas})
+            pairs.append({"case": case, "base": others[0], "others": others[1:],
+                          "deltas": deltas})
         return JSONResponse({"experiment": exps[0], "base": exps[1], "pairs": pairs,
-                             "summary": _summary_json(scores, metrics)})
+                             "summary": baselines[0]["summary"],
+                             "baselines": [{"experiment": bl["experiment"],
+                                            "summary": bl["summary"]} for bl in baselines]})
 
     async def datasets(request: Request) -> Response:
         out = []

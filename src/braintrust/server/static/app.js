@@ -317,7 +317,8 @@ async function traceView(kind, objectId, root, spanId) {
     else roots.push(r);
   }
   const times = rows.flatMap((r) => [(r.metrics || {}).start, (r.metrics || {}).end]).filter((t) => typeof t === "number");
-  const t0 = Math.min(...times), t1 = Math.max(...times);
+  // Spans without times (rows logged by hand) sit at the start, with no width.
+  const t0 = times.length ? Math.min(...times) : 0, t1 = times.length ? Math.max(...times) : 0;
   const span = t1 > t0 ? t1 - t0 : 1;
   const pos = (t) => ((t - t0) / span) * 100;
   const detail = el("div", { id: "detail", class: "detail" });
@@ -381,7 +382,7 @@ async function experiments(projectId) {
   const names = [...new Set(data.experiments.flatMap((e) => Object.keys(e.scores)))];
   const pick = [];
   const compareButton = el("button", { text: "Compare selected", id: "compare", disabled: "",
-    onclick: () => { if (pick.length >= 2) location.hash = `#/c/${pick[0]}/${pick[1]}`; } });
+    onclick: () => { if (pick.length >= 2) location.hash = `#/c/${pick.slice(0, 5).join("/")}`; } });
   const rows = [...data.experiments].reverse().map((e) => {
     const box = el("input", { type: "checkbox", "data-experiment": e.name });
     box.addEventListener("click", (ev) => ev.stopPropagation());
@@ -397,7 +398,7 @@ async function experiments(projectId) {
       ...names.map((n) => el("td", { class: "num", text: n in e.scores ? fmtPct(e.scores[n]) : "" })));
   });
   main.replaceChildren(heading(data.project, "Experiments"),
-    el("p", { class: "muted", text: "Tick two experiments to compare them (the first ticked against the second)." }),
+    el("p", { class: "muted", text: "Tick two or more experiments to compare them: the first ticked against the others (up to four)." }),
     compareButton, table(["", "Name", "Created", "Cases", "Avg duration", "Errors", "Tokens", ...names], rows));
 }
 
@@ -488,37 +489,48 @@ function textDiff(a, b) {
 
 const asText = (v) => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v, null, 2));
 
-async function compare(a, b) {
-  const data = await api(`/ui-api/compare/${a}/${b}`);
-  setNav(data.experiment.project_id, "Experiments");
-  const names = Object.keys(data.summary.scores);
-  const summary = el("div", { class: "stats", id: "compare-summary" }, ...names.map((n) => {
-    const s = data.summary.scores[n];
+function summaryCards(summary, id) {
+  return el("div", { class: "stats", id }, ...Object.keys(summary.scores).map((n) => {
+    const s = summary.scores[n];
     const diff = s.diff === null ? "" : `${s.diff > 0 ? "+" : s.diff < 0 ? "-" : "±"}${fmtPct(Math.abs(s.diff))}`;
     return el("div", { class: "stat", "data-score": n }, el("div", { class: "label", text: n }),
       el("div", { class: "value" }, fmtPct(s.score), " ", el("span", { class: s.diff > 0 ? "up" : s.diff < 0 ? "down" : "muted", text: diff })),
       el("div", { class: "small" }, el("span", { class: "up improvements", text: plural(s.improvements || 0, "improvement") }), " · ",
         el("span", { class: "down regressions", text: plural(s.regressions || 0, "regression") })));
   }));
+}
+
+async function compare(a, b, ...more) {
+  const data = await api(`/ui-api/compare/${a}/${b}${more.length ? `?with=${more.map(encodeURIComponent).join(",")}` : ""}`);
+  setNav(data.experiment.project_id, "Experiments");
+  const names = Object.keys(data.summary.scores);
+  const extra = data.baselines.slice(1);
   const rows = data.pairs.map((p) => {
     const worse = Object.values(p.deltas).some((d) => d < 0);
     const better = Object.values(p.deltas).some((d) => d > 0);
     const mine = asText(p.case.output), theirs = asText((p.base || {}).output);
+    const outCell = (expId, c) => el("td", { class: "out" },
+      c ? el("a", { href: `#/t/experiment/${expId}/${c.root_span_id}`, class: "trace-link", text: "trace ↗" }) : "",
+      el("div", { class: "content", text: c ? asText(c.output) : "(no case with this input)" }));
     return el("tr", { class: worse ? "regression" : better ? "improvement" : "" },
       el("td", { class: "cell", text: short(p.case.input) }),
-      el("td", { class: "out" }, el("a", { href: `#/t/experiment/${a}/${p.case.root_span_id}`, class: "trace-link", text: "trace ↗" }), el("div", { class: "content", text: mine })),
-      el("td", { class: "out" }, p.base ? el("a", { href: `#/t/experiment/${b}/${p.base.root_span_id}`, class: "trace-link", text: "trace ↗" }) : "",
-        el("div", { class: "content", text: p.base ? theirs : "(no case with this input)" })),
+      outCell(a, p.case), outCell(b, p.base),
       el("td", { class: "out" }, p.base ? textDiff(theirs, mine) : ""),
+      ...extra.map((bl, k) => outCell(bl.experiment.id, p.others[k])),
       ...names.map((n) => {
         const d = p.deltas[n];
         return el("td", { class: "num" }, `${p.case.scores[n] ?? ""}`, d === undefined || d === 0 ? "" :
           el("span", { class: d > 0 ? "up" : "down", text: ` (${d > 0 ? "+" : ""}${d.toFixed(2)})` }));
       }));
   });
-  main.replaceChildren(el("h1", {}, data.experiment.name, el("span", { class: "muted", text: " vs " }), data.base.name),
-    el("p", { class: "muted", text: `Cases matched by input. Diff: ${data.base.name} → ${data.experiment.name}.` }),
-    summary, table(["Input", data.experiment.name, data.base.name, "Diff", ...names], rows));
+  main.replaceChildren(el("h1", {}, data.experiment.name, el("span", { class: "muted", text: " vs " }),
+      data.baselines.map((bl) => bl.experiment.name).join(", ")),
+    el("p", { class: "muted", text: `Cases matched by input. Diff and score changes: ${data.base.name} → ${data.experiment.name}.` }),
+    el("h2", { class: "small muted", text: `${data.experiment.name} vs ${data.base.name}` }),
+    summaryCards(data.summary, "compare-summary"),
+    ...extra.map((bl) => el("div", { class: "baseline", "data-baseline": bl.experiment.name },
+      el("h2", { class: "small muted", text: `${data.experiment.name} vs ${bl.experiment.name}` }), summaryCards(bl.summary))),
+    table(["Input", data.experiment.name, data.base.name, "Diff", ...extra.map((bl) => bl.experiment.name), ...names], rows));
 }
 
 // ---------------------------------------------------------------- datasets and prompts
@@ -598,7 +610,7 @@ async function route() {
     else if (parts[0] === "p") await logs(parts[1]);
     else if (parts[0] === "t") await traceView(parts[1], parts[2], parts[3], parts[4]);
     else if (parts[0] === "e") await experiment(parts[1]);
-    else if (parts[0] === "c") await compare(parts[1], parts[2]);
+    else if (parts[0] === "c") await compare(...parts.slice(1));
     else if (parts[0] === "d") await dataset(parts[1], parts[2]);
     else await projects();
   } catch (err) {
