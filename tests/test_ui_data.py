@@ -123,7 +123,13 @@ def test_the_links_the_sdk_prints_redirect_to_the_ui(store: StoreHelper,
         logger = braintrust.init_logger(project="links")
         with logger.start_span(name="root") as root, root.start_span(name="child") as child:
             link = child.permalink()
-        result = braintrust.Eval("links", data=[{"input": 1}], task=lambda x: x,
+        case_links: list[str] = []
+
+        def task(x: int) -> int:
+            case_links.append(braintrust.current_span().link())  # the task span of the case
+            return x
+
+        result = braintrust.Eval("links", data=[{"input": 1}], task=task,
                                  scores=[], experiment_name="e1", quiet=True)
         braintrust.flush()
         pid = store.store.find_project(name="links")["id"]  # type: ignore[index]
@@ -137,6 +143,10 @@ def test_the_links_the_sdk_prints_redirect_to_the_ui(store: StoreHelper,
 
             assert target(link) == f"/#/t/project_logs/{pid}/{root.root_span_id}/{child.span_id}"
             assert target(str(result.summary.experiment_url)) == f"/#/e/{exp['id']}"
+            rows = [r.data for r in store.store.rows("experiment", exp["id"])]
+            task_row = next(r for r in rows if r["span_attributes"]["name"] == "task")
+            assert target(case_links[0]) == (f"/#/t/experiment/{exp['id']}/"
+                                             f"{task_row['root_span_id']}/{task_row['span_id']}")
             assert target(str(result.summary.project_url)) == f"/#/p/{pid}"
             assert target(f"{running.url}/app/local/p/links/experiments") == \
                 f"/#/p/{pid}/experiments"
