@@ -162,8 +162,12 @@ async function logs(projectId) {
   };
   await render();
   // Live: new rows appear without a reload while the first page is shown.
+  // One refresh at a time: on a big store a filtered query can take longer than the interval.
+  let busy = false;
   timer = setInterval(() => {
-    if (st.offset === 0 && !controls.contains(document.activeElement)) render().catch(() => {});
+    if (busy || st.offset !== 0 || controls.contains(document.activeElement)) return;
+    busy = true;
+    render().catch(() => {}).finally(() => { busy = false; });
   }, 2000);
 }
 
