@@ -341,6 +341,7 @@ def test_overview_datasets_and_prompts(site: Site) -> None:
     assert len(versions) == 3  # latest, and the two writes
     page.select_option("#version", index=2)  # the older version: one record
     expect(page.locator("tbody tr")).to_have_count(1)
+    _shot(page, "dataset")
 
     page.goto(f"{site.url}/#/p/{pid}/prompts")
     section = page.locator("section[data-prompt='greeter']")

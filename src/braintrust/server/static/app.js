@@ -556,7 +556,8 @@ async function dataset(id, version) {
   picker.value = version || "";
   picker.addEventListener("change", () => (location.hash = `#/d/${id}${picker.value ? `/${picker.value}` : ""}`));
   main.replaceChildren(heading(data.project, data.dataset ? data.dataset.name : "Dataset"),
-    el("p", {}, field("Version", picker), el("span", { class: "muted", text: `  ${plural(data.records.length, "record")}` })),
+    el("div", { class: "toolbar" }, field("Version (the SDK's version= value)", picker),
+      el("span", { class: "muted", text: plural(data.records.length, "record") })),
     table(["Id", "Input", "Expected", "Metadata", "Tags"], data.records.map((r) => el("tr", {},
       el("td", { class: "mono", text: short(r.id, 14) }), el("td", { class: "cell", text: short(r.input) }),
       el("td", { class: "cell", text: short(r.expected) }), el("td", { class: "cell", text: short(r.metadata) }),
