@@ -59,7 +59,7 @@ def test_logs_command(tmp_path: Path) -> None:
                               env=env, timeout=60)
         assert proc.returncode == 0, proc.stderr
         lines = proc.stdout.splitlines()
-        assert lines[0] == "Project cli (2 spans; newest 1 traces)"
+        assert lines[0] == "Project cli (2 spans; newest 1 trace)"
         outer = next(line for line in lines if line.startswith("outer [task]"))
         assert outer.endswith("...") and len(outer) < 120
         assert any(line.startswith("└─ inner [llm]") and 'output={"ok": true}' in line

@@ -207,7 +207,7 @@ def test_bad_arguments() -> None:
         braintrust.Eval("x", data=DATA, task="not callable", scores=[], quiet=True)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="scorer 0"):
         braintrust.Eval("x", data=DATA, task=_upper, scores=["nope"], quiet=True)
-    with pytest.raises(TypeError, match="unexpected argument"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
         braintrust.Eval("x", data=DATA, task=_upper, scores=[], bogus=1)
     with pytest.raises(TypeError, match="data must be"):
         braintrust.Eval("x", data=42, task=_upper, scores=[], no_send_logs=True, quiet=True)
@@ -283,7 +283,7 @@ def test_comparison_with_the_previous_experiment(store: StoreHelper) -> None:
     assert (s.improvements, s.regressions) == (1, 1)
     text = str(summary)
     assert "compared to base:" in text
-    assert "83.33% (+16.67%) 'scorer' score\t(1 improvements, 1 regressions)" in text
+    assert "83.33% (+16.67%) 'scorer' score\t(1 improvement, 1 regression)" in text
 
 
 def test_explicit_base_experiment_by_name(store: StoreHelper) -> None:

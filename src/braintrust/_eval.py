@@ -603,7 +603,9 @@ def _evaluator(name: str, data: Any, task: Any, scores: Any, kwargs: dict[str, A
     unknown = set(kwargs) - known - {"is_public", "state", "stream", "on_start",
                                      "git_metadata_settings", "repo_info", "enable_cache"}
     if unknown:
-        raise TypeError(f"Eval(): unexpected argument(s) {', '.join(sorted(unknown))}")
+        names = ", ".join(repr(k) for k in sorted(unknown))
+        plural = "s" if len(unknown) > 1 else ""
+        raise TypeError(f"Eval() got an unexpected keyword argument{plural} {names}")
     args = {k: v for k, v in kwargs.items() if k in known}
     return Evaluator(eval_name=name, data=data, task=task, scores=list(scores or []), **args)
 

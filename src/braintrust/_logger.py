@@ -46,6 +46,7 @@ class SpanTarget:
         metrics: Mapping[str, float] | None = None,
         id: str | None = None,
         allow_concurrent_with_spans: bool = False,
+        **unexpected: Any,
     ) -> str:
         """Logs one complete row: a single-span trace.
 
@@ -58,9 +59,26 @@ class SpanTarget:
 
         Returns:
             The row id.
+
+        Raises:
+            TypeError, ValueError: When an argument has the wrong shape; the message names
+                the method (``Logger.log()``, ``Experiment.log()``) and the argument.
         """
+        # Checked here, so errors name the method the user called, not an internal one.
+        where = f"{type(self).__name__}.log()"
+        if unexpected:
+            raise TypeError(f"{where} got an unexpected keyword argument "
+                            f"{next(iter(unexpected))!r}")
+        if scores is not None:
+            _check_numbers(scores, "scores", where, unit=True)
+        if metrics is not None:
+            _check_numbers(metrics, "metrics", where, unit=False)
+        if metadata is not None:
+            _check_mapping(metadata, "metadata", where)
+        if tags is not None:
+            _check_tags(tags, where)
         span = _start(None, None, None, None, False, None, None, logger=self,
-                      where=f"{type(self).__name__}.log()", depth=3, root=True)
+                      where=where, depth=3, root=True)
         span.log(input=input, output=output, expected=expected, error=error, tags=tags,
                  scores=scores, metadata=metadata, metrics=metrics, id=id)
         span.end()

@@ -77,6 +77,12 @@ def cases_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[CaseStats]:
     return cases
 
 
+def _counts(improvements: Optional[int], regressions: Optional[int]) -> str:
+    better, worse = improvements or 0, regressions or 0
+    return (f"{better} improvement{'' if better == 1 else 's'}, "
+            f"{worse} regression{'' if worse == 1 else 's'}")
+
+
 @dataclasses.dataclass
 class ScoreSummary(Serializable):
     """One score across an experiment: its mean, and its change against the base."""
@@ -94,7 +100,7 @@ class ScoreSummary(Serializable):
         if self.diff is None:
             return f"{pct} {name} score"
         return (f"{pct} ({_signed_pct(self.diff)}) {name} score\t"
-                f"({self.improvements} improvements, {self.regressions} regressions)")
+                f"({_counts(self.improvements, self.regressions)})")
 
 
 @dataclasses.dataclass
@@ -115,12 +121,12 @@ class MetricSummary(Serializable):
             return f"{value}{self.unit} {self.name}"
         name = f"'{self.name}'".ljust(self.longest_name + 2)
         return (f"{value}{self.unit} ({_signed_pct(self.diff)}) {name}\t"
-                f"({self.improvements} improvements, {self.regressions} regressions)")
+                f"({_counts(self.improvements, self.regressions)})")
 
 
 def _signed_pct(diff: float) -> str:
     pct = f"{abs(diff) * 100:05.2f}%"
-    return f"+{pct}" if diff > 0 else f"-{pct}" if diff < 0 else "-"
+    return f"+{pct}" if diff > 0 else f"-{pct}" if diff < 0 else "no change"
 
 
 @dataclasses.dataclass
@@ -160,6 +166,9 @@ class ExperimentSummary(Serializable):
             text += f"{self.errors} {'case' if self.errors == 1 else 'cases'} failed\n\n"
         if self.experiment_url:
             text += f"See results for {self.experiment_name} at {self.experiment_url}"
+            if "/app/local/" in self.experiment_url:
+                # Not logged in: the link is to the local UI, which must be running.
+                text += "\n(run `braintrust serve` to open it: the local UI over this store)"
         return text
 
     def as_dict(self) -> dict[str, Any]:

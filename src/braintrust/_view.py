@@ -7,7 +7,7 @@ from typing import Any
 
 from braintrust_otel.store import Store
 
-__all__ = ["format_trace", "render_logs"]
+__all__ = ["format_trace", "render_datasets", "render_experiments", "render_logs"]
 
 _WIDTH = 60
 
@@ -27,9 +27,26 @@ def _duration(row: dict[str, Any]) -> str:
     return f"{ms:.1f}ms" if ms < 1000 else f"{ms / 1000:.2f}s"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _tokens(row: dict[str, Any]) -> str:
+    metrics = row.get("metrics") or {}
+    total = metrics.get("tokens")
+    if not isinstance(total, (int, float)):
+        return ""
+    prompt, completion = metrics.get("prompt_tokens"), metrics.get("completion_tokens")
+    if isinstance(prompt, (int, float)) and isinstance(completion, (int, float)):
+        return f"tokens={int(total)} ({int(prompt)} in, {int(completion)} out)"
+    return f"tokens={int(total)}"
+
+
 def _line(row: dict[str, Any]) -> str:
     attrs = row.get("span_attributes") or {}
     parts = [f"{attrs.get('name', '?')} [{attrs.get('type', '?')}] {_duration(row)}"]
+    if _tokens(row):
+        parts.append(_tokens(row))
     for field in ("input", "output"):
         if row.get(field) is not None:
             parts.append(f"{field}={_short(row[field])}")
@@ -102,7 +119,8 @@ def render_logs(store: Store, project: str | None = None, limit: int = 5) -> str
     for proj in projects:
         roots = store.recent_traces("project_logs", proj["id"], limit)
         total = store.count("project_logs", proj["id"])
-        out.append(f"Project {proj['name']} ({total} spans; newest {len(roots)} traces)")
+        out.append(f"Project {proj['name']} ({_plural(total, 'span')}; newest "
+                   f"{_plural(len(roots), 'trace')})")
         for root in roots:
             rows = store.trace("project_logs", proj["id"], root)
             out.append("")
@@ -110,3 +128,66 @@ def render_logs(store: Store, project: str | None = None, limit: int = 5) -> str
             out.append(format_trace(rows))
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def render_experiments(store: Store, project: str | None = None, limit: int = 5) -> str:
+    """Formats the newest experiments of a project (or of every project) with score means.
+
+    Args:
+        store: The store to read.
+        project: A project name; every project when None.
+        limit: How many experiments per project, newest first.
+
+    Returns:
+        The text to print: one line per experiment (name, created, cases, errors, tokens,
+        score means), the summary ``Eval`` prints.
+    """
+    from ._summary import cases_from_rows, summarize_cases
+
+    projects = _projects(store, project)
+    if isinstance(projects, str):
+        return projects
+    out = []
+    for proj in projects:
+        exps = store.experiments(proj["id"])[::-1][:limit]
+        out.append(f"Project {proj['name']} ({_plural(len(exps), 'experiment')} shown)")
+        for exp in exps:
+            cases = cases_from_rows(r.data for r in store.rows("experiment", exp["id"]))
+            scores, metrics = summarize_cases(cases)
+            errors = sum(1 for c in cases if c.error)
+            tokens = metrics.get("tokens")
+            line = (f"  {exp['name']}  {str(exp.get('created', ''))[:19].replace('T', ' ')}"
+                    f"  {_plural(len(cases), 'case')}")
+            if errors:
+                line += f", {_plural(errors, 'error')}"
+            if tokens is not None:
+                line += f", {tokens.metric:.0f} tokens per case"
+            out.append(line)
+            for name, score in scores.items():
+                out.append(f"      {score.score * 100:6.2f}%  {name}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_datasets(store: Store, project: str | None = None) -> str:
+    """Formats the datasets of a project (or of every project): records and latest version."""
+    projects = _projects(store, project)
+    if isinstance(projects, str):
+        return projects
+    out = []
+    for proj in projects:
+        found = store.datasets(proj["id"])
+        out.append(f"Project {proj['name']} ({_plural(len(found), 'dataset')})")
+        for ds in found:
+            version = store.dataset_version(ds["id"])
+            out.append(f"  {ds['name']}  {_plural(store.count('dataset', ds['id']), 'record')}"
+                       f", version {version if version is not None else '-'}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _projects(store: Store, project: str | None) -> list[dict[str, str]] | str:
+    if project is not None:
+        found = store.find_project(name=project)
+        return [found] if found else f"No project named {project!r} in {store.path}.\n"
+    return store.projects() or f"Nothing stored yet in {store.path}.\n"

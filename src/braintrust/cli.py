@@ -9,12 +9,21 @@ from pathlib import Path
 
 from braintrust_otel.store import Store, default_store_path
 
-from ._view import render_logs
+from ._view import render_datasets, render_experiments, render_logs
 
 
 def _logs(args: argparse.Namespace) -> int:
+    if args.store and not Path(args.store).is_file():
+        # Opening it would create an empty store and report "no traces": say what happened.
+        print(f"braintrust logs: {args.store}: no such store file", file=sys.stderr)
+        return 2
     store = Store(args.store) if args.store else Store(default_store_path())
-    sys.stdout.write(render_logs(store, project=args.project, limit=args.limit))
+    if args.experiments:
+        sys.stdout.write(render_experiments(store, project=args.project, limit=args.limit))
+    elif args.datasets:
+        sys.stdout.write(render_datasets(store, project=args.project))
+    else:
+        sys.stdout.write(render_logs(store, project=args.project, limit=args.limit))
     return 0
 
 
@@ -134,55 +143,89 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The process exit code.
     """
-    parser = argparse.ArgumentParser(prog="braintrust", description="Braintrust tools.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    logs = sub.add_parser("logs", help="print recent traces from the local store as trees")
-    logs.add_argument("-p", "--project", help="only this project (default: all)")
-    logs.add_argument("-n", "--limit", type=int, default=5, help="traces per project (5)")
-    logs.add_argument("--store", help="store file (default: $BRAINTRUST_LOCAL_STORE or the "
-                      "user data directory)")
+    parser = argparse.ArgumentParser(
+        prog="braintrust",
+        description="Braintrust tools over the local store (or the Braintrust service when "
+        "BRAINTRUST_API_KEY is set). Run `braintrust <command> --help` for a command's options.")
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+    store_help = ("the store file (default: $BRAINTRUST_LOCAL_STORE, else the store in the "
+                  f"user data directory, now {default_store_path()})")
+    logs = sub.add_parser("logs", help="print recent traces, experiments or datasets from "
+                          "the local store", description="Prints the newest traces of each "
+                          "project as trees (name, type, duration, tokens, input, output, "
+                          "scores, error), or the experiments or datasets.")
+    logs.add_argument("-p", "--project", help="only this project (default: every project)")
+    logs.add_argument("-n", "--limit", type=int, default=5,
+                      help="traces (or experiments) per project, newest first (default: 5)")
+    logs.add_argument("--store", help=store_help + "; it must exist")
+    shown = logs.add_mutually_exclusive_group()
+    shown.add_argument("--experiments", action="store_true",
+                       help="list experiments with their cases, errors and score means "
+                       "instead of traces (default: off)")
+    shown.add_argument("--datasets", action="store_true",
+                       help="list datasets with their record counts and versions instead of "
+                       "traces (default: off)")
     logs.set_defaults(run=_logs)
-    ev = sub.add_parser("eval", help="run the Eval() calls in files or folders")
+    ev = sub.add_parser("eval", help="run the Eval() calls in files or folders",
+                        description="Runs every Eval() in the given files and prints each "
+                        "summary (scores, and changes against the previous experiment).")
     ev.add_argument("paths", nargs="+", help="eval files, or folders searched for "
                     "eval_*.py, *_eval.py and *.eval.py")
     ev.add_argument("--no-send-logs", action="store_true",
-                    help="store nothing; summaries are still computed")
+                    help="store nothing; summaries are still computed (default: off)")
     ev.add_argument("--filter", action="append", metavar="PATH=REGEX",
-                    help="only run cases whose field matches (for example input.lang=^en$)")
-    ev.add_argument("--list", action="store_true", help="list the evaluators, run nothing")
-    ev.add_argument("--jsonl", action="store_true", help="print each summary as a JSON line")
-    ev.add_argument("--verbose", action="store_true", help="print every failing case")
+                    help="only run cases whose field matches, repeatable (for example "
+                    "input.lang=^en$; default: every case)")
+    ev.add_argument("--list", action="store_true",
+                    help="list the evaluators, run nothing (default: off)")
+    ev.add_argument("--jsonl", action="store_true",
+                    help="print each summary as a JSON line (default: off)")
+    ev.add_argument("--verbose", action="store_true",
+                    help="print every failing case (default: off)")
     ev.set_defaults(run=_eval)
     push = sub.add_parser("push", help="save the tools, scorers and prompts a file defines "
-                          "(projects.create(...).tools/scorers/prompts.create(...))")
+                          "(projects.create(...).tools/scorers/prompts.create(...))",
+                          description="Saves the tools, scorers and prompts the files define: "
+                          "to the service when logged in, else to the local store. A prompt "
+                          "pushed unchanged keeps its version.")
     push.add_argument("files", nargs="+", help="Python files to push")
     push.add_argument("--if-exists", default="error", choices=["error", "replace", "ignore"],
                       help="when a function with the same slug exists (default: error)")
     push.add_argument("--api-key", help="Braintrust API key (default: BRAINTRUST_API_KEY; "
                       "without one, functions go to the embedded store)")
-    push.add_argument("--org-name", help="organization, when the key belongs to several")
-    push.add_argument("--app-url", help="Braintrust app URL")
+    push.add_argument("--org-name", help="organization, when the key belongs to several "
+                      "(default: BRAINTRUST_ORG_NAME)")
+    push.add_argument("--app-url", help="Braintrust app URL (default: BRAINTRUST_APP_URL, "
+                      "else https://www.braintrust.dev)")
     push.add_argument("--requirements", help="a requirements file, listed in the bundle "
-                      "sent to the service")
+                      "sent to the service (default: none)")
     push.set_defaults(run=_push)
-    serve = sub.add_parser("serve", help="a local Braintrust-compatible server over the store")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (8000)")
-    serve.add_argument("--store", help="store file (default as for `logs`)")
-    serve.add_argument("--token", help="access token required on every request (generated "
-                       "when binding beyond 127.0.0.1)")
+    serve = sub.add_parser("serve", help="the local UI and a Braintrust-compatible server "
+                           "over the store", description="Serves the web UI (open "
+                           "http://127.0.0.1:8000) and the API the SDKs use, over the store. "
+                           "The links the SDK prints (Eval results, span.permalink()) open here.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: "
+                       "127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000, where the "
+                       "SDK's links point)")
+    serve.add_argument("--store", help=store_help + "; created when missing")
+    serve.add_argument("--token", help="access token required on every request (default: "
+                       "none on 127.0.0.1; generated and printed when binding beyond it)")
     serve.add_argument("--public-host", action="append", metavar="NAME",
                        help="a host name clients use to reach the server (repeatable). Requests "
                        "are refused unless their Host is a loopback name, an IP address, the "
-                       "--host name or one of these (a DNS rebinding guard)")
+                       "--host name or one of these (a DNS rebinding guard; default: none)")
     serve.add_argument("--max-connections", type=int, default=256, metavar="N",
-                       help="connections open at once (256); past it the longest-idle one is "
-                       "closed, or the new one answered 503 when all are busy")
+                       help="connections open at once (default: 256); past it the "
+                       "longest-idle one is closed, or the new one answered 503 when all are busy")
     serve.add_argument("--idle-timeout", type=float, default=20.0, metavar="SECONDS",
                        help="close a connection that keeps the server waiting this long for a "
-                       "request or the rest of one (20)")
+                       "request or the rest of one (default: 20)")
     serve.set_defaults(run=_serve)
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     return int(args.run(args))
 
 

@@ -529,14 +529,22 @@ class Store:
         with self._lock:
             conn = self._connection()
             with _transaction(conn):
-                conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'xact_id'")
-                xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'").fetchone()[0]
-                found = conn.execute("SELECT id FROM prompts WHERE project_id = ? AND slug = ?"
-                                     " LIMIT 1", (project_id, slug)).fetchone()
-                prompt_id = found[0] if found else str(uuid.uuid4())
-                conn.execute("INSERT INTO prompts (id, project_id, slug, version, data)"
-                             " VALUES (?,?,?,?,?)",
-                             (prompt_id, project_id, slug, xact, _encodable_json(data)))
+                found = conn.execute("SELECT id, version, data FROM prompts WHERE project_id = ?"
+                                     " AND slug = ? ORDER BY version DESC LIMIT 1",
+                                     (project_id, slug)).fetchone()
+                encoded = _encodable_json(data)
+                if found and json.loads(found[2]) == json.loads(encoded):
+                    # Saved again unchanged (`braintrust push` of the same file): no new
+                    # version, so a prompt's versions are its real edits.
+                    xact = found[1]
+                else:
+                    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'xact_id'")
+                    xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'"
+                                        ).fetchone()[0]
+                    prompt_id = found[0] if found else str(uuid.uuid4())
+                    conn.execute("INSERT INTO prompts (id, project_id, slug, version, data)"
+                                 " VALUES (?,?,?,?,?)",
+                                 (prompt_id, project_id, slug, xact, encoded))
         return self.find_prompt(project_id=project_id, slug=slug, version=xact) or {}
 
     def find_prompt(self, project_id: str | None = None, slug: str | None = None,
@@ -760,6 +768,161 @@ class Store:
             (root_span_id,),
         )
         return [_with_xact(d, x) for x, d in found]
+
+    # -- lookups for the web UI's links ---------------------------------------
+
+    def find_row(self, object_type: str, object_id: str, row_id: str) -> dict[str, Any] | None:
+        """The row ``row_id`` of an object (by its primary key), or None."""
+        found = self._query(object_type, object_id,
+                            "SELECT xact_id, data FROM rows WHERE oid=? AND id=?", (row_id,))
+        return _with_xact(found[0][1], found[0][0]) if found else None
+
+    def find_roots(self, object_type: str, object_id: str, *, limit: int = 50,
+                   offset: int = 0, search: str | None = None, errors_only: bool = False,
+                   span_type: str | None = None, span_name: str | None = None,
+                   model: str | None = None, metadata: tuple[str, str] | None = None,
+                   tag: str | None = None,
+                   score: tuple[str, float | None, float | None] | None = None,
+                   since: str | None = None, until: str | None = None,
+                   sort: str = "created", descending: bool = True
+                   ) -> tuple[list[dict[str, Any]], int]:
+        """Root rows of an object's traces, filtered on any span of the trace, paged.
+
+        Args:
+            object_type, object_id: The object (``project_logs`` and a project id, ...).
+            limit, offset: The page.
+            search: Text anywhere in the root row.
+            errors_only: Only traces with a failed span.
+            span_type, span_name, model: Only traces with a span of this type, name or
+                ``metadata.model``.
+            metadata: ``(key, value)``: a span whose ``metadata.<key>`` is ``value`` (as text).
+            tag: A tag of the root.
+            score: ``(name, min, max)``: a span scoring ``name`` within the bounds (inclusive;
+                None is unbounded).
+            since, until: ISO-8601 UTC times bounding the root's ``created``.
+            sort: ``created``, ``duration``, ``tokens``, ``name`` or ``score:<name>``.
+            descending: Largest first.
+
+        Returns:
+            ``(rows, total matching)``.
+        """
+        params: dict[str, Any] = {"limit": int(limit), "offset": int(offset)}
+        where = ["r.oid = :oid", "r.is_root"]
+        in_trace: list[str] = []
+        if search:
+            where.append("instr(lower(r.data), lower(:q)) > 0")
+            params["q"] = search
+        if errors_only:
+            in_trace.append("json_extract(s.data, '$.error') IS NOT NULL")
+        for path, value, key in (("$.span_attributes.type", span_type, "type"),
+                                 ("$.span_attributes.name", span_name, "name"),
+                                 ("$.metadata.model", model, "model")):
+            if value:
+                in_trace.append(f"json_extract(s.data, '{path}') = :{key}")
+                params[key] = value
+        if metadata:
+            in_trace.append("CAST(json_extract(s.data, :meta_path) AS TEXT) = :meta_value")
+            params["meta_path"] = "$.metadata." + json.dumps(metadata[0])
+            params["meta_value"] = metadata[1]
+        if score:
+            params["score_path"] = "$.scores." + json.dumps(score[0])
+            cond = "json_extract(s.data, :score_path) IS NOT NULL"
+            if score[1] is not None:
+                cond += " AND json_extract(s.data, :score_path) >= :score_min"
+                params["score_min"] = score[1]
+            if score[2] is not None:
+                cond += " AND json_extract(s.data, :score_path) <= :score_max"
+                params["score_max"] = score[2]
+            in_trace.append(cond)
+        for cond in in_trace:
+            where.append("EXISTS (SELECT 1 FROM rows s WHERE s.oid = r.oid"
+                         f" AND s.root_span_id = r.root_span_id AND {cond})")
+        if tag:
+            where.append("EXISTS (SELECT 1 FROM json_each(r.data, '$.tags') WHERE value = :tag)")
+            params["tag"] = tag
+        if since:
+            where.append("r.created >= :since")
+            params["since"] = since
+        if until:
+            where.append("r.created <= :until")
+            params["until"] = until
+        if sort == "duration":
+            order = ("json_extract(r.data, '$.metrics.end')"
+                     " - json_extract(r.data, '$.metrics.start')")
+        elif sort == "tokens":
+            order = ("(SELECT sum(json_extract(s.data, '$.metrics.tokens')) FROM rows s"
+                     " WHERE s.oid = r.oid AND s.root_span_id = r.root_span_id)")
+        elif sort == "name":
+            order = "json_extract(r.data, '$.span_attributes.name')"
+        elif sort.startswith("score:"):
+            order = "json_extract(r.data, :sort_path)"
+            params["sort_path"] = "$.scores." + json.dumps(sort[6:])
+        else:
+            order = "r.created"
+        direction = "DESC" if descending else "ASC"
+        sql_where = " AND ".join(where)
+        with self._lock:
+            conn = self._connection()
+            oid = self._oid(conn, object_type, object_id, create=False)
+            if oid is None:
+                return [], 0
+            params["oid"] = oid
+            found = conn.execute(
+                f"SELECT r.xact_id, r.data FROM rows r WHERE {sql_where}"
+                f" ORDER BY {order} {direction} NULLS LAST, r.created {direction}"
+                " LIMIT :limit OFFSET :offset", params).fetchall()
+            total = conn.execute(f"SELECT count(*) FROM rows r WHERE {sql_where}",
+                                 params).fetchone()[0]
+        return [_with_xact(d, x) for x, d in found], int(total)
+
+    def daily_roots(self, object_type: str, object_id: str, days: int = 30
+                    ) -> list[dict[str, Any]]:
+        """The traces of an object's last ``days`` days, for its overview.
+
+        Returns:
+            One dict per root, oldest first: ``created``, ``duration`` (seconds), ``scores``
+            (the root's), ``errors`` (failed spans in the trace) and ``llm``: a
+            ``[model, prompt_tokens, completion_tokens, tokens]`` list per span with tokens.
+        """
+        sql = """
+        SELECT r.created,
+               json_extract(r.data, '$.metrics.end') - json_extract(r.data, '$.metrics.start'),
+               json_extract(r.data, '$.scores'),
+               (SELECT count(*) FROM rows s WHERE s.oid = r.oid
+                  AND s.root_span_id = r.root_span_id
+                  AND json_extract(s.data, '$.error') IS NOT NULL),
+               (SELECT json_group_array(json_array(json_extract(s.data, '$.metadata.model'),
+                        json_extract(s.data, '$.metrics.prompt_tokens'),
+                        json_extract(s.data, '$.metrics.completion_tokens'),
+                        json_extract(s.data, '$.metrics.tokens')))
+                  FROM rows s WHERE s.oid = r.oid AND s.root_span_id = r.root_span_id
+                  AND json_extract(s.data, '$.metrics.tokens') IS NOT NULL)
+        FROM rows r
+        WHERE r.oid = ? AND r.is_root
+          AND r.created >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)
+        ORDER BY r.created"""
+        found = self._query(object_type, object_id, sql, (f"-{int(days)} days",))
+        out = []
+        for created, duration, scores, errors, llm in found:
+            out.append({"created": created, "duration": duration,
+                        "scores": json.loads(scores) if scores else {},
+                        "errors": errors, "llm": json.loads(llm) if llm else []})
+        return out
+
+    def dataset_versions(self, dataset_id: str) -> list[int]:
+        """Every transaction id that changed a dataset, newest first (its versions)."""
+        found = self._query("dataset", dataset_id,
+                            "SELECT DISTINCT xact_id FROM row_versions WHERE oid = ?"
+                            " ORDER BY xact_id DESC")
+        return [int(x) for (x,) in found]
+
+    def find_dataset(self, id: str) -> dict[str, Any] | None:
+        """The dataset with this id (``id``, ``project_id``, ``name``, ``created``), or None."""
+        with self._lock:
+            row = self._connection().execute(
+                "SELECT id, project_id, name, created FROM datasets WHERE id = ?", (id,)
+            ).fetchone()
+        return dict(zip(("id", "project_id", "name", "created"), row)) if row else None
 
 
 _KNOWN_COLUMNS = {

@@ -146,12 +146,15 @@ class LocalSink:
 
 
 def _print_notice(store: Store) -> None:
+    text = (f"braintrust: no API key set; logging to the local store {store.path} "
+            "(view with `braintrust logs`, or `braintrust serve` for the web UI)")
     try:
-        print(
-            f"braintrust: no API key set; logging to the local store {store.path} "
-            "(view with `braintrust logs`)",
-            file=sys.stderr,
-            flush=True,
-        )
+        # A progress bar on the terminal (Eval's) would be cut in two by a plain print:
+        # tqdm.write prints above the bars and redraws them. Only when tqdm is in use.
+        tqdm_module = sys.modules.get("tqdm")
+        if tqdm_module is not None and getattr(tqdm_module.tqdm, "_instances", None):
+            tqdm_module.tqdm.write(text, file=sys.stderr)
+            return
+        print(text, file=sys.stderr, flush=True)
     except Exception:
         pass
