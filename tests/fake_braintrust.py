@@ -406,6 +406,13 @@ class Handler(BaseHTTPRequestHandler):
                 events = [dict(r) for r in rows
                           if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
             self.reply_page(events, body)
+        elif path.startswith("/v1/dataset/") and self.command == "GET":
+            ds = next((d for d in fake.datasets if d["id"] == path.split("/")[3]), None)
+            self.reply_json(ds or {"error": "not found"}, 200 if ds else 404)
+        elif path.startswith("/v1/project/") and self.command == "GET":
+            name = next((n for n, i in fake.projects.items() if i == path.split("/")[3]), None)
+            self.reply_json({"id": path.split("/")[3], "name": name} if name
+                            else {"error": "not found"}, 200 if name else 404)
         elif path.startswith("/v1/experiment/") and path.endswith("/summarize"):
             self.reply_json({"project_name": "p", "experiment_name": "e",
                              "project_url": fake.url, "experiment_url": fake.url,

@@ -116,16 +116,13 @@ KNOWN_GAPS = {
     "BraintrustAPIError", "BraintrustHTTPError", "BraintrustJSONDecodeError",
     "BraintrustTransportError", "BraintrustConsoleChunk", "BraintrustErrorChunk",
     "BraintrustJsonChunk", "BraintrustProgressChunk", "BraintrustTextChunk", "parse_stream",
-    # Score and summary types under their official names.
-    "Classification", "NamedScoreDict", "ScoreDict", "DataSummary", "DatasetSummary",
-    "SummarySkipped", "SummarySuccess",
-    # Prompt schema classes, remote parameters, git metadata.
+    # Prompt schema classes, remote parameters.
     "PromptData", "PromptMessage", "PromptSchema", "ImagePart", "TextPart",
-    "RemoteEvalParameters", "RepoInfo", "GitMetadataSettings",
+    "RemoteEvalParameters",
     # BraintrustStream: members/parameters not offered yet.
     "BraintrustStream.copy", "BraintrustStream.final_value_async",
     # Dataset: members/parameters not offered yet.
-    "Dataset.data", "Dataset.fetch(batch_size)", "Dataset.fetched_data", "Dataset.logging_state",
+    "Dataset.logging_state",
     # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the
     # options, and classifiers, error_score_handler, parent, cancel_event (rejected with a
     # TypeError) are left; on_start and stream are accepted and not called yet.
@@ -155,10 +152,8 @@ KNOWN_GAPS = {
     "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
     "Evaluator.project_name", "Evaluator.repo_info",
     # Experiment members.
-    "Experiment.data", "Experiment.logging_state", "Experiment.start_span(internal)",
+    "Experiment.logging_state", "Experiment.start_span(internal)",
     "Experiment.start_span(propagated_event)",
-    # ExperimentSummary: members/parameters not offered yet.
-    "ExperimentSummary.comparison",
     # Logger members (the 0.48 log records: debug ... fatal, emit_log, trace).
     "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
     "Logger.logging_state", "Logger.org_id", "Logger.start_span(internal)",
@@ -177,18 +172,6 @@ KNOWN_GAPS = {
     # evals here have no process-wide thread pool to size (max_concurrency per Eval).
     "load_parameters", "EvalScorerArgs", "set_thread_pool_max_workers",
     # auto_instrument flags for integrations (owned by the integrations work).
-    # init(): positions after dataset (ours lack parameters/git options, open comes last).
-    "init(api_key: position)", "init(app_url: position)", "init(base_experiment: position)",
-    "init(base_experiment_id: position)", "init(git_metadata_settings)",
-    "init(is_public: position)", "init(metadata: position)", "init(open: position)",
-    "init(org_name: position)", "init(parameters)", "init(project_id: position)",
-    "init(repo_info)", "init(set_current: position)", "init(tags: position)",
-    "init(update: position)",
-    # init_dataset: members/parameters not offered yet.
-    "init_dataset(dataset_id)", "init_dataset(environment)", "init_dataset(use_output)",
-    # init_experiment: members/parameters not offered yet.
-    "init_experiment(experiment_name)", "init_experiment(project_name)",
-    "init_experiment(set_current: position)",
     # init_logger: members/parameters not offered yet.
     "init_logger(environment)",
     # start_span: members/parameters not offered yet.

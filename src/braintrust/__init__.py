@@ -63,14 +63,23 @@ from ._functions import (
     invoke,
     invoke_async,
 )
+from ._git import GitMetadataSettings, RepoInfo
 from ._logger import Logger, current_logger, flush, init_logger, login
 from ._project import CodeFunction, CodePrompt, Project, projects
 from ._prompt import Prompt, load_prompt
 from ._propagation import extract_trace_context, inject_trace_context
-from ._score import Score
+from ._score import Classification, NamedScoreDict, Score, ScoreDict
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
-from ._summary import ExperimentSummary, MetricSummary, ScoreSummary
+from ._summary import (
+    DatasetSummary,
+    DataSummary,
+    ExperimentSummary,
+    MetricSummary,
+    ScoreSummary,
+    SummarySkipped,
+    SummarySuccess,
+)
 from ._threads import TracedThreadPoolExecutor, bind_context
 from ._traced import traced
 
@@ -81,9 +90,12 @@ __all__ = [
     "BaseExperiment",
     "BraintrustInvokeError",
     "BraintrustStream",
+    "Classification",
     "CodeFunction",
     "CodePrompt",
+    "DataSummary",
     "Dataset",
+    "DatasetSummary",
     "Eval",
     "EvalAsync",
     "EvalCase",
@@ -94,22 +106,28 @@ __all__ = [
     "Experiment",
     "ExperimentSummary",
     "ExternalAttachment",
+    "GitMetadataSettings",
     "JSONAttachment",
     "Logger",
     "LoginError",
     "MetricSummary",
+    "NamedScoreDict",
     "NoopSpan",
     "Project",
     "Prompt",
     "ReadonlyAttachment",
     "ReadonlyExperiment",
+    "RepoInfo",
     "Reporter",
     "Score",
+    "ScoreDict",
     "ScoreSummary",
     "Span",
     "SpanCustomizer",
     "SpanExportData",
     "SpanTypeAttribute",
+    "SummarySkipped",
+    "SummarySuccess",
     "TracedThreadPoolExecutor",
     "auto_instrument",
     "bind_context",

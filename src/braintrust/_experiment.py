@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Optional, overload
 from urllib.parse import quote
@@ -9,7 +10,9 @@ from urllib.parse import quote
 from braintrust_otel import diagnostics
 
 from . import _state
+from ._git import GitMetadataSettings, RepoInfo, collect_repo_info
 from ._logger import GLOBAL_PROJECT, SpanTarget
+from ._objects import ObjectMetadata
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
 from ._span import _MISSING, check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
@@ -72,11 +75,19 @@ class Experiment(SpanTarget):
         super().__init__(f"experiment_id:{info['id']}")
         self.id: str = info["id"]
         self.name: str = info["name"]
-        self.project: dict[str, str] = dict(project)
+        #: The project: ``.id``, ``.name``, ``.full_info`` (and ``["id"]`` as before).
+        self.project = ObjectMetadata(project)
+        self._info = dict(info)
         self._base_id = base_experiment_id
         self._base_name = base_experiment_name
         #: Created while the service could not be reached: registered later.
         self.offline = bool(info.get("offline"))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The experiment's stored record (id, name, project_id, description, metadata,
+        repo_info, dataset_id, ... whatever was registered)."""
+        return dict(self._info)
 
     def summarize(self, summarize_scores: bool = True,
                   comparison_experiment_id: str | None = None) -> ExperimentSummary:
@@ -125,6 +136,8 @@ class Experiment(SpanTarget):
             comparison_experiment_id=base.get("id") if base_cases is not None and base
             else None,
             scores=scores, metrics=metrics, errors=sum(1 for c in cases if c.error),
+            # The official SDK's reason, word for word: code may compare it.
+            skipped_reason=None if summarize_scores else "Score summarization was disabled",
         )
 
     def log(  # type: ignore[override]  # the official order: dataset_record_id before the flag
@@ -207,18 +220,21 @@ def init(
     experiment: str | None = None,
     description: str | None = None,
     dataset: Any = None,
-    update: bool = False,
+    parameters: Any = None,
+    open: Literal[False] = False,
     base_experiment: str | None = None,
     is_public: bool = False,
     app_url: str | None = None,
     api_key: str | None = None,
     org_name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
+    git_metadata_settings: GitMetadataSettings | None = None,
+    set_current: bool = True,
+    update: bool | None = None,
     project_id: str | None = None,
     base_experiment_id: str | None = None,
-    set_current: bool = True,
-    tags: Sequence[str] | None = None,
-    open: Literal[False] = False,
+    repo_info: RepoInfo | None = None,
 ) -> Experiment: ...
 
 
@@ -228,19 +244,21 @@ def init(
     experiment: str | None = None,
     description: str | None = None,
     dataset: Any = None,
-    update: bool = False,
+    parameters: Any = None,
+    open: Literal[True] = ...,
     base_experiment: str | None = None,
     is_public: bool = False,
     app_url: str | None = None,
     api_key: str | None = None,
     org_name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
+    git_metadata_settings: GitMetadataSettings | None = None,
+    set_current: bool = True,
+    update: bool | None = None,
     project_id: str | None = None,
     base_experiment_id: str | None = None,
-    set_current: bool = True,
-    tags: Sequence[str] | None = None,
-    *,
-    open: Literal[True],
+    repo_info: RepoInfo | None = None,
 ) -> ReadonlyExperiment: ...
 
 
@@ -249,41 +267,55 @@ def init(
     experiment: str | None = None,
     description: str | None = None,
     dataset: Any = None,
-    update: bool = False,
+    parameters: Any = None,
+    open: bool = False,
     base_experiment: str | None = None,
     is_public: bool = False,
     app_url: str | None = None,
     api_key: str | None = None,
     org_name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
+    git_metadata_settings: GitMetadataSettings | None = None,
+    set_current: bool = True,
+    update: bool | None = None,
     project_id: str | None = None,
     base_experiment_id: str | None = None,
-    set_current: bool = True,
-    tags: Sequence[str] | None = None,
-    open: bool = False,
+    repo_info: RepoInfo | None = None,
 ) -> Experiment | ReadonlyExperiment:
     """Creates (or with ``update=True`` reopens) an experiment.
+
+    Positions and names are the official SDK's.
 
     Args:
         project: The project name (``project_id`` wins).
         experiment: The experiment name; generated when None. A taken name
             gets a suffix unless ``update``.
         description: A description.
-        dataset: A dataset the experiment evaluates (recorded by id).
-        update: Continue the experiment with this name instead of making a new one.
+        dataset: The dataset the experiment evaluates: a :class:`Dataset`
+            (its id and current version are recorded) or ``{"id", "version"}``.
+        parameters: The saved parameters the run used: an object with ``id``
+            (and ``version``) or ``{"id", "version"}``; recorded on the
+            experiment as ``parameters_id`` / ``parameters_version``.
+        open: Open the existing experiment ``experiment`` for reading instead
+            (a :class:`ReadonlyExperiment`).
         base_experiment: The name of the experiment to compare with; by
             default the project's previous experiment.
-        is_public: Accepted for compatibility.
+        is_public: Recorded as the experiment's ``public`` flag (it matters
+            only to the hosted service's sharing).
         app_url, api_key, org_name: As for :func:`braintrust.init_logger`.
         metadata: Metadata about the experiment (model, prompt version, ...).
-        project_id: The project id.
-        base_experiment_id: The id of the experiment to compare with.
+        tags: Tags for the experiment.
+        git_metadata_settings: Which git fields to record (``repo_info``);
+            by default none, as the official SDK without organization settings.
         set_current: Make it the current experiment: spans started with no
             current span go there (before the current logger), and
             ``braintrust.current_experiment()`` returns it.
-        tags: Tags for the experiment.
-        open: Open the existing experiment ``experiment`` for reading instead
-            (a :class:`ReadonlyExperiment`).
+        update: Continue the experiment with this name instead of making a new one.
+        project_id: The project id.
+        base_experiment_id: The id of the experiment to compare with.
+        repo_info: The git metadata to record, given (wins over
+            ``git_metadata_settings``).
 
     Returns:
         The :class:`Experiment` (a :class:`ReadonlyExperiment` with ``open=True``).
@@ -298,6 +330,13 @@ def init(
         check_text(value, arg, "init()")
     if metadata is not None and not isinstance(metadata, Mapping):
         raise TypeError("init(): metadata must be a dict")
+    if repo_info is not None and not isinstance(repo_info, RepoInfo):
+        raise TypeError(f"init(): repo_info must be a braintrust.RepoInfo, "
+                        f"got {type(repo_info).__name__}")
+    if git_metadata_settings is not None and not isinstance(git_metadata_settings,
+                                                           GitMetadataSettings):
+        raise TypeError(f"init(): git_metadata_settings must be a braintrust.GitMetadataSettings, "
+                        f"got {type(git_metadata_settings).__name__}")
     from ._logger import _connect
 
     if open:
@@ -319,11 +358,15 @@ def init(
         info["tags"] = list(tags)
     if base_experiment_id:
         info["base_exp_id"] = base_experiment_id
-    dataset_id = getattr(dataset, "id", None)
-    if isinstance(dataset_id, str):
-        info["dataset_id"] = dataset_id
+    if is_public:
+        info["public"] = True
+    info.update(_dataset_ref(dataset))
+    info.update(_parameters_ref(parameters))
+    repo = repo_info or collect_repo_info(git_metadata_settings)
+    if repo is not None:
+        info["repo_info"] = {k: v for k, v in repo.as_dict().items() if v is not None}
     proj, exp = _state.backend().register_experiment(project, project_id, experiment, info,
-                                                     update)
+                                                     bool(update))
     if not proj.get("name"):
         proj["name"] = project or GLOBAL_PROJECT
     made = Experiment(proj, exp, base_experiment_id=base_experiment_id,
@@ -333,4 +376,67 @@ def init(
     return made
 
 
+def _dataset_ref(dataset: Any) -> dict[str, Any]:
+    """``dataset_id`` (and ``dataset_version``) of a Dataset or an ``{"id", "version"}`` dict."""
+    if dataset is None:
+        return {}
+    if isinstance(dataset, Mapping):
+        ref_id, version = dataset.get("id"), dataset.get("version")
+    else:
+        ref_id = getattr(dataset, "id", None)
+        try:
+            version = getattr(dataset, "version", None)
+        except Exception as exc:  # reading the version reads the backend
+            diagnostics.report("dataset_version", "could not read the dataset's version", exc)
+            version = None
+    if not isinstance(ref_id, str):
+        raise TypeError(f"init(): dataset must be a Dataset or a dict with an 'id', "
+                        f"got {type(dataset).__name__}")
+    out: dict[str, Any] = {"dataset_id": ref_id}
+    if version is not None:
+        out["dataset_version"] = str(version)
+    return out
+
+
+def _parameters_ref(parameters: Any) -> dict[str, Any]:
+    """``parameters_id`` (and ``parameters_version``) of saved parameters."""
+    if parameters is None:
+        return {}
+    if isinstance(parameters, Mapping):
+        ref_id, version = parameters.get("id"), parameters.get("version")
+    else:
+        ref_id, version = getattr(parameters, "id", None), getattr(parameters, "version", None)
+    if not isinstance(ref_id, str):
+        raise TypeError(f"init(): parameters must have an 'id' (saved parameters), "
+                        f"got {type(parameters).__name__}")
+    out: dict[str, Any] = {"parameters_id": ref_id}
+    if version is not None:
+        out["parameters_version"] = str(version)
+    return out
+
+
 init_experiment = init
+
+
+def framework_init_experiment(project_name: str | None = None,
+                              experiment_name: str | None = None,
+                              set_current: bool = False, **kwargs: Any) -> Experiment:
+    """``braintrust.framework.init_experiment``: :func:`init` under the older argument
+    names, not made current by default, and saying on stderr where the experiment is.
+
+    Args:
+        project_name: The project name (``init``'s ``project``).
+        experiment_name: The experiment name (``init``'s ``experiment``).
+        set_current: As for :func:`init`, but False by default.
+        kwargs: Any other argument of :func:`init`.
+
+    Returns:
+        The :class:`Experiment`.
+    """
+    made = init(project=project_name, experiment=experiment_name, set_current=set_current,
+                **kwargs)
+    if not isinstance(made, Experiment):
+        raise ValueError("framework.init_experiment(): open=True is not supported here")
+    print(f"Experiment {made.name} is running at "
+          f"{experiment_url(made.project.get('name') or '', made.name)}", file=sys.stderr)
+    return made

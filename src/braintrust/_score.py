@@ -9,10 +9,51 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from typing_extensions import NotRequired, TypedDict
+
 from ._serial import Serializable
 from ._span import safe_repr
 
-__all__ = ["Score", "ScorerError", "normalize_scores"]
+__all__ = ["Classification", "NamedScoreDict", "Score", "ScoreDict", "ScorerError",
+           "normalize_scores"]
+
+
+class ScoreDict(TypedDict):
+    """A score as a plain dict a scorer may return: ``score`` (0..1 or None), and
+    optionally ``name`` and ``metadata``."""
+
+    score: Optional[float]
+    metadata: NotRequired[Mapping[str, Any]]
+    name: NotRequired[str]
+
+
+class NamedScoreDict(TypedDict):
+    """A :class:`ScoreDict` whose ``name`` is required."""
+
+    score: Optional[float]
+    metadata: NotRequired[Mapping[str, Any]]
+    name: str
+
+
+@dataclasses.dataclass
+class Classification(Serializable):
+    """A classification result (a label rather than a number) for an evaluated case.
+
+    Args:
+        id: The class's id.
+        name: The classifier's name.
+        label: A readable label for the class.
+        metadata: Anything that explains it.
+    """
+
+    id: str
+    name: Optional[str] = None
+    label: Optional[str] = None
+    metadata: Optional[Mapping[str, Any]] = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields that are set (None ones left out, as the official SDK does)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
 
 @dataclasses.dataclass

@@ -10,14 +10,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from braintrust_otel.serialize import sanitize
 
 from ._serial import Serializable
 
-__all__ = ["CaseStats", "ExperimentSummary", "MetricSummary", "ScoreSummary",
-           "cases_from_rows", "summarize_cases"]
+__all__ = ["CaseStats", "DataSummary", "DatasetSummary", "ExperimentSummary", "MetricSummary",
+           "ScoreSummary", "SummarySkipped", "SummarySuccess", "cases_from_rows",
+           "summarize_cases"]
 
 Number = Union[int, float]
 
@@ -153,9 +154,21 @@ class ExperimentSummary(Serializable):
     scores: dict[str, ScoreSummary] = dataclasses.field(default_factory=dict)
     metrics: dict[str, MetricSummary] = dataclasses.field(default_factory=dict)
     errors: int = 0
+    #: Why scores were not summarized (``summarize_scores=False``); None when they were.
+    skipped_reason: Optional[str] = None
+
+    @property
+    def comparison(self) -> Union[SummarySuccess, SummarySkipped]:
+        """The scores and metrics (a :class:`SummarySuccess`), or why there are none
+        (a :class:`SummarySkipped`), as the official SDK's ``comparison`` field."""
+        if self.skipped_reason is not None:
+            return SummarySkipped(self.skipped_reason)
+        return SummarySuccess(dict(self.scores), dict(self.metrics))
 
     def __str__(self) -> str:
         text = "\n=========================SUMMARY=========================\n"
+        if self.skipped_reason is not None:
+            text += f"Summary skipped: {self.skipped_reason}\n\n"
         if self.comparison_experiment_name:
             text += f"{self.experiment_name} compared to {self.comparison_experiment_name}:\n"
         if self.scores:
@@ -177,7 +190,63 @@ class ExperimentSummary(Serializable):
         for group in ("scores", "metrics"):
             for item in out[group].values():
                 item.pop("longest_name", None)
+        out["comparison"] = ({"reason": self.skipped_reason, "status": "skipped"}
+                             if self.skipped_reason is not None else
+                             {"scores": out["scores"], "metrics": out["metrics"],
+                              "status": "success"})
         return out
+
+
+@dataclasses.dataclass
+class SummarySuccess(Serializable):
+    """Scores and metrics were summarized (``ExperimentSummary.comparison``)."""
+
+    scores: dict[str, ScoreSummary]
+    metrics: dict[str, MetricSummary]
+    status: Literal["success"] = "success"
+
+
+@dataclasses.dataclass
+class SummarySkipped(Serializable):
+    """Scores and metrics were not summarized; ``reason`` says why."""
+
+    reason: str
+    status: Literal["skipped"] = "skipped"
+
+
+@dataclasses.dataclass
+class DataSummary(Serializable):
+    """How many records a dataset holds.
+
+    Attributes:
+        new_records: Records this ``Dataset`` object wrote (inserted, updated
+            or deleted) since it was opened.
+        total_records: Records in the dataset now.
+    """
+
+    new_records: int
+    total_records: int
+
+    def __str__(self) -> str:
+        return f"Total records: {self.total_records} ({self.new_records} new or updated records)"
+
+
+@dataclasses.dataclass
+class DatasetSummary(Serializable):
+    """What ``Dataset.summarize()`` returns: names, links and a :class:`DataSummary`
+    (None with ``summarize_data=False``)."""
+
+    project_name: str
+    dataset_name: str
+    project_url: str
+    dataset_url: str
+    data_summary: Optional[DataSummary]
+
+    def __str__(self) -> str:
+        return ("\n=========================SUMMARY=========================\n"
+                f"{self.data_summary}\n"
+                f"See results for all datasets in {self.project_name} at {self.project_url}\n"
+                f"See results for {self.dataset_name} at {self.dataset_url}")
 
 
 def _mean(values: list[Number]) -> Optional[float]:

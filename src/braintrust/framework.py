@@ -20,16 +20,19 @@ from ._eval import (
     Evaluator,
     Reporter,
 )
-from ._experiment import Experiment, init_experiment
-from ._score import Score
+from ._experiment import Experiment
+from ._experiment import framework_init_experiment as init_experiment
+from ._git import GitMetadataSettings, RepoInfo
+from ._score import Classification, NamedScoreDict, Score, ScoreDict
 from ._span import Span, start_span
-from ._summary import ExperimentSummary, ScoreSummary
+from ._summary import ExperimentSummary, ScoreSummary, SummarySuccess
 
 #: The official SDK's name for the class of reporters (``Reporter`` makes one).
 ReporterDef = Reporter
 
 __all__ = [
     "BaseExperiment",
+    "Classification",
     "Dataset",
     "Eval",
     "EvalAsync",
@@ -40,12 +43,17 @@ __all__ = [
     "Evaluator",
     "Experiment",
     "ExperimentSummary",
+    "GitMetadataSettings",
+    "NamedScoreDict",
+    "RepoInfo",
     "Reporter",
     "ReporterDef",
     "Score",
+    "ScoreDict",
     "ScoreSummary",
     "Span",
     "SpanTypeAttribute",
+    "SummarySuccess",
     "default_reporter",
     "init_experiment",
     "parent_context",

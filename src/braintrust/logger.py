@@ -26,13 +26,22 @@ from ._compat import (
 from ._dataset import Dataset, init_dataset
 from ._experiment import Experiment, init, init_experiment
 from ._functions import BraintrustStream
+from ._git import GitMetadataSettings, RepoInfo
 from ._logger import Logger, current_logger, flush, init_logger, login
 from ._project import Project
 from ._prompt import Prompt, load_prompt
 from ._propagation import extract_trace_context, inject_trace_context
 from ._span import NOOP_SPAN, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
-from ._summary import ExperimentSummary, MetricSummary, ScoreSummary
+from ._summary import (
+    DatasetSummary,
+    DataSummary,
+    ExperimentSummary,
+    MetricSummary,
+    ScoreSummary,
+    SummarySkipped,
+    SummarySuccess,
+)
 from ._threads import TracedThreadPoolExecutor
 from ._traced import traced
 
@@ -40,10 +49,13 @@ __all__ = [
     "NOOP_SPAN",
     "Attachment",
     "BraintrustStream",
+    "DataSummary",
     "Dataset",
+    "DatasetSummary",
     "Experiment",
     "ExperimentSummary",
     "ExternalAttachment",
+    "GitMetadataSettings",
     "JSONAttachment",
     "Logger",
     "MetricSummary",
@@ -52,10 +64,13 @@ __all__ = [
     "Prompt",
     "ReadonlyAttachment",
     "ReadonlyExperiment",
+    "RepoInfo",
     "ScoreSummary",
     "Span",
     "SpanCustomizer",
     "SpanTypeAttribute",
+    "SummarySkipped",
+    "SummarySuccess",
     "TracedThreadPoolExecutor",
     "current_experiment",
     "current_logger",

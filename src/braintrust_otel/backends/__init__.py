@@ -105,6 +105,10 @@ class Backend(Protocol):
     def dataset_version(self, dataset_id: str) -> Optional[str]:
         """The dataset's current version (its latest transaction id), or None when empty."""
 
+    def find_dataset(self, dataset_id: str
+                     ) -> Optional[tuple[dict[str, str], dict[str, Any]]]:
+        """The dataset with this id and its project, ``(project, dataset)``; None if absent."""
+
     # -- reading rows ---------------------------------------------------------
 
     def rows(self, object_type: str, object_id: str,
@@ -258,6 +262,11 @@ class RowsOnlyBackend:
     def dataset_version(self, dataset_id: str) -> Optional[str]:
         """Unsupported."""
         raise self._unsupported("read a dataset")
+
+    def find_dataset(self, dataset_id: str
+                     ) -> Optional[tuple[dict[str, str], dict[str, Any]]]:
+        """Unsupported."""
+        raise self._unsupported("open a dataset by id")
 
     def rows(self, object_type: str, object_id: str,
              version: Optional[str] = None) -> list[dict[str, Any]]:

@@ -112,6 +112,17 @@ class LocalBackend:
         found = self.store.dataset_version(dataset_id)
         return str(found) if found is not None else None
 
+    def find_dataset(self, dataset_id: str
+                     ) -> Optional[tuple[dict[str, str], dict[str, Any]]]:
+        """Looked up project by project: a store has few projects."""
+        for proj in self.store.projects():
+            for found in self.store.datasets(proj["id"]):
+                if found["id"] == dataset_id:
+                    # ensure_dataset returns the full record (description, metadata).
+                    full = self.store.ensure_dataset(proj["id"], found["name"])
+                    return {"id": proj["id"], "name": proj["name"]}, full
+        return None
+
     def rows(self, object_type: str, object_id: str,
              version: Optional[str] = None) -> list[dict[str, Any]]:
         """Stored rows; a dataset read as of ``version`` takes each record's last write."""

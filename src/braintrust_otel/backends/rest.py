@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import quote
 
 import requests
 
@@ -171,6 +172,20 @@ class RestBackend:
         found = [dict(e) for e in resp.json().get("objects") or []]
         found.sort(key=lambda e: str(e.get("created") or ""))
         return found
+
+    def find_dataset(self, dataset_id: str
+                     ) -> Optional[tuple[dict[str, str], dict[str, Any]]]:
+        """``GET /v1/dataset/{id}``, then its project (``GET /v1/project/{id}``) for the name."""
+        resp = self.conn.request("GET", f"/v1/dataset/{quote(dataset_id)}")
+        if not resp.ok:
+            return None
+        found = dict(resp.json())
+        pid = str(found.get("project_id") or "")
+        proj = {"id": pid, "name": ""}
+        got = self.conn.request("GET", f"/v1/project/{quote(pid)}") if pid else None
+        if got is not None and got.ok:
+            proj["name"] = str(got.json().get("name") or "")
+        return proj, found
 
     def register_dataset(self, project: Optional[str], project_id: Optional[str], name: str,
                          info: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
