@@ -294,3 +294,13 @@ def test_a_logger_without_a_project_is_in_the_global_project(store: Any) -> None
     assert logger.id == store.store.find_project(name="Global")["id"]
     logger.log(input=1)
     assert [r["input"] for r in store.rows("Global")] == [1]
+
+
+def test_datasets_found_by_id_with_their_project(backend: Backend) -> None:
+    proj, ds = backend.register_dataset("proj", None, "data", {"description": "d"})
+    found = backend.find_dataset(ds["id"])
+    assert found is not None
+    got_proj, got = found
+    assert (got_proj["id"], got_proj["name"]) == (proj["id"], "proj")
+    assert (got["id"], got["name"]) == (ds["id"], "data")
+    assert backend.find_dataset("00000000-0000-0000-0000-000000000000") is None

@@ -18,21 +18,22 @@ __all__ = ["Classification", "NamedScoreDict", "Score", "ScoreDict", "ScorerErro
            "normalize_scores"]
 
 
-class ScoreDict(TypedDict):
-    """A score as a plain dict a scorer may return: ``score`` (0..1 or None), and
-    optionally ``name`` and ``metadata``."""
+# The functional form: this module's postponed annotations would otherwise hide
+# NotRequired from TypedDict, making every key required.
+ScoreDict = TypedDict("ScoreDict", {  # noqa: UP013
+    "score": Optional[float],
+    "metadata": NotRequired[Mapping[str, Any]],
+    "name": NotRequired[str],
+})
+ScoreDict.__doc__ = """A score as a plain dict a scorer may return: ``score`` (0..1 or None),
+and optionally ``name`` and ``metadata``."""
 
-    score: Optional[float]
-    metadata: NotRequired[Mapping[str, Any]]
-    name: NotRequired[str]
-
-
-class NamedScoreDict(TypedDict):
-    """A :class:`ScoreDict` whose ``name`` is required."""
-
-    score: Optional[float]
-    metadata: NotRequired[Mapping[str, Any]]
-    name: str
+NamedScoreDict = TypedDict("NamedScoreDict", {  # noqa: UP013
+    "score": Optional[float],
+    "metadata": NotRequired[Mapping[str, Any]],
+    "name": str,
+})
+NamedScoreDict.__doc__ = """A :class:`ScoreDict` whose ``name`` is required."""
 
 
 @dataclasses.dataclass

@@ -142,15 +142,15 @@ class RestBackend:
                             name: Optional[str], info: dict[str, Any], update: bool
                             ) -> tuple[dict[str, str], dict[str, Any]]:
         """``POST /v1/experiment``; deferred when the service does not answer."""
-        body: dict[str, Any] = {"ensure_new": not update, "public": False}
+        body: dict[str, Any] = {"ensure_new": not update, "public": bool(info.get("public"))}
         if name:
             body["name"] = name
-        for key in ("description", "metadata", "tags", "base_exp_id", "dataset_id"):
+        for key in ("description", "metadata", "tags", "base_exp_id", "dataset_id",
+                    "dataset_version", "repo_info", "parameters_id", "parameters_version"):
             if info.get(key) is not None:
                 body[key] = info[key]
         proj, got = self._register("experiment", project, project_id, body)
-        return proj, {"id": got["id"], "name": got["name"], **info,
-                      **({"offline": True} if got.get("offline") else {})}
+        return proj, {**info, **got}
 
     def find_experiment(self, project_id: str, id: Optional[str] = None,
                         name: Optional[str] = None) -> Optional[dict[str, Any]]:
