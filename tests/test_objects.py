@@ -187,7 +187,7 @@ def test_summarize_without_scores_says_why_and_log_ignores_dataset_record_id(
     assert "Summary skipped: Score summarization was disabled" in str(summary)
     assert isinstance(exp.summarize().comparison, SummarySuccess)
     # Deprecated and unused in the official SDK: the row carries nothing of it.
-    [row] = [r for r in exp.fetch() if r["id"] == row_id]
+    [row] = [r for r in exp if r["id"] == row_id]  # iterating reads the rows, as fetch()
     assert "rec-1" not in repr(row) and "origin" not in row
 
 

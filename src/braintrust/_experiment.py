@@ -182,6 +182,9 @@ class Experiment(SpanTarget):
         """
         return self._reader().fetch(batch_size)
 
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.fetch()
+
     @property
     def fetched_data(self) -> list[dict[str, Any]]:
         """The experiment's rows, as a list."""
