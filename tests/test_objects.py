@@ -30,6 +30,7 @@ from braintrust import (
     SummarySkipped,
     SummarySuccess,
 )
+from braintrust_otel.merge import merge_row
 
 from .fake_braintrust import FakeBraintrust
 from .test_http_delivery import api, fake  # noqa: F401  (fixtures)
@@ -246,3 +247,43 @@ def test_git_metadata_recorded_as_the_settings_say(
     if where is not None:
         bodies = {b["name"]: b for b in _posted(where, "/v1/experiment")}
         assert bodies["g1"]["repo_info"] == info and "repo_info" not in bodies["g0"]
+
+
+def _logs(where: FakeBraintrust | None, request: pytest.FixtureRequest,
+          project: str) -> list[dict[str, Any]]:
+    """A project's log rows, one per span (the service's partial rows merged)."""
+    if where is None:
+        return list(request.getfixturevalue("store").rows(project))
+    merged: dict[str, dict[str, Any]] = {}
+    for body in where.logs3_bodies():
+        for row in body["rows"]:
+            merge_row(merged.setdefault(row["span_id"], {}), row)
+    return list(merged.values())
+
+
+def test_propagated_event_reaches_every_span_below(where: FakeBraintrust | None,
+                                                   request: pytest.FixtureRequest) -> None:
+    logger = braintrust.init_logger(project="objs-prop")
+    with logger.start_span(name="root", propagated_event={"metadata": {"user": "u1"}},
+                           event={"metadata": {"user": "ignored", "own": 1}}) as root:
+        with root.start_span(name="child") as child, \
+                braintrust.start_span(name="grandchild") as grandchild:
+            pass
+        with root.start_span(name="other", propagated_event={"metadata": {"team": "t"}}
+                             ) as other, other.start_span(name="below") as below:
+            pass
+    with logger.start_span(name="next") as unrelated:
+        pass
+    braintrust.flush()
+    rows = {r["span_id"]: r for r in _logs(where, request, "objs-prop")}
+    meta = {name: (rows[s.span_id].get("metadata") or {})
+            for name, s in (("root", root), ("child", child), ("grandchild", grandchild),
+                            ("other", other), ("below", below), ("next", unrelated))}
+    # The propagated fields win over the event's; the rest of the event stays.
+    assert meta["root"] == {"user": "u1", "own": 1}
+    assert meta["child"] == {"user": "u1"} and meta["grandchild"] == {"user": "u1"}
+    # A child's own propagated_event replaces its parent's for its subtree.
+    assert meta["other"] == {"team": "t"} and meta["below"] == {"team": "t"}
+    assert meta["next"] == {}
+    with pytest.raises(TypeError, match="propagated_event"):
+        logger.start_span(propagated_event="x")  # type: ignore[arg-type]

@@ -151,13 +151,14 @@ KNOWN_GAPS = {
     "Evaluator.cancel_event", "Evaluator.classifiers", "Evaluator.error_score_handler",
     "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
     "Evaluator.project_name", "Evaluator.repo_info",
-    # Experiment members.
+    # Experiment members. propagated_event exists; it follows our positional ``event``,
+    # which the official SDK takes as **event (its position is right once it does).
     "Experiment.logging_state", "Experiment.start_span(internal)",
-    "Experiment.start_span(propagated_event)",
+    "Experiment.start_span(propagated_event: position)",
     # Logger members (the 0.48 log records: debug ... fatal, emit_log, trace).
     "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
     "Logger.logging_state", "Logger.org_id", "Logger.start_span(internal)",
-    "Logger.start_span(propagated_event)", "Logger.start_span(root_span_id)",
+    "Logger.start_span(propagated_event: position)", "Logger.start_span(root_span_id)",
     "Logger.start_span(span_id)", "Logger.trace", "Logger.warn",
     # Project: members/parameters not offered yet.
     "Project.lazy_init",
@@ -175,7 +176,7 @@ KNOWN_GAPS = {
     # init_logger: members/parameters not offered yet.
     "init_logger(environment)",
     # start_span: members/parameters not offered yet.
-    "start_span(internal)", "start_span(propagated_event)",
+    "start_span(internal)", "start_span(propagated_event: position)",
 }
 
 

@@ -93,6 +93,7 @@ class SpanTarget:
         set_current: bool | None = None,
         parent: str | Mapping[str, str] | None = None,
         event: Mapping[str, Any] | None = None,
+        propagated_event: Mapping[str, Any] | None = None,
     ) -> Span:
         """Starts a span here: a child of the current span when that span belongs
         here too, else the root of a new trace.
@@ -103,7 +104,8 @@ class SpanTarget:
             A :class:`Span`.
         """
         return _start(name, type, span_attributes, start_time, set_current, parent, event,
-                      logger=self, where=f"{self.__class__.__name__}.start_span()", depth=3)
+                      logger=self, where=f"{self.__class__.__name__}.start_span()", depth=3,
+                      propagated_event=propagated_event)
 
     def log_feedback(
         self,

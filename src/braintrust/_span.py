@@ -176,8 +176,8 @@ class Span:
     to your objects do not show) and set on the OTel span when it ends.
     """
 
-    __slots__ = ("_adopted", "_attrs", "_end_time", "_ended", "_otel", "_parent", "_row_id",
-                 "_set_current", "_tokens")
+    __slots__ = ("_adopted", "_attrs", "_end_time", "_ended", "_otel", "_parent", "_propagated",
+                 "_row_id", "_set_current", "_tokens")
 
     def __init__(
         self,
@@ -196,6 +196,8 @@ class Span:
         self._ended = False
         self._end_time: float | None = None
         self._set_current = set_current
+        #: Fields merged into this span's event and its descendants' (``propagated_event``).
+        self._propagated: dict[str, Any] | None = None
         self._tokens: list[object] = []
 
     # identity
@@ -382,11 +384,13 @@ class Span:
         set_current: bool | None = None,
         parent: str | None = None,
         event: Mapping[str, Any] | None = None,
+        propagated_event: Mapping[str, Any] | None = None,
     ) -> Span:
         """Starts a child span of this one. Arguments are as for :func:`start_span`."""
         return _start(
             name, type, span_attributes, start_time, set_current, parent, event,
             parent_span=self, where="Span.start_span()", depth=3,
+            propagated_event=propagated_event,
         )
 
     # ending
@@ -622,8 +626,11 @@ def _start(
     default_type: str | None = None,
     caller: tuple[str, str, int] | None = None,
     root: bool = False,
+    propagated_event: Mapping[str, Any] | None = None,
 ) -> Span:
     check_name(name, where)
+    if propagated_event is not None:
+        _check_mapping(propagated_event, "propagated_event", where)
     check_type(type, where)
     if span_attributes is not None:
         _check_mapping(span_attributes, "span_attributes", where)
@@ -647,6 +654,7 @@ def _start(
 
     ctx: otel_context.Context | None = None
     bt_parent: str | None
+    inherited: dict[str, Any] | None = None  # the parent span's propagated_event
     if parent:
         ref = decode_slug(parent)
         bt_parent = ref.parent
@@ -667,6 +675,7 @@ def _start(
         ctx = trace.set_span_in_context(parent_span._otel)
         bt_parent = parent_span._parent
         is_root = False
+        inherited = parent_span._propagated
     else:
         current = trace.get_current_span()
         current_bt = otel_context.get_value(_SPAN_KEY)
@@ -678,10 +687,13 @@ def _start(
             if not inside:
                 ctx = otel_context.Context()  # a new trace in this logger
             is_root = not inside
+            if inside and isinstance(current_bt, Span):
+                inherited = current_bt._propagated
         elif current.get_span_context().is_valid:
             bt_parent = parent_in_context()
             if isinstance(current_bt, Span) and current_bt._otel is current:
                 bt_parent = current_bt._parent
+                inherited = current_bt._propagated
             is_root = False
         else:
             active = _state.current_experiment or _state.current_logger
@@ -723,6 +735,12 @@ def _start(
         diagnostics.report("start", "could not start a span", exc)
         return NOOP_SPAN
     span = Span(otel_span, bt_parent, set_current=True if set_current is None else set_current)
+    # As the official SDK: a span's own propagated_event replaces its parent's, and
+    # wins over the event's fields where both set one.
+    propagated = dict(propagated_event) if propagated_event is not None else inherited
+    if propagated:
+        span._propagated = propagated
+        event = deep_merge(dict(event or {}), propagated)
     if event:
         span.log(**event)
     return span
@@ -740,6 +758,7 @@ def start_span(
     set_current: bool | None = None,
     parent: str | Mapping[str, str] | None = None,
     event: Mapping[str, Any] | None = None,
+    propagated_event: Mapping[str, Any] | None = None,
 ) -> Span:
     """Starts a span.
 
@@ -759,12 +778,15 @@ def start_span(
             a trace context from :func:`extract_trace_context`, to continue a
             trace from another process.
         event: Fields to log at once (as for :meth:`Span.log`).
+        propagated_event: Fields logged on this span and on every span started
+            below it in this process (each child's own ``propagated_event``
+            replaces it for that child's subtree); they win over ``event``'s.
 
     Returns:
         A :class:`Span`, usable as a context manager.
     """
     return _start(name, type, span_attributes, start_time, set_current, parent, event,
-                  where="start_span()", depth=3)
+                  where="start_span()", depth=3, propagated_event=propagated_event)
 
 
 def link(slug: str, org_name: str | None = None, app_url: str | None = None) -> str:
