@@ -287,3 +287,33 @@ def test_propagated_event_reaches_every_span_below(where: FakeBraintrust | None,
     assert meta["next"] == {}
     with pytest.raises(TypeError, match="propagated_event"):
         logger.start_span(propagated_event="x")  # type: ignore[arg-type]
+
+
+def test_init_logger_environment_is_recorded_on_every_span(
+        where: FakeBraintrust | None, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from braintrust import _state
+
+    monkeypatch.setattr(_state, "span_environment", None)  # restored after the test
+    ci = {"type": "ci", "name": "github_actions"}
+    logger = braintrust.init_logger(project="objs-env", environment=ci)
+    with logger.start_span(name="root") as root, root.start_span(name="child"):
+        pass
+
+    @braintrust.traced
+    def work() -> int:
+        return 1
+
+    work()
+    braintrust.init_logger(project="objs-env")  # each call replaces the setting
+    with logger.start_span(name="after"):
+        pass
+    braintrust.flush()
+    rows = {r["span_name"] if "span_name" in r else r["span_attributes"]["name"]: r
+            for r in _logs(where, request, "objs-env")}
+    for name in ("root", "child", "work"):
+        assert rows[name]["context"]["span_origin"]["environment"] == ci, name
+    assert rows["work"]["context"]["caller_functionname"]  # the caller is kept beside it
+    assert "environment" not in (rows["after"].get("context") or {}).get("span_origin", {})
+    with pytest.raises(TypeError, match="environment"):
+        braintrust.init_logger(project="objs-env", environment="ci")  # type: ignore[arg-type]

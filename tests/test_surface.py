@@ -173,8 +173,6 @@ KNOWN_GAPS = {
     # evals here have no process-wide thread pool to size (max_concurrency per Eval).
     "load_parameters", "EvalScorerArgs", "set_thread_pool_max_workers",
     # auto_instrument flags for integrations (owned by the integrations work).
-    # init_logger: members/parameters not offered yet.
-    "init_logger(environment)",
     # start_span: members/parameters not offered yet.
     "start_span(internal)", "start_span(propagated_event: position)",
 }

@@ -261,6 +261,8 @@ def init_logger(
     org_name: str | None = None,
     force_login: bool = False,
     set_current: bool = True,
+    state: Any = None,
+    environment: Mapping[str, str] | None = None,
 ) -> Logger:
     """Creates a logger that records traces in a project.
 
@@ -280,6 +282,13 @@ def init_logger(
         force_login: Log in now, synchronously, even if already logged in.
         set_current: Make this the current logger, used by :func:`traced`
             and :func:`start_span` when no span is active.
+        state: The official SDK's internal login state; there is one state
+            here, so it is accepted and ignored.
+        environment: Where the code runs, ``{"type": ..., "name": ...}``
+            (``{"type": "ci", "name": "github_actions"}``): recorded as
+            ``context.span_origin.environment`` on every span started
+            afterwards, in any logger (as the official SDK, a process-wide
+            setting that each ``init_logger`` call replaces).
 
     Returns:
         The :class:`Logger`.
@@ -292,9 +301,15 @@ def init_logger(
         _check_optional_str(value, arg)
     if project == "" or project_id == "":
         raise ValueError("init_logger(): project and project_id must not be empty strings")
+    if environment is not None and not (
+            isinstance(environment, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in environment.items())):
+        raise TypeError("init_logger(): environment must be a dict of str "
+                        "(\"type\", \"name\")")
     logger = Logger(project, project_id, async_flush=async_flush, api_key=api_key,
                     app_url=app_url, org_name=org_name)
     _connect(api_key, app_url, org_name, force_login)
+    _state.span_environment = dict(environment) if environment else None
     if not async_flush:
         _state.sync_parents.add(logger.parent)
     if set_current:

@@ -723,7 +723,11 @@ def _start(
         attrs[A.SPAN_ATTRIBUTES] = dumps(extra)
     elif sa_type is not None:
         attrs[A.SPAN_ATTRIBUTES] = _type_json(sa_type)
-    if caller is not None:
+    if _state.span_environment is not None:
+        context: dict[str, Any] = loads(_caller_json(*caller)) if caller is not None else {}
+        context["span_origin"] = {"environment": _state.span_environment}
+        attrs[A.CONTEXT] = dumps(context)
+    elif caller is not None:
         attrs[A.CONTEXT] = _caller_json(*caller)
     if bt_parent is not None:
         attrs[A.PARENT] = bt_parent

@@ -36,6 +36,8 @@ _processor: Optional[BraintrustSpanProcessor] = None
 current_logger: Optional[Logger] = None
 #: The experiment ``init()`` made current; spans with no other parent go there first.
 current_experiment: Optional[Experiment] = None
+#: ``init_logger(environment=)``: recorded on every span as ``context.span_origin.environment``.
+span_environment: Optional[dict[str, str]] = None
 #: The parent slug ``parent_context()`` set for spans started with no current span.
 current_parent: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
     "braintrust_current_parent", default=None)
