@@ -120,6 +120,9 @@ def test_dataset_fetch_data_summary_and_open_by_id(where: FakeBraintrust | None)
         ds.fetch(batch_size=0)
 
     assert ds.data["id"] == ds.id and ds.data["name"] == "qa"
+    assert ds.project_id == ds.project.id  # record fields read as attributes
+    with pytest.raises(AttributeError):
+        ds.no_such_field  # noqa: B018
     assert ds.project.name == "objs" and ds.project["name"] == "objs"
     assert ds.project.id and ds.project.full_info["id"] == ds.project.id
 
@@ -164,6 +167,10 @@ def test_init_takes_the_official_positions_and_records_what_it_is_given(
                 "metadata": {"model": "m"}, "tags": ["t"],
                 "repo_info": {"commit": "abc", "dirty": False}}
     assert {k: data.get(k) for k in expected} == expected
+    # Other fields of the record read as attributes, as in the official SDK.
+    assert exp.description == "first run" and exp.repo_info == {"commit": "abc", "dirty": False}
+    with pytest.raises(AttributeError, match="no_such_field"):
+        exp.no_such_field  # noqa: B018
     if where is not None:
         [body] = [b for b in _posted(where, "/v1/experiment") if b.get("name") == "run"]
         assert {k: body.get(k) for k in expected} == expected and body["public"] is True

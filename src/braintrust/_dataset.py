@@ -44,6 +44,14 @@ class Dataset:
         self._parent = f"dataset_id:{self.id}"
         self._pending: list[dict[str, Any]] = []
 
+    def __getattr__(self, name: str) -> Any:
+        # As the official SDK: other fields of the stored record read as attributes
+        # (``.description``, ``.created``, ``.repo_info``...).
+        info = self.__dict__.get("_info")
+        if info is not None and not name.startswith("_") and name in info:
+            return info[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     @property
     def data(self) -> dict[str, Any]:
         """The dataset's stored record (id, name, project_id, description, metadata...)."""
