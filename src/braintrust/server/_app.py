@@ -22,15 +22,17 @@ from braintrust_otel.store import Store
 from .._summary import cases_from_rows, summarize_cases
 from ._auth import RequireToken
 from ._body import read_body
+from ._btql import btql_routes
+from ._compare import base_experiment, compare_routes
 from ._guard import Guard
 from ._http import HTTPError, error, object_body, optional_str, required_str, version_param
 from ._otlp import parse_request, spans
+from ._shapes import ORG_ID, prompt_object
 from ._uploads import UploadSpool
 
 __all__ = ["create_app"]
 
 PAYLOAD_LIMIT = 6 * 1024 * 1024
-ORG_ID = "00000000-0000-4000-8000-000000000001"
 _MAX_PENDING = 10_000
 _FETCHABLE = ("experiment", "dataset", "project_logs")
 _OBJECT_KEYS = (("experiment_id", "experiment"), ("dataset_id", "dataset"))
@@ -48,12 +50,6 @@ async def _json(request: Request) -> dict[str, Any]:
     except ValueError:
         raise HTTPError(400, "body is not valid JSON") from None
     return object_body(body)
-
-
-def _prompt_object(found: dict[str, Any]) -> dict[str, Any]:
-    # The official SDK needs every field of its prompt schema present.
-    return {"name": found.get("slug"), "description": None, "tags": None,
-            "function_type": None, "org_id": ORG_ID, "log_id": "p", **found}
 
 
 def _safe_key(key: str) -> bool:
@@ -135,6 +131,9 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
                                           ensure_new=bool(body.get("ensure_new", True)))
             return JSONResponse(exp)
         project_id = request.query_params.get("project_id", "")
+        if not project_id and request.query_params.get("project_name"):
+            named = store.find_project(name=request.query_params["project_name"])
+            project_id = named["id"] if named else ""
         name = request.query_params.get("experiment_name")
         found = [e for e in store.experiments(project_id) if name in (None, e["name"])]
         return JSONResponse({"objects": found})
@@ -160,12 +159,14 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
             return error(404, "no such experiment")
         cases = cases_from_rows(r.data for r in store.rows("experiment", exp["id"]))
         base_id = request.query_params.get("comparison_experiment_id")
-        base = cases_from_rows(r.data for r in store.rows("experiment", base_id)) \
-            if base_id else None
+        compared = store.find_experiment(id=base_id) if base_id else base_experiment(store, exp)
+        base = cases_from_rows(r.data for r in store.rows("experiment", compared["id"])) \
+            if compared else None
         scores, metrics = summarize_cases(cases, base)
         return JSONResponse({
             "project_name": (store.find_project(id=exp["project_id"]) or {}).get("name"),
-            "experiment_name": exp["name"], "comparison_experiment_name": None,
+            "experiment_name": exp["name"],
+            "comparison_experiment_name": compared["name"] if compared else None,
             "scores": {n: {"name": n, "score": s.score, "diff": s.diff,
                            "improvements": s.improvements, "regressions": s.regressions}
                        for n, s in scores.items()},
@@ -218,7 +219,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
                                                   required_str(body, "slug"), data))
         if "id" in request.path_params:
             found = store.find_prompt(id=request.path_params["id"])
-            return JSONResponse(_prompt_object(found)) if found else error(404, "no such prompt")
+            return JSONResponse(prompt_object(found)) if found else error(404, "no such prompt")
         q = request.query_params
         project_id = q.get("project_id")
         if project_id is None and q.get("project_name"):
@@ -227,7 +228,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         version = version_param(q.get("version"))
         found = store.find_prompt(project_id=project_id, slug=q.get("slug"), version=version) \
             if project_id else None
-        return JSONResponse({"objects": [_prompt_object(found)] if found else []})
+        return JSONResponse({"objects": [prompt_object(found)] if found else []})
 
     async def insert_functions(request: Request) -> Response:
         # What publish() and `braintrust push` send: saved like the embedded
@@ -252,7 +253,8 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
             key = request.query_params.get("key", "")
             if not key or not store.has_attachment(key):
                 return error(404, "no such attachment")
-            return JSONResponse({"downloadUrl": f"{base_url(request)}/attachment/data/{key}"})
+            return JSONResponse({"downloadUrl": f"{base_url(request)}/attachment/data/{key}",
+                                 "status": {"upload_status": "done"}})
         body = await _json(request)
         new_key = body.get("key")
         if not isinstance(new_key, str) or not _safe_key(new_key):
@@ -395,6 +397,8 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
 
     from ._ui import ui_routes
 
+    routes += compare_routes(store)
+    routes += btql_routes(store)
     routes += ui_routes(store)
     middleware = [Middleware(Guard, public_hosts=tuple(public_hosts))]
     if token is not None:

@@ -54,15 +54,34 @@ def optional_str(body: dict[str, Any], field: str) -> Optional[str]:
     return value
 
 
+# The SDKs show a transaction id as 16 hex digits: the id times an odd
+# constant modulo 2**64 (so it looks random). Multiplying by the constant's
+# inverse undoes it; the service's ids carry 0x0DE1 in their top 16 bits,
+# which are dropped so both kinds of id read back as the number stored.
+_PRETTY_INVERSE = 1522336535492693385
+_LOW_48 = (1 << 48) - 1
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _from_pretty(text: str) -> int:
+    return (int(text, 16) * _PRETTY_INVERSE) % (1 << 64) & _LOW_48
+
+
 def version_param(value: Any, field: str = "version") -> Optional[int]:
-    """A version (transaction id) given as a whole number or a string of digits; None if absent.
+    """A version (transaction id): a whole number, a string of digits, or the 16 hex digits
+    the SDKs show it as; None if absent.
 
     Raises:
         HTTPError: 400 for anything else (``"abc"``, ``1.5``, objects, negative numbers).
     """
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+    if isinstance(value, str) and len(value) == 16 and _is_hex(value):
+        value = _from_pretty(value)
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_INT:
         raise HTTPError(400, f"{field} must be a transaction id (a whole number), "
