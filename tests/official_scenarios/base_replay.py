@@ -8,7 +8,7 @@ import os
 
 os.environ["BRAINTRUST_LEGACY_IDS"] = "1"
 
-import braintrust  # noqa: E402
+import braintrust
 
 data = [{"input": "a", "expected": "A"}, {"input": "b", "expected": "B"}]
 braintrust.Eval("sdk-replay", data=data, task=lambda s: s.upper(), scores=[],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional
@@ -12,7 +11,7 @@ from urllib.parse import quote
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from braintrust_otel.exporter import map_span
@@ -26,6 +25,7 @@ from ._btql import btql_routes
 from ._compare import base_experiment, compare_routes
 from ._guard import Guard
 from ._http import HTTPError, error, object_body, optional_str, required_str, version_param
+from ._invoke import invoke_routes
 from ._otlp import parse_request, spans
 from ._shapes import ORG_ID, prompt_object
 from ._uploads import UploadSpool
@@ -288,46 +288,6 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         await _json(request)
         return JSONResponse({})
 
-    async def invoke(request: Request) -> Response:
-        # Functions on a local server are prompts: built here and sent to the
-        # OpenAI-compatible endpoint in OPENAI_BASE_URL.
-        body = await _json(request)
-        for field in ("function_id", "project_name", "slug"):
-            optional_str(body, field)
-        project_id = optional_str(body, "project_id")
-        if project_id is None and body.get("project_name"):
-            proj = store.find_project(name=body["project_name"])
-            project_id = proj["id"] if proj else None
-        found = store.find_prompt(id=body["function_id"]) if body.get("function_id") else (
-            store.find_prompt(project_id=project_id, slug=body.get("slug"))
-            if project_id else None)
-        if found is None:
-            return error(404, f"function not found: {body.get('slug') or body.get('function_id')}")
-        from .._prompt import Prompt
-
-        variables = body.get("input")
-        args = Prompt(found, no_trace=True).build(
-            **(variables if isinstance(variables, dict) else {"input": variables}))
-        try:
-            import openai
-        except ImportError:
-            return error(501, "invoking prompts needs the openai package on the server")
-        client = openai.AsyncOpenAI(base_url=os.environ.get("OPENAI_BASE_URL"),
-                                    api_key=os.environ.get("OPENAI_API_KEY", "unset"))
-        if body.get("stream"):
-            async def events() -> Any:
-                stream = await client.chat.completions.create(stream=True, **args)
-                async for chunk in stream:
-                    for choice in chunk.choices or []:
-                        if choice.delta.content:
-                            data = json.dumps(choice.delta.content)
-                            yield f"event: text_delta\ndata: {data}\n\n"
-                yield "event: done\ndata: \n\n"
-
-            return StreamingResponse(events(), media_type="text/event-stream")
-        reply = await client.chat.completions.create(**args)
-        return JSONResponse(reply.choices[0].message.content)
-
     async def otlp(request: Request) -> Response:
         raw = await read_body(request)
         try:
@@ -382,7 +342,6 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         Route("/upload/{key}", upload, methods=["PUT"]),
         Route("/otel/v1/traces", otlp, methods=["POST"]),
         Route("/v1/prompt", prompt, methods=["GET", "POST", "PUT"]),
-        Route("/function/invoke", invoke, methods=["POST"]),
         Route("/insert-functions", insert_functions, methods=["POST"]),
         Route("/v1/prompt/{id}", prompt, methods=["GET"]),
         Route("/attachment", attachment, methods=["GET", "POST"]),
@@ -399,6 +358,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
 
     routes += compare_routes(store)
     routes += btql_routes(store)
+    routes += invoke_routes(store)
     routes += ui_routes(store)
     middleware = [Middleware(Guard, public_hosts=tuple(public_hosts))]
     if token is not None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Optional
 
-__all__ = ["Query", "SOURCES", "apply", "parse_query"]
+__all__ = ["SOURCES", "Query", "apply", "parse_query"]
 
 #: The object functions a query may read from.
 SOURCES = ("experiment", "dataset", "project_logs", "project_prompts", "project_functions")
@@ -170,9 +170,9 @@ def _truth(expr: dict[str, Any], row: dict[str, Any]) -> bool:
         return bool(_value(expr, row))
     left, right = _value(expr["left"], row), _value(expr["right"], row)
     if op == "eq":
-        return left is not None and left == right
+        return left is not None and bool(left == right)
     if op == "ne":
-        return left is not None and right is not None and left != right
+        return left is not None and right is not None and bool(left != right)
     if op in ("like", "ilike"):
         return _like(left, right, op == "ilike")
     if op == "includes":
