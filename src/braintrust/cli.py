@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,11 +120,9 @@ def _serve(args: argparse.Namespace) -> int:
     token = args.token
     if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         token = default_token()  # anything beyond this machine must authenticate
-        print(f"braintrust serve: access token {token}", file=sys.stderr)
     public = list(args.public_host or [])
     if not host_allowed(args.host):
         public.append(args.host)  # bound to a name: that name is ours
-    print(f"braintrust serve: http://{args.host}:{args.port} over {store.path}", file=sys.stderr)
     try:
         config = server_config(create_app(store, token, public_hosts=public), args.host,
                                args.port, max_connections=args.max_connections,
@@ -130,7 +130,21 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"braintrust serve: {exc}", file=sys.stderr)
         return 2
-    uvicorn.Server(config).run()
+    # Bound before the banner: a port that is taken is one line, not a
+    # banner followed by uvicorn's traceback.
+    try:
+        sock = socket.create_server((args.host, args.port))
+    except OSError as exc:
+        reason = ("the address is in use (is another server running? pick another with "
+                  "--port)" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc))
+        print(f"braintrust serve: cannot listen on {args.host}:{args.port}: {reason}",
+              file=sys.stderr)
+        return 1
+    if token is not None and args.token is None:
+        print(f"braintrust serve: access token {token}", file=sys.stderr)
+    print(f"braintrust serve: http://{args.host}:{args.port} over {store.path}", file=sys.stderr)
+    with sock:
+        uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

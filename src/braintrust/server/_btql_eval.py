@@ -165,7 +165,7 @@ def _truth(expr: dict[str, Any], row: dict[str, Any]) -> bool:
     if op == "not":
         return not _truth(expr["expr"], row)
     if op in ("isnull", "isnotnull"):
-        return (_value(expr["expr"], row) is None) == (op == "isnull")
+        return bool((_value(expr["expr"], row) is None) == (op == "isnull"))
     if op in ("ident", "literal"):
         return bool(_value(expr, row))
     left, right = _value(expr["left"], row), _value(expr["right"], row)
