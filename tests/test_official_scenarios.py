@@ -200,7 +200,8 @@ def test_serve_help_documents_every_option_and_default() -> None:
     assert proc.returncode == 0
     text = " ".join(proc.stdout.split())
     for option, default in (("--host", "127.0.0.1"), ("--port", "8000"),
-                            ("--store", "$BRAINTRUST_LOCAL_STORE"), ("--token", "none on 127.0.0.1"),
+                            ("--store", "$BRAINTRUST_LOCAL_STORE"),
+                            ("--token", "none on 127.0.0.1"),
                             ("--public-host", "none"), ("--max-connections", "256"),
                             ("--idle-timeout", "20")):
         assert option in text, option
