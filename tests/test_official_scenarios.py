@@ -161,7 +161,8 @@ def test_invoke_and_init_function(served: Served) -> None:
 
 def test_dataset_and_experiment_fetch(served: Served) -> None:
     out = _scenario(served, "fetch")
-    assert out == {"all": [2, 4, 6, 8, 100], "limited": 2, "old": [0, 2, 4, 6, 8],
+    assert out == {"total": 5, "dataset_name": "rows", "user": "local@localhost",
+                   "all": [2, 4, 6, 8, 100], "limited": 2, "old": [0, 2, 4, 6, 8],
                    "exp_rows": [[1, 2, {"s": 1}]], "version_is_digits": True}
 
 

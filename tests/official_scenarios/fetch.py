@@ -21,5 +21,9 @@ exp.log(input=1, output=2, scores={"s": 1})
 exp.flush()
 reopened = braintrust.init(project="sdk-fetch", experiment="e", open=True)
 exp_rows = [[r["input"], r["output"], r["scores"]] for r in reopened.fetch()]
-print("RESULT " + json.dumps({"all": everything, "limited": len(limited), "old": old,
+summary = braintrust.init_dataset(project="sdk-fetch", name="rows").summarize()
+me = braintrust.logger.user_info()
+print("RESULT " + json.dumps({"total": summary.data_summary.total_records,
+                              "dataset_name": summary.dataset_name, "user": me["email"],
+                              "all": everything, "limited": len(limited), "old": old,
                               "exp_rows": exp_rows, "version_is_digits": version.isdigit()}))
