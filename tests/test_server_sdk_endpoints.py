@@ -1,0 +1,143 @@
+"""The endpoints added for the official SDK, over HTTP: /btql's subset and its refusals,
+the base-experiment lookup, invoke's errors, 16-hex-digit versions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from braintrust.server._btql_eval import apply, parse_query
+from braintrust_otel.store import Store
+
+from .test_server import Running
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Running, Store]]:
+    store = Store(tmp_path / "served.sqlite")
+    running = Running(store)
+    yield running, store
+    running.stop()
+
+
+def _query(kind: str, object_id: str, **extra: Any) -> dict[str, Any]:
+    return {"select": [{"op": "star"}], "from": {
+        "op": "function", "name": {"op": "ident", "name": [kind]},
+        "args": [{"op": "literal", "value": object_id}]}, **extra}
+
+
+def _eq(field: str, value: Any) -> dict[str, Any]:
+    return {"op": "eq", "left": {"op": "ident", "name": field.split(".")},
+            "right": {"op": "literal", "value": value}}
+
+
+def test_btql_filters_sorts_and_pages_dataset_rows(served: tuple[Running, Store]) -> None:
+    running, store = served
+    proj = store.ensure_project(name="p")
+    ds = store.ensure_dataset(proj["id"], "d", {})
+    store.write([("dataset", ds["id"], {"id": f"r{i}", "dataset_id": ds["id"], "input": i,
+                                        "metadata": {"even": i % 2 == 0}}) for i in range(7)])
+    url = f"{running.url}/btql"
+    query = _query("dataset", ds["id"], filter={"op": "and", "children": [
+        _eq("metadata.even", True), {"op": "gt", "left": {"op": "ident", "name": ["input"]},
+                                     "right": {"op": "literal", "value": 0}}]},
+        sort=[{"expr": {"op": "ident", "name": ["input"]}, "dir": "desc"}], limit=2)
+    first = requests.post(url, json={"query": query}, timeout=10).json()
+    assert [r["input"] for r in first["data"]] == [6, 4]
+    assert first["cursor"]
+    rest = requests.post(url, json={"query": {**query, "cursor": first["cursor"]}},
+                         timeout=10).json()
+    assert [r["input"] for r in rest["data"]] == [2] and rest["cursor"] is None
+    assert all(r["_xact_id"].isdigit() for r in first["data"])
+
+
+def test_btql_prompt_versions_with_the_audit_log(served: tuple[Running, Store]) -> None:
+    running, store = served
+    proj = store.ensure_project(name="p")
+    one = store.save_prompt(proj["id"], "s", {"name": "S", "prompt_data": {"n": 1}})
+    two = store.save_prompt(proj["id"], "s", {"name": "S", "prompt_data": {"n": 2}})
+    query = _query("project_prompts", proj["id"], filter=_eq("id", one["id"]))
+    audit = requests.post(f"{running.url}/btql", json={"query": query, "audit_log": True},
+                          timeout=10).json()["data"]
+    assert [(r["_xact_id"], r["audit_data"]) for r in audit] == [
+        (one["_xact_id"], {"action": "upsert"}), (two["_xact_id"], {"action": "upsert"})]
+    latest = requests.post(f"{running.url}/btql", json={"query": query}, timeout=10).json()
+    assert [r["prompt_data"] for r in latest["data"]] == [{"n": 2}]
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("select * from dataset('x')", "query must be a JSON object"),
+    (_query("users", "x"), "from must be one of"),
+    (_query("dataset", "x", filter={"op": "match", "left": {}, "right": {}}),
+     "operator 'match' is not supported"),
+    (_query("dataset", "x", limit=-1), "limit must be a non-negative integer"),
+    (_query("dataset", "x", cursor="abc"), "cursor must be a cursor this server returned"),
+    (_query("dataset", "x", unpivot=[]), "query.unpivot is not supported"),
+])
+def test_btql_outside_the_subset_is_a_clear_400(served: tuple[Running, Store], query: Any,
+                                                message: str) -> None:
+    running, _ = served
+    resp = requests.post(f"{running.url}/btql", json={"query": query}, timeout=10)
+    assert resp.status_code == 400
+    assert message in resp.json()["error"]
+
+
+def test_btql_eval_nulls_like_and_projection() -> None:
+    rows: list[dict[str, Any]] = [{"a": "Hello", "b": None}, {"a": "world", "b": 2}]
+    like = parse_query(_query("experiment", "x", filter={
+        "op": "ilike", "left": {"op": "ident", "name": ["a"]},
+        "right": {"op": "literal", "value": "h%"}}))
+    assert apply(like, rows)[0] == [rows[0]]
+    null = parse_query(_query("experiment", "x", filter={
+        "op": "isnull", "expr": {"op": "ident", "name": ["b"]}}))
+    assert apply(null, rows)[0] == [rows[0]]
+    # NULL never equals, and never differs from, anything.
+    ne = parse_query(_query("experiment", "x", filter={
+        "op": "ne", "left": {"op": "ident", "name": ["b"]},
+        "right": {"op": "literal", "value": 3}}))
+    assert apply(ne, rows)[0] == [rows[1]]
+    picked = parse_query({**_query("experiment", "x"), "select": [
+        {"expr": {"op": "ident", "name": ["a"]}, "alias": "text"}]})
+    assert apply(picked, rows)[0] == [{"text": "Hello"}, {"text": "world"}]
+
+
+def test_base_experiment_lookup(served: tuple[Running, Store]) -> None:
+    running, store = served
+    proj = store.ensure_project(name="p")
+    first = store.create_experiment(proj["id"], "first")
+    second = store.create_experiment(proj["id"], "second")
+    pinned = store.create_experiment(proj["id"], "third", {"base_exp_id": first["id"]})
+    url = f"{running.url}/api/base_experiment/get_id"
+    assert requests.post(url, json={"id": first["id"]}, timeout=10).status_code == 400
+    assert requests.post(url, json={"id": second["id"]}, timeout=10).json()[
+        "base_exp_name"] == "first"
+    assert requests.post(url, json={"id": pinned["id"]}, timeout=10).json() == {
+        "base_exp_id": first["id"], "base_exp_name": "first",
+        "base_exp_project_id": proj["id"]}
+    assert requests.post(url, json={"id": "nope"}, timeout=10).status_code == 404
+    summary = requests.get(f"{running.url}/v1/experiment/{second['id']}/summarize",
+                           timeout=10).json()
+    assert summary["comparison_experiment_name"] == "first"
+
+
+def test_invoke_errors_and_pretty_versions(served: tuple[Running, Store]) -> None:
+    running, store = served
+    proj = store.ensure_project(name="p")
+    saved = store.save_prompt(proj["id"], "s", {"name": "S"})
+    url = f"{running.url}/function/invoke"
+    missing = requests.post(url, json={"project_name": "p", "slug": "t", "version": "1"},
+                            timeout=10)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "function not found: t in project 'p' at version 1"
+    hosted = requests.post(url, json={"global_function": "x"}, timeout=10)
+    assert hosted.status_code == 400 and "hosted-service" in hosted.json()["error"]
+    # The SDKs print versions as 16 hex digits; the prompt loads by either form.
+    pretty = format(int(saved["_xact_id"]) * 205891132094649 % 2**64, "016x")
+    for version in (saved["_xact_id"], pretty):
+        found = requests.get(f"{running.url}/v1/prompt", params={
+            "project_id": proj["id"], "slug": "s", "version": version}, timeout=10).json()
+        assert [o["id"] for o in found["objects"]] == [saved["id"]]
