@@ -229,3 +229,31 @@ def test_busy_port_gives_one_line(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert lines == [f"braintrust serve: cannot listen on 127.0.0.1:{port}: the address is "
                      "in use (is another server running? pick another with --port)"], lines
+
+
+def test_invoke_a_code_function_pushed_to_the_store(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pushed by this package's `braintrust push` into the store the server
+    # serves; the official SDK invokes it through the server, which runs it
+    # from its file with the embedded backend's code.
+    from .official_sdk import official_python
+    from .test_push import _push
+
+    try:
+        official_python()
+    except RuntimeError as exc:
+        pytest.skip(f"the official SDK cannot be installed here: {exc}")
+    assert _push(tmp_path).returncode == 0
+    store = Store(tmp_path / "s.sqlite")
+    with FakeLLM() as llm:
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.openai_url)
+        running = Running(store)
+        try:
+            served = Served(running, store, llm, tmp_path)
+            out, _ = _run(served, "-c", (
+                "import braintrust, json\n"
+                "print('RESULT ' + json.dumps(braintrust.invoke(project_name='pushed', "
+                "slug='multiply', input={'a': 6, 'b': 7})))\n"))
+        finally:
+            running.stop()
+    assert out == 42

@@ -133,6 +133,8 @@ def test_invoke_errors_and_pretty_versions(served: tuple[Running, Store]) -> Non
                             timeout=10)
     assert missing.status_code == 404
     assert missing.json()["error"] == "function not found: t in project 'p' at version 1"
+    bundle = requests.post(f"{running.url}/function/code", json={}, timeout=10)
+    assert bundle.status_code == 501 and "braintrust push" in bundle.json()["error"]
     hosted = requests.post(url, json={"global_function": "x"}, timeout=10)
     assert hosted.status_code == 400 and "hosted-service" in hosted.json()["error"]
     # The SDKs print versions as 16 hex digits; the prompt loads by either form.
