@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from braintrust_otel import diagnostics
 from braintrust_otel.store import Store
 
 from ._body import read_body
@@ -120,8 +121,13 @@ class _CallLog:
             row["error"] = failure
         else:
             row["output"] = output
-        # Logging the call must not fail the call.
-        self.store.write_each([(kind, object_id, row)])
+        # Logging the call must not fail the call; a row the store refuses is
+        # reported (counted as dropped), not lost silently.
+        rejected = self.store.write_each([(kind, object_id, row)])
+        if rejected:
+            name = row["span_attributes"]["name"]
+            diagnostics.report("dropped", f"invoke: the function span of {name!r} could not "
+                               "be stored", rejected[0][1])
 
 
 def invoke_routes(store: Store) -> list[Route]:
