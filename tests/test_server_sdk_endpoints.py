@@ -143,3 +143,29 @@ def test_invoke_errors_and_pretty_versions(served: tuple[Running, Store]) -> Non
         found = requests.get(f"{running.url}/v1/prompt", params={
             "project_id": proj["id"], "slug": "s", "version": version}, timeout=10).json()
         assert [o["id"] for o in found["objects"]] == [saved["id"]]
+
+
+def test_function_listing_and_lookup(served: tuple[Running, Store]) -> None:
+    running, store = served
+    proj = store.ensure_project(name="p")
+    other = store.ensure_project(name="q")
+    first = store.save_prompt(proj["id"], "s", {"name": "S", "function_type": "tool"})
+    second = store.save_prompt(proj["id"], "s", {"name": "S2", "function_type": "tool"})
+    store.save_prompt(proj["id"], "t", {"name": "T"})
+    store.save_prompt(other["id"], "s", {"name": "Other"})
+    url = f"{running.url}/v1/function"
+
+    def names(**params: str) -> list[str]:
+        objects = requests.get(url, params=params, timeout=10).json()["objects"]
+        return sorted(o["name"] for o in objects)
+
+    assert names(project_name="p") == ["S2", "T"]  # latest versions only
+    assert names(project_name="p", slug="s") == ["S2"]
+    assert names(project_name="p", slug="s", version=first["_xact_id"]) == ["S"]
+    assert names(slug="s") == ["Other", "S2"]
+    assert names(project_id=proj["id"], function_type="tool") == ["S2"]
+    assert names(function_name="T") == ["T"]
+    got = requests.get(f"{url}/{first['id']}", timeout=10).json()
+    assert got["name"] == "S2" and got["_xact_id"] == second["_xact_id"]
+    assert got["org_id"] and got["project_id"] == proj["id"]
+    assert requests.get(f"{url}/nope", timeout=10).status_code == 404

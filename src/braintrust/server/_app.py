@@ -24,6 +24,7 @@ from ._body import read_body
 from ._btql import btql_routes
 from ._compare import base_experiment, compare_routes
 from ._extras import extra_routes
+from ._function_list import function_list_routes
 from ._guard import Guard
 from ._http import HTTPError, error, object_body, optional_str, required_str, version_param
 from ._invoke import invoke_routes
@@ -361,6 +362,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
     routes += btql_routes(store)
     routes += invoke_routes(store)
     routes += extra_routes(store)
+    routes += function_list_routes(store)
     routes += ui_routes(store)
     middleware = [Middleware(Guard, public_hosts=tuple(public_hosts))]
     if token is not None:
