@@ -326,8 +326,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply_json({"error": "function not found"}, 404)
             elif body.get("stream"):
                 events = [("text_delta", "Hello "), ("text_delta", "world"), ("done", "")]
-                data = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
-                raw_out = data.encode()
+                text = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
+                raw_out = text.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Content-Length", str(len(raw_out)))
@@ -387,13 +387,13 @@ class Handler(BaseHTTPRequestHandler):
                             200 if found else 404)
         elif path == "/v1/dataset":
             with fake.lock:
-                found = next((d for d in fake.datasets if d["project_id"] == body["project_id"]
-                              and d["name"] == body["name"]), None)
-                if found is None:
-                    found = {"id": str(uuid.uuid4()), "name": body["name"],
-                             "project_id": body["project_id"]}
-                    fake.datasets.append(found)
-            self.reply_json(found)
+                dataset = next((d for d in fake.datasets if d["project_id"] == body["project_id"]
+                                and d["name"] == body["name"]), None)
+                if dataset is None:
+                    dataset = {"id": str(uuid.uuid4()), "name": body["name"],
+                               "project_id": body["project_id"]}
+                    fake.datasets.append(dataset)
+            self.reply_json(dataset)
         elif path.startswith("/v1/dataset/") and path.endswith("/fetch"):
             ds_id = path.split("/")[3]
             version = body.get("version") if isinstance(body, dict) else None
@@ -416,8 +416,8 @@ class Handler(BaseHTTPRequestHandler):
                 events = [dict(r) for r in fake.rows.values() if r.get("experiment_id") == exp_id]
             self.reply_page(events, body)
         elif path.startswith("/v1/experiment/"):
-            exp = next((e for e in fake.experiments if e["id"] == path.split("/")[3]), None)
-            self.reply_json(exp or {"error": "not found"}, 200 if exp else 404)
+            one = next((e for e in fake.experiments if e["id"] == path.split("/")[3]), None)
+            self.reply_json(one or {"error": "not found"}, 200 if one else 404)
         elif path == "/version":
             out: dict[str, Any] = {"version": "fake"}
             if fake.payload_limit:

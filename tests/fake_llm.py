@@ -180,9 +180,10 @@ def anthropic_message(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def anthropic_events() -> list[tuple[str, dict[str, Any]]]:
-    msg = {"id": "msg_stream", "type": "message", "role": "assistant", "model": CLAUDE,
-           "content": [], "stop_reason": None, "stop_sequence": None,
-           "usage": {"input_tokens": 10, "output_tokens": 1}}
+    msg: dict[str, Any] = {
+        "id": "msg_stream", "type": "message", "role": "assistant", "model": CLAUDE,
+        "content": [], "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 1}}
     events: list[tuple[str, dict[str, Any]]] = [
         ("message_start", {"type": "message_start", "message": msg}),
         ("content_block_start", {"type": "content_block_start", "index": 0,

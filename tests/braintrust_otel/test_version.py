@@ -22,7 +22,7 @@ def test_source_checkout_reads_pyproject(tmp_path: Path, monkeypatch: pytest.Mon
     def missing(name: str) -> str:
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(_version.metadata, "version", missing)
+    monkeypatch.setattr(metadata, "version", missing)
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text('[project]\nname = "braintrust-otel"\nversion = "9.8.7"\n')
     assert _version.read_version(pyproject) == "9.8.7"
