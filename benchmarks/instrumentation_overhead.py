@@ -104,7 +104,9 @@ def in_process(runs: int) -> None:
     """Times auto_instrument() and the loading of every instrumentor entry point inside
     one interpreter (less noisy than whole processes on a busy machine)."""
     env = _env()
-    auto, ours, theirs = [], [], []
+    auto: list[float] = []
+    ours: list[float] = []
+    theirs: list[float] = []
     for _ in range(runs):
         for disabled, bucket in (("", ours), (",".join(entry_points()), theirs)):
             out = subprocess.run([sys.executable, "-c", _IN_PROCESS], check=True,

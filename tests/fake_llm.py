@@ -648,16 +648,16 @@ class _Handler(BaseHTTPRequestHandler):
             model = path.rsplit("/", 1)[-1].split(":")[0]
             if ":streamGenerateContent" in path:
                 pieces = ["Hello", " streamed", " Gemini"]
-                chunks: list[tuple[Optional[str], Any]] = [
+                gemini_chunks: list[tuple[Optional[str], Any]] = [
                     (None, {"candidates": [{"content": {"role": "model",
                                                        "parts": [{"text": p}]},
                                            "index": 0}], "modelVersion": model})
                     for p in pieces]
-                chunks[-1][1]["candidates"][0]["finishReason"] = "STOP"
-                chunks[-1][1]["usageMetadata"] = {"promptTokenCount": 5,
+                gemini_chunks[-1][1]["candidates"][0]["finishReason"] = "STOP"
+                gemini_chunks[-1][1]["usageMetadata"] = {"promptTokenCount": 5,
                                                   "candidatesTokenCount": 3,
                                                   "totalTokenCount": 8}
-                self._sse(chunks, done=False)
+                self._sse(gemini_chunks, done=False)
             else:
                 self._json(200, {"candidates": [{"content": {"role": "model", "parts": [
                     gemini_part(body)]}, "finishReason": "STOP",

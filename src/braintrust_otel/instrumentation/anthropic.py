@@ -132,7 +132,7 @@ _MODULE = "anthropic.resources.messages"
 _OWN_SPANS_OFF = True
 
 
-class _Manager(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class _Manager(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """``messages.stream(...)``'s context manager: the span covers the stream it opens."""
 
     def __init__(self, wrapped: Any, call: LLMCall) -> None:
