@@ -378,9 +378,9 @@ class Handler(BaseHTTPRequestHandler):
             query = body["query"]
             project_id = query["from"]["args"][0]["value"]
             prompt_id = query["filter"]["right"]["value"]
-            data = [{**p, "audit_data": {"action": "upsert"}} for p in fake.prompts
-                    if p["project_id"] == project_id and p["id"] == prompt_id]
-            self.reply_json({"data": data})
+            versions = [{**p, "audit_data": {"action": "upsert"}} for p in fake.prompts
+                        if p["project_id"] == project_id and p["id"] == prompt_id]
+            self.reply_json({"data": versions})
         elif path.startswith("/v1/prompt/") and self.command == "GET":
             found = [p for p in fake.prompts if p["id"] == path.split("/")[3]]
             self.reply_json(found[-1] if found else {"error": "not found"},
