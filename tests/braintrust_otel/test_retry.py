@@ -97,3 +97,19 @@ def test_local_sink_counts_rows_dropped_after_every_try(
     LocalSink(store, notice=False).write(_rows())
     assert store.busy == 0  # all five tries were made
     assert diagnostics.dropped() == 1
+
+
+def test_http_sink_retries_by_the_shared_policy(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from braintrust_otel.api import ApiConnection
+    from braintrust_otel.sinks.http import HttpSink
+    from braintrust_otel.spool import Spool
+
+    monkeypatch.setenv("BRAINTRUST_NUM_RETRIES", "2")
+    conn = ApiConnection(api_key="k", app_url="http://127.0.0.1:9")
+    sink = HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.25, backoff_cap=4.0)
+    try:
+        assert sink.retry == RetryPolicy(attempts=3, base=0.25, cap=4.0)
+        assert sink.attempts == 3
+    finally:
+        sink._start_closing()
