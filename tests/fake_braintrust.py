@@ -352,11 +352,11 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/v1/prompt" and self.command in ("POST", "PUT"):
             with fake.lock:
                 ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
-                taken = [p for p in fake.prompts
-                         if (p["project_id"], p["slug"]) == (body["project_id"], body["slug"])]
-                if self.command == "POST" and taken:
+                same_slug = [p for p in fake.prompts
+                             if (p["project_id"], p["slug"]) == (body["project_id"], body["slug"])]
+                if self.command == "POST" and same_slug:
                     # POST creates; an existing slug comes back unmodified (PUT adds a version).
-                    self.reply_json(taken[-1])
+                    self.reply_json(same_slug[-1])
                     return
                 prompt = {**body, "id": ids.get((body["project_id"], body["slug"]),
                                                 str(uuid.uuid4())),
@@ -403,9 +403,9 @@ class Handler(BaseHTTPRequestHandler):
                 else:  # each record's last write at or before the version
                     rows = [w[-1][1] for h in fake.history.values()
                             if (w := [x for x in h if x[0] <= int(version)])]
-                events = [dict(r) for r in rows
-                          if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
-            self.reply_page(events, body)
+                records = [dict(r) for r in rows
+                           if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
+            self.reply_page(records, body)
         elif path.startswith("/v1/experiment/") and path.endswith("/summarize"):
             self.reply_json({"project_name": "p", "experiment_name": "e",
                              "project_url": fake.url, "experiment_url": fake.url,
@@ -413,8 +413,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path.startswith("/v1/experiment/") and path.endswith("/fetch"):
             exp_id = path.split("/")[3]
             with fake.lock:
-                events = [dict(r) for r in fake.rows.values() if r.get("experiment_id") == exp_id]
-            self.reply_page(events, body)
+                exp_rows = [dict(r) for r in fake.rows.values()
+                            if r.get("experiment_id") == exp_id]
+            self.reply_page(exp_rows, body)
         elif path.startswith("/v1/experiment/"):
             one = next((e for e in fake.experiments if e["id"] == path.split("/")[3]), None)
             self.reply_json(one or {"error": "not found"}, 200 if one else 404)

@@ -483,7 +483,7 @@ class _Handler(BaseHTTPRequestHandler):
                                        "total_tokens": 6}})
         elif path == "/cohere/v2/chat":
             if stream:
-                self._sse(list(cohere_events()), done=False)  # type: ignore[arg-type]
+                self._sse(list(cohere_events()), done=False)
             else:
                 self._json(200, cohere_chat(body))
         elif path == "/cohere/v1/chat" and not stream:
@@ -492,18 +492,18 @@ class _Handler(BaseHTTPRequestHandler):
                              "meta": {"api_version": {"version": "1"},
                                       "billed_units": {"input_tokens": 6, "output_tokens": 4}}})
         elif path == "/cohere/v1/chat":
-            events: list[tuple[Optional[str], Any]] = [
+            v1_events: list[tuple[Optional[str], Any]] = [
                 (None, {"event_type": "stream-start", "generation_id": "g-v1s",
                         "is_finished": False})]
-            events += [(None, {"event_type": "text-generation", "text": t,
+            v1_events += [(None, {"event_type": "text-generation", "text": t,
                                "is_finished": False}) for t in ["Hello", " v1"]]
-            events.append((None, {"event_type": "stream-end", "is_finished": True,
+            v1_events.append((None, {"event_type": "stream-end", "is_finished": True,
                                   "finish_reason": "COMPLETE", "response": {
                                       "response_id": "r-v1s", "generation_id": "g-v1s",
                                       "text": "Hello v1", "finish_reason": "COMPLETE",
                                       "meta": {"billed_units": {"input_tokens": 6,
                                                                 "output_tokens": 2}}}}))
-            self._ndjson(events)
+            self._ndjson(v1_events)
         elif path == "/cohere/v2/embed":
             self._json(200, {"id": "emb-c", "response_type": "embeddings_by_type",
                              "texts": body.get("texts"),

@@ -35,3 +35,12 @@ def test_the_tracer_names_the_version() -> None:
 
     tracer: Any = _state.tracer()
     assert tracer.instrumentation_info.version == braintrust_otel.__version__
+
+
+def test_no_module_writes_the_version_out() -> None:
+    # Tracers and __version__ take it from _version.VERSION; a literal would go stale.
+    src = Path(braintrust_otel.__file__).resolve().parents[1]
+    literal = f'"{braintrust_otel.__version__}"'
+    found = [str(p.relative_to(src)) for p in src.rglob("*.py")
+             if literal in p.read_text(encoding="utf-8")]
+    assert found == []

@@ -316,7 +316,7 @@ class _AsyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
             self._self_acc.done()
 
 
-class _Iterable(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class _Iterable(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """An iterable that is not its own iterator (botocore's EventStream, say)."""
 
     def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
@@ -341,7 +341,7 @@ class _Iterable(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             self._self_acc.done()
 
 
-class _AsyncIterable(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class _AsyncIterable(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """An async iterable that is not its own iterator (a gRPC streaming call, say)."""
 
     def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
