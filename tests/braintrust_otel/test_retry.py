@@ -79,24 +79,33 @@ def _rows() -> list[dict[str, Any]]:
     return [{"id": "r1", "_parent": "project_name:p", "input": 1}]
 
 
+def _reports(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    # Only this test's reports: other tests' background threads may report too.
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr(diagnostics, "report",
+                        lambda kind, message, exc=None, n=1: seen.append((kind, message)))
+    return seen
+
+
 def test_local_sink_retries_a_busy_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local, "_BUSY", RetryPolicy(attempts=5, base=0.001))
-    diagnostics.reset()
+    reports = _reports(monkeypatch)
     store = _BusyStore(tmp_path / "s.sqlite", busy=4)
     LocalSink(store, notice=False).write(_rows())
     project = store.find_project(name="p")
     assert project is not None and store.count("project_logs", project["id"]) == 1
-    assert diagnostics.dropped() == 0
+    assert reports == []
 
 
 def test_local_sink_counts_rows_dropped_after_every_try(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local, "_BUSY", RetryPolicy(attempts=5, base=0.001))
-    diagnostics.reset()
+    reports = _reports(monkeypatch)
     store = _BusyStore(tmp_path / "s.sqlite", busy=5)
     LocalSink(store, notice=False).write(_rows())
     assert store.busy == 0  # all five tries were made
-    assert diagnostics.dropped() == 1
+    assert [kind for kind, _ in reports] == ["dropped"]
+    assert "could not write 1 rows" in reports[0][1]
 
 
 def test_http_sink_retries_by_the_shared_policy(tmp_path: Path,
