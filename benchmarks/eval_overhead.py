@@ -31,7 +31,7 @@ def _worker(mode: str, cases: int, concurrency: int) -> dict[str, float]:
         return 1.0
 
     def s2(output: int, expected: Any) -> bool:
-        return output == expected
+        return bool(output == expected)
 
     def s3(input: int, output: int) -> float:
         return 0.5

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -103,7 +104,9 @@ def in_process(runs: int) -> None:
     """Times auto_instrument() and the loading of every instrumentor entry point inside
     one interpreter (less noisy than whole processes on a busy machine)."""
     env = _env()
-    auto, ours, theirs = [], [], []
+    auto: list[float] = []
+    ours: list[float] = []
+    theirs: list[float] = []
     for _ in range(runs):
         for disabled, bucket in (("", ours), (",".join(entry_points()), theirs)):
             out = subprocess.run([sys.executable, "-c", _IN_PROCESS], check=True,
@@ -143,13 +146,13 @@ def main() -> None:
 
         braintrust.init_logger(project="bench-instr")
         client = openai.OpenAI(base_url=base + "/v1", api_key="k", max_retries=0)
-        messages = [{"role": "user", "content": "hi"}]
+        messages: Any = [{"role": "user", "content": "hi"}]
 
         def batch() -> float:
             t0 = time.perf_counter()
             for _ in range(args.calls):
                 client.chat.completions.create(model="gpt-4o-mini", messages=messages)
-            return (time.perf_counter() - t0) / args.calls
+            return float((time.perf_counter() - t0) / args.calls)
 
         instrumentor = OpenAIInstrumentor()
         batch()  # warm up connections and imports

@@ -184,7 +184,10 @@ class Row:
         if not vals:
             return "-"
         med = statistics.median(vals)
-        fmt = (lambda v: f"{v:,.0f}") if med >= 100 else (lambda v: f"{v:.1f}")
+
+        def fmt(v: float) -> str:
+            return f"{v:,.0f}" if med >= 100 else f"{v:.1f}"
+
         spread = f" ({fmt(min(vals))}-{fmt(max(vals))})" if len(vals) > 1 else ""
         return f"{fmt(med)}{spread}"
 

@@ -89,7 +89,8 @@ def auto_instrument_only(*names: str) -> dict[str, bool]:
     """
     from braintrust_otel.instrumentation import OFFICIAL_FLAGS
 
-    return braintrust.auto_instrument(**{f: f in names for f in OFFICIAL_FLAGS})
+    flags: dict[str, Any] = {f: f in names for f in OFFICIAL_FLAGS}
+    return braintrust.auto_instrument(**flags)
 
 
 def undo_auto_instrument(result: dict[str, bool]) -> None:

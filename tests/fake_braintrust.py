@@ -326,8 +326,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply_json({"error": "function not found"}, 404)
             elif body.get("stream"):
                 events = [("text_delta", "Hello "), ("text_delta", "world"), ("done", "")]
-                data = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
-                raw_out = data.encode()
+                text = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
+                raw_out = text.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Content-Length", str(len(raw_out)))
@@ -352,11 +352,11 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/v1/prompt" and self.command in ("POST", "PUT"):
             with fake.lock:
                 ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
-                taken = [p for p in fake.prompts
-                         if (p["project_id"], p["slug"]) == (body["project_id"], body["slug"])]
-                if self.command == "POST" and taken:
+                same_slug = [p for p in fake.prompts
+                             if (p["project_id"], p["slug"]) == (body["project_id"], body["slug"])]
+                if self.command == "POST" and same_slug:
                     # POST creates; an existing slug comes back unmodified (PUT adds a version).
-                    self.reply_json(taken[-1])
+                    self.reply_json(same_slug[-1])
                     return
                 prompt = {**body, "id": ids.get((body["project_id"], body["slug"]),
                                                 str(uuid.uuid4())),
@@ -378,22 +378,22 @@ class Handler(BaseHTTPRequestHandler):
             query = body["query"]
             project_id = query["from"]["args"][0]["value"]
             prompt_id = query["filter"]["right"]["value"]
-            data = [{**p, "audit_data": {"action": "upsert"}} for p in fake.prompts
-                    if p["project_id"] == project_id and p["id"] == prompt_id]
-            self.reply_json({"data": data})
+            versions = [{**p, "audit_data": {"action": "upsert"}} for p in fake.prompts
+                        if p["project_id"] == project_id and p["id"] == prompt_id]
+            self.reply_json({"data": versions})
         elif path.startswith("/v1/prompt/") and self.command == "GET":
             found = [p for p in fake.prompts if p["id"] == path.split("/")[3]]
             self.reply_json(found[-1] if found else {"error": "not found"},
                             200 if found else 404)
         elif path == "/v1/dataset":
             with fake.lock:
-                found = next((d for d in fake.datasets if d["project_id"] == body["project_id"]
-                              and d["name"] == body["name"]), None)
-                if found is None:
-                    found = {"id": str(uuid.uuid4()), "name": body["name"],
-                             "project_id": body["project_id"]}
-                    fake.datasets.append(found)
-            self.reply_json(found)
+                dataset = next((d for d in fake.datasets if d["project_id"] == body["project_id"]
+                                and d["name"] == body["name"]), None)
+                if dataset is None:
+                    dataset = {"id": str(uuid.uuid4()), "name": body["name"],
+                               "project_id": body["project_id"]}
+                    fake.datasets.append(dataset)
+            self.reply_json(dataset)
         elif path.startswith("/v1/dataset/") and path.endswith("/fetch"):
             ds_id = path.split("/")[3]
             version = body.get("version") if isinstance(body, dict) else None
@@ -403,9 +403,9 @@ class Handler(BaseHTTPRequestHandler):
                 else:  # each record's last write at or before the version
                     rows = [w[-1][1] for h in fake.history.values()
                             if (w := [x for x in h if x[0] <= int(version)])]
-                events = [dict(r) for r in rows
-                          if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
-            self.reply_page(events, body)
+                records = [dict(r) for r in rows
+                           if r.get("dataset_id") == ds_id and not r.get("_object_delete")]
+            self.reply_page(records, body)
         elif path.startswith("/v1/dataset/") and self.command == "GET":
             ds = next((d for d in fake.datasets if d["id"] == path.split("/")[3]), None)
             self.reply_json(ds or {"error": "not found"}, 200 if ds else 404)
@@ -420,11 +420,12 @@ class Handler(BaseHTTPRequestHandler):
         elif path.startswith("/v1/experiment/") and path.endswith("/fetch"):
             exp_id = path.split("/")[3]
             with fake.lock:
-                events = [dict(r) for r in fake.rows.values() if r.get("experiment_id") == exp_id]
-            self.reply_page(events, body)
+                exp_rows = [dict(r) for r in fake.rows.values()
+                            if r.get("experiment_id") == exp_id]
+            self.reply_page(exp_rows, body)
         elif path.startswith("/v1/experiment/"):
-            exp = next((e for e in fake.experiments if e["id"] == path.split("/")[3]), None)
-            self.reply_json(exp or {"error": "not found"}, 200 if exp else 404)
+            one = next((e for e in fake.experiments if e["id"] == path.split("/")[3]), None)
+            self.reply_json(one or {"error": "not found"}, 200 if one else 404)
         elif path == "/version":
             out: dict[str, Any] = {"version": "fake"}
             if fake.payload_limit:

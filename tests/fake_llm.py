@@ -180,9 +180,10 @@ def anthropic_message(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def anthropic_events() -> list[tuple[str, dict[str, Any]]]:
-    msg = {"id": "msg_stream", "type": "message", "role": "assistant", "model": CLAUDE,
-           "content": [], "stop_reason": None, "stop_sequence": None,
-           "usage": {"input_tokens": 10, "output_tokens": 1}}
+    msg: dict[str, Any] = {
+        "id": "msg_stream", "type": "message", "role": "assistant", "model": CLAUDE,
+        "content": [], "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 1}}
     events: list[tuple[str, dict[str, Any]]] = [
         ("message_start", {"type": "message_start", "message": msg}),
         ("content_block_start", {"type": "content_block_start", "index": 0,
@@ -482,7 +483,7 @@ class _Handler(BaseHTTPRequestHandler):
                                        "total_tokens": 6}})
         elif path == "/cohere/v2/chat":
             if stream:
-                self._sse(list(cohere_events()), done=False)  # type: ignore[arg-type]
+                self._sse(list(cohere_events()), done=False)
             else:
                 self._json(200, cohere_chat(body))
         elif path == "/cohere/v1/chat" and not stream:
@@ -491,18 +492,18 @@ class _Handler(BaseHTTPRequestHandler):
                              "meta": {"api_version": {"version": "1"},
                                       "billed_units": {"input_tokens": 6, "output_tokens": 4}}})
         elif path == "/cohere/v1/chat":
-            events: list[tuple[Optional[str], Any]] = [
+            v1_events: list[tuple[Optional[str], Any]] = [
                 (None, {"event_type": "stream-start", "generation_id": "g-v1s",
                         "is_finished": False})]
-            events += [(None, {"event_type": "text-generation", "text": t,
+            v1_events += [(None, {"event_type": "text-generation", "text": t,
                                "is_finished": False}) for t in ["Hello", " v1"]]
-            events.append((None, {"event_type": "stream-end", "is_finished": True,
+            v1_events.append((None, {"event_type": "stream-end", "is_finished": True,
                                   "finish_reason": "COMPLETE", "response": {
                                       "response_id": "r-v1s", "generation_id": "g-v1s",
                                       "text": "Hello v1", "finish_reason": "COMPLETE",
                                       "meta": {"billed_units": {"input_tokens": 6,
                                                                 "output_tokens": 2}}}}))
-            self._ndjson(events)
+            self._ndjson(v1_events)
         elif path == "/cohere/v2/embed":
             self._json(200, {"id": "emb-c", "response_type": "embeddings_by_type",
                              "texts": body.get("texts"),
@@ -647,16 +648,16 @@ class _Handler(BaseHTTPRequestHandler):
             model = path.rsplit("/", 1)[-1].split(":")[0]
             if ":streamGenerateContent" in path:
                 pieces = ["Hello", " streamed", " Gemini"]
-                chunks: list[tuple[Optional[str], Any]] = [
+                gemini_chunks: list[tuple[Optional[str], Any]] = [
                     (None, {"candidates": [{"content": {"role": "model",
                                                        "parts": [{"text": p}]},
                                            "index": 0}], "modelVersion": model})
                     for p in pieces]
-                chunks[-1][1]["candidates"][0]["finishReason"] = "STOP"
-                chunks[-1][1]["usageMetadata"] = {"promptTokenCount": 5,
+                gemini_chunks[-1][1]["candidates"][0]["finishReason"] = "STOP"
+                gemini_chunks[-1][1]["usageMetadata"] = {"promptTokenCount": 5,
                                                   "candidatesTokenCount": 3,
                                                   "totalTokenCount": 8}
-                self._sse(chunks, done=False)
+                self._sse(gemini_chunks, done=False)
             else:
                 self._json(200, {"candidates": [{"content": {"role": "model", "parts": [
                     gemini_part(body)]}, "finishReason": "STOP",

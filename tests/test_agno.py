@@ -104,6 +104,8 @@ def test_async_run(store: StoreHelper, llm: FakeLLM) -> None:
     braintrust.init_logger(project="p")
     AgnoInstrumentor().instrument()
 
+    root_id = ""
+
     async def main() -> str:
         with braintrust.start_span(name="request") as root:
             out = await _agent(llm).arun("Weather in Paris?")
@@ -111,7 +113,6 @@ def test_async_run(store: StoreHelper, llm: FakeLLM) -> None:
         root_id = root.span_id
         return str(out.content)
 
-    root_id = ""
     try:
         assert asyncio.run(main()) == FINAL_ANSWER
     finally:

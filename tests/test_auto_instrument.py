@@ -19,7 +19,7 @@ from .conftest import ROOT, StoreHelper, run_python, stored_rows
 try:
     import tomllib  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # Python < 3.11
-    tomllib = None
+    tomllib = None  # type: ignore[assignment]
 
 
 @pytest.mark.skipif(tomllib is None, reason="tomllib needs Python 3.11")

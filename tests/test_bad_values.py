@@ -251,13 +251,13 @@ class BadRepr:
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: braintrust.start_span(type=["llm"]), TypeError, "type must be a str"),
-        (lambda: braintrust.traced(type={"x": 1}), TypeError, "type must be a str"),
-        (lambda: braintrust.start_span(type=BadRepr()), TypeError, "type must be a str"),
-        (lambda: braintrust.start_span(span_attributes={BadRepr(): 1}), TypeError,
+        (lambda: braintrust.start_span(type=["llm"]), TypeError, "type must be a str"),  # type: ignore[arg-type]
+        (lambda: braintrust.traced(type={"x": 1}), TypeError, "type must be a str"),  # type: ignore[call-overload]
+        (lambda: braintrust.start_span(type=BadRepr()), TypeError, "type must be a str"),  # type: ignore[arg-type]
+        (lambda: braintrust.start_span(span_attributes={BadRepr(): 1}), TypeError,  # type: ignore[dict-item]
          "span_attributes keys must be str"),
-        (lambda: braintrust.current_span().log(tags=[BadRepr()]), TypeError, "tags"),
-        (lambda: braintrust.init_dataset(project="p", version=BadRepr()), TypeError, "version"),
+        (lambda: braintrust.current_span().log(tags=[BadRepr()]), TypeError, "tags"),  # type: ignore[list-item]
+        (lambda: braintrust.init_dataset(project="p", version=BadRepr()), TypeError, "version"),  # type: ignore[arg-type]
         (lambda: braintrust.init_dataset(project="p", version=10**5000 * -1), ValueError,
          "version must be a transaction id"),
         (lambda: braintrust.init(project=BAD), ValueError, "project holds characters"),
@@ -266,14 +266,14 @@ class BadRepr:
         (lambda: braintrust.init_logger(project=BAD), ValueError, "project holds"),
         (lambda: braintrust.load_prompt(project=BAD, slug="s"), ValueError, "project holds"),
         (lambda: braintrust.Eval(BAD, data=[], task=str, scores=[]), ValueError, "name"),
-        (lambda: braintrust.Eval("e", data=[], task=str, scores=5), TypeError, "scores"),
+        (lambda: braintrust.Eval("e", data=[], task=str, scores=5), TypeError, "scores"),  # type: ignore[arg-type]
         (lambda: braintrust.Eval("e", data=[], task=str, scores=[], trial_count="2"),
          TypeError, "trial_count"),
         (lambda: braintrust.Eval("e", data=[], task=str, scores=[], timeout=math.nan),
          ValueError, "timeout"),
-        (lambda: braintrust.init(project="p").log_feedback(id="x", scores=5), TypeError,
+        (lambda: braintrust.init(project="p").log_feedback(id="x", scores=5), TypeError,  # type: ignore[arg-type]
          "scores must be a dict"),
-        (lambda: braintrust.init(project="p").log_feedback(id="x", metadata=[1]), TypeError,
+        (lambda: braintrust.init(project="p").log_feedback(id="x", metadata=[1]), TypeError,  # type: ignore[arg-type]
          "metadata must be a dict"),
     ],
 )

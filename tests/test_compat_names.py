@@ -196,6 +196,7 @@ def _two_runs() -> tuple[Any, Any]:
                                           {"input": "b"}],
                             task=lambda x: x.upper(), scores=[], experiment_name="base",
                             quiet=True)
+    assert first.summary is not None
     return first, first.summary.experiment_id
 
 
@@ -220,14 +221,16 @@ def test_base_experiment_as_eval_data(store: StoreHelper) -> None:
     _, base_id = _two_runs()
     seen: list[Any] = []
     result = braintrust.Eval("proj", data=BaseExperiment(name="base"),
-                             task=lambda x: seen.append(x) or x.upper(),
+                             task=lambda x: seen.append(x) or x.upper(),  # type: ignore[func-returns-value]
                              scores=[lambda output, expected: output == expected], quiet=True)
     assert sorted(seen) == ["a", "b"]
+    assert result.summary is not None
     assert result.summary.comparison_experiment_id == base_id
     # With no name: the project's latest experiment (the one just made).
     latest = result.summary.experiment_id
     again = braintrust.Eval("proj", data=BaseExperiment, task=lambda x: x, scores=[],
                             quiet=True)
+    assert again.summary is not None
     assert again.summary.comparison_experiment_id == latest
 
 
@@ -238,7 +241,7 @@ def test_open_and_base_experiment_on_the_service(api: object, fake: Any) -> None
     opened = braintrust.init(project="svc", experiment="base", open=True)
     assert [c["input"] for c in opened.as_dataset()] == ["a"]
     seen: list[Any] = []
-    braintrust.Eval("svc", data=BaseExperiment("base"), task=lambda x: seen.append(x) or x,
+    braintrust.Eval("svc", data=BaseExperiment("base"), task=lambda x: seen.append(x) or x,  # type: ignore[func-returns-value]
                     scores=[], quiet=True)
     assert seen == ["a"]
 
@@ -340,7 +343,7 @@ def test_invoke_async_runs_off_the_loop_and_nests(store: StoreHelper) -> None:
 def test_reporter_def_and_default_reporter(store: StoreHelper) -> None:
     seen: list[str] = []
     reporter = ReporterDef(name="mine", report_eval=lambda ev, result, verbose, jsonl:
-                           seen.append(ev.eval_name) or True,
+                           seen.append(ev.eval_name) or True,  # type: ignore[func-returns-value]
                            report_run=lambda reports, verbose, jsonl: all(reports))
     braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x, scores=[], reporter=reporter)
     assert seen == ["p"]
@@ -377,6 +380,7 @@ def test_eval_without_scorers(store: StoreHelper) -> None:
     # The official Eval's scores are optional: outputs are still logged.
     result = braintrust.Eval("p", data=[{"input": 2}], task=lambda x: x * 2, quiet=True)
     assert [r.output for r in result.results] == [4]
+    assert result.summary is not None and result.summary.experiment_id is not None
     roots = [r for r in _experiment_rows(store, result.summary.experiment_id)
              if not r.get("span_parents")]
     assert roots[0]["output"] == 4
@@ -446,6 +450,7 @@ def test_dataclasses_convert_to_and_from_dicts(store: StoreHelper) -> None:
     result = braintrust.Eval("p", data=[{"input": 1, "expected": 1}], task=lambda x: x,
                              scores=[lambda output, expected: output == expected], quiet=True)
     summary = result.summary
+    assert summary is not None
     again = type(summary).from_dict_deep(json.loads(summary.as_json()))
     assert again.experiment_id == summary.experiment_id
     (name,) = again.scores

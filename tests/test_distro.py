@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_auto_instrument(store: StoreHelper) -> None:
 
     # Only openai (imported here already): a hook armed for a library this
     # process has not imported yet would outlive the test.
-    flags = {**dict.fromkeys(OFFICIAL_FLAGS, False), "openai": True}
+    flags: dict[str, Any] = {**dict.fromkeys(OFFICIAL_FLAGS, False), "openai": True}
     first = braintrust.auto_instrument(**flags)
     # As the official SDK: a disabled flag is left out of the result.
     assert first == {"openai": True}

@@ -107,6 +107,8 @@ def test_async_program_and_the_compat_callback(store: StoreHelper, llm: FakeLLM)
     program = _program(llm)
     dspy.configure(callbacks=[BraintrustDSpyCallback()])  # turns the instrumentor on
 
+    root_id = ""
+
     async def main() -> str:
         with braintrust.start_span(name="request") as root:
             out = await program.acall(question="Weather in Paris?")
@@ -114,7 +116,6 @@ def test_async_program_and_the_compat_callback(store: StoreHelper, llm: FakeLLM)
         root_id = root.span_id
         return str(out.answer)
 
-    root_id = ""
     try:
         assert asyncio.run(main()) == FINAL_ANSWER
     finally:

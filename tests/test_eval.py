@@ -368,7 +368,7 @@ def test_init_experiment_log_feedback_and_summarize(store: StoreHelper) -> None:
     fresh = braintrust.init(project="manual", experiment="by-hand")
     assert fresh.id != exp.id and fresh.name == "by-hand-2"
     with pytest.raises(TypeError, match="experiment must be a str"):
-        braintrust.init(project="manual", experiment=3)  # type: ignore[arg-type]
+        braintrust.init(project="manual", experiment=3)  # type: ignore[call-overload]
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -193,7 +193,8 @@ def test_tool_calls_come_back_by_mode(store: StoreHelper, monkeypatch: pytest.Mo
     project.publish()
     with FakeLLM() as llm:
         monkeypatch.setenv("OPENAI_BASE_URL", llm.openai_url)
-        args = {"project_name": "p", "slug": "weather", "input": {"city": "Paris"}}
+        args: dict[str, Any] = {"project_name": "p", "slug": "weather",
+                                "input": {"city": "Paris"}}
         assert braintrust.invoke(**args) == {"city": "Paris"}
         assert braintrust.invoke(**args, mode="parallel") == [
             {"name": "get_weather", "arguments": {"city": "Paris"}}]

@@ -23,6 +23,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import functools
 import math
 import os
 import random
@@ -318,8 +319,8 @@ class Fuzz:
             for _ in range(g.r.randint(0, 2)):
                 if g.chance(0.2):
                     arg, value = g.bad_field()
-                    bad_log = {arg: value}
-                    self.refused(arg, lambda kw=bad_log: span.log(**kw))
+                    bad_log: dict[str, Any] = {arg: value}
+                    self.refused(arg, functools.partial(span.log, **bad_log))
                 else:
                     span.log(**g.good_fields())
             if g.chance(0.3):
@@ -327,13 +328,14 @@ class Fuzz:
                 child.log(**g.good_fields())
                 self.expect("project_logs", self.logger.id, child.id)
                 if g.chance(0.3):
-                    bad = g.r.choice([math.nan, 1.7e12, -1.0, HUGE, "later"])
+                    bad: Any = g.r.choice([math.nan, 1.7e12, -1.0, HUGE, "later"])
                     self.refused("end_time", lambda: child.end(end_time=bad))
                 child.end()
             if g.chance(0.2):
                 arg, value = g.r.choice([("name", 5), ("type", ["llm"]), ("type", "nope"),
                                          ("span_attributes", [1])])
-                self.refused(arg, lambda: span.set_attributes(**{arg: value}))
+                attrs: dict[str, Any] = {arg: value}
+                self.refused(arg, lambda: span.set_attributes(**attrs))
             elif g.chance(0.2):
                 span.set_attributes(name=g.text(), type="tool", span_attributes=g.mapping())
         if g.chance(0.02):
@@ -390,7 +392,7 @@ class Fuzz:
                                          ("scores", {"s": "high"}), ("scores", 3),
                                          ("tags", "t"), ("metadata", [1]),
                                          ("comment", 5), ("source", ["x"])])
-                kwargs = {"id": row_id, arg: value}
+                kwargs: dict[str, Any] = {"id": row_id, arg: value}
                 self.refused(arg, lambda: self.experiment.log_feedback(**kwargs))
             else:
                 self.experiment.log_feedback(
@@ -418,13 +420,15 @@ class Fuzz:
         """Project, experiment and dataset names: any text UTF-8 can encode is a name."""
         g = self.g
         name = g.text()[:100]
-        arg, make = g.r.choice([
+        makers: list[tuple[str, Callable[[], Any]]] = [
+
             ("project", lambda: braintrust.init_logger(project=name, set_current=False)),
             ("project", lambda: braintrust.init(project=name, experiment="e")),
             ("experiment", lambda: braintrust.init(project="fuzz", experiment=name)),
             ("project", lambda: braintrust.init_dataset(project=name, name="d")),
             ("name", lambda: braintrust.init_dataset(project="fuzz", name=name)),
-        ])
+        ]
+        arg, make = g.r.choice(makers)
         if not _encodable(name) or not name:
             target = self.refused(arg, make, may_pass=not name)
         else:

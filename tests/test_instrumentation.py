@@ -51,7 +51,9 @@ def _llm_rows(store: StoreHelper) -> list[dict[str, Any]]:
     return [r for r in store.rows() if r["span_attributes"].get("type") == "llm"]
 
 
-MESSAGES = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Say hi"}]
+# Any: the provider clients type messages as TypedDict unions; the tests send plain dicts.
+MESSAGES: Any = [{"role": "system", "content": "You are terse."},
+                 {"role": "user", "content": "Say hi"}]
 
 
 def test_chat_completion_row(store: StoreHelper, llm: FakeLLM) -> None:
@@ -78,7 +80,7 @@ def test_chat_completion_row(store: StoreHelper, llm: FakeLLM) -> None:
     assert (m["prompt_tokens"], m["completion_tokens"], m["tokens"]) == (12, 5, 17)
     assert m["prompt_cached_tokens"] == 2 and m["completion_reasoning_tokens"] == 1
     [span] = [s for s in MEMORY.get_finished_spans() if s.name == "Chat Completion"]
-    attrs = dict(span.attributes or {})
+    attrs: dict[str, Any] = dict(span.attributes or {})
     assert attrs["gen_ai.operation.name"] == "chat"
     assert attrs["gen_ai.provider.name"] == "openai"
     assert attrs["gen_ai.request.model"] == "gpt-4o-mini"
@@ -124,7 +126,7 @@ def test_stream_closed_early_ends_the_span(store: StoreHelper, llm: FakeLLM) -> 
 
 def test_tool_calls(store: StoreHelper, llm: FakeLLM) -> None:
     braintrust.init_logger(project="p")
-    tools = [{"type": "function", "function": {"name": "weather", "parameters": {}}}]
+    tools: Any = [{"type": "function", "function": {"name": "weather", "parameters": {}}}]
     _oai(llm).chat.completions.create(model="m", messages=MESSAGES, tools=tools)
     [row] = _llm_rows(store)
     [call] = row["output"][0]["message"]["tool_calls"]
@@ -186,7 +188,9 @@ def test_anthropic_messages(store: StoreHelper, llm: FakeLLM) -> None:
     client = anthropic.Anthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
     reply = client.messages.create(model="claude", max_tokens=10, system="be brief",
                                    messages=[{"role": "user", "content": "hi"}])
-    assert reply.content[0].text == "Hello from fake Claude!"
+    block = reply.content[0]
+    assert isinstance(block, anthropic.types.TextBlock)
+    assert block.text == "Hello from fake Claude!"
     for _ in client.messages.create(model="claude", max_tokens=10, stream=True,
                                     messages=[{"role": "user", "content": "hi"}]):
         pass

@@ -14,6 +14,7 @@ from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 import braintrust
 
@@ -45,7 +46,7 @@ def get_weather(city: str) -> str:
 
 
 def _agent(llm: FakeLLM) -> Any:
-    model = ChatOpenAI(model="gpt-4o-mini", base_url=llm.openai_url, api_key="sk-fake",
+    model = ChatOpenAI(model="gpt-4o-mini", base_url=llm.openai_url, api_key=SecretStr("sk-fake"),
                        max_retries=0, temperature=0.1).bind_tools([get_weather])
 
     def loop(question: str) -> str:
@@ -128,6 +129,8 @@ def test_async_chain_nests_the_same_way(store: StoreHelper, llm: FakeLLM,
                                         instrumented: None) -> None:
     braintrust.init_logger(project="p")
 
+    root_id = ""
+
     async def main() -> str:
         with braintrust.start_span(name="request") as root:
             out = await _agent(llm).ainvoke("Weather in Paris?")
@@ -135,7 +138,6 @@ def test_async_chain_nests_the_same_way(store: StoreHelper, llm: FakeLLM,
         root_id = root.span_id
         return str(out)
 
-    root_id = ""
     assert asyncio.run(main()) == FINAL_ANSWER
     _check_rows(store.rows(), root_id)
 
@@ -145,7 +147,8 @@ def test_explicit_handler_and_a_model_error(store: StoreHelper, llm: FakeLLM) ->
 
     logger = braintrust.init_logger(project="p")
     handler = BraintrustCallbackHandler(logger=logger)
-    model = ChatOpenAI(model="gpt-4o-mini", base_url=llm.openai_url, api_key="k", max_retries=0)
+    model = ChatOpenAI(model="gpt-4o-mini", base_url=llm.openai_url, api_key=SecretStr("k"),
+                       max_retries=0)
     llm.fail_next(500)
     with pytest.raises(Exception, match="injected failure"):
         model.invoke("hi", config={"callbacks": [handler]})

@@ -238,7 +238,9 @@ def test_dataset_insert_and_update(store: StoreHelper) -> None:
     assert records[b]["input"] == [MASKED] and records[b]["metadata"] == {"n": MASKED}
     assert SECRET not in json.dumps(list(records.values()))
     # Every version of every record, not only the latest, is masked.
-    versions = store.store._conn.execute("SELECT data FROM row_versions").fetchall()
+    conn = store.store._conn
+    assert conn is not None
+    versions = conn.execute("SELECT data FROM row_versions").fetchall()
     assert versions and all(SECRET not in str(v[0]) for v in versions)
     assert_nowhere(list(records.values()))
 

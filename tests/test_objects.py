@@ -181,7 +181,7 @@ def test_init_takes_the_official_positions_and_records_what_it_is_given(
     with pytest.raises(TypeError, match="dataset"):
         braintrust.init("objs", "bad", dataset=5)
     with pytest.raises(TypeError, match="repo_info"):
-        braintrust.init("objs", "bad", repo_info={"commit": "x"})  # type: ignore[arg-type]
+        braintrust.init("objs", "bad", repo_info={"commit": "x"})  # type: ignore[call-overload]
 
 
 def test_summarize_without_scores_says_why_and_log_ignores_dataset_record_id(

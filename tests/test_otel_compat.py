@@ -312,7 +312,7 @@ def test_processor_delivers_to_the_service_with_extra_headers(
 def test_add_braintrust_span_processor_adds_one_processor(tmp_path: Path,
                                                           caplog: Any) -> None:
     provider = TracerProvider()
-    assert add_braintrust_span_processor(provider, parent="project_name:once") is None
+    assert add_braintrust_span_processor(provider, parent="project_name:once") is None  # type: ignore[func-returns-value]
     with caplog.at_level(logging.WARNING, logger="braintrust"):
         add_braintrust_span_processor(provider, parent="project_name:twice")
     procs = [p for p in provider._active_span_processor._span_processors

@@ -144,12 +144,12 @@ def test_sanitize_and_dumps_never_raise() -> None:
     ("call", "error", "message"),
     [
         (lambda: braintrust.start_span(type="banana"), ValueError, "type must be one of"),
-        (lambda: braintrust.start_span(name=3), TypeError, "name must be a str"),
-        (lambda: braintrust.start_span(span_attributes=[1]), TypeError, "span_attributes"),
-        (lambda: braintrust.start_span(start_time="now"), TypeError, "start_time"),
-        (lambda: braintrust.start_span(parent=123), TypeError, "parent"),
-        (lambda: braintrust.init_logger(project=5), TypeError, "project must be a str"),
-        (lambda: braintrust.init_logger(project_id=b"x"), TypeError, "project_id"),
+        (lambda: braintrust.start_span(name=3), TypeError, "name must be a str"),  # type: ignore[arg-type]
+        (lambda: braintrust.start_span(span_attributes=[1]), TypeError, "span_attributes"),  # type: ignore[arg-type]
+        (lambda: braintrust.start_span(start_time="now"), TypeError, "start_time"),  # type: ignore[arg-type]
+        (lambda: braintrust.start_span(parent=123), TypeError, "parent"),  # type: ignore[arg-type]
+        (lambda: braintrust.init_logger(project=5), TypeError, "project must be a str"),  # type: ignore[arg-type]
+        (lambda: braintrust.init_logger(project_id=b"x"), TypeError, "project_id"),  # type: ignore[arg-type]
         (lambda: braintrust.init_logger(project=""), ValueError, "empty"),
     ],
 )

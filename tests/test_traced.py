@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 
 import pytest
 
@@ -142,7 +142,7 @@ def test_generator_closed_early_ends_its_span(store: StoreHelper) -> None:
     braintrust.init_logger(project="p")
 
     @braintrust.traced
-    def forever() -> Iterator[int]:
+    def forever() -> Generator[int, None, None]:
         i = 0
         while True:
             yield i
@@ -160,7 +160,7 @@ def test_generator_send_and_return_value(store: StoreHelper) -> None:
     braintrust.init_logger(project="p")
 
     @braintrust.traced
-    def echo() -> Iterator[str]:
+    def echo() -> Generator[str, str, None]:
         got = yield "ready"
         yield f"got {got}"
         return

@@ -18,6 +18,7 @@ Without an API key, everything is stored locally; ``braintrust logs`` prints it.
 
 from __future__ import annotations
 
+from braintrust_otel._version import VERSION
 from braintrust_otel.api import LoginError, set_http_adapter
 from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
 from braintrust_otel.customize import SpanCustomizer, SpanExportData, set_span_customizers
@@ -166,7 +167,7 @@ __all__ = [
     "wrap_openrouter",
 ]
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 
 def _threads_from_environment() -> None:

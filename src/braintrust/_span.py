@@ -546,7 +546,7 @@ class NoopSpan(Span):
     def __init__(self) -> None:
         super().__init__(trace.INVALID_SPAN, None, set_current=False)
 
-    def log(self, **event: Any) -> None:  # type: ignore[override]
+    def log(self, **event: Any) -> None:
         """Does nothing."""
 
     def start_span(self, *args: Any, **kwargs: Any) -> Span:

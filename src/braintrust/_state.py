@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import atexit
 import contextvars
-import itertools
 import os
 import signal
 import sys
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, Protocol
 from opentelemetry import trace
 
 from braintrust_otel import BraintrustSpanProcessor, attachments, diagnostics, ensure_installed
+from braintrust_otel._version import VERSION
 from braintrust_otel.backends import Backend, backend_for
 from braintrust_otel.exporter import BraintrustSpanExporter
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from ._experiment import Experiment
     from ._logger import Logger
 
-VERSION = "0.1.0"
 TRACER_NAME = "braintrust"
 
 _lock = threading.Lock()
@@ -55,9 +54,6 @@ class Buffered(Protocol):
 
 #: Objects with unwritten rows; held strongly so their rows are written at exit.
 buffered: set[Buffered] = set()
-
-#: Process-wide span counter, recorded in ``span_attributes.exec_counter``.
-exec_counter = itertools.count(1)
 
 
 def _default_parent() -> str | None:

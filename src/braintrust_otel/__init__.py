@@ -14,6 +14,7 @@ It never imports the ``braintrust`` facade.
 
 from __future__ import annotations
 
+from ._version import VERSION
 from .exporter import BraintrustSpanExporter
 from .mapping import span_to_row
 from .processor import BraintrustSpanProcessor, is_ai_span
@@ -31,4 +32,4 @@ __all__ = [
     "span_to_row",
 ]
 
-__version__ = "0.1.0"
+__version__ = VERSION

@@ -26,7 +26,7 @@ DEFAULT_APP_URL = "https://www.braintrust.dev"
 DEFAULT_MAX_REQUEST_SIZE = 6 * 1024 * 1024
 
 _adapter: Optional[BaseAdapter] = None
-_sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()  # type: ignore[name-defined]
+_sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
 
 
 class LoginError(ValueError):

@@ -21,11 +21,14 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Protocol, Union
 
 from . import diagnostics
+from .retry import RetryPolicy
 
 __all__ = ["Attachment", "AttachmentTarget", "ExternalAttachment", "ReadonlyAttachment",
            "extract_data_urls", "flush", "set_target"]
 
-_ATTEMPTS = 3
+# Uploads that fail (the service unreachable, a target not set yet) are tried
+# again shortly before the attachment's status says error.
+_UPLOAD = RetryPolicy(attempts=3, base=0.2)
 
 
 class AttachmentTarget(Protocol):
@@ -294,24 +297,29 @@ def _upload(reference: dict[str, Any], attachment: Attachment) -> None:
 
 def _send(reference: dict[str, Any], attachment: Attachment) -> dict[str, Any]:
     key = reference["key"]
-    last: Optional[BaseException] = None
-    for attempt in range(_ATTEMPTS):
-        try:
-            target = _target() if _target is not None else None
-            if target is None or not hasattr(target, "upload_attachment"):
-                raise RuntimeError("no attachment target configured")
-            target.upload_attachment(reference, attachment.data)
-            status: dict[str, Any] = {"upload_status": "done"}
-            _remember(key, status)
-            return status
-        except Exception as exc:
-            last = exc
-            threading.Event().wait(0.2 * 2**attempt)
-    status = {"upload_status": "error", "error_message": f"{type(last).__name__}: {last}"}
+
+    def upload() -> None:
+        target = _target() if _target is not None else None
+        if target is None or not hasattr(target, "upload_attachment"):
+            raise RuntimeError("no attachment target configured")
+        target.upload_attachment(reference, attachment.data)
+
+    try:
+        _UPLOAD.call(upload, sleep=_wait)
+    except Exception as exc:
+        status: dict[str, Any] = {"upload_status": "error",
+                                  "error_message": f"{type(exc).__name__}: {exc}"}
+        _remember(key, status)
+        diagnostics.report("attachment", f"could not upload attachment {attachment.filename!r}",
+                           exc)
+        return status
+    status = {"upload_status": "done"}
     _remember(key, status)
-    diagnostics.report("attachment", f"could not upload attachment {attachment.filename!r}",
-                       last)
     return status
+
+
+def _wait(seconds: float) -> None:
+    threading.Event().wait(seconds)
 
 
 def _after_fork() -> None:

@@ -64,7 +64,7 @@ class BraintrustDistro(BaseDistro):  # type: ignore[misc]
         super().load_instrumentor(entry_point, **kwargs)
 
 
-class BraintrustConfigurator(_OTelSDKConfigurator):  # type: ignore[misc]
+class BraintrustConfigurator(_OTelSDKConfigurator):
     """The stock SDK configuration, with the Braintrust processor for ``braintrust``."""
 
     def _configure(self, **kwargs: Any) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import zlib
+from typing import Any
 
 from starlette.requests import Request
 
-from ._http import HTTPError
+from ._http import HTTPError, object_body
 
-__all__ = ["MAX_BODY", "read_body"]
+__all__ = ["MAX_BODY", "json_body", "read_body"]
 
 MAX_BODY = 64 * 1024 * 1024
 # Output is produced in steps of this size, so a small compressed body that
@@ -73,3 +75,17 @@ def inflate(raw: bytes, wbits: int, limit: int) -> bytes:
             raise zlib.error("the compressed body ends early")
         data = inflater.unused_data  # a further gzip member, if any
     return b"".join(out)
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's body as a JSON object (``{}`` when empty), read as :func:`read_body` does.
+
+    Raises:
+        HTTPError: 400 when it is not JSON or not an object (and as :func:`read_body`).
+    """
+    raw = await read_body(request)
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        raise HTTPError(400, "body is not valid JSON") from None
+    return object_body(body)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-__all__ = ["HTTPError", "error", "int_param", "object_body", "optional_str", "required_str",
-           "version_param"]
+__all__ = ["HTTPError", "base_url", "error", "int_param", "object_body",
+           "optional_str", "rejected_text", "required_str", "version_param"]
 
 # SQLite integers are 64-bit; a bigger offset or version would overflow there.
 _MAX_INT = (1 << 63) - 1
@@ -36,6 +37,17 @@ def object_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise HTTPError(400, f"the body must be a JSON object, not {_json_type(body)}")
     return body
+
+
+def base_url(request: Request) -> str:
+    """The server's URL as this client reaches it, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+def rejected_text(rejected: list[tuple[tuple[str, str, dict[str, Any]], Exception]]) -> str:
+    """Names the first row the store set aside and why (for an error message)."""
+    (_, _, row), exc = rejected[0]
+    return f"row {str(row.get('id'))[:100]!r}: {type(exc).__name__}: {str(exc)[:300]}"
 
 
 def required_str(body: dict[str, Any], field: str) -> str:

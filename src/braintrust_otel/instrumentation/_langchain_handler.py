@@ -33,6 +33,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from .. import attributes as A
 from .. import diagnostics
+from .._version import VERSION
 from ..masking import mask
 from ..serialize import dumps
 from ._llm import capture_content, mark_model_call, unmark_model_call
@@ -200,7 +201,7 @@ def _restore(token: Any) -> None:
         pass
 
 
-class LangChainCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
+class LangChainCallbackHandler(BaseCallbackHandler):
     """A LangChain callback handler that traces every run as an OTel span.
 
     Args:
@@ -217,7 +218,7 @@ class LangChainCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-
                  bt_parent: Optional[str] = None) -> None:
         super().__init__()
         self.enabled = True
-        self._tracer = trace.get_tracer(_SCOPE, "0.1.0", tracer_provider)
+        self._tracer = trace.get_tracer(_SCOPE, VERSION, tracer_provider)
         self._parent = parent
         self._bt_parent = bt_parent
         self._runs: dict[UUID, _Run] = {}

@@ -242,7 +242,7 @@ class _Accumulator:
         self.call.fail(exc)
 
 
-class _SyncStream(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class _SyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
     def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
         super().__init__(wrapped)
         self._self_acc = acc
@@ -279,7 +279,7 @@ class _SyncStream(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             self._self_acc.done()
 
 
-class _AsyncStream(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class _AsyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
     def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
         super().__init__(wrapped)
         self._self_acc = acc
@@ -316,7 +316,7 @@ class _AsyncStream(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             self._self_acc.done()
 
 
-class _Iterable(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class _Iterable(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """An iterable that is not its own iterator (botocore's EventStream, say)."""
 
     def __init__(self, wrapped: Any, acc: _Accumulator) -> None:
@@ -341,7 +341,7 @@ class _Iterable(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             self._self_acc.done()
 
 
-class _AsyncIterable(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class _AsyncIterable(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """An async iterable that is not its own iterator (a gRPC streaming call, say)."""
 
     def __init__(self, wrapped: Any, acc: _Accumulator) -> None:

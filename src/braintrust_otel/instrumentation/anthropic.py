@@ -12,6 +12,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
 from .. import diagnostics
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, dump, get, traced_async_stream, traced_stream
 from ._wrap import Call, async_wrapper, plain_params, start_call, sync_wrapper
@@ -131,7 +132,7 @@ _MODULE = "anthropic.resources.messages"
 _OWN_SPANS_OFF = True
 
 
-class _Manager(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class _Manager(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """``messages.stream(...)``'s context manager: the span covers the stream it opens."""
 
     def __init__(self, wrapped: Any, call: LLMCall) -> None:
@@ -203,7 +204,7 @@ class AnthropicInstrumentor(LazyInstrumentor):
         # so each call is one LLM span, unless the environment says otherwise.
         global _OWN_SPANS_OFF
         _OWN_SPANS_OFF = os.environ.setdefault("ANTHROPIC_OPEN_TELEMETRY", "false") == "false"
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         wrapt.wrap_function_wrapper(_MODULE, "Messages.create", sync_wrapper(tracer, MESSAGES))
         wrapt.wrap_function_wrapper(_MODULE, "AsyncMessages.create",
                                     async_wrapper(tracer, MESSAGES))
@@ -222,7 +223,7 @@ def wrap_anthropic(client: Any) -> Any:
     """Traces one ``anthropic.Anthropic`` / ``AsyncAnthropic`` client (and returns it)."""
     if getattr(client, "_braintrust_traced", False):
         return client  # wrapping twice would stack wrappers on every call
-    tracer = trace.get_tracer(__name__, "0.1.0")
+    tracer = trace.get_tracer(__name__, VERSION)
     wrap = async_wrapper if type(client).__name__.startswith("Async") else sync_wrapper
     wrapt.wrap_function_wrapper(client.messages, "create", wrap(tracer, MESSAGES))
     wrapt.wrap_function_wrapper(client.messages, "stream", stream_wrapper(tracer))

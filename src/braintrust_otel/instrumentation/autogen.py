@@ -25,6 +25,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from .. import attributes as A
 from .. import diagnostics
+from .._version import VERSION
 from ..masking import mask
 from ..serialize import dumps
 from ._lazy import LazyInstrumentor
@@ -60,7 +61,7 @@ def _set_json(span: Any, attr: str, field: str, value: Any) -> None:
 
 
 async def _run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    tracer = trace.get_tracer(_SCOPE, "0.1.0")
+    tracer = trace.get_tracer(_SCOPE, VERSION)
     name = f"{getattr(instance, 'name', None) or type(instance).__name__}.run"
     task = kwargs.get("task", args[0] if args else None)
     with tracer.start_as_current_span(name, record_exception=False,

@@ -22,6 +22,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
 from .. import diagnostics
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, traced_iterable
 
@@ -386,7 +387,7 @@ def _finish(call: LLMCall, operation: str, params: Mapping[str, Any], result: An
             result["stream"], call, _converse_stream_done,
             lambda e: isinstance(e, Mapping) and "contentBlockDelta" in e)
     elif operation == "InvokeModel" and "body" in result:
-        from botocore.response import StreamingBody  # type: ignore[import-untyped]
+        from botocore.response import StreamingBody
 
         try:
             data = result["body"].read()
@@ -463,11 +464,11 @@ class BedrockInstrumentor(LazyInstrumentor):
     instruments = _instruments
 
     def _patch(self, **kwargs: Any) -> None:
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         wrapt.wrap_function_wrapper("botocore.client", "BaseClient._make_api_call",
                                     _wrapper(tracer))
 
     def _unpatch(self, **kwargs: Any) -> None:
-        import botocore.client  # type: ignore[import-untyped]
+        import botocore.client
 
         unwrap(botocore.client.BaseClient, "_make_api_call")

@@ -15,6 +15,7 @@ from typing import Any
 import wrapt
 from opentelemetry import trace
 
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, Target, plain_params, sync_wrapper, unwrap_targets, wrap_targets
@@ -250,7 +251,7 @@ class CohereInstrumentor(LazyInstrumentor):
     instruments = _instruments
 
     def _patch(self, **kwargs: Any) -> None:
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         wrap_targets(tracer, _targets())
         import importlib
 

@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
 from .. import diagnostics
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, traced_async_iterable, traced_iterable
 
@@ -243,7 +244,7 @@ class GoogleDiscoveryEngineInstrumentor(LazyInstrumentor):
     instruments = _instruments
 
     def _patch(self, **kwargs: Any) -> None:
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         for service, methods in _CLIENTS.items():
             for suffix, make in (("Client", _sync), ("AsyncClient", _async)):
                 for method in methods:

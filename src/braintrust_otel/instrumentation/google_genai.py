@@ -11,6 +11,7 @@ import wrapt
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, sync_wrapper
@@ -123,7 +124,7 @@ class GoogleGenAIInstrumentor(LazyInstrumentor):
     instruments = _instruments
 
     def _patch(self, **kwargs: Any) -> None:
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         for method, spec in (("generate_content", GENERATE),
                              ("generate_content_stream", STREAM)):
             wrapt.wrap_function_wrapper(_MODULE, f"Models.{method}", sync_wrapper(tracer, spec))

@@ -18,6 +18,7 @@ import wrapt
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
+from .._version import VERSION
 from ._chat import merge_chunks
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get, shape_of
@@ -225,7 +226,7 @@ class HuggingFaceHubInstrumentor(LazyInstrumentor):
     instruments = _instruments
 
     def _patch(self, **kwargs: Any) -> None:
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         for (module, cls), is_async in ((_SYNC, False), (_ASYNC, True)):
             for method in _METHODS:
                 wrapt.wrap_function_wrapper(module, f"{cls}.{method}",

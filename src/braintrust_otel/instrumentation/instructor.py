@@ -26,6 +26,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from .. import attributes as A
 from .. import diagnostics
+from .._version import VERSION
 from ..masking import mask
 from ..serialize import dumps
 from ._lazy import LazyInstrumentor
@@ -295,7 +296,7 @@ class InstructorInstrumentor(LazyInstrumentor):
     def _patch(self, **kwargs: Any) -> None:
         import instructor.core.client as mod
 
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         _wrap_classes(tracer, mod.Instructor, mod.AsyncInstructor)
 
     def _unpatch(self, **kwargs: Any) -> None:
@@ -321,7 +322,7 @@ def wrap_instructor(client: Any) -> Any:
     """
     if getattr(client, "_braintrust_traced", False):
         return client
-    tracer = trace.get_tracer(__name__, "0.1.0")
+    tracer = trace.get_tracer(__name__, VERSION)
     is_async = any(c.__name__ == "AsyncInstructor" for c in type(client).__mro__)
     prefix = "instructor.async." if is_async else "instructor."
     for method in _METHODS:

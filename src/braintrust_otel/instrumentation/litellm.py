@@ -16,6 +16,7 @@ import wrapt
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, sync_wrapper
@@ -129,7 +130,7 @@ class LiteLLMInstrumentor(LazyInstrumentor):
     def _patch(self, **kwargs: Any) -> None:
         import litellm
 
-        _wrap_module(litellm, trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider")))
+        _wrap_module(litellm, trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider")))
 
     def _unpatch(self, **kwargs: Any) -> None:
         import litellm
@@ -150,5 +151,5 @@ def wrap_litellm(litellm: Any) -> Any:
     """
     if isinstance(getattr(litellm, "completion", None), wrapt.FunctionWrapper):
         return litellm  # already traced (by this or by the instrumentor)
-    _wrap_module(litellm, trace.get_tracer(__name__, "0.1.0"))
+    _wrap_module(litellm, trace.get_tracer(__name__, VERSION))
     return litellm

@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from opentelemetry import trace
 
+from .._version import VERSION
 from ._chat import merge_chunks, parse_arguments, record_tool_calls
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
@@ -304,7 +305,7 @@ class MistralInstrumentor(LazyInstrumentor):
     instruments = _instruments
 
     def _patch(self, **kwargs: Any) -> None:
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         wrap_targets(tracer, _targets())
 
     def _unpatch(self, **kwargs: Any) -> None:

@@ -14,6 +14,7 @@ import wrapt
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
@@ -198,7 +199,7 @@ class OpenAIInstrumentor(LazyInstrumentor):
     instruments = _instruments
 
     def _patch(self, **kwargs: Any) -> None:
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         for module, sync_cls, async_cls, method, spec in TARGETS:
             try:
                 mod = importlib.import_module(module)
@@ -234,7 +235,7 @@ def wrap_openai(client: Any) -> Any:
     """
     if getattr(client, "_braintrust_traced", False):
         return client  # wrapping twice would stack wrappers on every call
-    tracer = trace.get_tracer(__name__, "0.1.0")
+    tracer = trace.get_tracer(__name__, VERSION)
     is_async = type(client).__name__.startswith("Async")
     wrap = async_wrapper if is_async else sync_wrapper
     for path, method, spec in ((("chat", "completions"), "create", CHAT),

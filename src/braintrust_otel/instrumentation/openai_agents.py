@@ -19,6 +19,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from .. import attributes as A
 from .. import diagnostics
+from .._version import VERSION
 from ..masking import mask
 from ..serialize import dumps
 from ._lazy import LazyInstrumentor
@@ -159,7 +160,7 @@ class TracingProcessor(_Processor):
     def __init__(self, tracer: Optional[trace.Tracer] = None,
                  root_span: Optional[trace.Span] = None,
                  root_parent: Optional[str] = None) -> None:
-        super().__init__(tracer or trace.get_tracer(__name__, "0.1.0"), root_span, root_parent)
+        super().__init__(tracer or trace.get_tracer(__name__, VERSION), root_span, root_parent)
 
 
 def _registered(processor: _Processor) -> bool:
@@ -182,7 +183,7 @@ class OpenAIAgentsInstrumentor(LazyInstrumentor):
     def _patch(self, **kwargs: Any) -> None:
         from agents.tracing import add_trace_processor
 
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         processor = OpenAIAgentsInstrumentor._processor
         if processor is None:
             processor = OpenAIAgentsInstrumentor._processor = _Processor(tracer)

@@ -16,6 +16,7 @@ import wrapt
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
@@ -119,7 +120,7 @@ class OpenRouterInstrumentor(LazyInstrumentor):
     def _patch(self, **kwargs: Any) -> None:
         import importlib
 
-        tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         for module, cls, sync, asyn, spec in TARGETS:
             importlib.import_module(module)
             wrapt.wrap_function_wrapper(module, f"{cls}.{sync}", sync_wrapper(tracer, spec))
@@ -146,7 +147,7 @@ def wrap_openrouter(client: Any) -> Any:
     """
     if getattr(client, "_braintrust_traced", False):
         return client
-    tracer = trace.get_tracer(__name__, "0.1.0")
+    tracer = trace.get_tracer(__name__, VERSION)
     for resource_name, sync, asyn, spec in (("chat", "send", "send_async", CHAT),
                                             ("embeddings", "generate", "generate_async",
                                              EMBEDDINGS)):

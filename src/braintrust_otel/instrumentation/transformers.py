@@ -21,6 +21,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
 from .. import diagnostics
+from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, shape_of
 
@@ -218,7 +219,7 @@ class TransformersInstrumentor(LazyInstrumentor):
 
     def _patch(self, **kwargs: Any) -> None:
         cls = type(self)
-        cls._tracer = trace.get_tracer(__name__, "0.1.0", kwargs.get("tracer_provider"))
+        cls._tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         cls._armed = True
         if cls._hooked:  # hooks stay registered; a module imported since was wrapped then
             for module in {m for m, _, _ in _PIPELINES}:

@@ -37,7 +37,7 @@ from ..api import ApiConnection, LoginError
 from ..deferred import DeferredObjects
 from ..merge import OBJECT_ID_KEYS, combine_rows
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
-from ..retry import MAX_RETRY_AFTER, backoff_delay, is_retryable_status, parse_retry_after
+from ..retry import MAX_RETRY_AFTER, RetryPolicy, is_retryable_status, parse_retry_after
 from ..serialize import dumps, repair
 from ..spool import Spool
 
@@ -112,9 +112,10 @@ class HttpSink:
         # Experiments and datasets made while the service was unreachable.
         self.deferred = DeferredObjects(self.spool.directory / "deferred")
         self.batch_rows = batch_rows or _env_int("BRAINTRUST_DEFAULT_BATCH_SIZE", 1000)
-        self.attempts = attempts or _env_int("BRAINTRUST_NUM_RETRIES", 3) + 1
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        # The policy every retry loop shares (retry.py); this sink's loop is its
+        # own only for what HTTP adds: 413 overflow, halving, cool-downs.
+        self.retry = RetryPolicy(attempts=attempts or _env_int("BRAINTRUST_NUM_RETRIES", 3) + 1,
+                                 base=backoff_base, cap=backoff_cap)
         self.cooldown_cap = cooldown_cap
         self.max_buffered_rows = max_buffered_rows
         self.stats = {"sent": 0, "spooled": 0, "rejected": 0, "requests": 0}
@@ -151,6 +152,11 @@ class HttpSink:
         self._failures = 0
         self._sender: Optional[threading.Thread] = None
         self._wake = threading.Event()
+
+    @property
+    def attempts(self) -> int:
+        """Tries per request (``self.retry.attempts``)."""
+        return self.retry.attempts
 
     def __repr__(self) -> str:
         return f"<HttpSink {self.conn!r} spool={str(self.spool.directory)!r}>"
@@ -365,7 +371,7 @@ class HttpSink:
     def _send(self, encoded: list[str], rows: list[Row], limit: int, can_overflow: bool) -> str:
         body = logs3_body(encoded)
         overflow = can_overflow and len(body) > limit
-        attempts = 1 if self._closing else self.attempts
+        attempts = 1 if self._closing else self.retry.attempts
         retry_after: float | None = None
         for attempt in range(attempts):
             status, retry_after, message = self._post(body, encoded, rows, overflow)
@@ -390,7 +396,7 @@ class HttpSink:
             if attempt + 1 < attempts:
                 if retry_after is not None and retry_after > _LONGEST_INLINE_WAIT:
                     break  # a long wait is a cool-down: the rows go to the spool meanwhile
-                delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap, retry_after)
+                delay = self.retry.delay(attempt, retry_after)
                 budget = self._budget()
                 if budget is not None and delay >= budget:
                     break
@@ -572,7 +578,7 @@ class HttpSink:
         if self._force:
             return 0.0
         if self._flushers and self._honour_until <= time.monotonic():
-            return min(self._down_until, self._last_try + self.backoff_cap)
+            return min(self._down_until, self._last_try + self.retry.cap)
         return self._down_until
 
     def _pump(self) -> bool:

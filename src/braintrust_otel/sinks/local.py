@@ -5,19 +5,21 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from .. import diagnostics
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
+from ..retry import RetryPolicy
 from ..serialize import repair
 from ..spool import Spool
 from ..store import Store
 
 __all__ = ["LocalSink"]
 
-_ATTEMPTS = 5
+# A database another process holds busy past SQLite's own 30 s wait, or a
+# passing I/O error: tried again a few times before the rows count as dropped.
+_BUSY = RetryPolicy(attempts=5, base=0.05)
 
 
 class LocalSink:
@@ -78,22 +80,17 @@ class LocalSink:
                 object_type, object_id, ids = self._target_of(row.pop("_parent", None))
                 row.update(ids)
                 triples.append((object_type, object_id, row))
-            for attempt in range(_ATTEMPTS):
-                try:
-                    rejected = self.store.write_each(triples)
-                    if rejected:
-                        self._reject(rejected)
-                    return
-                except Exception as exc:
-                    if attempt == _ATTEMPTS - 1:
-                        diagnostics.report(
-                            "dropped",
-                            f"could not write {len(triples)} rows to {self.store.path}",
-                            exc,
-                            n=len(triples),
-                        )
-                        return
-                    time.sleep(0.05 * 2**attempt)
+            try:
+                rejected = _BUSY.call(lambda: self.store.write_each(triples))
+                if rejected:
+                    self._reject(rejected)
+            except Exception as exc:
+                diagnostics.report(
+                    "dropped",
+                    f"could not write {len(triples)} rows to {self.store.path}",
+                    exc,
+                    n=len(triples),
+                )
 
     def _target_of(self, parent: Any) -> tuple[str, str, dict[str, str]]:
         if not isinstance(parent, str) or not parent:

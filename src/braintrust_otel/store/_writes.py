@@ -1,0 +1,190 @@
+"""Writing rows: one transaction per batch, merges applied in order, bad rows bisected out."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
+
+from .. import diagnostics
+from ..merge import merge_row
+from ..serialize import dumps, repair_row
+from ._db import _Database, _file_id, _transaction
+
+
+class _Writes(_Database):
+    # -- rows ---------------------------------------------------------------
+
+    def write(self, rows: Iterable[tuple[str, str, dict[str, Any]]]) -> int:
+        """Writes rows in one transaction.
+
+        A row with ``_is_merge: true`` is merged into the stored row with the
+        same id; any other row replaces it.
+
+        Args:
+            rows: ``(object_type, object_id, row)`` triples.
+
+        Returns:
+            The transaction id given to these rows.
+        """
+        rows = list(rows)
+        with self._lock:
+            xact = self._write(rows)
+            # Deleted between the check and the commit: the batch went to the
+            # unlinked file, so it is written again into the new one.
+            if self._file != _file_id(self.path):
+                self._connection()
+                xact = self._write(rows)
+            self._written += len(rows)
+        return xact
+
+    def _write(self, rows: list[tuple[str, str, dict[str, Any]]]) -> int:
+        with self._lock:
+            conn = self._connection()
+            # Object ids cached in a transaction that rolls back may be reused by
+            # another process for another object: forget them.
+            with _transaction(conn, on_rollback=self._oids.clear):
+                conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'xact_id'")
+                xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'").fetchone()[0]
+                # The batch is applied in order: a later write of a row sees
+                # the earlier ones of the same batch (merges, deletes).
+                final: dict[tuple[int, str], Optional[dict[str, Any]]] = {}
+                versioned: set[int] = set()
+                for object_type, object_id, row in rows:
+                    oid = self._oid(conn, object_type, object_id, create=True)
+                    assert oid is not None
+                    if object_type == "dataset":
+                        versioned.add(oid)
+                    key = (oid, row["id"])
+                    if row.get("_object_delete"):
+                        final[key] = None
+                        continue
+                    if row.get("_is_merge"):
+                        if key in final:
+                            base = final[key]
+                        else:
+                            old = conn.execute(
+                                "SELECT data FROM rows WHERE oid=? AND id=?", key).fetchone()
+                            base = json.loads(old[0]) if old is not None else None
+                        if base is not None:
+                            row = merge_row(dict(base), row)
+                        else:
+                            row = {k: v for k, v in row.items() if k != "_is_merge"}
+                    final[key] = row
+                params = [_params(oid, xact, row) for (oid, _), row in final.items()
+                          if row is not None]
+                deletes = [key for key, row in final.items() if row is None]
+                history = [(oid, rid, xact, 1 if row is None else 0,
+                            None if row is None else dumps(row))
+                           for (oid, rid), row in final.items() if oid in versioned]
+                if deletes:
+                    conn.executemany("DELETE FROM rows WHERE oid = ? AND id = ?", deletes)
+                if history:
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO row_versions (oid, id, xact_id, deleted, data)"
+                        " VALUES (?,?,?,?,?)", history)
+                conn.executemany(
+                    "INSERT INTO rows (oid, id, root_span_id, span_id, is_root,"
+                    " created, xact_id, data) VALUES (?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (oid, id) DO UPDATE SET"
+                    " root_span_id=excluded.root_span_id, span_id=excluded.span_id,"
+                    " is_root=excluded.is_root, created=excluded.created,"
+                    " xact_id=excluded.xact_id, data=excluded.data",
+                    params,
+                )
+        return int(xact)
+
+    def write_each(self, rows: Sequence[tuple[str, str, dict[str, Any]]]
+                   ) -> list[tuple[tuple[str, str, dict[str, Any]], Exception]]:
+        """Writes rows, setting aside only those that cannot be written.
+
+        The batch is one transaction (:meth:`write`) when it can be. When a
+        row makes it fail (a value UTF-8 cannot hold, an id that is not a
+        string), the batch is split in halves, in order, until the failing
+        rows are alone, so no other row is lost with them; only a failing
+        batch pays for this. A row whose strings hold lone surrogates is
+        written with those characters replaced by U+FFFD (counted as
+        ``encoding``); when that was the failure, the batch is first retried
+        whole with such rows repaired, so an application that logs them often
+        does not pay a transaction per row.
+
+        Args:
+            rows: ``(object_type, object_id, row)`` triples.
+
+        Returns:
+            The rows that could not be written, each with its error.
+
+        Raises:
+            sqlite3.OperationalError: When the database itself fails (busy,
+                full, read-only); rows written before the failure stay written.
+        """
+        try:
+            self.write(rows)
+            return []
+        except sqlite3.OperationalError:
+            raise
+        except Exception as exc:
+            if len(rows) == 1:
+                return self._write_repaired(rows[0], exc)
+            if isinstance(exc, UnicodeEncodeError) and self._write_batch_repaired(rows):
+                return []
+        half = len(rows) // 2
+        return self.write_each(rows[:half]) + self.write_each(rows[half:])
+
+    def _write_batch_repaired(self, rows: Sequence[tuple[str, str, dict[str, Any]]]) -> bool:
+        fixed: list[tuple[str, str, dict[str, Any]]] = []
+        replaced = 0
+        try:
+            for object_type, object_id, row in rows:
+                text = dumps(row)
+                if not text.isascii():
+                    try:
+                        text.encode()
+                    except UnicodeEncodeError:
+                        row, n = repair_row(row)
+                        replaced += n
+                fixed.append((object_type, object_id, row))
+            self.write(fixed)
+        except sqlite3.OperationalError:
+            raise
+        except Exception:
+            return False  # another kind of bad row: halve the batch to find it
+        diagnostics.report("encoding", f"stored rows held {replaced} surrogate code points, "
+                           "which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
+                           n=replaced)
+        return True
+
+    def _write_repaired(self, triple: tuple[str, str, dict[str, Any]], exc: Exception
+                        ) -> list[tuple[tuple[str, str, dict[str, Any]], Exception]]:
+        object_type, object_id, row = triple
+        try:
+            fixed, replaced = repair_row(row)
+        except Exception:
+            return [(triple, exc)]
+        if not replaced:
+            return [(triple, exc)]
+        try:
+            self.write([(object_type, object_id, fixed)])
+        except sqlite3.OperationalError:
+            raise
+        except Exception as again:
+            return [(triple, again)]
+        diagnostics.report("encoding", f"a stored row held {replaced} surrogate code points, "
+                           "which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
+                           n=replaced)
+        return []
+
+
+def _params(oid: int, xact: int, row: dict[str, Any]) -> Sequence[Any]:
+    parents = row.get("span_parents")
+    return (
+        oid,
+        row["id"],
+        row.get("root_span_id"),
+        row.get("span_id"),
+        0 if parents else 1,
+        row.get("created"),
+        xact,
+        dumps(row),
+    )
