@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from . import diagnostics
 from .customize import customize_row
 from .mapping import fallback_row, span_to_row
+from .serialize import plain_row
 from .sinks import RowSink
 
 __all__ = ["BraintrustSpanExporter", "default_sink", "map_span"]
@@ -64,7 +65,10 @@ class BraintrustSpanExporter(SpanExporter):
         """Maps ``spans`` to rows and writes them to the sink."""
         rows = [customize_row(map_span(span)) for span in spans]
         try:
-            self.sink.write(rows)
+            sink = self.sink
+            if not getattr(sink, "accepts_raw_json", False):
+                rows = [plain_row(row) for row in rows]
+            sink.write(rows)
         except Exception as exc:
             diagnostics.report("dropped", f"sink rejected {len(rows)} rows", exc, n=len(rows))
             return SpanExportResult.FAILURE

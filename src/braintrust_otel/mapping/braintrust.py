@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import attributes as A
-from ..serialize import loads
+from ..serialize import loads, raw_json
 
 _MERGED = ("metadata", "metrics", "scores", "span_attributes")
 _PLAIN = {"braintrust.input": "input", "braintrust.output": "output"}
@@ -55,11 +55,11 @@ def apply(row: dict[str, Any], attrs: Mapping[str, Any]) -> set[str]:
         consumed.add(key)
         field = A.JSON_FIELDS.get(key)
         if field is not None:
-            decoded = _decode(value)
             if field in _MERGED:
-                _merge_into(row, field, decoded)
+                _merge_into(row, field, _decode(value))
             else:
-                row[field] = decoded
+                # Text the facade encoded stays encoded (see serialize.JsonText).
+                row[field] = raw_json(value)
         elif key == A.TAGS:
             row["tags"] = [value] if isinstance(value, str) else list(value)
         elif key == A.CONTEXT:
