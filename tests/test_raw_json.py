@@ -13,6 +13,7 @@ import braintrust
 from braintrust import _state
 from braintrust_otel.customize import SpanCustomizer, set_span_customizers
 from braintrust_otel.exporter import BraintrustSpanExporter, map_span
+from braintrust_otel.mapping import span_to_row
 from braintrust_otel.merge import combine_rows
 from braintrust_otel.serialize import JsonText, RawJson, dumps, json_text, plain_row
 from tests.conftest import StoreHelper
@@ -69,7 +70,7 @@ def test_the_worker_never_decodes_what_the_facade_encoded(
         return real_loads(text, *a, **k)
 
     monkeypatch.setattr(json, "loads", counting)
-    row = map_span(span)
+    row = map_span(span, raw=True)
     text = dumps(row)
     monkeypatch.undo()
     assert decoded == []
@@ -109,6 +110,22 @@ def test_sinks_that_do_not_opt_in_get_plain_rows(store: StoreHelper) -> None:
     BraintrustSpanExporter(sink).export([span])
     assert sink.rows[0]["input"] == MESSAGES
     assert type(sink.rows[0]["input"]) is list
+    # The public mapping function gives plain rows too, unless asked.
+    assert type(span_to_row(span)["input"]) is list
+    assert type(span_to_row(span, raw=True)["input"]) is RawJson
+
+
+def test_a_late_log_reaches_a_plain_sink_as_plain_values(store: StoreHelper) -> None:
+    sink = Collect()
+    _state.exporter().sink = sink
+    logger = braintrust.init_logger(project="p")
+    span = logger.start_span(name="s")
+    span.end()
+    span.log(output={"late": True})
+    braintrust.flush()
+    late = [r for r in sink.rows if r.get("_is_merge")]
+    assert late and late[0]["output"] == {"late": True}
+    assert all(type(v) is not RawJson for r in sink.rows for v in r.values())
 
 
 def test_customizers_see_plain_values(store: StoreHelper) -> None:

@@ -28,7 +28,7 @@ def _merge_into(row: dict[str, Any], field: str, value: Any) -> None:
         row[field] = dict(value)
 
 
-def apply(row: dict[str, Any], attrs: Mapping[str, Any]) -> set[str]:
+def apply(row: dict[str, Any], attrs: Mapping[str, Any], raw: bool = False) -> set[str]:
     """Copies every ``braintrust.*`` attribute into ``row``.
 
     JSON-valued attributes are decoded; ``braintrust.metadata.<key>`` style
@@ -38,6 +38,8 @@ def apply(row: dict[str, Any], attrs: Mapping[str, Any]) -> set[str]:
     Args:
         row: The row being built; changed in place.
         attrs: The span's attributes.
+        raw: Carry text the facade encoded (:class:`~braintrust_otel.serialize.JsonText`)
+            into the row as :class:`~braintrust_otel.serialize.RawJson`, unread.
 
     Returns:
         The attribute names consumed, so later mappers leave them alone.
@@ -59,7 +61,7 @@ def apply(row: dict[str, Any], attrs: Mapping[str, Any]) -> set[str]:
                 _merge_into(row, field, _decode(value))
             else:
                 # Text the facade encoded stays encoded (see serialize.JsonText).
-                row[field] = raw_json(value)
+                row[field] = raw_json(value) if raw else _decode(value)
         elif key == A.TAGS:
             row["tags"] = [value] if isinstance(value, str) else list(value)
         elif key == A.CONTEXT:
