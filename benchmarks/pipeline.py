@@ -12,6 +12,9 @@ loop. Measured in the same run, each in a fresh process:
   which parses every request: more work on the shared CPUs than the stub),
   and to the embedded store.
 - "official": braintrust==0.48.1 in its own virtualenv, to the fake service.
+- "langfuse" (5.0.4) and "logfire" (5.4.0), each in its own virtualenv
+  (benchmarks/peers.py), their OTLP exporters pointed at the collector stub;
+  their stock queues sized to the run (``OTEL_BSP_MAX_QUEUE_SIZE``).
 
 Then cost growth: per-span cost and peak RSS against payload size (1 KB,
 100 KB, 1 MB inputs), trace depth (1, 10, 100) and threads (1, 8, 32).
@@ -34,6 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peers import peer_python
 from suite import GOOD_KEY, ROOT, Server, run
 
 sys.path.insert(0, str(ROOT))
@@ -44,6 +48,12 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
@@ -134,11 +144,40 @@ def make(depth):
 """
 
 
+LANGFUSE = """
+from langfuse import Langfuse
+lf = Langfuse(public_key="pk-lf-bench", secret_key="sk-lf-bench", base_url={url!r})
+def make(depth):
+    if depth == 0:
+        return
+    with lf.start_as_current_observation(name="llm", as_type="generation") as s:
+        s.update(input=MESSAGES, output=OUTPUT)
+        make(depth - 1)
+"""
+
+LOGFIRE = """
+import logfire
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+logfire.configure(send_to_logfire=False, console=False, metrics=False,
+                  additional_span_processors=[BatchSpanProcessor(
+                      OTLPSpanExporter(endpoint={url!r} + "/v1/traces"),
+                      max_queue_size={n} + 1000)])
+def make(depth):
+    if depth == 0:
+        return
+    with logfire.span("llm", input=MESSAGES) as s:
+        s.set_attribute("output", OUTPUT)
+        make(depth - 1)
+"""
+
+
 def worker(kind: str, *, n: int, size: int = 2000, depth: int = 1, threads: int = 1,
            url: str = "") -> str:
-    setup = OURS if kind in ("ours", "official") else OTEL.format(url=url, n=n)
-    finish = ("provider.force_flush()" if kind.startswith("otel")
-              else "braintrust.flush()")
+    setup = {"ours": OURS, "official": OURS, "langfuse": LANGFUSE.format(url=url),
+             "logfire": LOGFIRE.format(url=url, n=n)}.get(kind) or OTEL.format(url=url, n=n)
+    finish = {"otel": "provider.force_flush()", "langfuse": "lf.flush()",
+              "logfire": "logfire.force_flush()"}.get(kind, "braintrust.flush()")
     return WORKER.format(payload=textwrap.dedent(PAYLOAD.format(size=size)),
                          setup=textwrap.dedent(setup), finish=finish, n=n, depth=depth,
                          threads=threads)
@@ -165,6 +204,11 @@ def main() -> None:
     scale = 10 if args.quick else 1
     n = 20_000 // scale
     official = None if args.no_official else official_python()
+    peers = {} if args.no_official else {name: peer_python(name)
+                                         for name in ("langfuse", "logfire")}
+    # The peers' stock BatchSpanProcessor reads its queue size from here; sized
+    # to the run so that none of them drops spans instead of exporting them.
+    peer_env = {"OTEL_BSP_MAX_QUEUE_SIZE": str(n + 1000)}
     tmp = tempfile.mkdtemp()
     service = Server("tests.fake_braintrust")
     import subprocess
@@ -209,13 +253,19 @@ def main() -> None:
                 r = run(official, worker("official", n=n), {**api_env, **big_queue})
                 add("full", "official", r["total_us"])
                 add("loop", "official", r["loop_us"])
+            for name, python in peers.items():
+                r = run(python, worker(name, n=n, url=otlp), peer_env)
+                add("full", name, r["total_us"])
+                add("loop", name, r["loop_us"])
             for label, kw in growth:
                 for who, python, env in (("ours", sys.executable, api_env),
                                          ("otel+otlp", sys.executable, {}),
-                                         ("official", official, {**api_env, **big_queue})):
+                                         ("official", official, {**api_env, **big_queue}),
+                                         *((name, py, peer_env) for name, py in peers.items())):
                     if python is None:
                         continue
                     kind = "otel" if who.startswith("otel") else who
+                    kw = {**kw, "n": int(kw["n"])}
                     r = run(python, worker(kind, url=otlp, **kw), env)  # type: ignore[arg-type]
                     add(f"g:{label}", who, r["total_us"])
                     add(f"m:{label}", who, r["rss_mb"])
@@ -237,35 +287,41 @@ def main() -> None:
         f"took {took:.0f} s. {n:,} spans, ~2 KB messages in, one message out, exporter "
         "running during the loop.",
         "",
-        "| measure | unit | ours | otel+otlp | otel bare | official | ratio |",
-        "|---|---|---|---|---|---|---|",
+        "| measure | unit | ours | otel+otlp | otel bare | official | langfuse | logfire "
+        "| ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
         f"| full cost per span incl. delivery | us/span | {cell(res['full'].get('ours', []))} "
         f"| {cell(res['full'].get('otel+otlp', []))} | {cell(res['full'].get('otel bare', []))} "
-        f"| {cell(res['full'].get('official', []))} | ours / otel+otlp "
+        f"| {cell(res['full'].get('official', []))} | {cell(res['full'].get('langfuse', []))} "
+        f"| {cell(res['full'].get('logfire', []))} | ours / otel+otlp "
         f"{ratio('full', 'ours', 'otel+otlp')}; official / otel+otlp "
         f"{ratio('full', 'official', 'otel+otlp')} |",
         f"| span loop, export running | us/span | {cell(res['loop'].get('ours', []))} "
         f"| {cell(res['loop'].get('otel+otlp', []))} | {cell(res['loop'].get('otel bare', []))} "
-        f"| {cell(res['loop'].get('official', []))} | ours / otel bare "
+        f"| {cell(res['loop'].get('official', []))} | {cell(res['loop'].get('langfuse', []))} "
+        f"| {cell(res['loop'].get('logfire', []))} | ours / otel bare "
         f"{ratio('loop', 'ours', 'otel bare')} |",
         f"| end to end into the embedded store | spans/s | {cell(res['store']['ours'])} "
-        "| - | - | - | - |",
+        "| - | - | - | - | - | - |",
         "",
         "Cost growth: full cost per span (us, delivery included) and peak RSS (MB) of the "
         "process; payload rows scale the user message, depth rows nest spans, thread rows "
         "split the spans across threads.",
         "",
-        "| workload | ours us/span | otel+otlp us/span | official us/span | ours / otel | "
-        "ours MB | otel MB | official MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workload | ours us/span | otel+otlp us/span | official us/span | langfuse us/span "
+        "| logfire us/span | ours / otel | ours MB | otel MB | official MB | langfuse MB "
+        "| logfire MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, _ in growth:
         g, m = res.get(f"g:{label}", {}), res.get(f"m:{label}", {})
         lines.append(
             f"| {label} | {cell(g.get('ours', []))} | {cell(g.get('otel+otlp', []))} | "
-            f"{cell(g.get('official', []))} | {ratio(f'g:{label}', 'ours', 'otel+otlp')} | "
+            f"{cell(g.get('official', []))} | {cell(g.get('langfuse', []))} | "
+            f"{cell(g.get('logfire', []))} | {ratio(f'g:{label}', 'ours', 'otel+otlp')} | "
             f"{cell(m.get('ours', []))} | {cell(m.get('otel+otlp', []))} | "
-            f"{cell(m.get('official', []))} |")
+            f"{cell(m.get('official', []))} | {cell(m.get('langfuse', []))} | "
+            f"{cell(m.get('logfire', []))} |")
     table = "\n".join(lines) + "\n"
     print(table)
     out = ROOT / "benchmarks" / "results" / "pipeline.md"
