@@ -43,6 +43,9 @@ from suite import GOOD_KEY, ROOT, Server, run
 sys.path.insert(0, str(ROOT))
 from tests.official_sdk import official_python
 
+#: Where this benchmark's tables start in benchmarks/results/latest.md.
+MARKER = "## Full pipeline and cost growth (benchmarks/pipeline.py)"
+
 COLLECTOR = """
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -326,6 +329,10 @@ def main() -> None:
     print(table)
     out = ROOT / "benchmarks" / "results" / "pipeline.md"
     out.write_text(table)
+    # latest.md holds both tables: the suite's, then this one's (each keeps the other's).
+    latest = ROOT / "benchmarks" / "results" / "latest.md"
+    head = latest.read_text().split(MARKER)[0] if latest.exists() else ""
+    latest.write_text(head.rstrip("\n") + "\n\n" + MARKER + "\n\n" + table)
 
 
 if __name__ == "__main__":
