@@ -8,10 +8,11 @@ loop. Measured in the same run, each in a fresh process:
   protobuf) to a loopback collector stub that reads and discards the body;
   the queue is sized to the run so the stock processor drops nothing.
 - "otel bare": the same spans with a dropping exporter (the floor).
-- "ours": this SDK to the fake Braintrust service (tests/fake_braintrust.py,
-  which parses every request: more work on the shared CPUs than the stub),
-  and to the embedded store.
-- "official": braintrust==0.48.1 in its own virtualenv, to the fake service.
+- "ours": this SDK to the same stub (it answers the few Braintrust endpoints
+  the SDK needs and discards /logs3 bodies); also to the fake Braintrust
+  service (tests/fake_braintrust.py, which parses and keeps every row: more
+  work on the shared CPUs) and to the embedded store.
+- "official": braintrust==0.48.1 in its own virtualenv, to the same stub.
 - "langfuse" (5.0.4) and "logfire" (5.4.0), each in its own virtualenv
   (benchmarks/peers.py), their OTLP exporters pointed at the collector stub;
   their stock queues sized to the run (``OTEL_BSP_MAX_QUEUE_SIZE``).
@@ -47,27 +48,40 @@ from tests.official_sdk import official_python
 MARKER = "## Full pipeline and cost growth (benchmarks/pipeline.py)"
 
 COLLECTOR = """
-import sys
+import json, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+# A stub that reads every request body and throws it away: the OTLP collector
+# for the stock pipeline and the peers, and the few Braintrust endpoints this
+# SDK needs (login, project, version, /logs3), so that both sides pay the same
+# for the far end (the fake service parses and keeps every row).
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    def do_GET(self):
+    def answer(self, body, ctype="application/json"):
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(body)
+    def do_GET(self):
+        self.answer(b"{}")
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        if self.path == "/api/apikey/login":
+            url = f"http://127.0.0.1:{self.server.server_address[1]}"
+            self.answer(json.dumps({"org_info": [{"id": "o", "name": "org",
+                                                  "api_url": url}]}).encode())
+        elif self.path == "/v1/project":
+            self.answer(b'{"id": "p-bench", "name": "bench"}')
+        elif self.path == "/api/project/register":  # the official SDK's
+            self.answer(b'{"project": {"id": "p-bench", "name": "bench"}}')
+        elif self.path.endswith("/traces"):
+            self.answer(b"", "application/x-protobuf")
+        else:
+            self.answer(b"{}")
     def log_message(self, *a):
         pass
 srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
 print(f"http://127.0.0.1:{srv.server_address[1]}", flush=True)
-import threading
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 sys.stdin.read()
 """
@@ -219,8 +233,10 @@ def main() -> None:
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert collector.stdout is not None
     otlp = collector.stdout.readline().strip()
-    api_env = {"BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_APP_URL": service.url,
-               "BRAINTRUST_API_URL": service.url, "BRAINTRUST_SPOOL_DIR": f"{tmp}/spool"}
+    api_env = {"BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_APP_URL": otlp,
+               "BRAINTRUST_API_URL": otlp, "BRAINTRUST_SPOOL_DIR": f"{tmp}/spool"}
+    fake_env = {**api_env, "BRAINTRUST_APP_URL": service.url,
+                "BRAINTRUST_API_URL": service.url}
     store_env = {"BRAINTRUST_LOCAL_STORE": f"{tmp}/store.sqlite"}
     big_queue = {"BRAINTRUST_QUEUE_SIZE": "10000000"}  # the official SDK drops past 25,000
     started = time.time()
@@ -249,6 +265,8 @@ def main() -> None:
             r = run(sys.executable, worker("ours", n=n), api_env)
             add("full", "ours", r["total_us"])
             add("loop", "ours", r["loop_us"])
+            r = run(sys.executable, worker("ours", n=n), fake_env)
+            add("fake", "ours", r["total_us"])
             r = run(sys.executable, worker("ours", n=n), store_env)
             add("store", "ours", r["spans_per_s"])
             add("store_loop", "ours", r["loop_us"])
@@ -256,7 +274,7 @@ def main() -> None:
                 r = run(official, worker("official", n=n), {**api_env, **big_queue})
                 add("full", "official", r["total_us"])
                 add("loop", "official", r["loop_us"])
-            for name, python in peers.items():
+            for name, python in peers.items():  # their own OTLP exporters, to the stub
                 r = run(python, worker(name, n=n, url=otlp), peer_env)
                 add("full", name, r["total_us"])
                 add("loop", name, r["loop_us"])
@@ -304,6 +322,8 @@ def main() -> None:
         f"| {cell(res['loop'].get('official', []))} | {cell(res['loop'].get('langfuse', []))} "
         f"| {cell(res['loop'].get('logfire', []))} | ours / otel bare "
         f"{ratio('loop', 'ours', 'otel bare')} |",
+        f"| full cost, to the fake service instead (parses every row) | us/span | "
+        f"{cell(res['fake']['ours'])} | - | - | - | - | - | - |",
         f"| end to end into the embedded store | spans/s | {cell(res['store']['ours'])} "
         "| - | - | - | - | - | - |",
         "",
