@@ -38,10 +38,12 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks scripts
 	$(PY) -m mypy
 
-## Side-by-side benchmarks against bare OTel and the official SDK (not part of `make test`);
-## writes benchmarks/results/latest.md.
+## Side-by-side benchmarks against bare OTel, the stock OTel+OTLP pipeline, the official SDK,
+## Langfuse and Logfire (not part of `make test`); writes benchmarks/results/latest.md and
+## benchmarks/results/pipeline.md.
 bench: $(STAMP)
 	$(PY) benchmarks/suite.py
+	$(PY) benchmarks/pipeline.py
 
 ## The detailed per-area benchmarks.
 bench-detail: $(STAMP)

@@ -279,7 +279,10 @@ def main() -> None:
     print(table)
     out = ROOT / "benchmarks" / "results" / "latest.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(table)
+    # Keep benchmarks/pipeline.py's tables, which follow this one in the file.
+    marker = "## Full pipeline and cost growth (benchmarks/pipeline.py)"
+    rest = out.read_text().partition(marker) if out.exists() else ("", "", "")
+    out.write_text(table + (f"\n{marker}{rest[2]}" if rest[1] else ""))
 
 
 def render(rows: list[Row], runs: int, took: float) -> str:

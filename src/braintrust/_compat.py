@@ -9,7 +9,6 @@ Braintrust service.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import enum
@@ -357,6 +356,8 @@ async def load_prompt_async(
     Returns:
         The :class:`braintrust.Prompt`.
     """
+    import asyncio  # here: importing asyncio (and ssl with it) costs every program ~15 ms
+
     from ._prompt import load_prompt
 
     return await asyncio.to_thread(

@@ -21,7 +21,7 @@ from braintrust_otel.mapping import braintrust as braintrust_mapping
 from braintrust_otel.masking import mask, mask_metadata, mask_numbers, mask_tags, record_exception
 from braintrust_otel.merge import deep_merge
 from braintrust_otel.processor import parent_in_context
-from braintrust_otel.serialize import dumps, loads
+from braintrust_otel.serialize import dumps, json_text, loads
 
 from . import _state
 from ._slugs import EXPERIMENT, PROJECT_LOGS, SpanRef, decode_slug, encode_slug, permalink
@@ -279,13 +279,13 @@ class Span:
         try:
             attrs = self._attrs
             if input is not _MISSING:
-                attrs[A.INPUT] = dumps(mask("input", input))
+                attrs[A.INPUT] = json_text(mask("input", input))
             if output is not _MISSING:
-                attrs[A.OUTPUT] = dumps(mask("output", output))
+                attrs[A.OUTPUT] = json_text(mask("output", output))
             if expected is not _MISSING:
-                attrs[A.EXPECTED] = dumps(mask("expected", expected))
+                attrs[A.EXPECTED] = json_text(mask("expected", expected))
             if error is not _MISSING:
-                attrs[A.ERROR] = dumps(mask("error", error))
+                attrs[A.ERROR] = json_text(mask("error", error))
             if metadata is not None:
                 attrs[A.METADATA] = _merge_json(self._previous(A.METADATA),
                                                 mask_metadata(metadata), deep=True)

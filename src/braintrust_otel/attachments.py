@@ -11,7 +11,6 @@ Failed uploads are retried, then recorded as failed, and ``status()`` shows it.
 from __future__ import annotations
 
 import base64
-import mimetypes
 import os
 import queue
 import threading
@@ -98,6 +97,8 @@ class Attachment:
             raise TypeError(f"Attachment(): data must be bytes or a file path, got "
                             f"{type(data).__name__}")
         self.filename = filename or default_name
+        import mimetypes  # here, not at the top: most programs never make an attachment
+
         guessed = mimetypes.guess_type(self.filename)[0]
         self.content_type = content_type or guessed
         if not self.content_type or "/" not in self.content_type:
@@ -255,6 +256,8 @@ def extract_data_urls(value: Any, min_size: int = 1024) -> Any:
                 data = base64.b64decode(payload, validate=False)
             except Exception:
                 return value
+            import mimetypes
+
             ext = mimetypes.guess_extension(content_type) or ".bin"
             return Attachment(data, filename=f"file{ext}", content_type=content_type)
         return value

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, Optional
 
 from . import diagnostics
+from .serialize import plain_row
 
 __all__ = ["SpanCustomizer", "SpanExportData", "customize_row", "get_span_customizers",
            "set_span_customizers"]
@@ -91,6 +92,7 @@ def customize_row(row: dict[str, Any]) -> dict[str, Any]:
     customizers = _customizers
     if not customizers:
         return row
+    row = plain_row(row)  # hooks see plain values
     protected = {k: row[k] for k in _PROTECTED if k in row}
     data: dict[str, Any] = dict(row)
     for customizer in customizers:

@@ -62,11 +62,16 @@ class BraintrustSpanExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Maps ``spans`` to rows and writes them to the sink."""
-        rows = [customize_row(map_span(span)) for span in spans]
         try:
-            self.sink.write(rows)
+            sink = self.sink
+            # Sinks that encode rows through serialize.dumps take the facade's
+            # JSON as it is; others get plain values (see RowSink).
+            raw = bool(getattr(sink, "accepts_raw_json", False))
+            # (Neither map_span nor customize_row raises.)
+            rows = [customize_row(map_span(span, raw)) for span in spans]
+            sink.write(rows)
         except Exception as exc:
-            diagnostics.report("dropped", f"sink rejected {len(rows)} rows", exc, n=len(rows))
+            diagnostics.report("dropped", f"sink rejected {len(spans)} rows", exc, n=len(spans))
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
@@ -80,7 +85,7 @@ class BraintrustSpanExporter(SpanExporter):
             self._sink.shutdown()
 
 
-def map_span(span: ReadableSpan) -> dict[str, Any]:
+def map_span(span: ReadableSpan, raw: bool = False) -> dict[str, Any]:
     """Maps a span to a row and never raises.
 
     A span the mapping fails on becomes a minimal row (ids, times, name and
@@ -88,12 +93,13 @@ def map_span(span: ReadableSpan) -> dict[str, Any]:
 
     Args:
         span: A finished span.
+        raw: See :func:`~braintrust_otel.mapping.span_to_row`.
 
     Returns:
         The row; it always has ``id``, ``span_id`` and ``root_span_id``.
     """
     try:
-        return span_to_row(span)
+        return span_to_row(span, raw)
     except Exception as exc:
         diagnostics.report("mapping", "could not map a span; stored it bare", exc)
         return fallback_row(span, exc)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .serialize import RawJson
+
 #: Fields a later write of the same row never changes.
 IMMUTABLE = frozenset({"created", "span_id", "root_span_id", "span_parents", "_parent_id"})
 
@@ -42,6 +44,8 @@ def merge_row(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]
         if key == "_is_merge" or (key in IMMUTABLE and key in base):
             continue
         current = base.get(key)
+        if type(current) is RawJson and isinstance(value, Mapping):
+            current = base[key] = current.value()
         if isinstance(current, dict) and isinstance(value, Mapping):
             deep_merge(current, value)
         else:

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-__all__ = ["dumps", "loads", "repair", "repair_row", "sanitize"]
+__all__ = ["JsonText", "RawJson", "dumps", "json_text", "loads", "plain_row", "raw_json", "repair",
+           "repair_row", "sanitize"]
 
 _MAX_DEPTH = 64
 _MAX_REPR = 1000
@@ -29,6 +30,96 @@ _MAX_REPR = 1000
 _MAX_INT_BITS = 14_000
 # Characters a ``str`` may hold but UTF-8 cannot: the surrogate code points.
 _SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class JsonText(str):
+    """A string :func:`dumps` wrote, so known to be one valid JSON document.
+
+    The facade stores logged values as span attributes of this type (OTel
+    keeps ``str`` subclasses as they are); the mapping can then carry the
+    text into the row as :class:`RawJson` instead of decoding it, and the
+    sink splices it into the request unread. Any other string (from user
+    code or a truncating attribute limit, which makes a plain ``str``) is
+    decoded and checked as before.
+    """
+
+    __slots__ = ()
+
+
+class RawJson:
+    """A row value that is already encoded: :func:`dumps` splices ``text`` in unread.
+
+    Only rows handed to sinks that declare ``accepts_raw_json`` hold these;
+    everything else sees plain values (:func:`plain_row`).
+
+    Args:
+        text: One valid JSON document.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def value(self) -> Any:
+        """The decoded value."""
+        return json.loads(self.text)
+
+    def __braintrust_json__(self) -> Any:
+        # Nested below the top level of a row: decoded like any other value.
+        return self.value()
+
+    def __repr__(self) -> str:
+        return f"RawJson({self.text[:60]!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RawJson):
+            return self.text == other.text
+        return bool(self.value() == other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def json_text(value: Any) -> JsonText:
+    """:func:`dumps`, marked as :class:`JsonText` (for span attributes the mapping passes on).
+
+    Args:
+        value: Any Python value.
+
+    Returns:
+        The JSON document.
+    """
+    return JsonText(dumps(value))
+
+
+def raw_json(value: Any) -> Any:
+    """``value`` as a row value: :class:`RawJson` for :class:`JsonText`, else decoded.
+
+    Args:
+        value: An attribute value holding JSON text (or anything else).
+
+    Returns:
+        A RawJson, the decoded value, the text itself when it is not valid
+        JSON, or ``value`` unchanged when it is not a string.
+    """
+    if type(value) is JsonText:
+        return RawJson(value)
+    return loads(value) if isinstance(value, str) else value
+
+
+def plain_row(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with every :class:`RawJson` value decoded (the row itself when it has none).
+
+    Args:
+        row: A row from the mapping.
+
+    Returns:
+        A row of plain JSON data.
+    """
+    for value in row.values():
+        if type(value) is RawJson:
+            return {k: (v.value() if type(v) is RawJson else v) for k, v in row.items()}
+    return row
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -169,9 +260,37 @@ def dumps(value: Any) -> str:
         value: Any Python value.
 
     Returns:
-        A JSON document. Values that plain JSON cannot hold are converted
-        (see :func:`sanitize`).
+        A JSON document. Values that plain JSON cannot
+        hold are converted (see :func:`sanitize`); a dict's top-level
+        :class:`RawJson` values are spliced in as they are.
     """
+    if type(value) is dict:
+        for item in value.values():
+            if type(item) is RawJson:
+                return _splice(value)
+    return _dumps(value)
+
+
+def _splice(row: dict[str, Any]) -> str:
+    # The row's already-encoded values go in as they are: no decode and
+    # re-encode of the (often large) input and output on the worker thread.
+    rest: dict[Any, Any] = {}
+    parts: list[str] = []
+    for key, item in row.items():
+        if type(item) is RawJson and type(key) is str:
+            parts.append(_encode_key(key) + ":" + item.text)
+        else:
+            rest[key] = item
+    head = _dumps(rest)
+    if len(head) == 2:  # "{}"
+        return "{" + ",".join(parts) + "}"
+    return head[:-1] + "," + ",".join(parts) + "}"
+
+
+_encode_key = json.encoder.encode_basestring
+
+
+def _dumps(value: Any) -> str:
     try:
         if _FAST_C is not None:
             return "".join(_FAST_C(value, 0))

@@ -10,7 +10,6 @@ idea kept to the one thing needed before anything else is imported.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import sys
 import threading
@@ -51,7 +50,10 @@ def _run(callback: Callable[[ModuleType], object], module: ModuleType) -> None:
         diagnostics.report("instrumentation", f"could not instrument {module.__name__}", exc)
 
 
-class _Loader(importlib.abc.Loader):
+# Plain classes, not importlib.abc subclasses: the import system only needs
+# the methods, and importlib.abc pulls in importlib.resources, tempfile,
+# shutil, bz2 and lzma (about a sixth of `import braintrust`).
+class _Loader:
     """Delegates to the real loader, then runs the module's callbacks."""
 
     def __init__(self, loader: Any) -> None:
@@ -72,7 +74,7 @@ class _Loader(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:
     _busy = threading.local()
 
     def find_spec(self, fullname: str, path: Optional[Sequence[str]] = None,
@@ -94,5 +96,5 @@ class _Finder(importlib.abc.MetaPathFinder):
         loader = spec.loader
         if loader is None or not hasattr(loader, "exec_module"):
             return spec  # a namespace package or an old-style loader: not ours to wrap
-        spec.loader = _Loader(loader)
+        spec.loader = _Loader(loader)  # type: ignore[assignment]  # a loader by its methods
         return spec

@@ -19,11 +19,14 @@ __all__ = ["fallback_row", "span_to_row"]
 Row = dict[str, Any]
 
 
-def span_to_row(span: ReadableSpan) -> Row:
+def span_to_row(span: ReadableSpan, raw: bool = False) -> Row:
     """Maps one finished span to one Braintrust log row.
 
     Args:
         span: A finished span from any instrumentation.
+        raw: Leave values the facade encoded as
+            :class:`~braintrust_otel.serialize.RawJson` (only for sinks that
+            accept them); by default every value is plain JSON data.
 
     Returns:
         A row dict in Braintrust's log layout. The key ``_parent`` holds the
@@ -32,7 +35,7 @@ def span_to_row(span: ReadableSpan) -> Row:
     """
     attrs = plain_attributes(span)
     row = common.base_row(span, attrs)
-    consumed = braintrust.apply(row, attrs)
+    consumed = braintrust.apply(row, attrs, raw)
     if len(attrs) > len(consumed):
         genai.apply(row, span, attrs, consumed)
         openinference.apply(row, span, attrs, consumed)

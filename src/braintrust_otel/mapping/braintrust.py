@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import attributes as A
-from ..serialize import loads
+from ..serialize import loads, raw_json
 
 _MERGED = ("metadata", "metrics", "scores", "span_attributes")
 _PLAIN = {"braintrust.input": "input", "braintrust.output": "output"}
@@ -28,7 +28,7 @@ def _merge_into(row: dict[str, Any], field: str, value: Any) -> None:
         row[field] = dict(value)
 
 
-def apply(row: dict[str, Any], attrs: Mapping[str, Any]) -> set[str]:
+def apply(row: dict[str, Any], attrs: Mapping[str, Any], raw: bool = False) -> set[str]:
     """Copies every ``braintrust.*`` attribute into ``row``.
 
     JSON-valued attributes are decoded; ``braintrust.metadata.<key>`` style
@@ -38,6 +38,8 @@ def apply(row: dict[str, Any], attrs: Mapping[str, Any]) -> set[str]:
     Args:
         row: The row being built; changed in place.
         attrs: The span's attributes.
+        raw: Carry text the facade encoded (:class:`~braintrust_otel.serialize.JsonText`)
+            into the row as :class:`~braintrust_otel.serialize.RawJson`, unread.
 
     Returns:
         The attribute names consumed, so later mappers leave them alone.
@@ -55,11 +57,11 @@ def apply(row: dict[str, Any], attrs: Mapping[str, Any]) -> set[str]:
         consumed.add(key)
         field = A.JSON_FIELDS.get(key)
         if field is not None:
-            decoded = _decode(value)
             if field in _MERGED:
-                _merge_into(row, field, decoded)
+                _merge_into(row, field, _decode(value))
             else:
-                row[field] = decoded
+                # Text the facade encoded stays encoded (see serialize.JsonText).
+                row[field] = raw_json(value) if raw else _decode(value)
         elif key == A.TAGS:
             row["tags"] = [value] if isinstance(value, str) else list(value)
         elif key == A.CONTEXT:

@@ -14,7 +14,10 @@ class RowSink(Protocol):
 
     ``write`` is called from the exporter's thread with rows whose ``_parent``
     key names the target object; it may buffer. It must not raise for bad
-    rows: it reports them through :mod:`braintrust_otel.diagnostics`.
+    rows: it reports them through :mod:`braintrust_otel.diagnostics`. Rows
+    hold plain JSON data, unless the sink sets ``accepts_raw_json = True``:
+    then top-level values may be :class:`~braintrust_otel.serialize.RawJson`
+    (encoded text that ``serialize.dumps`` splices in unread).
     """
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:

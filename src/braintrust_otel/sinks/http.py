@@ -95,6 +95,10 @@ class HttpSink:
         cooldown_cap: Longest time the sink stays down before probing again.
     """
 
+    #: Rows may hold :class:`~braintrust_otel.serialize.RawJson` values: they
+    #: are only ever encoded here, through ``serialize.dumps``, which splices them.
+    accepts_raw_json = True
+
     def __init__(
         self,
         conn: ApiConnection,

@@ -37,6 +37,10 @@ class LocalSink:
             ``spool`` beside the store.
     """
 
+    #: Rows may hold :class:`~braintrust_otel.serialize.RawJson` values: they
+    #: are only ever encoded here, through ``serialize.dumps``, which splices them.
+    accepts_raw_json = True
+
     def __init__(self, store: Store | str | os.PathLike[str] | None = None, notice: bool = True,
                  spool: Spool | None = None):
         self.store = store if isinstance(store, Store) else Store(store)
