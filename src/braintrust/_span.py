@@ -38,6 +38,9 @@ SPAN_TYPES = frozenset({
 })
 
 _SPAN_KEY = otel_context.create_key("braintrust-span")
+#: What ``start_span`` logs at once (``event=`` or keywords): ``Span.log``'s fields.
+_EVENT_FIELDS = frozenset({"input", "output", "expected", "error", "tags", "scores",
+                           "metadata", "metrics", "id"})
 _MISSING: Any = object()
 
 Attrs = dict[str, Union[str, bool, int, float, Sequence[str]]]
@@ -162,6 +165,17 @@ def _merge_json(previous: Any, value: Mapping[str, Any], deep: bool) -> str:
     else:
         merged.update(loads(dumps(value)))
     return dumps(merged)
+
+
+def _event(event: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    # Fields to log at start come as ``event=`` (a dict) or, as in the official
+    # SDK, as keyword arguments; keywords win.
+    if not fields:
+        return event
+    if event is None:
+        return fields
+    _check_mapping(event, "event", "start_span()")
+    return {**event, **fields}
 
 
 # -- spans ----------------------------------------------------------------------
@@ -382,10 +396,11 @@ class Span:
         set_current: bool | None = None,
         parent: str | None = None,
         event: Mapping[str, Any] | None = None,
+        **fields: Any,
     ) -> Span:
         """Starts a child span of this one. Arguments are as for :func:`start_span`."""
         return _start(
-            name, type, span_attributes, start_time, set_current, parent, event,
+            name, type, span_attributes, start_time, set_current, parent, _event(event, fields),
             parent_span=self, where="Span.start_span()", depth=3,
         )
 
@@ -486,15 +501,22 @@ class Span:
 
         return inject_span(self, carrier)
 
+    # context management
+
     def set_current(self) -> None:
-        """Makes this span current until :meth:`unset_current` (``with`` does both)."""
-        self._activate()
+        """Makes this span the current one (for :func:`current_span`, children
+        and OTel instrumentation) until :meth:`unset_current`.
+
+        Prefer ``with span:``, which does both. Does nothing for a span made
+        with ``set_current=False``.
+        """
+        if self._set_current:
+            self._activate()
 
     def unset_current(self) -> None:
-        """Undoes the latest :meth:`set_current`."""
-        self._deactivate()
-
-    # context management
+        """Undoes the last :meth:`set_current` of this span."""
+        if self._set_current:
+            self._deactivate()
 
     def _activate(self) -> None:
         ctx = trace.set_span_in_context(self._otel)
@@ -542,7 +564,7 @@ class NoopSpan(Span):
     def __init__(self) -> None:
         super().__init__(trace.INVALID_SPAN, None, set_current=False)
 
-    def log(self, **event: Any) -> None:  # type: ignore[override]
+    def log(self, **event: Any) -> None:
         """Does nothing."""
 
     def start_span(self, *args: Any, **kwargs: Any) -> Span:
@@ -564,6 +586,18 @@ class NoopSpan(Span):
 
     def export(self) -> str:
         """Returns an empty string: there is no span to continue."""
+        return ""
+
+    def log_feedback(self, *args: Any, **kwargs: Any) -> None:
+        """Does nothing."""
+
+    def link(self) -> str:
+        """Returns a placeholder link."""
+        return "https://www.braintrust.dev/noop-span"
+
+    @property
+    def name(self) -> str:
+        """An empty name."""
         return ""
 
     def permalink(self, org_name: str | None = None, app_url: str | None = None) -> str:
@@ -629,6 +663,10 @@ def _start(
         _check_mapping(span_attributes, "span_attributes", where)
     if event is not None:
         _check_mapping(event, "event", where)
+        unknown = set(event) - _EVENT_FIELDS
+        if unknown:
+            raise TypeError(f"{where}: unexpected field(s) {', '.join(sorted(unknown))}; "
+                            f"fields are {', '.join(sorted(_EVENT_FIELDS))}")
     if parent is not None and not isinstance(parent, str):
         if not isinstance(parent, Mapping):
             raise TypeError(f"{where}: parent must be an export slug (str) or a trace "
@@ -698,11 +736,14 @@ def _start(
             file, function, line = _caller(depth)
             name = f"{function}:{file.rsplit('/', 1)[-1]}:{line}" if function else "subspan"
     # Only what the mapping cannot infer travels as attributes: each one costs
-    # about a microsecond of OTel validation. An untyped span's type follows
-    # from its place (root: task, child: function).
+    # about a microsecond of OTel validation. An untyped root is a task; an
+    # untyped child stays untyped, as in the official SDK.
     attrs: Attrs = {}
     sa_type = type or default_type
-    if sa_type is None and is_root and logger is not None and logger.root_type != "task":
+    # As in the official SDK, a logger's or experiment's start_span gives its
+    # root type even to a span that nests in the current one; an untyped root
+    # is a task by the mapping, so that type needs no attribute.
+    if sa_type is None and logger is not None and (not is_root or logger.root_type != "task"):
         sa_type = logger.root_type
     if span_attributes:
         extra = dict(span_attributes)
@@ -740,6 +781,7 @@ def start_span(
     set_current: bool | None = None,
     parent: str | Mapping[str, str] | None = None,
     event: Mapping[str, Any] | None = None,
+    **fields: Any,
 ) -> Span:
     """Starts a span.
 
@@ -759,12 +801,14 @@ def start_span(
             a trace context from :func:`extract_trace_context`, to continue a
             trace from another process.
         event: Fields to log at once (as for :meth:`Span.log`).
+        **fields: The same fields as keywords (``input=``, ``output=``,
+            ``metadata=``, ...), as the official SDK takes them.
 
     Returns:
         A :class:`Span`, usable as a context manager.
     """
-    return _start(name, type, span_attributes, start_time, set_current, parent, event,
-                  where="start_span()", depth=3)
+    return _start(name, type, span_attributes, start_time, set_current, parent,
+                  _event(event, fields), where="start_span()", depth=3)
 
 
 def link(slug: str, org_name: str | None = None, app_url: str | None = None) -> str:

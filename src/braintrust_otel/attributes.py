@@ -46,3 +46,8 @@ CODE_LINE = "code.line.number"
 PARENT_CONTEXT_KEY = PARENT
 
 PREFIX = "braintrust."
+
+#: The instrumentation scope of spans made by the ``braintrust`` facade. Its
+#: spans carry exactly the type they were given (a child without one has none,
+#: as in the official SDK); other instrumentation's children are ``function``.
+FACADE_SCOPE = "braintrust"
