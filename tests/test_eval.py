@@ -147,8 +147,9 @@ def test_every_scorer_form(store: StoreHelper) -> None:
                              scores=scorers, quiet=True)
     [r] = result.results
     assert r.error is None
-    assert r.scores == {"scorer": 1.0, "as_dict": 0.5, "as_score": 0.75, "first": 1.0,
-                        "second": 0.0, "ExactMatch": 1.0, "Levenshtein": 1.0}
+    # Lambdas are named by their place, as the official SDK names them.
+    assert r.scores == {"scorer_0": 0.25, "scorer_1": 1.0, "as_dict": 0.5, "as_score": 0.75,
+                        "first": 1.0, "second": 0.0, "ExactMatch": 1.0, "Levenshtein": 1.0}
     rows = _experiment_rows(store, "scorers")
     as_dict = next(r for r in rows if (r.get("scores") or {}).get("as_dict") is not None)
     assert as_dict["metadata"] == {"why": "x"}
@@ -277,13 +278,13 @@ def test_comparison_with_the_previous_experiment(store: StoreHelper) -> None:
     summary = result.summary
     assert summary is not None
     assert summary.comparison_experiment_name == "base"
-    s = summary.scores["scorer"]
+    s = summary.scores["scorer_0"]
     assert s.score == pytest.approx(2.5 / 3)
     assert s.diff == pytest.approx(2.5 / 3 - 2 / 3)
     assert (s.improvements, s.regressions) == (1, 1)
     text = str(summary)
     assert "compared to base:" in text
-    assert "83.33% (+16.67%) 'scorer' score\t(1 improvement, 1 regression)" in text
+    assert "83.33% (+16.67%) 'scorer_0' score\t(1 improvement, 1 regression)" in text
 
 
 def test_explicit_base_experiment_by_name(store: StoreHelper) -> None:
@@ -296,7 +297,7 @@ def test_explicit_base_experiment_by_name(store: StoreHelper) -> None:
                              base_experiment_name="zero", quiet=True)
     assert result.summary is not None
     assert result.summary.comparison_experiment_name == "zero"
-    assert result.summary.scores["scorer"].diff == pytest.approx(1.0)
+    assert result.summary.scores["scorer_0"].diff == pytest.approx(1.0)
 
 
 def test_summary_text_format() -> None:

@@ -316,6 +316,18 @@ class Span:
         except Exception as exc:
             diagnostics.report("log", "could not record a span field", exc)
 
+    def _log_field(self, key: str, value: Any) -> None:
+        # A row field Span.log does not take (an eval case's origin and
+        # classifications), set the same way: masked as its field, encoded now.
+        try:
+            self._attrs[key] = dumps(mask(A.JSON_FIELDS[key], value))
+            if self._ended:
+                self._log_after_end(self._attrs)
+            elif self._adopted:
+                self._otel.set_attributes(self._attrs)
+        except Exception as exc:
+            diagnostics.report("log", "could not record a span field", exc)
+
     def _previous(self, key: str) -> Any:
         # The value to merge into: pending, else already on the OTel span (set
         # at start, or by another wrapper of the same foreign span).
@@ -566,6 +578,9 @@ class NoopSpan(Span):
 
     def log(self, **event: Any) -> None:
         """Does nothing."""
+
+    def _log_field(self, key: str, value: Any) -> None:
+        pass
 
     def start_span(self, *args: Any, **kwargs: Any) -> Span:
         """Returns the no-op span."""
