@@ -864,7 +864,9 @@ def Eval(name: str, data: Any, task: Callable[..., Any],
         quiet: Print nothing (no progress bar, no summary).
 
     Returns:
-        :class:`EvalResultWithSummary`: ``.summary`` and ``.results``.
+        :class:`EvalResultWithSummary`: ``.summary`` and ``.results``. Called
+        inside a running event loop, an ``asyncio.Task`` giving it instead:
+        ``await braintrust.Eval(...)``.
     """
     import asyncio
     ev = _evaluator(name, data, task, scores, kwargs)
@@ -872,25 +874,22 @@ def Eval(name: str, data: Any, task: Callable[..., Any],
         _collector.evaluators.append(ev)
         return EvalResultWithSummary(None, [])
     try:
-        asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(_run_and_report(ev))
-    # Called from inside an event loop: run on a fresh loop in a helper thread.
-    box: dict[str, Any] = {}
+    # Called inside a running event loop (a notebook, an async app): as the
+    # official SDK does, schedule the run on that loop and return the task, so
+    # ``await Eval(...)`` works. Blocking here would stall the caller's loop.
+    global _warned_in_loop
+    if not _warned_in_loop:
+        _warned_in_loop = True
+        print("Eval() was called inside a running event loop: it returns an asyncio Task "
+              "to await (or use `await EvalAsync(...)`).", file=sys.stderr)
+    scheduled: Any = loop.create_task(_run_and_report(ev))
+    return scheduled  # type: ignore[no-any-return]
 
-    def run() -> None:
-        try:
-            box["result"] = asyncio.run(_run_and_report(ev))
-        except BaseException as exc:
-            box["error"] = exc
 
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(run,))
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    result: EvalResultWithSummary = box["result"]
-    return result
+_warned_in_loop = False
 
 
 def collect(run: Callable[[], Any]) -> list[Evaluator]:

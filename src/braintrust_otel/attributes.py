@@ -54,3 +54,5 @@ PREFIX = "braintrust."
 #: spans carry exactly the type they were given (a child without one has none,
 #: as in the official SDK); other instrumentation's children are ``function``.
 FACADE_SCOPE = "braintrust"
+#: Instrumentation scopes of this package's own instrumentors start with this.
+OWN_SCOPE_PREFIX = "braintrust_otel."
