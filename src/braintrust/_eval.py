@@ -10,6 +10,7 @@ import re
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterable, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
@@ -527,18 +528,25 @@ def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int, scorers: 
             offered = {"input": case.input, "expected": case.expected,
                        "metadata": hooks.metadata, "output": output, "trace": trace,
                        "id": case.id, "tags": hooks.tags or None}
-            failed: list[str] = []
+            failed: dict[str, str] = {}
             for scorer, name, (names, _) in scorers:
-                ok = yield from _score_steps(scorer, name, names, offered, trial, root, result)
-                if not ok:
-                    failed.append(name)
-            unhandled = failed
+                error = yield from _score_steps(scorer, name, names, offered, trial, root,
+                                                result)
+                if error is not None:
+                    failed[name] = error
+            unhandled = list(failed)
             found: dict[str, list[dict[str, Any]]] = {}
             for classifier, name, (names, _) in classifiers:
                 yield from _classify_steps(classifier, name, names, offered, root, result, found)
             if found:
                 result.classifications = found
                 root._log_field(A.CLASSIFICATIONS, found)
+            if failed:
+                # As in the official SDK: the case itself did not fail; the
+                # scorers' tracebacks go into its metadata (after the classifiers,
+                # which, running beside the scorers there, do not see them).
+                hooks.metadata["scorer_errors"] = failed
+                root.log(metadata=hooks.metadata)
         finally:
             # Inside the root span, so the scores a handler logs land on it.
             if ev.error_score_handler is not None and unhandled:
@@ -563,7 +571,9 @@ def _user_kwargs(offered: Mapping[str, Any], names: Optional[set[str]],
 
 
 def _score_steps(scorer: Any, name: str, names: Optional[set[str]], offered: Mapping[str, Any],
-                 trial: int, root: Span, result: EvalResult) -> Generator[Step, Any, bool]:
+                 trial: int, root: Span, result: EvalResult
+                 ) -> Generator[Step, Any, Optional[str]]:
+    """One scorer's span; returns the traceback when the scorer failed."""
     kwargs = _user_kwargs(offered, names, trial)
     logged = {k: v for k, v in offered.items() if k != "trace"}
     with root.start_span(name=name, type="score", span_attributes={"purpose": "scorer"},
@@ -573,21 +583,37 @@ def _score_steps(scorer: Any, name: str, names: Optional[set[str]], offered: Map
             scores: list[Score] = normalize_scores(name, raw)
         except ScorerError as exc:
             span.log(error=str(exc))
-            result.error = str(exc)
             print(f"Eval: {exc}", file=sys.stderr)
-            return False
+            return f"ScorerError: {exc}"
         except Exception as exc:
             span.record_error(exc)
-            result.error = f"scorer {name!r} failed: {type(exc).__name__}: {safe_str(exc)}"
-            return False
+            print(f"Eval: scorer {name!r} failed: {type(exc).__name__}: {safe_str(exc)}",
+                  file=sys.stderr)
+            return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         values = {s.name: s.score for s in scores}
         result.scores.update(values)
-        meta: dict[str, Any] = {}
-        for s in scores:
-            meta.update(s.metadata)
         span.log(output=values if len(values) != 1 else {"score": next(iter(values.values()))},
-                 scores=values, metadata=meta or None)
-        return True
+                 scores=values, metadata=_score_metadata(scores))
+        return None
+
+
+def _score_metadata(scores: list[Score]) -> Optional[dict[str, Any]]:
+    # As the official SDK records it: one score's metadata as it is (even
+    # empty), several grouped by score name (a list when a name repeats).
+    if not scores:
+        return None
+    if len(scores) == 1:
+        return dict(scores[0].metadata or {})
+    grouped: dict[str, Any] = {}
+    for s in scores:
+        meta = dict(s.metadata or {})
+        if s.name not in grouped:
+            grouped[s.name] = meta
+        elif isinstance(grouped[s.name], list):
+            grouped[s.name].append(meta)
+        else:
+            grouped[s.name] = [grouped[s.name], meta]
+    return grouped
 
 
 def _classification(value: Any, name: str) -> dict[str, Any]:
