@@ -229,6 +229,23 @@ def test_eval_cancel_event_stops_the_run(store: StoreHelper) -> None:
                         cancel_event=cancel)
 
 
+def test_report_progress_goes_to_the_stream_callback(store: StoreHelper) -> None:
+    events: list[dict[str, Any]] = []
+
+    def task(x: str, hooks: braintrust.EvalHooks) -> str:
+        hooks.report_progress({"format": "code", "output_type": "completion",
+                               "event": "text_delta", "data": x})
+        return x
+
+    result = braintrust.Eval("progress", data=[{"input": "a"}], task=task, scores=[],
+                             quiet=True, stream=events.append)
+    assert events == [{"id": result.results[0].id, "name": "progress", "object_type": "task",
+                       "format": "code", "output_type": "completion", "event": "text_delta",
+                       "data": "a"}]
+    with pytest.raises(ValueError, match="at least one of"):
+        braintrust.init_logger(project="p").log_feedback("row", metadata={"only": 1})
+
+
 def test_eval_under_a_parent_logs_to_it_and_not_to_an_experiment(store: StoreHelper) -> None:
     logger = braintrust.init_logger(project="p")
     with logger.start_span(name="outer") as outer:

@@ -108,7 +108,8 @@ class EvalHooks:
     """
 
     def __init__(self, case: EvalCase, span: Span, parameters: Mapping[str, Any],
-                 trial_index: int, cancel_event: threading.Event | None = None) -> None:
+                 trial_index: int, cancel_event: threading.Event | None = None,
+                 report: Callable[[Mapping[str, Any]], None] | None = None) -> None:
         self.metadata: dict[str, Any] = dict(case.metadata or {})
         self.expected = case.expected
         self.span = span
@@ -116,6 +117,7 @@ class EvalHooks:
         self.trial_index = trial_index
         self.tags = list(case.tags or [])
         self.cancel_event = cancel_event if cancel_event is not None else threading.Event()
+        self._report = report
 
     def meta(self, **info: Any) -> None:
         """Adds metadata to the case."""
@@ -125,10 +127,16 @@ class EvalHooks:
         """Reports a task's progress (a dict such as ``{"format": ..., "output_type":
         ..., "event": ..., "data": ...}``).
 
-        Progress streams only to a remote-eval caller (``braintrust eval --dev``),
-        which this package does not serve, so here it goes nowhere, as in the
-        official SDK without a stream.
+        It goes to ``Eval``'s ``stream`` callback, with the case's ``id`` (the
+        eval span's row id), the evaluator's ``name`` and ``object_type:
+        "task"`` added; without one it goes nowhere, as in the official SDK.
         """
+        if self._report is not None:
+            try:
+                self._report(event)
+            except Exception as exc:
+                print(f"Eval: the stream callback failed: {type(exc).__name__}: "
+                      f"{safe_str(exc)}", file=sys.stderr)
 
 
 class Reporter:
@@ -203,6 +211,7 @@ class Evaluator:
     parent: Optional[str] = None
     enable_cache: bool = True
     cancel_event: Optional[threading.Event] = None
+    stream: Optional[Callable[[dict[str, Any]], None]] = None
 
 
 # -- collecting for the CLI -----------------------------------------------------------
@@ -507,7 +516,11 @@ def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int, scorers: 
     unhandled = [name for _, name, _ in scorers]
     with root:
         task_span = root.start_span(name="task", type="task")
-        hooks = EvalHooks(case, task_span, ev.parameters or {}, trial, cancel)
+        stream = ev.stream
+        report = None if stream is None else (lambda event: stream(
+            {"id": root.id, "name": ev.eval_name, "object_type": "task", **event,
+             **({"origin": case.origin} if case.origin is not None else {})}))
+        hooks = EvalHooks(case, task_span, ev.parameters or {}, trial, cancel, report)
         try:
             with task_span:
                 task_span.log(input=case.input)
@@ -822,7 +835,7 @@ def _evaluator(name: str, data: Any, task: Any, scores: Any, kwargs: dict[str, A
         raise ValueError(f"Eval(): timeout must be a positive number of seconds, "
                          f"got {safe_repr(timeout)}")
     known = {f.name for f in dataclasses.fields(Evaluator)}
-    unknown = set(kwargs) - known - {"is_public", "state", "stream", "on_start",
+    unknown = set(kwargs) - known - {"is_public", "state", "on_start",
                                      "git_metadata_settings", "repo_info"}
     if unknown:
         names = ", ".join(repr(k) for k in sorted(unknown))

@@ -47,8 +47,7 @@ def log_feedback(
     source = "external" if source is None else source
     if source not in _SOURCES:
         raise ValueError(f"{where}: source must be one of {', '.join(_SOURCES)}; got {source!r}")
-    if scores is None and expected is None and tags is None and comment is None \
-            and metadata is None:
+    if scores is None and expected is None and tags is None and comment is None:
         raise ValueError(f"{where}: give at least one of scores, expected, tags, comment")
     if scores is not None:
         _check_numbers(scores, "scores", where, unit=True)
