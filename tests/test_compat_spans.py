@@ -125,6 +125,10 @@ def with_trace(output, trace=None):
 def failing(output):
     raise ValueError("nope")
 
+def by_position(x, y):
+    # Names that match nothing: the official SDK hands out input, then expected.
+    return {"name": "by_position", "score": 1.0 if (x, y) in (("a", "A"), ("bb", "BB")) else 0.0}
+
 def label(output):
     return {"id": "short" if len(output) < 3 else "long", "label": "Length"}
 
@@ -141,7 +145,7 @@ async def main():
               {"input": "bb", "expected": "BB", "trial_count": 2}],
         task=lambda s: s.upper(),
         scores=[exact, Named("No apology"), Plain(), functools.partial(weighted, weight=0.25),
-                lambda output: 1, with_trace, failing],
+                lambda output: 1, with_trace, failing, by_position],
         classifiers=[label],
         error_score_handler=handler,
         experiment_name="e1",
@@ -162,7 +166,8 @@ def test_eval_records_what_the_official_records(tmp_path: Path) -> None:
     got = spans(ours)
     names = {path.split("/", 1)[1] for path in expected if "/" in path}
     assert names == {"task", "exact", "No apology", "Plain", "partial", "scorer_4",
-                     "with_trace", "failing", "label"}
+                     "with_trace", "failing", "by_position", "label"}
+    assert all(r["scores"] == {"by_position": 1.0} for r in expected["eval/by_position"])
     assert len(expected["eval"]) == 3  # "bb" has trial_count 2
     assert all(r["scores"] == {"traced_ok": 1.0} for r in expected["eval/with_trace"])
     assert {r["span_attributes"]["type"] for r in expected["eval/label"]} == {"classifier"}

@@ -243,24 +243,19 @@ def _name_of(scorer: Any, index: int, prefix: str = "scorer") -> str:
     return f"{prefix}_{index}" if name == "<lambda>" else name
 
 
-def _accepted(fn: Any) -> tuple[Optional[set[str]], int]:
-    """Keyword names ``fn`` accepts (None: any) and how many positionals it takes."""
+#: A callable's parameters as ``((name, has_default), ...)`` plus whether it
+#: takes ``**kwargs``; None when its signature cannot be read.
+Params = Optional[tuple[tuple[tuple[str, bool], ...], bool]]
+
+
+def _params(fn: Any) -> Params:
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return None, 1
-    names: set[str] = set()
-    positional = 0
-    for p in sig.parameters.values():
-        if p.kind is p.VAR_KEYWORD:
-            return None, positional
-        if p.kind is p.VAR_POSITIONAL:
-            positional = 99
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            positional += 1
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            names.add(p.name)
-    return names, positional
+        return None
+    named = tuple((p.name, p.default is not p.empty) for p in sig.parameters.values()
+                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+    return named, any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
 
 
 def _hooks_mode(task: Any) -> str:
@@ -421,8 +416,8 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="braintrust-eval")
     # Scorer classes (autoevals' ``Levenshtein``, say) are instantiated once.
     scorers = [s() if inspect.isclass(s) else s for s in ev.scores]
-    scorer_info = [(s, _name_of(s, i), _accepted(s)) for i, s in enumerate(scorers)]
-    classifier_info = [(c, _name_of(c, i, "classifier"), _accepted(c))
+    scorer_info = [(s, _name_of(s, i), _params(s)) for i, s in enumerate(scorers)]
+    classifier_info = [(c, _name_of(c, i, "classifier"), _params(c))
                        for i, c in enumerate(classifier_fns)]
     all_sync = not _is_async(ev.task) and not any(_is_async(s) for s in scorers) \
         and not any(_is_async(c) for c in classifier_fns)
@@ -507,7 +502,7 @@ def _stats_with_metrics(experiment: Experiment, fallback: list[CaseStats]) -> li
 Step = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
-Scorers = list[tuple[Any, str, tuple[Optional[set[str]], int]]]
+Scorers = list[tuple[Any, str, Params]]
 
 
 def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int, scorers: Scorers,
@@ -542,15 +537,16 @@ def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int, scorers: 
                        "metadata": hooks.metadata, "output": output, "trace": trace,
                        "id": case.id, "tags": hooks.tags or None}
             failed: dict[str, str] = {}
-            for scorer, name, (names, _) in scorers:
-                error = yield from _score_steps(scorer, name, names, offered, trial, root,
+            for scorer, name, params in scorers:
+                error = yield from _score_steps(scorer, name, params, offered, trial, root,
                                                 result)
                 if error is not None:
                     failed[name] = error
             unhandled = list(failed)
             found: dict[str, list[dict[str, Any]]] = {}
-            for classifier, name, (names, _) in classifiers:
-                yield from _classify_steps(classifier, name, names, offered, root, result, found)
+            for classifier, name, params in classifiers:
+                yield from _classify_steps(classifier, name, params, offered, root, result,
+                                           found)
             if found:
                 result.classifications = found
                 root._log_field(A.CLASSIFICATIONS, found)
@@ -571,23 +567,37 @@ def _case_steps(ev: Evaluator, root: Span, case: EvalCase, trial: int, scorers: 
                           f"{type(exc).__name__}: {safe_str(exc)}", file=sys.stderr)
 
 
-def _user_kwargs(offered: Mapping[str, Any], names: Optional[set[str]],
-                 trial: int) -> dict[str, Any]:
-    # What a scorer's signature asks for; ``**kwargs`` gets every official
-    # argument (``trace`` included) and ``trial_index`` only by name.
-    if names is None:
+def _user_kwargs(offered: Mapping[str, Any], params: Params, trial: int) -> dict[str, Any]:
+    """The keyword arguments a scorer gets, bound as the official SDK binds them.
+
+    A parameter named like an offered argument gets it; one with a default
+    keeps it; any other takes the next offered argument not yet given (the
+    official SDK's positional fallback, so ``lambda a, b: ...`` still gets
+    ``input`` and ``expected``); ``**kwargs`` gets the rest (``trace``
+    included). ``trial_index`` is given only to a parameter of that name.
+    """
+    if params is None:
         return dict(offered)
-    found = {k: v for k, v in offered.items() if k in names}
-    if "trial_index" in names:
-        found["trial_index"] = trial
+    named, var_keyword = params
+    left = dict(offered)
+    found: dict[str, Any] = {}
+    for name, has_default in named:
+        if name in left:
+            found[name] = left.pop(name)
+        elif name == "trial_index":
+            found[name] = trial
+        elif not has_default and left:
+            found[name] = left.pop(next(iter(left)))
+    if var_keyword:
+        found.update(left)
     return found
 
 
-def _score_steps(scorer: Any, name: str, names: Optional[set[str]], offered: Mapping[str, Any],
+def _score_steps(scorer: Any, name: str, params: Params, offered: Mapping[str, Any],
                  trial: int, root: Span, result: EvalResult
                  ) -> Generator[Step, Any, Optional[str]]:
     """One scorer's span; returns the traceback when the scorer failed."""
-    kwargs = _user_kwargs(offered, names, trial)
+    kwargs = _user_kwargs(offered, params, trial)
     logged = {k: v for k, v in offered.items() if k != "trace"}
     with root.start_span(name=name, type="score", span_attributes={"purpose": "scorer"},
                          input=logged) as span:
@@ -640,10 +650,10 @@ def _classification(value: Any, name: str) -> dict[str, Any]:
                                                    if value.get(k) is not None}}
 
 
-def _classify_steps(classifier: Any, name: str, names: Optional[set[str]],
+def _classify_steps(classifier: Any, name: str, params: Params,
                     offered: Mapping[str, Any], root: Span, result: EvalResult,
                     found: dict[str, list[dict[str, Any]]]) -> Generator[Step, Any, None]:
-    kwargs = _user_kwargs(offered, names, result.trial_index)
+    kwargs = _user_kwargs(offered, params, result.trial_index)
     logged = {k: v for k, v in offered.items() if k != "trace"}
     with root.start_span(name=name, type="classifier", span_attributes={"purpose": "scorer"},
                          input=logged) as span:
