@@ -322,6 +322,16 @@ def test_logger_feedback_update_and_org_id_on_the_store(store: StoreHelper) -> N
     assert braintrust.NOOP_SPAN.name == "" and braintrust.NOOP_SPAN.link().startswith("http")
 
 
+def test_logger_org_id_is_the_logged_in_organization(tmp_path: Path) -> None:
+    from .fake_braintrust import ORG_ID
+
+    _, out = run(sys.executable, """
+        import braintrust
+        print("ORG", braintrust.init_logger(project="p").org_id)
+    """, tmp_path)
+    assert out.split() == ["ORG", ORG_ID]
+
+
 WRAPPED = """
 import sys
 sys.path.insert(0, {root!r})
