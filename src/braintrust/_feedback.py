@@ -12,7 +12,7 @@ from typing import Any
 from braintrust_otel.masking import mask_row
 
 from . import _state
-from ._span import _check_mapping, _check_numbers, _check_tags
+from ._span import _check_mapping, _check_numbers, _check_tags, safe_repr
 
 __all__ = ["log_feedback", "update_span"]
 
@@ -45,10 +45,10 @@ def log_feedback(
     if not isinstance(id, str) or not id:
         raise TypeError(f"{where}: id must be a non-empty str")
     source = "external" if source is None else source
-    if source not in _SOURCES:
-        raise ValueError(f"{where}: source must be one of {', '.join(_SOURCES)}; got {source!r}")
-    if scores is None and expected is None and tags is None and comment is None:
-        raise ValueError(f"{where}: give at least one of scores, expected, tags, comment")
+    if not isinstance(source, str) or source not in _SOURCES:
+        raise ValueError(f"{where}: source must be one of {', '.join(_SOURCES)}; "
+                         f"got {safe_repr(source)}")
+    # Each argument's own check first, so a bad one is named.
     if scores is not None:
         _check_numbers(scores, "scores", where, unit=True)
     if metadata is not None:
@@ -57,6 +57,8 @@ def log_feedback(
         tags = list(_check_tags(tags, where))
     if comment is not None and not isinstance(comment, str):
         raise TypeError(f"{where}: comment must be a str, got {type(comment).__name__}")
+    if scores is None and expected is None and tags is None and comment is None:
+        raise ValueError(f"{where}: give at least one of scores, expected, tags, comment")
     row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": parent}
     if scores is not None:
         row["scores"] = dict(scores)
