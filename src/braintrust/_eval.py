@@ -123,7 +123,7 @@ class EvalHooks:
         """Adds metadata to the case."""
         self.metadata.update(info)
 
-    def report_progress(self, event: Mapping[str, Any]) -> None:
+    def report_progress(self, progress: Mapping[str, Any]) -> None:
         """Reports a task's progress (a dict such as ``{"format": ..., "output_type":
         ..., "event": ..., "data": ...}``).
 
@@ -133,7 +133,7 @@ class EvalHooks:
         """
         if self._report is not None:
             try:
-                self._report(event)
+                self._report(progress)
             except Exception as exc:
                 print(f"Eval: the stream callback failed: {type(exc).__name__}: "
                       f"{safe_str(exc)}", file=sys.stderr)
