@@ -10,7 +10,16 @@ from braintrust_otel.parent import format_parent
 
 from . import _feedback, _state
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
-from ._span import _MISSING, Span, _event, _start, check_text
+from ._span import (
+    _MISSING,
+    Span,
+    _check_mapping,
+    _check_numbers,
+    _check_tags,
+    _event,
+    _start,
+    check_text,
+)
 
 __all__ = ["Logger", "current_logger", "flush", "init_logger", "login"]
 
