@@ -141,14 +141,9 @@ KNOWN_GAPS = {
     "EvalAsync(repo_info)", "EvalAsync(reporter)", "EvalAsync(stream)",
     "EvalAsync(summarize_scores)", "EvalAsync(tags)", "EvalAsync(timeout)",
     "EvalAsync(trial_count)", "EvalAsync(update)",
-    # EvalCase: members/parameters not offered yet.
-    "EvalCase.created", "EvalCase.origin", "EvalCase.trial_count", "EvalCase.upsert_id",
-    # EvalHooks: members/parameters not offered yet.
-    "EvalHooks.cancel_event", "EvalHooks.report_progress",
     # EvalResult: members/parameters not offered yet.
-    "EvalResult.classifications", "EvalResult.exc_info", "EvalResult.origin",
+    "EvalResult.exc_info",
     # Evaluator: members/parameters not offered yet.
-    "Evaluator.cancel_event", "Evaluator.classifiers", "Evaluator.error_score_handler",
     "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
     "Evaluator.project_name", "Evaluator.repo_info",
     # Experiment members. propagated_event exists; it follows our positional ``event``,
@@ -157,7 +152,7 @@ KNOWN_GAPS = {
     "Experiment.start_span(propagated_event: position)",
     # Logger members (the 0.48 log records: debug ... fatal, emit_log, trace).
     "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
-    "Logger.logging_state", "Logger.org_id", "Logger.start_span(internal)",
+    "Logger.logging_state", "Logger.start_span(internal)",
     "Logger.start_span(propagated_event: position)", "Logger.start_span(root_span_id)",
     "Logger.start_span(span_id)", "Logger.trace", "Logger.warn",
     # Project: members/parameters not offered yet.

@@ -242,7 +242,7 @@ def test_bad_decorator_arguments() -> None:
     with pytest.raises(TypeError, match="name must be a str"):
         braintrust.traced(name=42)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="unexpected argument"):
-        braintrust.traced(nmae="x")  # type: ignore[call-overload]
+        braintrust.traced(nmae="x")
     with pytest.raises(TypeError, match="span_attributes must be a dict"):
         braintrust.traced(span_attributes=["x"])  # type: ignore[call-overload]
 

@@ -105,6 +105,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             os.environ["BRAINTRUST_APP_URL"] = old_url
 
 
+def _eval_in_a_thread(*args: Any, **kwargs: Any) -> braintrust.EvalResultWithSummary:
+    # Playwright's sync API keeps an event loop running in this thread, where
+    # Eval (as the official SDK's) returns a Task; a thread of its own has none.
+    import threading
+
+    box: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: box.update(result=braintrust.Eval(*args, **kwargs)))
+    thread.start()
+    thread.join()
+    result: braintrust.EvalResultWithSummary = box["result"]
+    return result
+
+
 def _seed(site: Site) -> None:
     logger = braintrust.init_logger(project="ui")
     # A trace with known times: the root 0-4 s, "retrieve" 0.5-1.5 s, "llm call" 1.5-3.5 s
@@ -142,13 +155,13 @@ def _seed(site: Site) -> None:
     def exact(output: str, expected: str) -> float:
         return float(output == expected)
 
-    good = braintrust.Eval("ui", data=data, task=str.upper, scores=[exact],
-                           experiment_name="good", quiet=True)
-    worse = braintrust.Eval("ui", data=data, task=lambda s: "A" if s == "a" else s + "?",
-                            scores=[exact], experiment_name="worse",
-                            base_experiment_name="good", quiet=True)
-    braintrust.Eval("ui", data=data, task=lambda s: s, scores=[exact],
-                    experiment_name="lower", quiet=True)
+    good = _eval_in_a_thread("ui", data=data, task=str.upper, scores=[exact],
+                             experiment_name="good", quiet=True)
+    worse = _eval_in_a_thread("ui", data=data, task=lambda s: "A" if s == "a" else s + "?",
+                              scores=[exact], experiment_name="worse",
+                              base_experiment_name="good", quiet=True)
+    _eval_in_a_thread("ui", data=data, task=lambda s: s, scores=[exact],
+                      experiment_name="lower", quiet=True)
     site.printed["good"] = good.summary
     site.printed["worse"] = worse.summary
     ds = braintrust.init_dataset(project="ui", name="qa")

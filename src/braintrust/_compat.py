@@ -167,9 +167,9 @@ def update_span(exported: str, **event: Any) -> None:
         TypeError: ``exported`` is not a str, or a field has the wrong shape.
         ValueError: ``exported`` is not a slug naming a span row, or ``id`` is given.
     """
-    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+    from braintrust_otel.ids import span_id_hex, trace_id_hex
 
-    from ._span import Span
+    from ._feedback import update_span as update_row
 
     if not isinstance(exported, str):
         raise TypeError(f"update_span(): exported must be a str, got {type(exported).__name__}")
@@ -179,16 +179,12 @@ def update_span(exported: str, **event: Any) -> None:
     if not ref.row_id:
         raise ValueError("update_span(): the slug names no span row (use span.export())")
     event = {k: v for k, v in event.items() if k not in ("id", "span_id", "root_span_id")}
-    span_ctx = SpanContext(
-        trace_id=int((ref.root_span_id or "0").replace("-", ""), 16),
-        span_id=int((ref.span_id or "0").replace("-", "")[-16:], 16),
-        is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
-    # An ended span over the slug's ids: log() then sends exactly the merge row
-    # a late log() on the original span would (masked, validated, mapped).
-    span = Span(NonRecordingSpan(span_ctx), ref.parent, set_current=False)
-    span._ended = True
-    span._row_id = ref.row_id
-    span.log(**event)
+    if ref.span_id and ref.root_span_id:
+        # The span ids from the slug travel with the merge, as the official SDK sends them.
+        event["span_id"] = span_id_hex(int(ref.span_id.replace("-", "")[-16:], 16))
+        event["root_span_id"] = trace_id_hex(int(ref.root_span_id.replace("-", ""), 16))
+    # One implementation with Logger/Experiment.update_span: a merge row.
+    update_row(ref.parent, ref.row_id, event, where="update_span()")
 
 
 @contextlib.contextmanager

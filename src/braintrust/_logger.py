@@ -6,12 +6,20 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
-from braintrust_otel.masking import mask_row
 from braintrust_otel.parent import format_parent
 
-from . import _state
+from . import _feedback, _state
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
-from ._span import _MISSING, Span, _check_mapping, _check_numbers, _check_tags, _start, check_text
+from ._span import (
+    _MISSING,
+    Span,
+    _check_mapping,
+    _check_numbers,
+    _check_tags,
+    _event,
+    _start,
+    check_text,
+)
 
 __all__ = ["Logger", "current_logger", "flush", "init_logger", "login"]
 
@@ -94,6 +102,7 @@ class SpanTarget:
         parent: str | Mapping[str, str] | None = None,
         event: Mapping[str, Any] | None = None,
         propagated_event: Mapping[str, Any] | None = None,
+        **fields: Any,
     ) -> Span:
         """Starts a span here: a child of the current span when that span belongs
         here too, else the root of a new trace.
@@ -103,8 +112,9 @@ class SpanTarget:
         Returns:
             A :class:`Span`.
         """
-        return _start(name, type, span_attributes, start_time, set_current, parent, event,
-                      logger=self, where=f"{self.__class__.__name__}.start_span()", depth=3,
+        return _start(name, type, span_attributes, start_time, set_current, parent,
+                      _event(event, fields), logger=self,
+                      where=f"{self.__class__.__name__}.start_span()", depth=3,
                       propagated_event=propagated_event)
 
     def log_feedback(
@@ -115,67 +125,40 @@ class SpanTarget:
         tags: Sequence[str] | None = None,
         comment: str | None = None,
         metadata: Mapping[str, Any] | None = None,
-        source: str = "external",
+        source: str | None = None,
     ) -> None:
-        """Adds feedback to a logged row: scores, expected value, tags, a comment.
+        """Adds feedback to a logged row: scores, an expected value, tags, a comment.
 
         Args:
             id: The row id (from :meth:`log` or ``span.id``).
-            scores: Scores to merge into the row.
+            scores: Scores to merge into the row's scores.
             expected: The expected value to set.
             tags: Tags to set.
             comment: A comment, kept in the row's metadata.
             metadata: Metadata to merge into the row.
-            source: Where the feedback came from (``external``, ``app``, ``api``).
-        """
-        where = "log_feedback()"
-        if not isinstance(id, str) or not id:
-            raise TypeError(f"{where}: id must be a non-empty str")
-        if scores is not None:
-            _check_numbers(scores, "scores", where, unit=True)
-        if metadata is not None:
-            _check_mapping(metadata, "metadata", where)
-        if tags is not None:
-            tags = list(_check_tags(tags, where))
-        for arg, text in (("comment", comment), ("source", source)):
-            if text is not None and not isinstance(text, str):
-                raise TypeError(f"{where}: {arg} must be a str, got {type(text).__name__}")
-        row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": self.parent}
-        if scores is not None:
-            row["scores"] = dict(scores)
-        if expected is not None:
-            row["expected"] = expected
-        if tags is not None:
-            row["tags"] = list(tags)
-        meta = dict(metadata or {})
-        if comment is not None:
-            meta["comment"] = comment
-        if meta:
-            row["metadata"] = meta
-        row["_audit_source"] = source
-        _state.write_rows([mask_row(row)])
-
-    def update_span(self, id: str, **event: Any) -> None:
-        """Adds fields to a row logged here earlier (scores and metrics merge key by
-        key, metadata deeply, the rest is replaced).
-
-        Args:
-            id: The row id (from :meth:`log` or ``span.id``).
-            **event: ``input``, ``output``, ``expected``, ``error``, ``tags``,
-                ``scores``, ``metadata``, ``metrics``.
+            source: Where the feedback came from: ``external`` (the default),
+                ``app`` or ``api``.
 
         Raises:
-            TypeError: ``id`` is not a non-empty str, or a field has the wrong shape.
+            TypeError, ValueError: On a bad id or source, or no feedback at all.
         """
-        from opentelemetry.trace import INVALID_SPAN
+        _feedback.log_feedback(self.parent, id, scores, expected, tags, comment, metadata,
+                               source, where=f"{type(self).__name__}.log_feedback()")
 
-        if not isinstance(id, str) or not id:
-            raise TypeError(f"{type(self).__name__}.update_span(): id must be a non-empty str")
-        # An ended span whose late log() sends exactly the merge row we want.
-        span = Span(INVALID_SPAN, self.parent, set_current=False)
-        span._ended = True
-        span._row_id = id
-        span.log(**event)
+    def update_span(self, id: str, **event: Any) -> None:
+        """Merges fields into a logged span, by its row id.
+
+        Update a span only after it was ended and flushed: the update is a
+        merge into the stored row.
+
+        Args:
+            id: The span's row id (``span.id``, or what :meth:`log` returned).
+            **event: Fields as for :meth:`Span.log` (``output``, ``scores``,
+                ``metadata``, ...), and optionally both ``root_span_id`` and
+                ``span_id``.
+        """
+        _feedback.update_span(self.parent, id, event,
+                              where=f"{type(self).__name__}.update_span()")
 
     def traced(self, *span_args: Any, **span_kwargs: Any) -> Any:
         """Like :func:`braintrust.traced`, with root spans going here."""
@@ -234,6 +217,11 @@ class Logger(SpanTarget):
     def id(self) -> str:
         """The project id."""
         return self.project["id"]
+
+    @property
+    def org_id(self) -> str:
+        """The id of the organization logged in to (empty with the embedded store)."""
+        return _state.org_id() or ""
 
     def export(self) -> str:
         """Returns a slug naming this project's logs, usable as ``parent=``."""

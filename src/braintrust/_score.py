@@ -130,7 +130,8 @@ def _check(scorer: str, name: str, value: Any) -> Optional[float]:
     if not 0 <= value <= 1:
         raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {safe_repr(value)}, "
                           "outside [0, 1]")
-    return float(value)
+    # An int stays an int (1, not 1.0), as the official SDK records it.
+    return value
 
 
 def normalize_scores(scorer: str, value: Any) -> list[Score]:

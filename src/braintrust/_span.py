@@ -38,6 +38,9 @@ SPAN_TYPES = frozenset({
 })
 
 _SPAN_KEY = otel_context.create_key("braintrust-span")
+#: What ``start_span`` logs at once (``event=`` or keywords): ``Span.log``'s fields.
+_EVENT_FIELDS = frozenset({"input", "output", "expected", "error", "tags", "scores",
+                           "metadata", "metrics", "id"})
 _MISSING: Any = object()
 
 Attrs = dict[str, Union[str, bool, int, float, Sequence[str]]]
@@ -162,6 +165,17 @@ def _merge_json(previous: Any, value: Mapping[str, Any], deep: bool) -> str:
     else:
         merged.update(loads(dumps(value)))
     return dumps(merged)
+
+
+def _event(event: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    # Fields to log at start come as ``event=`` (a dict) or, as in the official
+    # SDK, as keyword arguments; keywords win.
+    if not fields:
+        return event
+    if event is None:
+        return fields
+    _check_mapping(event, "event", "start_span()")
+    return {**event, **fields}
 
 
 # -- spans ----------------------------------------------------------------------
@@ -304,6 +318,18 @@ class Span:
         except Exception as exc:
             diagnostics.report("log", "could not record a span field", exc)
 
+    def _log_field(self, key: str, value: Any) -> None:
+        # A row field Span.log does not take (an eval case's origin and
+        # classifications), set the same way: masked as its field, encoded now.
+        try:
+            self._attrs[key] = dumps(mask(A.JSON_FIELDS[key], value))
+            if self._ended:
+                self._log_after_end(self._attrs)
+            elif self._adopted:
+                self._otel.set_attributes(self._attrs)
+        except Exception as exc:
+            diagnostics.report("log", "could not record a span field", exc)
+
     def _previous(self, key: str) -> Any:
         # The value to merge into: pending, else already on the OTel span (set
         # at start, or by another wrapper of the same foreign span).
@@ -385,10 +411,11 @@ class Span:
         parent: str | None = None,
         event: Mapping[str, Any] | None = None,
         propagated_event: Mapping[str, Any] | None = None,
+        **fields: Any,
     ) -> Span:
         """Starts a child span of this one. Arguments are as for :func:`start_span`."""
         return _start(
-            name, type, span_attributes, start_time, set_current, parent, event,
+            name, type, span_attributes, start_time, set_current, parent, _event(event, fields),
             parent_span=self, where="Span.start_span()", depth=3,
             propagated_event=propagated_event,
         )
@@ -490,15 +517,22 @@ class Span:
 
         return inject_span(self, carrier)
 
+    # context management
+
     def set_current(self) -> None:
-        """Makes this span current until :meth:`unset_current` (``with`` does both)."""
-        self._activate()
+        """Makes this span the current one (for :func:`current_span`, children
+        and OTel instrumentation) until :meth:`unset_current`.
+
+        Prefer ``with span:``, which does both. Does nothing for a span made
+        with ``set_current=False``.
+        """
+        if self._set_current:
+            self._activate()
 
     def unset_current(self) -> None:
-        """Undoes the latest :meth:`set_current`."""
-        self._deactivate()
-
-    # context management
+        """Undoes the last :meth:`set_current` of this span."""
+        if self._set_current:
+            self._deactivate()
 
     def _activate(self) -> None:
         ctx = trace.set_span_in_context(self._otel)
@@ -549,6 +583,9 @@ class NoopSpan(Span):
     def log(self, **event: Any) -> None:
         """Does nothing."""
 
+    def _log_field(self, key: str, value: Any) -> None:
+        pass
+
     def start_span(self, *args: Any, **kwargs: Any) -> Span:
         """Returns the no-op span."""
         return self
@@ -568,6 +605,18 @@ class NoopSpan(Span):
 
     def export(self) -> str:
         """Returns an empty string: there is no span to continue."""
+        return ""
+
+    def log_feedback(self, *args: Any, **kwargs: Any) -> None:
+        """Does nothing."""
+
+    def link(self) -> str:
+        """Returns a placeholder link."""
+        return "https://www.braintrust.dev/noop-span"
+
+    @property
+    def name(self) -> str:
+        """An empty name."""
         return ""
 
     def permalink(self, org_name: str | None = None, app_url: str | None = None) -> str:
@@ -636,6 +685,10 @@ def _start(
         _check_mapping(span_attributes, "span_attributes", where)
     if event is not None:
         _check_mapping(event, "event", where)
+        unknown = set(event) - _EVENT_FIELDS
+        if unknown:
+            raise TypeError(f"{where}: unexpected field(s) {', '.join(sorted(unknown))}; "
+                            f"fields are {', '.join(sorted(_EVENT_FIELDS))}")
     if parent is not None and not isinstance(parent, str):
         if not isinstance(parent, Mapping):
             raise TypeError(f"{where}: parent must be an export slug (str) or a trace "
@@ -710,11 +763,14 @@ def _start(
             file, function, line = _caller(depth)
             name = f"{function}:{file.rsplit('/', 1)[-1]}:{line}" if function else "subspan"
     # Only what the mapping cannot infer travels as attributes: each one costs
-    # about a microsecond of OTel validation. An untyped span's type follows
-    # from its place (root: task, child: function).
+    # about a microsecond of OTel validation. An untyped root is a task; an
+    # untyped child stays untyped, as in the official SDK.
     attrs: Attrs = {}
     sa_type = type or default_type
-    if sa_type is None and is_root and logger is not None and logger.root_type != "task":
+    # As in the official SDK, a logger's or experiment's start_span gives its
+    # root type even to a span that nests in the current one; an untyped root
+    # is a task by the mapping, so that type needs no attribute.
+    if sa_type is None and logger is not None and (not is_root or logger.root_type != "task"):
         sa_type = logger.root_type
     if span_attributes:
         extra = dict(span_attributes)
@@ -763,6 +819,7 @@ def start_span(
     parent: str | Mapping[str, str] | None = None,
     event: Mapping[str, Any] | None = None,
     propagated_event: Mapping[str, Any] | None = None,
+    **fields: Any,
 ) -> Span:
     """Starts a span.
 
@@ -785,12 +842,15 @@ def start_span(
         propagated_event: Fields logged on this span and on every span started
             below it in this process (each child's own ``propagated_event``
             replaces it for that child's subtree); they win over ``event``'s.
+        **fields: The same fields as keywords (``input=``, ``output=``,
+            ``metadata=``, ...), as the official SDK takes them.
 
     Returns:
         A :class:`Span`, usable as a context manager.
     """
-    return _start(name, type, span_attributes, start_time, set_current, parent, event,
-                  where="start_span()", depth=3, propagated_event=propagated_event)
+    return _start(name, type, span_attributes, start_time, set_current, parent,
+                  _event(event, fields), where="start_span()", depth=3,
+                  propagated_event=propagated_event)
 
 
 def link(slug: str, org_name: str | None = None, app_url: str | None = None) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, Protocol
 from opentelemetry import trace
 
 from braintrust_otel import BraintrustSpanProcessor, attachments, diagnostics, ensure_installed
+from braintrust_otel import attributes as A
 from braintrust_otel._version import VERSION
 from braintrust_otel.backends import Backend, backend_for
 from braintrust_otel.exporter import BraintrustSpanExporter
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from ._experiment import Experiment
     from ._logger import Logger
 
-TRACER_NAME = "braintrust"
+TRACER_NAME = A.FACADE_SCOPE
 
 _lock = threading.Lock()
 _tracer: Optional[trace.Tracer] = None
@@ -278,6 +279,15 @@ def resolve_project_id(name: str) -> str | None:
         return backend().cached_project_id(name)
     except Exception:
         return None
+
+
+def org_id() -> str | None:
+    """The logged-in organization's id (logging in if needed), or None without the service."""
+    conn = _api_connection()
+    if conn is None:
+        return None
+    conn.login()
+    return conn.org_id
 
 
 def link_defaults() -> tuple[str | None, str | None]:

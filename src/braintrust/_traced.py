@@ -8,7 +8,17 @@ import os
 from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-from ._span import NOOP_SPAN, Span, _check_mapping, _start, check_name, check_type, safe_repr
+from ._span import (
+    _EVENT_FIELDS,
+    NOOP_SPAN,
+    Span,
+    _check_mapping,
+    _event,
+    _start,
+    check_name,
+    check_type,
+    safe_repr,
+)
 
 if TYPE_CHECKING:
     from ._logger import SpanTarget as Logger
@@ -38,7 +48,14 @@ def traced(
     span_attributes: Mapping[str, Any] | None = None,
     notrace_io: bool = False,
     set_current: bool | None = None,
+    start_time: float | None = None,
+    parent: str | None = None,
+    **event: Any,
 ) -> Callable[[F], F]: ...
+
+
+@overload
+def traced(name: str, /, *args: Any, **kwargs: Any) -> Callable[[F], F]: ...
 
 
 def traced(*args: Any, **kwargs: Any) -> Any:
@@ -56,6 +73,12 @@ def traced(*args: Any, **kwargs: Any) -> Any:
         span_attributes: More span attributes to record.
         notrace_io: Do not record input and output.
         set_current: Whether the span is current while the function runs.
+        start_time, parent: As for :func:`braintrust.start_span`.
+        **event: Fields every call's span logs at start (``metadata=``,
+            ``tags=``, ...), as for :func:`braintrust.start_span`.
+
+    The options may also be given by position in ``start_span``'s order
+    (``@traced("name", "llm")``).
 
     Returns:
         The wrapped function, or a decorator when called with options.
@@ -63,24 +86,40 @@ def traced(*args: Any, **kwargs: Any) -> Any:
     return _traced(args, kwargs, logger=None)
 
 
+#: ``traced``'s options, in ``start_span``'s positional order (as the official SDK
+#: forwards them), then its own.
+_POSITIONAL = ("name", "type", "span_attributes", "start_time", "set_current", "parent")
+_OPTIONS = frozenset(_POSITIONAL) | {"notrace_io"}
+
+
 def _traced(args: tuple[Any, ...], kwargs: dict[str, Any], logger: Logger | None) -> Any:
     if len(args) == 1 and not kwargs and callable(args[0]):
         return _decorate(args[0], logger=logger)
-    if args:
+    if len(args) > len(_POSITIONAL) or any(callable(a) for a in args if a is not None):
         raise TypeError(
-            "traced(): pass the function alone (@traced) or options by keyword "
-            "(@traced(name=...))"
+            "traced(): pass the function alone (@traced) or options "
+            "(@traced(name=...), @traced(\"name\"))"
         )
-    unknown = set(kwargs) - {"name", "type", "span_attributes", "notrace_io", "set_current"}
+    options = dict(kwargs)
+    for key, value in zip(_POSITIONAL, args):
+        if key in options:
+            raise TypeError(f"traced(): {key} given twice")
+        options[key] = value
+    event = {k: v for k, v in options.items() if k not in _OPTIONS}
+    unknown = set(event) - _EVENT_FIELDS - {"event"}
     if unknown:
         raise TypeError(f"traced(): unexpected argument(s) {', '.join(sorted(unknown))}")
-    check_name(kwargs.get("name"), _WHERE)
-    check_type(kwargs.get("type"), _WHERE)
-    if kwargs.get("span_attributes") is not None:
-        _check_mapping(kwargs["span_attributes"], "span_attributes", _WHERE)
+    merged = _event(event.pop("event", None), event)
+    options = {k: v for k, v in options.items() if k in _OPTIONS}
+    check_name(options.get("name"), _WHERE)
+    check_type(options.get("type"), _WHERE)
+    if options.get("span_attributes") is not None:
+        _check_mapping(options["span_attributes"], "span_attributes", _WHERE)
+    if options.get("parent") is not None and not isinstance(options["parent"], str):
+        raise TypeError("traced(): parent must be an export slug (str)")
 
     def decorator(f: F) -> F:
-        wrapped: F = _decorate(f, logger=logger, **kwargs)
+        wrapped: F = _decorate(f, logger=logger, event=merged, **options)
         return wrapped
 
     return decorator
@@ -131,6 +170,9 @@ def _decorate(
     span_attributes: Mapping[str, Any] | None = None,
     notrace_io: bool = False,
     set_current: bool | None = None,
+    start_time: float | None = None,
+    parent: str | None = None,
+    event: Mapping[str, Any] | None = None,
 ) -> Any:
     if not callable(f):
         raise TypeError(f"traced(): expected a function, got {safe_repr(f)}")
@@ -145,7 +187,7 @@ def _decorate(
     trace_io = not notrace_io
 
     def begin(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Span:
-        span = _start(span_name, type, span_attributes, None, set_current, None, None,
+        span = _start(span_name, type, span_attributes, start_time, set_current, parent, event,
                       logger=logger, where=_WHERE, depth=0, default_type="function",
                       caller=caller)
         if trace_io and span is not NOOP_SPAN:

@@ -44,7 +44,8 @@ def _tokens(row: dict[str, Any]) -> str:
 
 def _line(row: dict[str, Any]) -> str:
     attrs = row.get("span_attributes") or {}
-    parts = [f"{attrs.get('name', '?')} [{attrs.get('type', '?')}] {_duration(row)}"]
+    kind = f" [{attrs['type']}]" if attrs.get("type") else ""
+    parts = [f"{attrs.get('name', '?')}{kind} {_duration(row)}"]
     if _tokens(row):
         parts.append(_tokens(row))
     for field in ("input", "output"):

@@ -19,6 +19,8 @@ METRICS = "braintrust.metrics"
 TAGS = "braintrust.tags"
 SPAN_ATTRIBUTES = "braintrust.span_attributes"
 ORIGIN = "braintrust.origin"
+#: An eval case's classifier results (``{name: [{id, label?, metadata?}]}``).
+CLASSIFICATIONS = "braintrust.classifications"
 #: JSON merged into the row's ``context`` (for example ``span_origin``).
 CONTEXT = "braintrust.context_json"
 #: The row id, when the user chose one; otherwise it is derived from the span ids.
@@ -35,6 +37,7 @@ JSON_FIELDS = {
     METRICS: "metrics",
     SPAN_ATTRIBUTES: "span_attributes",
     ORIGIN: "origin",
+    CLASSIFICATIONS: "classifications",
 }
 
 # OTel semantic conventions for the caller's source location.
@@ -46,3 +49,10 @@ CODE_LINE = "code.line.number"
 PARENT_CONTEXT_KEY = PARENT
 
 PREFIX = "braintrust."
+
+#: The instrumentation scope of spans made by the ``braintrust`` facade. Its
+#: spans carry exactly the type they were given (a child without one has none,
+#: as in the official SDK); other instrumentation's children are ``function``.
+FACADE_SCOPE = "braintrust"
+#: Instrumentation scopes of this package's own instrumentors start with this.
+OWN_SCOPE_PREFIX = "braintrust_otel."

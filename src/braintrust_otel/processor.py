@@ -65,6 +65,13 @@ def parent_in_context(ctx: Context | None = None) -> str | None:
     return None
 
 
+def _own(span: ReadableSpan | Span) -> bool:
+    """Whether the facade or one of this package's instrumentors made the span."""
+    scope = span.instrumentation_scope
+    return scope is not None and (scope.name == A.FACADE_SCOPE
+                                  or scope.name.startswith(A.OWN_SCOPE_PREFIX))
+
+
 def is_ai_span(span: ReadableSpan, ignore: frozenset[str] = frozenset()) -> bool:
     """True when the span's name or any attribute key has an AI prefix (``gen_ai.``, ...).
 
@@ -90,6 +97,9 @@ class BraintrustSpanProcessor(SpanProcessor):
         default_parent: The ``braintrust.parent`` for spans whose context
             names none: a string or a callable returning one. Falls back to
             ``BRAINTRUST_PARENT``, then ``project_name:default-otel-project``.
+            When a callable returns None (the facade with no logger) and
+            ``BRAINTRUST_PARENT`` is unset, spans of the facade and of this
+            package's instrumentors are not recorded, as in the official SDK.
         filter_ai_spans: Keep only AI spans (see :func:`is_ai_span`).
         custom_filter: Called with each finished span; True keeps it, False
             drops it, None leaves the decision to ``filter_ai_spans``.
@@ -163,7 +173,7 @@ class BraintrustSpanProcessor(SpanProcessor):
         try:
             parent = parent_in_context(parent_context)
             if parent is None:
-                parent = self._default()
+                parent = self._default(span)
                 if self._filter_ai and parent:
                     self._defaulted.add(span.get_span_context().span_id)
             if parent:
@@ -171,10 +181,17 @@ class BraintrustSpanProcessor(SpanProcessor):
         except Exception as exc:
             diagnostics.report("parent", "could not stamp braintrust.parent", exc)
 
-    def _default(self) -> str | None:
+    def _default(self, span: Span | None = None) -> str | None:
         default = self._default_parent
         if callable(default):
             default = default()
+            # The facade's processor with no logger: as in the official SDK, a
+            # wrapped client or facade span with nowhere to log is not recorded
+            # (left unstamped, so on_end discards it). Other instrumentation's
+            # spans, and every span when a parent is configured, still land.
+            if default is None and span is not None and _own(span) \
+                    and not os.environ.get("BRAINTRUST_PARENT"):
+                return None
         return default or os.environ.get("BRAINTRUST_PARENT") or DEFAULT_PARENT
 
     # -- queueing -----------------------------------------------------------
@@ -183,6 +200,10 @@ class BraintrustSpanProcessor(SpanProcessor):
         """Queues a finished span for export (after the filter, if any)."""
         if (self._filter_ai or self._custom_filter is not None) and not self._keep(span):
             return
+        attrs = span.attributes
+        if (not attrs or A.PARENT not in attrs) and callable(self._default_parent) \
+                and _own(span):
+            return  # unparented in on_start: nowhere to log (see _default)
         if self._shutdown:
             diagnostics.report("dropped", f"span {span.name!r} ended after shutdown")
             return

@@ -7,6 +7,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from .. import attributes as A
 from .common import error_text
 
 
@@ -16,9 +17,10 @@ def apply(
     """Fills what the convention mappers left empty.
 
     Attributes no mapper consumed go into ``metadata`` (values already there
-    win); a span with no type becomes ``task`` at the root and ``function``
-    below it; a span whose status is ERROR gets an ``error``; the
-    instrumentation scope becomes ``context.span_origin``.
+    win); a span with no type becomes ``task`` at the root and, unless the
+    facade made it (``attributes.FACADE_SCOPE``), ``function`` below it; a
+    span whose status is ERROR gets an ``error``; the instrumentation scope
+    becomes ``context.span_origin``.
 
     Args:
         row: The row being built; changed in place.
@@ -36,7 +38,11 @@ def apply(
             row["metadata"] = leftovers
     span_attributes = row["span_attributes"]
     if "type" not in span_attributes:
-        span_attributes["type"] = "task" if span.parent is None else "function"
+        scope = span.instrumentation_scope
+        if span.parent is None:
+            span_attributes["type"] = "task"
+        elif scope is None or scope.name != A.FACADE_SCOPE:
+            span_attributes["type"] = "function"
     if "error" not in row:
         error = error_text(span)
         if error is not None:
