@@ -48,13 +48,13 @@ def test_flags_without_an_integration_report_false(tmp_path: Path) -> None:
         import braintrust
         from braintrust_otel.instrumentation import OFFICIAL_FLAGS
         flags = dict.fromkeys(OFFICIAL_FLAGS, False)
-        flags.update(cursor_sdk=True, bedrock=True, temporal=True, openai=True)
+        flags.update(cursor_sdk=True, bedrock=True, livekit_agents=True, openai=True)
         print(sorted(braintrust.auto_instrument(**flags).items()))
     """), tmp_path)
     assert proc.returncode == 0, proc.stderr
-    # bedrock reports under the official SDK's key; no Temporal or Cursor integration (yet).
+    # bedrock reports under the official SDK's key; no LiveKit or Cursor integration (yet).
     assert proc.stdout.strip() == ("[('bedrock_runtime', True), ('cursor_sdk', False), "
-                                   "('openai', True), ('temporal', False)]")
+                                   "('livekit_agents', False), ('openai', True)]")
 
 
 LAZY_APP = """

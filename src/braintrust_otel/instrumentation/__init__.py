@@ -65,6 +65,8 @@ INSTRUMENTORS = {
     "strands": Supported("strands", "braintrust_otel.instrumentation.strands:StrandsInstrumentor"),
     "pydantic_ai": Supported(
         "pydantic_ai", "braintrust_otel.instrumentation.pydantic_ai:PydanticAIInstrumentor"),
+    "temporal": Supported(
+        "temporalio", "braintrust_otel.instrumentation.temporal:TemporalInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.

@@ -1,0 +1,1 @@
+"""Integrations the official SDK ships under ``braintrust.contrib``."""
