@@ -201,3 +201,27 @@ def test_auto_instrument_adds_the_plugin_once(server: str, store: StoreHelper) -
 def test_interceptor_rejects_a_non_logger() -> None:
     with pytest.raises(TypeError, match="logger"):
         BraintrustInterceptor(logger="p")
+
+
+def test_a_replayed_workflow_logs_nothing_again(server: str, store: StoreHelper) -> None:
+    from temporalio.worker import Replayer
+
+    braintrust.init_logger(project="p")
+
+    async def main() -> None:
+        client = await Client.connect(server, plugins=[BraintrustPlugin()])
+        queue = f"q-{uuid.uuid4()}"
+        async with Worker(client, task_queue=queue, workflows=[flows.Greet],
+                          activities=[flows.greet]):
+            handle = await client.start_workflow(flows.Greet.run, "di", id=f"wf-{uuid.uuid4()}",
+                                                 task_queue=queue)
+            await handle.result()
+        history = await handle.fetch_history()
+        # What a worker does after a restart: run the workflow code again from its history.
+        replayer = Replayer(workflows=[flows.Greet], plugins=[BraintrustPlugin()])
+        await replayer.replay_workflow(history)
+
+    asyncio.run(main())
+    rows = store.rows()
+    assert len(_by_name(rows, "temporal.workflow.Greet")) == 1
+    assert len(_by_name(rows, "temporal.activity.greet")) == 2
