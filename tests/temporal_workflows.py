@@ -25,7 +25,27 @@ async def fail(name: str) -> str:
     raise RuntimeError(f"no greeting for {name}")
 
 
+@activity.defn
+def greet_sync(name: str) -> str:
+    """A plain function activity: temporalio runs it on the worker's thread pool."""
+    if SYNC_HOOK is not None:
+        SYNC_HOOK(name)
+    return f"hi {name}"
+
+
 HOOK = None
+SYNC_HOOK = None
+
+
+@workflow.defn
+class GreetSync:
+    """One thread-pool activity."""
+
+    @workflow.run
+    async def run(self, name: str) -> str:
+        result: str = await workflow.execute_activity(
+            greet_sync, name, start_to_close_timeout=timedelta(seconds=30), retry_policy=_ONCE)
+        return result
 
 
 @workflow.defn

@@ -225,3 +225,35 @@ def test_a_replayed_workflow_logs_nothing_again(server: str, store: StoreHelper)
     rows = store.rows()
     assert len(_by_name(rows, "temporal.workflow.Greet")) == 1
     assert len(_by_name(rows, "temporal.activity.greet")) == 2
+
+
+def test_a_thread_pool_activity_is_current_for_the_calls_it_makes(
+        server: str, store: StoreHelper, llm: FakeLLM) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    braintrust.init_logger(project="p")
+    client = braintrust.wrap_openai(openai.OpenAI(base_url=llm.openai_url, api_key="k",
+                                                  max_retries=0))
+    flows.SYNC_HOOK = lambda name: client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": f"hi {name}"}])
+
+    async def main() -> str:
+        temporal = await Client.connect(server, plugins=[BraintrustPlugin()])
+        queue = f"q-{uuid.uuid4()}"
+        with ThreadPoolExecutor(2) as pool:
+            async with Worker(temporal, task_queue=queue, workflows=[flows.GreetSync],
+                              activities=[flows.greet_sync], activity_executor=pool):
+                result: str = await temporal.execute_workflow(
+                    flows.GreetSync.run, "ed", id=f"wf-{uuid.uuid4()}", task_queue=queue)
+                return result
+
+    try:
+        assert asyncio.run(main()) == "hi ed"
+    finally:
+        flows.SYNC_HOOK = None
+    rows = store.rows()
+    [wf] = _by_name(rows, "temporal.workflow.GreetSync")
+    [act] = _by_name(rows, "temporal.activity.greet_sync")
+    [call] = _by_name(rows, "Chat Completion")
+    assert act["span_parents"] == [wf["span_id"]]
+    assert call["span_parents"] == [act["span_id"]]
