@@ -34,7 +34,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from .. import attributes as A
 from .. import diagnostics
-from ..masking import record_exception
+from ..masking import mask, record_exception
 from ..processor import parent_in_context
 from ..serialize import dumps
 from ._lazy import LazyInstrumentor
@@ -168,7 +168,7 @@ def _build() -> type[Any]:
                 try:
                     return await super().execute_activity(input)
                 except BaseException as exc:
-                    record_exception(span, exc)
+                    _fail(span, exc)
                     raise
                 finally:
                     span.end()
@@ -211,7 +211,7 @@ def _build() -> type[Any]:
             except BaseException as exc:
                 if span is not None:
                     with temporalio.workflow.unsafe.sandbox_unrestricted():
-                        record_exception(span, exc)
+                        _fail(span, exc)
                 raise
             finally:
                 if span is not None:
@@ -243,6 +243,14 @@ def _build() -> type[Any]:
 
 
 _classes: dict[str, type[Any]] = {}
+
+
+def _fail(span: trace.Span, exc: BaseException) -> None:
+    """Records ``exc``: the OTel exception event, and as the row's error its message
+    alone (what the official SDK logs for Temporal; ``ActivityError`` says
+    "Activity task failed" and the cause is on the activity's own row)."""
+    record_exception(span, exc)
+    span.set_attribute(A.ERROR, dumps(mask("error", str(exc) or type(exc).__name__)))
 
 
 def interceptor_class() -> type[Any]:
