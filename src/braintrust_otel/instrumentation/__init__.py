@@ -67,6 +67,8 @@ INSTRUMENTORS = {
         "pydantic_ai", "braintrust_otel.instrumentation.pydantic_ai:PydanticAIInstrumentor"),
     "temporal": Supported(
         "temporalio", "braintrust_otel.instrumentation.temporal:TemporalInstrumentor"),
+    "typesafe": Supported(
+        "typesafe_sdk", "braintrust_otel.instrumentation.typesafe:TypeSafeInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
