@@ -4,6 +4,7 @@ workflow sandbox re-imports the module a workflow is defined in)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
@@ -33,8 +34,8 @@ def greet_sync(name: str) -> str:
     return f"hi {name}"
 
 
-HOOK = None
-SYNC_HOOK = None
+HOOK: Any = None
+SYNC_HOOK: Any = None
 
 
 @workflow.defn

@@ -26,6 +26,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
+        out: Any
         body = json.loads(self.rfile.read(int(self.headers["content-length"])) or b"{}")
         if self.path != "/v1/systemone" or body.get("state") == "boom":
             status, out = 400, {"detail": "bad state"}
