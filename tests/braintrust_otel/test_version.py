@@ -6,8 +6,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import braintrust
 import braintrust_otel
 from braintrust_otel import _version
@@ -18,16 +16,19 @@ def test_both_packages_report_the_installed_version() -> None:
     assert braintrust.__version__ == braintrust_otel.__version__ == installed
 
 
-def test_source_checkout_reads_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def missing(name: str) -> str:
-        raise metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(metadata, "version", missing)
+def test_source_checkout_reads_pyproject(tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text('[project]\nname = "braintrust-otel"\nversion = "9.8.7"\n')
-    assert _version.read_version(pyproject) == "9.8.7"
+    # Not installed anywhere searched: the checkout's pyproject.toml.
+    assert _version.read_version(pyproject, search=[str(tmp_path)]) == "9.8.7"
     # Neither installed nor in a checkout: a placeholder, never an exception.
-    assert _version.read_version(tmp_path / "absent.toml") == "0+unknown"
+    assert _version.read_version(tmp_path / "absent.toml", search=[]) == "0+unknown"
+
+
+def test_installed_metadata_folder_names_the_version(tmp_path: Path) -> None:
+    (tmp_path / "braintrust_otel-3.2.1.dist-info").mkdir()
+    assert _version.read_version(tmp_path / "absent.toml",
+                                 search=[str(tmp_path / "missing"), str(tmp_path)]) == "3.2.1"
 
 
 def test_the_tracer_names_the_version() -> None:
