@@ -160,3 +160,44 @@ def test_several_servers_and_workers_share_one_postgres_database(
                                 timeout=30)
         fetched.raise_for_status()
         assert len(fetched.json()["events"]) == 4 * 10 * 25
+
+
+def test_listings_filters_versions_and_attachments_on_both_engines(store_location: str) -> None:
+    # The parts spelled per engine: JSON fields, text search, row order, blobs.
+    store = Store(store_location)
+    pid = store.ensure_project(name="p")["id"]
+    store.write([("project_logs", pid, {
+        "id": f"r{i}", "span_id": f"s{i}", "root_span_id": f"s{i}", "span_parents": None,
+        "created": f"2026-01-01T00:00:0{i}Z", "input": "Hello 100% Done" if i == 1 else i,
+        "error": "boom" if i == 2 else None,
+        "span_attributes": {"type": "llm" if i == 3 else "task"}}) for i in range(5)])
+    rows, total = store.roots("project_logs", pid, limit=2)
+    assert total == 5 and [r["id"] for r in rows] == ["r4", "r3"]
+    assert [r["id"] for r in store.roots("project_logs", pid, search="hello 100%")[0]] == ["r1"]
+    assert [r["id"] for r in store.roots("project_logs", pid, errors_only=True)[0]] == ["r2"]
+    assert [r["id"] for r in store.roots("project_logs", pid, span_type="llm")[0]] == ["r3"]
+    assert store.recent_traces("project_logs", pid, limit=1) == ["s4"]
+    assert [r["id"] for r in store.trace("project_logs", pid, "s1")] == ["r1"]
+    ds = store.ensure_dataset(pid, "d")
+    store.write([("dataset", ds["id"], {"id": "a", "input": 1}),
+                 ("dataset", ds["id"], {"id": "b", "input": 2})])
+    version = store.dataset_version(ds["id"])
+    assert version is not None
+    store.write([("dataset", ds["id"], {"id": "a", "_object_delete": True})])
+    assert [r["id"] for r in store.dataset_rows(ds["id"], version)] == ["a", "b"]
+    assert [r["id"] for r in store.dataset_rows(ds["id"])] == ["b"]
+    assert store.datasets(pid)[0]["name"] == "d"
+    store.put_attachment("k", b"\x00bytes", "f.bin", "application/octet-stream")
+    assert store.get_attachment("k") == b"\x00bytes" and store.has_attachment("k")
+    assert store.attachment_info("k")["size"] == 6
+    prompt = store.save_prompt(pid, "slug", {"name": "n"})
+    assert store.prompts(pid)[0]["_xact_id"] == prompt["_xact_id"]
+    exp = store.create_experiment(pid, "e")
+    assert store.create_experiment(pid, "e")["name"] == "e-2"
+    assert [e["id"] for e in store.experiments(pid)] == [exp["id"], store.experiments(pid)[1]["id"]]
+
+
+def test_a_database_url_is_shown_without_its_password() -> None:
+    store = Store("postgresql://team:s3cret@db.example:5432/bt")  # never connected
+    assert store.location == "postgresql://team:***@db.example:5432/bt"
+    assert Store("postgresql://team@db.example/bt").location == "postgresql://team@db.example/bt"
