@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import errno
-import socket
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
