@@ -15,6 +15,16 @@ $(BROWSER):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "chromium missing and not root: the browser tests will be skipped"; fi
 
+# Debian's PostgreSQL for the tests that run the store on it (initdb'd in a temporary
+# folder by tests/postgres_server.py); installed when missing and we are root, else
+# those tests skip and say why.
+.PHONY: postgresql
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	else echo "postgresql missing and not root: the PostgreSQL tests will be skipped"; fi
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -29,7 +39,7 @@ demo: $(STAMP)
 	$(PY) examples/quickstart.py
 
 ## Lint, type-check and run the whole test suite.
-test: $(STAMP) $(BROWSER)
+test: $(STAMP) $(BROWSER) postgresql
 	$(PY) -m ruff check src tests examples benchmarks scripts
 	$(PY) -m mypy
 	$(PY) -m pytest

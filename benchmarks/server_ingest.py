@@ -5,7 +5,11 @@ client posts batches of 1,000 small rows (or spans), then times the first
 page of a project's logs with 100,000 rows in the store (median of 10
 requests on loopback, so it is server time plus a little HTTP).
 
-    python benchmarks/server_ingest.py [--rows 50000]
+Then the same /logs3 ingest from 4 client processes at once, on SQLite and on
+PostgreSQL (a throwaway cluster, as the tests start one), each server with
+``--workers 2``; it prints rows/s for each and their ratio.
+
+    python benchmarks/server_ingest.py [--rows 50000] [--engines-only]
 """
 
 from __future__ import annotations
@@ -36,7 +40,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--page-rows", type=int, default=100_000)
+    parser.add_argument("--engines-only", action="store_true",
+                        help="only the SQLite vs PostgreSQL ingest from 4 clients")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    if not args.engines_only:
+        _single(args)
+    _engines(args)
+
+
+def _single(args: argparse.Namespace) -> None:
     tmp = tempfile.mkdtemp()
     store_path = os.path.join(tmp, "serve.sqlite")
     port = _free_port()
@@ -115,6 +129,77 @@ def main() -> None:
     print(f"  logs page, {args.page_rows:,} rows: first page {statistics.median(times) * 1000:.1f}"
           f" ms (median of 10; {min(times) * 1000:.1f}-{max(times) * 1000:.1f}); a search with no"
           f" match scans them all in {search * 1000:.0f} ms")
+
+
+def _wait_up(url: str) -> None:
+    for _ in range(300):
+        try:
+            requests.get(url + "/version", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+def _client(url: str, project_id: str, batches: int, seed: int) -> None:
+    session = requests.Session()
+    for b in range(batches):
+        rows = [{"id": str(uuid.uuid4()), "project_id": project_id, "log_id": "g",
+                 "span_id": uuid.uuid4().hex[:16], "root_span_id": uuid.uuid4().hex,
+                 "span_parents": None, "created": "2026-11-26T00:00:00+00:00",
+                 "input": {"i": seed * 1_000_000 + b * 1000 + i}, "output": "ok",
+                 "span_attributes": {"name": "x", "type": "task"}} for i in range(1000)]
+        session.post(url + "/logs3", json={"rows": rows, "api_version": 2},
+                     timeout=120).raise_for_status()
+
+
+def _concurrent_rate(store: str, rows: int, clients: int, workers: int) -> float:
+    import multiprocessing
+
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
+                               "--store", store, "--workers", str(workers)],
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(url)
+        pid = requests.post(url + "/v1/project", json={"name": "bench"}, timeout=10).json()["id"]
+        batches = max(1, rows // 1000 // clients)
+        procs = [multiprocessing.Process(target=_client, args=(url, pid, batches, c))
+                 for c in range(clients)]
+        t0 = time.perf_counter()
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        elapsed = time.perf_counter() - t0
+        if any(proc.exitcode for proc in procs):
+            raise RuntimeError("a client failed")
+        return batches * 1000 * clients / elapsed
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _engines(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres_server import PostgresServer
+
+    sqlite_rate = _concurrent_rate(os.path.join(tempfile.mkdtemp(), "serve.sqlite"),
+                                   args.rows, args.clients, args.workers)
+    try:
+        pg = PostgresServer()
+    except RuntimeError as exc:
+        print(f"  PostgreSQL: not measured ({exc})")
+        return
+    try:
+        pg_rate = _concurrent_rate(pg.new_database(), args.rows, args.clients, args.workers)
+    finally:
+        pg.stop()
+    print(f"/logs3 from {args.clients} client processes, --workers {args.workers} "
+          f"({args.rows:,} rows, batches of 1,000):")
+    print(f"  SQLite:     {sqlite_rate:9,.0f} rows/s")
+    print(f"  PostgreSQL: {pg_rate:9,.0f} rows/s  ({pg_rate / sqlite_rate:.2f}x SQLite)")
 
 
 if __name__ == "__main__":

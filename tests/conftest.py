@@ -103,3 +103,24 @@ def undo_auto_instrument(result: dict[str, bool]) -> None:
         if on:
             module, _, cls = INSTRUMENTORS[name].instrumentor.partition(":")
             getattr(importlib.import_module(module), cls)().uninstrument()
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A real PostgreSQL server for the session (skipped, with the reason, where none runs)."""
+    from .postgres_server import PostgresServer
+
+    try:
+        server = PostgresServer()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's Store lives, once per engine: a file, or an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    server = request.getfixturevalue("postgres")
+    url: str = server.new_database()
+    return url

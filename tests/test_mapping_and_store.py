@@ -1,4 +1,4 @@
-"""The store's merges and transaction ids, and folding merge rows.
+"""The store's merges and transaction ids, and folding merge rows (on SQLite and PostgreSQL).
 
 The mapping tests moved to tests/braintrust_otel/mapping/ (tables per convention).
 """
@@ -10,8 +10,8 @@ from pathlib import Path
 from braintrust_otel.store import Store
 
 
-def test_store_merges_rows_and_numbers_transactions(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_store_merges_rows_and_numbers_transactions(store_location: str) -> None:
+    store = Store(store_location)
     project = store.ensure_project(name="p")
     assert store.ensure_project(name="p") == project
     assert store.ensure_project(id=project["id"]) == project
@@ -63,8 +63,8 @@ def test_combine_rows_folds_merges_into_earlier_writes() -> None:
     ]
 
 
-def test_a_batch_applies_in_order(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
+def test_a_batch_applies_in_order(store_location: str) -> None:
+    store = Store(store_location)
     store.write([
         ("project_logs", "p", {"id": "a", "input": 1, "metadata": {"x": 1}}),
         ("project_logs", "p", {"id": "a", "_is_merge": True, "output": 2,
@@ -81,10 +81,10 @@ def test_a_batch_applies_in_order(tmp_path: Path) -> None:
     assert rows["c"]["input"] == "back"
 
 
-def test_a_rolled_back_batch_does_not_leave_stale_object_ids(tmp_path: Path) -> None:
+def test_a_rolled_back_batch_does_not_leave_stale_object_ids(store_location: str) -> None:
     import pytest
 
-    db = tmp_path / "s.sqlite"
+    db = store_location
     a, b = Store(db), Store(db)
     with pytest.raises(KeyError):
         a.write([("experiment", "e1", {"no": "id"})])  # rolls back, e1 never stored

@@ -55,8 +55,8 @@ class Running:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Running, Store]]:
-    store = Store(tmp_path / "served.sqlite")
+def served(store_location: str) -> Iterator[tuple[Running, Store]]:
+    store = Store(store_location)
     running = Running(store)
     yield running, store
     running.stop()

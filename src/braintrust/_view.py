@@ -110,12 +110,12 @@ def render_logs(store: Store, project: str | None = None, limit: int = 5) -> str
     if project is not None:
         found = store.find_project(name=project)
         if found is None:
-            return f"No project named {project!r} in {store.path}."
+            return f"No project named {project!r} in {store.location}."
         projects = [found]
     else:
         projects = store.projects()
     if not projects:
-        return f"No traces yet in {store.path}."
+        return f"No traces yet in {store.location}."
     out = []
     for proj in projects:
         roots = store.recent_traces("project_logs", proj["id"], limit)
@@ -190,5 +190,5 @@ def render_datasets(store: Store, project: str | None = None) -> str:
 def _projects(store: Store, project: str | None) -> list[dict[str, str]] | str:
     if project is not None:
         found = store.find_project(name=project)
-        return [found] if found else f"No project named {project!r} in {store.path}.\n"
-    return store.projects() or f"Nothing stored yet in {store.path}.\n"
+        return [found] if found else f"No project named {project!r} in {store.location}.\n"
+    return store.projects() or f"Nothing stored yet in {store.location}.\n"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from braintrust_otel.store import Store, default_store_path
 
@@ -130,6 +133,10 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"braintrust serve: {exc}", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print(f"braintrust serve: --workers must be at least 1, not {args.workers}",
+              file=sys.stderr)
+        return 2
     # Bound before the banner: a port that is taken is one line, not a
     # banner followed by uvicorn's traceback.
     try:
@@ -142,10 +149,52 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     if token is not None and args.token is None:
         print(f"braintrust serve: access token {token}", file=sys.stderr)
-    print(f"braintrust serve: http://{args.host}:{args.port} over {store.path}", file=sys.stderr)
+    print(f"braintrust serve: http://{args.host}:{args.port} over {store.location}",
+          file=sys.stderr)
     with sock:
-        uvicorn.Server(config).run(sockets=[sock])
-    return 0
+        if args.workers == 1:
+            uvicorn.Server(config).run(sockets=[sock])
+            return 0
+        return _serve_workers(config, sock, args.workers)
+
+
+def _serve_workers(config: Any, sock: socket.socket, workers: int) -> int:
+    # The parent has bound the port once; it forks the workers, which all accept on
+    # it (the kernel spreads the connections). Each worker opens its own store
+    # connection on first use (a connection never crosses fork()).
+    import uvicorn
+
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                uvicorn.Server(config).run(sockets=[sock])
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+
+    def stop(signum: int, frame: Any) -> None:
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    failed = 0
+    for child in children:
+        while True:
+            try:
+                _, status = os.waitpid(child, 0)
+                break
+            except InterruptedError:
+                continue
+        failed |= os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM)
+    return 1 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,7 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "127.0.0.1, this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000, where the "
                        "SDK's links point)")
-    serve.add_argument("--store", help=store_help + "; created when missing")
+    serve.add_argument("--store", help=store_help + "; created when missing; or a PostgreSQL "
+                       "database URL (postgresql://user@host/db; needs the postgres extra)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="server processes accepting on the one port (default: 1); use a "
+                       "PostgreSQL store, or SQLite's file locking serializes their writes")
     serve.add_argument("--token", help="access token required on every request (default: "
                        "none on 127.0.0.1; generated and printed when binding beyond it)")
     serve.add_argument("--public-host", action="append", metavar="NAME",

@@ -32,7 +32,7 @@ class LocalBackend:
         return self.sink.store
 
     def __repr__(self) -> str:
-        return f"<LocalBackend {str(self.store.path)!r}>"
+        return f"<LocalBackend {self.store.location!r}>"
 
     # -- rows -------------------------------------------------------------------
 

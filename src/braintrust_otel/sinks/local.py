@@ -91,7 +91,7 @@ class LocalSink:
             except Exception as exc:
                 diagnostics.report(
                     "dropped",
-                    f"could not write {len(triples)} rows to {self.store.path}",
+                    f"could not write {len(triples)} rows to {self.store.location}",
                     exc,
                     n=len(triples),
                 )
@@ -125,7 +125,7 @@ class LocalSink:
         kept = spool.reject([row for (_, _, row), _ in rejected])
         where = f"; kept in {kept}" if kept is not None else "; they could not be kept either"
         diagnostics.report("rejected", f"{len(rejected)} rows could not be stored in "
-                           f"{self.store.path}{where}", rejected[0][1], n=len(rejected))
+                           f"{self.store.location}{where}", rejected[0][1], n=len(rejected))
 
     def upload_attachment(self, reference: dict[str, Any], data: bytes) -> None:
         """Keeps an attachment's bytes beside the store, addressed by content hash."""
@@ -147,7 +147,7 @@ class LocalSink:
 
 
 def _print_notice(store: Store) -> None:
-    text = (f"braintrust: no API key set; logging to the local store {store.path} "
+    text = (f"braintrust: no API key set; logging to the local store {store.location} "
             "(view with `braintrust logs`, or `braintrust serve` for the web UI)")
     try:
         # A progress bar on the terminal (Eval's) would be cut in two by a plain print:

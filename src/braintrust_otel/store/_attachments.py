@@ -15,7 +15,11 @@ class _Attachments(_Database):
 
     @property
     def attachment_dir(self) -> Path:
-        """Where attachment bytes live: files named by their SHA-256, beside the database."""
+        """Where attachment bytes live: files named by their SHA-256, beside the database.
+
+        On PostgreSQL the bytes are in the database (``blobs``), so that servers on
+        several machines share them.
+        """
         return self.path.parent / "attachments"
 
     def put_attachment(self, key: str, data: bytes, filename: str | None,
@@ -23,7 +27,9 @@ class _Attachments(_Database):
         """Stores attachment bytes (once per content) and records the key."""
         digest = hashlib.sha256(data).hexdigest()
         path = self.attachment_dir / digest[:2] / digest
-        if not path.exists():
+        if self.dialect.blobs_in_database:
+            pass  # written below, in the same transaction as the key
+        elif not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{digest}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
@@ -31,7 +37,12 @@ class _Attachments(_Database):
         with self._lock:
             conn = self._connection()
             with _transaction(conn):
-                conn.execute("INSERT OR REPLACE INTO attachments VALUES (?,?,?,?,?)",
+                if self.dialect.blobs_in_database:
+                    conn.execute("INSERT INTO blobs (sha256, data) VALUES (?, ?)"
+                                 " ON CONFLICT DO NOTHING", (digest, data))
+                conn.execute("INSERT INTO attachments VALUES (?,?,?,?,?) ON CONFLICT (key)"
+                             " DO UPDATE SET sha256=excluded.sha256, filename=excluded.filename,"
+                             " content_type=excluded.content_type, size=excluded.size",
                              (key, digest, filename, content_type, len(data)))
 
     def has_attachment(self, key: str) -> bool:
@@ -52,6 +63,11 @@ class _Attachments(_Database):
         if row is None:
             raise KeyError(f"no attachment with key {key!r}")
         digest = str(row[0])
+        if self.dialect.blobs_in_database:
+            with self._lock:
+                blob = self._connection().execute("SELECT data FROM blobs WHERE sha256 = ?",
+                                                  (digest,)).fetchone()
+            return bytes(blob[0])
         return (self.attachment_dir / digest[:2] / digest).read_bytes()
 
     def attachment_info(self, key: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""One SQLite connection per process: opening, recreating a lost file, transactions."""
+"""One connection per process (SQLite file or PostgreSQL): opening, recreating a lost file,
+transactions."""
 
 from __future__ import annotations
 
@@ -10,21 +11,90 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .. import diagnostics
+from ._dialect import SQLITE, Dialect, PostgresDialect, is_postgres_url
 from ._paths import default_store_path
-from ._schema import _KNOWN_COLUMNS, _SCHEMA
+from ._schema import _KNOWN_COLUMNS
+
+# Serializes schema creation across processes starting on one PostgreSQL database
+# (CREATE ... IF NOT EXISTS races otherwise); any constant key works.
+_SCHEMA_LOCK_KEY = 0x6272_7374
+
+
+class _Connection:
+    """A database connection that speaks SQLite's SQL (see ``_dialect``) on either engine."""
+
+    def __init__(self, raw: Any, dialect: Dialect) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def execute(self, sql: str, args: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """Runs one statement; returns a cursor (``fetchone``, ``fetchall``)."""
+        return self.raw.execute(self.dialect.sql(sql), args)
+
+    def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
+        """Runs one statement once per parameter tuple."""
+        if self.dialect.name == "sqlite":
+            self.raw.executemany(sql, args)
+            return
+        with self.raw.cursor() as cur:
+            cur.executemany(self.dialect.sql(sql), args)
+
+    def begin(self) -> None:
+        """Starts a write transaction; writers take turns, as SQLite makes them."""
+        self.raw.execute(self.dialect.begin)
+        if self.dialect.name != "sqlite":
+            # The counter row's lock is PostgreSQL's BEGIN IMMEDIATE: one writer
+            # at a time, so transaction ids follow commit order.
+            self.raw.execute("SELECT value FROM meta WHERE key = 'xact_id' FOR UPDATE")
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self.raw.close()
+
+
+def _connect_postgres(url: str) -> _Connection:
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise RuntimeError("a PostgreSQL store needs psycopg: "
+                           "pip install 'braintrust-otel[postgres]'") from exc
+    PostgresDialect.failures = (psycopg.OperationalError, sqlite3.OperationalError)
+    raw = psycopg.connect(url, autocommit=True)
+    dialect = PostgresDialect()
+    with raw.transaction():
+        raw.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        raw.execute(dialect.schema)
+    return _Connection(raw, dialect)
+
+
+def _redact(url: str) -> str:
+    # A password in the URL is not printed in messages.
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, user = head.partition("//")
+    return f"{scheme}//{user.split(':', 1)[0]}:***@{tail}"
 
 
 class _Database:
     """The connection and the per-process caches every part of the store shares.
 
     Args:
-        path: The database file; created with its folder when missing.
+        path: The database file, created with its folder when missing; or a
+            ``postgresql://`` URL of a PostgreSQL database.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else default_store_path()
+        self.url: str | None = None
+        self.dialect: Dialect = SQLITE
+        if isinstance(path, str) and is_postgres_url(path):
+            self.url, self.dialect = path, PostgresDialect()
+            # Local things (the sink's spool) still need a folder on this machine.
+            self.path = default_store_path()
+        else:
+            self.path = Path(path) if path is not None else default_store_path()
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
+        self._conn: _Connection | None = None
         self._pid = -1
         self._oids: dict[tuple[str, str], int] = {}
         # The file the connection has open, as (device, inode): a store deleted
@@ -36,7 +106,21 @@ class _Database:
         self._known: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._written = 0  # rows this handle wrote into the current file
 
-    def _connection(self) -> sqlite3.Connection:
+    @property
+    def location(self) -> str:
+        """Where the rows are: the file's path, or the database URL without its password."""
+        return _redact(self.url) if self.url is not None else str(self.path)
+
+    def _lost(self) -> bool:
+        # Only a file can be deleted under a running process.
+        return self.url is None and self._file != _file_id(self.path)
+
+    def _connection(self) -> _Connection:
+        if self.url is not None:
+            if self._conn is None or self._pid != os.getpid() or self._conn.raw.closed:
+                self._conn, self._pid = _connect_postgres(self.url), os.getpid()
+                self._oids.clear()
+            return self._conn
         # A connection must not cross fork(); a child opens its own.
         if self._conn is not None and self._pid == os.getpid():
             if self._file == _file_id(self.path):
@@ -54,11 +138,11 @@ class _Database:
             # (32 MiB of WAL instead of 4) keep bulk span writes fast.
             conn.execute("PRAGMA wal_autocheckpoint=8192")
             # Every statement is idempotent, so racing processes may both run it.
-            conn.executescript(_SCHEMA)
-            self._conn, self._pid = conn, os.getpid()
+            conn.executescript(SQLITE.schema)
+            self._conn, self._pid = _Connection(conn, SQLITE), os.getpid()
             self._file = _file_id(self.path)
             if self._known:
-                self._register_known(conn)
+                self._register_known(self._conn)
         return self._conn
 
     def _recreate(self) -> None:
@@ -81,14 +165,14 @@ class _Database:
             n=max(1, lost),
         )
 
-    def _register_known(self, conn: sqlite3.Connection) -> None:
+    def _register_known(self, conn: _Connection) -> None:
         with _transaction(conn):
             for (table, _), values in self._known.items():
                 marks = ",".join("?" * len(values))
-                conn.execute(f"INSERT OR IGNORE INTO {table} {_KNOWN_COLUMNS[table]} "
-                             f"VALUES ({marks})", values)
+                conn.execute(f"INSERT INTO {table} {_KNOWN_COLUMNS[table]} "
+                             f"VALUES ({marks}) ON CONFLICT DO NOTHING", values)
 
-    def _oid(self, conn: sqlite3.Connection, object_type: str, object_id: str,
+    def _oid(self, conn: _Connection, object_type: str, object_id: str,
              create: bool) -> int | None:
         key = (object_type, object_id)
         found = self._oids.get(key)
@@ -96,7 +180,8 @@ class _Database:
             return found
         if create:
             conn.execute(
-                "INSERT OR IGNORE INTO objects (object_type, object_id) VALUES (?, ?)", key
+                "INSERT INTO objects (object_type, object_id) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING", key
             )
         row = conn.execute(
             "SELECT oid FROM objects WHERE object_type = ? AND object_id = ?", key
@@ -123,7 +208,8 @@ class _Database:
             oid = self._oid(conn, object_type, object_id, create=False)
             if oid is None:
                 return []
-            return conn.execute(sql, (oid, *args)).fetchall()
+            found: list[Any] = conn.execute(sql, (oid, *args)).fetchall()
+            return found
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
@@ -135,20 +221,25 @@ def _file_id(path: Path) -> tuple[int, int] | None:
 
 
 class _transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error (then ``on_rollback``)."""
+    """A write transaction (writers take turns), rolled back on error (then ``on_rollback``)."""
 
-    def __init__(self, conn: sqlite3.Connection,
+    def __init__(self, conn: _Connection,
                  on_rollback: Optional[Callable[[], None]] = None) -> None:
         self._conn = conn
         self._on_rollback = on_rollback
 
     def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.begin()
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
-            self._conn.execute("COMMIT")
+            self._conn.raw.execute("COMMIT")
             return
-        self._conn.execute("ROLLBACK")
+        try:
+            self._conn.raw.execute("ROLLBACK")
+        except Exception:
+            # The connection itself failed (PostgreSQL gone): the error that
+            # got us here is the one to report, and the next call reconnects.
+            pass
         if self._on_rollback is not None:
             self._on_rollback()

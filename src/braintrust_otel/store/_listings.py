@@ -20,13 +20,13 @@ class _Listings(_Database):
         Returns:
             ``(rows, total matching)``.
         """
-        where = "oid = :oid AND is_root"
+        where = f"oid = :oid AND {self.dialect.is_root}"
         if search:
-            where += " AND instr(lower(data), lower(:q)) > 0"
+            where += " AND " + self.dialect.contains("data", ":q")
         if errors_only:
-            where += " AND json_extract(data, '$.error') IS NOT NULL"
+            where += f" AND {self.dialect.json_text('data', 'error')} IS NOT NULL"
         if span_type:
-            where += " AND json_extract(data, '$.span_attributes.type') = :type"
+            where += f" AND {self.dialect.json_text('data', 'span_attributes', 'type')} = :type"
         with self._lock:
             conn = self._connection()
             oid = self._oid(conn, object_type, object_id, create=False)

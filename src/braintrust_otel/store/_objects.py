@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from typing import Any
 
 from .. import diagnostics
 from ..serialize import dumps, repair
-from ._db import _Database, _transaction
+from ._db import _Connection, _Database, _transaction
 
 
 class _Objects(_Database):
@@ -42,7 +41,7 @@ class _Objects(_Database):
                         found = (id, name or id)
                 else:
                     conn.execute(
-                        "INSERT OR IGNORE INTO projects (id, name) VALUES (?, ?)",
+                        "INSERT INTO projects (id, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
                         (str(uuid.uuid4()), name),
                     )
                     found = conn.execute(
@@ -134,7 +133,7 @@ class _Objects(_Database):
                                (project_id,)).fetchall()
             return [e for (i,) in ids if (e := self._experiment_where(conn, "id = ?", (i,)))]
 
-    def _experiment_where(self, conn: sqlite3.Connection, where: str,
+    def _experiment_where(self, conn: _Connection, where: str,
                           args: tuple[Any, ...]) -> dict[str, Any] | None:
         row = conn.execute(
             f"SELECT id, project_id, name, created, seq, info FROM experiments WHERE {where}",
@@ -156,7 +155,8 @@ class _Objects(_Database):
             conn = self._connection()
             with _transaction(conn):
                 conn.execute(
-                    "INSERT OR IGNORE INTO datasets (id, project_id, name, info) VALUES (?,?,?,?)",
+                    "INSERT INTO datasets (id, project_id, name, info) VALUES (?,?,?,?)"
+                    " ON CONFLICT DO NOTHING",
                     (str(uuid.uuid4()), project_id, name, _encodable_json(info or {})),
                 )
                 row = conn.execute(

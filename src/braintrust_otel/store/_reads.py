@@ -27,7 +27,8 @@ class _Reads(_Database):
     def rows(self, object_type: str, object_id: str) -> Iterator[StoredRow]:
         """Every row of an object, in write order."""
         fetched = self._query(object_type, object_id,
-                              "SELECT xact_id, data FROM rows WHERE oid=? ORDER BY xact_id, rowid")
+                              f"SELECT xact_id, data FROM rows WHERE oid=? ORDER BY xact_id,"
+                              f" {self.dialect.row_order}")
         for xact, data in fetched:
             yield StoredRow(object_type, object_id, xact, _with_xact(data, xact))
 
@@ -35,7 +36,8 @@ class _Reads(_Database):
         """The root span ids of the newest traces of an object, newest first."""
         found = self._query(
             object_type, object_id,
-            "SELECT root_span_id FROM rows WHERE oid=? AND is_root ORDER BY created DESC LIMIT ?",
+            f"SELECT root_span_id FROM rows WHERE oid=? AND {self.dialect.is_root}"
+            " ORDER BY created DESC LIMIT ?",
             (limit,),
         )
         return [r[0] for r in found]
@@ -45,7 +47,7 @@ class _Reads(_Database):
         found = self._query(
             object_type, object_id,
             "SELECT xact_id, data FROM rows WHERE oid=? AND root_span_id=?"
-            " ORDER BY created, rowid",
+            f" ORDER BY created, {self.dialect.row_order}",
             (root_span_id,),
         )
         return [_with_xact(d, x) for x, d in found]
@@ -65,9 +67,9 @@ class _Reads(_Database):
         found = self._query(
             "dataset", dataset_id,
             "SELECT v.data, v.deleted, v.xact_id FROM row_versions v JOIN ("
-            " SELECT id, max(xact_id) AS last, min(xact_id) AS first FROM row_versions"
-            " WHERE oid = ?1 AND xact_id <= ?2 GROUP BY id) m"
-            " ON v.id = m.id AND v.xact_id = m.last WHERE v.oid = ?1 ORDER BY m.first, v.id",
+            " SELECT oid, id, max(xact_id) AS last, min(xact_id) AS first FROM row_versions"
+            " WHERE oid = ? AND xact_id <= ? GROUP BY oid, id) m"
+            " ON v.oid = m.oid AND v.id = m.id AND v.xact_id = m.last ORDER BY m.first, v.id",
             (int(version),))
         return [_with_xact(data, xact) for data, deleted, xact in found if not deleted]
 

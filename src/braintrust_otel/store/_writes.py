@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from .. import diagnostics
 from ..merge import merge_row
 from ..serialize import dumps, repair_row
-from ._db import _Database, _file_id, _transaction
+from ._db import _Database, _transaction
 
 
 class _Writes(_Database):
@@ -33,7 +32,7 @@ class _Writes(_Database):
             xact = self._write(rows)
             # Deleted between the check and the commit: the batch went to the
             # unlinked file, so it is written again into the new one.
-            if self._file != _file_id(self.path):
+            if self._lost():
                 self._connection()
                 xact = self._write(rows)
             self._written += len(rows)
@@ -82,8 +81,9 @@ class _Writes(_Database):
                     conn.executemany("DELETE FROM rows WHERE oid = ? AND id = ?", deletes)
                 if history:
                     conn.executemany(
-                        "INSERT OR REPLACE INTO row_versions (oid, id, xact_id, deleted, data)"
-                        " VALUES (?,?,?,?,?)", history)
+                        "INSERT INTO row_versions (oid, id, xact_id, deleted, data)"
+                        " VALUES (?,?,?,?,?) ON CONFLICT (oid, id, xact_id) DO UPDATE SET"
+                        " deleted=excluded.deleted, data=excluded.data", history)
                 conn.executemany(
                     "INSERT INTO rows (oid, id, root_span_id, span_id, is_root,"
                     " created, xact_id, data) VALUES (?,?,?,?,?,?,?,?)"
@@ -117,12 +117,13 @@ class _Writes(_Database):
 
         Raises:
             sqlite3.OperationalError: When the database itself fails (busy,
-                full, read-only); rows written before the failure stay written.
+                full, read-only; ``psycopg.OperationalError`` on PostgreSQL); rows
+                written before the failure stay written.
         """
         try:
             self.write(rows)
             return []
-        except sqlite3.OperationalError:
+        except self.dialect.failures:
             raise
         except Exception as exc:
             if len(rows) == 1:
@@ -146,7 +147,7 @@ class _Writes(_Database):
                         replaced += n
                 fixed.append((object_type, object_id, row))
             self.write(fixed)
-        except sqlite3.OperationalError:
+        except self.dialect.failures:
             raise
         except Exception:
             return False  # another kind of bad row: halve the batch to find it
@@ -166,7 +167,7 @@ class _Writes(_Database):
             return [(triple, exc)]
         try:
             self.write([(object_type, object_id, fixed)])
-        except sqlite3.OperationalError:
+        except self.dialect.failures:
             raise
         except Exception as again:
             return [(triple, again)]

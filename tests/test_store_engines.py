@@ -1,0 +1,203 @@
+"""One store on SQLite and PostgreSQL: concurrent writers, merges, transaction-id order,
+several ``braintrust serve`` processes (and workers) on one database."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from braintrust_otel.store import Store
+
+from .conftest import ROOT
+
+WRITERS = 4
+MERGES = 40
+
+
+def _merge_into_shared(location: str, writer: int) -> None:
+    store = Store(location)
+    for i in range(MERGES):
+        store.write([("project_logs", "p", {"id": "shared", "_is_merge": True,
+                                            "metadata": {f"w{writer}-{i}": i}})])
+
+
+def test_concurrent_merges_from_several_processes_lose_no_update(store_location: str) -> None:
+    Store(location := store_location).write([("project_logs", "p", {"id": "shared",
+                                                                    "metadata": {}})])
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_merge_into_shared, args=(location, w)) for w in range(WRITERS)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+        assert proc.exitcode == 0
+    [row] = list(Store(location).rows("project_logs", "p"))
+    # A merge that read the row before another's commit would drop that one's key.
+    assert len(row.data["metadata"]) == WRITERS * MERGES
+    assert row.xact_id == WRITERS * MERGES + 1
+
+
+def _write_batches(location: str, writer: int, batches: int) -> None:
+    store = Store(location)
+    for b in range(batches):
+        store.write([("project_logs", "p", {"id": f"{writer}-{b}-{i}", "input": i})
+                     for i in range(20)])
+
+
+def test_transaction_ids_appear_in_order_to_a_concurrent_reader(store_location: str) -> None:
+    # Ids are handed out in commit order: a reader never sees id n+1 before n,
+    # so "everything after the last id I saw" is a safe way to follow a log.
+    location = store_location
+    reader = Store(location)
+    reader.write([("project_logs", "p", {"id": "first"})])
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write_batches, args=(location, w, 25)) for w in range(WRITERS)]
+    for proc in procs:
+        proc.start()
+    snapshots = 0
+    while any(proc.is_alive() for proc in procs) or snapshots == 0:
+        seen = sorted({r.xact_id for r in reader.rows("project_logs", "p")})
+        assert seen == list(range(seen[0], seen[0] + len(seen))), "a gap in transaction ids"
+        snapshots += 1
+    for proc in procs:
+        proc.join(timeout=120)
+        assert proc.exitcode == 0
+    assert reader.count("project_logs", "p") == 1 + WRITERS * 25 * 20
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(location: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
+                             "--store", location, "--workers", str(workers)], env=env,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            requests.get(url + "/version", timeout=1)
+            return proc, url
+        except requests.ConnectionError as exc:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stderr.read().decode() if proc.stderr
+                                     else "exited") from exc
+            time.sleep(0.1)
+    raise AssertionError("braintrust serve did not start")
+
+
+@pytest.fixture
+def two_servers(postgres: Any) -> Iterator[tuple[str, list[str]]]:
+    """Two ``braintrust serve`` processes on one PostgreSQL database, one with 2 workers."""
+    location = postgres.new_database()
+    started = [_serve(location, 2), _serve(location, 1)]
+    yield location, [url for _, url in started]
+    for proc, _ in started:
+        proc.send_signal(signal.SIGTERM)
+    for proc, _ in started:
+        # uvicorn shuts down, then re-raises the signal it caught.
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def _client(urls: list[str], project_id: str, client: int) -> None:
+    session = requests.Session()
+    for b in range(10):
+        base = urls[b % len(urls)]
+        other = urls[(b + 1) % len(urls)]
+        rows = [{"id": f"c{client}-{b}-{i}", "project_id": project_id, "log_id": "g",
+                 "input": i} for i in range(25)]
+        session.post(base + "/logs3", json={"rows": rows, "api_version": 2},
+                     timeout=60).raise_for_status()
+        # The merge goes to the other server: it must see the first's commit.
+        merges = [{"id": r["id"], "project_id": project_id, "log_id": "g", "_is_merge": True,
+                   "output": f"o{client}"} for r in rows]
+        session.post(other + "/logs3", json={"rows": merges, "api_version": 2},
+                     timeout=60).raise_for_status()
+
+
+def test_several_servers_and_workers_share_one_postgres_database(
+        two_servers: tuple[str, list[str]]) -> None:
+    location, urls = two_servers
+    project = requests.post(urls[0] + "/v1/project", json={"name": "team"}, timeout=10).json()
+    # The same project, found by name through the other process.
+    again = requests.post(urls[1] + "/v1/project", json={"name": "team"}, timeout=10).json()
+    assert again["id"] == project["id"]
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_client, args=(urls, project["id"], c)) for c in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+        assert proc.exitcode == 0
+    rows = list(Store(location).rows("project_logs", project["id"]))
+    assert len(rows) == 4 * 10 * 25
+    for row in rows:
+        client = row.data["id"].split("-")[0][1:]
+        assert row.data["input"] is not None and row.data["output"] == f"o{client}"
+    xacts = [r.xact_id for r in rows]
+    assert xacts == sorted(xacts)  # rows() is write order
+    # Every batch was one transaction: 80 merges, each its own id.
+    assert len(set(xacts)) == 4 * 10
+    # And each server reads back what the other wrote.
+    for url in urls:
+        fetched = requests.post(f"{url}/v1/project_logs/{project['id']}/fetch", json={},
+                                timeout=30)
+        fetched.raise_for_status()
+        assert len(fetched.json()["events"]) == 4 * 10 * 25
+
+
+def test_listings_filters_versions_and_attachments_on_both_engines(store_location: str) -> None:
+    # The parts spelled per engine: JSON fields, text search, row order, blobs.
+    store = Store(store_location)
+    pid = store.ensure_project(name="p")["id"]
+    store.write([("project_logs", pid, {
+        "id": f"r{i}", "span_id": f"s{i}", "root_span_id": f"s{i}", "span_parents": None,
+        "created": f"2026-01-01T00:00:0{i}Z", "input": "Hello 100% Done" if i == 1 else i,
+        "error": "boom" if i == 2 else None,
+        "span_attributes": {"type": "llm" if i == 3 else "task"}}) for i in range(5)])
+    rows, total = store.roots("project_logs", pid, limit=2)
+    assert total == 5 and [r["id"] for r in rows] == ["r4", "r3"]
+    assert [r["id"] for r in store.roots("project_logs", pid, search="hello 100%")[0]] == ["r1"]
+    assert [r["id"] for r in store.roots("project_logs", pid, errors_only=True)[0]] == ["r2"]
+    assert [r["id"] for r in store.roots("project_logs", pid, span_type="llm")[0]] == ["r3"]
+    assert store.recent_traces("project_logs", pid, limit=1) == ["s4"]
+    assert [r["id"] for r in store.trace("project_logs", pid, "s1")] == ["r1"]
+    ds = store.ensure_dataset(pid, "d")
+    store.write([("dataset", ds["id"], {"id": "a", "input": 1}),
+                 ("dataset", ds["id"], {"id": "b", "input": 2})])
+    version = store.dataset_version(ds["id"])
+    assert version is not None
+    store.write([("dataset", ds["id"], {"id": "a", "_object_delete": True})])
+    assert [r["id"] for r in store.dataset_rows(ds["id"], version)] == ["a", "b"]
+    assert [r["id"] for r in store.dataset_rows(ds["id"])] == ["b"]
+    assert store.datasets(pid)[0]["name"] == "d"
+    store.put_attachment("k", b"\x00bytes", "f.bin", "application/octet-stream")
+    assert store.get_attachment("k") == b"\x00bytes" and store.has_attachment("k")
+    assert store.attachment_info("k")["size"] == 6
+    prompt = store.save_prompt(pid, "slug", {"name": "n"})
+    assert store.prompts(pid)[0]["_xact_id"] == prompt["_xact_id"]
+    exp = store.create_experiment(pid, "e")
+    assert store.create_experiment(pid, "e")["name"] == "e-2"
+    assert [e["id"] for e in store.experiments(pid)] == [exp["id"], store.experiments(pid)[1]["id"]]
+
+
+def test_a_database_url_is_shown_without_its_password() -> None:
+    store = Store("postgresql://team:s3cret@db.example:5432/bt")  # never connected
+    assert store.location == "postgresql://team:***@db.example:5432/bt"
+    assert Store("postgresql://team@db.example/bt").location == "postgresql://team@db.example/bt"
