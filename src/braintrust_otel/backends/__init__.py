@@ -182,27 +182,46 @@ class Backend(Protocol):
         """
 
 
-class RowsOnlyBackend:
-    """The backend of a sink that keeps no objects (a user's own ``RowSink``).
+class SinkRows:
+    """What every backend does the same way: rows, flush, shutdown and
+    attachments handed straight to its sink. Backends add the object operations.
 
-    Rows go to the sink; objects have no ids there, lookups find nothing,
-    and operations that need stored objects raise ``RuntimeError``.
+    Args:
+        sink: The sink rows go to.
     """
+
+    sink: Any
 
     def __init__(self, sink: Any) -> None:
         self.sink = sink
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Hands rows to the sink."""
+        """Hands rows to the sink (which may buffer or spool them)."""
         self.sink.write(rows)
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Flushes the sink."""
+        """Delivers what the sink holds; False when it could not in time."""
         return bool(self.sink.flush(timeout))
 
     def shutdown(self) -> None:
-        """Shuts the sink down."""
+        """Flushes and stops the sink."""
         self.sink.shutdown()
+
+    def upload_attachment(self, reference: dict[str, Any], data: bytes) -> None:
+        """Stores an attachment's bytes where the sink keeps them."""
+        self.sink.upload_attachment(reference, data)
+
+    def read_attachment(self, reference: dict[str, Any]) -> bytes:
+        """Reads an attachment's bytes back through the sink."""
+        return bytes(self.sink.read_attachment(reference))
+
+
+class RowsOnlyBackend(SinkRows):
+    """The backend of a sink that keeps no objects (a user's own ``RowSink``).
+
+    Rows go to the sink; objects have no ids there, lookups find nothing,
+    and operations that need stored objects raise ``RuntimeError``.
+    """
 
     def upload_attachment(self, reference: dict[str, Any], data: bytes) -> None:
         """Passes the upload on when the sink takes attachments."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
 from ..sinks.local import LocalSink
 from ..store import Store
-from . import NotFound
+from . import NotFound, SinkRows
 
 __all__ = ["LocalBackend", "save_function"]
 
@@ -16,15 +16,14 @@ __all__ = ["LocalBackend", "save_function"]
 GLOBAL_PROJECT = "Global"
 
 
-class LocalBackend:
+class LocalBackend(SinkRows):
     """Everything in one :class:`~braintrust_otel.store.Store`, rows through its sink.
 
     Args:
         sink: The :class:`~braintrust_otel.sinks.local.LocalSink` rows go to.
     """
 
-    def __init__(self, sink: LocalSink) -> None:
-        self.sink = sink
+    sink: LocalSink
 
     @property
     def store(self) -> Store:
@@ -33,28 +32,6 @@ class LocalBackend:
 
     def __repr__(self) -> str:
         return f"<LocalBackend {self.store.location!r}>"
-
-    # -- rows -------------------------------------------------------------------
-
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Stores rows through the sink."""
-        self.sink.write(rows)
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Nothing is buffered."""
-        return self.sink.flush(timeout)
-
-    def shutdown(self) -> None:
-        """Closes the store."""
-        self.sink.shutdown()
-
-    def upload_attachment(self, reference: dict[str, Any], data: bytes) -> None:
-        """Keeps the bytes beside the store."""
-        self.sink.upload_attachment(reference, data)
-
-    def read_attachment(self, reference: dict[str, Any]) -> bytes:
-        """Reads the bytes back."""
-        return self.sink.read_attachment(reference)
 
     # -- identity ---------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote
@@ -26,7 +26,7 @@ from .. import diagnostics
 from ..api import ApiConnection, ServiceUnreachableError
 from ..parent import format_parent
 from ..serialize import dumps
-from . import FunctionError, NotFound
+from . import FunctionError, NotFound, SinkRows
 
 if TYPE_CHECKING:
     from ..sinks.http import HttpSink
@@ -45,7 +45,7 @@ def is_unreachable(exc: BaseException) -> bool:
 #: How long a read waits for this process's own writes to reach the service.
 _READ_AFTER_WRITE_SECONDS = 10.0
 
-class RestBackend:
+class RestBackend(SinkRows):
     """Objects on the Braintrust service, rows through an :class:`HttpSink`.
 
     Args:
@@ -53,8 +53,7 @@ class RestBackend:
             are used as they are).
     """
 
-    def __init__(self, sink: HttpSink) -> None:
-        self.sink = sink
+    sink: HttpSink
 
     @property
     def conn(self) -> ApiConnection:
@@ -63,28 +62,6 @@ class RestBackend:
 
     def __repr__(self) -> str:
         return f"<RestBackend {self.conn!r}>"
-
-    # -- rows -------------------------------------------------------------------
-
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Delivers rows through the sink (or its spool)."""
-        self.sink.write(rows)
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Delivers what the sink holds."""
-        return self.sink.flush(timeout)
-
-    def shutdown(self) -> None:
-        """Flushes and stops the sink."""
-        self.sink.shutdown()
-
-    def upload_attachment(self, reference: dict[str, Any], data: bytes) -> None:
-        """Uploads through the signed URL the service gives."""
-        self.sink.upload_attachment(reference, data)
-
-    def read_attachment(self, reference: dict[str, Any]) -> bytes:
-        """Downloads through the URL the service gives."""
-        return self.sink.read_attachment(reference)
 
     # -- identity ---------------------------------------------------------------
 
