@@ -171,9 +171,9 @@ __version__ = VERSION
 
 
 def _threads_from_environment() -> None:
-    import os
+    from braintrust_otel.settings import INSTRUMENT_THREADS
 
-    if os.environ.get("BRAINTRUST_INSTRUMENT_THREADS", "").strip().lower() in ("1", "true", "yes"):
+    if INSTRUMENT_THREADS.get():
         from .wrappers.threads import setup_threads
 
         setup_threads()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, Callable, Optional
 
 from braintrust_otel.backends import FunctionError, NotFound
+from braintrust_otel.settings import get_settings
 
 from . import _state
 from ._span import start_span
@@ -161,8 +161,8 @@ def _call_prompt(data: Mapping[str, Any], input: Any, messages: Any, metadata: A
     except ImportError:
         raise RuntimeError("invoke(): running a prompt locally needs the openai package") \
             from None
-    client = openai.OpenAI(base_url=os.environ.get("OPENAI_BASE_URL"),
-                           api_key=os.environ.get("OPENAI_API_KEY", "unset"))
+    env = get_settings()
+    client = openai.OpenAI(base_url=env.openai_base_url, api_key=env.openai_api_key or "unset")
     if "prompt" in args:  # a completion prompt is sent as one user message
         args["messages"] = [{"role": "user", "content": args.pop("prompt")}]
     parser = (data.get("prompt_data") or {}).get("parser") or {}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import uuid
 from typing import Any, NamedTuple, Optional
 from urllib.parse import urlencode
+
+from braintrust_otel.settings import get_settings
 
 __all__ = ["SpanRef", "decode_slug", "encode_slug", "permalink"]
 
@@ -144,8 +145,8 @@ def decode_slug(slug: str) -> SpanRef:
 
 def app_url() -> str:
     """Where links point: ``BRAINTRUST_APP_URL``, else the local server's address."""
-    return (os.environ.get("BRAINTRUST_APP_PUBLIC_URL") or os.environ.get("BRAINTRUST_APP_URL")
-            or "http://127.0.0.1:8000").rstrip("/")
+    env = get_settings()
+    return (env.app_public_url or env.app_url or "http://127.0.0.1:8000").rstrip("/")
 
 
 def permalink(slug: str, org_name: str | None = None, app_url_: str | None = None) -> str:
@@ -160,7 +161,7 @@ def permalink(slug: str, org_name: str | None = None, app_url_: str | None = Non
         ``{app_url}/app/{org}/object?object_type=...&object_id=...&id=...``.
     """
     ref = decode_slug(slug)
-    org = org_name or os.environ.get("BRAINTRUST_ORG_NAME") or "local"
+    org = org_name or get_settings().org_name or "local"
     object_id = ref.object_id
     if object_id is None:
         args = ref.compute_object_metadata_args or {}

@@ -18,6 +18,7 @@ from braintrust_otel import attributes as A
 from braintrust_otel._version import VERSION
 from braintrust_otel.backends import Backend, backend_for
 from braintrust_otel.exporter import BraintrustSpanExporter
+from braintrust_otel.settings import get_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -122,10 +123,7 @@ def flush(timeout: float = 30.0) -> bool:
 
 def exit_budget() -> float:
     """``BRAINTRUST_EXIT_FLUSH_SECONDS`` (10): how long exit may spend delivering."""
-    try:
-        return max(0.0, float(os.environ.get("BRAINTRUST_EXIT_FLUSH_SECONDS", 10)))
-    except ValueError:
-        return 10.0
+    return get_settings().exit_flush_seconds
 
 
 def flush_at_exit(budget: float | None = None) -> bool:
@@ -240,7 +238,7 @@ def connect(api_key: str | None, app_url: str | None, org_name: str | None,
     tracer()
     conn = _api_connection()
     if api_key is not None or (conn is None and (app_url or org_name)
-                               and os.environ.get("BRAINTRUST_API_KEY")):
+                               and get_settings().api_key):
         from braintrust_otel.api import ApiConnection
 
         conn = ApiConnection(api_key=api_key, app_url=app_url, org_name=org_name)
@@ -259,7 +257,7 @@ def login(api_key: str | None, app_url: str | None, org_name: str | None,
             the app cannot be reached.
     """
     conn = _api_connection()
-    if conn is None and api_key is None and not os.environ.get("BRAINTRUST_API_KEY"):
+    if conn is None and api_key is None and not get_settings().api_key:
         tracer()  # no key: the embedded store is the backend
         return
     same = conn is not None and api_key is None and app_url is None and org_name is None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
+
+from braintrust_otel.settings import MAX_GENERATOR_ITEMS
 
 from ._span import (
     _EVENT_FIELDS,
@@ -30,10 +31,7 @@ _WHERE = "traced()"
 
 
 def _max_items() -> int:
-    try:
-        return int(os.environ.get("BRAINTRUST_MAX_GENERATOR_ITEMS", "1000"))
-    except ValueError:
-        return 1000
+    return MAX_GENERATOR_ITEMS.get()
 
 
 @overload

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
@@ -41,10 +40,11 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from braintrust_otel import attributes as A
 from braintrust_otel import diagnostics
 from braintrust_otel.exporter import BraintrustSpanExporter
-from braintrust_otel.parent import DEFAULT_PARENT, parse_parent
+from braintrust_otel.parent import default_parent, parse_parent
 from braintrust_otel.processor import BraintrustSpanProcessor as _CoreProcessor
 from braintrust_otel.processor import is_ai_span
 from braintrust_otel.provider import add_braintrust_span_processor as _attach
+from braintrust_otel.settings import get_settings
 from braintrust_otel.sinks import RowSink
 
 from . import _state
@@ -77,7 +77,7 @@ def _check_str(value: Any, arg: str, where: str) -> None:
 
 
 def _key(api_key: str | None) -> str | None:
-    key = api_key if api_key is not None else os.environ.get("BRAINTRUST_API_KEY")
+    key = api_key if api_key is not None else get_settings().api_key
     return key if key and key.strip() else None
 
 
@@ -328,10 +328,10 @@ class OtelExporter(OTLPSpanExporter):
                  **kwargs: Any) -> None:
         for value, arg in ((url, "url"), (api_key, "api_key"), (parent, "parent")):
             _check_str(value, arg, "OtelExporter()")
-        base = os.environ.get("BRAINTRUST_API_URL") or "https://api.braintrust.dev"
+        base = get_settings().api_url or "https://api.braintrust.dev"
         endpoint = url or f"{base.rstrip('/')}/otel/v1/traces"
         key = _key(api_key)
-        self.parent = parent or os.environ.get("BRAINTRUST_PARENT") or DEFAULT_PARENT
+        self.parent = parent or default_parent()
         sent: dict[str, str] = {}
         if key is not None:
             sent["Authorization"] = f"Bearer {key}"

@@ -19,15 +19,18 @@ from .exporter import BraintrustSpanExporter
 from .mapping import span_to_row
 from .processor import BraintrustSpanProcessor, is_ai_span
 from .provider import add_braintrust_span_processor, ensure_installed
+from .settings import Settings, get_settings
 from .store import Store, default_store_path
 
 __all__ = [
     "BraintrustSpanExporter",
     "BraintrustSpanProcessor",
+    "Settings",
     "Store",
     "add_braintrust_span_processor",
     "default_store_path",
     "ensure_installed",
+    "get_settings",
     "is_ai_span",
     "span_to_row",
 ]

@@ -13,6 +13,8 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Optional
 
+from .settings import get_settings
+
 # requests is imported on first use: most processes (the embedded store) never
 # talk HTTP, and it is a quarter of the package's import time.
 if TYPE_CHECKING:
@@ -97,15 +99,15 @@ class ApiConnection:
                  api_url: str | None = None, org_name: str | None = None,
                  timeout: float | None = None,
                  headers: dict[str, str] | None = None) -> None:
-        key = api_key or os.environ.get("BRAINTRUST_API_KEY")
+        env = get_settings()
+        key = api_key or env.api_key
         if not key:
             raise LoginError("no Braintrust API key: pass api_key= or set BRAINTRUST_API_KEY")
         self.__key = key
-        self.app_url = (app_url or os.environ.get("BRAINTRUST_APP_URL")
-                        or DEFAULT_APP_URL).rstrip("/")
-        self._api_url = (api_url or os.environ.get("BRAINTRUST_API_URL") or "").rstrip("/")
-        self.org_name = org_name or os.environ.get("BRAINTRUST_ORG_NAME") or None
-        self.timeout = timeout or float(os.environ.get("BRAINTRUST_HTTP_TIMEOUT", 60))
+        self.app_url = (app_url or env.app_url or DEFAULT_APP_URL).rstrip("/")
+        self._api_url = (api_url or env.api_url or "").rstrip("/")
+        self.org_name = org_name or env.org_name or None
+        self.timeout = timeout or env.http_timeout
         self._lock = threading.RLock()
         self._org: dict[str, Any] | None = None
         self._projects: dict[str, str] = {}
@@ -318,7 +320,7 @@ class ApiConnection:
         """The largest logs3 body to send: the server's limit, capped by
         ``BRAINTRUST_MAX_REQUEST_SIZE``."""
         limit = self.payload_limit() or DEFAULT_MAX_REQUEST_SIZE
-        env = os.environ.get("BRAINTRUST_MAX_REQUEST_SIZE")
-        if env and env.isdigit():
-            limit = min(limit, int(env))
+        cap = get_settings().max_request_size
+        if cap is not None:
+            limit = min(limit, cap)
         return limit

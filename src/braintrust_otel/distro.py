@@ -19,6 +19,7 @@ from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
 from .instrumentation import INSTRUMENTORS, library_present
 from .processor import BraintrustSpanProcessor
+from .settings import KEEP_FOREIGN_INSTRUMENTORS
 
 __all__ = ["BraintrustConfigurator", "BraintrustDistro"]
 
@@ -45,6 +46,8 @@ class BraintrustDistro(BaseDistro):  # type: ignore[misc]
     """Environment defaults and instrumentor selection for ``opentelemetry-instrument``."""
 
     def _configure(self, **kwargs: Any) -> None:
+        # Writes, not reads: these configure the OTel SDK and other instrumentors
+        # (our own configuration is read in settings.py).
         os.environ.setdefault("OTEL_TRACES_EXPORTER", "braintrust")
         os.environ.setdefault("OTEL_METRICS_EXPORTER", "none")
         os.environ.setdefault("OTEL_LOGS_EXPORTER", "none")
@@ -54,8 +57,7 @@ class BraintrustDistro(BaseDistro):  # type: ignore[misc]
     def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
         """Loads an instrumentor, unless Braintrust's own covers the same library."""
         ours = INSTRUMENTORS.get(_REPLACED.get(entry_point.name, ""))
-        keep = os.environ.get("BRAINTRUST_KEEP_FOREIGN_INSTRUMENTORS", "").lower() in (
-            "1", "true", "yes")
+        keep = KEEP_FOREIGN_INSTRUMENTORS.get()
         if ours is not None and not keep and library_present(ours.module):
             logger.debug("braintrust: not loading instrumentor %r from %s; braintrust_%s "
                          "traces that library", entry_point.name,
@@ -68,6 +70,7 @@ class BraintrustConfigurator(_OTelSDKConfigurator):
     """The stock SDK configuration, with the Braintrust processor for ``braintrust``."""
 
     def _configure(self, **kwargs: Any) -> None:
+        # The OTel SDK's own variable, saved and restored around its configuration.
         saved = os.environ.get("OTEL_TRACES_EXPORTER")
         names = [n.strip() for n in (saved or "braintrust").split(",") if n.strip()]
         ours = "braintrust" in names

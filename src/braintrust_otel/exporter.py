@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from . import diagnostics
 from .customize import customize_row
 from .mapping import fallback_row, span_to_row
+from .settings import get_settings
 from .sinks import RowSink
 
 __all__ = ["BraintrustSpanExporter", "default_sink", "map_span"]
@@ -25,7 +25,7 @@ def default_sink() -> RowSink:
         An :class:`~braintrust_otel.sinks.http.HttpSink` or a
         :class:`~braintrust_otel.sinks.local.LocalSink`.
     """
-    if os.environ.get("BRAINTRUST_API_KEY"):
+    if get_settings().api_key:
         from .api import ApiConnection
         from .sinks.http import HttpSink
 

@@ -20,10 +20,10 @@ class Parent(NamedTuple):
 
 
 def default_parent() -> str:
-    """``BRAINTRUST_PARENT``, else :data:`DEFAULT_PARENT`."""
-    import os
+    """``BRAINTRUST_PARENT``, else :data:`DEFAULT_PARENT` (one lookup, cheap per span)."""
+    from .settings import PARENT
 
-    return os.environ.get("BRAINTRUST_PARENT") or DEFAULT_PARENT
+    return PARENT.get() or DEFAULT_PARENT
 
 
 def parse_parent(text: str) -> Parent:

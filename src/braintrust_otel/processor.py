@@ -24,22 +24,16 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from . import attributes as A
-from . import diagnostics
+from . import diagnostics, settings
 from .exporter import BraintrustSpanExporter
-from .parent import DEFAULT_PARENT
+from .parent import default_parent
+from .settings import get_settings
 
 __all__ = ["AI_PREFIXES", "BraintrustSpanProcessor", "is_ai_span", "parent_in_context"]
 
 AI_PREFIXES = ("gen_ai.", "braintrust.", "llm.", "ai.", "traceloop.")
 
 SpanFilter = Callable[[ReadableSpan], Optional[bool]]
-
-
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 def parent_in_context(ctx: Context | None = None) -> str | None:
@@ -128,18 +122,15 @@ class BraintrustSpanProcessor(SpanProcessor):
         self._default_parent = default_parent
         self._filter_ai = filter_ai_spans
         self._custom_filter = custom_filter
-        self._batch = int(max_batch_size or _env_number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512))
+        env = get_settings()
+        self._batch = int(max_batch_size or env.otel_bsp_max_export_batch_size)
         self._delay = (
             schedule_delay
             if schedule_delay is not None
-            else _env_number("OTEL_BSP_SCHEDULE_DELAY", 500) / 1000
+            else env.otel_bsp_schedule_delay / 1000
         )
-        self._max_queue = int(max_queue_size or _env_number("BRAINTRUST_QUEUE_SIZE", 20_000))
-        self._block = (
-            block_timeout
-            if block_timeout is not None
-            else _env_number("BRAINTRUST_QUEUE_BLOCK_SECONDS", 10.0)
-        )
+        self._max_queue = int(max_queue_size or env.queue_size)
+        self._block = block_timeout if block_timeout is not None else env.queue_block_seconds
         self._shutdown = False
         # Span ids whose braintrust.parent this processor gave by default: that
         # attribute alone does not make a span an AI span for the filter.
@@ -190,9 +181,9 @@ class BraintrustSpanProcessor(SpanProcessor):
             # (left unstamped, so on_end discards it). Other instrumentation's
             # spans, and every span when a parent is configured, still land.
             if default is None and span is not None and _own(span) \
-                    and not os.environ.get("BRAINTRUST_PARENT"):
+                    and not settings.PARENT.get():
                 return None
-        return default or os.environ.get("BRAINTRUST_PARENT") or DEFAULT_PARENT
+        return default or default_parent()
 
     # -- queueing -----------------------------------------------------------
 

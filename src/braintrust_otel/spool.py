@@ -29,6 +29,7 @@ from typing import Any
 
 from . import diagnostics
 from .serialize import dumps
+from .settings import get_settings
 
 try:
     import fcntl
@@ -44,9 +45,9 @@ _OWNERS = ".owners"
 
 def default_spool_dir() -> Path:
     """``$BRAINTRUST_SPOOL_DIR``, else ``spool`` beside the default local store."""
-    explicit = os.environ.get("BRAINTRUST_SPOOL_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
+    explicit = get_settings().spool_dir
+    if explicit is not None:
+        return explicit
     from .store import default_store_path
 
     return default_store_path().parent / "spool"
@@ -74,8 +75,7 @@ class Spool:
     def __init__(self, directory: str | os.PathLike[str] | None = None,
                  max_bytes: int | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_spool_dir()
-        self.max_bytes = max_bytes or int(os.environ.get("BRAINTRUST_SPOOL_MAX_BYTES",
-                                                         1 << 30))
+        self.max_bytes = max_bytes or get_settings().spool_max_bytes
         self._lock = threading.Lock()
         self._init_owner()
         ref = weakref.WeakMethod(self._after_fork)

@@ -26,6 +26,7 @@ from .. import diagnostics
 from ..api import ApiConnection, ServiceUnreachableError
 from ..parent import format_parent
 from ..serialize import dumps
+from ..settings import get_settings
 from . import FunctionError, NotFound, SinkRows
 
 if TYPE_CHECKING:
@@ -291,7 +292,7 @@ class RestBackend(SinkRows):
         body = request()
         stream = bool(body.get("stream"))
         org = self.conn.login()
-        base = (os.environ.get("BRAINTRUST_PROXY_URL") or org.get("proxy_url")
+        base = (get_settings().proxy_url or org.get("proxy_url")
                 or self.conn.api_url).rstrip("/")
         if base.endswith("/v1/proxy"):
             base = base[: -len("/v1/proxy")]
@@ -350,8 +351,8 @@ def _xact(row: dict[str, Any]) -> int:
 
 
 def _prompt_cache_dir() -> Path:
-    explicit = os.environ.get("BRAINTRUST_PROMPT_CACHE_DIR")
-    return Path(explicit) if explicit else Path.home() / ".braintrust" / "prompt_cache"
+    explicit = get_settings().prompt_cache_dir
+    return explicit if explicit is not None else Path.home() / ".braintrust" / "prompt_cache"
 
 
 def _cache_key(*parts: Any) -> str:

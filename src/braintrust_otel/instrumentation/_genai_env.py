@@ -21,6 +21,7 @@ def opt_in_latest_genai(content: bool = False) -> None:
             (``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=span_only``),
             unless it is set already or ``BRAINTRUST_CAPTURE_CONTENT`` is off.
     """
+    # Other libraries' variables, amended for them (ours are read in settings.py).
     current = [v.strip() for v in os.environ.get(_OPT_IN, "").split(",") if v.strip()]
     if _LATEST not in current:
         os.environ[_OPT_IN] = ",".join([*current, _LATEST])

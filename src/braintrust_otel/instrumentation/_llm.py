@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Optional
@@ -18,6 +17,7 @@ from .. import diagnostics
 from ..attachments import extract_data_urls
 from ..masking import mask, record_exception
 from ..serialize import dumps
+from ..settings import CAPTURE_CONTENT
 
 __all__ = ["LLMCall", "capture_content", "traced_async_stream", "traced_stream"]
 
@@ -34,8 +34,7 @@ _GENAI_PARAMS = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k
 
 def capture_content() -> bool:
     """Whether prompts and completions are recorded (``BRAINTRUST_CAPTURE_CONTENT``, true)."""
-    return os.environ.get("BRAINTRUST_CAPTURE_CONTENT", "true").strip().lower() not in (
-        "0", "false", "no", "off")
+    return CAPTURE_CONTENT.get()
 
 
 #: Operations whose span already stands for one model call.

@@ -203,6 +203,7 @@ class AnthropicInstrumentor(LazyInstrumentor):
         # with this instrumentor on, clients created from now on leave it to us,
         # so each call is one LLM span, unless the environment says otherwise.
         global _OWN_SPANS_OFF
+        # anthropic's own variable: a default written for it, not our configuration.
         _OWN_SPANS_OFF = os.environ.setdefault("ANTHROPIC_OPEN_TELEMETRY", "false") == "false"
         tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         wrapt.wrap_function_wrapper(_MODULE, "Messages.create", sync_wrapper(tracer, MESSAGES))

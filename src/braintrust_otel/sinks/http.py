@@ -39,6 +39,7 @@ from ..merge import OBJECT_ID_KEYS, combine_rows
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import MAX_RETRY_AFTER, RetryPolicy, is_retryable_status, parse_retry_after
 from ..serialize import dumps, repair
+from ..settings import get_settings
 from ..spool import Spool
 
 __all__ = ["HttpSink"]
@@ -60,13 +61,6 @@ Row = dict[str, Any]
 # A Retry-After up to this is waited out before retrying; a longer one puts
 # the sink in a cool-down of that length (rows spool meanwhile).
 _LONGEST_INLINE_WAIT = 10.0
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 def logs3_body(encoded_rows: Sequence[str]) -> bytes:
@@ -115,10 +109,11 @@ class HttpSink:
         self.spool = spool if spool is not None else Spool()
         # Experiments and datasets made while the service was unreachable.
         self.deferred = DeferredObjects(self.spool.directory / "deferred")
-        self.batch_rows = batch_rows or _env_int("BRAINTRUST_DEFAULT_BATCH_SIZE", 1000)
+        env = get_settings()
+        self.batch_rows = batch_rows or env.default_batch_size
         # The policy every retry loop shares (retry.py); this sink's loop is its
         # own only for what HTTP adds: 413 overflow, halving, cool-downs.
-        self.retry = RetryPolicy(attempts=attempts or _env_int("BRAINTRUST_NUM_RETRIES", 3) + 1,
+        self.retry = RetryPolicy(attempts=attempts or env.num_retries + 1,
                                  base=backoff_base, cap=backoff_cap)
         self.cooldown_cap = cooldown_cap
         self.max_buffered_rows = max_buffered_rows
@@ -237,7 +232,7 @@ class HttpSink:
     def _start_closing(self) -> None:
         # Exit mode: one try per request, each within what is left of the budget.
         if not self._closing:
-            budget = float(os.environ.get("BRAINTRUST_EXIT_FLUSH_SECONDS", 10))
+            budget = get_settings().exit_flush_seconds
             self._deadline = time.monotonic() + budget
             self._closing = True
             self._wake.set()

@@ -12,6 +12,7 @@ from .. import diagnostics
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import RetryPolicy
 from ..serialize import repair
+from ..settings import get_settings
 from ..spool import Spool
 from ..store import Store
 
@@ -120,7 +121,7 @@ class LocalSink:
     def _reject(self, rejected: list[tuple[tuple[str, str, dict[str, Any]], Exception]]) -> None:
         spool = self._spool
         if spool is None:
-            explicit = os.environ.get("BRAINTRUST_SPOOL_DIR")
+            explicit = get_settings().spool_dir
             spool = self._spool = Spool(explicit or self.store.path.parent / "spool")
         kept = spool.reject([row for (_, _, row), _ in rejected])
         where = f"; kept in {kept}" if kept is not None else "; they could not be kept either"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+
+from ..settings import get_settings
 
 STORE_ENV = "BRAINTRUST_LOCAL_STORE"
 
@@ -17,14 +18,14 @@ def default_store_path() -> Path:
         ``XDG_DATA_HOME``), ``~/Library/Application Support/braintrust/...`` on
         macOS, ``%LOCALAPPDATA%\\braintrust\\...`` on Windows.
     """
-    explicit = os.environ.get(STORE_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
+    env = get_settings()
+    if env.local_store is not None:
+        return env.local_store
     home = Path.home()
     if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+        base = env.localappdata or home / "AppData" / "Local"
     elif sys.platform == "darwin":
         base = home / "Library" / "Application Support"
     else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+        base = env.xdg_data_home or home / ".local" / "share"
     return base / "braintrust" / "store.sqlite"
