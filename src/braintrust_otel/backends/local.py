@@ -37,7 +37,7 @@ class LocalBackend(SinkRows):
 
     def object_ids(self, parent: str) -> dict[str, str]:
         """The ids the sink files a row with this parent under."""
-        return dict(self.sink._target(parent)[2])
+        return dict(self.sink.target(parent)[2])
 
     def ensure_project(self, name: str | None = None, id: str | None = None,
                        group: str | None = None) -> dict[str, str]:

@@ -68,7 +68,7 @@ class RestBackend(SinkRows):
 
     def object_ids(self, parent: str) -> dict[str, str]:
         """The service's ids for a parent; a deferred object is registered now."""
-        return dict(self.sink._object_ids(parent))
+        return dict(self.sink.object_ids(parent))
 
     def _service_id(self, kind: str, object_id: str) -> str:
         return self.object_ids(format_parent(kind, object_id))[kind]

@@ -3,20 +3,18 @@
 ``write()`` never waits on the network: it hands rows to the sink's sender
 thread through a bounded in-memory buffer, or writes them to the disk spool
 when the service is down, slow or hanging (so the span queue upstream never
-fills because of the service). The sender resolves rows to object ids
-(registering projects by name), encodes them once, cuts requests within the
-server's payload limit, and posts them. A request that fails with a
-connection error, a timeout, 408, 429 or 5xx is retried with exponential
-backoff and jitter (a ``Retry-After`` over 10 s becomes a cool-down). When
-all attempts fail, the rows go to the spool and the sink stays "down" for a
-growing cool-down, spooling new rows at once; the sender sends the spool
-when the service answers again, and keeps trying while a ``flush()``
-waits. A 413 splits the request,
-and a single row too large for any request goes through the overflow upload.
-A 400 or 422 halves the request until the refused rows are alone (within a
-bound of extra requests), so one bad row does not cost its batch. Other 4xx
-answers are reported with the server's message, and the rejected rows are
-kept in ``<spool>/rejected`` (one JSON row a line) and counted.
+fills because of the service). The sender thread takes one step at a time (a
+batch from memory, else one spool file) and hands the rows to
+:class:`~braintrust_otel.sinks._logs3.Logs3Sender`, which resolves them to
+object ids, cuts requests within the server's payload limit, retries
+transient failures, splits on 413 (a single row too large for any request
+goes through the overflow upload, ``_uploads.py``), halves on 400/422 to
+isolate refused rows, and sets rejected rows aside (kept in
+``<spool>/rejected``, counted, reported). This module decides what a failed
+delivery means: when all attempts fail, the rows go back to the spool and the
+sink stays "down" for a growing cool-down (a ``Retry-After`` over 10 s is one),
+spooling new rows at once; the sender sends the spool when the service
+answers again, and keeps trying while a ``flush()`` waits.
 """
 
 from __future__ import annotations
@@ -30,50 +28,18 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, Optional
 
-import requests
-
 from .. import diagnostics
-from ..api import ApiConnection, LoginError
+from ..api import ApiConnection
 from ..deferred import DeferredObjects
-from ..merge import OBJECT_ID_KEYS, combine_rows
-from ..parent import DEFAULT_PARENT, default_parent, parse_parent
-from ..retry import MAX_RETRY_AFTER, RetryPolicy, is_retryable_status, parse_retry_after
-from ..serialize import dumps, repair
+from ..retry import MAX_RETRY_AFTER, RetryPolicy
 from ..settings import get_settings
 from ..spool import Spool
+from ._logs3 import Logs3Sender, object_ids
+from ._uploads import read_attachment, upload_attachment
 
 __all__ = ["HttpSink"]
 
-API_VERSION = 2
-
-# Outcomes of one request.
-_SENT, _FAILED, _REJECTED = "sent", "failed", "rejected"
-
-# Answers that refuse a row's content: the batch is halved to find the row.
-# Others (401, 403, 404...) would refuse every half alike.
-_ROW_ERRORS = (400, 422)
-# Extra requests one delivery may spend halving refused batches: enough to
-# isolate a handful of bad rows among thousands, bounded if all are bad.
-_BISECT_REQUESTS = 64
-
 Row = dict[str, Any]
-
-# A Retry-After up to this is waited out before retrying; a longer one puts
-# the sink in a cool-down of that length (rows spool meanwhile).
-_LONGEST_INLINE_WAIT = 10.0
-
-
-def logs3_body(encoded_rows: Sequence[str]) -> bytes:
-    """The ``/logs3`` request body for already-encoded rows."""
-    return ('{"rows":[' + ",".join(encoded_rows) + f'],"api_version":{API_VERSION}}}').encode()
-
-
-def _repaired(text: str) -> str:
-    fixed, replaced = repair(text)
-    diagnostics.report("encoding", f"a row sent to Braintrust held {replaced} surrogate code "
-                       "points, which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
-                       n=replaced)
-    return fixed
 
 
 class HttpSink:
@@ -131,9 +97,9 @@ class HttpSink:
             self._ensure_sender()
 
     def _init_runtime(self) -> None:
-        self._bisect_left = _BISECT_REQUESTS
-        self._rejected: list[Row] = []
-        self._reject_reasons: list[str] = []
+        # Requests to /logs3 (its rejected rows are this process's own).
+        self._logs3 = Logs3Sender(self.conn, self.spool, self.stats, object_ids=self.object_ids,
+                                  closing=lambda: self._closing, budget=self._budget)
         # One lock guards the hand-off state between write()/flush() callers
         # and the sender thread; network I/O never happens under it.
         self._state = threading.Condition(threading.Lock())
@@ -291,249 +257,33 @@ class HttpSink:
     # -- delivery -----------------------------------------------------------
 
     def _deliver(self, rows: list[Row]) -> list[Row]:
-        """Sends rows; returns those that must wait (never raises)."""
-        self._bisect_left = _BISECT_REQUESTS
+        """Sends rows; returns those that must wait (never raises for the
+        service's answers)."""
         try:
-            return self._deliver_all(rows)
+            leftover, down = self._logs3.deliver(rows, self.batch_rows, self.retry)
+            if down is None:
+                self._mark_up()
+            else:
+                self._mark_down(down.why, down.exc, down.retry_after)
+            return leftover
         finally:
-            self._keep_rejected()
+            self._logs3.keep_rejected()
 
-    def _deliver_all(self, rows: list[Row]) -> list[Row]:
-        try:
-            self._resolve(rows)
-            limit = self.conn.max_request_size()
-            can_overflow = self.conn.payload_limit() is not None
-        except LoginError as exc:
-            self._mark_down("login failed", exc)
-            return rows
-        except Exception as exc:
-            self._mark_down("could not register objects", exc)
-            return rows
-        rows = combine_rows(rows)
-        encoded = [dumps(r) for r in rows]
-        start = 0
-        for end in self._cuts(encoded, limit):
-            outcome = self._send(encoded[start:end], rows[start:end], limit, can_overflow)
-            if outcome == _FAILED:
-                return rows[start:]
-            start = end
-        self._mark_up()
-        return []
-
-    def _resolve(self, rows: list[Row]) -> None:
-        # Resolve every distinct parent first, so a failure leaves rows untouched.
-        targets: dict[str, dict[str, str]] = {}
-        for row in rows:
-            parent = row.get("_parent")
-            if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
-                parent = parent or default_parent()
-                if parent not in targets:
-                    targets[parent] = self._object_ids(parent)
-        for row in rows:
-            if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
-                row.update(targets[row.pop("_parent", None) or default_parent()])
-
-    def _object_ids(self, parent: str) -> dict[str, str]:
-        try:
-            p = parse_parent(parent)
-        except ValueError as exc:
-            diagnostics.report("bad_parent", f"invalid parent; row sent to {DEFAULT_PARENT}", exc)
-            p = parse_parent(DEFAULT_PARENT)
-        if p.kind in ("experiment_id", "dataset_id"):
-            return {p.kind: self.deferred.resolve(self.conn, p.kind, p.value)}
-        project_id = p.value if p.kind == "project_id" else self.conn.project_id(p.value)
-        return {"project_id": project_id, "log_id": "g"}
-
-    def _cuts(self, encoded: list[str], limit: int) -> list[int]:
-        # End indexes of consecutive requests within the row and byte limits.
-        # Rows UTF-8 cannot encode are repaired in place here, where each
-        # non-ASCII row is encoded anyway, so the request bodies always encode.
-        cuts, size, count = [], 0, 0
-        overhead = len(logs3_body([]))
-        for i, text in enumerate(encoded):
-            if text.isascii():
-                n = len(text)
-            else:
-                try:
-                    n = len(text.encode())
-                except UnicodeEncodeError:
-                    encoded[i] = text = _repaired(text)
-                    n = len(text.encode())
-            if count and (count >= self.batch_rows or size + n + 1 + overhead > limit):
-                cuts.append(i)
-                size, count = 0, 0
-            size += n + 1
-            count += 1
-        cuts.append(len(encoded))
-        return cuts
-
-    def _send(self, encoded: list[str], rows: list[Row], limit: int, can_overflow: bool) -> str:
-        body = logs3_body(encoded)
-        overflow = can_overflow and len(body) > limit
-        attempts = 1 if self._closing else self.retry.attempts
-        retry_after: float | None = None
-        for attempt in range(attempts):
-            status, retry_after, message = self._post(body, encoded, rows, overflow)
-            if status is not None and 200 <= status < 300:
-                self.stats["sent"] += len(rows)
-                return _SENT
-            if status == 413:
-                if len(rows) > 1:
-                    return self._halves(encoded, rows, limit, can_overflow)
-                if can_overflow and not overflow:
-                    overflow = True
-                    continue
-            if status in _ROW_ERRORS and len(rows) > 1 and self._bisect_left > 0:
-                # One bad row must not cost the rest of the batch: halve until
-                # the rows the service refuses are alone (a bounded number of
-                # extra requests, paid only by a refused batch).
-                self._bisect_left -= 2
-                return self._halves(encoded, rows, limit, can_overflow)
-            if status is not None and not is_retryable_status(status):
-                self._reject(rows, message)
-                return _REJECTED
-            if attempt + 1 < attempts:
-                if retry_after is not None and retry_after > _LONGEST_INLINE_WAIT:
-                    break  # a long wait is a cool-down: the rows go to the spool meanwhile
-                delay = self.retry.delay(attempt, retry_after)
-                budget = self._budget()
-                if budget is not None and delay >= budget:
-                    break
-                time.sleep(delay)
-        self._mark_down(message, retry_after=retry_after)
-        return _FAILED
-
-    def _halves(self, encoded: list[str], rows: list[Row], limit: int,
-                can_overflow: bool) -> str:
-        # Each half on its own: a rejected half must not hold back the other.
-        half = len(rows) // 2
-        first = self._send(encoded[:half], rows[:half], limit, can_overflow)
-        if first == _FAILED:
-            return _FAILED  # the caller spools these rows (ids keep a resend safe)
-        second = self._send(encoded[half:], rows[half:], limit, can_overflow)
-        if second == _FAILED:
-            return _FAILED
-        return _SENT if first == second == _SENT else _REJECTED
-
-    def _post(self, body: bytes, encoded: list[str], rows: list[Row],
-              overflow: bool) -> tuple[int | None, float | None, str]:
-        self.stats["requests"] += 1
-        budget = self._budget()
-        timeout = None if budget is None else max(0.1, min(self.conn.timeout, budget))
-        try:
-            if overflow:
-                resp = self._post_overflow(body, encoded, rows)
-            else:
-                resp = self.conn.request("POST", "/logs3", data=body, timeout=timeout,
-                                         headers={"Content-Type": "application/json"})
-        except LoginError as exc:
-            return None, None, str(exc)
-        except (requests.RequestException, RuntimeError, ValueError) as exc:
-            return None, None, f"{type(exc).__name__}: {exc}"
-        message = f"HTTP {resp.status_code}: {resp.text[:500]}"
-        return resp.status_code, parse_retry_after(resp.headers.get("Retry-After")), message
-
-    def _post_overflow(self, body: bytes, encoded: list[str],
-                       rows: list[Row]) -> requests.Response:
-        meta = [
-            {
-                "object_ids": {k: row[k] for k in OBJECT_ID_KEYS if k in row},
-                "has_comment": "comment" in row,
-                "is_delete": row.get("_object_delete") is True,
-                "input_row": {"byte_size": len(text.encode())},
-            }
-            for row, text in zip(rows, encoded)
-        ]
-        resp = self.conn.request("POST", "/logs3/overflow", json={
-            "content_type": "application/json", "size_bytes": len(body), "rows": meta})
-        if not resp.ok:
-            return resp
-        upload = resp.json()
-        method, url, key = upload.get("method"), upload.get("signedUrl"), upload.get("key")
-        if method not in ("PUT", "POST") or not isinstance(url, str) or not isinstance(key, str):
-            raise RuntimeError(f"unexpected overflow upload answer: {upload!r}")
-        # The signed URL carries its own authorization: no bearer token on it.
-        plain = requests.Session()
-        try:
-            if method == "PUT":
-                headers = dict(upload.get("headers") or {})
-                if ".blob.core.windows.net" in url:
-                    headers.setdefault("x-ms-blob-type", "BlockBlob")
-                done = plain.put(url, data=body, headers=headers, timeout=self.conn.timeout)
-            else:
-                fields = dict(upload.get("fields") or {})
-                ctype = fields.get("Content-Type", "application/json")
-                done = plain.post(url, data=fields, timeout=self.conn.timeout,
-                                  files={"file": ("logs3.json", body, ctype)})
-        finally:
-            plain.close()
-        if not done.ok:
-            return done
-        return self.conn.request("POST", "/logs3", json={
-            "rows": {"type": "logs3_overflow", "key": key, "size_bytes": len(body)},
-            "api_version": API_VERSION})
-
-    def _reject(self, rows: list[Row], message: str) -> None:
-        self.stats["rejected"] += len(rows)
-        self._rejected.extend(rows)
-        self._reject_reasons.append(message)
-
-    def _keep_rejected(self) -> None:
-        # One file and one report for what a delivery set aside.
-        rows, self._rejected = self._rejected, []
-        reasons, self._reject_reasons = self._reject_reasons, []
-        if not rows:
-            return
-        path = self.spool.reject(rows)
-        kept = f"; kept in {path}" if path is not None else "; they could not be kept either"
-        diagnostics.report("rejected", f"Braintrust API rejected {len(rows)} rows "
-                           f"({reasons[0]}){kept}", n=len(rows))
+    def object_ids(self, parent: str) -> dict[str, str]:
+        """The ids rows with this ``braintrust.parent`` are filed under (see
+        :func:`~braintrust_otel.sinks._logs3.object_ids`: a project name or a
+        deferred object is registered now; an invalid parent gives the default's)."""
+        return object_ids(self.conn, self.deferred, parent)
 
     # -- attachments --------------------------------------------------------
 
     def upload_attachment(self, reference: dict[str, Any], data: bytes) -> None:
         """Uploads bytes to the signed URL the service gives, then reports the status."""
-        org_id = self.conn.login().get("id")
-        key = reference["key"]
-        resp = self.conn.request("POST", "/attachment", json={
-            "key": key, "filename": reference.get("filename"),
-            "content_type": reference.get("content_type"), "org_id": org_id})
-        resp.raise_for_status()
-        answer = resp.json()
-        headers = dict(answer.get("headers") or {})
-        url = answer["signedUrl"]
-        if ".blob.core.windows.net" in url:
-            headers.setdefault("x-ms-blob-type", "BlockBlob")
-        status: dict[str, Any] = {"upload_status": "done"}
-        plain = requests.Session()  # the signed URL carries its own authorization
-        try:
-            put = plain.put(url, data=data, headers=headers, timeout=self.conn.timeout)
-            if not put.ok:
-                status = {"upload_status": "error",
-                          "error_message": f"HTTP {put.status_code}: {put.text[:300]}"}
-        except requests.RequestException as exc:
-            status = {"upload_status": "error", "error_message": str(exc)}
-        finally:
-            plain.close()
-        self.conn.request("POST", "/attachment/status",
-                          json={"key": key, "org_id": org_id, "status": status})
-        if status["upload_status"] != "done":
-            raise RuntimeError(status.get("error_message", "upload failed"))
+        upload_attachment(self.conn, reference, data)
 
     def read_attachment(self, reference: dict[str, Any]) -> bytes:
         """Downloads an attachment's bytes through the URL the service gives."""
-        resp = self.conn.request("GET", "/attachment", params={
-            "key": reference["key"], "filename": reference.get("filename"),
-            "content_type": reference.get("content_type"),
-            "org_id": self.conn.login().get("id")})
-        resp.raise_for_status()
-        plain = requests.Session()
-        try:
-            got = plain.get(resp.json()["downloadUrl"], timeout=self.conn.timeout)
-            got.raise_for_status()
-            return got.content
-        finally:
-            plain.close()
+        return read_attachment(self.conn, reference)
 
     # -- the sender thread ---------------------------------------------------
 

@@ -51,7 +51,22 @@ class LocalSink:
         self._lock = threading.Lock()
         self._closed = False
 
-    def _target(self, parent: str) -> tuple[str, str, dict[str, str]]:
+    def target(self, parent: str) -> tuple[str, str, dict[str, str]]:
+        """Where rows with this ``braintrust.parent`` are stored; the project
+        is created in the store when missing (remembered per parent string).
+
+        Args:
+            parent: A parent string (``project_name:...``, ``experiment_id:...``).
+
+        Returns:
+            ``(object_type, object_id, ids)``: ``("project_logs", project id,
+            {"project_id": ..., "log_id": "g"})``, or the experiment's or
+            dataset's type and id with ``{"experiment_id": ...}`` /
+            ``{"dataset_id": ...}``.
+
+        Raises:
+            ValueError: When the parent string is invalid.
+        """
         found = self._targets.get(parent)
         if found is None:
             p = parse_parent(parent)
@@ -101,14 +116,14 @@ class LocalSink:
         if not isinstance(parent, str) or not parent:
             parent = default_parent()
         try:
-            return self._target(parent)
+            return self.target(parent)
         except Exception as exc:
             error = exc
         fixed, replaced = repair(parent)
         if replaced:
             # A project name holding lone surrogates: stored under the repaired name.
             try:
-                found = self._target(fixed)
+                found = self.target(fixed)
                 diagnostics.report("encoding", f"a parent held {replaced} surrogate code "
                                    "points; lone ones were replaced with U+FFFD", n=replaced)
                 return found
@@ -116,7 +131,7 @@ class LocalSink:
                 error = exc
         diagnostics.report("bad_parent", "invalid parent; row stored in the default project",
                            error)
-        return self._target(DEFAULT_PARENT)
+        return self.target(DEFAULT_PARENT)
 
     def _reject(self, rejected: list[tuple[tuple[str, str, dict[str, Any]], Exception]]) -> None:
         spool = self._spool

@@ -1,0 +1,309 @@
+"""One delivery of rows to ``/logs3``: requests cut to the limits, retried, split.
+
+The HTTP sink's sender thread hands a list of rows to :meth:`Logs3Sender.deliver`,
+which resolves each row's ``_parent`` to object ids, encodes every row once,
+cuts the rows into requests within the row count and the server's byte limit,
+and posts them. A transient failure (connection error, timeout, 408, 429,
+5xx) is retried by the sink's :class:`~braintrust_otel.retry.RetryPolicy`; a
+413 splits the request, and a single row too large for any request goes
+through the overflow upload; a 400 or 422 halves the request until the
+refused rows are alone (within a bound of extra requests), so one bad row
+does not cost its batch; other 4xx answers set the rows aside as rejected.
+
+What the service's state means for the sink (down, cool-down, the spool) stays
+in the sink: a delivery only says which rows must wait and why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Callable, NamedTuple, Optional
+
+import requests
+
+from .. import diagnostics
+from ..api import ApiConnection, LoginError
+from ..deferred import DeferredObjects
+from ..merge import OBJECT_ID_KEYS, combine_rows
+from ..parent import DEFAULT_PARENT, default_parent, parse_parent
+from ..retry import RetryPolicy, is_retryable_status, parse_retry_after
+from ..serialize import dumps, repair
+from ..spool import Spool
+from ._uploads import Row, post_overflow
+
+__all__ = ["API_VERSION", "Down", "Logs3Sender", "cut_requests", "logs3_body", "object_ids"]
+
+API_VERSION = 2
+
+# Outcomes of one request.
+_SENT, _FAILED, _REJECTED = "sent", "failed", "rejected"
+
+# Answers that refuse a row's content: the batch is halved to find the row.
+# Others (401, 403, 404...) would refuse every half alike.
+_ROW_ERRORS = (400, 422)
+# Extra requests one delivery may spend halving refused batches: enough to
+# isolate a handful of bad rows among thousands, bounded if all are bad.
+_BISECT_REQUESTS = 64
+
+# A Retry-After up to this is waited out before retrying; a longer one puts
+# the sink in a cool-down of that length (rows spool meanwhile).
+_LONGEST_INLINE_WAIT = 10.0
+
+
+def logs3_body(encoded_rows: Sequence[str]) -> bytes:
+    """The ``/logs3`` request body for already-encoded rows."""
+    return ('{"rows":[' + ",".join(encoded_rows) + f'],"api_version":{API_VERSION}}}').encode()
+
+
+def _repaired(text: str) -> str:
+    fixed, replaced = repair(text)
+    diagnostics.report("encoding", f"a row sent to Braintrust held {replaced} surrogate code "
+                       "points, which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
+                       n=replaced)
+    return fixed
+
+
+def cut_requests(encoded: list[str], limit: int, batch_rows: int) -> list[int]:
+    """End indexes of consecutive requests within the row and byte limits.
+
+    Rows UTF-8 cannot encode are repaired in place here, where each non-ASCII
+    row is encoded anyway, so the request bodies always encode.
+
+    Args:
+        encoded: The rows' JSON texts, in order (repaired in place).
+        limit: Bytes per request body at most (a single larger row gets a
+            request of its own).
+        batch_rows: Rows per request at most.
+
+    Returns:
+        The index after the last row of each request; the last is ``len(encoded)``.
+    """
+    cuts, size, count = [], 0, 0
+    overhead = len(logs3_body([]))
+    for i, text in enumerate(encoded):
+        if text.isascii():
+            n = len(text)
+        else:
+            try:
+                n = len(text.encode())
+            except UnicodeEncodeError:
+                encoded[i] = text = _repaired(text)
+                n = len(text.encode())
+        if count and (count >= batch_rows or size + n + 1 + overhead > limit):
+            cuts.append(i)
+            size, count = 0, 0
+        size += n + 1
+        count += 1
+    cuts.append(len(encoded))
+    return cuts
+
+
+def object_ids(conn: ApiConnection, deferred: DeferredObjects, parent: str) -> dict[str, str]:
+    """The ids rows with this ``braintrust.parent`` are filed under.
+
+    A project named by name is registered (once per name per process); a
+    deferred (offline) experiment or dataset is registered now. An invalid
+    parent is reported and gives the default parent's ids.
+
+    Args:
+        conn: The API connection.
+        deferred: The experiments and datasets made while offline.
+        parent: A parent string (``project_name:...``, ``experiment_id:...``).
+
+    Returns:
+        ``{"project_id": ..., "log_id": "g"}``, or ``{"experiment_id": ...}``
+        / ``{"dataset_id": ...}``.
+
+    Raises:
+        LoginError: When login fails.
+        requests.RequestException: When registration cannot reach the service.
+    """
+    try:
+        p = parse_parent(parent)
+    except ValueError as exc:
+        diagnostics.report("bad_parent", f"invalid parent; row sent to {DEFAULT_PARENT}", exc)
+        p = parse_parent(DEFAULT_PARENT)
+    if p.kind in ("experiment_id", "dataset_id"):
+        return {p.kind: deferred.resolve(conn, p.kind, p.value)}
+    project_id = p.value if p.kind == "project_id" else conn.project_id(p.value)
+    return {"project_id": project_id, "log_id": "g"}
+
+
+class Down(NamedTuple):
+    """Why a delivery stopped: the service is unavailable for now."""
+
+    why: str
+    exc: Optional[BaseException] = None
+    retry_after: Optional[float] = None
+
+
+class Logs3Sender:
+    """Sends rows to ``/logs3`` for an :class:`~braintrust_otel.sinks.http.HttpSink`.
+
+    Args:
+        conn: The API connection.
+        spool: Where rejected rows are kept (``spool.reject``).
+        stats: The sink's counters (``sent``, ``rejected``, ``requests``), updated here.
+        object_ids: Turns a ``braintrust.parent`` string into a row's object ids.
+        closing: True once the sink is in exit mode (one try per request).
+        budget: Seconds a request may take now (None: no bound).
+    """
+
+    def __init__(self, conn: ApiConnection, spool: Spool, stats: dict[str, int], *,
+                 object_ids: Callable[[str], dict[str, str]], closing: Callable[[], bool],
+                 budget: Callable[[], Optional[float]]) -> None:
+        self.conn = conn
+        self.spool = spool
+        self.stats = stats
+        self._object_ids = object_ids
+        self._closing = closing
+        self._budget = budget
+        self._retry: RetryPolicy  # set by each deliver()
+        self._batch_rows = 1
+        self._bisect_left = _BISECT_REQUESTS
+        self._down: Optional[Down] = None
+        self._rejected: list[Row] = []
+        self._reject_reasons: list[str] = []
+
+    def deliver(self, rows: list[Row], batch_rows: int,
+                retry: RetryPolicy) -> tuple[list[Row], Optional[Down]]:
+        """Sends rows; never raises for the service's answers.
+
+        Rows the service refuses are set aside until :meth:`keep_rejected`.
+
+        Args:
+            rows: The rows, in order (``_parent`` resolved in place).
+            batch_rows: Rows per request at most.
+            retry: Tries and backoff for transient failures.
+
+        Returns:
+            The rows that must wait (the rest of the list from the first
+            request that failed), and why, or ``([], None)`` when every
+            request was answered.
+        """
+        self._bisect_left = _BISECT_REQUESTS
+        self._batch_rows, self._retry, self._down = batch_rows, retry, None
+        leftover = self._deliver_all(rows)
+        return leftover, self._down
+
+    def _deliver_all(self, rows: list[Row]) -> list[Row]:
+        try:
+            self.resolve(rows)
+            limit = self.conn.max_request_size()
+            can_overflow = self.conn.payload_limit() is not None
+        except LoginError as exc:
+            self._down = Down("login failed", exc)
+            return rows
+        except Exception as exc:
+            self._down = Down("could not register objects", exc)
+            return rows
+        rows = combine_rows(rows)
+        encoded = [dumps(r) for r in rows]
+        start = 0
+        for end in cut_requests(encoded, limit, self._batch_rows):
+            outcome = self._send(encoded[start:end], rows[start:end], limit, can_overflow)
+            if outcome == _FAILED:
+                return rows[start:]
+            start = end
+        return []
+
+    def resolve(self, rows: list[Row]) -> None:
+        """Replaces each row's ``_parent`` (or the default parent) by object ids.
+
+        Every distinct parent is resolved first, so a failure (raised) leaves
+        the rows untouched.
+        """
+        targets: dict[str, dict[str, str]] = {}
+        for row in rows:
+            parent = row.get("_parent")
+            if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
+                parent = parent or default_parent()
+                if parent not in targets:
+                    targets[parent] = self._object_ids(parent)
+        for row in rows:
+            if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
+                row.update(targets[row.pop("_parent", None) or default_parent()])
+
+    def _send(self, encoded: list[str], rows: list[Row], limit: int, can_overflow: bool) -> str:
+        body = logs3_body(encoded)
+        overflow = can_overflow and len(body) > limit
+        attempts = 1 if self._closing() else self._retry.attempts
+        retry_after: float | None = None
+        for attempt in range(attempts):
+            status, retry_after, message = self._post(body, encoded, rows, overflow)
+            if status is not None and 200 <= status < 300:
+                self.stats["sent"] += len(rows)
+                return _SENT
+            if status == 413:
+                if len(rows) > 1:
+                    return self._halves(encoded, rows, limit, can_overflow)
+                if can_overflow and not overflow:
+                    overflow = True
+                    continue
+            if status in _ROW_ERRORS and len(rows) > 1 and self._bisect_left > 0:
+                # One bad row must not cost the rest of the batch: halve until
+                # the rows the service refuses are alone (a bounded number of
+                # extra requests, paid only by a refused batch).
+                self._bisect_left -= 2
+                return self._halves(encoded, rows, limit, can_overflow)
+            if status is not None and not is_retryable_status(status):
+                self._reject(rows, message)
+                return _REJECTED
+            if attempt + 1 < attempts:
+                if retry_after is not None and retry_after > _LONGEST_INLINE_WAIT:
+                    break  # a long wait is a cool-down: the rows go to the spool meanwhile
+                delay = self._retry.delay(attempt, retry_after)
+                budget = self._budget()
+                if budget is not None and delay >= budget:
+                    break
+                time.sleep(delay)
+        self._down = Down(message, None, retry_after)
+        return _FAILED
+
+    def _halves(self, encoded: list[str], rows: list[Row], limit: int,
+                can_overflow: bool) -> str:
+        # Each half on its own: a rejected half must not hold back the other.
+        half = len(rows) // 2
+        first = self._send(encoded[:half], rows[:half], limit, can_overflow)
+        if first == _FAILED:
+            return _FAILED  # the caller spools these rows (ids keep a resend safe)
+        second = self._send(encoded[half:], rows[half:], limit, can_overflow)
+        if second == _FAILED:
+            return _FAILED
+        return _SENT if first == second == _SENT else _REJECTED
+
+    def _post(self, body: bytes, encoded: list[str], rows: list[Row],
+              overflow: bool) -> tuple[int | None, float | None, str]:
+        self.stats["requests"] += 1
+        budget = self._budget()
+        timeout = None if budget is None else max(0.1, min(self.conn.timeout, budget))
+        try:
+            if overflow:
+                resp = post_overflow(self.conn, body, encoded, rows, API_VERSION)
+            else:
+                resp = self.conn.request("POST", "/logs3", data=body, timeout=timeout,
+                                         headers={"Content-Type": "application/json"})
+        except LoginError as exc:
+            return None, None, str(exc)
+        except (requests.RequestException, RuntimeError, ValueError) as exc:
+            return None, None, f"{type(exc).__name__}: {exc}"
+        message = f"HTTP {resp.status_code}: {resp.text[:500]}"
+        return resp.status_code, parse_retry_after(resp.headers.get("Retry-After")), message
+
+    def _reject(self, rows: list[Row], message: str) -> None:
+        self.stats["rejected"] += len(rows)
+        self._rejected.extend(rows)
+        self._reject_reasons.append(message)
+
+    def keep_rejected(self) -> None:
+        """Writes the rows set aside since the last call to ``<spool>/rejected``,
+        with one report for them all."""
+        rows, self._rejected = self._rejected, []
+        reasons, self._reject_reasons = self._reject_reasons, []
+        if not rows:
+            return
+        path = self.spool.reject(rows)
+        kept = f"; kept in {path}" if path is not None else "; they could not be kept either"
+        diagnostics.report("rejected", f"Braintrust API rejected {len(rows)} rows "
+                           f"({reasons[0]}){kept}", n=len(rows))

@@ -1,0 +1,48 @@
+"""The pure parts of a /logs3 delivery: request bodies and where requests are cut."""
+
+from __future__ import annotations
+
+import json
+
+from braintrust_otel import diagnostics
+from braintrust_otel.sinks._logs3 import API_VERSION, cut_requests, logs3_body
+
+
+def test_body_holds_the_rows_unread_and_the_api_version() -> None:
+    body = logs3_body(['{"id":"a"}', '{"id":"b"}'])
+    assert json.loads(body) == {"rows": [{"id": "a"}, {"id": "b"}], "api_version": API_VERSION}
+
+
+def test_cuts_by_row_count() -> None:
+    rows = [json.dumps({"id": str(i)}) for i in range(5)]
+    assert cut_requests(rows, 10_000, batch_rows=2) == [2, 4, 5]
+
+
+def test_cuts_by_bytes_with_the_body_overhead_and_a_large_row_alone() -> None:
+    small, large = '"' + "a" * 8 + '"', '"' + "b" * 200 + '"'
+    overhead = len(logs3_body([]))
+    limit = overhead + 2 * (len(small) + 1)  # two small rows fit, a third does not
+    assert cut_requests([small, small, small, large, small], limit, batch_rows=100) \
+        == [2, 3, 4, 5]
+    # Every request body is within the limit, except a single row larger than it.
+    encoded = [small, small, small, large, small]
+    start = 0
+    for end in cut_requests(encoded, limit, batch_rows=100):
+        assert len(logs3_body(encoded[start:end])) <= limit or end - start == 1
+        start = end
+
+
+def test_non_ascii_rows_count_their_utf8_bytes() -> None:
+    row = '"' + "é" * 10 + '"'  # 12 characters, 22 bytes
+    limit = len(logs3_body([])) + 2 * 23
+    assert cut_requests([row, row, row], limit, batch_rows=100) == [2, 3]
+    assert cut_requests([row, row, row], limit - 1, batch_rows=100) == [1, 2, 3]
+
+
+def test_a_lone_surrogate_is_repaired_in_place_and_reported() -> None:
+    diagnostics.reset()
+    encoded = ['"ok"', '"bad \ud800"']
+    assert cut_requests(encoded, 10_000, batch_rows=100) == [2]
+    assert encoded[1] == '"bad \ufffd"'
+    logs3_body(encoded)  # encodes now
+    assert diagnostics.counts()["encoding"] == 1
