@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .settings import PARENT
+
 __all__ = ["DEFAULT_PARENT", "Parent", "format_parent", "parse_parent"]
 
 #: Where spans with no other parent land (the official SDK's OTel default).
@@ -21,8 +23,6 @@ class Parent(NamedTuple):
 
 def default_parent() -> str:
     """``BRAINTRUST_PARENT``, else :data:`DEFAULT_PARENT` (one lookup, cheap per span)."""
-    from .settings import PARENT
-
     return PARENT.get() or DEFAULT_PARENT
 
 
