@@ -13,7 +13,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Optional
 
-from .settings import get_settings
+from .settings import MAX_REQUEST_SIZE, get_settings
 
 # requests is imported on first use: most processes (the embedded store) never
 # talk HTTP, and it is a quarter of the package's import time.
@@ -320,7 +320,7 @@ class ApiConnection:
         """The largest logs3 body to send: the server's limit, capped by
         ``BRAINTRUST_MAX_REQUEST_SIZE``."""
         limit = self.payload_limit() or DEFAULT_MAX_REQUEST_SIZE
-        cap = get_settings().max_request_size
+        cap = MAX_REQUEST_SIZE.get()  # once per delivery: one lookup, not all settings
         if cap is not None:
             limit = min(limit, cap)
         return limit
