@@ -197,3 +197,21 @@ def test_settings_compare_by_value_and_take_field_overrides() -> None:
     assert repr(Settings(queue_size=5)) == "Settings(queue_size=5)"
     with pytest.raises(TypeError, match="queue_sise"):
         Settings(queue_sise=5)
+
+
+def test_max_request_size_caps_the_servers_limit_and_is_read_per_delivery(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from .fake_braintrust import GOOD_KEY, FakeBraintrust
+
+    with FakeBraintrust(payload_limit=4096) as fake:
+        conn = ApiConnection(api_key=GOOD_KEY, app_url=fake.url, timeout=5)
+        monkeypatch.delenv("BRAINTRUST_MAX_REQUEST_SIZE", raising=False)
+        assert conn.max_request_size() == 4096
+        monkeypatch.setenv("BRAINTRUST_MAX_REQUEST_SIZE", "1000")
+        assert conn.max_request_size() == 1000
+        monkeypatch.setenv("BRAINTRUST_MAX_REQUEST_SIZE", "99999")  # the server's limit wins
+        assert conn.max_request_size() == 4096
+        # Before, any text but digits was ignored without a word.
+        monkeypatch.setenv("BRAINTRUST_MAX_REQUEST_SIZE", "2MB")
+        assert conn.max_request_size() == 4096
+    assert diagnostics.counts() == {"config:BRAINTRUST_MAX_REQUEST_SIZE": 1}
