@@ -52,6 +52,8 @@ class FakeBraintrust:
         self.datasets: list[dict[str, Any]] = []
         self.prompts: list[dict[str, Any]] = []
         self.functions: list[dict[str, Any]] = []  # /insert-functions definitions
+        # Every saved function version (prompts too), with its id and _xact_id.
+        self.saved: list[dict[str, Any]] = []
         self.attachment_status: dict[str, Any] = {}
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
@@ -339,12 +341,15 @@ class Handler(BaseHTTPRequestHandler):
             with fake.lock:
                 for definition in body["functions"]:
                     fake.functions.append(definition)
+                    ids = {(p["project_id"], p["slug"]): p["id"]
+                           for p in [*fake.prompts, *fake.saved]}
+                    xact = str(1000 + len(fake.prompts) + len(fake.saved))
+                    saved = {**definition, "_xact_id": xact,
+                             "id": ids.get((definition["project_id"], definition["slug"]),
+                                           str(uuid.uuid4()))}
+                    fake.saved.append(saved)
                     if definition["function_data"]["type"] == "prompt":
-                        ids = {(p["project_id"], p["slug"]): p["id"] for p in fake.prompts}
-                        fake.prompts.append({
-                            **definition, "_xact_id": str(1000 + len(fake.prompts)),
-                            "id": ids.get((definition["project_id"], definition["slug"]),
-                                          str(uuid.uuid4()))})
+                        fake.prompts.append(saved)
             self.reply_json({"status": "success"})
         elif path == "/function/code":
             key = uuid.uuid4().hex
@@ -360,7 +365,7 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 prompt = {**body, "id": ids.get((body["project_id"], body["slug"]),
                                                 str(uuid.uuid4())),
-                          "_xact_id": str(1000 + len(fake.prompts))}
+                          "_xact_id": str(1000 + len(fake.prompts) + len(fake.saved))}
                 fake.prompts.append(prompt)
             self.reply_json(prompt)
         elif path == "/v1/prompt" and self.command == "GET":
@@ -381,6 +386,22 @@ class Handler(BaseHTTPRequestHandler):
             versions = [{**p, "audit_data": {"action": "upsert"}} for p in fake.prompts
                         if p["project_id"] == project_id and p["id"] == prompt_id]
             self.reply_json({"data": versions})
+        elif path == "/v1/function" and self.command == "GET":
+            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+            names = {v: k for k, v in fake.projects.items()}
+            found = [f for f in fake.saved if f["slug"] == query.get("slug")
+                     and (names.get(f["project_id"]) == query.get("project_name")
+                          or f["project_id"] == query.get("project_id"))
+                     and query.get("version", f["_xact_id"]) in (f["_xact_id"],
+                                                                 pretty_xact(f["_xact_id"]))]
+            self.reply_json({"objects": found[-1:]})
+        elif path.startswith("/v1/function/") and self.command == "GET":
+            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+            found = [f for f in fake.saved if f["id"] == path.split("/")[3]
+                     and query.get("version", f["_xact_id"]) in (f["_xact_id"],
+                                                                 pretty_xact(f["_xact_id"]))]
+            self.reply_json(found[-1] if found else {"error": "not found"},
+                            200 if found else 404)
         elif path.startswith("/v1/prompt/") and self.command == "GET":
             found = [p for p in fake.prompts if p["id"] == path.split("/")[3]]
             self.reply_json(found[-1] if found else {"error": "not found"},

@@ -104,23 +104,10 @@ KNOWN_GAPS = {
     "DatasetPipelineTransformArgs",
     # Sandboxes (braintrust.sandbox): not implemented.
     "RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig", "register_sandbox",
-    # The framework2 builder classes under their official names (projects.create and
-    # its tools/scorers/prompts builders exist, as other classes).
-    "ClassifierBuilder", "CodeParameters", "ParametersBuilder", "ProjectBuilder",
-    "PromptBuilder", "ScorerBuilder", "ToolBuilder",
     # The logging handler (log records to Braintrust): not implemented.
     "BraintrustLogHandler",
     # Integrations owned by the integrations work (integ-core).
     "setup_ai_sdk", "setup_pydantic_ai",
-    # API error classes and stream chunk types under their official names.
-    "BraintrustAPIError", "BraintrustHTTPError", "BraintrustJSONDecodeError",
-    "BraintrustTransportError", "BraintrustConsoleChunk", "BraintrustErrorChunk",
-    "BraintrustJsonChunk", "BraintrustProgressChunk", "BraintrustTextChunk", "parse_stream",
-    # Prompt schema classes, remote parameters.
-    "PromptData", "PromptMessage", "PromptSchema", "ImagePart", "TextPart",
-    "RemoteEvalParameters",
-    # BraintrustStream: members/parameters not offered yet.
-    "BraintrustStream.copy", "BraintrustStream.final_value_async",
     # Dataset: members/parameters not offered yet.
     "Dataset.logging_state",
     # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the
@@ -155,18 +142,15 @@ KNOWN_GAPS = {
     "Logger.logging_state", "Logger.start_span(internal)",
     "Logger.start_span(propagated_event: position)", "Logger.start_span(root_span_id)",
     "Logger.start_span(span_id)", "Logger.trace", "Logger.warn",
-    # Project: members/parameters not offered yet.
-    "Project.lazy_init",
     # Span: members/parameters not offered yet.
     "Span.start_span(internal)",
     # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
     "TracedThreadPoolExecutor.submit(fn)",
     # logging_state returns the official SDK's internal state object.
     "ReadonlyExperiment.logging_state",
-    # load_parameters needs saved parameter objects (function_type "parameters"), which
-    # neither backend has yet. EvalScorerArgs is a typing helper for scorers' arguments;
-    # evals here have no process-wide thread pool to size (max_concurrency per Eval).
-    "load_parameters", "EvalScorerArgs", "set_thread_pool_max_workers",
+    # EvalScorerArgs is a typing helper for scorers' arguments; evals here have no
+    # process-wide thread pool to size (max_concurrency per Eval).
+    "EvalScorerArgs", "set_thread_pool_max_workers",
     # auto_instrument flags for integrations (owned by the integrations work).
     # start_span: members/parameters not offered yet.
     "start_span(internal)", "start_span(propagated_event: position)",

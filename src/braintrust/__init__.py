@@ -20,6 +20,12 @@ from __future__ import annotations
 
 from braintrust_otel._version import VERSION
 from braintrust_otel.api import LoginError, set_http_adapter
+from braintrust_otel.api_errors import (
+    BraintrustAPIError,
+    BraintrustHTTPError,
+    BraintrustJSONDecodeError,
+    BraintrustTransportError,
+)
 from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
 from braintrust_otel.customize import SpanCustomizer, SpanExportData, set_span_customizers
 from braintrust_otel.masking import set_masking_function
@@ -31,6 +37,13 @@ from ._auto import (
     wrap_litellm,
     wrap_openai,
     wrap_openrouter,
+)
+from ._builders import (
+    ClassifierBuilder,
+    ParametersBuilder,
+    PromptBuilder,
+    ScorerBuilder,
+    ToolBuilder,
 )
 from ._compat import (
     BaseExperiment,
@@ -46,6 +59,7 @@ from ._compat import (
     update_span,
 )
 from ._dataset import Dataset, init_dataset
+from ._definitions import CodeFunction, CodeParameters, CodePrompt
 from ._eval import (
     Eval,
     EvalAsync,
@@ -57,21 +71,27 @@ from ._eval import (
     Reporter,
 )
 from ._experiment import Experiment, init, init_experiment
-from ._functions import (
-    BraintrustInvokeError,
-    BraintrustStream,
-    init_function,
-    invoke,
-    invoke_async,
-)
+from ._functions import init_function, invoke, invoke_async
 from ._git import GitMetadataSettings, RepoInfo
 from ._logger import Logger, current_logger, flush, init_logger, login
-from ._project import CodeFunction, CodePrompt, Project, projects
+from ._parameters import RemoteEvalParameters, load_parameters
+from ._project import Project, ProjectBuilder, projects
 from ._prompt import Prompt, load_prompt
+from ._prompt_schema import ImagePart, PromptData, PromptMessage, PromptSchema, TextPart
 from ._propagation import extract_trace_context, inject_trace_context
 from ._score import Classification, NamedScoreDict, Score, ScoreDict
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
+from ._stream import (
+    BraintrustConsoleChunk,
+    BraintrustErrorChunk,
+    BraintrustInvokeError,
+    BraintrustJsonChunk,
+    BraintrustProgressChunk,
+    BraintrustStream,
+    BraintrustTextChunk,
+    parse_stream,
+)
 from ._summary import (
     DatasetSummary,
     DataSummary,
@@ -89,10 +109,21 @@ __all__ = [
     "SPAN_TYPES",
     "Attachment",
     "BaseExperiment",
+    "BraintrustAPIError",
+    "BraintrustConsoleChunk",
+    "BraintrustErrorChunk",
+    "BraintrustHTTPError",
     "BraintrustInvokeError",
+    "BraintrustJSONDecodeError",
+    "BraintrustJsonChunk",
+    "BraintrustProgressChunk",
     "BraintrustStream",
+    "BraintrustTextChunk",
+    "BraintrustTransportError",
     "Classification",
+    "ClassifierBuilder",
     "CodeFunction",
+    "CodeParameters",
     "CodePrompt",
     "DataSummary",
     "Dataset",
@@ -108,27 +139,38 @@ __all__ = [
     "ExperimentSummary",
     "ExternalAttachment",
     "GitMetadataSettings",
+    "ImagePart",
     "JSONAttachment",
     "Logger",
     "LoginError",
     "MetricSummary",
     "NamedScoreDict",
     "NoopSpan",
+    "ParametersBuilder",
     "Project",
+    "ProjectBuilder",
     "Prompt",
+    "PromptBuilder",
+    "PromptData",
+    "PromptMessage",
+    "PromptSchema",
     "ReadonlyAttachment",
     "ReadonlyExperiment",
+    "RemoteEvalParameters",
     "RepoInfo",
     "Reporter",
     "Score",
     "ScoreDict",
     "ScoreSummary",
+    "ScorerBuilder",
     "Span",
     "SpanCustomizer",
     "SpanExportData",
     "SpanTypeAttribute",
     "SummarySkipped",
     "SummarySuccess",
+    "TextPart",
+    "ToolBuilder",
     "TracedThreadPoolExecutor",
     "auto_instrument",
     "bind_context",
@@ -146,11 +188,13 @@ __all__ = [
     "inject_trace_context",
     "invoke",
     "invoke_async",
+    "load_parameters",
     "load_prompt",
     "load_prompt_async",
     "log",
     "login",
     "parent_context",
+    "parse_stream",
     "permalink",
     "projects",
     "set_http_adapter",

@@ -1,108 +1,31 @@
-"""Functions: invoke, init_function, code functions registered from Python, streams."""
+"""invoke, invoke_async and init_function: calling saved functions (prompts, tools, scorers).
+
+Where the backend runs functions (the service) the call goes there; where it
+runs none (the embedded store) it runs here, traced as a ``function`` span
+(:mod:`._run_local`). Streamed output is a :class:`~._stream.BraintrustStream`.
+"""
 
 from __future__ import annotations
 
-import inspect
-import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, Callable, Optional
+import functools
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, Callable, TypeVar
 
+from typing_extensions import ParamSpec  # typing has it from Python 3.10
+
+from braintrust_otel.api_errors import BraintrustAPIError, BraintrustHTTPError
 from braintrust_otel.backends import FunctionError, NotFound
-from braintrust_otel.settings import get_settings
 
 from . import _state
+from ._run_local import register_tool, run_local
 from ._span import start_span
+from ._stream import BraintrustInvokeError, BraintrustStream, chunks_from_sse
 
 __all__ = ["BraintrustInvokeError", "BraintrustStream", "init_function", "invoke",
            "invoke_async", "register_tool"]
 
-#: (project name, slug) -> Python callable, for functions defined in this process.
-_code_functions: dict[tuple[str, str], Callable[..., Any]] = {}
-
-
-class BraintrustStream:
-    """The chunks of a streamed invocation; iterate it, or call :meth:`final_value`.
-
-    Each chunk is ``{"type": "text_delta" | "json_delta" | ..., "data": ...}``.
-    """
-
-    def __init__(self, chunks: Iterator[dict[str, Any]]) -> None:
-        self._chunks = chunks
-        self._seen: list[dict[str, Any]] = []
-        self._done = False
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for chunk in self._chunks:
-            self._seen.append(chunk)
-            yield chunk
-        self._done = True
-
-    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        # Reading the next chunk may wait on the network: do it off the event loop.
-        import asyncio
-
-        chunks = iter(self)
-        done = object()
-        while True:
-            chunk = await asyncio.to_thread(next, chunks, done)
-            if chunk is done:
-                return
-            yield chunk  # type: ignore[misc]
-
-    def final_value(self) -> Any:
-        """Reads the rest of the stream and returns the whole output."""
-        if not self._done:
-            for _ in self:
-                pass
-        text = "".join(str(c["data"]) for c in self._seen if c.get("type") == "text_delta")
-        parts = "".join(str(c["data"]) for c in self._seen if c.get("type") == "json_delta")
-        if parts:
-            return json.loads(parts)
-        return text
-
-
-def register_tool(project: str, slug: str, handler: Callable[..., Any]) -> None:
-    """Registers a Python function as ``slug`` in ``project`` for this process."""
-    if not callable(handler):
-        raise TypeError("tools.create(): handler must be callable")
-    _code_functions[(project, slug)] = handler
-
-
-def _call_handler(handler: Callable[..., Any], input: Any) -> Any:
-    # A dict input is passed by keyword, keeping only what the handler takes
-    # (a scorer made with init_function is offered input, output, expected...).
-    if not isinstance(input, Mapping):
-        return handler(input)
-    try:
-        params = inspect.signature(handler).parameters.values()
-    except (TypeError, ValueError):
-        return handler(**input)
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return handler(**input)
-    names = {p.name for p in params}
-    return handler(**{k: v for k, v in input.items() if k in names})
-
-
-def _sse(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
-    event, data = "", []
-    for line in lines:
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-        elif not line and (event or data):
-            payload = "\n".join(data)
-            try:
-                value: Any = json.loads(payload) if payload else None
-            except ValueError:
-                value = payload
-            if event != "done":
-                yield {"type": event or "text_delta", "data": value}
-            event, data = "", []
-
-
-class BraintrustInvokeError(ValueError):
-    """The service failed while running an invoked function (HTTP 500)."""
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _parent_slug(parent: Any) -> str:
@@ -124,143 +47,18 @@ def _parent_slug(parent: Any) -> str:
     return str(owner.export()) if owner is not None else ""
 
 
-def _local_output(reply: Any, mode: Optional[str]) -> Any:
-    message = reply.choices[0].message
-    calls = getattr(message, "tool_calls", None) or []
-    if not calls or mode == "text":
-        return message.content
-    parsed = []
-    for call in calls:
-        try:
-            args: Any = json.loads(call.function.arguments or "null")
-        except ValueError:
-            args = call.function.arguments
-        parsed.append({"name": call.function.name, "arguments": args})
-    if mode == "parallel":
-        return parsed
-    return parsed[0]["arguments"]
-
-
-def _call_prompt(data: Mapping[str, Any], input: Any, messages: Any, metadata: Any,
-                 strict: Optional[bool], mode: Optional[str], stream: bool) -> Any:
-    # On the embedded store a prompt is run by building it and calling any
-    # OpenAI-compatible endpoint (OPENAI_BASE_URL / OPENAI_API_KEY).
-    from ._prompt import Prompt
-
-    variables: dict[str, Any] = dict(input) if isinstance(input, Mapping) else {}
-    variables.setdefault("input", input)
-    if metadata is not None:
-        variables.setdefault("metadata", metadata)
-    if strict:
-        variables["strict"] = True
-    args = Prompt(data, no_trace=True).build(**variables)
-    if messages:
-        args["messages"] = [*args.get("messages", []), *messages]
-    try:
-        import openai
-    except ImportError:
-        raise RuntimeError("invoke(): running a prompt locally needs the openai package") \
-            from None
-    env = get_settings()
-    client = openai.OpenAI(base_url=env.openai_base_url, api_key=env.openai_api_key or "unset")
-    if "prompt" in args:  # a completion prompt is sent as one user message
-        args["messages"] = [{"role": "user", "content": args.pop("prompt")}]
-    parser = (data.get("prompt_data") or {}).get("parser") or {}
-    if parser.get("type") == "llm_classifier":
-        return _classify(client, args, parser, str(data.get("name") or data.get("slug")))
-    if stream:
-        def chunks() -> Iterator[dict[str, Any]]:
-            for chunk in client.chat.completions.create(stream=True, **args):
-                for choice in chunk.choices or []:
-                    if choice.delta.content:
-                        yield {"type": "text_delta", "data": choice.delta.content}
-        return BraintrustStream(chunks())
-    return _local_output(client.chat.completions.create(**args), mode)
-
-
-def _classify(client: Any, args: dict[str, Any], parser: Mapping[str, Any],
-              name: str) -> dict[str, Any]:
-    # An LLM scorer: the model must pick one of the choices through a tool
-    # call (with its reasons first when use_cot); the choice's score is the
-    # result, shaped like a Score.
-    choices = dict(parser.get("choice_scores") or {})
-    properties: dict[str, Any] = {"choice": {"type": "string", "enum": list(choices)}}
-    if parser.get("use_cot"):
-        properties = {"reasons": {"type": "string", "description": "Step-by-step reasoning "
-                                  "that leads to the choice"}, **properties}
-    tool = {"type": "function", "function": {
-        "name": "select_choice", "description": "Record the choice",
-        "parameters": {"type": "object", "properties": properties,
-                       "required": list(properties)}}}
-    hint = {"role": "user", "content": "Answer by calling select_choice with one of: "
-            + ", ".join(choices) + (", giving your reasons first." if parser.get("use_cot")
-                                    else ".")}
-    reply = client.chat.completions.create(**{
-        **args, "messages": [*args.get("messages", []), hint], "tools": [tool],
-        "tool_choice": {"type": "function", "function": {"name": "select_choice"}}})
-    calls = getattr(reply.choices[0].message, "tool_calls", None) or []
-    try:
-        picked = json.loads(calls[0].function.arguments)
-        choice = picked["choice"]
-        score = choices[choice]
-    except (IndexError, KeyError, TypeError, ValueError):
-        raise ValueError(f"invoke(): scorer {name!r}: the model did not pick one of "
-                         f"{list(choices)}") from None
-    metadata: dict[str, Any] = {"choice": choice}
-    if picked.get("reasons") is not None:
-        metadata["rationale"] = picked["reasons"]
-    return {"name": name, "score": score, "metadata": metadata}
-
-
-def _stored_code(data: Mapping[str, Any], slug: str) -> Callable[..., Any]:
-    # A code function pushed to the embedded store: its file is imported (once
-    # per process), collecting what it defines, and the one with this slug runs.
-    from ._project import collecting
-
-    location = ((data.get("function_data") or {}).get("data") or {}).get("location") or {}
-    file = location.get("file")
-    if not file:
-        raise ValueError(f"invoke(): function {slug!r} has no code this process can run")
-    if file not in _loaded_files:
-        import runpy
-
-        with collecting() as found:
-            runpy.run_path(file, run_name="__braintrust_push__")
-        _loaded_files[file] = {f.slug: f.handler for f in found.functions}
-    handler = _loaded_files[file].get(slug)
-    if handler is None:
-        raise ValueError(f"invoke(): {file} no longer defines function {slug!r}")
-    return handler
-
-
-_loaded_files: dict[str, dict[str, Callable[..., Any]]] = {}
-
-
-def _invoke_local(function_id: Optional[str], version: Any, project_name: Optional[str],
-                  project_id: Optional[str], slug: Optional[str], input: Any, messages: Any,
-                  metadata: Any, strict: Optional[bool], mode: Optional[str],
-                  stream: bool) -> Any:
-    handler = _code_functions.get((project_name or "", slug or ""))
-    if handler is None or version is not None:
-        try:
-            data = _state.backend().find_prompt(
-                project=project_name, project_id=project_id, slug=slug, id=function_id,
-                version=str(version) if version is not None else None)
-        except NotFound as exc:
-            raise ValueError(f"invoke(): {exc}") from None
-        if data is None and version is not None and not str(version).isdigit():
-            raise ValueError(f"invoke(): no version {version!r} of {slug or function_id!r}")
-        if data is None:
-            raise ValueError(f"invoke(): no function {slug or function_id!r}"
-                             f"{f' in project {project_name!r}' if project_name else ''}"
-                             f"{f' at version {version}' if version is not None else ''}")
-        if (data.get("function_data") or {}).get("type") != "code":
-            return _call_prompt(data, input, messages, metadata, strict, mode, stream)
-        handler = _stored_code(data, str(data.get("slug")))
-    result = _call_handler(handler, input)
-    if stream:
-        return BraintrustStream(iter([{"type": "json_delta", "data": json.dumps(result)}]))
-    return result
+def _not_found(exc: NotFound, what: Any, project_name: str | None) -> ValueError:
+    # The service's 404 keeps its status and request details (a BraintrustHTTPError,
+    # which is a ValueError); the message names the function either way.
+    detail = f"invoke(): no function {what!r}" \
+             f"{f' in project {project_name!r}' if project_name else ''}"
+    cause = exc.__cause__
+    if isinstance(cause, BraintrustHTTPError):
+        return BraintrustHTTPError(
+            method=cause.method, url=cause.url, status_code=cause.status_code,
+            response_body=cause.response_body, response_headers=cause.response_headers,
+            attempts=cause.attempts, retryable=cause.retryable, detail=detail)
+    return ValueError(detail)
 
 
 def invoke(
@@ -326,6 +124,9 @@ def invoke(
         ValueError: When no function matches (the message names it), or the
             arguments name none.
         BraintrustInvokeError: When the service fails running the function.
+        BraintrustHTTPError: When the service answers with another failing
+            status (also a ValueError and a RuntimeError).
+        BraintrustTransportError: When the service does not answer.
     """
     if function_id is None and not slug and global_function is None \
             and prompt_session_id is None:
@@ -334,6 +135,7 @@ def invoke(
     from ._logger import _connect
 
     _connect(api_key, app_url, org_name, force_login)
+
     def request() -> dict[str, Any]:
         # Built only where the backend runs the function: the parent slug may
         # register the current logger's project.
@@ -351,35 +153,59 @@ def invoke(
                 body[key] = value
         return body
 
-    what = slug or function_id or global_function
     try:
         answer = _state.backend().invoke(request, project_id=project_id, org_name=org_name)
     except NotImplementedError:
         pass  # this backend runs no functions: run it here, traced as a span
-    except NotFound:
-        raise ValueError(f"invoke(): no function {what!r}"
-                         f"{f' in project {project_name!r}' if project_name else ''}") from None
+    except NotFound as exc:
+        raise _not_found(exc, slug or function_id or global_function, project_name) from None
     except FunctionError as exc:
         raise BraintrustInvokeError(str(exc)) from None
+    except BraintrustAPIError:
+        raise
     except RuntimeError as exc:
         raise RuntimeError(f"invoke(): {exc}") from None
     else:
-        return BraintrustStream(_sse(answer)) if stream else answer
+        return BraintrustStream(chunks_from_sse(answer)) if stream else answer
     if global_function is not None or prompt_session_id is not None:
         raise ValueError("invoke(): global_function and prompt_session_id need the "
                          "Braintrust service (set BRAINTRUST_API_KEY)")
-    name = slug or function_id or "function"
     event: dict[str, Any] = {"input": input, "metadata": dict(metadata or {}) or None}
     if tags:
         event["tags"] = list(tags)
     local_parent = parent if parent is None or isinstance(parent, str) \
         else _parent_slug(parent)
-    with start_span(name=name, type="function", parent=local_parent, event=event) as span:
-        result = _invoke_local(function_id, version, project_name, project_id, slug, input,
-                               messages, metadata, strict, mode, stream)
+    with start_span(name=slug or function_id or "function", type="function",
+                    parent=local_parent, event=event) as span:
+        result = run_local(function_id, version, project_name, project_id, slug, input,
+                           messages, metadata, strict, mode, stream)
         if not isinstance(result, BraintrustStream):
             span.log(output=result)
         return result
+
+
+def _in_a_thread(fn: Callable[P, R], name: str, doc: str) -> Callable[P, Awaitable[R]]:
+    # The async twin of a blocking function: same parameters (its signature is
+    # the original's), run by asyncio.to_thread, which copies the current context
+    # so spans made in the thread nest under the caller's current span.
+    @functools.wraps(fn)
+    async def twin(*args: P.args, **kwargs: P.kwargs) -> R:
+        import asyncio  # not at import time: it costs every process that never awaits
+
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    twin.__name__ = twin.__qualname__ = name
+    twin.__doc__ = doc
+    return twin
+
+
+invoke_async = _in_a_thread(invoke, "invoke_async", """\
+:func:`invoke` without blocking the event loop: the call runs in a thread,
+in a copy of the current context (so its span nests under the current span).
+
+Arguments, result and errors are as for :func:`invoke`; a
+:class:`BraintrustStream` result can be read with ``async for``.
+""")
 
 
 def init_function(project_name: str, slug: str, version: str | None = None
@@ -405,44 +231,3 @@ def init_function(project_name: str, slug: str, version: str | None = None
     call.__name__ = call.__qualname__ = f"init_function-{project_name}-{slug}-" \
                                         f"{version or 'latest'}"
     return call
-
-
-async def invoke_async(
-    function_id: str | None = None,
-    version: str | None = None,
-    prompt_session_id: str | None = None,
-    prompt_session_function_id: str | None = None,
-    project_name: str | None = None,
-    project_id: str | None = None,
-    slug: str | None = None,
-    global_function: str | None = None,
-    function_type: str | None = None,
-    input: Any = None,
-    messages: Sequence[Any] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    tags: Sequence[str] | None = None,
-    parent: Any = None,
-    stream: bool = False,
-    mode: str | None = None,
-    strict: bool | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    org_name: str | None = None,
-    api_key: str | None = None,
-    app_url: str | None = None,
-    force_login: bool = False,
-) -> Any:
-    """:func:`invoke` without blocking the event loop: the call runs in a thread,
-    in a copy of the current context (so its span nests under the current span).
-
-    Arguments and result are as for :func:`invoke`; a :class:`BraintrustStream`
-    result can be read with ``async for``.
-    """
-    import asyncio
-
-    return await asyncio.to_thread(
-        invoke, function_id=function_id, version=version, prompt_session_id=prompt_session_id,
-        prompt_session_function_id=prompt_session_function_id, project_name=project_name,
-        project_id=project_id, slug=slug, global_function=global_function,
-        function_type=function_type, input=input, messages=messages, metadata=metadata,
-        tags=tags, parent=parent, stream=stream, mode=mode, strict=strict, overrides=overrides,
-        org_name=org_name, api_key=api_key, app_url=app_url, force_login=force_login)

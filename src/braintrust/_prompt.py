@@ -6,20 +6,15 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
-import chevron  # type: ignore[import-untyped]
-from chevron.tokenizer import tokenize  # type: ignore[import-untyped]
-
+from braintrust_otel.api_errors import BraintrustAPIError
 from braintrust_otel.backends import NotFound
 
 from . import _state
-from ._paths import MISSING, get_path
+from ._prompt_schema import plain
+from ._render import BRAINTRUST_PARAMS, render, render_message, render_params
 from ._span import check_text
 
 __all__ = ["BRAINTRUST_PARAMS", "Prompt", "PromptBlock", "load_prompt"]
-
-
-#: Prompt parameters that only Braintrust reads; build() leaves them out of the call.
-BRAINTRUST_PARAMS = ("use_cache",)
 
 #: Fields of the saved prompt's blocks and messages that read as None when absent.
 _BLOCK_FIELDS = frozenset({"content", "role", "name", "function_call", "tool_calls", "tools",
@@ -58,94 +53,6 @@ def _block(value: Any) -> Any:
     return value
 
 
-def _render(template: str, variables: Mapping[str, Any], strict: bool) -> str:
-    """Mustache-renders ``template``; a missing variable is empty unless ``strict``."""
-    if strict:
-        _check_variables(template, variables)
-    return str(chevron.render(template, dict(variables)))
-
-
-def _check_variables(template: str, variables: Mapping[str, Any]) -> None:
-    depth = 0
-    for kind, key in tokenize(template):
-        if kind in ("section", "inverted section"):
-            depth += 1
-        elif kind == "end":
-            depth -= 1
-        elif kind in ("variable", "no escape") and depth == 0 and key != "." \
-                and get_path(variables, key) is MISSING:
-            raise ValueError(f"Prompt.build(strict=True): no value for variable {key!r}")
-
-
-def _render_json_values(value: Any, variables: Mapping[str, Any], strict: bool) -> Any:
-    # Templates inside a JSON schema: a non-string variable is inserted as JSON.
-    if isinstance(value, str):
-        as_json = {k: v if isinstance(v, str) else json.dumps(v) for k, v in variables.items()}
-        return _render(value, as_json, strict)
-    if isinstance(value, list):
-        return [_render_json_values(v, variables, strict) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _render_json_values(v, variables, strict) for k, v in value.items()}
-    return value
-
-
-def _render_params(params: Mapping[str, Any], variables: Mapping[str, Any],
-                   strict: bool) -> dict[str, Any]:
-    out = {k: v for k, v in params.items() if k not in BRAINTRUST_PARAMS}
-    fmt = out.get("response_format")
-    if isinstance(fmt, Mapping) and fmt.get("type") == "json_schema" \
-            and isinstance(fmt.get("json_schema"), Mapping) \
-            and fmt["json_schema"].get("schema") is not None:
-        schema = _render_json_values(fmt["json_schema"]["schema"], variables, strict)
-        if isinstance(schema, str):
-            schema = json.loads(schema)
-        out["response_format"] = {**fmt, "json_schema": {**fmt["json_schema"], "schema": schema}}
-    return out
-
-
-def _render_message(message: Mapping[str, Any], variables: Mapping[str, Any],
-                    strict: bool) -> dict[str, Any]:
-    out = {k: v for k, v in message.items() if v is not None}
-    content = message.get("content")
-    if isinstance(content, str):
-        out["content"] = _render(content, variables, strict)
-    elif isinstance(content, list):
-        out["content"] = [_render_part(part, variables, strict) for part in content]
-    else:
-        out["content"] = content
-    if isinstance(message.get("tool_calls"), list):
-        out["tool_calls"] = [
-            {"type": call.get("type", "function"),
-             "id": _render(str(call.get("id", "")), variables, strict),
-             "function": {"name": _render(str(call["function"].get("name", "")), variables,
-                                          strict),
-                          "arguments": _render(str(call["function"].get("arguments", "")),
-                                               variables, strict)}}
-            for call in message["tool_calls"]]
-    if isinstance(message.get("tool_call_id"), str):
-        out["tool_call_id"] = _render(message["tool_call_id"], variables, strict)
-    return out
-
-
-def _render_part(part: Any, variables: Mapping[str, Any], strict: bool) -> Any:
-    if not isinstance(part, Mapping):
-        return part
-    kind = part.get("type")
-    if kind == "text":
-        return {**part, "text": _render(str(part.get("text", "")), variables, strict)}
-    if kind == "image_url":
-        image = part.get("image_url") or {}
-        return {**part, "image_url": {**image, "url": _render(str(image.get("url", "")),
-                                                               variables, strict)}}
-    if kind == "file":
-        file = dict(part.get("file") or {})
-        for key in ("file_data", "file_id", "filename"):
-            if isinstance(file.get(key), str):
-                file[key] = _render(file[key], variables, strict)
-        return {**part, "file": file}
-    raise ValueError(f"Prompt.build(): unknown message content type {kind!r}")
-
-
 class Prompt:
     """A saved prompt: messages (or a completion template), model and parameters.
 
@@ -167,21 +74,20 @@ class Prompt:
 
         Args:
             name: Its name (also its slug).
-            prompt_data: ``{"prompt": {...}, "options": {...}}``, as a mapping or
-                an object with ``as_dict()``.
+            prompt_data: A :class:`PromptData` or the same as a mapping
+                (``{"prompt": {...}, "options": {...}}``).
 
         Returns:
             The :class:`Prompt`, with no id, project or version.
+
+        Raises:
+            TypeError: When ``name`` is not a str or ``prompt_data`` is neither.
         """
         if not isinstance(name, str):
             raise TypeError("Prompt.from_prompt_data(): name must be a str")
-        if hasattr(prompt_data, "as_dict"):
-            prompt_data = prompt_data.as_dict()
-        if not isinstance(prompt_data, Mapping):
-            raise TypeError("Prompt.from_prompt_data(): prompt_data must be a mapping")
+        data = plain(prompt_data, "Prompt.from_prompt_data(): prompt_data")
         return cls({"id": None, "project_id": None, "_xact_id": None, "name": name,
-                    "slug": name, "description": None, "tags": None,
-                    "prompt_data": dict(prompt_data)})
+                    "slug": name, "description": None, "tags": None, "prompt_data": data})
 
     id = property(lambda self: self._data.get("id"), doc="The prompt id.")
     name = property(lambda self: self._data.get("name"), doc="The prompt's name.")
@@ -233,8 +139,8 @@ class Prompt:
         strict = bool(build_args.get("strict", False))
         options = self.options
         out: dict[str, Any] = {**self.defaults,
-                               **_render_params(options.get("params") or {}, build_args,
-                                                strict)}
+                               **render_params(options.get("params") or {}, build_args,
+                                               strict)}
         if "model" in options:
             out["model"] = options["model"]
         if out.get("model") is None:
@@ -248,13 +154,13 @@ class Prompt:
         if not block:
             raise ValueError(f"Prompt.build(): prompt {self.slug!r} has no template")
         if block.get("type") == "completion":
-            out["prompt"] = _render(str(block.get("content") or ""), build_args, strict)
+            out["prompt"] = render(str(block.get("content") or ""), build_args, strict)
         elif block.get("type") == "chat":
-            out["messages"] = [_render_message(m, build_args, strict)
+            out["messages"] = [render_message(m, build_args, strict)
                                for m in dict.get(block, "messages") or []]
             tools = dict.get(block, "tools")
             if isinstance(tools, str) and tools.strip():
-                out["tools"] = json.loads(_render(tools, build_args, strict))
+                out["tools"] = json.loads(render(tools, build_args, strict))
             elif isinstance(tools, list) and tools:
                 out["tools"] = tools
         return out
@@ -323,6 +229,10 @@ def load_prompt(
     Raises:
         ValueError: When no such prompt, project or version exists; the
             message names what was not found.
+        BraintrustHTTPError: When the service refuses (a 4xx answer), or fails
+            and the prompt is not cached (also a ValueError).
+        BraintrustTransportError: When the service does not answer and the
+            prompt is not cached (also a ValueError).
     """
     for arg, value in (("project", project), ("slug", slug), ("project_id", project_id),
                        ("id", id)):
@@ -344,6 +254,8 @@ def load_prompt(
             version=str(version) if version is not None else None, environment=environment)
     except NotFound as exc:
         raise ValueError(f"load_prompt(): {exc}") from None
+    except BraintrustAPIError:
+        raise  # the service's answer, as the official SDK raises it (also a ValueError)
     except Exception as exc:
         raise ValueError(f"load_prompt(): could not load {what}: {exc}") from None
     if data is None:

@@ -1,6 +1,6 @@
 """``braintrust push``: run files under collection and save what they define.
 
-Prompts and LLM scorers become prompt definitions, as ``publish()`` makes.
+Prompts, LLM scorers and parameters become definitions as ``publish()`` makes them.
 Python tools and scorers become code functions: on the service their source
 files go up as a bundle (``/function/code``, then a PUT to the signed URL)
 that the definitions name; on the embedded store the definition records the
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import _state
-from ._project import CodeFunction, _ProjectIds, collecting, json_schema, save_definitions
+from ._definitions import CodeFunction, Collected, collecting, json_schema
+from ._project import ProjectIds, save_definitions
 
 __all__ = ["push_files"]
 
@@ -101,7 +102,7 @@ def _upload_bundle(files: Sequence[Path], requirements: Optional[str]) -> Option
 
 def push_files(files: Sequence[str], if_exists: str = "error",
                requirements: Optional[str] = None) -> list[str]:
-    """Runs each file, collecting its tools, scorers and prompts, and saves them.
+    """Runs each file, collecting its tools, scorers, prompts and parameters, and saves them.
 
     Args:
         files: Python files.
@@ -113,7 +114,7 @@ def push_files(files: Sequence[str], if_exists: str = "error",
         The slugs saved.
     """
     _state.tracer()
-    found: list[tuple[Path, list[CodeFunction], list[Any]]] = []
+    found: list[tuple[Path, Collected]] = []
     for raw in files:
         path = Path(raw).resolve()
         sys.path.insert(0, str(path.parent))
@@ -122,18 +123,19 @@ def push_files(files: Sequence[str], if_exists: str = "error",
                 runpy.run_path(str(path), run_name="__braintrust_push__")
         finally:
             sys.path.remove(str(path.parent))
-        found.append((path, collected.functions, collected.prompts))
-    ids = _ProjectIds()
-    definitions: list[dict[str, Any]] = []
-    need_bundle = any(functions for _, functions, _ in found)
+        found.append((path, collected))
+    ids = ProjectIds()
     bundle_id = None
-    if need_bundle:
-        bundle_id = _upload_bundle([path for path, _, _ in found], requirements)
-    for path, functions, _ in found:
+    if any(collected.functions for _, collected in found):
+        bundle_id = _upload_bundle([path for path, _ in found], requirements)
+    definitions: list[dict[str, Any]] = []
+    for path, collected in found:
         definitions += [code_definition(f, i, path, ids(f.project), bundle_id, if_exists)
-                        for i, f in enumerate(functions)]
-    for _, _, prompts in found:
-        definitions += [p.to_function_definition(if_exists, ids) for p in prompts]
+                        for i, f in enumerate(collected.functions)]
+    for _, collected in found:
+        definitions += [p.to_function_definition(if_exists, ids) for p in collected.prompts]
+    for _, collected in found:
+        definitions += [p.to_function_definition(if_exists, ids) for p in collected.parameters]
     if definitions:
         save_definitions(definitions)
     return [str(d["slug"]) for d in definitions]

@@ -23,6 +23,7 @@ from ._eval import (
 from ._experiment import Experiment
 from ._experiment import framework_init_experiment as init_experiment
 from ._git import GitMetadataSettings, RepoInfo
+from ._parameters import RemoteEvalParameters
 from ._score import Classification, NamedScoreDict, Score, ScoreDict
 from ._span import Span, start_span
 from ._summary import ExperimentSummary, ScoreSummary, SummarySuccess
@@ -45,6 +46,7 @@ __all__ = [
     "ExperimentSummary",
     "GitMetadataSettings",
     "NamedScoreDict",
+    "RemoteEvalParameters",
     "RepoInfo",
     "Reporter",
     "ReporterDef",

@@ -7,6 +7,12 @@ current_span``); each name is the same object as ``braintrust.<name>``.
 from __future__ import annotations
 
 from braintrust_otel.api import set_http_adapter
+from braintrust_otel.api_errors import (
+    BraintrustAPIError,
+    BraintrustHTTPError,
+    BraintrustJSONDecodeError,
+    BraintrustTransportError,
+)
 from braintrust_otel.attachments import Attachment, ExternalAttachment, ReadonlyAttachment
 from braintrust_otel.customize import SpanCustomizer
 from braintrust_otel.masking import set_masking_function
@@ -25,14 +31,16 @@ from ._compat import (
 )
 from ._dataset import Dataset, init_dataset
 from ._experiment import Experiment, init, init_experiment
-from ._functions import BraintrustStream
 from ._git import GitMetadataSettings, RepoInfo
 from ._logger import Logger, current_logger, flush, init_logger, login
+from ._parameters import RemoteEvalParameters, load_parameters
 from ._project import Project
 from ._prompt import Prompt, load_prompt
+from ._prompt_schema import ImagePart, PromptData, PromptMessage, PromptSchema, TextPart
 from ._propagation import extract_trace_context, inject_trace_context
 from ._span import NOOP_SPAN, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
+from ._stream import BraintrustStream
 from ._summary import (
     DatasetSummary,
     DataSummary,
@@ -48,7 +56,11 @@ from ._traced import traced
 __all__ = [
     "NOOP_SPAN",
     "Attachment",
+    "BraintrustAPIError",
+    "BraintrustHTTPError",
+    "BraintrustJSONDecodeError",
     "BraintrustStream",
+    "BraintrustTransportError",
     "DataSummary",
     "Dataset",
     "DatasetSummary",
@@ -56,14 +68,19 @@ __all__ = [
     "ExperimentSummary",
     "ExternalAttachment",
     "GitMetadataSettings",
+    "ImagePart",
     "JSONAttachment",
     "Logger",
     "MetricSummary",
     "NoopSpan",
     "Project",
     "Prompt",
+    "PromptData",
+    "PromptMessage",
+    "PromptSchema",
     "ReadonlyAttachment",
     "ReadonlyExperiment",
+    "RemoteEvalParameters",
     "RepoInfo",
     "ScoreSummary",
     "Span",
@@ -71,6 +88,7 @@ __all__ = [
     "SpanTypeAttribute",
     "SummarySkipped",
     "SummarySuccess",
+    "TextPart",
     "TracedThreadPoolExecutor",
     "current_experiment",
     "current_logger",
@@ -83,6 +101,7 @@ __all__ = [
     "init_experiment",
     "init_logger",
     "inject_trace_context",
+    "load_parameters",
     "load_prompt",
     "load_prompt_async",
     "log",

@@ -46,17 +46,17 @@ def _find(store: Store, body: dict[str, Any]) -> Optional[dict[str, Any]]:
 
 def _run(found: dict[str, Any], body: dict[str, Any]) -> Any:
     # Blocking (an HTTP call or user code): called from a worker thread.
-    from .._functions import _call_handler, _call_prompt, _stored_code
+    from .._run_local import call_handler, call_prompt, stored_code
 
     if (found.get("function_data") or {}).get("type") == "code":
-        handler = _stored_code(found, str(found.get("slug")))
-        return _call_handler(handler, body.get("input"))
-    return _call_prompt(found, body.get("input"), body.get("messages"), body.get("metadata"),
+        handler = stored_code(found, str(found.get("slug")))
+        return call_handler(handler, body.get("input"))
+    return call_prompt(found, body.get("input"), body.get("messages"), body.get("metadata"),
                         body.get("strict"), body.get("mode"), bool(body.get("stream")))
 
 
 def _sse(result: Any) -> Iterator[str]:
-    from .._functions import BraintrustStream
+    from .._stream import BraintrustStream
 
     if isinstance(result, BraintrustStream):
         for chunk in result:

@@ -128,6 +128,18 @@ class Backend(Protocol):
             NotFound: When the named project does not exist.
         """
 
+    def find_function(self, project: Optional[str] = None, project_id: Optional[str] = None,
+                      slug: Optional[str] = None, id: Optional[str] = None,
+                      version: Optional[str] = None, environment: Optional[str] = None
+                      ) -> Optional[dict[str, Any]]:
+        """A saved function of any type (prompt, tool, scorer, parameters...), the
+        given version else the latest, or None; the caller checks its
+        ``function_data.type``.
+
+        Raises:
+            NotFound: When the named project does not exist.
+        """
+
     def prompt_versions(self, project_id: str, prompt_id: str) -> list[str]:
         """Every saved version of a prompt, oldest first, as ``find_prompt(version=)``
         accepts them."""
@@ -296,6 +308,13 @@ class RowsOnlyBackend(SinkRows):
                     slug: Optional[str] = None, id: Optional[str] = None,
                     version: Optional[str] = None, environment: Optional[str] = None
                     ) -> Optional[dict[str, Any]]:
+        """Nothing is stored: None."""
+        return None
+
+    def find_function(self, project: Optional[str] = None, project_id: Optional[str] = None,
+                      slug: Optional[str] = None, id: Optional[str] = None,
+                      version: Optional[str] = None, environment: Optional[str] = None
+                      ) -> Optional[dict[str, Any]]:
         """Nothing is stored: None."""
         return None
 

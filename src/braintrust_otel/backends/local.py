@@ -126,6 +126,14 @@ class LocalBackend(SinkRows):
         return self.store.find_prompt(project_id=project_id, slug=slug, id=id,
                                       version=int(version) if version is not None else None)
 
+    def find_function(self, project: Optional[str] = None, project_id: Optional[str] = None,
+                      slug: Optional[str] = None, id: Optional[str] = None,
+                      version: Optional[str] = None, environment: Optional[str] = None
+                      ) -> Optional[dict[str, Any]]:
+        """Every function type is kept in the store's prompts table: as :meth:`find_prompt`."""
+        return self.find_prompt(project=project, project_id=project_id, slug=slug, id=id,
+                                version=version, environment=environment)
+
     def prompt_versions(self, project_id: str, prompt_id: str) -> list[str]:
         """The transaction ids of the prompt's saved versions, oldest first."""
         return sorted((str(p["_xact_id"]) for p in self.store.prompts(project_id)

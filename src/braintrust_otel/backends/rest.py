@@ -24,6 +24,13 @@ import requests
 
 from .. import diagnostics
 from ..api import ApiConnection, ServiceUnreachableError
+from ..api_errors import (
+    BraintrustAPIError,
+    BraintrustTransportError,
+    http_error,
+    json_answer,
+    transport_error,
+)
 from ..parent import format_parent
 from ..serialize import dumps
 from ..settings import get_settings
@@ -213,42 +220,70 @@ class RestBackend(SinkRows):
         (``BRAINTRUST_PROMPT_CACHE_DIR``) and answers while the service does not.
 
         Raises:
-            RuntimeError: When the service fails and no copy is kept.
+            BraintrustHTTPError: When the service refuses (a 4xx answer), or fails
+                with no copy kept.
+            BraintrustTransportError: When the service does not answer and no
+                copy is kept.
         """
-        path = _prompt_cache_dir() / _cache_key(id or project_id or project, slug,
-                                                version or "latest", environment or "")
+        return self._find_saved("prompt", project, project_id, slug, id, version, environment,
+                                cache=True)
+
+    def find_function(self, project: Optional[str] = None, project_id: Optional[str] = None,
+                      slug: Optional[str] = None, id: Optional[str] = None,
+                      version: Optional[str] = None, environment: Optional[str] = None
+                      ) -> Optional[dict[str, Any]]:
+        """``GET /v1/function`` (by project and slug) or ``/v1/function/{id}``.
+
+        Raises:
+            BraintrustHTTPError: When the service answers with a failing status.
+            BraintrustTransportError: When it does not answer.
+        """
+        return self._find_saved("function", project, project_id, slug, id, version,
+                                environment, cache=False)
+
+    def _find_saved(self, kind: str, project: Optional[str], project_id: Optional[str],
+                    slug: Optional[str], id: Optional[str], version: Optional[str],
+                    environment: Optional[str], cache: bool) -> Optional[dict[str, Any]]:
+        params: dict[str, Any] = {}
+        if id is None:
+            params["slug"] = slug
+            params["project_id" if project_id else "project_name"] = project_id or project
+        if version is not None:
+            params["version"] = str(version)
+        if environment is not None:
+            params["environment"] = environment
+        path = f"/v1/{kind}/{quote(id, safe='')}" if id is not None else f"/v1/{kind}"
+        cached = _prompt_cache_dir() / _cache_key(id or project_id or project, slug,
+                                                  version or "latest", environment or "")
         try:
-            if id is not None:
-                resp = self.conn.request("GET", f"/v1/prompt/{id}")
-                objects = [resp.json()] if resp.ok else []
-            else:
-                params: dict[str, Any] = {"slug": slug}
-                params["project_id" if project_id else "project_name"] = project_id or project
-                if version is not None:
-                    params["version"] = str(version)
-                if environment is not None:
-                    params["environment"] = environment
-                resp = self.conn.request("GET", "/v1/prompt", params=params)
-                objects = resp.json().get("objects") or [] if resp.ok else []
-            if not resp.ok and resp.status_code not in (400, 404):
-                resp.raise_for_status()
+            try:
+                resp = self.conn.request("GET", path, params=params)
+            except requests.RequestException as exc:
+                raise transport_error("GET", f"{self.conn.api_url}{path}", exc) from None
+            if not resp.ok:
+                raise http_error(resp)
+            answer = json_answer(resp)
         except Exception as exc:
-            if path.exists():
+            unanswered = isinstance(exc, (BraintrustTransportError, ServiceUnreachableError))
+            if not cache or not (unanswered or getattr(exc, "retryable", False)):
+                raise
+            if cached.exists():
                 diagnostics.report("prompt_cache",
-                                   f"service unreachable; using the cached prompt {path.name}",
+                                   f"service unreachable; using the cached prompt {cached.name}",
                                    exc)
-                return dict(json.loads(path.read_text()))
-            raise RuntimeError(f"{type(exc).__name__}: {exc} (and it is not cached)") from None
+                return dict(json.loads(cached.read_text()))
+            if isinstance(exc, BraintrustAPIError):
+                exc.args = (f"{exc} (and it is not cached)",)
+                raise
+            raise BraintrustTransportError(
+                method="GET", url=f"{self.conn.api_url}{path}", attempts=1, retryable=True,
+                detail=f"{type(exc).__name__}: {exc}; and it is not cached") from None
+        objects = [answer] if id is not None else (answer or {}).get("objects") or []
         if not objects:
             return None
         data = dict(objects[0])
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, path)
-        except OSError as exc:
-            diagnostics.report("prompt_cache", "could not cache a loaded prompt", exc)
+        if cache:
+            _keep(cached, data)
         return data
 
     def prompt_versions(self, project_id: str, prompt_id: str) -> list[str]:
@@ -303,17 +338,20 @@ class RestBackend(SinkRows):
         if org_name is not None:
             headers["x-bt-org-name"] = org_name
         # Encoded by our encoder: inputs need not be plain JSON (dates, models...).
-        resp = self.conn.request("POST", f"{base}/function/invoke", data=dumps(body).encode(),
-                                 headers=headers, stream=stream)
+        try:
+            resp = self.conn.request("POST", f"{base}/function/invoke",
+                                     data=dumps(body).encode(), headers=headers, stream=stream)
+        except requests.RequestException as exc:
+            raise transport_error("POST", f"{base}/function/invoke", exc) from None
         if resp.status_code == 404:
-            raise NotFound("no such function")
+            raise NotFound("no such function") from http_error(resp)
         if resp.status_code == 500:
             raise FunctionError(resp.text)
         if not resp.ok:
-            raise RuntimeError(f"HTTP {resp.status_code}: {resp.text[:300]}")
+            raise http_error(resp)
         if stream:
             return _lines(resp)
-        return resp.json()
+        return json_answer(resp)
 
     def save_functions(self, definitions: list[dict[str, Any]]) -> Any:
         """``POST /insert-functions``; the service applies each ``if_exists``."""
@@ -348,6 +386,17 @@ def _lines(resp: requests.Response) -> Iterator[str]:
 def _xact(row: dict[str, Any]) -> int:
     value = str(row.get("_xact_id", ""))
     return int(value) if value.isdigit() else -1
+
+
+def _keep(path: Path, data: dict[str, Any]) -> None:
+    # Written whole then renamed: a reader never sees half a file.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)
+    except OSError as exc:
+        diagnostics.report("prompt_cache", "could not cache a loaded prompt", exc)
 
 
 def _prompt_cache_dir() -> Path:
