@@ -171,6 +171,27 @@ def test_functions_saved_then_found(backend: Backend) -> None:
     assert found["function_type"] == "tool"
 
 
+def test_functions_of_any_type_found_by_slug_id_and_version(backend: Backend) -> None:
+    pid = backend.ensure_project(name="proj")["id"]
+    schema = {"type": "object", "properties": {"n": {"default": 1}}}
+    params: dict[str, Any] = {"project_id": pid, "slug": "knobs", "name": "Knobs",
+                              "description": "",
+                              "function_type": "parameters", "if_exists": "replace",
+                              "function_data": {"type": "parameters", "data": {"n": 1},
+                                                "__schema": schema}}
+    backend.save_functions([params])
+    first = backend.find_function(project="proj", slug="knobs")
+    assert first is not None and first["function_data"]["__schema"] == schema
+    backend.save_functions([{**params, "function_data": {**params["function_data"],
+                                                         "data": {"n": 2}}}])
+    latest = backend.find_function(project_id=pid, slug="knobs")
+    assert latest is not None and latest["function_data"]["data"] == {"n": 2}
+    assert latest["id"] == first["id"] and int(latest["_xact_id"]) > int(first["_xact_id"])
+    old = backend.find_function(id=first["id"], version=first["_xact_id"])
+    assert old is not None and old["function_data"]["data"] == {"n": 1}
+    assert backend.find_function(project="proj", slug="absent") is None
+
+
 def test_code_bundles_only_where_the_backend_takes_them(backend: Backend) -> None:
     made: list[bool] = []
 

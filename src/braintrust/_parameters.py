@@ -88,7 +88,9 @@ def _pydantic_schema(model: Any) -> dict[str, Any]:
     resolved = dict(_inline_refs(schema, schema, ()))
     resolved.pop("$defs", None)
     resolved.pop("definitions", None)
-    fields = getattr(model, "model_fields", None) or getattr(model, "__fields__", {})
+    fields = getattr(model, "model_fields", None)
+    if fields is None:
+        fields = getattr(model, "__fields__", {})  # pydantic v1
     # A model with one field named "value" stands for that one value.
     if list(fields) == ["value"] and isinstance(resolved.get("properties", {}).get("value"),
                                                Mapping):
@@ -119,10 +121,10 @@ def _required(spec: Any) -> bool:
     if _kind(spec) in ("prompt", "model"):
         return spec.get("default") is None
     fields = getattr(spec, "model_fields", None)
-    if fields is not None and list(fields) == ["value"]:
-        return bool(fields["value"].is_required())
-    legacy = getattr(spec, "__fields__", None)
-    if fields is None and legacy is not None and list(legacy) == ["value"]:
+    if fields is not None:
+        return list(fields) == ["value"] and bool(fields["value"].is_required())
+    legacy = getattr(spec, "__fields__", None)  # pydantic v1
+    if legacy is not None and list(legacy) == ["value"]:
         return bool(getattr(legacy["value"], "required", False))
     return False
 
