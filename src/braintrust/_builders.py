@@ -67,26 +67,27 @@ def _code_function(project: Project, where: str, kind: str, fallback: str,
     return function
 
 
-class ToolBuilder:
-    """``project.tools``: makes Python functions into tools.
-
-    Args:
-        project: The project the tools belong to.
-    """
+class _Builder:
+    """What every builder keeps: its project, and how many it made (for default names)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self._count = 0
+
+
+class _HandlerBuilder(_Builder):
+    # Tools and classifiers are made the same way; only their kind differs.
+    _kind = ""
 
     def create(self, *, handler: Callable[..., Any], name: Optional[str] = None,
                slug: Optional[str] = None, description: Optional[str] = None,
                parameters: Any = None, returns: Any = None, if_exists: Optional[str] = None,
                metadata: Optional[dict[str, Any]] = None,
                tags: Optional[Sequence[str]] = None) -> CodeFunction:
-        """Makes ``handler`` a tool of the project.
+        """Makes ``handler`` a function of this kind (a tool, a classifier) in the project.
 
         Args:
-            handler: The function called when the tool is used.
+            handler: The function called when it is used.
             name: Its name; the handler's name by default.
             slug: Its stable name; from ``name`` by default.
             description: What it does.
@@ -97,25 +98,31 @@ class ToolBuilder:
             tags: Tags.
 
         Returns:
-            The :class:`CodeFunction` (callable like ``handler``; pass it in a
-            prompt's ``tools``).
+            The :class:`CodeFunction` (callable like ``handler``; a tool can be
+            passed in a prompt's ``tools``).
         """
         self._count += 1
-        return _code_function(self.project, "tools.create()", "tool", f"Tool {self._count}",
-                              handler, name, slug, description, parameters, returns,
-                              if_exists, metadata, tags)
+        return _code_function(self.project, f"{self._kind}s.create()", self._kind,
+                              f"{self._kind.capitalize()} {self._count}", handler, name, slug,
+                              description, parameters, returns, if_exists, metadata, tags)
 
 
-class PromptBuilder:
+class ToolBuilder(_HandlerBuilder):
+    """``project.tools``: makes Python functions into tools.
+
+    Args:
+        project: The project the tools belong to.
+    """
+
+    _kind = "tool"
+
+
+class PromptBuilder(_Builder):
     """``project.prompts``: prompts defined in code.
 
     Args:
         project: The project the prompts belong to.
     """
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self._count = 0
 
     def create(self, *, name: Optional[str] = None, slug: Optional[str] = None,
                description: Optional[str] = None, id: Optional[str] = None,
@@ -174,16 +181,12 @@ class PromptBuilder:
         return code_prompt
 
 
-class ScorerBuilder:
+class ScorerBuilder(_Builder):
     """``project.scorers``: code scorers (a handler) and LLM scorers (a prompt).
 
     Args:
         project: The project the scorers belong to.
     """
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self._count = 0
 
     def create(self, *, name: Optional[str] = None, slug: Optional[str] = None,
                description: Optional[str] = None, if_exists: Optional[str] = None,
@@ -240,42 +243,22 @@ class ScorerBuilder:
         return scorer
 
 
-class ClassifierBuilder:
+class ClassifierBuilder(_HandlerBuilder):
     """``project.classifiers``: Python functions that label outputs.
 
     Args:
         project: The project the classifiers belong to.
     """
 
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self._count = 0
-
-    def create(self, *, handler: Callable[..., Any], name: Optional[str] = None,
-               slug: Optional[str] = None, description: Optional[str] = None,
-               parameters: Any = None, returns: Any = None, if_exists: Optional[str] = None,
-               metadata: Optional[dict[str, Any]] = None,
-               tags: Optional[Sequence[str]] = None) -> CodeFunction:
-        """Makes ``handler`` a classifier of the project; arguments as for ``tools.create``.
-
-        Returns:
-            The :class:`CodeFunction`.
-        """
-        self._count += 1
-        return _code_function(self.project, "classifiers.create()", "classifier",
-                              f"Classifier {self._count}", handler, name, slug, description,
-                              parameters, returns, if_exists, metadata, tags)
+    _kind = "classifier"
 
 
-class ParametersBuilder:
+class ParametersBuilder(_Builder):
     """``project.parameters``: evaluation parameters saved in the project.
 
     Args:
         project: The project the parameters belong to.
     """
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
 
     def create(self, *, name: str, schema: Mapping[str, Any], slug: Optional[str] = None,
                description: Optional[str] = None, if_exists: Optional[str] = None,

@@ -13,13 +13,9 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from braintrust_otel.api_errors import BraintrustAPIError
-from braintrust_otel.backends import NotFound
-
-from . import _state
+from ._loading import load_saved
 from ._prompt_schema import plain
 from ._serial import Serializable
-from ._span import check_text
 
 __all__ = ["RemoteEvalParameters", "defaults_of", "load_parameters", "parameters_json_schema"]
 
@@ -214,31 +210,8 @@ def load_parameters(
         BraintrustTransportError: When the service does not answer and no copy
             is cached (also a ValueError).
     """
-    for arg, value in (("project", project), ("slug", slug), ("project_id", project_id),
-                       ("id", id)):
-        check_text(value, arg, "load_parameters()")
-    if id is None and not (project or project_id):
-        raise ValueError("load_parameters(): pass project= or project_id= with slug=, or id=")
-    if id is None and not slug:
-        raise ValueError("load_parameters(): pass slug= (with project= or project_id=) or id=")
-    from ._logger import _connect
-
-    _connect(api_key, app_url, org_name, False)
-    what = f"parameters {slug!r} in project {project_id or project!r}" if id is None \
-        else f"parameters id {id!r}"
-    if version is not None:
-        what += f" at version {version}"
-    try:
-        row = _state.backend().find_function(
-            project=None if project_id else project, project_id=project_id, slug=slug, id=id,
-            version=str(version) if version is not None else None,
-            environment=environment if version is None else None)
-    except NotFound as exc:
-        raise ValueError(f"load_parameters(): {exc}") from None
-    except BraintrustAPIError:
-        raise
-    except Exception as exc:
-        raise ValueError(f"load_parameters(): could not load {what}: {exc}") from None
-    if row is None or (row.get("function_data") or {}).get("type") != "parameters":
-        raise ValueError(f"load_parameters(): no {what}")
+    row = load_saved("load_parameters()", "parameters", "find_function", project=project,
+                     slug=slug, version=version, project_id=project_id, id=id,
+                     environment=environment, app_url=app_url, api_key=api_key,
+                     org_name=org_name, function_type="parameters")
     return RemoteEvalParameters.from_function_row(row)

@@ -6,13 +6,9 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
-from braintrust_otel.api_errors import BraintrustAPIError
-from braintrust_otel.backends import NotFound
-
-from . import _state
+from ._loading import load_saved
 from ._prompt_schema import plain
 from ._render import BRAINTRUST_PARAMS, render, render_message, render_params
-from ._span import check_text
 
 __all__ = ["BRAINTRUST_PARAMS", "Prompt", "PromptBlock", "load_prompt"]
 
@@ -234,30 +230,7 @@ def load_prompt(
         BraintrustTransportError: When the service does not answer and the
             prompt is not cached (also a ValueError).
     """
-    for arg, value in (("project", project), ("slug", slug), ("project_id", project_id),
-                       ("id", id)):
-        check_text(value, arg, "load_prompt()")
-    if id is None and not slug:
-        raise ValueError("load_prompt(): pass slug= (with project= or project_id=) or id=")
-    if id is None and not (project or project_id):
-        raise ValueError("load_prompt(): pass project= or project_id= with slug=")
-    from ._logger import _connect
-
-    _connect(api_key, app_url, org_name, False)
-    what = f"prompt {slug!r} in project {project or project_id!r}" if id is None \
-        else f"prompt id {id!r}"
-    if version is not None:
-        what += f" at version {version}"
-    try:
-        data = _state.backend().find_prompt(
-            project=project, project_id=project_id, slug=slug, id=id,
-            version=str(version) if version is not None else None, environment=environment)
-    except NotFound as exc:
-        raise ValueError(f"load_prompt(): {exc}") from None
-    except BraintrustAPIError:
-        raise  # the service's answer, as the official SDK raises it (also a ValueError)
-    except Exception as exc:
-        raise ValueError(f"load_prompt(): could not load {what}: {exc}") from None
-    if data is None:
-        raise ValueError(f"load_prompt(): no {what}")
+    data = load_saved("load_prompt()", "prompt", "find_prompt", project=project, slug=slug,
+                      version=version, project_id=project_id, id=id, environment=environment,
+                      app_url=app_url, api_key=api_key, org_name=org_name)
     return Prompt(data, defaults, no_trace)
