@@ -361,3 +361,33 @@ def test_service_definition_of_parameters(api: object, fake: FakeBraintrust  # n
     [get] = [r for r in fake.requests if r["path"] == "/v1/function"]
     assert json.loads(json.dumps(loaded.schema)) == definition["function_data"]["__schema"]
     assert get["method"] == "GET"
+
+
+def test_parameters_through_braintrust_serve(tmp_path: Path) -> None:
+    from braintrust import _state
+    from braintrust_otel.api import ApiConnection
+    from braintrust_otel.sinks.http import HttpSink
+    from braintrust_otel.sinks.local import LocalSink
+    from braintrust_otel.spool import Spool
+    from braintrust_otel.store import Store
+
+    from .test_server import Running
+
+    running = Running(Store(tmp_path / "served.sqlite"))
+    braintrust.flush()
+    _state.exporter().sink = HttpSink(ApiConnection(api_key="any", app_url=running.url),
+                                      Spool(tmp_path / "spool"))
+    try:
+        project = braintrust.projects.create("served")
+        project.parameters.create(name="Knobs", schema={"model": {"type": "model",
+                                                                  "default": "m1"}})
+        project.publish()
+        loaded = braintrust.load_parameters(project="served", slug="knobs")
+        assert loaded.data == {"model": "m1"} and loaded.version is not None
+        assert braintrust.load_parameters(id=loaded.id).slug == "knobs"
+        with pytest.raises(ValueError, match="no parameters 'absent'"):
+            braintrust.load_parameters(project="served", slug="absent")
+    finally:
+        braintrust.flush()
+        _state.exporter().sink = LocalSink(tmp_path / "after.sqlite", notice=False)
+        running.stop()
