@@ -391,3 +391,22 @@ def test_parameters_through_braintrust_serve(tmp_path: Path) -> None:
         braintrust.flush()
         _state.exporter().sink = LocalSink(tmp_path / "after.sqlite", notice=False)
         running.stop()
+
+
+def test_a_stream_cut_halfway_raises_a_transport_error(
+    api: object, fake: FakeBraintrust  # noqa: F811
+) -> None:
+    def cut(h: Any) -> bool:
+        # Promises more than it sends, then hangs up.
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.send_header("Content-Length", "1000")
+        h.end_headers()
+        h.wfile.write(b'event: text_delta\ndata: "Hel"\n\n')
+        h.close_connection = True
+        return True
+
+    fake.faults.append(("/function/invoke", cut))
+    stream = braintrust.invoke(project_name="svc", slug="echo", input=1, stream=True)
+    with pytest.raises(BraintrustTransportError, match="without an HTTP response"):
+        stream.final_value()

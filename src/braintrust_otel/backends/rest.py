@@ -350,7 +350,7 @@ class RestBackend(SinkRows):
         if not resp.ok:
             raise http_error(resp)
         if stream:
-            return _lines(resp)
+            return _lines(resp, f"{base}/function/invoke")
         return json_answer(resp)
 
     def save_functions(self, definitions: list[dict[str, Any]]) -> Any:
@@ -379,8 +379,12 @@ class RestBackend(SinkRows):
         return str(answer["bundleId"])
 
 
-def _lines(resp: requests.Response) -> Iterator[str]:
-    yield from resp.iter_lines(decode_unicode=True)
+def _lines(resp: requests.Response, url: str) -> Iterator[str]:
+    # A stream the service stops sending halfway is a transport failure too.
+    try:
+        yield from resp.iter_lines(decode_unicode=True)
+    except requests.RequestException as exc:
+        raise transport_error("POST", url, exc) from None
 
 
 def _xact(row: dict[str, Any]) -> int:
