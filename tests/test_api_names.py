@@ -410,3 +410,18 @@ def test_a_stream_cut_halfway_raises_a_transport_error(
     stream = braintrust.invoke(project_name="svc", slug="echo", input=1, stream=True)
     with pytest.raises(BraintrustTransportError, match="without an HTTP response"):
         stream.final_value()
+
+
+def test_loaded_parameters_answer_while_the_service_does_not(
+    api: object, fake: FakeBraintrust, tmp_path: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRAINTRUST_PROMPT_CACHE_DIR", str(tmp_path / "cache"))
+    project = braintrust.projects.create("svc")
+    project.parameters.create(name="K", schema={"model": {"type": "model", "default": "m"}})
+    project.publish()
+    loaded = braintrust.load_parameters(project="svc", slug="k")
+    fake.stop()
+    assert braintrust.load_parameters(project="svc", slug="k") == loaded
+    with pytest.raises(BraintrustTransportError, match="not cached"):
+        braintrust.load_parameters(project="svc", slug="other")

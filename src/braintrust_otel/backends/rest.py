@@ -225,25 +225,25 @@ class RestBackend(SinkRows):
             BraintrustTransportError: When the service does not answer and no
                 copy is kept.
         """
-        return self._find_saved("prompt", project, project_id, slug, id, version, environment,
-                                cache=True)
+        return self._find_saved("prompt", project, project_id, slug, id, version, environment)
 
     def find_function(self, project: Optional[str] = None, project_id: Optional[str] = None,
                       slug: Optional[str] = None, id: Optional[str] = None,
                       version: Optional[str] = None, environment: Optional[str] = None
                       ) -> Optional[dict[str, Any]]:
-        """``GET /v1/function`` (by project and slug) or ``/v1/function/{id}``.
+        """``GET /v1/function`` (by project and slug) or ``/v1/function/{id}``; cached
+        on disk beside the prompts, and answered from there while the service does not.
 
         Raises:
-            BraintrustHTTPError: When the service answers with a failing status.
-            BraintrustTransportError: When it does not answer.
+            BraintrustHTTPError: When the service refuses, or fails with no copy kept.
+            BraintrustTransportError: When it does not answer and no copy is kept.
         """
         return self._find_saved("function", project, project_id, slug, id, version,
-                                environment, cache=False)
+                                environment)
 
     def _find_saved(self, kind: str, project: Optional[str], project_id: Optional[str],
                     slug: Optional[str], id: Optional[str], version: Optional[str],
-                    environment: Optional[str], cache: bool) -> Optional[dict[str, Any]]:
+                    environment: Optional[str]) -> Optional[dict[str, Any]]:
         params: dict[str, Any] = {}
         if id is None:
             params["slug"] = slug
@@ -253,7 +253,9 @@ class RestBackend(SinkRows):
         if environment is not None:
             params["environment"] = environment
         path = f"/v1/{kind}/{quote(id, safe='')}" if id is not None else f"/v1/{kind}"
-        cached = _prompt_cache_dir() / _cache_key(id or project_id or project, slug,
+        # Prompts keep the key they always had; other functions' keys start with the kind.
+        cached = _prompt_cache_dir() / _cache_key(*([kind] if kind != "prompt" else []),
+                                                  id or project_id or project, slug,
                                                   version or "latest", environment or "")
         try:
             try:
@@ -264,27 +266,31 @@ class RestBackend(SinkRows):
                 raise http_error(resp)
             answer = json_answer(resp)
         except Exception as exc:
-            unanswered = isinstance(exc, (BraintrustTransportError, ServiceUnreachableError))
-            if not cache or not (unanswered or getattr(exc, "retryable", False)):
-                raise
-            if cached.exists():
-                diagnostics.report("prompt_cache",
-                                   f"service unreachable; using the cached prompt {cached.name}",
-                                   exc)
-                return dict(json.loads(cached.read_text()))
-            if isinstance(exc, BraintrustAPIError):
-                exc.args = (f"{exc} (and it is not cached)",)
-                raise
-            raise BraintrustTransportError(
-                method="GET", url=f"{self.conn.api_url}{path}", attempts=1, retryable=True,
-                detail=f"{type(exc).__name__}: {exc}; and it is not cached") from None
+            return self._cached(exc, cached, kind, f"{self.conn.api_url}{path}")
         objects = [answer] if id is not None else (answer or {}).get("objects") or []
         if not objects:
             return None
         data = dict(objects[0])
-        if cache:
-            _keep(cached, data)
+        _keep(cached, data)
         return data
+
+    @staticmethod
+    def _cached(exc: Exception, cached: Path, kind: str, url: str) -> dict[str, Any]:
+        # The copy on disk answers only when the service did not: no answer, or a
+        # transient status. A refusal (401, 403, 404...) is raised as it came.
+        unanswered = isinstance(exc, (BraintrustTransportError, ServiceUnreachableError))
+        if not (unanswered or getattr(exc, "retryable", False)):
+            raise exc
+        if cached.exists():
+            diagnostics.report("prompt_cache", f"service unreachable; using the cached {kind} "
+                               f"{cached.name}", exc)
+            return dict(json.loads(cached.read_text()))
+        if isinstance(exc, BraintrustAPIError):
+            exc.args = (f"{exc} (and it is not cached)",)
+            raise exc
+        raise BraintrustTransportError(
+            method="GET", url=url, attempts=1, retryable=True,
+            detail=f"{type(exc).__name__}: {exc}; and it is not cached") from None
 
     def prompt_versions(self, project_id: str, prompt_id: str) -> list[str]:
         """The prompt's audit log through ``/btql`` (what the official SDK asks), as
