@@ -425,3 +425,31 @@ def test_loaded_parameters_answer_while_the_service_does_not(
     assert braintrust.load_parameters(project="svc", slug="k") == loaded
     with pytest.raises(BraintrustTransportError, match="not cached"):
         braintrust.load_parameters(project="svc", slug="other")
+
+
+def test_invoke_async_has_invokes_parameters_and_runs_in_a_thread(store: StoreHelper) -> None:
+    import inspect
+    import threading
+
+    assert inspect.iscoroutinefunction(braintrust.invoke_async)
+    assert inspect.signature(braintrust.invoke_async) == inspect.signature(braintrust.invoke)
+    assert braintrust.invoke_async.__name__ == "invoke_async"
+    threads: list[str] = []
+
+    def where(x: int) -> int:
+        threads.append(threading.current_thread().name)
+        return x * 2
+
+    braintrust.projects.create("p").tools.create(handler=where, name="where")
+    braintrust.init_logger(project="p")
+
+    async def main() -> Any:
+        with braintrust.start_span(name="caller") as caller:
+            out = await braintrust.invoke_async(project_name="p", slug="where", input=4)
+        return out, caller.span_id
+
+    out, caller_span = asyncio.run(main())
+    assert out == 8 and threads and threads[0] != threading.current_thread().name
+    braintrust.flush()
+    called = store.by_name()["where"]
+    assert called["span_parents"] == [caller_span]  # nested under the awaiting span

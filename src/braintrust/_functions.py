@@ -17,12 +17,12 @@ from braintrust_otel.api_errors import BraintrustAPIError, BraintrustHTTPError
 from braintrust_otel.backends import FunctionError, NotFound
 
 from . import _state
-from ._run_local import register_tool, run_local
+from ._run_local import run_local
 from ._span import start_span
 from ._stream import BraintrustInvokeError, BraintrustStream, chunks_from_sse
 
 __all__ = ["BraintrustInvokeError", "BraintrustStream", "init_function", "invoke",
-           "invoke_async", "register_tool"]
+           "invoke_async"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
