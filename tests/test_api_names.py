@@ -453,3 +453,17 @@ def test_invoke_async_has_invokes_parameters_and_runs_in_a_thread(store: StoreHe
     braintrust.flush()
     called = store.by_name()["where"]
     assert called["span_parents"] == [caller_span]  # nested under the awaiting span
+
+
+def test_loaded_parameters_name_the_experiment_that_used_them(store: StoreHelper) -> None:
+    project = braintrust.projects.create("params")
+    project.parameters.create(name="K", schema={"model": {"type": "model", "default": "m"}})
+    project.publish()
+    loaded = braintrust.load_parameters(project="params", slug="k")
+    experiment = braintrust.init(project="params", experiment="e", parameters=loaded)
+    experiment.log(input=1, output=2, scores={})
+    braintrust.flush()
+    pid = store.store.ensure_project(name="params")["id"]
+    found = store.store.find_experiment(project_id=pid, name="e")
+    assert found is not None
+    assert (found["parameters_id"], found["parameters_version"]) == (loaded.id, loaded.version)
