@@ -467,3 +467,13 @@ def test_loaded_parameters_name_the_experiment_that_used_them(store: StoreHelper
     found = store.store.find_experiment(project_id=pid, name="e")
     assert found is not None
     assert (found["parameters_id"], found["parameters_version"]) == (loaded.id, loaded.version)
+
+
+def test_an_unknown_id_is_a_404_that_names_what_was_asked(
+    api: object, fake: FakeBraintrust  # noqa: F811
+) -> None:
+    with pytest.raises(BraintrustHTTPError, match="no prompt id 'nope'") as prompt:
+        braintrust.load_prompt(id="nope")
+    with pytest.raises(BraintrustHTTPError, match="no parameters id 'nope'") as params:
+        braintrust.load_parameters(id="nope")
+    assert prompt.value.status_code == params.value.status_code == 404

@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 
 from typing_extensions import ParamSpec  # typing has it from Python 3.10
 
-from braintrust_otel.api_errors import BraintrustAPIError, BraintrustHTTPError
+from braintrust_otel.api_errors import BraintrustAPIError, BraintrustHTTPError, with_detail
 from braintrust_otel.backends import FunctionError, NotFound
 
 from . import _state
@@ -53,12 +53,8 @@ def _not_found(exc: NotFound, what: Any, project_name: str | None) -> ValueError
     detail = f"invoke(): no function {what!r}" \
              f"{f' in project {project_name!r}' if project_name else ''}"
     cause = exc.__cause__
-    if isinstance(cause, BraintrustHTTPError):
-        return BraintrustHTTPError(
-            method=cause.method, url=cause.url, status_code=cause.status_code,
-            response_body=cause.response_body, response_headers=cause.response_headers,
-            attempts=cause.attempts, retryable=cause.retryable, detail=detail)
-    return ValueError(detail)
+    return with_detail(cause, detail) if isinstance(cause, BraintrustHTTPError) \
+        else ValueError(detail)
 
 
 def invoke(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from braintrust_otel.api_errors import BraintrustAPIError
+from braintrust_otel.api_errors import BraintrustAPIError, BraintrustHTTPError, with_detail
 from braintrust_otel.backends import NotFound
 
 from . import _state
@@ -61,8 +61,13 @@ def load_saved(where: str, kind: str, lookup: str, *, project: Optional[str],
             environment=environment if version is None else None)
     except NotFound as exc:
         raise ValueError(f"{where}: {exc}") from None
+    except BraintrustHTTPError as exc:
+        # The service's answer, as the official SDK raises it; a 404 also says what.
+        if exc.status_code == 404:
+            raise with_detail(exc, f"{where}: no {what}") from None
+        raise
     except BraintrustAPIError:
-        raise  # the service's answer, as the official SDK raises it
+        raise
     except Exception as exc:
         raise ValueError(f"{where}: could not load {what}: {exc}") from None
     if found is None or (function_type is not None and

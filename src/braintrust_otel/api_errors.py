@@ -153,6 +153,15 @@ def http_error(resp: Any, detail: Optional[str] = None) -> BraintrustHTTPError:
         detail=detail)
 
 
+def with_detail(err: BraintrustHTTPError, detail: str) -> BraintrustHTTPError:
+    """The same failure with ``detail`` (what the caller was looking for) in its message."""
+    return BraintrustHTTPError(
+        method=err.method, url=err.url, status_code=err.status_code,
+        response_body=err.response_body, response_headers=err.response_headers,
+        attempts=err.attempts, retryable=err.retryable, retry_after=err.retry_after,
+        detail=detail)
+
+
 def transport_error(method: str, url: str, exc: BaseException) -> BraintrustTransportError:
     """The error for a request that raised ``exc`` before any answer came (sent once)."""
     return BraintrustTransportError(method=method, url=url, attempts=1, retryable=True,
