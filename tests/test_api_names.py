@@ -477,3 +477,14 @@ def test_an_unknown_id_is_a_404_that_names_what_was_asked(
     with pytest.raises(BraintrustHTTPError, match="no parameters id 'nope'") as params:
         braintrust.load_parameters(id="nope")
     assert prompt.value.status_code == params.value.status_code == 404
+
+
+def test_other_refused_service_calls_raise_http_errors(
+    api: object, fake: FakeBraintrust  # noqa: F811
+) -> None:
+    project = braintrust.projects.create("svc")
+    project.prompts.create(name="P", model="m", prompt="x")
+    fake.fail("/insert-functions", 400, body="bad definition")
+    with pytest.raises(BraintrustHTTPError, match=r"bad definition.*saving functions") as saved:
+        project.publish()
+    assert saved.value.status_code == 400 and isinstance(saved.value, ValueError)

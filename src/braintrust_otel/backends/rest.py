@@ -192,8 +192,7 @@ class RestBackend(SinkRows):
         resp = self.conn.request("POST", f"/v1/dataset/{self._service_id('dataset_id', dataset_id)}"
                                  "/fetch", json={"limit": 1})
         if not resp.ok:
-            raise RuntimeError(f"reading the version of dataset {dataset_id} failed "
-                               f"(HTTP {resp.status_code}: {resp.text[:300]})")
+            raise http_error(resp, f"reading the version of dataset {dataset_id}")
         xacts = [int(x) for r in resp.json().get("events") or []
                  if (x := str(r.get("_xact_id", ""))).isdigit()]
         return str(max(xacts)) if xacts else None
@@ -297,7 +296,7 @@ class RestBackend(SinkRows):
         the service's version strings.
 
         Raises:
-            RuntimeError: The service refused the query.
+            BraintrustHTTPError: The service refused the query (also a RuntimeError).
         """
         query = {
             "from": {"op": "function", "name": {"op": "ident", "name": ["project_prompts"]},
@@ -310,8 +309,7 @@ class RestBackend(SinkRows):
                                                          "use_columnstore": False,
                                                          "brainstore_realtime": True})
         if not resp.ok:
-            raise RuntimeError(f"the service refused the prompt-history query "
-                               f"(HTTP {resp.status_code}: {resp.text[:300]})")
+            raise http_error(resp, "the prompt-history query")
         return [_pretty_xact(entry["_xact_id"]) for entry in resp.json().get("data") or []
                 if (entry.get("audit_data") or {}).get("action") in ("upsert", "merge")]
 
@@ -322,8 +320,7 @@ class RestBackend(SinkRows):
         resp = self.conn.request("POST" if if_exists != "replace" else "PUT", "/v1/prompt",
                                  json=body)
         if not resp.ok:
-            raise ValueError(f"saving {slug!r} failed "
-                             f"(HTTP {resp.status_code}: {resp.text[:300]})")
+            raise http_error(resp, f"saving {slug!r}")
         return dict(resp.json())
 
     def invoke(self, request: Callable[[], dict[str, Any]], *,
@@ -363,8 +360,7 @@ class RestBackend(SinkRows):
         """``POST /insert-functions``; the service applies each ``if_exists``."""
         resp = self.conn.request("POST", "/insert-functions", json={"functions": definitions})
         if not resp.ok:
-            raise ValueError(f"saving functions failed (HTTP {resp.status_code}: "
-                             f"{resp.text[:300]})")
+            raise http_error(resp, "saving functions")
         return resp.json() if resp.content else None
 
     def upload_bundle(self, make_bundle: Callable[[], bytes],
@@ -376,8 +372,7 @@ class RestBackend(SinkRows):
                                  json={"org_id": self.conn.org_id,
                                        "runtime_context": runtime_context})
         if not resp.ok:
-            raise ValueError(f"bundle upload refused (HTTP {resp.status_code}: "
-                             f"{resp.text[:300]})")
+            raise http_error(resp, "the bundle upload")
         answer = resp.json()
         # A signed URL carries its own authorization: no API key goes with it.
         put = requests.put(answer["url"], data=make_bundle(), timeout=self.conn.timeout)
