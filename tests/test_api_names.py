@@ -135,6 +135,15 @@ def test_sse_answers_become_the_official_chunk_types() -> None:
     assert chunks[2]["type"] == "json_delta" and chunks[0].get("nothing", 1) == 1
     text = list(chunks_from_sse(["event: text_delta", 'data: "a \\"quoted\\" word"']))
     assert text == [BraintrustTextChunk(data='a "quoted" word')]
+    # A progress event missing fields still reads; one that is not an object is reported.
+    from braintrust_otel import diagnostics
+
+    diagnostics.reset()
+    odd = list(chunks_from_sse(["event: progress", 'data: {"data": "x"}', "",
+                                "event: console", "data: [1]", ""]))
+    assert odd == [BraintrustProgressChunk(data="x", id="", object_type="", format="",
+                                           output_type="", name="", event="")]
+    assert diagnostics.counts().get("stream") == 1
 
 
 def test_parse_stream_joins_text_skips_progress_and_raises_errors() -> None:

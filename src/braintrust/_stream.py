@@ -14,6 +14,8 @@ import threading
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Optional, Union
 
+from braintrust_otel import diagnostics
+
 __all__ = ["BraintrustConsoleChunk", "BraintrustErrorChunk", "BraintrustInvokeError",
            "BraintrustJsonChunk", "BraintrustProgressChunk", "BraintrustStream",
            "BraintrustStreamChunk", "BraintrustTextChunk", "chunks_from_sse", "parse_stream"]
@@ -171,8 +173,16 @@ def _sse_chunk(event: str, data: str) -> Optional[BraintrustStreamChunk]:
         return BraintrustErrorChunk(data=str(_decoded(data)))
     if event in ("console", "progress"):
         fields = _decoded(data)
-        if isinstance(fields, Mapping):
-            return _as_chunk({**fields, "type": event})  # type: ignore[no-any-return]
+        if not isinstance(fields, Mapping):
+            diagnostics.report("stream", f"a {event} event of a streamed invocation is not "
+                               f"a JSON object; skipped: {data[:200]!r}")
+            return None
+        # A field the service left out reads as empty rather than failing the stream.
+        cls = _CHUNK_TYPES[event]
+        chunk: BraintrustStreamChunk = cls(**{f.name: fields.get(f.name, "")
+                                              for f in dataclasses.fields(cls)
+                                              if f.name != "type"})
+        return chunk
     return None
 
 
