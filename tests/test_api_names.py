@@ -497,3 +497,91 @@ def test_other_refused_service_calls_raise_http_errors(
     with pytest.raises(BraintrustHTTPError, match=r"bad definition.*saving functions") as saved:
         project.publish()
     assert saved.value.status_code == 400 and isinstance(saved.value, ValueError)
+
+
+OFFICIAL_PARAMETERS = '''
+import json, sys
+from pydantic import BaseModel
+from braintrust.prompt import PromptChatBlock, PromptData, PromptMessage
+
+class Count(BaseModel):
+    value: int = 3
+
+class Inner(BaseModel):
+    x: int
+
+class Style(BaseModel):
+    tone: str
+    inner: Inner | None = None
+
+schema = {"main": {"type": "prompt", "description": "d", "default": PromptData(
+              prompt=PromptChatBlock(messages=[PromptMessage(role="user", content="{{input}}")]),
+              options={"model": "gpt-4o"})},
+          "model": {"type": "model", "default": "m"}, "required": {"type": "model"},
+          "count": Count, "style": Style, "anything": None}
+if sys.argv[1] == "schema":
+    from braintrust.parameters import parameters_to_json_schema
+    print("RESULT " + json.dumps(parameters_to_json_schema(schema)))
+else:
+    import braintrust
+    project = braintrust.projects.create("interop")
+    project.parameters.create(name="Knobs", schema=schema)
+    project.publish()
+'''
+
+
+def test_parameters_match_the_official_sdk_and_load_what_it_saved(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from braintrust_otel.store import Store
+
+    from .official_sdk import official_python
+    from .test_server import Running
+
+    try:
+        python = official_python()
+    except RuntimeError as exc:
+        pytest.skip(f"the official SDK cannot be installed here: {exc}")
+    script = tmp_path / "official_parameters.py"
+    script.write_text(OFFICIAL_PARAMETERS)
+    running = Running(Store(tmp_path / "served.sqlite"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
+    env.update(BRAINTRUST_API_KEY="local", BRAINTRUST_APP_URL=running.url,
+               BRAINTRUST_API_URL=running.url)
+    try:
+        runs = {what: subprocess.run([str(python), str(script), what], capture_output=True,
+                                     text=True, env=env, timeout=240, cwd=str(tmp_path))
+                for what in ("schema", "publish")}
+        assert all(r.returncode == 0 for r in runs.values()), runs["publish"].stderr[-3000:]
+        official = json.loads(runs["schema"].stdout.split("RESULT ", 1)[1])
+        # The same definitions through our SDK (the script with our module paths).
+        ours = subprocess.run([sys.executable, "-c", OFFICIAL_PARAMETERS.replace(
+            "from braintrust.prompt import", "from braintrust._prompt_schema import").replace(
+            "from braintrust.parameters import parameters_to_json_schema",
+            "from braintrust._parameters import parameters_json_schema as "
+            "parameters_to_json_schema"), "schema"], capture_output=True, text=True,
+            timeout=120)
+        assert ours.returncode == 0, ours.stderr[-3000:]
+        assert json.loads(ours.stdout.split("RESULT ", 1)[1]) == official
+        # What the official SDK saved in braintrust serve, loaded by ours.
+        from braintrust import _state
+        from braintrust_otel.api import ApiConnection
+        from braintrust_otel.sinks.http import HttpSink
+        from braintrust_otel.sinks.local import LocalSink
+        from braintrust_otel.spool import Spool
+
+        braintrust.flush()
+        _state.exporter().sink = HttpSink(ApiConnection(api_key="any", app_url=running.url),
+                                          Spool(tmp_path / "spool"))
+        try:
+            loaded = braintrust.load_parameters(project="interop", slug="knobs")
+        finally:
+            braintrust.flush()
+            _state.exporter().sink = LocalSink(tmp_path / "after.sqlite", notice=False)
+        assert loaded.schema == official
+        assert loaded.data == {"main": official["properties"]["main"]["default"],
+                               "model": "m", "count": 3}
+    finally:
+        running.stop()
