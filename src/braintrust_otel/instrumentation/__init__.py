@@ -69,6 +69,9 @@ INSTRUMENTORS = {
         "temporalio", "braintrust_otel.instrumentation.temporal:TemporalInstrumentor"),
     "typesafe": Supported(
         "typesafe_sdk", "braintrust_otel.instrumentation.typesafe:TypeSafeInstrumentor"),
+    "claude_agent_sdk": Supported(
+        "claude_agent_sdk",
+        "braintrust_otel.instrumentation.claude_agent_sdk:ClaudeAgentSDKInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.

@@ -1,0 +1,102 @@
+"""A stand-in for the ``claude`` CLI that the Claude Agent SDK runs as a subprocess.
+
+It speaks the CLI's stream-json protocol on stdin/stdout: it answers the SDK's
+``initialize`` control request, and for each user message it prints a
+scripted run (``system/init``, assistant messages one content block each as
+the CLI sends them, tool results, ``result``). The prompt picks the script:
+one with ``subagent`` delegates to an ``Agent`` tool whose subagent calls a
+tool; one with ``fail`` ends in an error result; any other asks an MCP
+weather tool and answers :data:`FINAL_ANSWER`. It exits when stdin closes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Optional
+
+MODEL = "claude-sonnet-4-5-20250929"
+FINAL_ANSWER = "It is sunny in Paris."
+SESSION = "sess-1"
+USAGE = {"input_tokens": 30, "output_tokens": 12, "cache_read_input_tokens": 5,
+         "cache_creation_input_tokens": 0, "service_tier": "standard"}
+
+
+def emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def assistant(message_id: str, block: dict[str, Any], parent: Optional[str] = None) -> None:
+    emit({"type": "assistant", "parent_tool_use_id": parent, "session_id": SESSION,
+          "uuid": f"{message_id}-{block['type']}",
+          "message": {"id": message_id, "type": "message", "role": "assistant", "model": MODEL,
+                      "content": [block], "stop_reason": None,
+                      "usage": {"input_tokens": 10, "output_tokens": 1}}})
+
+
+def tool_result(tool_use_id: str, text: str, parent: Optional[str] = None,
+                is_error: bool = False) -> None:
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id,
+                             "content": [{"type": "text", "text": text}]}
+    if is_error:
+        block["is_error"] = True
+    emit({"type": "user", "parent_tool_use_id": parent, "session_id": SESSION,
+          "uuid": f"result-{tool_use_id}",
+          "message": {"role": "user", "content": [block]}})
+
+
+def result(text: str, turns: int, is_error: bool = False) -> None:
+    emit({"type": "result", "subtype": "error_during_execution" if is_error else "success",
+          "duration_ms": 1234, "duration_api_ms": 1000, "is_error": is_error,
+          "num_turns": turns, "session_id": SESSION, "total_cost_usd": 0.0123,
+          "stop_reason": "end_turn", "usage": USAGE, "result": text, "uuid": "res-1"})
+
+
+def weather_run() -> None:
+    assistant("msg_1", {"type": "text", "text": "Let me check."})
+    assistant("msg_1", {"type": "tool_use", "id": "toolu_1",
+                        "name": "mcp__weather__get_weather", "input": {"city": "Paris"}})
+    tool_result("toolu_1", "sunny")
+    assistant("msg_2", {"type": "text", "text": FINAL_ANSWER})
+    result(FINAL_ANSWER, 2)
+
+
+def subagent_run() -> None:
+    assistant("msg_1", {"type": "tool_use", "id": "toolu_agent", "name": "Agent",
+                        "input": {"description": "Look up weather",
+                                  "subagent_type": "researcher",
+                                  "prompt": "Find the weather in Paris"}})
+    assistant("msg_s1", {"type": "tool_use", "id": "toolu_read", "name": "Read",
+                         "input": {"file_path": "/tmp/weather.txt"}}, parent="toolu_agent")
+    tool_result("toolu_read", "no such file", parent="toolu_agent", is_error=True)
+    assistant("msg_s2", {"type": "text", "text": "Sunny."}, parent="toolu_agent")
+    tool_result("toolu_agent", "Sunny.")
+    assistant("msg_2", {"type": "text", "text": FINAL_ANSWER})
+    result(FINAL_ANSWER, 3)
+
+
+def main() -> None:
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        data = json.loads(line)
+        if data.get("type") == "control_request":
+            emit({"type": "control_response",
+                  "response": {"subtype": "success", "request_id": data["request_id"],
+                               "response": {"commands": [], "models": []}}})
+        elif data.get("type") == "user":
+            prompt = str(data["message"]["content"])
+            emit({"type": "system", "subtype": "init", "session_id": SESSION, "uuid": "init-1",
+                  "model": MODEL, "tools": ["Read", "Agent"], "cwd": "/tmp",
+                  "claude_code_version": "2.1.300"})
+            if "subagent" in prompt:
+                subagent_run()
+            elif "fail" in prompt:
+                result("The model refused.", 1, is_error=True)
+            else:
+                weather_run()
+
+
+if __name__ == "__main__":
+    main()
