@@ -110,8 +110,8 @@ KNOWN_GAPS = {
     "PromptBuilder", "ScorerBuilder", "ToolBuilder",
     # The logging handler (log records to Braintrust): not implemented.
     "BraintrustLogHandler",
-    # Integrations owned by the integrations work (integ-core).
-    "setup_ai_sdk", "setup_pydantic_ai",
+    # The Vercel AI SDK integration (ai_sdk): not implemented.
+    "setup_ai_sdk",
     # API error classes and stream chunk types under their official names.
     "BraintrustAPIError", "BraintrustHTTPError", "BraintrustJSONDecodeError",
     "BraintrustTransportError", "BraintrustConsoleChunk", "BraintrustErrorChunk",
