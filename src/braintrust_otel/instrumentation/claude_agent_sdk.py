@@ -24,13 +24,11 @@ from typing import Any, Optional
 import wrapt
 from opentelemetry import trace
 
-from .. import attributes as A
 from .. import diagnostics
-from ..masking import mask, record_exception
-from ..serialize import dumps
+from ..masking import record_exception
 from . import _claude_agent as m
 from ._lazy import LazyInstrumentor
-from ._llm import capture_content
+from ._rows import Row as _Row
 
 __all__ = ["ClaudeAgentSDKInstrumentor"]
 
@@ -40,51 +38,6 @@ _RUN_NAME = "Claude Agent"
 _LLM_NAME = "anthropic.messages.create"
 _SUBAGENT_TOOLS = ("Agent", "Task")
 _RUN_ATTR = "_braintrust_run"
-_UNSET: Any = object()
-
-
-class _Row:
-    """One span and the Braintrust fields logged on it so far (each logged whole)."""
-
-    def __init__(self, tracer: trace.Tracer, name: str, span_type: str,
-                 parent: Optional[trace.Span], start_ns: Optional[int] = None,
-                 input: Any = _UNSET, metadata: Optional[Mapping[str, Any]] = None) -> None:
-        self._capture = capture_content()
-        self._metadata: dict[str, Any] = {}
-        self._metrics: dict[str, float] = {}
-        self._ended = False
-        context = trace.set_span_in_context(parent) if parent is not None else None
-        self.span = tracer.start_span(name, context=context, start_time=start_ns,
-                                      attributes={A.SPAN_ATTRIBUTES: dumps({"type": span_type})})
-        self.log(input=input, metadata=metadata)
-
-    def log(self, input: Any = _UNSET, output: Any = _UNSET,
-            metadata: Optional[Mapping[str, Any]] = None,
-            metrics: Optional[Mapping[str, float]] = None, error: Optional[str] = None) -> None:
-        if self._ended:
-            return
-        try:
-            attrs: dict[str, Any] = {}
-            if input is not _UNSET and input is not None and self._capture:
-                attrs[A.INPUT] = dumps(mask("input", input))
-            if output is not _UNSET and output is not None and self._capture:
-                attrs[A.OUTPUT] = dumps(mask("output", output))
-            if metadata:
-                self._metadata.update(metadata)
-                attrs[A.METADATA] = dumps(mask("metadata", self._metadata))
-            if metrics:
-                self._metrics.update(metrics)
-                attrs[A.METRICS] = dumps(self._metrics)
-            if error is not None:
-                attrs[A.ERROR] = dumps(mask("error", error))
-            self.span.set_attributes(attrs)
-        except Exception as exc:
-            diagnostics.report("instrumentation", "could not record a Claude Agent SDK span", exc)
-
-    def end(self, end_ns: Optional[int] = None) -> None:
-        if not self._ended:
-            self._ended = True
-            self.span.end(end_time=end_ns)
 
 
 class _Context:
