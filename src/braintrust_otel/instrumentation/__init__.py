@@ -72,6 +72,7 @@ INSTRUMENTORS = {
     "claude_agent_sdk": Supported(
         "claude_agent_sdk",
         "braintrust_otel.instrumentation.claude_agent_sdk:ClaudeAgentSDKInstrumentor"),
+    "pipecat": Supported("pipecat", "braintrust_otel.instrumentation.pipecat:PipecatInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
