@@ -73,6 +73,9 @@ INSTRUMENTORS = {
         "claude_agent_sdk",
         "braintrust_otel.instrumentation.claude_agent_sdk:ClaudeAgentSDKInstrumentor"),
     "pipecat": Supported("pipecat", "braintrust_otel.instrumentation.pipecat:PipecatInstrumentor"),
+    "livekit_agents": Supported(
+        "livekit.agents",
+        "braintrust_otel.instrumentation.livekit_agents:LiveKitAgentsInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
