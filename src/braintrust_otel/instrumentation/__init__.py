@@ -76,6 +76,7 @@ INSTRUMENTORS = {
     "livekit_agents": Supported(
         "livekit.agents",
         "braintrust_otel.instrumentation.livekit_agents:LiveKitAgentsInstrumentor"),
+    "ai_sdk": Supported("ai", "braintrust_otel.instrumentation.ai_sdk:AISDKInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
