@@ -77,6 +77,8 @@ INSTRUMENTORS = {
         "livekit.agents",
         "braintrust_otel.instrumentation.livekit_agents:LiveKitAgentsInstrumentor"),
     "ai_sdk": Supported("ai", "braintrust_otel.instrumentation.ai_sdk:AISDKInstrumentor"),
+    "agentscope": Supported(
+        "agentscope", "braintrust_otel.instrumentation.agentscope:AgentScopeInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
