@@ -98,9 +98,11 @@ def test_an_agent_reply_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     assert first["output"][0]["message"]["tool_calls"] == [
         {"id": "call_1", "type": "function",
          "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]
-    [tool_message] = [m for m in second["input"] if m["role"] == "tool"]
-    assert tool_message["tool_call_id"] == "call_1"
-    assert "sunny in Paris" in tool_message["content"]
+    # AgentScope keeps the call and its result in one message; the call comes first.
+    assert [m["role"] for m in second["input"]] == ["system", "user", "assistant", "tool"]
+    assert second["input"][2]["tool_calls"] == first["output"][0]["message"]["tool_calls"]
+    assert second["input"][3]["tool_call_id"] == "call_1"
+    assert "sunny in Paris" in second["input"][3]["content"]
     assert second["output"][0]["message"] == {"role": "assistant", "content": FINAL_ANSWER}
 
     [tool] = [r for r in rows if r["span_attributes"]["name"] == "get_weather"]
