@@ -6,7 +6,9 @@ scripted run (``system/init``, assistant messages one content block each as
 the CLI sends them, tool results, ``result``). The prompt picks the script:
 one with ``subagent`` delegates to an ``Agent`` tool whose subagent calls a
 tool; one with ``fail`` ends in an error result; any other asks an MCP
-weather tool and answers :data:`FINAL_ANSWER`. It exits when stdin closes.
+weather tool and answers :data:`FINAL_ANSWER`, calling the SDK's
+``PreToolUse`` hook callbacks (if it registered any) before running the
+tool, as the CLI does. It exits when stdin closes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, Optional
 MODEL = "claude-sonnet-4-5-20250929"
 FINAL_ANSWER = "It is sunny in Paris."
 SESSION = "sess-1"
+#: Hook event -> the SDK's callback ids, from its initialize request.
+HOOKS: dict[str, list[str]] = {}
 USAGE = {"input_tokens": 30, "output_tokens": 12, "cache_read_input_tokens": 5,
          "cache_creation_input_tokens": 0, "service_tier": "standard"}
 
@@ -53,10 +57,27 @@ def result(text: str, turns: int, is_error: bool = False) -> None:
           "stop_reason": "end_turn", "usage": USAGE, "result": text, "uuid": "res-1"})
 
 
+def call_hooks(event: str, tool_use_id: str, tool_name: str, tool_input: Any) -> None:
+    """Asks the SDK to run its callbacks for ``event`` and waits for each answer."""
+    for n, callback_id in enumerate(HOOKS.get(event, [])):
+        request_id = f"cli_hook_{tool_use_id}_{n}"
+        emit({"type": "control_request", "request_id": request_id, "request": {
+            "subtype": "hook_callback", "callback_id": callback_id, "tool_use_id": tool_use_id,
+            "input": {"session_id": SESSION, "transcript_path": "/tmp/transcript.jsonl",
+                      "cwd": "/tmp", "hook_event_name": event, "tool_name": tool_name,
+                      "tool_input": tool_input}}})
+        for line in sys.stdin:
+            data = json.loads(line)
+            if data.get("type") == "control_response" \
+                    and data["response"].get("request_id") == request_id:
+                break
+
+
 def weather_run() -> None:
     assistant("msg_1", {"type": "text", "text": "Let me check."})
     assistant("msg_1", {"type": "tool_use", "id": "toolu_1",
                         "name": "mcp__weather__get_weather", "input": {"city": "Paris"}})
+    call_hooks("PreToolUse", "toolu_1", "mcp__weather__get_weather", {"city": "Paris"})
     tool_result("toolu_1", "sunny")
     assistant("msg_2", {"type": "text", "text": FINAL_ANSWER})
     result(FINAL_ANSWER, 2)
@@ -82,6 +103,9 @@ def main() -> None:
             continue
         data = json.loads(line)
         if data.get("type") == "control_request":
+            for event, matchers in (data["request"].get("hooks") or {}).items():
+                for matcher in matchers:
+                    HOOKS.setdefault(event, []).extend(matcher.get("hookCallbackIds", []))
             emit({"type": "control_response",
                   "response": {"subtype": "success", "request_id": data["request_id"],
                                "response": {"commands": [], "models": []}}})

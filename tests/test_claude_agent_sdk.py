@@ -26,7 +26,7 @@ import braintrust
 
 braintrust.init_logger(project="p")
 turned_on = braintrust.auto_instrument()
-from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, query
+from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, HookMatcher, query
 
 options = ClaudeAgentOptions(cli_path=os.environ["FAKE_CLAUDE"], model="claude-sonnet-4-5")
 
@@ -42,9 +42,23 @@ with braintrust.start_span(name="request") as root:
     kinds = asyncio.run(one_shot())
 subagent = asyncio.run(with_client("Use a subagent for the weather"))
 failed = asyncio.run(with_client("This run will fail"))
+
+async def check_tool(input_data, tool_use_id, context):
+    with braintrust.start_span(name="policy check"):
+        return {"systemMessage": "allowed", "continue_": True}
+
+hooked = ClaudeAgentOptions(cli_path=os.environ["FAKE_CLAUDE"],
+                            hooks={"PreToolUse": [HookMatcher(hooks=[check_tool])]})
+
+async def with_hook():
+    async with ClaudeSDKClient(options=hooked) as client:
+        await client.query("Weather in Paris, checked?")
+        return [type(m).__name__ async for m in client.receive_response()]
+
+hook_run = asyncio.run(with_hook())
 braintrust.flush()
 print(json.dumps({"turned_on": turned_on, "root": root.span_id, "kinds": kinds,
-                  "subagent": subagent, "failed": failed}))
+                  "subagent": subagent, "failed": failed, "hook_run": hook_run}))
 """
 
 
@@ -162,3 +176,27 @@ def test_a_failed_run_carries_the_error(run: Any) -> None:
     assert agent["error"] == "The model refused."
     assert agent["output"] == "The model refused."
     assert not _children(rows, agent)
+
+
+def test_a_hook_callback_is_a_function_span_under_its_tool(run: Any) -> None:
+    out, rows = run
+    assert out["hook_run"][-1] == "ResultMessage"
+    agent = _runs(rows)[3]
+    assert agent["input"] == "Weather in Paris, checked?"
+    first, _ = _children(rows, agent)
+    [tool] = _children(rows, first)
+    [hook] = _children(rows, tool)
+    assert hook["span_attributes"] == {"name": "PreToolUse hook", "type": "function"}
+    # Only the hook protocol's fields: no working directory or transcript path.
+    assert hook["input"] == {"session_id": "sess-1", "hook_event_name": "PreToolUse",
+                             "tool_name": "mcp__weather__get_weather",
+                             "tool_input": {"city": "Paris"}}
+    assert hook["output"] == {"systemMessage": "allowed"}
+    assert hook["metadata"] == {
+        "claude_agent_sdk.hook.event_name": "PreToolUse",
+        "claude_agent_sdk.hook.callback_name": "check_tool",
+        "claude_agent_sdk.hook.tool_use_id": "toolu_1",
+        "claude_agent_sdk.hook.tool_name": "mcp__weather__get_weather",
+        "claude_agent_sdk.hook.session_id": "sess-1"}
+    [check] = [r for r in rows if r["span_attributes"]["name"] == "policy check"]
+    assert check["span_parents"] == [hook["span_id"]]

@@ -13,15 +13,26 @@ subagent (``Agent``/``Task`` tool) gets a task span under its tool span, and
 its turns nest there. The result message's usage (all models summed), cost,
 turns and durations go on the run span; system messages (``init``, task
 events) are kept as its ``task_events`` metadata.
+
+Messages are traced when the SDK's reader receives them (a proxy on its
+message queue), not when the application consumes them: the CLI asks for
+hook callbacks as soon as it needs them, while the message that led there
+may still wait in the queue. A ``ClaudeSDKClient``'s hook callbacks become
+``<event> hook`` function spans under the tool they concern (or the model
+turn under way), with the hook's input and result (only the fields the hook
+protocol defines: no working directory or transcript path).
 """
 
 from __future__ import annotations
 
+import collections
+import contextvars
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any, Optional
 
 import wrapt
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from .. import diagnostics
@@ -38,6 +49,16 @@ _RUN_NAME = "Claude Agent"
 _LLM_NAME = "anthropic.messages.create"
 _SUBAGENT_TOOLS = ("Agent", "Task")
 _RUN_ATTR = "_braintrust_run"
+#: The run a query() call's reader task is started for (bound during its first step).
+_BINDING: contextvars.ContextVar[Optional[_Run]] = contextvars.ContextVar(
+    "braintrust_claude_run", default=None)
+#: The fields of a hook's input and result that are logged (the hook protocol's own).
+_HOOK_FIELDS = frozenset({
+    "session_id", "hook_event_name", "prompt_id", "effort", "tool_name", "tool_input",
+    "tool_response", "duration_ms", "error", "is_interrupt", "prompt", "message",
+    "stop_hook_active", "last_assistant_message", "trigger", "custom_instructions", "source",
+    "reason", "agent_id", "agent_type", "continue", "stopReason", "suppressOutput", "decision",
+    "hookSpecificOutput", "systemMessage"})
 
 
 class _Context:
@@ -72,9 +93,32 @@ class _Run:
         self._result: Any = None
         self._events: list[dict[str, Any]] = []
         self._finished = False
+        # Types of the messages traced on receipt, not yet seen by the consumer.
+        self._pretraced: collections.deque[str] = collections.deque()
 
     def add(self, message: Any) -> None:
-        """Records one message the SDK yielded; never raises."""
+        """Records one message the SDK yielded (unless it was traced on receipt)."""
+        kind = type(message).__name__
+        if self._pretraced and self._pretraced[0] == kind:
+            self._pretraced.popleft()
+            return
+        self._add(message)
+
+    def add_raw(self, data: Any) -> None:
+        """Records one raw message as the SDK's reader receives it; never raises."""
+        if self._finished or not isinstance(data, dict):
+            return
+        try:
+            from claude_agent_sdk._internal.message_parser import parse_message
+
+            message = parse_message(data)
+        except Exception:
+            return  # not a message (an end marker, or one the SDK will reject itself)
+        if message is not None:
+            self._add(message)
+            self._pretraced.append(type(message).__name__)
+
+    def _add(self, message: Any) -> None:
         if self._finished:
             return
         try:
@@ -94,6 +138,53 @@ class _Run:
         except Exception as exc:
             diagnostics.report("instrumentation", "could not trace a Claude Agent SDK message",
                                exc)
+
+    async def trace_hook(self, callback: Any, input_data: Any, tool_use_id: Optional[str],
+                         context: Any) -> Any:
+        """Runs a hook callback inside an ``<event> hook`` function span."""
+        try:
+            event = str(input_data.get("hook_event_name") or "Hook") \
+                if isinstance(input_data, Mapping) else "Hook"
+            metadata: dict[str, Any] = {
+                "claude_agent_sdk.hook.event_name": event,
+                "claude_agent_sdk.hook.callback_name": getattr(callback, "__name__", None)
+                or "hook_callback"}
+            if tool_use_id is not None:
+                metadata["claude_agent_sdk.hook.tool_use_id"] = str(tool_use_id)
+            if isinstance(input_data, Mapping):
+                for key in ("tool_name", "session_id", "agent_id", "agent_type"):
+                    if input_data.get(key) is not None:
+                        metadata[f"claude_agent_sdk.hook.{key}"] = input_data[key]
+            row: Optional[_Row] = _Row(self._tracer, f"{event} hook", "function",
+                                       self._hook_parent(tool_use_id),
+                                       input=_hook_value(input_data), metadata=metadata)
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not trace a Claude Agent SDK hook", exc)
+            row = None
+        if row is None:
+            return await callback(input_data, tool_use_id, context)
+        # Current while it runs, so the application's spans inside nest under it.
+        token = otel_context.attach(trace.set_span_in_context(row.span))
+        try:
+            result = await callback(input_data, tool_use_id, context)
+        except Exception as exc:
+            row.log(error=str(exc) or type(exc).__name__)
+            row.end()
+            raise
+        finally:
+            otel_context.detach(token)
+        row.log(output=_hook_value(result))
+        row.end()
+        return result
+
+    def _hook_parent(self, tool_use_id: Optional[str]) -> trace.Span:
+        tool = self._tool_spans.get(str(tool_use_id)) if tool_use_id is not None else None
+        if tool is not None:
+            return tool.span
+        for context in self._contexts.values():
+            if context.llm is not None:
+                return context.llm.span
+        return self.root.span
 
     def fail(self, exc: BaseException) -> None:
         """Records the exception that ended the run."""
@@ -268,6 +359,67 @@ class _Run:
                           else "Claude Agent run failed")
 
 
+def _hook_value(value: Any) -> Any:
+    """A hook's input or result with only the hook protocol's fields."""
+    if isinstance(value, Mapping):
+        return {k: v for k, v in value.items() if str(k) in _HOOK_FIELDS}
+    return value
+
+
+class _RawMessages:
+    """Stands in for the SDK's message queue: traces each message as it is queued."""
+
+    def __init__(self, stream: Any, query: Any) -> None:
+        self._stream = stream
+        self._query = query
+        self._braintrust_proxy = True
+
+    async def send(self, value: Any) -> None:
+        run = getattr(self._query, _RUN_ATTR, None)
+        if isinstance(run, _Run):
+            run.add_raw(value)
+        await self._stream.send(value)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _watch_queue(query: Any) -> None:
+    stream = getattr(query, "_message_send", None)
+    if stream is not None and not getattr(stream, "_braintrust_proxy", False):
+        query._message_send = _RawMessages(stream, query)
+
+
+def _read_messages(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+    # Runs when the reader task is made: inside query()'s first step, whose run is bound.
+    try:
+        run = _BINDING.get()
+        if run is not None:
+            setattr(instance, _RUN_ATTR, run)
+        _watch_queue(instance)
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not watch the Claude Agent SDK's messages",
+                           exc)
+    return wrapped(*args, **kwargs)
+
+
+async def _bound(messages: AsyncIterator[Any], run: Optional[_Run]) -> AsyncIterator[Any]:
+    """``messages`` with ``run`` bound while the first one is awaited (the reader starts)."""
+    iterator = messages.__aiter__()
+    token = _BINDING.set(run)
+    try:
+        try:
+            first = await iterator.__anext__()
+        except StopAsyncIteration:
+            return
+    finally:
+        _BINDING.reset(token)
+    yield first
+    async for message in iterator:
+        yield message
+
+
 def _prompt(prompt: Any) -> tuple[Any, Any, Optional[list[Any]]]:
     """(prompt to pass on, prompt to log, list the streamed prompt messages fill)."""
     if prompt is None or isinstance(prompt, str):
@@ -327,7 +479,7 @@ def _query_function(tracer: trace.Tracer, original: Any) -> Any:
             kwargs = {**kwargs, "prompt": sent}
         options = kwargs.get("options", args[1] if len(args) > 1 else None)
         run = _new_run(tracer, logged, captured, start, options)
-        async for message in _traced(original(*args, **kwargs), run):
+        async for message in _traced(_bound(original(*args, **kwargs), run), run):
             yield message
 
     query.__wrapped__ = original  # type: ignore[attr-defined]
@@ -340,6 +492,48 @@ def _finish_pending(instance: Any) -> None:
     run = instance.__dict__.pop(_RUN_ATTR, None)
     if isinstance(run, _Run):
         run.finish()
+        _forget_on_query(instance, run)
+
+
+def _forget_on_query(instance: Any, run: _Run) -> None:
+    query = getattr(instance, "_query", None)
+    if query is not None and getattr(query, _RUN_ATTR, None) is run:
+        setattr(query, _RUN_ATTR, None)
+
+
+def _client_connect(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
+    async def run_connect() -> Any:
+        result = await wrapped(*args, **kwargs)
+        try:
+            query = getattr(instance, "_query", None)
+            if query is not None:
+                _watch_queue(query)
+                _wrap_hooks(instance, query)
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not trace Claude Agent SDK hooks", exc)
+        return result
+
+    return run_connect()
+
+
+def _wrap_hooks(instance: Any, query: Any) -> None:
+    callbacks = getattr(query, "hook_callbacks", None)
+    if not isinstance(callbacks, dict):
+        return
+    for callback_id, callback in list(callbacks.items()):
+        if getattr(callback, "_braintrust_hook", False):
+            continue
+
+        async def traced(input_data: Any, tool_use_id: Optional[str], context: Any,
+                         _callback: Any = callback) -> Any:
+            run = instance.__dict__.get(_RUN_ATTR)
+            if not isinstance(run, _Run):
+                return await _callback(input_data, tool_use_id, context)
+            return await run.trace_hook(_callback, input_data, tool_use_id, context)
+
+        traced._braintrust_hook = True  # type: ignore[attr-defined]
+        callbacks[callback_id] = traced
 
 
 def _client_query(tracer: trace.Tracer) -> Any:
@@ -358,6 +552,10 @@ def _client_query(tracer: trace.Tracer) -> Any:
             run = _new_run(tracer, logged, captured, start, getattr(instance, "options", None))
             if run is not None:
                 instance.__dict__[_RUN_ATTR] = run
+                query = getattr(instance, "_query", None)
+                if query is not None:
+                    _watch_queue(query)
+                    setattr(query, _RUN_ATTR, run)
             try:
                 return await wrapped(*call_args, **call_kwargs)
             except Exception as exc:
@@ -381,6 +579,7 @@ def _client_receive_response(tracer: trace.Tracer) -> Any:
         def forget(done: _Run) -> None:
             if instance.__dict__.get(_RUN_ATTR) is done:
                 del instance.__dict__[_RUN_ATTR]
+            _forget_on_query(instance, done)
 
         return _traced(wrapped(*args, **kwargs), run, forget)
 
@@ -414,6 +613,10 @@ class ClaudeAgentSDKInstrumentor(LazyInstrumentor):
         wrapt.wrap_function_wrapper(client, "query", _client_query(tracer))
         wrapt.wrap_function_wrapper(client, "receive_response", _client_receive_response(tracer))
         wrapt.wrap_function_wrapper(client, "disconnect", _client_close)
+        wrapt.wrap_function_wrapper(client, "connect", _client_connect)
+        from claude_agent_sdk._internal import query as internal
+
+        wrapt.wrap_function_wrapper(internal.Query, "_read_messages", _read_messages)
 
     def _unpatch(self, **kwargs: Any) -> None:
         import claude_agent_sdk
@@ -422,7 +625,12 @@ class ClaudeAgentSDKInstrumentor(LazyInstrumentor):
         if wrapped is not None:
             claude_agent_sdk.query = wrapped
         client = claude_agent_sdk.ClaudeSDKClient
-        for name in ("query", "receive_response", "disconnect"):
+        for name in ("query", "receive_response", "disconnect", "connect"):
             attr = client.__dict__.get(name)
             if isinstance(attr, wrapt.FunctionWrapper):
                 setattr(client, name, attr.__wrapped__)
+        from claude_agent_sdk._internal import query as internal
+
+        attr = internal.Query.__dict__.get("_read_messages")
+        if isinstance(attr, wrapt.FunctionWrapper):
+            internal.Query._read_messages = attr.__wrapped__
