@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Optional, TypeVar
 
@@ -64,7 +63,9 @@ def setup_langsmith(api_key: Optional[str] = None, project_id: Optional[str] = N
         Whether LangSmith is now patched (False when it is not installed).
     """
     if project_name is None:
-        project_name = os.environ.get("LANGCHAIN_PROJECT")
+        from braintrust_otel import settings
+
+        project_name = settings.LANGCHAIN_PROJECT.get()
     if current_span() is NOOP_SPAN:
         from ._logger import init_logger
 
