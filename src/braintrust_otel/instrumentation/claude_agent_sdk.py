@@ -614,9 +614,14 @@ class ClaudeAgentSDKInstrumentor(LazyInstrumentor):
         wrapt.wrap_function_wrapper(client, "receive_response", _client_receive_response(tracer))
         wrapt.wrap_function_wrapper(client, "disconnect", _client_close)
         wrapt.wrap_function_wrapper(client, "connect", _client_connect)
-        from claude_agent_sdk._internal import query as internal
+        try:
+            from claude_agent_sdk._internal import query as internal
 
-        wrapt.wrap_function_wrapper(internal.Query, "_read_messages", _read_messages)
+            wrapt.wrap_function_wrapper(internal.Query, "_read_messages", _read_messages)
+        except (ImportError, AttributeError) as exc:
+            # Private in the SDK: without it messages are traced as they are consumed.
+            diagnostics.report("instrumentation",
+                               "could not watch the Claude Agent SDK's message queue", exc)
 
     def _unpatch(self, **kwargs: Any) -> None:
         import claude_agent_sdk
@@ -629,8 +634,10 @@ class ClaudeAgentSDKInstrumentor(LazyInstrumentor):
             attr = client.__dict__.get(name)
             if isinstance(attr, wrapt.FunctionWrapper):
                 setattr(client, name, attr.__wrapped__)
-        from claude_agent_sdk._internal import query as internal
-
+        try:
+            from claude_agent_sdk._internal import query as internal
+        except ImportError:
+            return
         attr = internal.Query.__dict__.get("_read_messages")
         if isinstance(attr, wrapt.FunctionWrapper):
             internal.Query._read_messages = attr.__wrapped__
