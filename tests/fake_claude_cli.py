@@ -20,6 +20,8 @@ from typing import Any, Optional
 MODEL = "claude-sonnet-4-5-20250929"
 FINAL_ANSWER = "It is sunny in Paris."
 SESSION = "sess-1"
+#: The in-process MCP servers the SDK offers (``--mcp-config``, type ``sdk``).
+SDK_SERVERS: set[str] = set()
 #: Hook event -> the SDK's callback ids, from its initialize request.
 HOOKS: dict[str, list[str]] = {}
 USAGE = {"input_tokens": 30, "output_tokens": 12, "cache_read_input_tokens": 5,
@@ -73,12 +75,44 @@ def call_hooks(event: str, tool_use_id: str, tool_name: str, tool_input: Any) ->
                 break
 
 
+def control(request: dict[str, Any], request_id: str, wait: bool = True) -> Any:
+    """Sends the SDK a control request and returns its answer."""
+    emit({"type": "control_request", "request_id": request_id, "request": request})
+    if not wait:
+        return None
+    for line in sys.stdin:
+        data = json.loads(line)
+        if data.get("type") == "control_response" \
+                and data["response"].get("request_id") == request_id:
+            return data["response"].get("response")
+    return None
+
+
+def sdk_tool(server: str, name: str, arguments: Any) -> str:
+    """Calls a tool of an in-process (SDK) MCP server over the control protocol."""
+    def mcp(message: dict[str, Any], request_id: str, wait: bool = True) -> Any:
+        return control({"subtype": "mcp_message", "server_name": server,
+                        "message": {"jsonrpc": "2.0", **message}}, request_id, wait)
+
+    mcp({"id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "fake-claude", "version": "1"}}}, "cli_mcp_init")
+    mcp({"method": "notifications/initialized"}, "cli_mcp_ready", wait=False)
+    answer = mcp({"id": 1, "method": "tools/call",
+                  "params": {"name": name, "arguments": arguments}}, "cli_mcp_call")
+    content = answer["mcp_response"]["result"]["content"]
+    return "".join(part.get("text", "") for part in content)
+
+
 def weather_run() -> None:
     assistant("msg_1", {"type": "text", "text": "Let me check."})
     assistant("msg_1", {"type": "tool_use", "id": "toolu_1",
                         "name": "mcp__weather__get_weather", "input": {"city": "Paris"}})
     call_hooks("PreToolUse", "toolu_1", "mcp__weather__get_weather", {"city": "Paris"})
-    tool_result("toolu_1", "sunny")
+    # The SDK's own MCP server, when the application gave one named "weather".
+    answer = sdk_tool("weather", "get_weather", {"city": "Paris"}) \
+        if "weather" in SDK_SERVERS else "sunny"
+    tool_result("toolu_1", answer)
     assistant("msg_2", {"type": "text", "text": FINAL_ANSWER})
     result(FINAL_ANSWER, 2)
 
@@ -98,6 +132,10 @@ def subagent_run() -> None:
 
 
 def main() -> None:
+    if "--mcp-config" in sys.argv:
+        config = json.loads(sys.argv[sys.argv.index("--mcp-config") + 1])
+        SDK_SERVERS.update(name for name, server in config.get("mcpServers", {}).items()
+                           if server.get("type") == "sdk")
     for line in sys.stdin:
         if not line.strip():
             continue

@@ -26,7 +26,8 @@ import braintrust
 
 braintrust.init_logger(project="p")
 turned_on = braintrust.auto_instrument()
-from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, HookMatcher, query
+from claude_agent_sdk import (ClaudeAgentOptions, ClaudeSDKClient, HookMatcher,
+                              create_sdk_mcp_server, query, tool)
 
 options = ClaudeAgentOptions(cli_path=os.environ["FAKE_CLAUDE"], model="claude-sonnet-4-5")
 
@@ -56,9 +57,26 @@ async def with_hook():
         return [type(m).__name__ async for m in client.receive_response()]
 
 hook_run = asyncio.run(with_hook())
+
+@tool("get_weather", "The weather in a city.", {"city": str})
+async def get_weather(args):
+    with braintrust.start_span(name="weather lookup"):
+        return {"content": [{"type": "text", "text": f"sunny in {args['city']}"}]}
+
+served = ClaudeAgentOptions(
+    cli_path=os.environ["FAKE_CLAUDE"],
+    mcp_servers={"weather": create_sdk_mcp_server("weather", tools=[get_weather])})
+
+async def with_sdk_tool():
+    async with ClaudeSDKClient(options=served) as client:
+        await client.query("Weather in Paris, from my tool?")
+        return [type(m).__name__ async for m in client.receive_response()]
+
+tool_run = asyncio.run(with_sdk_tool())
 braintrust.flush()
 print(json.dumps({"turned_on": turned_on, "root": root.span_id, "kinds": kinds,
-                  "subagent": subagent, "failed": failed, "hook_run": hook_run}))
+                  "subagent": subagent, "failed": failed, "hook_run": hook_run,
+                  "tool_run": tool_run}))
 """
 
 
@@ -200,3 +218,16 @@ def test_a_hook_callback_is_a_function_span_under_its_tool(run: Any) -> None:
         "claude_agent_sdk.hook.session_id": "sess-1"}
     [check] = [r for r in rows if r["span_attributes"]["name"] == "policy check"]
     assert check["span_parents"] == [hook["span_id"]]
+
+
+def test_an_sdk_mcp_tool_handler_runs_inside_its_tool_span(run: Any) -> None:
+    out, rows = run
+    assert out["tool_run"][-1] == "ResultMessage"
+    agent = _runs(rows)[4]
+    assert agent["input"] == "Weather in Paris, from my tool?"
+    first, second = _children(rows, agent)
+    [tool] = _children(rows, first)
+    assert tool["output"] == {"content": "sunny in Paris"}  # the handler's answer
+    [lookup] = _children(rows, tool)
+    assert lookup["span_attributes"]["name"] == "weather lookup"
+    assert second["input"][-1]["content"][0]["content"] == "sunny in Paris"

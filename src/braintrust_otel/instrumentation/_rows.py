@@ -46,6 +46,8 @@ class Row:
         self._metadata: dict[str, Any] = {}
         self._metrics: dict[str, float] = {}
         self._ended = False
+        #: What the caller matched this span by (not logged); see the Claude Agent SDK's tools.
+        self.input: Any = None
         context = trace.set_span_in_context(parent) if parent is not None else None
         self.span = tracer.start_span(name, context=context, start_time=start_ns,
                                       attributes={A.SPAN_ATTRIBUTES: dumps({"type": span_type})})

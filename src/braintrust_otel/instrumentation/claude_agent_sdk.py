@@ -52,6 +52,9 @@ _RUN_ATTR = "_braintrust_run"
 #: The run a query() call's reader task is started for (bound during its first step).
 _BINDING: contextvars.ContextVar[Optional[_Run]] = contextvars.ContextVar(
     "braintrust_claude_run", default=None)
+#: Runs under way, newest last: an SDK MCP tool handler finds its tool span here (it
+#: runs in the SDK's MCP server task, which no context of the run reaches).
+_LIVE: list[_Run] = []
 #: The fields of a hook's input and result that are logged (the hook protocol's own).
 _HOOK_FIELDS = frozenset({
     "session_id", "hook_event_name", "prompt_id", "effort", "tool_name", "tool_input",
@@ -89,12 +92,14 @@ class _Run:
         self._contexts: dict[Optional[str], _Context] = {None: _Context(start_ns)}
         self._tools: dict[str, tuple[_Row, Optional[str]]] = {}
         self._tool_spans: dict[str, _Row] = {}
+        self._tool_names: dict[str, str] = {}  # tool_use_id -> the tool's shown name
         self._history: list[dict[str, Any]] = []
         self._result: Any = None
         self._events: list[dict[str, Any]] = []
         self._finished = False
         # Types of the messages traced on receipt, not yet seen by the consumer.
         self._pretraced: collections.deque[str] = collections.deque()
+        _LIVE.append(self)
 
     def add(self, message: Any) -> None:
         """Records one message the SDK yielded (unless it was traced on receipt)."""
@@ -177,6 +182,14 @@ class _Run:
         row.end()
         return result
 
+    def open_tool(self, name: str, arguments: Any) -> Optional[_Row]:
+        """The open tool span a handler for tool ``name`` called with ``arguments`` serves."""
+        found = [row for tool_id, (row, _) in self._tools.items()
+                 if self._tool_names.get(tool_id) == name]
+        exact = [row for row in found if row.input == arguments]
+        chosen = exact or found
+        return chosen[0] if chosen else None
+
     def _hook_parent(self, tool_use_id: Optional[str]) -> trace.Span:
         tool = self._tool_spans.get(str(tool_use_id)) if tool_use_id is not None else None
         if tool is not None:
@@ -199,6 +212,8 @@ class _Run:
         if self._finished:
             return
         self._finished = True
+        if self in _LIVE:
+            _LIVE.remove(self)
         try:
             if log_output:
                 output = self._result if self._result is not None else (
@@ -299,8 +314,10 @@ class _Run:
             tool_input = getattr(item, "input", None)
             row = _Row(self._tracer, name.display, "tool", llm.span, input=tool_input,
                        metadata=m.tool_metadata(name, tool_id))
+            row.input = tool_input
             self._tools[tool_id] = (row, key)
             self._tool_spans[tool_id] = row
+            self._tool_names[tool_id] = name.display
             if name.raw in _SUBAGENT_TOOLS:
                 self._context(tool_id).subagent_input = (
                     tool_input if isinstance(tool_input, Mapping) else {})
@@ -357,6 +374,43 @@ class _Run:
         if getattr(message, "is_error", None) is True:
             self.root.log(error=result if isinstance(result, str) and result
                           else "Claude Agent run failed")
+
+
+def _tool_handler(handler: Any, name: str) -> Any:
+    """An SDK MCP tool's handler, run inside the tool span the model's call opened."""
+    if getattr(handler, "_braintrust_tool", False):
+        return handler
+
+    async def traced(arguments: Any) -> Any:
+        row = None
+        try:
+            for run in reversed(_LIVE):
+                row = run.open_tool(name, arguments)
+                if row is not None:
+                    break
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not find a Claude Agent SDK tool span",
+                               exc)
+        if row is None:
+            return await handler(arguments)
+        token = otel_context.attach(trace.set_span_in_context(row.span))
+        try:
+            return await handler(arguments)
+        finally:
+            otel_context.detach(token)
+
+    traced._braintrust_tool = True  # type: ignore[attr-defined]
+    return traced
+
+
+def _sdk_tool_init(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+    result = wrapped(*args, **kwargs)
+    try:
+        instance.handler = _tool_handler(instance.handler, str(instance.name))
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not trace a Claude Agent SDK tool", exc)
+    return result
 
 
 def _hook_value(value: Any) -> Any:
@@ -614,6 +668,7 @@ class ClaudeAgentSDKInstrumentor(LazyInstrumentor):
         wrapt.wrap_function_wrapper(client, "receive_response", _client_receive_response(tracer))
         wrapt.wrap_function_wrapper(client, "disconnect", _client_close)
         wrapt.wrap_function_wrapper(client, "connect", _client_connect)
+        wrapt.wrap_function_wrapper(claude_agent_sdk.SdkMcpTool, "__init__", _sdk_tool_init)
         try:
             from claude_agent_sdk._internal import query as internal
 
@@ -634,6 +689,9 @@ class ClaudeAgentSDKInstrumentor(LazyInstrumentor):
             attr = client.__dict__.get(name)
             if isinstance(attr, wrapt.FunctionWrapper):
                 setattr(client, name, attr.__wrapped__)
+        attr = claude_agent_sdk.SdkMcpTool.__dict__.get("__init__")
+        if isinstance(attr, wrapt.FunctionWrapper):
+            claude_agent_sdk.SdkMcpTool.__init__ = attr.__wrapped__
         try:
             from claude_agent_sdk._internal import query as internal
         except ImportError:
