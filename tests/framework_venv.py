@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,11 +22,18 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def framework_python(name: str, packages: list[str]) -> Path:
+def framework_python(name: str, packages: list[str], base: str | None = None) -> Path:
     """The interpreter of ``.venv-<name>``, created or updated when ``packages`` change.
 
+    Args:
+        name: The venv's suffix.
+        packages: Pip requirements besides this package.
+        base: The Python to build the venv with (``python3.12``), found on PATH
+            or among pyenv's versions; None: the running one.
+
     Raises:
-        RuntimeError: When the packages cannot be installed (no package index).
+        RuntimeError: When the packages cannot be installed (no package index),
+            or ``base`` is not on this machine.
     """
     venv = ROOT / f".venv-{name}"
     python = venv / "bin" / "python"
@@ -36,13 +44,26 @@ def framework_python(name: str, packages: list[str]) -> Path:
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        interpreter = sys.executable if base is None else _find_python(base)
+        subprocess.run([interpreter, "-m", "venv", str(venv)], check=True)
     done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", str(ROOT),
                            *packages], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"cannot install {' '.join(packages)}: {done.stderr[-800:]}")
     stamp.write_text(wanted)
     return python
+
+
+def _find_python(base: str) -> str:
+    found = shutil.which(base)
+    if found:
+        return found
+    version = base.removeprefix("python")
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for candidate in sorted(pyenv.glob(f"{version}.*"), reverse=True):
+        if (candidate / "bin" / "python").exists():
+            return str(candidate / "bin" / "python")
+    raise RuntimeError(f"no {base} on this machine")
 
 
 def run_script(python: Path, script: str, store: Path, env: dict[str, str]) -> dict[str, Any]:

@@ -52,7 +52,8 @@ def test_flags_without_an_integration_report_false(tmp_path: Path) -> None:
         print(sorted(braintrust.auto_instrument(**flags).items()))
     """), tmp_path)
     assert proc.returncode == 0, proc.stderr
-    # bedrock reports under the official SDK's key; no LiveKit or Cursor integration (yet).
+    # bedrock reports under the official SDK's key; no Cursor integration (yet), and
+    # LiveKit Agents is not installed in the dev set.
     assert proc.stdout.strip() == ("[('bedrock_runtime', True), ('cursor_sdk', False), "
                                    "('livekit_agents', False), ('openai', True)]")
 

@@ -106,8 +106,8 @@ KNOWN_GAPS = {
     "RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig", "register_sandbox",
     # The logging handler (log records to Braintrust): not implemented.
     "BraintrustLogHandler",
-    # Integrations owned by the integrations work (integ-core).
-    "setup_ai_sdk", "setup_pydantic_ai",
+    # setup_ai_sdk (the official sets up its ai_sdk integration; ours is the auto_instrument flag).
+    "setup_ai_sdk",
     # Dataset: members/parameters not offered yet.
     "Dataset.logging_state",
     # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the

@@ -18,6 +18,8 @@ Without an API key, everything is stored locally; ``braintrust logs`` prints it.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from braintrust_otel._version import VERSION
 from braintrust_otel.api import LoginError, set_http_adapter
 from braintrust_otel.api_errors import (
@@ -200,6 +202,7 @@ __all__ = [
     "set_http_adapter",
     "set_masking_function",
     "set_span_customizers",
+    "setup_pydantic_ai",
     "start_span",
     "summarize",
     "traced",
@@ -212,6 +215,24 @@ __all__ = [
 ]
 
 __version__ = VERSION
+
+
+def setup_pydantic_ai(api_key: Optional[str] = None, project_id: Optional[str] = None,
+                      project_name: Optional[str] = None) -> bool:
+    """Traces every Pydantic AI agent run; starts a logger first when no span is current.
+
+    The same as ``braintrust.wrappers.pydantic_ai.setup_pydantic_ai``, imported
+    only when called (it loads the instrumentor).
+
+    Args:
+        api_key, project_id, project_name: For the logger, as in ``init_logger``.
+
+    Returns:
+        Whether Pydantic AI is now traced (False when it is not installed).
+    """
+    from ._pydantic_ai import setup_pydantic_ai as setup
+
+    return setup(api_key=api_key, project_id=project_id, project_name=project_name)
 
 
 def _threads_from_environment() -> None:

@@ -265,6 +265,9 @@ XDG_DATA_HOME: Variable[Optional[Path]] = Variable(
 LOCALAPPDATA: Variable[Optional[Path]] = Variable(
     "LOCALAPPDATA", parse_path, None,
     "on Windows, the folder the default store goes under", "`~/AppData/Local`")
+LANGCHAIN_PROJECT: Variable[Optional[str]] = Variable(
+    "LANGCHAIN_PROJECT", parse_str, None,
+    "the project `setup_langsmith()` logs and evaluates to when given none")
 
 #: Every variable read, in the README table's order.
 VARIABLES: tuple[Variable[Any], ...] = (
@@ -273,7 +276,7 @@ VARIABLES: tuple[Variable[Any], ...] = (
     DEFAULT_BATCH_SIZE, MAX_REQUEST_SIZE, SPOOL_DIR, SPOOL_MAX_BYTES, EXIT_FLUSH_SECONDS,
     CAPTURE_CONTENT, PROMPT_CACHE_DIR, OPENAI_BASE_URL, OPENAI_API_KEY,
     KEEP_FOREIGN_INSTRUMENTORS, INSTRUMENT_THREADS, OTEL_BSP_SCHEDULE_DELAY,
-    OTEL_BSP_MAX_EXPORT_BATCH_SIZE, XDG_DATA_HOME, LOCALAPPDATA,
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE, XDG_DATA_HOME, LOCALAPPDATA, LANGCHAIN_PROJECT,
 )
 
 
@@ -318,6 +321,7 @@ class Settings:
     otel_bsp_max_export_batch_size: int
     xdg_data_home: Optional[Path]
     localappdata: Optional[Path]
+    langchain_project: Optional[str]
 
     def __init__(self, **values: Any) -> None:
         for var in VARIABLES:

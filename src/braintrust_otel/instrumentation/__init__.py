@@ -69,6 +69,16 @@ INSTRUMENTORS = {
         "temporalio", "braintrust_otel.instrumentation.temporal:TemporalInstrumentor"),
     "typesafe": Supported(
         "typesafe_sdk", "braintrust_otel.instrumentation.typesafe:TypeSafeInstrumentor"),
+    "claude_agent_sdk": Supported(
+        "claude_agent_sdk",
+        "braintrust_otel.instrumentation.claude_agent_sdk:ClaudeAgentSDKInstrumentor"),
+    "pipecat": Supported("pipecat", "braintrust_otel.instrumentation.pipecat:PipecatInstrumentor"),
+    "livekit_agents": Supported(
+        "livekit.agents",
+        "braintrust_otel.instrumentation.livekit_agents:LiveKitAgentsInstrumentor"),
+    "ai_sdk": Supported("ai", "braintrust_otel.instrumentation.ai_sdk:AISDKInstrumentor"),
+    "agentscope": Supported(
+        "agentscope", "braintrust_otel.instrumentation.agentscope:AgentScopeInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.

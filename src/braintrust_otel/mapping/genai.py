@@ -85,10 +85,15 @@ def _split_tool_responses(message: Mapping[str, Any]) -> list[Mapping[str, Any]]
     if len(responses) < 2 and (not responses or len(parts) == 1):
         return [message]
     others = [p for p in parts if p.get("type") != "tool_call_response"]
-    out: list[Mapping[str, Any]] = [{**message, "parts": [p]} for p in responses]
-    if others:
-        out.append({**message, "parts": others})
-    return out
+    answers: list[Mapping[str, Any]] = [{**message, "parts": [p]} for p in responses]
+    if not others:
+        return answers
+    rest = {**message, "parts": others}
+    # Calls and their answers in one message (AgentScope): the calls come first.
+    # Answers beside other content (a user turn after tool results) come first.
+    if any(p.get("type") == "tool_call" for p in others):
+        return [rest, *answers]
+    return [*answers, rest]
 
 
 def _messages(value: Any, keep_finish: bool = True) -> list[dict[str, Any]] | None:

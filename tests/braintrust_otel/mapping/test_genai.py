@@ -30,6 +30,22 @@ CURRENT = {
         "metadata.model": "claude-3-5",
         "metrics.tokens": 4, "metrics.time_to_first_token": 0.25,
     }),
+    # AgentScope keeps a tool call and its result in one assistant message: in OpenAI
+    # form the call comes first, then the tool's answer.
+    "call_and_result_in_one_message": Case(attrs={
+        "gen_ai.operation.name": "chat", "gen_ai.request.model": "m",
+        "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": '
+                                 '"hi"}]}, {"role": "assistant", "parts": [{"type": '
+                                 '"tool_call", "id": "c1", "name": "f", "arguments": {}}, '
+                                 '{"type": "tool_call_response", "id": "c1", "response": '
+                                 '"done"}]}]',
+    }, expected={
+        "input": [{"role": "user", "content": "hi"},
+                  {"role": "assistant", "content": None, "tool_calls": [
+                      {"id": "c1", "type": "function",
+                       "function": {"name": "f", "arguments": "{}"}}]},
+                  {"role": "tool", "tool_call_id": "c1", "content": "done"}],
+    }),
     "execute_tool": Case(attrs={
         "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search",
         "gen_ai.tool.call.arguments": '{"q": "x"}', "gen_ai.tool.call.result": '["r"]',
