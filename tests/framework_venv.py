@@ -56,7 +56,9 @@ def framework_python(name: str, packages: list[str], base: str | None = None) ->
 
 def _find_python(base: str) -> str:
     found = shutil.which(base)
-    if found:
+    # A pyenv shim is on PATH for every installed version but fails unless that
+    # version is selected, so it does not count as finding one.
+    if found and "/shims/" not in found:
         return found
     version = base.removeprefix("python")
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"

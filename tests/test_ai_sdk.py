@@ -62,6 +62,42 @@ def python() -> Path:
         pytest.skip(f"the AI SDK cannot be installed here: {exc}")
 
 
+SETUP_SCRIPT = """
+import asyncio, json, os
+import braintrust
+
+turned_on = braintrust.setup_ai_sdk(project_name="p")
+import ai
+
+
+async def main():
+    provider = ai.get_provider(
+        "openai", base_url=os.environ["FAKE_OPENAI_URL"], api_key="sk-fake",
+        protocol=ai.providers.openai.OpenAIChatCompletionsProtocol())
+    model = ai.Model(id="gpt-4o-mini", provider=provider)
+    agent = ai.Agent(tools=[])
+    async with agent.run(model, [ai.user_message("Weather in Paris?")]) as stream:
+        async for _ in stream:
+            pass
+
+asyncio.run(main())
+braintrust.flush()
+print(json.dumps({"turned_on": turned_on}))
+"""
+
+
+def test_setup_ai_sdk_starts_a_logger_and_traces(python: Path, tmp_path: Path) -> None:
+    """The official top-level ``setup_ai_sdk``: no ``init_logger`` needed before it."""
+    with FakeLLM() as llm:
+        out = run_script(python, SETUP_SCRIPT, tmp_path / "store.sqlite",
+                         {"FAKE_OPENAI_URL": llm.openai_url})
+    assert out["turned_on"] is True
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    names = [r["span_attributes"]["name"] for r in rows]
+    assert "invoke_agent Agent" in names
+    assert [r for r in rows if r["span_attributes"].get("type") == "llm"]
+
+
 def test_an_agent_run_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     with FakeLLM() as llm:
         out = run_script(python, SCRIPT, tmp_path / "store.sqlite",

@@ -106,8 +106,6 @@ KNOWN_GAPS = {
     "RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig", "register_sandbox",
     # The logging handler (log records to Braintrust): not implemented.
     "BraintrustLogHandler",
-    # setup_ai_sdk (the official sets up its ai_sdk integration; ours is the auto_instrument flag).
-    "setup_ai_sdk",
     # Dataset: members/parameters not offered yet.
     "Dataset.logging_state",
     # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the

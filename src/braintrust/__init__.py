@@ -202,6 +202,7 @@ __all__ = [
     "set_http_adapter",
     "set_masking_function",
     "set_span_customizers",
+    "setup_ai_sdk",
     "setup_pydantic_ai",
     "start_span",
     "summarize",
@@ -215,6 +216,24 @@ __all__ = [
 ]
 
 __version__ = VERSION
+
+
+def setup_ai_sdk(api_key: Optional[str] = None, project_id: Optional[str] = None,
+                 project_name: Optional[str] = None) -> bool:
+    """Traces every Vercel AI SDK (``ai``) call; starts a logger first when no span is current.
+
+    Imported only when called (it loads the instrumentor); the same as
+    ``auto_instrument(ai_sdk=True)`` after ``init_logger``.
+
+    Args:
+        api_key, project_id, project_name: For the logger, as in ``init_logger``.
+
+    Returns:
+        Whether the AI SDK is now traced (False when it is not installed).
+    """
+    from ._ai_sdk import setup_ai_sdk as setup
+
+    return setup(api_key=api_key, project_id=project_id, project_name=project_name)
 
 
 def setup_pydantic_ai(api_key: Optional[str] = None, project_id: Optional[str] = None,
