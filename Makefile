@@ -25,6 +25,15 @@ postgresql:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	else echo "postgresql missing and not root: the PostgreSQL tests will be skipped"; fi
 
+# Debian's redis-server for WorkflowEvalRedisStore's tests (started on 127.0.0.1 by the
+# test's fixture); installed when missing and we are root, else those tests skip.
+.PHONY: redis-server
+redis-server:
+	@if command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	else echo "redis-server missing and not root: the Redis store tests will be skipped"; fi
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -39,7 +48,7 @@ demo: $(STAMP)
 	$(PY) examples/quickstart.py
 
 ## Lint, type-check and run the whole test suite.
-test: $(STAMP) $(BROWSER) postgresql
+test: $(STAMP) $(BROWSER) postgresql redis-server
 	$(PY) -m ruff check src tests examples benchmarks scripts
 	$(PY) -m mypy
 	$(PY) -m pytest

@@ -9,6 +9,7 @@ every request, or hang on every request) until set back to healthy.
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import threading
@@ -18,6 +19,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 from urllib.parse import parse_qs, urlparse
+
+from braintrust_otel.merge import merge_row
 
 GOOD_KEY = "sk-test-good-key"
 ORG_ID = "00000000-0000-4000-8000-00000000000a"
@@ -474,11 +477,14 @@ class Handler(BaseHTTPRequestHandler):
                     fake.row_writes += 1
                     current = fake.rows.get(row["id"])
                     if row.get("_is_merge") and current is not None:
-                        current.update({k: v for k, v in row.items() if k != "_is_merge"})
+                        # As the service merges: objects (scores, metadata) key by key.
+                        merge_row(current, copy.deepcopy(row))
                     else:
-                        current = fake.rows[row["id"]] = dict(row)
+                        current = fake.rows[row["id"]] = copy.deepcopy(row)
+                        current.pop("_is_merge", None)
                     current["_xact_id"] = xact
-                    fake.history.setdefault(row["id"], []).append((fake.xact, dict(current)))
+                    fake.history.setdefault(row["id"], []).append(
+                        (fake.xact, copy.deepcopy(current)))
             self.reply_json({"ids": [r["id"] for r in rows], "xact_id": xact})
         else:
             self.reply_json({"error": f"no route {path}"}, 404)

@@ -90,14 +90,6 @@ OFFICIAL_INTERNALS = {
 # -- Known gaps: public in the official SDK, missing here. Remove an entry when it
 # lands (the test fails until you do). Grouped by feature.
 KNOWN_GAPS = {
-    # Workflow evals (braintrust.workflow_eval): not implemented.
-    "WorkflowBatchItem", "WorkflowBatchItemResult", "WorkflowBatchScorer", "WorkflowBatchTask",
-    "WorkflowBatchingOptions", "WorkflowEval", "WorkflowEvalCompletedResult",
-    "WorkflowEvalMemoryStore", "WorkflowEvalPending", "WorkflowEvalRedisStore",
-    "WorkflowEvalStore", "WorkflowEvalStoreEntry", "WorkflowEvalWaitingResult", "WorkflowScorer",
-    "WorkflowScorerItem", "WorkflowScorerResult", "WorkflowSubmissionCompletionPoll",
-    "WorkflowSubmissionCompletionWebhook", "WorkflowSubmissionContext", "WorkflowSubmissionPoll",
-    "WorkflowTask", "WorkflowTaskItem", "WorkflowTaskResult", "define_workflow_eval",
     # Dataset pipelines (braintrust.dataset_pipeline): not implemented.
     "DatasetPipeline", "DatasetPipelineDefinition", "DatasetPipelineRow",
     "DatasetPipelineSource", "DatasetPipelineTarget", "DatasetPipelineTransform",

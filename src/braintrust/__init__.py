@@ -18,7 +18,7 @@ Without an API key, everything is stored locally; ``braintrust logs`` prints it.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from braintrust_otel._version import VERSION
 from braintrust_otel.api import LoginError, set_http_adapter
@@ -216,6 +216,35 @@ __all__ = [
 ]
 
 __version__ = VERSION
+
+# Workflow evaluations (and the other experimental official modules) are
+# imported on first use: they bring asyncio, and ``import braintrust`` stays cheap.
+_LAZY_WORKFLOW = (
+    "WorkflowBatchItem", "WorkflowBatchItemResult", "WorkflowBatchScorer", "WorkflowBatchTask",
+    "WorkflowBatchingOptions", "WorkflowEval", "WorkflowEvalCompletedResult",
+    "WorkflowEvalMemoryStore", "WorkflowEvalPending", "WorkflowEvalRedisStore",
+    "WorkflowEvalResult", "WorkflowEvalStore", "WorkflowEvalStoreEntry",
+    "WorkflowEvalWaitingResult", "WorkflowScorer", "WorkflowScorerItem", "WorkflowScorerResult",
+    "WorkflowSubmissionCompletionPoll", "WorkflowSubmissionCompletionWebhook",
+    "WorkflowSubmissionContext", "WorkflowSubmissionPoll", "WorkflowTask", "WorkflowTaskItem",
+    "WorkflowTaskResult", "define_workflow_eval",
+)
+_LAZY: dict[str, str] = dict.fromkeys(_LAZY_WORKFLOW, "braintrust.workflow_eval")
+__all__ += list(_LAZY)
+
+if TYPE_CHECKING:  # the names __getattr__ gives, for type checkers
+    from .workflow_eval import *  # noqa: F403
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'braintrust' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def setup_ai_sdk(api_key: Optional[str] = None, project_id: Optional[str] = None,
