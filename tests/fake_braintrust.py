@@ -441,6 +441,12 @@ class Handler(BaseHTTPRequestHandler):
             self.reply_json({"project_name": "p", "experiment_name": "e",
                              "project_url": fake.url, "experiment_url": fake.url,
                              "comparison_experiment_name": None, "scores": {}, "metrics": {}})
+        elif path.startswith("/v1/project_logs/") and path.endswith("/fetch"):
+            project_id = path.split("/")[3]
+            with fake.lock:
+                log_rows = [dict(r) for r in fake.rows.values()
+                            if r.get("project_id") == project_id and r.get("log_id") == "g"]
+            self.reply_page(log_rows, body)
         elif path.startswith("/v1/experiment/") and path.endswith("/fetch"):
             exp_id = path.split("/")[3]
             with fake.lock:

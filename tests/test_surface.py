@@ -90,10 +90,6 @@ OFFICIAL_INTERNALS = {
 # -- Known gaps: public in the official SDK, missing here. Remove an entry when it
 # lands (the test fails until you do). Grouped by feature.
 KNOWN_GAPS = {
-    # Dataset pipelines (braintrust.dataset_pipeline): not implemented.
-    "DatasetPipeline", "DatasetPipelineDefinition", "DatasetPipelineRow",
-    "DatasetPipelineSource", "DatasetPipelineTarget", "DatasetPipelineTransform",
-    "DatasetPipelineTransformArgs",
     # Sandboxes (braintrust.sandbox): not implemented.
     "RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig", "register_sandbox",
     # The logging handler (log records to Braintrust): not implemented.

@@ -229,12 +229,18 @@ _LAZY_WORKFLOW = (
     "WorkflowSubmissionContext", "WorkflowSubmissionPoll", "WorkflowTask", "WorkflowTaskItem",
     "WorkflowTaskResult", "define_workflow_eval",
 )
-_LAZY: dict[str, str] = dict.fromkeys(_LAZY_WORKFLOW, "braintrust.workflow_eval")
+_LAZY_PIPELINE = (
+    "DatasetPipeline", "DatasetPipelineDefinition", "DatasetPipelineRow", "DatasetPipelineScope",
+    "DatasetPipelineSource", "DatasetPipelineTarget", "DatasetPipelineTransform",
+    "DatasetPipelineTransformArgs", "DatasetPipelineTransformResult",
+)
+_LAZY: dict[str, str] = {**dict.fromkeys(_LAZY_WORKFLOW, "braintrust.workflow_eval"),
+                         **dict.fromkeys(_LAZY_PIPELINE, "braintrust.dataset_pipeline")}
 __all__ += list(_LAZY)
 
 if TYPE_CHECKING:  # the names __getattr__ gives, for type checkers
+    from .dataset_pipeline import *  # noqa: F403
     from .workflow_eval import *  # noqa: F403
-
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)

@@ -289,6 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="close a connection that keeps the server waiting this long for a "
                        "request or the rest of one (default: 20)")
     serve.set_defaults(run=_serve)
+    from ._pipeline_cli import add_datasets_command
+
+    add_datasets_command(sub)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

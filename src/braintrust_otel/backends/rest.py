@@ -199,10 +199,13 @@ class RestBackend(SinkRows):
 
     def rows(self, object_type: str, object_id: str,
              version: Optional[str] = None) -> list[dict[str, Any]]:
-        """``/v1/{type}/{id}/fetch`` page by page; oldest first, one row per id."""
+        """``/v1/{type}/{id}/fetch`` page by page (``project_logs``: by project id);
+        oldest first, one row per id."""
         self._written()
-        rows = self.conn.fetch_rows(object_type,
-                                    self._service_id(f"{object_type}_id", object_id), version)
+        # A project's logs are named by the project id itself (never deferred).
+        service_id = (object_id if object_type == "project_logs"
+                      else self._service_id(f"{object_type}_id", object_id))
+        rows = self.conn.fetch_rows(object_type, service_id, version)
         # Pages run latest first and may repeat a row at an earlier version.
         latest: dict[Any, dict[str, Any]] = {}
         for row in sorted(rows, key=_xact, reverse=True):
