@@ -57,6 +57,9 @@ class FakeBraintrust:
         self.functions: list[dict[str, Any]] = []  # /insert-functions definitions
         # Every saved function version (prompts too), with its id and _xact_id.
         self.saved: list[dict[str, Any]] = []
+        #: What /function/sandbox-list answers: eval name -> evaluator definition (the
+        #: service asks the sandbox which evals its entrypoints define).
+        self.sandbox_evals: dict[str, Any] = {}
         self.attachment_status: dict[str, Any] = {}
         self.uploads: dict[str, bytes] = {}
         self.faults: list[tuple[str, Fault]] = []
@@ -341,6 +344,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.reply_json({"echo": body.get("input"), "slug": body.get("slug")})
         elif path == "/insert-functions":
+            answered = []
             with fake.lock:
                 for definition in body["functions"]:
                     fake.functions.append(definition)
@@ -353,7 +357,13 @@ class Handler(BaseHTTPRequestHandler):
                     fake.saved.append(saved)
                     if definition["function_data"]["type"] == "prompt":
                         fake.prompts.append(saved)
-            self.reply_json({"status": "success"})
+                    # As the service answers: each saved function's id and slug.
+                    answered.append({"id": saved["id"], "slug": definition.get("slug"),
+                                     "project_id": definition.get("project_id"),
+                                     "name": definition.get("name")})
+            self.reply_json({"status": "success", "functions": answered})
+        elif path == "/function/sandbox-list":
+            self.reply_json(fake.sandbox_evals)
         elif path == "/function/code":
             key = uuid.uuid4().hex
             self.reply_json({"url": f"{fake.url}/upload/{key}", "bundleId": key})

@@ -83,7 +83,7 @@ def _official_definitions(pid: str) -> list[dict[str, Any]]:
 def test_publish_sends_the_official_definitions(api: object, fake: FakeBraintrust,  # noqa: F811
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     project = _define()
-    assert project.publish() == {"status": "success"}
+    assert project.publish()["status"] == "success"
     assert "Code functions cannot be published" in capsys.readouterr().err
     [request] = [r for r in fake.requests if r["path"] == "/insert-functions"]
     assert request["body"] == {"functions": _official_definitions(fake.projects["pub"])}

@@ -90,8 +90,6 @@ OFFICIAL_INTERNALS = {
 # -- Known gaps: public in the official SDK, missing here. Remove an entry when it
 # lands (the test fails until you do). Grouped by feature.
 KNOWN_GAPS = {
-    # Sandboxes (braintrust.sandbox): not implemented.
-    "RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig", "register_sandbox",
     # The logging handler (log records to Braintrust): not implemented.
     "BraintrustLogHandler",
     # Dataset: members/parameters not offered yet.

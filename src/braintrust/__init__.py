@@ -234,12 +234,16 @@ _LAZY_PIPELINE = (
     "DatasetPipelineSource", "DatasetPipelineTarget", "DatasetPipelineTransform",
     "DatasetPipelineTransformArgs", "DatasetPipelineTransformResult",
 )
+_LAZY_SANDBOX = ("RegisterSandboxResult", "RegisteredSandboxFunction", "SandboxConfig",
+                 "register_sandbox")
 _LAZY: dict[str, str] = {**dict.fromkeys(_LAZY_WORKFLOW, "braintrust.workflow_eval"),
-                         **dict.fromkeys(_LAZY_PIPELINE, "braintrust.dataset_pipeline")}
+                         **dict.fromkeys(_LAZY_PIPELINE, "braintrust.dataset_pipeline"),
+                         **dict.fromkeys(_LAZY_SANDBOX, "braintrust.sandbox")}
 __all__ += list(_LAZY)
 
 if TYPE_CHECKING:  # the names __getattr__ gives, for type checkers
     from .dataset_pipeline import *  # noqa: F403
+    from .sandbox import *  # noqa: F403
     from .workflow_eval import *  # noqa: F403
 
 def __getattr__(name: str) -> Any:
