@@ -535,3 +535,101 @@ def test_rows_match_the_official_sdk(script: str, tmp_path: Path) -> None:
 
     assert shaped(ours) == shaped(official)
     assert set(shaped(ours)) >= {"eval", "eval/task"}
+
+
+def test_batch_scorers_wait_for_a_full_batch_unless_max_wait_passed(store: Any) -> None:
+    ready: set[str] = set()
+    batches: dict[str, list[list[str]]] = {"patient": [], "eager": []}
+
+    def task_submit(item: Any, ctx: Any) -> dict[str, Any]:
+        return {"id": item.id, "value": item.input}
+
+    def task_poll(data: Any, ctx: Any) -> WorkflowSubmissionPoll:
+        return WorkflowSubmissionPoll("complete" if data["id"] in ready else "pending")
+
+    def scorer(name: str, wait: float | None) -> WorkflowBatchScorer[Any, Any, Any, Any]:
+        def submit(items: Any, ctx: Any) -> dict[str, Any]:
+            batches[name].append([i.id for i in items])
+            return {"ids": [i.custom_id for i in items]}
+
+        return WorkflowBatchScorer(
+            name=name, batching=WorkflowBatchingOptions(max_size=4, max_wait_ms=wait),
+            submit=submit, completion=WorkflowSubmissionCompletionPoll(
+                poll=lambda d, c: WorkflowSubmissionPoll("complete")),
+            collect=lambda d, c: [WorkflowBatchItemResult(i, WorkflowScorerResult(1.0))
+                                  for i in d["ids"]])
+
+    ev = define_workflow_eval(
+        "wf-batching", store=WorkflowEvalMemoryStore(), data=CASES, trial_count=2,
+        task=WorkflowTask(submit=task_submit, completion=WorkflowSubmissionCompletionPoll(
+            poll=task_poll), collect=lambda d, c: WorkflowTaskResult(d["value"])),
+        scores=[scorer("patient", None), scorer("eager", 0)])
+
+    async def scenario() -> Any:
+        run = await ev.start()
+        ready.update({"a:trial:0", "a:trial:1"})
+        await ev.poll(run.run_id)
+        assert batches == {"patient": [], "eager": [["a:trial:0", "a:trial:1"]]}
+        ready.update({"b:trial:0", "b:trial:1"})
+        await ev.poll(run.run_id)  # every task done: the partial batch goes too
+        return await ev.poll(run.run_id)
+
+    done = asyncio.run(scenario())
+    assert batches["patient"] == [["a:trial:0", "a:trial:1", "b:trial:0", "b:trial:1"]]
+    assert batches["eager"] == [["a:trial:0", "a:trial:1"], ["b:trial:0", "b:trial:1"]]
+    assert isinstance(done, WorkflowEvalCompletedResult)
+    trials = [r for r in rows_of(str(done.summary.experiment_id))
+              if r["span_attributes"]["name"] == "eval"]
+    assert sorted((r["metadata"]["workflow_eval"]["case_id"],
+                   r["metadata"]["workflow_eval"]["trial_index"]) for r in trials) == [
+        ("a", 0), ("a", 1), ("b", 0), ("b", 1)]
+
+
+def test_unknown_runs_and_ambiguous_provider_ids_are_errors(store: Any) -> None:
+    ev = define_workflow_eval(
+        "wf-ambiguous", store=WorkflowEvalMemoryStore(), data=CASES[:1],
+        task=WorkflowTask(submit=lambda item, ctx: {}, collect=lambda d, c: {"output": 1},
+                          completion=WorkflowSubmissionCompletionWebhook(
+                              get_external_id=lambda d, c: "same-provider-id")))
+
+    async def scenario() -> tuple[Any, Any]:
+        first, second = await ev.start(), await ev.start()
+        with pytest.raises(ValueError, match="No submission matches"):
+            await ev.process_submission_result(external_id="same-provider-id")
+        # With the run named, the same provider id is found.
+        return (await ev.process_submission_result(first.run_id,
+                                                   external_id="same-provider-id"), second)
+
+    done, second = asyncio.run(scenario())
+    assert isinstance(done, WorkflowEvalCompletedResult)
+    assert isinstance(asyncio.run(ev.status(second.run_id)), WorkflowEvalWaitingResult)
+    with pytest.raises(ValueError, match="Unknown workflow evaluation run"):
+        asyncio.run(ev.status("no-such-run"))
+
+
+def test_dataset_records_are_cases_with_their_origin(store: Any) -> None:
+    dataset = braintrust.init_dataset(project="wf-data", name="qs")
+    rid = dataset.insert(input=3, expected=6, id="rec-1")
+    dataset.flush()
+    ev = define_workflow_eval(
+        "wf-data", store=WorkflowEvalMemoryStore(), data=dataset,
+        task=WorkflowTask(submit=lambda item, ctx: {"v": item.input * 2},
+                          completion=WorkflowSubmissionCompletionPoll(
+                              poll=lambda d, c: WorkflowSubmissionPoll("complete")),
+                          collect=lambda d, c: WorkflowTaskResult(d["v"])),
+        scores=[exact])
+
+    async def scenario() -> Any:
+        run = await ev.start()
+        return await ev.poll(run.run_id)
+
+    done = asyncio.run(scenario())
+    assert isinstance(done, WorkflowEvalCompletedResult)
+    root = next(r for r in rows_of(str(done.summary.experiment_id))
+                if r["span_attributes"]["name"] == "eval")
+    assert root["metadata"]["workflow_eval"]["case_id"] == rid
+    assert root["scores"] == {"exact": 1.0}
+    origin = root["origin"]
+    assert (origin["object_type"], origin["object_id"], origin["id"]) == (
+        "dataset", dataset.id, rid)
+    assert origin["_xact_id"]
