@@ -9,7 +9,6 @@ There is no sandbox runtime on the embedded store, so it needs a login.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, Literal, Optional
@@ -127,6 +126,7 @@ def register_sandbox(
         RuntimeError: When the service refuses the listing or the functions.
     """
     from braintrust_otel.api import LoginError
+    from braintrust_otel.settings import get_settings
 
     _check(name, project, sandbox, entrypoints, metadata, if_exists)
     _state.login(api_key, app_url, org_name, False)
@@ -143,7 +143,7 @@ def register_sandbox(
     spec = {"provider": sandbox.provider, "snapshot_ref": sandbox.snapshot_ref}
     entries = list(entrypoints) if entrypoints is not None else None
     # The listing, like function invocation, is served by the proxy URL.
-    base = (os.environ.get("BRAINTRUST_PROXY_URL") or org.get("proxy_url")
+    base = (get_settings().proxy_url or org.get("proxy_url")
             or conn.api_url).rstrip("/")
     if base.endswith("/v1/proxy"):
         base = base[: -len("/v1/proxy")]
