@@ -78,7 +78,12 @@ def test_without_the_service_it_says_sandboxes_need_it(
         store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BRAINTRUST_API_KEY", raising=False)
     with pytest.raises(LoginError, match="sandboxes run on the Braintrust service"):
-        register_sandbox("n", "p", SandboxConfig(provider="modal", snapshot_ref="s"))
+        register_sandbox("n", "sb-local", SandboxConfig(provider="modal", snapshot_ref="s"))
+    assert store.store.find_project(name="sb-local") is None  # nothing was made
+    from braintrust import _state
+
+    with pytest.raises(NotImplementedError):  # the store's side of the Backend operation
+        _state.backend().list_sandbox_evals({})
 
 
 def test_bad_arguments_are_named() -> None:
@@ -143,3 +148,13 @@ def test_the_requests_are_the_official_sdks(tmp_path: Path) -> None:
 
     assert same_shape(ours) == same_shape(theirs)
     assert ours[0] == [["Support QA", "support-qa"], ["tone-check", "tone-check"]]
+
+
+def test_the_official_module_paths_hold_the_same_objects() -> None:
+    import braintrust
+    from braintrust import dataset_pipeline, sandbox, workflow_eval
+
+    for module in (workflow_eval, dataset_pipeline, sandbox):
+        for name in module.__all__:
+            assert getattr(braintrust, name) is getattr(module, name), name
+    assert sandbox.SANDBOX_GROUP_NAME_METADATA_KEY == "_bt_sandbox_group_name"

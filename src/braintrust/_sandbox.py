@@ -126,44 +126,36 @@ def register_sandbox(
         RuntimeError: When the service refuses the listing or the functions.
     """
     from braintrust_otel.api import LoginError
-    from braintrust_otel.settings import get_settings
 
     _check(name, project, sandbox, entrypoints, metadata, if_exists)
     _state.login(api_key, app_url, org_name, False)
-    conn = _state._api_connection()  # the service's, when logged in
-    if conn is None:
-        raise LoginError("register_sandbox(): sandboxes run on the Braintrust service; set "
-                         "BRAINTRUST_API_KEY or pass api_key (the embedded store has no "
-                         "sandbox runtime)")
-    org = conn.login()
     backend = _state.backend()
-    project_id = backend.ensure_project(name=project)["id"]
+    org, _ = backend.link_defaults()  # the logged-in organization's name
+    no_service = LoginError("register_sandbox(): sandboxes run on the Braintrust service; set "
+                            "BRAINTRUST_API_KEY or pass api_key (the embedded store has no "
+                            "sandbox runtime)")
+    if org is None:  # not logged in: nothing is created
+        raise no_service
     runtime = {"runtime": "python",
                "version": f"{sys.version_info.major}.{sys.version_info.minor}"}
     spec = {"provider": sandbox.provider, "snapshot_ref": sandbox.snapshot_ref}
     entries = list(entrypoints) if entrypoints is not None else None
-    # The listing, like function invocation, is served by the proxy URL.
-    base = (get_settings().proxy_url or org.get("proxy_url")
-            or conn.api_url).rstrip("/")
-    if base.endswith("/v1/proxy"):
-        base = base[: -len("/v1/proxy")]
-    resp = conn.request("POST", f"{base}/function/sandbox-list",
-                        json={"sandbox_spec": spec, "runtime_context": runtime,
-                              "entrypoints": entries, "project_id": project_id},
-                        headers={"x-bt-org-name": conn.org_name or ""})
-    if not resp.ok:
-        raise RuntimeError(f"register_sandbox(): listing the sandbox's evals failed "
-                           f"(HTTP {resp.status_code}: {resp.text[:300]})")
-    evals = resp.json()
-    if not isinstance(evals, dict):
-        raise RuntimeError("register_sandbox(): the sandbox listing is not an object of evals")
+    project_id = backend.ensure_project(name=project)["id"]
+    try:
+        evals = backend.list_sandbox_evals({"sandbox_spec": spec, "runtime_context": runtime,
+                                            "entrypoints": entries, "project_id": project_id},
+                                           org_name=org)
+    except NotImplementedError:
+        raise no_service from None
+    except RuntimeError as exc:
+        raise RuntimeError(f"register_sandbox(): {exc}") from exc
     by_slug: dict[str, str] = {}
     definitions = []
     for eval_name, evaluator in evals.items():
         slug = _slug(eval_name)
         by_slug[slug] = eval_name
         definition: dict[str, Any] = {
-            "project_id": project_id, "org_name": conn.org_name, "name": eval_name,
+            "project_id": project_id, "org_name": org, "name": eval_name,
             "slug": slug, "function_type": "sandbox",
             "function_data": {"type": "code", "data": {
                 "type": "bundle", "runtime_context": runtime,

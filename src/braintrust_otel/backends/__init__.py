@@ -193,6 +193,21 @@ class Backend(Protocol):
             where they are (``make_bundle`` is then not called).
         """
 
+    def list_sandbox_evals(self, request: dict[str, Any],
+                           org_name: Optional[str] = None) -> dict[str, Any]:
+        """The evals a sandbox snapshot defines (eval name -> evaluator definition),
+        where the backend runs sandboxes.
+
+        Args:
+            request: ``sandbox_spec``, ``runtime_context``, ``entrypoints``,
+                ``project_id``.
+            org_name: Sent alongside, when given.
+
+        Raises:
+            NotImplementedError: The backend runs no sandboxes (the store).
+            RuntimeError: The backend refused.
+        """
+
 
 class SinkRows:
     """What every backend does the same way: rows, flush, shutdown and
@@ -340,6 +355,11 @@ class RowsOnlyBackend(SinkRows):
                       runtime_context: dict[str, Any]) -> Optional[str]:
         """No bundles: code runs from its files."""
         return None
+
+    def list_sandbox_evals(self, request: dict[str, Any],
+                           org_name: Optional[str] = None) -> dict[str, Any]:
+        """No sandboxes: they run on the service."""
+        raise NotImplementedError("sandboxes run on the Braintrust service")
 
 
 def backend_for(sink: Any) -> Backend:

@@ -166,6 +166,11 @@ class LocalBackend(SinkRows):
         """No bundle: code functions run from their files."""
         return None
 
+    def list_sandbox_evals(self, request: dict[str, Any],
+                           org_name: Optional[str] = None) -> dict[str, Any]:
+        """The store has no sandbox runtime: sandboxes run on the service."""
+        raise NotImplementedError("sandboxes run on the Braintrust service")
+
 
 #: Definition fields kept with a function saved in the embedded store.
 SAVED_FIELDS = ("name", "description", "function_type", "function_data", "prompt_data",

@@ -332,11 +332,7 @@ class RestBackend(SinkRows):
         login's, else the API URL); a 500 is the function's failure."""
         body = request()
         stream = bool(body.get("stream"))
-        org = self.conn.login()
-        base = (get_settings().proxy_url or org.get("proxy_url")
-                or self.conn.api_url).rstrip("/")
-        if base.endswith("/v1/proxy"):
-            base = base[: -len("/v1/proxy")]
+        base = self._proxy_base()
         headers = {"Accept": "text/event-stream" if stream else "application/json",
                    "Content-Type": "application/json"}
         if project_id is not None:
@@ -358,6 +354,28 @@ class RestBackend(SinkRows):
         if stream:
             return _lines(resp, f"{base}/function/invoke")
         return json_answer(resp)
+
+    def _proxy_base(self) -> str:
+        # BRAINTRUST_PROXY_URL, else the login's proxy URL, else the API URL.
+        org = self.conn.login()
+        base = (get_settings().proxy_url or org.get("proxy_url")
+                or self.conn.api_url).rstrip("/")
+        return base[: -len("/v1/proxy")] if base.endswith("/v1/proxy") else base
+
+    def list_sandbox_evals(self, request: dict[str, Any],
+                           org_name: Optional[str] = None) -> dict[str, Any]:
+        """``POST /function/sandbox-list`` on the proxy URL (the service starts the
+        snapshot and reports the evals its entrypoints define)."""
+        headers = {"x-bt-org-name": org_name} if org_name is not None else {}
+        resp = self.conn.request("POST", f"{self._proxy_base()}/function/sandbox-list",
+                                 json=request, headers=headers)
+        if not resp.ok:
+            raise RuntimeError(f"listing the sandbox's evals failed (HTTP {resp.status_code}: "
+                               f"{resp.text[:300]})")
+        found = resp.json()
+        if not isinstance(found, dict):
+            raise RuntimeError("the sandbox listing is not an object of evals")
+        return found
 
     def save_functions(self, definitions: list[dict[str, Any]]) -> Any:
         """``POST /insert-functions``; the service applies each ``if_exists``."""
