@@ -158,3 +158,9 @@ def test_the_official_module_paths_hold_the_same_objects() -> None:
         for name in module.__all__:
             assert getattr(braintrust, name) is getattr(module, name), name
     assert sandbox.SANDBOX_GROUP_NAME_METADATA_KEY == "_bt_sandbox_group_name"
+    # Loaded on first use, yet listed by dir() before it (a fresh interpreter).
+    code = ("import braintrust, sys; print('WorkflowEval' in dir(braintrust), "
+            "'braintrust._workflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "False"]

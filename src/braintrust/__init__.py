@@ -246,6 +246,10 @@ if TYPE_CHECKING:  # the names __getattr__ gives, for type checkers
     from .sandbox import *  # noqa: F403
     from .workflow_eval import *  # noqa: F403
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
