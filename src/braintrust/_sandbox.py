@@ -57,7 +57,7 @@ class RegisterSandboxResult:
 
 
 def _slug(name: str) -> str:
-    from ._project import slugify
+    from ._definitions import slugify
 
     return slugify(name)
 
