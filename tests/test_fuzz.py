@@ -309,7 +309,8 @@ class Fuzz:
         if g.chance(0.2):
             arg, value = g.bad_span_arg()
             kwargs[arg] = value
-            start = g.r.choice([braintrust.start_span, self.logger.start_span])
+            starts: list[Callable[..., Any]] = [braintrust.start_span, self.logger.start_span]
+            start = g.r.choice(starts)
             self.refused(arg, lambda: start(**kwargs))
             return
         with self.logger.start_span(**kwargs) as span:

@@ -90,10 +90,6 @@ OFFICIAL_INTERNALS = {
 # -- Known gaps: public in the official SDK, missing here. Remove an entry when it
 # lands (the test fails until you do). Grouped by feature.
 KNOWN_GAPS = {
-    # The logging handler (log records to Braintrust): not implemented.
-    "BraintrustLogHandler",
-    # Dataset: members/parameters not offered yet.
-    "Dataset.logging_state",
     # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the
     # options, and classifiers, error_score_handler, parent, cancel_event (rejected with a
     # TypeError) are left; on_start and stream are accepted and not called yet.
@@ -117,27 +113,12 @@ KNOWN_GAPS = {
     # Evaluator: members/parameters not offered yet.
     "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
     "Evaluator.project_name", "Evaluator.repo_info",
-    # Experiment members. propagated_event exists; it follows our positional ``event``,
-    # which the official SDK takes as **event (its position is right once it does).
-    "Experiment.logging_state", "Experiment.start_span(internal)",
-    "Experiment.start_span(propagated_event: position)",
-    # Logger members (the 0.48 log records: debug ... fatal, emit_log, trace).
-    "Logger.debug", "Logger.emit_log", "Logger.error", "Logger.fatal", "Logger.info",
-    "Logger.logging_state", "Logger.start_span(internal)",
-    "Logger.start_span(propagated_event: position)", "Logger.start_span(root_span_id)",
-    "Logger.start_span(span_id)", "Logger.trace", "Logger.warn",
-    # Span: members/parameters not offered yet.
-    "Span.start_span(internal)",
     # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
     "TracedThreadPoolExecutor.submit(fn)",
-    # logging_state returns the official SDK's internal state object.
-    "ReadonlyExperiment.logging_state",
     # EvalScorerArgs is a typing helper for scorers' arguments; evals here have no
     # process-wide thread pool to size (max_concurrency per Eval).
     "EvalScorerArgs", "set_thread_pool_max_workers",
     # auto_instrument flags for integrations (owned by the integrations work).
-    # start_span: members/parameters not offered yet.
-    "start_span(internal)", "start_span(propagated_event: position)",
 }
 
 

@@ -222,7 +222,7 @@ def parent_context(parent: Optional[str | Mapping[str, str]]) -> Iterator[None]:
 
 # -- read-only experiments -------------------------------------------------------------
 
-class ReadonlyExperiment:
+class ReadonlyExperiment(_state.StateHolder):
     """An existing experiment opened for reading (``init(..., open=True)``)."""
 
     def __init__(self, project: Mapping[str, Any], info: Mapping[str, Any]) -> None:

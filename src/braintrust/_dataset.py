@@ -12,7 +12,7 @@ from braintrust_otel.attachments import readonly
 from braintrust_otel.masking import mask_row
 
 from . import _state
-from ._objects import ObjectMetadata
+from ._objects import ObjectMetadata, StoredRecord
 from ._span import check_text, safe_repr
 from ._summary import DatasetSummary, DataSummary
 
@@ -22,7 +22,7 @@ __all__ = ["Dataset", "init_dataset"]
 _AUTO_FLUSH = 1000
 
 
-class Dataset:
+class Dataset(StoredRecord, _state.StateHolder):
     """A versioned set of records (input, expected, metadata, tags).
 
     Create it with :func:`init_dataset`. Writes are buffered and delivered on
@@ -43,19 +43,6 @@ class Dataset:
         self._use_output = use_output
         self._parent = f"dataset_id:{self.id}"
         self._pending: list[dict[str, Any]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        # As the official SDK: other fields of the stored record read as attributes
-        # (``.description``, ``.created``, ``.repo_info``...).
-        info = self.__dict__.get("_info")
-        if info is not None and not name.startswith("_") and name in info:
-            return info[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The dataset's stored record (id, name, project_id, description, metadata...)."""
-        return dict(self._info)
 
     def _add(self, row: dict[str, Any]) -> None:
         # Masked now, not at flush: the record must not leave (or linger) unmasked.

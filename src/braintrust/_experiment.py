@@ -12,7 +12,7 @@ from braintrust_otel import diagnostics
 from . import _state
 from ._git import GitMetadataSettings, RepoInfo, collect_repo_info
 from ._logger import GLOBAL_PROJECT, SpanTarget
-from ._objects import ObjectMetadata
+from ._objects import ObjectMetadata, StoredRecord
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
 from ._span import _MISSING, check_text
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
@@ -61,7 +61,7 @@ class ExperimentIdentifier(NamedTuple):
     name: str
 
 
-class Experiment(SpanTarget):
+class Experiment(StoredRecord, SpanTarget):
     """An experiment: evaluated cases logged under one name in a project.
 
     Create it with :func:`init` (or let :func:`braintrust.Eval` do it).
@@ -82,20 +82,6 @@ class Experiment(SpanTarget):
         self._base_name = base_experiment_name
         #: Created while the service could not be reached: registered later.
         self.offline = bool(info.get("offline"))
-
-    def __getattr__(self, name: str) -> Any:
-        # As the official SDK: other fields of the stored record read as attributes
-        # (``.description``, ``.created``, ``.repo_info``...).
-        info = self.__dict__.get("_info")
-        if info is not None and not name.startswith("_") and name in info:
-            return info[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The experiment's stored record (id, name, project_id, description, metadata,
-        repo_info, dataset_id, ... whatever was registered)."""
-        return dict(self._info)
 
     def summarize(self, summarize_scores: bool = True,
                   comparison_experiment_id: str | None = None) -> ExperimentSummary:
@@ -248,7 +234,7 @@ def init(
     repo_info: RepoInfo | None = None,
 ) -> Experiment: ...
 
-
+# Opening for reading takes only the arguments that find the experiment.
 @overload
 def init(
     project: str | None = None,
@@ -256,20 +242,13 @@ def init(
     description: str | None = None,
     dataset: Any = None,
     parameters: Any = None,
-    open: Literal[True] = ...,
-    base_experiment: str | None = None,
-    is_public: bool = False,
+    *,
+    open: Literal[True],
     app_url: str | None = None,
     api_key: str | None = None,
     org_name: str | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    tags: Sequence[str] | None = None,
-    git_metadata_settings: GitMetadataSettings | None = None,
-    set_current: bool = True,
     update: bool | None = None,
     project_id: str | None = None,
-    base_experiment_id: str | None = None,
-    repo_info: RepoInfo | None = None,
 ) -> ReadonlyExperiment: ...
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
 from braintrust_otel.parent import format_parent
 
-from . import _feedback, _state
+from . import _feedback, _logs, _state
+from ._logs import LogLevel
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
 from ._span import (
     _MISSING,
@@ -28,7 +30,7 @@ GLOBAL_PROJECT = "Global"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class SpanTarget:
+class SpanTarget(_state.StateHolder):
     """What loggers and experiments share: logging rows and spans to one object."""
 
     #: The span type of a trace's root when none is given.
@@ -100,8 +102,10 @@ class SpanTarget:
         start_time: float | None = None,
         set_current: bool | None = None,
         parent: str | Mapping[str, str] | None = None,
-        event: Mapping[str, Any] | None = None,
         propagated_event: Mapping[str, Any] | None = None,
+        internal: Mapping[str, Any] | None = None,
+        *,
+        event: Mapping[str, Any] | None = None,
         **fields: Any,
     ) -> Span:
         """Starts a span here: a child of the current span when that span belongs
@@ -112,10 +116,21 @@ class SpanTarget:
         Returns:
             A :class:`Span`.
         """
-        return _start(name, type, span_attributes, start_time, set_current, parent,
-                      _event(event, fields), logger=self,
-                      where=f"{self.__class__.__name__}.start_span()", depth=3,
-                      propagated_event=propagated_event)
+        return self._start_here(name, type, span_attributes, start_time, set_current, parent,
+                                _event(event, fields), propagated_event, internal)
+
+    def _start_here(self, name: str | None, type: str | None,
+                    span_attributes: Mapping[str, Any] | None, start_time: float | None,
+                    set_current: bool | None, parent: str | Mapping[str, str] | None,
+                    event: Mapping[str, Any] | None,
+                    propagated_event: Mapping[str, Any] | None,
+                    internal: Mapping[str, Any] | None, span_id: str | None = None,
+                    root_span_id: str | None = None) -> Span:
+        # depth 4: the caller of the public start_span above this helper.
+        return _start(name, type, span_attributes, start_time, set_current, parent, event,
+                      logger=self, where=f"{self.__class__.__name__}.start_span()", depth=4,
+                      propagated_event=propagated_event, span_id=span_id,
+                      root_span_id=root_span_id, internal=internal)
 
     def log_feedback(
         self,
@@ -205,6 +220,7 @@ class Logger(SpanTarget):
         self._api_key = api_key
         self.app_url = app_url
         self.org_name = org_name
+        self._log_trace_id = uuid.uuid4().hex
 
     @property
     def project(self) -> dict[str, str]:
@@ -231,6 +247,108 @@ class Logger(SpanTarget):
         args = None if project_id else {"project_name": self._project_name, "project_id": None}
         return encode_slug(SpanRef(PROJECT_LOGS, object_id=project_id,
                                    compute_object_metadata_args=args))
+
+    def start_span(  # type: ignore[override]  # the official list: span ids before internal
+        self,
+        name: str | None = None,
+        type: str | None = None,
+        span_attributes: Mapping[str, Any] | None = None,
+        start_time: float | None = None,
+        set_current: bool | None = None,
+        parent: str | Mapping[str, str] | None = None,
+        propagated_event: Mapping[str, Any] | None = None,
+        span_id: str | None = None,
+        root_span_id: str | None = None,
+        internal: Mapping[str, Any] | None = None,
+        *,
+        event: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> Span:
+        """Starts a span in this project: a child of the current span when that span
+        belongs here too, else the root of a new trace.
+
+        Arguments are as for :func:`braintrust.start_span`, plus:
+
+        Args:
+            span_id: The row's ``span_id`` (any string) instead of the OTel span id.
+            root_span_id: The row's ``root_span_id`` when this span starts a trace
+                (below a parent the trace's root wins, as in the official SDK).
+
+        Chosen ids go on the row (and children started through this SDK name them
+        as parent and root); the OTel span keeps ids of OTel's making, since OTel
+        ids are numbers a chosen string need not be.
+
+        Returns:
+            A :class:`Span`.
+        """
+        return self._start_here(name, type, span_attributes, start_time, set_current, parent,
+                                _event(event, fields), propagated_event, internal,
+                                span_id=span_id, root_span_id=root_span_id)
+
+    # -- log records (the official SDK 0.48's Logger.emit_log and its levels) --------
+
+    @property
+    def log_trace_id(self) -> str:
+        """The ``root_span_id`` of log records made outside any span (one per logger)."""
+        return self._log_trace_id
+
+    def emit_log(self, body: Any, level: LogLevel, metadata: dict[str, Any] | None = None,
+                 **parameters: object) -> str:
+        """Records a log record: a row of type ``log`` filed under the current span
+        (by its span and trace ids), else under this logger's own trace id.
+
+        Args:
+            body: The message, or any JSON-able value. A str may hold ``{name}``
+                placeholders, filled from ``parameters`` (missing ones stay).
+            level: ``trace``, ``debug``, ``info``, ``warn``, ``error`` or ``fatal``.
+            metadata: More fields for the row's metadata.
+            **parameters: Values for the placeholders; kept in the metadata with
+                the template (``braintrust.template``, ``braintrust.template.parameter.<name>``).
+
+        Returns:
+            The row id.
+
+        Raises:
+            ValueError: An unknown level.
+            TypeError: Parameters with a body that is not a str; metadata not a dict.
+        """
+        return self._emit(body, level, metadata, parameters, "emit_log")
+
+    def _emit(self, body: Any, level: str, metadata: dict[str, Any] | None,
+              parameters: Mapping[str, object], method: str) -> str:
+        where = f"Logger.{method}()"
+        text, meta = _logs.render(body, metadata, parameters, where)
+        return _logs.emit_log(self, text, level, meta, where=where)
+
+    def trace(self, body: Any, metadata: dict[str, Any] | None = None,
+              **parameters: object) -> str:
+        """Records a ``trace``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "trace", metadata, parameters, "trace")
+
+    def debug(self, body: Any, metadata: dict[str, Any] | None = None,
+              **parameters: object) -> str:
+        """Records a ``debug``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "debug", metadata, parameters, "debug")
+
+    def info(self, body: Any, metadata: dict[str, Any] | None = None,
+             **parameters: object) -> str:
+        """Records an ``info``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "info", metadata, parameters, "info")
+
+    def warn(self, body: Any, metadata: dict[str, Any] | None = None,
+             **parameters: object) -> str:
+        """Records a ``warn``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "warn", metadata, parameters, "warn")
+
+    def error(self, body: Any, metadata: dict[str, Any] | None = None,
+              **parameters: object) -> str:
+        """Records an ``error``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "error", metadata, parameters, "error")
+
+    def fatal(self, body: Any, metadata: dict[str, Any] | None = None,
+              **parameters: object) -> str:
+        """Records a ``fatal``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "fatal", metadata, parameters, "fatal")
 
     def __repr__(self) -> str:
         return f"<braintrust.Logger {self._parent}>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ObjectMetadata"]
+__all__ = ["ObjectMetadata", "StoredRecord"]
 
 
 class ObjectMetadata(dict[str, Any]):
@@ -36,3 +36,22 @@ class ObjectMetadata(dict[str, Any]):
 
     def __repr__(self) -> str:
         return f"ObjectMetadata(id={self.id!r}, name={self.name!r})"
+
+
+class StoredRecord:
+    """An object with a stored record (an experiment, a dataset): ``data`` and, as in
+    the official SDK, the record's other fields as attributes (``.description``,
+    ``.created``, ``.repo_info``...). The class sets ``_info`` in ``__init__``."""
+
+    _info: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        info = self.__dict__.get("_info")
+        if info is not None and not name.startswith("_") and name in info:
+            return info[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The object's stored record (id, name, project_id, description, metadata, ...)."""
+        return dict(self._info)

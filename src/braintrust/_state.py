@@ -312,3 +312,61 @@ def _install_sigterm_flush() -> None:
         signal.signal(signal.SIGTERM, on_sigterm)
     except (ValueError, OSError, AttributeError):
         pass
+
+
+class LoggingState:
+    """What ``logger.logging_state`` (and the same member of experiments and datasets)
+    returns: a view of this process's one logging state.
+
+    The official SDK returns its internal ``BraintrustState`` there, and code passes
+    it on as ``state=`` (``init_logger(state=...)``, ``start_span(state=...)``).
+    Here every such ``state`` argument is accepted and ignored, since a process has
+    one state; this object makes that round trip work and answers the questions
+    code asks of it.
+    """
+
+    @property
+    def org_id(self) -> str | None:
+        """The logged-in organization's id (logging in if needed); None with the store."""
+        return org_id()
+
+    @property
+    def org_name(self) -> str | None:
+        """The organization links name (the logged-in one), or None."""
+        return link_defaults()[0]
+
+    @property
+    def app_url(self) -> str | None:
+        """The app URL links use: the service's when logged in, else None."""
+        return link_defaults()[1]
+
+    @property
+    def logged_in(self) -> bool:
+        """Whether rows go to the Braintrust service (an API connection is installed)."""
+        return _api_connection() is not None
+
+    def login(self, app_url: str | None = None, api_key: str | None = None,
+              org_name: str | None = None, force_login: bool = False) -> None:
+        """Logs in now, as :func:`braintrust.login`."""
+        login(api_key, app_url, org_name, force_login)
+
+    def flush(self) -> None:
+        """Delivers every finished span and row of this process."""
+        deliver()
+
+    def __repr__(self) -> str:
+        return "<braintrust LoggingState (one per process)>"
+
+
+#: The one state object; ``logging_state`` members return it.
+STATE = LoggingState()
+
+
+class StateHolder:
+    """Gives the official SDK's ``logging_state`` member to loggers, experiments and datasets."""
+
+    @property
+    def logging_state(self) -> LoggingState:
+        """This process's logging state (see :class:`LoggingState`); pass it on as
+        ``state=`` where the official SDK takes one."""
+        return STATE

@@ -25,6 +25,11 @@ CLASSIFICATIONS = "braintrust.classifications"
 CONTEXT = "braintrust.context_json"
 #: The row id, when the user chose one; otherwise it is derived from the span ids.
 ROW_ID = "braintrust.row_id"
+#: Row ids a user chose (``logger.start_span(span_id=, root_span_id=)``) in place of the
+#: OTel ids, and the parent list that follows from them for the span's children (JSON).
+SPAN_ID = "braintrust.span_id"
+ROOT_SPAN_ID = "braintrust.root_span_id"
+SPAN_PARENTS = "braintrust.span_parents"
 
 #: Braintrust attributes whose value is a JSON document.
 JSON_FIELDS = {
@@ -54,5 +59,9 @@ PREFIX = "braintrust."
 #: spans carry exactly the type they were given (a child without one has none,
 #: as in the official SDK); other instrumentation's children are ``function``.
 FACADE_SCOPE = "braintrust"
+#: ``context.span_origin`` of rows the facade makes, as the official Python SDK names
+#: its own (``name``; ``instrumentation.name`` unless an integration gives another).
+SDK_ORIGIN_NAME = "braintrust.sdk.python"
+FACADE_INSTRUMENTATION = "braintrust-python-logger"
 #: Instrumentation scopes of this package's own instrumentors start with this.
 OWN_SCOPE_PREFIX = "braintrust_otel."

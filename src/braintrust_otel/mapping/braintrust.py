@@ -10,6 +10,8 @@ from ..serialize import loads, raw_json
 
 _MERGED = ("metadata", "metrics", "scores", "span_attributes")
 _PLAIN = {"braintrust.input": "input", "braintrust.output": "output"}
+#: Chosen ids that replace the ones derived from the OTel span.
+_IDS = {A.SPAN_ID: "span_id", A.ROOT_SPAN_ID: "root_span_id"}
 _CODE = {A.CODE_FILE: "caller_filename", A.CODE_FUNCTION: "caller_functionname",
          A.CODE_LINE: "caller_lineno"}
 
@@ -70,6 +72,13 @@ def apply(row: dict[str, Any], attrs: Mapping[str, Any], raw: bool = False) -> s
                 context.update(extra)
         elif key in _PLAIN:
             row[_PLAIN[key]] = value
+        elif key in _IDS:
+            if isinstance(value, str) and value:
+                row[_IDS[key]] = value
+        elif key == A.SPAN_PARENTS:
+            parents = _decode(value)
+            if isinstance(parents, list) and all(isinstance(p, str) for p in parents):
+                row["span_parents"] = parents or None
         else:
             head, _, sub = key[len(A.PREFIX):].partition(".")
             if sub and head in _MERGED:

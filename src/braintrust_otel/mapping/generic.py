@@ -20,7 +20,8 @@ def apply(
     win); a span with no type becomes ``task`` at the root and, unless the
     facade made it (``attributes.FACADE_SCOPE``), ``function`` below it; a
     span whose status is ERROR gets an ``error``; the instrumentation scope
-    becomes ``context.span_origin``.
+    becomes ``context.span_origin`` (the official SDK's origin for the facade's
+    spans), merged under the origin fields the span carries.
 
     Args:
         row: The row being built; changed in place.
@@ -50,10 +51,19 @@ def apply(
     scope = span.instrumentation_scope
     if scope is not None:
         context = row.setdefault("context", {})
-        origin: dict[str, Any] = {"name": scope.name}
-        if scope.version:
-            origin["version"] = scope.version
-        context.setdefault("span_origin", {"instrumentation": origin})
+        origin: dict[str, Any]
+        if scope.name == A.FACADE_SCOPE:
+            # As the official SDK writes its own spans' origin.
+            origin = {"name": A.SDK_ORIGIN_NAME, "version": scope.version or "unknown",
+                      "instrumentation": {"name": A.FACADE_INSTRUMENTATION}}
+        else:
+            instrumentation: dict[str, Any] = {"name": scope.name}
+            if scope.version:
+                instrumentation["version"] = scope.version
+            origin = {"instrumentation": instrumentation}
+        given = context.get("span_origin")
+        # What the span carries (an environment, an integration's name) wins.
+        context["span_origin"] = {**origin, **given} if isinstance(given, dict) else origin
 
 
 def _plain(value: Any) -> Any:

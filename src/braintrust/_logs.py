@@ -1,0 +1,302 @@
+"""Log records: ``Logger.emit_log`` (``trace`` ... ``fatal``) and ``BraintrustLogHandler``.
+
+A log record is one row of its own, not a span: it takes the short path to the
+backend (like feedback rows), so it lands the same on the embedded store and on
+the service. As in the official SDK 0.48, the row is typed ``log``, carries the
+level in ``span_attributes.log_level``, the body as ``output``, and names the
+span that was current when the record was made by that span's own ``span_id``
+and ``root_span_id`` (outside any span: a fresh span id under a trace id kept
+per logger), so the UI shows it beside that span.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from braintrust_otel import attributes as A
+from braintrust_otel import diagnostics
+from braintrust_otel._version import VERSION
+from braintrust_otel.ids import span_id_hex, trace_id_hex
+from braintrust_otel.masking import mask, mask_metadata
+from braintrust_otel.serialize import dumps, loads
+
+from . import _state
+from ._checks import _check_mapping, safe_repr
+from ._span_object import _SPAN_KEY, Span
+
+if TYPE_CHECKING:
+    from ._logger import Logger
+
+__all__ = ["LOG_LEVELS", "BraintrustLogHandler", "LogLevel", "emit_log"]
+
+LogLevel = Literal["trace", "debug", "info", "warn", "error", "fatal"]
+#: The OpenTelemetry log severities, lowest first.
+LOG_LEVELS: tuple[str, ...] = ("trace", "debug", "info", "warn", "error", "fatal")
+
+_UTC = datetime.timezone.utc
+
+
+class _KeepMissing(dict[str, object]):
+    # str.format_map leaves a placeholder with no value as it was.
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(body: Any, metadata: Mapping[str, Any] | None,
+           parameters: Mapping[str, object], where: str) -> tuple[Any, dict[str, Any] | None]:
+    """The body with ``{name}`` placeholders filled from ``parameters``, and the
+    metadata with the template and each parameter added (``braintrust.template``,
+    ``braintrust.template.parameter.<name>``), as the official SDK records them.
+
+    Raises:
+        TypeError: Parameters with a body that is not a str; metadata not a dict.
+    """
+    if metadata is not None:
+        _check_mapping(metadata, "metadata", where)
+    if not parameters:
+        return body, dict(metadata) if metadata is not None else None
+    if not isinstance(body, str):
+        raise TypeError(f"{where}: body must be a str when template parameters are given, "
+                        f"got {type(body).__name__}")
+    out = dict(metadata) if metadata is not None else {}
+    out.update({f"braintrust.template.parameter.{k}": v for k, v in parameters.items()})
+    out["braintrust.template"] = body
+    try:
+        text = body.format_map(_KeepMissing(parameters))
+    except Exception:
+        text = body  # a stray brace or a bad format spec: the template as it is
+    return text, out
+
+
+def _current_ids() -> tuple[str, str] | None:
+    """``(span_id, root_span_id)`` of the current span (ours or any OTel span), or None."""
+    otel_span = trace.get_current_span()
+    ctx = otel_span.get_span_context()
+    if not ctx.is_valid:
+        return None
+    found = otel_context.get_value(_SPAN_KEY)
+    if isinstance(found, Span) and found._otel is otel_span:
+        return found.span_id, found.root_span_id
+    return span_id_hex(ctx.span_id), trace_id_hex(ctx.trace_id)
+
+
+def _caller_context() -> dict[str, Any]:
+    # The first frame outside this package and the logging module: the user's call.
+    try:
+        frame: Any = sys._getframe(1)
+        while frame is not None:
+            module = frame.f_globals.get("__name__", "")
+            if not (module.startswith("braintrust.") or module == "braintrust"
+                    or module == "logging"):
+                code = frame.f_code
+                return {"caller_functionname": code.co_name,
+                        "caller_filename": code.co_filename, "caller_lineno": frame.f_lineno}
+            frame = frame.f_back
+    except Exception:
+        pass
+    return {}
+
+
+def emit_log(logger: Logger, body: Any, level: str, metadata: Mapping[str, Any] | None,
+             captured_at: float | None = None, ids: tuple[str, str] | bool | None = True,
+             context: dict[str, Any] | None = None, where: str = "Logger.emit_log()") -> str:
+    """Writes one log row for ``logger`` and returns its id.
+
+    Args:
+        logger: Whose project (or experiment) the row goes to.
+        body: The rendered body (the row's ``output``).
+        level: One of :data:`LOG_LEVELS`.
+        metadata: The row's metadata.
+        captured_at: When the record was made (seconds); now by default.
+        ids: The span the record belongs to: True to look up the current span,
+            a ``(span_id, root_span_id)`` pair, or None for none.
+        context: The caller location; the caller of the public method by default.
+        where: The public method, for error messages.
+
+    Raises:
+        ValueError: An unknown level.
+    """
+    if level not in LOG_LEVELS:
+        raise ValueError(f"{where}: level must be one of {', '.join(LOG_LEVELS)}; "
+                         f"got {safe_repr(level)}")
+    row_id = str(uuid.uuid4())
+    try:
+        at = time.time() if captured_at is None else captured_at
+        found = _current_ids() if ids is True else ids
+        if isinstance(found, tuple):
+            span_id, root_span_id = found
+        else:
+            span_id, root_span_id = span_id_hex(random.getrandbits(64) or 1), logger.log_trace_id
+        row: dict[str, Any] = {
+            "id": row_id,
+            "span_id": span_id,
+            "root_span_id": root_span_id,
+            "span_parents": None,
+            "created": datetime.datetime.fromtimestamp(at, _UTC).isoformat(),
+            # Encoded and decoded: a snapshot in plain JSON values (never raises).
+            "output": loads(dumps(mask("output", body))),
+            "metrics": {"start": at, "end": at},
+            "span_attributes": {"type": "log", "log_level": level},
+            "context": {**(_caller_context() if context is None else context),
+                        "span_origin": _origin()},
+            "_parent": logger.parent,
+        }
+        if metadata is not None:
+            row["metadata"] = loads(dumps(mask_metadata(metadata)))
+        _state.write_rows([row])
+        if logger.parent in _state.sync_parents:
+            _state.deliver()
+    except Exception as exc:
+        diagnostics.report("log", "could not record a log record", exc)
+    return row_id
+
+
+def _origin() -> dict[str, Any]:
+    # What the mapping writes for the facade's spans (mapping/generic.py).
+    origin: dict[str, Any] = {"name": A.SDK_ORIGIN_NAME, "version": VERSION,
+                              "instrumentation": {"name": A.FACADE_INSTRUMENTATION}}
+    if _state.span_environment is not None:
+        origin["environment"] = dict(_state.span_environment)
+    return origin
+
+
+# -- the logging.Handler ------------------------------------------------------------
+
+#: ``logging.LogRecord`` attributes every record has: the rest are the caller's ``extra``.
+_STANDARD = frozenset(vars(logging.LogRecord("", logging.NOTSET, "", 0, "", (), None))) | {
+    "asctime", "message"}
+#: Where we keep, on a record, the span that was current when it was made.
+_IDS_ATTR = "_braintrust_span_ids"
+_factory_lock = threading.Lock()
+_factory_installed = False
+
+
+def _install_record_factory() -> None:
+    """Makes each new LogRecord remember the current span, so a handler running
+    later or on another thread (``QueueHandler``) still files it under that span."""
+    global _factory_installed
+    with _factory_lock:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            try:
+                setattr(record, _IDS_ATTR, _current_ids())
+            except Exception:
+                pass
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True
+
+
+def level_name(levelno: int) -> str:
+    """The log level of a ``logging`` level number (``WARNING`` -> ``warn``)."""
+    for threshold, name in ((logging.CRITICAL, "fatal"), (logging.ERROR, "error"),
+                            (logging.WARNING, "warn"), (logging.INFO, "info"),
+                            (logging.DEBUG, "debug")):
+        if levelno >= threshold:
+            return name
+    return "trace"
+
+
+def _is_ours(record: logging.LogRecord) -> bool:
+    # Our own records (diagnostics), and anything logged while our delivery threads
+    # send (urllib3's connection messages): sending them would log again, forever.
+    name = record.name
+    if name in ("braintrust", "braintrust_otel") or name.startswith(("braintrust.",
+                                                                      "braintrust_otel.")):
+        return True
+    return record.threadName.startswith("braintrust") if record.threadName else False
+
+
+def record_metadata(record: logging.LogRecord) -> dict[str, Any]:
+    """What the official handler records of a LogRecord: the ``extra`` fields, the
+    %-template and its arguments, the logger name and the code location."""
+    out: dict[str, Any] = {k: v for k, v in vars(record).items()
+                           if k not in _STANDARD and not k.startswith("_")}
+    args = record.args
+    if args and isinstance(record.msg, str):
+        out["braintrust.template"] = record.msg
+        if isinstance(args, Mapping):
+            # "%(name)s" takes the mapping's items; a bare "%s" takes the whole mapping.
+            if "%(" in record.msg:
+                out.update({f"braintrust.template.parameter.{k}": _plain(v)
+                            for k, v in args.items()})
+            else:
+                out["braintrust.template.parameter.0"] = {str(k): _plain(v)
+                                                          for k, v in args.items()}
+        else:
+            out.update({f"braintrust.template.parameter.{i}": _plain(v)
+                        for i, v in enumerate(args)})
+    out.update({"logger.name": record.name, "code.file.path": record.pathname,
+                "code.function.name": record.funcName, "code.line.number": record.lineno})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    # Template arguments as the record had them when made: scalars as they are,
+    # anything else as its repr (the object may change or be unencodable later).
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return safe_repr(value, limit=2000)
+
+
+class BraintrustLogHandler(logging.Handler):
+    """A ``logging.Handler`` that sends Python log records to a Braintrust logger.
+
+    Each record becomes a log row as ``logger.emit_log`` writes it: the formatted
+    message is the body, the level maps to ``trace`` ... ``fatal``, and the
+    metadata holds the record's ``extra`` fields, the %-template with its
+    arguments, the logger name and the code location. A record made inside a
+    span is filed under that span. Records of Braintrust's own loggers, and
+    those made on its delivery threads, are skipped (sending them would log
+    again). Attach it with ``logging.getLogger(...).addHandler(handler)``.
+
+    Args:
+        logger: The Braintrust logger (from :func:`braintrust.init_logger`).
+        level: The lowest level handled (``logging.NOTSET`` by default).
+    """
+
+    def __init__(self, logger: Logger, level: int | str = logging.NOTSET) -> None:
+        super().__init__(level=level)
+        from ._logger import Logger
+
+        if not isinstance(logger, Logger):
+            raise TypeError(f"BraintrustLogHandler(): logger must be a braintrust.Logger, "
+                            f"got {type(logger).__name__}")
+        self._logger = logger
+        _install_record_factory()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Skips Braintrust's own records, then applies the handler's filters."""
+        return not _is_ours(record) and bool(super().filter(record))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Writes ``record`` as a log row (errors go to ``handleError``, as usual)."""
+        try:
+            ids = getattr(record, _IDS_ATTR, True)
+            context = {"caller_functionname": record.funcName,
+                       "caller_filename": record.pathname, "caller_lineno": record.lineno}
+            emit_log(self._logger, self.format(record), level_name(record.levelno),
+                     record_metadata(record), captured_at=record.created, ids=ids,
+                     context=context)
+        except Exception:
+            self.handleError(record)
+
+    def flush(self) -> None:
+        """Delivers what the logger holds."""
+        self._logger.flush()
