@@ -40,7 +40,9 @@ class StoreHelper:
         return [r.data for r in self.store.rows("project_logs", found["id"])]
 
     def by_name(self, project: str = "p") -> dict[str, dict[str, Any]]:
-        return {r["span_attributes"]["name"]: r for r in self.rows(project)}
+        # Spans only: comment rows (log_feedback) have no span attributes.
+        return {r["span_attributes"]["name"]: r for r in self.rows(project)
+                if "span_attributes" in r}
 
 
 @pytest.fixture

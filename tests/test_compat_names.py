@@ -371,9 +371,13 @@ def test_logger_and_span_log_feedback(store: StoreHelper) -> None:
     braintrust.NOOP_SPAN.log_feedback(scores={"ignored": 1})
     rows = {r["id"]: r for r in store.rows()}
     assert rows[row_id]["scores"] == {"thumbs": 1}
-    assert rows[row_id]["metadata"]["comment"] == "good"
+    # As the official SDK: the comment is a row of its own pointing at the row, and
+    # the feedback's metadata is audit metadata, not the row's.
+    [comment] = [r for r in rows.values() if r.get("origin") == {"id": row_id}]
+    assert comment["comment"] == {"text": "good"} and "metadata" not in rows[row_id]
     assert rows[span.id]["expected"] == "y" and rows[span.id]["tags"] == ["reviewed"]
-    assert rows[span.id]["metadata"] == {"by": "ann"} and rows[span.id]["output"] == "x"
+    assert rows[span.id]["_audit_metadata"] == {"by": "ann"}
+    assert "metadata" not in rows[span.id] and rows[span.id]["output"] == "x"
 
 
 def test_eval_without_scorers(store: StoreHelper) -> None:

@@ -313,7 +313,9 @@ def test_logger_feedback_update_and_org_id_on_the_store(store: StoreHelper) -> N
     logger.update_span(span.id, output="late", metadata={"k": 1})
     row = store.by_name()["s"]
     assert row["scores"] == {"human": 1}
-    assert row["output"] == "late" and row["metadata"] == {"k": 1, "comment": "fine"}
+    assert row["output"] == "late" and row["metadata"] == {"k": 1}
+    [comment] = [r for r in store.rows() if r.get("origin") == {"id": span.id}]
+    assert comment["comment"] == {"text": "fine"}
     assert logger.org_id == ""  # no organization without the service
     with pytest.raises(ValueError, match="source"):
         logger.log_feedback(span.id, scores={"x": 1}, source="elsewhere")

@@ -366,7 +366,8 @@ def test_init_experiment_log_feedback_and_summarize(store: StoreHelper) -> None:
     rows = {r["id"]: r for r in _experiment_rows(store, "manual")}
     assert rows[row_id]["span_attributes"] == {"name": "root", "type": "eval"}
     assert rows[row_id]["scores"] == {"ok": 1.0, "human": 1.0}
-    assert rows[row_id]["metadata"] == {"comment": "nice"}
+    [comment] = [r for r in rows.values() if r.get("origin") == {"id": row_id}]
+    assert comment["comment"] == {"text": "nice"}  # a row of its own, as the official
     assert rows[row_id]["tags"] == ["reviewed"]
     assert rows[span.id]["span_attributes"]["type"] == "eval"
     again = braintrust.init(project="manual", experiment="by-hand", update=True)

@@ -220,11 +220,12 @@ def test_experiment_log_and_feedback(store: StoreHelper) -> None:
     row_id = exp.log(input=SECRET, output="o", scores={"s": 0.5})
     exp.log_feedback(row_id, expected={"gold": SECRET}, metadata={"who": SECRET},
                      comment=f"looks like {SECRET}", tags=[SECRET], scores={"human": 1.0})
-    [row] = experiment_rows(store, "fb")
+    row, comment = sorted(experiment_rows(store, "fb"), key=lambda r: "comment" in r)
     assert row["input"] == MASKED and row["expected"] == {"gold": MASKED}
-    assert row["metadata"] == {"who": MASKED, "comment": f"looks like {MASKED}"}
+    assert row["_audit_metadata"] == {"who": MASKED}
+    assert comment["comment"] == {"text": f"looks like {MASKED}"}
     assert row["tags"] == [MASKED] and row["scores"] == {"s": 0.5, "human": 1.0}
-    assert_nowhere([row])
+    assert_nowhere([row, comment])
 
 
 # -- datasets ----------------------------------------------------------------------------

@@ -6,10 +6,12 @@ experiments and spans share one implementation whatever the backend.
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from braintrust_otel.masking import mask_row
+from braintrust_otel.masking import mask, mask_metadata, mask_row
 
 from . import _state
 from ._span import _check_mapping, _check_numbers, _check_tags, safe_repr
@@ -37,7 +39,9 @@ def log_feedback(
     """Merges feedback into the row ``id`` of the object ``parent`` names.
 
     Scores merge into the row's scores; ``expected`` and ``tags`` replace
-    the row's; the comment and ``metadata`` go into the row's metadata.
+    the row's; ``metadata`` describes the feedback (the rows' ``_audit_metadata``,
+    as the official SDK); a comment is a row of its own, ``{"origin": {"id": id},
+    "comment": {"text": ...}}``.
 
     Raises:
         TypeError, ValueError: On a bad id, source or an empty feedback.
@@ -59,20 +63,29 @@ def log_feedback(
         raise TypeError(f"{where}: comment must be a str, got {type(comment).__name__}")
     if scores is None and expected is None and tags is None and comment is None:
         raise ValueError(f"{where}: give at least one of scores, expected, tags, comment")
-    row: dict[str, Any] = {"id": id, "_is_merge": True, "_parent": parent}
+    # As the official SDK: the feedback's metadata describes the feedback (audit
+    # metadata), not the row; the comment is a row of its own pointing at the row.
+    # mask_row masks the row fields; the audit metadata and the comment are the
+    # user's words too.
+    audit = dict(mask_metadata(metadata)) if metadata is not None else None
+    comment = mask("comment", comment) if comment is not None else None
+    rows: list[dict[str, Any]] = []
+    update: dict[str, Any] = {}
     if scores is not None:
-        row["scores"] = dict(scores)
+        update["scores"] = dict(scores)
     if expected is not None:
-        row["expected"] = expected
+        update["expected"] = expected
     if tags is not None:
-        row["tags"] = list(tags)
-    meta = dict(metadata or {})
+        update["tags"] = list(tags)
+    if update:
+        rows.append({"id": id, **update, "_audit_source": source, "_audit_metadata": audit,
+                     "_is_merge": True, "_parent": parent})
     if comment is not None:
-        meta["comment"] = comment
-    if meta:
-        row["metadata"] = meta
-    row["_audit_source"] = source
-    _state.write_rows([mask_row(row)])
+        rows.append({"id": str(uuid.uuid4()),
+                     "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                     "origin": {"id": id}, "comment": {"text": comment},
+                     "_audit_source": source, "_audit_metadata": audit, "_parent": parent})
+    _state.write_rows([mask_row(row) for row in rows])
 
 
 def update_span(parent: str | None, id: str, event: Mapping[str, Any], *,

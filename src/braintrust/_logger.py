@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -10,6 +11,7 @@ from typing import Any, Callable, Optional, TypeVar
 from braintrust_otel.parent import format_parent
 
 from . import _feedback, _logs, _state
+from ._environment import detect_environment
 from ._logs import LogLevel
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
 from ._span import (
@@ -394,7 +396,12 @@ def init_logger(
             (``{"type": "ci", "name": "github_actions"}``): recorded as
             ``context.span_origin.environment`` on every span started
             afterwards, in any logger (as the official SDK, a process-wide
-            setting that each ``init_logger`` call replaces).
+            setting that each ``init_logger`` call replaces). By default it is
+            detected from environment variables, as the official SDK does:
+            ``BRAINTRUST_ENVIRONMENT_TYPE``/``_NAME``, then CI systems
+            (``GITHUB_ACTIONS``, ``CI``, ...), hosting platforms (``VERCEL``,
+            ``AWS_LAMBDA_FUNCTION_NAME``, ``KUBERNETES_SERVICE_HOST``, ...),
+            then ``PYTHON_ENV``.
 
     Returns:
         The :class:`Logger`.
@@ -415,7 +422,8 @@ def init_logger(
     logger = Logger(project, project_id, async_flush=async_flush, api_key=api_key,
                     app_url=app_url, org_name=org_name)
     _connect(api_key, app_url, org_name, force_login)
-    _state.span_environment = dict(environment) if environment else None
+    _state.span_environment = (dict(environment) if environment
+                               else detect_environment(os.environ))
     if not async_flush:
         _state.sync_parents.add(logger.parent)
     if set_current:

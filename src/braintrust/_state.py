@@ -20,6 +20,8 @@ from braintrust_otel.backends import Backend, backend_for
 from braintrust_otel.exporter import BraintrustSpanExporter
 from braintrust_otel.settings import get_settings
 
+from ._environment import detect_environment
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -37,8 +39,9 @@ _processor: Optional[BraintrustSpanProcessor] = None
 current_logger: Optional[Logger] = None
 #: The experiment ``init()`` made current; spans with no other parent go there first.
 current_experiment: Optional[Experiment] = None
-#: ``init_logger(environment=)``: recorded on every span as ``context.span_origin.environment``.
-span_environment: Optional[dict[str, str]] = None
+#: ``init_logger(environment=)``, else detected from the environment variables (as the
+#: official SDK): recorded on every span as ``context.span_origin.environment``.
+span_environment: Optional[dict[str, str]] = detect_environment(os.environ)
 #: The parent slug ``parent_context()`` set for spans started with no current span.
 current_parent: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
     "braintrust_current_parent", default=None)

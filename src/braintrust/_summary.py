@@ -54,6 +54,8 @@ def cases_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[CaseStats]:
     """
     traces: dict[Any, list[Mapping[str, Any]]] = {}
     for row in rows:
+        if "comment" in row and not row.get("span_id"):
+            continue  # a comment on a row (log_feedback), not a span of a case
         traces.setdefault(row.get("root_span_id") or row.get("id"), []).append(row)
     cases = []
     for spans in traces.values():

@@ -177,6 +177,16 @@ class _Writes(_Database):
         return []
 
 
+def _is_span(row: dict[str, Any]) -> bool:
+    # Listed as a trace's root (or a dataset's record) unless it is a comment on a
+    # row (log_feedback: no span id) or a log record (type "log", filed under a
+    # span's ids), which belong to a trace without being one.
+    if "comment" in row and "span_id" not in row:
+        return False
+    attrs = row.get("span_attributes")
+    return not (isinstance(attrs, dict) and attrs.get("type") == "log")
+
+
 def _params(oid: int, xact: int, row: dict[str, Any]) -> Sequence[Any]:
     parents = row.get("span_parents")
     return (
@@ -184,7 +194,7 @@ def _params(oid: int, xact: int, row: dict[str, Any]) -> Sequence[Any]:
         row["id"],
         row.get("root_span_id"),
         row.get("span_id"),
-        0 if parents else 1,
+        0 if parents or not _is_span(row) else 1,
         row.get("created"),
         xact,
         dumps(row),
