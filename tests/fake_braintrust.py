@@ -332,6 +332,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/function/invoke":
             if body.get("slug") == "missing":
                 self.reply_json({"error": "function not found"}, 404)
+            elif body.get("function_type") == "preprocessor":
+                # A trace's thread (trace.get_thread): messages naming the trace asked for.
+                self.reply_json([{"role": "user", "content": body.get("input")}])
             elif body.get("stream"):
                 events = [("text_delta", "Hello "), ("text_delta", "world"), ("done", "")]
                 text = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)

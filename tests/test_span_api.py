@@ -5,6 +5,7 @@ SDK writes on its rows (observed against the reference capture server).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from braintrust._environment import detect_environment
 from braintrust_otel._version import VERSION
 
 from .conftest import StoreHelper
+from .test_http_delivery import api, fake  # noqa: F401  (fixtures)
 
 OFFICIAL_ORIGIN = {"name": "braintrust.sdk.python", "version": VERSION,
                    "instrumentation": {"name": "braintrust-python-logger"}}
@@ -152,3 +154,30 @@ def test_environment_detection_gives_the_official_answers(
         env: dict[str, str], expected: Any) -> None:
     # Each case's answer is what the official SDK 0.48.1's detection gives for it.
     assert detect_environment(env) == expected
+
+
+@pytest.mark.parametrize("backend", ["store", "service"])
+def test_trace_get_thread_invokes_the_preprocessor(backend: str,
+                                                   request: pytest.FixtureRequest) -> None:
+    # As the official SDK: the project's default preprocessor (or the one named) runs
+    # on the service with the trace's reference; the embedded store has none.
+    from braintrust._trace import EvalTrace
+
+    if backend == "service":
+        request.getfixturevalue("api")
+        fake = request.getfixturevalue("fake")
+    else:
+        request.getfixturevalue("store")
+    trace = EvalTrace("experiment", "exp-1", "root-1")
+    ref = {"trace_ref": {"object_type": "experiment", "object_id": "exp-1",
+                         "root_span_id": "root-1"}}
+    first = asyncio.run(trace.get_thread())
+    named = asyncio.run(trace.get_thread({"preprocessor": "thread"}))
+    again = asyncio.run(trace.get_thread())  # cached per preprocessor: asked once
+    if backend == "store":
+        assert first == named == again == []
+        return
+    assert first == named == again == [{"role": "user", "content": ref}]
+    asked = [r["body"] for r in fake.requests if r["path"] == "/function/invoke"]
+    assert [(b["global_function"], b["function_type"], b["input"]) for b in asked] == [
+        ("project_default", "preprocessor", ref), ("thread", "preprocessor", ref)]

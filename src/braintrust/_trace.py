@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,6 +53,7 @@ class EvalTrace(dict[str, Any]):
         self._config = {"object_type": object_type, "object_id": object_id,
                         "root_span_id": root_span_id}
         self._read_rows = read_rows
+        self._threads: dict[str, list[Any]] = {}
 
     def get_configuration(self) -> dict[str, str]:
         """``{"object_type", "object_id", "root_span_id"}`` of this trace."""
@@ -95,9 +97,38 @@ class EvalTrace(dict[str, Any]):
         return [SpanData(**{k: v for k, v in r.items() if isinstance(k, str)}) for r in found]
 
     async def get_thread(self, options: Mapping[str, Any] | None = None) -> list[Any]:
-        """The trace as a thread of messages.
+        """The trace as a thread of messages, as the Braintrust service's preprocessor
+        function makes it from the trace's spans.
 
-        Braintrust builds it with a preprocessor function on the service; no
-        preprocessor runs here, so this is an empty list.
+        As the official SDK: it invokes the global ``preprocessor`` function named
+        in ``options`` (the project's default, ``project_default``, otherwise) on
+        this trace, once per preprocessor. The embedded store runs no
+        preprocessors, so there the thread is an empty list.
+
+        Args:
+            options: ``{"preprocessor": name}``, optional.
+
+        Returns:
+            The messages, or an empty list when the answer is not a list.
         """
-        return []
+        name = (options or {}).get("preprocessor") or "project_default"
+        found = self._threads.get(name)
+        if found is None:
+            found = self._threads[name] = await asyncio.get_running_loop().run_in_executor(
+                None, self._fetch_thread, name)
+        return list(found)
+
+    def _fetch_thread(self, preprocessor: str) -> list[Any]:
+        from . import _state
+
+        _state.deliver()  # the preprocessor reads the trace's stored spans
+
+        def request() -> dict[str, Any]:
+            return {"global_function": preprocessor, "function_type": "preprocessor",
+                    "mode": "json", "input": {"trace_ref": dict(self._config)},
+                    "api_version": 1}
+        try:
+            answer = _state.backend().invoke(request)
+        except NotImplementedError:
+            return []  # the embedded store: no preprocessors
+        return answer if isinstance(answer, list) else []
