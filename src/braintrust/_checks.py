@@ -154,3 +154,24 @@ def _event(event: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> Mappin
         return fields
     _check_mapping(event, "event", "start_span()")
     return {**event, **fields}
+
+
+def check_log_fields(where: str, scores: Any, metrics: Any, metadata: Any, tags: Any,
+                     id: Any = None) -> tuple[str, ...] | None:
+    """Checks the mapping-shaped fields of a ``log`` call (``Span.log``, ``Logger.log``).
+
+    Returns:
+        The tags as a tuple, or None when none were given.
+
+    Raises:
+        TypeError, ValueError: Naming ``where`` and the argument.
+    """
+    if scores is not None:
+        _check_numbers(scores, "scores", where, unit=True)
+    if metrics is not None:
+        _check_numbers(metrics, "metrics", where, unit=False)
+    if metadata is not None:
+        _check_mapping(metadata, "metadata", where)
+    if id is not None and not isinstance(id, str):
+        raise TypeError(f"{where}: id must be a str, got {type(id).__name__}")
+    return _check_tags(tags, where) if tags is not None else None

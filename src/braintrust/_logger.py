@@ -11,19 +11,11 @@ from typing import Any, Callable, Optional, TypeVar
 from braintrust_otel.parent import format_parent
 
 from . import _feedback, _logs, _state
+from ._checks import _MISSING, _event, check_log_fields, check_text
 from ._environment import detect_environment
-from ._logs import LogLevel
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
-from ._span import (
-    _MISSING,
-    Span,
-    _check_mapping,
-    _check_numbers,
-    _check_tags,
-    _event,
-    _start,
-    check_text,
-)
+from ._span_object import Span
+from ._start import _start
 
 __all__ = ["Logger", "current_logger", "flush", "init_logger", "login"]
 
@@ -81,14 +73,7 @@ class SpanTarget(_state.StateHolder):
         if unexpected:
             raise TypeError(f"{where} got an unexpected keyword argument "
                             f"{next(iter(unexpected))!r}")
-        if scores is not None:
-            _check_numbers(scores, "scores", where, unit=True)
-        if metrics is not None:
-            _check_numbers(metrics, "metrics", where, unit=False)
-        if metadata is not None:
-            _check_mapping(metadata, "metadata", where)
-        if tags is not None:
-            _check_tags(tags, where)
+        check_log_fields(where, scores, metrics, metadata, tags)
         span = _start(None, None, None, None, False, None, None, logger=self,
                       where=where, depth=3, root=True)
         span.log(input=input, output=output, expected=expected, error=error, tags=tags,
@@ -199,7 +184,7 @@ class SpanTarget(_state.StateHolder):
         self.flush()
 
 
-class Logger(SpanTarget):
+class Logger(_logs.LogRecords, SpanTarget):
     """Logs traces to a project. Create it with :func:`init_logger`."""
 
     def __init__(
@@ -286,71 +271,6 @@ class Logger(SpanTarget):
         return self._start_here(name, type, span_attributes, start_time, set_current, parent,
                                 _event(event, fields), propagated_event, internal,
                                 span_id=span_id, root_span_id=root_span_id)
-
-    # -- log records (the official SDK 0.48's Logger.emit_log and its levels) --------
-
-    @property
-    def log_trace_id(self) -> str:
-        """The ``root_span_id`` of log records made outside any span (one per logger)."""
-        return self._log_trace_id
-
-    def emit_log(self, body: Any, level: LogLevel, metadata: dict[str, Any] | None = None,
-                 **parameters: object) -> str:
-        """Records a log record: a row of type ``log`` filed under the current span
-        (by its span and trace ids), else under this logger's own trace id.
-
-        Args:
-            body: The message, or any JSON-able value. A str may hold ``{name}``
-                placeholders, filled from ``parameters`` (missing ones stay).
-            level: ``trace``, ``debug``, ``info``, ``warn``, ``error`` or ``fatal``.
-            metadata: More fields for the row's metadata.
-            **parameters: Values for the placeholders; kept in the metadata with
-                the template (``braintrust.template``, ``braintrust.template.parameter.<name>``).
-
-        Returns:
-            The row id.
-
-        Raises:
-            ValueError: An unknown level.
-            TypeError: Parameters with a body that is not a str; metadata not a dict.
-        """
-        return self._emit(body, level, metadata, parameters, "emit_log")
-
-    def _emit(self, body: Any, level: str, metadata: dict[str, Any] | None,
-              parameters: Mapping[str, object], method: str) -> str:
-        where = f"Logger.{method}()"
-        text, meta = _logs.render(body, metadata, parameters, where)
-        return _logs.emit_log(self, text, level, meta, where=where)
-
-    def trace(self, body: Any, metadata: dict[str, Any] | None = None,
-              **parameters: object) -> str:
-        """Records a ``trace``-level log record (see :meth:`emit_log`); returns its row id."""
-        return self._emit(body, "trace", metadata, parameters, "trace")
-
-    def debug(self, body: Any, metadata: dict[str, Any] | None = None,
-              **parameters: object) -> str:
-        """Records a ``debug``-level log record (see :meth:`emit_log`); returns its row id."""
-        return self._emit(body, "debug", metadata, parameters, "debug")
-
-    def info(self, body: Any, metadata: dict[str, Any] | None = None,
-             **parameters: object) -> str:
-        """Records an ``info``-level log record (see :meth:`emit_log`); returns its row id."""
-        return self._emit(body, "info", metadata, parameters, "info")
-
-    def warn(self, body: Any, metadata: dict[str, Any] | None = None,
-             **parameters: object) -> str:
-        """Records a ``warn``-level log record (see :meth:`emit_log`); returns its row id."""
-        return self._emit(body, "warn", metadata, parameters, "warn")
-
-    def error(self, body: Any, metadata: dict[str, Any] | None = None,
-              **parameters: object) -> str:
-        """Records an ``error``-level log record (see :meth:`emit_log`); returns its row id."""
-        return self._emit(body, "error", metadata, parameters, "error")
-
-    def fatal(self, body: Any, metadata: dict[str, Any] | None = None,
-              **parameters: object) -> str:
-        """Records a ``fatal``-level log record (see :meth:`emit_log`); returns its row id."""
-        return self._emit(body, "fatal", metadata, parameters, "fatal")
 
     def __repr__(self) -> str:
         return f"<braintrust.Logger {self._parent}>"

@@ -38,7 +38,7 @@ from ._span_object import _SPAN_KEY, Span
 if TYPE_CHECKING:
     from ._logger import Logger
 
-__all__ = ["LOG_LEVELS", "BraintrustLogHandler", "LogLevel", "emit_log"]
+__all__ = ["LOG_LEVELS", "BraintrustLogHandler", "LogLevel", "LogRecords", "emit_log"]
 
 LogLevel = Literal["trace", "debug", "info", "warn", "error", "fatal"]
 #: The OpenTelemetry log severities, lowest first.
@@ -108,7 +108,7 @@ def _caller_context() -> dict[str, Any]:
     return {}
 
 
-def emit_log(logger: Logger, body: Any, level: str, metadata: Mapping[str, Any] | None,
+def emit_log(logger: LogRecords, body: Any, level: str, metadata: Mapping[str, Any] | None,
              captured_at: float | None = None, ids: tuple[str, str] | bool | None = True,
              context: dict[str, Any] | None = None, where: str = "Logger.emit_log()") -> str:
     """Writes one log row for ``logger`` and returns its id.
@@ -169,6 +169,77 @@ def _origin() -> dict[str, Any]:
     if _state.span_environment is not None:
         origin["environment"] = dict(_state.span_environment)
     return origin
+
+
+class LogRecords:
+    """The log-record methods of :class:`~braintrust.Logger` (the official SDK 0.48's
+    ``emit_log`` and one method per level). The class sets ``_log_trace_id``."""
+
+    _log_trace_id: str
+    parent: str
+
+    @property
+    def log_trace_id(self) -> str:
+        """The ``root_span_id`` of log records made outside any span (one per logger)."""
+        return self._log_trace_id
+
+    def emit_log(self, body: Any, level: LogLevel, metadata: dict[str, Any] | None = None,
+                 **parameters: object) -> str:
+        """Records a log record: a row of type ``log`` filed under the current span
+        (by its span and trace ids), else under this logger's own trace id.
+
+        Args:
+            body: The message, or any JSON-able value. A str may hold ``{name}``
+                placeholders, filled from ``parameters`` (missing ones stay).
+            level: ``trace``, ``debug``, ``info``, ``warn``, ``error`` or ``fatal``.
+            metadata: More fields for the row's metadata.
+            **parameters: Values for the placeholders; kept in the metadata with
+                the template (``braintrust.template``, ``braintrust.template.parameter.<name>``).
+
+        Returns:
+            The row id.
+
+        Raises:
+            ValueError: An unknown level.
+            TypeError: Parameters with a body that is not a str; metadata not a dict.
+        """
+        return self._emit(body, level, metadata, parameters, "emit_log")
+
+    def _emit(self, body: Any, level: str, metadata: dict[str, Any] | None,
+              parameters: Mapping[str, object], method: str) -> str:
+        where = f"Logger.{method}()"
+        text, meta = render(body, metadata, parameters, where)
+        return emit_log(self, text, level, meta, where=where)
+
+    def trace(self, body: Any, metadata: dict[str, Any] | None = None,
+              **parameters: object) -> str:
+        """Records a ``trace``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "trace", metadata, parameters, "trace")
+
+    def debug(self, body: Any, metadata: dict[str, Any] | None = None,
+              **parameters: object) -> str:
+        """Records a ``debug``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "debug", metadata, parameters, "debug")
+
+    def info(self, body: Any, metadata: dict[str, Any] | None = None,
+             **parameters: object) -> str:
+        """Records an ``info``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "info", metadata, parameters, "info")
+
+    def warn(self, body: Any, metadata: dict[str, Any] | None = None,
+             **parameters: object) -> str:
+        """Records a ``warn``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "warn", metadata, parameters, "warn")
+
+    def error(self, body: Any, metadata: dict[str, Any] | None = None,
+              **parameters: object) -> str:
+        """Records an ``error``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "error", metadata, parameters, "error")
+
+    def fatal(self, body: Any, metadata: dict[str, Any] | None = None,
+              **parameters: object) -> str:
+        """Records a ``fatal``-level log record (see :meth:`emit_log`); returns its row id."""
+        return self._emit(body, "fatal", metadata, parameters, "fatal")
 
 
 # -- the logging.Handler ------------------------------------------------------------

@@ -21,11 +21,10 @@ from . import _state
 from ._checks import (
     _MISSING,
     _check_mapping,
-    _check_numbers,
-    _check_tags,
     _event,
     _merge_json,
     _seconds_to_ns,
+    check_log_fields,
     check_name,
     check_type,
 )
@@ -147,16 +146,7 @@ class Span:
             TypeError, ValueError: When an argument has the wrong shape; the
                 message names the argument.
         """
-        where = "Span.log()"
-        if scores is not None:
-            _check_numbers(scores, "scores", where, unit=True)
-        if metrics is not None:
-            _check_numbers(metrics, "metrics", where, unit=False)
-        if metadata is not None:
-            _check_mapping(metadata, "metadata", where)
-        tag_tuple = _check_tags(tags, where) if tags is not None else None
-        if id is not None and not isinstance(id, str):
-            raise TypeError(f"{where}: id must be a str, got {type(id).__name__}")
+        tag_tuple = check_log_fields("Span.log()", scores, metrics, metadata, tags, id)
         try:
             attrs = self._attrs
             if input is not _MISSING:
