@@ -181,3 +181,22 @@ def test_trace_get_thread_invokes_the_preprocessor(backend: str,
     asked = [r["body"] for r in fake.requests if r["path"] == "/function/invoke"]
     assert [(b["global_function"], b["function_type"], b["input"]) for b in asked] == [
         ("project_default", "preprocessor", ref), ("thread", "preprocessor", ref)]
+
+
+def test_other_instrumentations_spans_follow_chosen_ids(store: StoreHelper) -> None:
+    # Spans of any OTel instrumentation below a span with chosen ids join its trace
+    # (the processor copies the chosen root, and names the chosen parent).
+    from opentelemetry import trace as otel_trace
+
+    logger = braintrust.init_logger(project="p")
+    tracer = otel_trace.get_tracer("user.app")
+    with logger.start_span(name="root", span_id="chosen-sid", root_span_id="chosen-root"), \
+            tracer.start_as_current_span("http call") as http, \
+            tracer.start_as_current_span("db query"), braintrust.start_span(name="ours"):
+        pass
+    rows = store.by_name()
+    assert {rows[n]["root_span_id"] for n in ("http call", "db query", "ours")} == {
+        "chosen-root"}
+    assert rows["http call"]["span_parents"] == ["chosen-sid"]
+    assert rows["db query"]["span_parents"] == [format(http.get_span_context().span_id, "016x")]
+    assert rows["ours"]["span_parents"] == [rows["db query"]["span_id"]]

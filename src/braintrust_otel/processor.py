@@ -27,6 +27,7 @@ from . import attributes as A
 from . import diagnostics, settings
 from .exporter import BraintrustSpanExporter
 from .parent import default_parent
+from .serialize import dumps
 from .settings import get_settings
 
 __all__ = ["AI_PREFIXES", "BraintrustSpanProcessor", "is_ai_span", "parent_in_context"]
@@ -34,6 +35,29 @@ __all__ = ["AI_PREFIXES", "BraintrustSpanProcessor", "is_ai_span", "parent_in_co
 AI_PREFIXES = ("gen_ai.", "braintrust.", "llm.", "ai.", "traceloop.")
 
 SpanFilter = Callable[[ReadableSpan], Optional[bool]]
+
+
+def inherit_chosen_ids(span: Span, ctx: Context | None = None) -> None:
+    """Continues a trace whose row ids were chosen (``braintrust.root_span_id`` /
+    ``braintrust.span_id`` on the parent span, from the facade's
+    ``start_span(span_id=, root_span_id=)``): the span gets the chosen root, and
+    names the parent's chosen span id as its parent. It then carries the root
+    itself, so the whole subtree follows, whatever instrumentation made it.
+    """
+    try:
+        parent_attrs = getattr(trace.get_current_span(ctx), "attributes", None)
+        if not parent_attrs:
+            return
+        root = parent_attrs.get(A.ROOT_SPAN_ID)
+        if not isinstance(root, str):
+            return
+        chosen: dict[str, str] = {A.ROOT_SPAN_ID: root}
+        parent_id = parent_attrs.get(A.SPAN_ID)
+        if isinstance(parent_id, str):
+            chosen[A.SPAN_PARENTS] = dumps([parent_id])
+        span.set_attributes(chosen)
+    except Exception as exc:
+        diagnostics.report("parent", "could not carry the chosen span ids", exc)
 
 
 def parent_in_context(ctx: Context | None = None) -> str | None:
@@ -157,7 +181,9 @@ class BraintrustSpanProcessor(SpanProcessor):
     # -- parent stamping ----------------------------------------------------
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        """Stamps ``braintrust.parent`` on spans that do not carry one."""
+        """Stamps ``braintrust.parent`` on spans that do not carry one, and the row ids
+        a parent span was given in place of its OTel ids (see :func:`inherit_chosen_ids`)."""
+        inherit_chosen_ids(span, parent_context)
         attrs = span.attributes
         if attrs and A.PARENT in attrs:
             return
