@@ -168,3 +168,26 @@ def test_log_handler_files_a_record_under_the_span_it_was_made_in(store: Any) ->
 def test_log_handler_takes_a_logger_only() -> None:
     with pytest.raises(TypeError, match="logger"):
         braintrust.BraintrustLogHandler("not a logger")  # type: ignore[arg-type]
+
+
+def test_a_log_record_does_not_drain_the_span_queue(store: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Log records are rows of their own: writing one must not make the caller's thread
+    # deliver every finished span first (an app logging a lot would pay that each time).
+    from braintrust import _state
+
+    logger = braintrust.init_logger(project="logrec-cost")
+    calls: list[float] = []
+    real = _state.deliver
+
+    def counting(timeout: float = 30.0) -> bool:
+        calls.append(timeout)
+        return real(timeout)
+
+    monkeypatch.setattr(_state, "deliver", counting)
+    with logger.start_span(name="s"):
+        logger.info("one")
+    logger.warn("two")
+    assert calls == []
+    monkeypatch.undo()
+    assert {r.get("output") for r in store.rows("logrec-cost")} >= {"one", "two"}

@@ -154,7 +154,8 @@ def emit_log(logger: LogRecords, body: Any, level: str, metadata: Mapping[str, A
         }
         if metadata is not None:
             row["metadata"] = loads(dumps(mask_metadata(metadata)))
-        _state.write_rows([row])
+        # A row of its own (no span's row to follow): no need to drain the span queue.
+        _state.write_rows([row], after_spans=False)
         if logger.parent in _state.sync_parents:
             _state.deliver()
     except Exception as exc:

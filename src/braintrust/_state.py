@@ -163,10 +163,17 @@ def flush_at_exit(budget: float | None = None) -> bool:
     return done
 
 
-def write_rows(rows: list[dict[str, Any]]) -> None:
-    """Writes rows that are not spans (late merges) straight to the backend, after the spans."""
+def write_rows(rows: list[dict[str, Any]], after_spans: bool = True) -> None:
+    """Writes rows that are not spans straight to the backend.
+
+    Args:
+        rows: The rows.
+        after_spans: Deliver the finished spans first, for rows that must land
+            after them (merges into a span's row); log records need not wait.
+    """
     try:
-        deliver()
+        if after_spans:
+            deliver()
         backend().write(rows)
     except Exception as exc:
         diagnostics.report("dropped", f"could not write {len(rows)} rows", exc, n=len(rows))
