@@ -191,3 +191,16 @@ def test_a_log_record_does_not_drain_the_span_queue(store: Any,
     assert calls == []
     monkeypatch.undo()
     assert {r.get("output") for r in store.rows("logrec-cost")} >= {"one", "two"}
+
+
+def test_log_records_and_comments_are_not_listed_as_traces(store: Any) -> None:
+    # They share a span's ids (or have none): the trace list shows the span's trace once.
+    logger = braintrust.init_logger(project="logrec-list")
+    logger.info("outside any span")
+    with logger.start_span(name="s") as span:
+        logger.info("inside")
+    logger.log_feedback(span.id, comment="a comment")
+    rows = store.rows("logrec-list")
+    assert len(rows) == 4  # the span, two log records, the comment
+    project = store.store.find_project(name="logrec-list")
+    assert store.store.recent_traces("project_logs", project["id"]) == [span.root_span_id]
