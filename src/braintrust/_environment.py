@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["detect_environment"]
+from braintrust_otel import settings
+
+__all__ = ["current_environment", "detect_environment"]
 
 #: Variables a CI system sets, and its name (first match wins).
 _CI = (("GITHUB_ACTIONS", "github_actions"), ("GITLAB_CI", "gitlab_ci"),
@@ -22,6 +24,24 @@ _SERVERS = (("K_SERVICE", "cloud_run"), ("FUNCTION_TARGET", "gcp_functions"),
             ("KUBERNETES_SERVICE_HOST", "kubernetes"), ("DYNO", "heroku"),
             ("FLY_APP_NAME", "fly"), ("RAILWAY_ENVIRONMENT", "railway"),
             ("RENDER_SERVICE_NAME", "render"))
+
+
+#: The variables of other software that the detection looks at.
+_MARKERS = (*(var for var, _ in _CI), "CI", "VERCEL", "NETLIFY", "ECS_CONTAINER_METADATA_URI",
+            "ECS_CONTAINER_METADATA_URI_V4", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+            *(var for var, _ in _SERVERS), "PYTHON_ENV")
+
+
+def current_environment() -> dict[str, str] | None:
+    """The environment of this process (see :func:`detect_environment`), from
+    ``BRAINTRUST_ENVIRONMENT_TYPE``/``_NAME`` and the variables CI systems and
+    hosting platforms set."""
+    env = settings.platform_markers(_MARKERS)
+    for var in (settings.ENVIRONMENT_TYPE, settings.ENVIRONMENT_NAME):
+        value = var.get()
+        if value:
+            env[var.name] = value
+    return detect_environment(env)
 
 
 def detect_environment(env: Mapping[str, str]) -> dict[str, str] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -12,7 +11,7 @@ from braintrust_otel.parent import format_parent
 
 from . import _feedback, _logs, _state
 from ._checks import _MISSING, _event, check_log_fields, check_text
-from ._environment import detect_environment
+from ._environment import current_environment
 from ._slugs import PROJECT_LOGS, SpanRef, encode_slug
 from ._span_object import Span
 from ._start import _start
@@ -343,7 +342,7 @@ def init_logger(
                     app_url=app_url, org_name=org_name)
     _connect(api_key, app_url, org_name, force_login)
     _state.span_environment = (dict(environment) if environment
-                               else detect_environment(os.environ))
+                               else current_environment())
     if not async_flush:
         _state.sync_parents.add(logger.parent)
     if set_current:

@@ -20,7 +20,7 @@ from braintrust_otel.backends import Backend, backend_for
 from braintrust_otel.exporter import BraintrustSpanExporter
 from braintrust_otel.settings import get_settings
 
-from ._environment import detect_environment
+from ._environment import current_environment
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,7 +41,7 @@ current_logger: Optional[Logger] = None
 current_experiment: Optional[Experiment] = None
 #: ``init_logger(environment=)``, else detected from the environment variables (as the
 #: official SDK): recorded on every span as ``context.span_origin.environment``.
-span_environment: Optional[dict[str, str]] = detect_environment(os.environ)
+span_environment: Optional[dict[str, str]] = current_environment()
 #: The parent slug ``parent_context()`` set for spans started with no current span.
 current_parent: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
     "braintrust_current_parent", default=None)

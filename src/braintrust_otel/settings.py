@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable, Generic, Mapping, Optional, TypeVar
+from typing import Any, Callable, Generic, Iterable, Mapping, Optional, TypeVar
 
 from . import diagnostics
 
@@ -248,6 +248,15 @@ INSTRUMENT_THREADS: Variable[bool] = Variable(
     "at `import braintrust`, patch `threading.Thread` and `ThreadPoolExecutor` so work "
     "started in a span nests under it (`braintrust.wrappers.threads.setup_threads()` "
     "does it from code)")
+ENVIRONMENT_TYPE: Variable[Optional[str]] = Variable(
+    "BRAINTRUST_ENVIRONMENT_TYPE", parse_str, None,
+    "recorded as `context.span_origin.environment.type` on every span (`ci`, `server`, "
+    "`local`, ...); with neither this nor `_NAME`, detected from CI and hosting variables",
+    "detected")
+ENVIRONMENT_NAME: Variable[Optional[str]] = Variable(
+    "BRAINTRUST_ENVIRONMENT_NAME", parse_str, None,
+    "recorded as `context.span_origin.environment.name` (`github_actions`, `vercel`, ...)",
+    "detected")
 OPENAI_BASE_URL: Variable[Optional[str]] = Variable(
     "OPENAI_BASE_URL", parse_str, None,
     "the endpoint `invoke()` runs prompts against on the embedded store", "OpenAI's")
@@ -275,8 +284,9 @@ VARIABLES: tuple[Variable[Any], ...] = (
     APP_URL, APP_PUBLIC_URL, API_URL, PROXY_URL, ORG_NAME, HTTP_TIMEOUT, NUM_RETRIES,
     DEFAULT_BATCH_SIZE, MAX_REQUEST_SIZE, SPOOL_DIR, SPOOL_MAX_BYTES, EXIT_FLUSH_SECONDS,
     CAPTURE_CONTENT, PROMPT_CACHE_DIR, OPENAI_BASE_URL, OPENAI_API_KEY,
-    KEEP_FOREIGN_INSTRUMENTORS, INSTRUMENT_THREADS, OTEL_BSP_SCHEDULE_DELAY,
-    OTEL_BSP_MAX_EXPORT_BATCH_SIZE, XDG_DATA_HOME, LOCALAPPDATA, LANGCHAIN_PROJECT,
+    KEEP_FOREIGN_INSTRUMENTORS, INSTRUMENT_THREADS, ENVIRONMENT_TYPE, ENVIRONMENT_NAME,
+    OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, XDG_DATA_HOME, LOCALAPPDATA,
+    LANGCHAIN_PROJECT,
 )
 
 
@@ -317,6 +327,8 @@ class Settings:
     openai_api_key: Optional[str]
     keep_foreign_instrumentors: bool
     instrument_threads: bool
+    environment_type: Optional[str]
+    environment_name: Optional[str]
     otel_bsp_schedule_delay: float
     otel_bsp_max_export_batch_size: int
     xdg_data_home: Optional[Path]
@@ -389,3 +401,17 @@ def get_settings() -> Settings:
     current = Settings(**{v.field: value for v, value in zip(VARIABLES, values)})
     _last = (values, current)
     return current
+
+
+def platform_markers(names: Iterable[str]) -> dict[str, str]:
+    """The set ones of ``names``: variables other software sets that show where the
+    process runs (a CI system, a hosting platform), not configuration of ours. Read
+    for ``context.span_origin.environment`` (``braintrust._environment``).
+
+    Args:
+        names: The variables to look at.
+
+    Returns:
+        Each set, non-empty one, with its text.
+    """
+    return {name: value for name in names if (value := os.environ.get(name))}
