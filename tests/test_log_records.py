@@ -204,3 +204,66 @@ def test_log_records_and_comments_are_not_listed_as_traces(store: Any) -> None:
     assert len(rows) == 4  # the span, two log records, the comment
     project = store.store.find_project(name="logrec-list")
     assert store.store.recent_traces("project_logs", project["id"]) == [span.root_span_id]
+
+
+TWIN = """
+import logging
+import braintrust
+
+logger = braintrust.init_logger(project="twin-logs")
+logger.info("hello {who} {gone}", metadata={"k": 1}, who="world")
+logger.emit_log({"a": 1}, "debug")
+with logger.start_span(name="outer") as span:
+    logger.error("inside")
+    app = logging.getLogger("twinapp")
+    app.setLevel(logging.DEBUG)
+    app.addHandler(braintrust.BraintrustLogHandler(logger))
+    app.warning("user %s", "bob", extra={"user_id": "u1"})
+chosen = logger.start_span(name="explicit", span_id="my-span-id", root_span_id="my-root-id")
+chosen.start_span(name="child").end()
+chosen.end()
+row_id = logger.log(input="q", output="a", allow_concurrent_with_spans=True)
+logger.log_feedback(row_id, comment="nice", scores={"q": 1}, metadata={"by": "me"})
+logger.flush()
+"""
+
+
+def test_the_same_rows_as_the_official_sdk(tmp_path: Any) -> None:
+    from .twin import both
+
+    official, ours = both(TWIN, tmp_path)
+
+    def shape(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        spans = {r["span_attributes"]["name"]: r for r in rows
+                 if (r.get("span_attributes") or {}).get("name")}
+        logs = {str(r["output"]): r for r in rows
+                if (r.get("span_attributes") or {}).get("type") == "log"}
+        outer = spans["outer"]
+        answered = next(r for r in rows if r.get("input") == "q")
+        [comment] = [r for r in rows if "comment" in r]
+        return {
+            "logs": {out: {"span_attributes": {k: v for k, v in r["span_attributes"].items()
+                                               if k != "exec_counter"},
+                           "metadata": {k: v for k, v in (r.get("metadata") or {}).items()
+                                        if k != "code.file.path"},
+                           "parents": r.get("span_parents"),
+                           "in_outer": (r["span_id"], r["root_span_id"]) == (
+                               outer["span_id"], outer["root_span_id"]),
+                           "origin": {k: v for k, v in r["context"]["span_origin"].items()
+                                      if k != "version"}}
+                     for out, r in logs.items()},
+            "outside_roots": len({r["root_span_id"] for r in logs.values()
+                                  if r["root_span_id"] != outer["root_span_id"]}),
+            "explicit": {n: (spans[n]["span_id"] if n == "explicit" else "",
+                             spans[n]["root_span_id"], spans[n].get("span_parents"))
+                         for n in ("explicit", "child")},
+            "child_parent_is_explicit": spans["child"]["span_parents"] == ["my-span-id"],
+            "origin": {k: v for k, v in outer["context"]["span_origin"].items()
+                       if k != "version"},
+            "feedback": (answered["scores"], answered.get("_audit_metadata"),
+                         answered.get("_audit_source")),
+            "comment": (comment["comment"], comment["origin"] == {"id": answered["id"]},
+                        comment.get("_audit_metadata"), comment.get("_audit_source")),
+        }
+
+    assert shape(ours) == shape(official)
