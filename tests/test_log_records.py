@@ -267,3 +267,34 @@ def test_the_same_rows_as_the_official_sdk(tmp_path: Any) -> None:
         }
 
     assert shape(ours) == shape(official)
+
+
+def test_log_records_are_written_in_batches_and_none_is_lost(tmp_path: Any) -> None:
+    # Each write to the embedded store is a transaction: records go in batches (full,
+    # a moment after the first, or at a delivery), and exit writes what waits.
+    from .conftest import run_python, stored_rows
+
+    proc = run_python("""
+        import braintrust
+        from braintrust import _state
+        from braintrust_otel.sinks.local import LocalSink
+
+        writes = []
+        real = LocalSink.write
+        def counting(self, rows):
+            writes.append(len(rows))
+            return real(self, rows)
+        LocalSink.write = counting
+        logger = braintrust.init_logger(project="batched")
+        for i in range(1200):
+            logger.info("record {i}", i=i)
+        braintrust.flush()
+        print(max(writes), len(writes))
+        for i in range(5):
+            logger.warn("at exit {i}", i=i)  # no flush: exit writes them
+    """, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    largest, count = map(int, proc.stdout.split())
+    assert largest >= 100 and count <= 12  # batches, not one write per record
+    outputs = {r["output"] for r in stored_rows(tmp_path / "sub.sqlite", "batched")}
+    assert {f"record {i}" for i in range(1200)} | {f"at exit {i}" for i in range(5)} == outputs

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import random
 import sys
 import threading
@@ -154,13 +155,62 @@ def emit_log(logger: LogRecords, body: Any, level: str, metadata: Mapping[str, A
         }
         if metadata is not None:
             row["metadata"] = loads(dumps(mask_metadata(metadata)))
-        # A row of its own (no span's row to follow): no need to drain the span queue.
-        _state.write_rows([row], after_spans=False)
+        _pending.add(row)
         if logger.parent in _state.sync_parents:
             _state.deliver()
     except Exception as exc:
         diagnostics.report("log", "could not record a log record", exc)
     return row_id
+
+
+class _PendingRows:
+    """Log records waiting to be written, in batches: a write to the embedded store is
+    one transaction, too dear for each record of a chatty program. A batch goes out
+    when it is full, a moment after its first record, and on every delivery
+    (``braintrust.flush()``, exit), so nothing waits longer than that moment."""
+
+    BATCH = 500
+    WAIT = 0.2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: list[dict[str, Any]] = []
+        self._timer: threading.Timer | None = None
+        _state.pending_rows.append(self.flush)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        # The parent writes what it held; the child starts empty, with a lock no
+        # thread of the parent can be holding.
+        self._lock = threading.Lock()
+        self._rows = []
+        self._timer = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._rows.append(row)
+            full = len(self._rows) >= self.BATCH
+            if not full and self._timer is None:
+                timer = self._timer = threading.Timer(self.WAIT, self.flush)
+                timer.name = "braintrust-log-rows"  # the handler skips its own threads' records
+                timer.daemon = True
+                timer.start()
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Writes the waiting records (rows of their own: no span queue to drain first)."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+            timer, self._timer = self._timer, None
+        if timer is not None and timer is not threading.current_thread():
+            timer.cancel()
+        if rows:
+            _state.write_rows(rows, after_spans=False)
+
+
+_pending = _PendingRows()
 
 
 def _origin() -> dict[str, Any]:

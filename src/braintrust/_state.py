@@ -23,7 +23,7 @@ from braintrust_otel.settings import get_settings
 from ._environment import current_environment
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from braintrust_otel.api import ApiConnection
     from braintrust_otel.sinks import RowSink
@@ -102,8 +102,18 @@ def exporter() -> BraintrustSpanExporter:
 _drops_seen = 0
 
 
+#: Flushes of rows the facade holds back to write in batches (log records).
+pending_rows: list[Callable[[], None]] = []
+
+
 def deliver(timeout: float = 30.0) -> bool:
-    """Delivers every finished span and queued attachment; False if not done in time."""
+    """Delivers every finished span, held row and queued attachment; False if not
+    done in time."""
+    for flush_rows in pending_rows:
+        try:
+            flush_rows()
+        except Exception as exc:
+            diagnostics.report("dropped", "could not write held rows", exc)
     if _processor is None:
         return True
     done = _processor.force_flush(int(timeout * 1000))
