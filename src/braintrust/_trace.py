@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -111,6 +110,8 @@ class EvalTrace(dict[str, Any]):
         Returns:
             The messages, or an empty list when the answer is not a list.
         """
+        import asyncio  # not at import: `import braintrust` defers asyncio
+
         name = (options or {}).get("preprocessor") or "project_default"
         found = self._threads.get(name)
         if found is None:
