@@ -75,8 +75,8 @@ from ._eval import (
 from ._experiment import Experiment, init, init_experiment
 from ._functions import init_function, invoke, invoke_async
 from ._git import GitMetadataSettings, RepoInfo
+from ._log_handler import BraintrustLogHandler
 from ._logger import Logger, current_logger, flush, init_logger, login
-from ._logs import BraintrustLogHandler
 from ._parameters import RemoteEvalParameters, load_parameters
 from ._project import Project, ProjectBuilder, projects
 from ._prompt import Prompt, load_prompt

@@ -32,8 +32,8 @@ from ._compat import (
 from ._dataset import Dataset, init_dataset
 from ._experiment import Experiment, init, init_experiment
 from ._git import GitMetadataSettings, RepoInfo
+from ._log_handler import BraintrustLogHandler
 from ._logger import Logger, current_logger, flush, init_logger, login
-from ._logs import BraintrustLogHandler
 from ._parameters import RemoteEvalParameters, load_parameters
 from ._project import Project
 from ._prompt import Prompt, load_prompt

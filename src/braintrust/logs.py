@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ._logs import BraintrustLogHandler
+from ._log_handler import BraintrustLogHandler
 
 __all__ = ["BraintrustLogHandler"]
