@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import decimal
 import enum
 import json
 import math
 import re
+import sys
 import uuid
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -144,7 +144,9 @@ def _to_jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, (uuid.UUID, PurePath)):
         return str(value)
-    if isinstance(value, decimal.Decimal):
+    # A Decimal exists only once its module is loaded: no import for the check.
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
