@@ -276,17 +276,22 @@ def dumps(value: Any) -> str:
 def _splice(row: dict[str, Any]) -> str:
     # The row's already-encoded values go in as they are: no decode and
     # re-encode of the (often large) input and output on the worker thread.
+    # One join at the end copies each value's text once (chained ``+`` would
+    # copy the whole row once per step).
     rest: dict[Any, Any] = {}
-    parts: list[str] = []
+    pieces = [""]  # the head of the row goes first, once it is known
     for key, item in row.items():
         if type(item) is RawJson and type(key) is str:
-            parts.append(_encode_key(key) + ":" + item.text)
+            pieces += (",", _encode_key(key), ":", item.text)
         else:
             rest[key] = item
     head = _dumps(rest)
-    if len(head) == 2:  # "{}"
-        return "{" + ",".join(parts) + "}"
-    return head[:-1] + "," + ",".join(parts) + "}"
+    if len(head) == 2:  # "{}": no comma before the first spliced value
+        pieces[0], pieces[1] = "{", ""
+    else:
+        pieces[0] = head[:-1]
+    pieces.append("}")
+    return "".join(pieces)
 
 
 _encode_key = json.encoder.encode_basestring
