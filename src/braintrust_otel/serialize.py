@@ -17,6 +17,8 @@ import re
 import sys
 import uuid
 from collections.abc import Mapping
+from itertools import compress, repeat
+from operator import is_
 from pathlib import PurePath
 from typing import Any
 
@@ -266,25 +268,22 @@ def dumps(value: Any) -> str:
         hold are converted (see :func:`sanitize`); a dict's top-level
         :class:`RawJson` values are spliced in as they are.
     """
-    if type(value) is dict:
-        for item in value.values():
-            if type(item) is RawJson:
-                return _splice(value)
+    # (map/in run in C: no Python-level loop over the row's values.)
+    if type(value) is dict and RawJson in map(type, value.values()):
+        return _splice(value)
     return _dumps(value)
 
 
 def _splice(row: dict[str, Any]) -> str:
     # The row's already-encoded values go in as they are: no decode and
     # re-encode of the (often large) input and output on the worker thread.
-    # One join at the end copies each value's text once (chained ``+`` would
-    # copy the whole row once per step).
-    rest: dict[Any, Any] = {}
+    # The keys holding them are picked in C (compress/map), the rest of the
+    # row is a C copy less those keys, and one join copies each text once.
+    rest: dict[Any, Any] = dict(row)
     pieces = [""]  # the head of the row goes first, once it is known
-    for key, item in row.items():
-        if type(item) is RawJson and type(key) is str:
-            pieces += (",", _encode_key(key), ":", item.text)
-        else:
-            rest[key] = item
+    for key in compress(row, map(is_, map(type, row.values()), repeat(RawJson))):
+        if type(key) is str:
+            pieces += (",", _encode_key(key), ":", rest.pop(key).text)
     head = _dumps(rest)
     if len(head) == 2:  # "{}": no comma before the first spliced value
         pieces[0], pieces[1] = "{", ""
