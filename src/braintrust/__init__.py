@@ -40,72 +40,74 @@ from ._auto import (
     wrap_openai,
     wrap_openrouter,
 )
-from ._builders import (
-    ClassifierBuilder,
-    ParametersBuilder,
-    PromptBuilder,
-    ScorerBuilder,
-    ToolBuilder,
-)
-from ._compat import (
-    BaseExperiment,
-    JSONAttachment,
-    ReadonlyExperiment,
-    SpanTypeAttribute,
-    current_experiment,
-    get_prompt_versions,
-    load_prompt_async,
-    log,
-    parent_context,
-    summarize,
-    update_span,
-)
-from ._dataset import Dataset, init_dataset
-from ._definitions import CodeFunction, CodeParameters, CodePrompt
-from ._eval import (
-    Eval,
-    EvalAsync,
-    EvalCase,
-    EvalHooks,
-    EvalResult,
-    EvalResultWithSummary,
-    Evaluator,
-    Reporter,
-)
-from ._experiment import Experiment, init, init_experiment
-from ._functions import init_function, invoke, invoke_async
-from ._git import GitMetadataSettings, RepoInfo
-from ._log_handler import BraintrustLogHandler
 from ._logger import Logger, current_logger, flush, init_logger, login
-from ._parameters import RemoteEvalParameters, load_parameters
-from ._project import Project, ProjectBuilder, projects
-from ._prompt import Prompt, load_prompt
-from ._prompt_schema import ImagePart, PromptData, PromptMessage, PromptSchema, TextPart
-from ._propagation import extract_trace_context, inject_trace_context
-from ._score import Classification, NamedScoreDict, Score, ScoreDict
 from ._span import NOOP_SPAN, SPAN_TYPES, NoopSpan, Span, current_span, start_span
 from ._span import link as permalink
-from ._stream import (
-    BraintrustConsoleChunk,
-    BraintrustErrorChunk,
-    BraintrustInvokeError,
-    BraintrustJsonChunk,
-    BraintrustProgressChunk,
-    BraintrustStream,
-    BraintrustTextChunk,
-    parse_stream,
-)
-from ._summary import (
-    DatasetSummary,
-    DataSummary,
-    ExperimentSummary,
-    MetricSummary,
-    ScoreSummary,
-    SummarySkipped,
-    SummarySuccess,
-)
-from ._threads import TracedThreadPoolExecutor, bind_context
 from ._traced import traced
+
+if TYPE_CHECKING:
+    from ._builders import (
+        ClassifierBuilder,
+        ParametersBuilder,
+        PromptBuilder,
+        ScorerBuilder,
+        ToolBuilder,
+    )
+    from ._compat import (
+        BaseExperiment,
+        JSONAttachment,
+        ReadonlyExperiment,
+        SpanTypeAttribute,
+        current_experiment,
+        get_prompt_versions,
+        load_prompt_async,
+        log,
+        parent_context,
+        summarize,
+        update_span,
+    )
+    from ._dataset import Dataset, init_dataset
+    from ._definitions import CodeFunction, CodeParameters, CodePrompt
+    from ._eval import (
+        Eval,
+        EvalAsync,
+        EvalCase,
+        EvalHooks,
+        EvalResult,
+        EvalResultWithSummary,
+        Evaluator,
+        Reporter,
+    )
+    from ._experiment import Experiment, init, init_experiment
+    from ._functions import init_function, invoke, invoke_async
+    from ._git import GitMetadataSettings, RepoInfo
+    from ._log_handler import BraintrustLogHandler
+    from ._parameters import RemoteEvalParameters, load_parameters
+    from ._project import Project, ProjectBuilder, projects
+    from ._prompt import Prompt, load_prompt
+    from ._prompt_schema import ImagePart, PromptData, PromptMessage, PromptSchema, TextPart
+    from ._propagation import extract_trace_context, inject_trace_context
+    from ._score import Classification, NamedScoreDict, Score, ScoreDict
+    from ._stream import (
+        BraintrustConsoleChunk,
+        BraintrustErrorChunk,
+        BraintrustInvokeError,
+        BraintrustJsonChunk,
+        BraintrustProgressChunk,
+        BraintrustStream,
+        BraintrustTextChunk,
+        parse_stream,
+    )
+    from ._summary import (
+        DatasetSummary,
+        DataSummary,
+        ExperimentSummary,
+        MetricSummary,
+        ScoreSummary,
+        SummarySkipped,
+        SummarySuccess,
+    )
+    from ._threads import TracedThreadPoolExecutor, bind_context
 
 __all__ = [
     "NOOP_SPAN",
@@ -242,6 +244,86 @@ _LAZY: dict[str, str] = {**dict.fromkeys(_LAZY_WORKFLOW, "braintrust.workflow_ev
                          **dict.fromkeys(_LAZY_PIPELINE, "braintrust.dataset_pipeline"),
                          **dict.fromkeys(_LAZY_SANDBOX, "braintrust.sandbox")}
 __all__ += list(_LAZY)
+
+# The facade's own names that load on first use too (already in __all__):
+# evals, experiments, datasets, prompts, functions and projects bring
+# summaries, git, templating and more, which a program that only logs spans
+# never needs at import.
+_LAZY.update({
+    "BaseExperiment": "braintrust._compat",
+    "BraintrustConsoleChunk": "braintrust._stream",
+    "BraintrustErrorChunk": "braintrust._stream",
+    "BraintrustInvokeError": "braintrust._stream",
+    "BraintrustLogHandler": "braintrust._log_handler",
+    "BraintrustJsonChunk": "braintrust._stream",
+    "BraintrustProgressChunk": "braintrust._stream",
+    "BraintrustStream": "braintrust._stream",
+    "BraintrustTextChunk": "braintrust._stream",
+    "Classification": "braintrust._score",
+    "ClassifierBuilder": "braintrust._builders",
+    "CodeFunction": "braintrust._definitions",
+    "CodeParameters": "braintrust._definitions",
+    "CodePrompt": "braintrust._definitions",
+    "DataSummary": "braintrust._summary",
+    "Dataset": "braintrust._dataset",
+    "DatasetSummary": "braintrust._summary",
+    "Eval": "braintrust._eval",
+    "EvalAsync": "braintrust._eval",
+    "EvalCase": "braintrust._eval",
+    "EvalHooks": "braintrust._eval",
+    "EvalResult": "braintrust._eval",
+    "EvalResultWithSummary": "braintrust._eval",
+    "Evaluator": "braintrust._eval",
+    "Experiment": "braintrust._experiment",
+    "ExperimentSummary": "braintrust._summary",
+    "GitMetadataSettings": "braintrust._git",
+    "ImagePart": "braintrust._prompt_schema",
+    "JSONAttachment": "braintrust._compat",
+    "MetricSummary": "braintrust._summary",
+    "NamedScoreDict": "braintrust._score",
+    "ParametersBuilder": "braintrust._builders",
+    "Project": "braintrust._project",
+    "ProjectBuilder": "braintrust._project",
+    "Prompt": "braintrust._prompt",
+    "PromptBuilder": "braintrust._builders",
+    "PromptData": "braintrust._prompt_schema",
+    "PromptMessage": "braintrust._prompt_schema",
+    "PromptSchema": "braintrust._prompt_schema",
+    "ReadonlyExperiment": "braintrust._compat",
+    "RemoteEvalParameters": "braintrust._parameters",
+    "RepoInfo": "braintrust._git",
+    "Reporter": "braintrust._eval",
+    "Score": "braintrust._score",
+    "ScoreDict": "braintrust._score",
+    "ScoreSummary": "braintrust._summary",
+    "ScorerBuilder": "braintrust._builders",
+    "SpanTypeAttribute": "braintrust._compat",
+    "SummarySkipped": "braintrust._summary",
+    "SummarySuccess": "braintrust._summary",
+    "TextPart": "braintrust._prompt_schema",
+    "ToolBuilder": "braintrust._builders",
+    "TracedThreadPoolExecutor": "braintrust._threads",
+    "bind_context": "braintrust._threads",
+    "current_experiment": "braintrust._compat",
+    "extract_trace_context": "braintrust._propagation",
+    "get_prompt_versions": "braintrust._compat",
+    "init": "braintrust._experiment",
+    "init_dataset": "braintrust._dataset",
+    "init_experiment": "braintrust._experiment",
+    "init_function": "braintrust._functions",
+    "inject_trace_context": "braintrust._propagation",
+    "invoke": "braintrust._functions",
+    "invoke_async": "braintrust._functions",
+    "load_parameters": "braintrust._parameters",
+    "load_prompt": "braintrust._prompt",
+    "load_prompt_async": "braintrust._compat",
+    "log": "braintrust._compat",
+    "parent_context": "braintrust._compat",
+    "parse_stream": "braintrust._stream",
+    "projects": "braintrust._project",
+    "summarize": "braintrust._compat",
+    "update_span": "braintrust._compat",
+})
 
 if TYPE_CHECKING:  # the names __getattr__ gives, for type checkers
     from .dataset_pipeline import *  # noqa: F403

@@ -71,6 +71,13 @@ def combine_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Returns:
         The combined rows (the input dicts may be changed).
     """
+    for row in rows:
+        if row.get("_is_merge"):
+            break
+    else:
+        # No merge rows (the span path's usual batch): nothing folds, so the
+        # per-row key (six lookups and a tuple) is not worth building.
+        return list(rows)
     out: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:

@@ -7,7 +7,6 @@ uploader all wait by :func:`backoff_delay`; the last two run their loop with
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from dataclasses import dataclass
@@ -36,6 +35,10 @@ def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Opti
     except ValueError:
         pass
     try:
+        # Imported here: only a 429/503 with an HTTP-date needs it (and it
+        # costs a few ms at import).
+        import email.utils
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import decimal
 import enum
 import json
 import math
 import re
+import sys
 import uuid
 from collections.abc import Mapping
+from itertools import compress, repeat
+from operator import is_
 from pathlib import PurePath
 from typing import Any
 
@@ -144,7 +146,9 @@ def _to_jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, (uuid.UUID, PurePath)):
         return str(value)
-    if isinstance(value, decimal.Decimal):
+    # A Decimal exists only once its module is loaded: no import for the check.
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
@@ -264,27 +268,29 @@ def dumps(value: Any) -> str:
         hold are converted (see :func:`sanitize`); a dict's top-level
         :class:`RawJson` values are spliced in as they are.
     """
-    if type(value) is dict:
-        for item in value.values():
-            if type(item) is RawJson:
-                return _splice(value)
+    # (map/in run in C: no Python-level loop over the row's values.)
+    if type(value) is dict and RawJson in map(type, value.values()):
+        return _splice(value)
     return _dumps(value)
 
 
 def _splice(row: dict[str, Any]) -> str:
     # The row's already-encoded values go in as they are: no decode and
     # re-encode of the (often large) input and output on the worker thread.
-    rest: dict[Any, Any] = {}
-    parts: list[str] = []
-    for key, item in row.items():
-        if type(item) is RawJson and type(key) is str:
-            parts.append(_encode_key(key) + ":" + item.text)
-        else:
-            rest[key] = item
+    # The keys holding them are picked in C (compress/map), the rest of the
+    # row is a C copy less those keys, and one join copies each text once.
+    rest: dict[Any, Any] = dict(row)
+    pieces = [""]  # the head of the row goes first, once it is known
+    for key in compress(row, map(is_, map(type, row.values()), repeat(RawJson))):
+        if type(key) is str:
+            pieces += (",", _encode_key(key), ":", rest.pop(key).text)
     head = _dumps(rest)
-    if len(head) == 2:  # "{}"
-        return "{" + ",".join(parts) + "}"
-    return head[:-1] + "," + ",".join(parts) + "}"
+    if len(head) == 2:  # "{}": no comma before the first spliced value
+        pieces[0], pieces[1] = "{", ""
+    else:
+        pieces[0] = head[:-1]
+    pieces.append("}")
+    return "".join(pieces)
 
 
 _encode_key = json.encoder.encode_basestring

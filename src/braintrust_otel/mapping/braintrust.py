@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import attributes as A
-from ..serialize import loads, raw_json
+from ..serialize import JsonText, RawJson, loads
 
 _MERGED = ("metadata", "metrics", "scores", "span_attributes")
 _PLAIN = {"braintrust.input": "input", "braintrust.output": "output"}
@@ -14,6 +14,12 @@ _PLAIN = {"braintrust.input": "input", "braintrust.output": "output"}
 _IDS = {A.SPAN_ID: "span_id", A.ROOT_SPAN_ID: "root_span_id"}
 _CODE = {A.CODE_FILE: "caller_filename", A.CODE_FUNCTION: "caller_functionname",
          A.CODE_LINE: "caller_lineno"}
+# The attributes every facade span carries, looked up once each: JSON fields
+# that replace (input, output, ...), and braintrust.parent, which is consumed
+# here and read by common.base_row. (None marks "consume only".)
+_DIRECT: dict[str, str | None] = {
+    key: field for key, field in A.JSON_FIELDS.items() if field not in _MERGED}
+_DIRECT[A.PARENT] = None
 
 
 def _decode(value: Any) -> Any:
@@ -49,6 +55,14 @@ def apply(row: dict[str, Any], attrs: Mapping[str, Any], raw: bool = False) -> s
     consumed: set[str] = set()
     context: dict[str, Any] = {}
     for key, value in attrs.items():
+        if key in _DIRECT:
+            consumed.add(key)
+            field = _DIRECT[key]
+            if field is not None:
+                # Text the facade encoded stays encoded (see serialize.JsonText).
+                row[field] = (RawJson(value) if raw and type(value) is JsonText
+                              else _decode(value))
+            continue
         code_key = _CODE.get(key)
         if code_key is not None:
             context[code_key] = value
@@ -59,11 +73,7 @@ def apply(row: dict[str, Any], attrs: Mapping[str, Any], raw: bool = False) -> s
         consumed.add(key)
         field = A.JSON_FIELDS.get(key)
         if field is not None:
-            if field in _MERGED:
-                _merge_into(row, field, _decode(value))
-            else:
-                # Text the facade encoded stays encoded (see serialize.JsonText).
-                row[field] = raw_json(value) if raw else _decode(value)
+            _merge_into(row, field, _decode(value))  # the others are in _DIRECT
         elif key == A.TAGS:
             row["tags"] = [value] if isinstance(value, str) else list(value)
         elif key == A.CONTEXT:

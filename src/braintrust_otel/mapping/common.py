@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,31 @@ def iso_time(ns: int) -> str:
     except (TypeError, ValueError, OverflowError):
         ns = 0
     return datetime.datetime.fromtimestamp(ns / 1e9, tz=_UTC).isoformat()
+
+
+# The last whole second formatted by _created, as (seconds, "YYYY-MM-DDTHH:MM:SS").
+_last_second: tuple[float, str] = (-1.0, "")
+
+
+def _created(ns: int) -> str:
+    """``datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat()`` for 0 <= ns <= MAX_TIME_NS.
+
+    The same text, made without a datetime per span: spans of one second
+    share the formatted date and time, and the microseconds are rounded
+    exactly as ``fromtimestamp`` rounds them (the float's fraction times a
+    million, half to even, carried into the seconds at 1,000,000).
+    """
+    global _last_second
+    frac, whole = math.modf(ns / 1e9)
+    micro = round(frac * 1e6)
+    if micro >= 1_000_000:
+        micro -= 1_000_000
+        whole += 1.0
+    last, head = _last_second
+    if whole != last:
+        head = datetime.datetime.fromtimestamp(whole, tz=_UTC).isoformat()[:-6]
+        _last_second = (whole, head)  # one tuple: a racing thread sees a matching pair
+    return f"{head}.{micro:06d}+00:00" if micro else head + "+00:00"
 
 
 def _valid_ns(value: Any) -> bool:
@@ -75,7 +101,7 @@ def base_row(span: ReadableSpan, attrs: Mapping[str, Any]) -> dict[str, Any]:
             "root_span_id": trace_id_hex(ctx.trace_id),
             "span_parents": [span_id_hex(span_parent.span_id)] if span_parent is not None
             else None,
-            "created": datetime.datetime.fromtimestamp(start / 1e9, tz=_UTC).isoformat(),
+            "created": _created(start),
             "metrics": {"start": start / 1e9, "end": end / 1e9},
             "span_attributes": {"name": span.name},
             "_parent": parent if isinstance(parent, str) else None,
