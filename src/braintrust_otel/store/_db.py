@@ -18,6 +18,8 @@ from ._schema import _KNOWN_COLUMNS
 # Serializes schema creation across processes starting on one PostgreSQL database
 # (CREATE ... IF NOT EXISTS races otherwise); any constant key works.
 _SCHEMA_LOCK_KEY = 0x6272_7374
+_PAGE_SIZE = 16384
+_CHECKPOINT_BYTES = 32 * 1024 * 1024
 
 
 class _Connection:
@@ -131,12 +133,18 @@ class _Database:
             conn = sqlite3.connect(
                 str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
             )
+            # Rows are spans of a few KB: 16 KiB pages hold several per page and
+            # cost fewer B-tree splits and WAL frames per row than the default
+            # 4 KiB (about 1.5x the write rate). Only a new file takes it; one
+            # made with another page size keeps its own.
+            conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
             # Checkpoints are where WAL mode syncs to disk; fewer, larger ones
             # (32 MiB of WAL instead of 4) keep bulk span writes fast.
-            conn.execute("PRAGMA wal_autocheckpoint=8192")
+            page = conn.execute("PRAGMA page_size").fetchone()[0]
+            conn.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_BYTES // page}")
             # Every statement is idempotent, so racing processes may both run it.
             conn.executescript(SQLITE.schema)
             self._conn, self._pid = _Connection(conn, SQLITE), os.getpid()
