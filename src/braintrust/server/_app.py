@@ -22,6 +22,7 @@ from .._summary import cases_from_rows, summarize_cases
 from ._auth import RequireToken
 from ._body import read_body
 from ._btql import btql_routes
+from ._bundles import bundle_routes
 from ._compare import base_experiment, compare_routes
 from ._extras import extra_routes
 from ._function_list import function_list_routes
@@ -362,6 +363,7 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
     routes += btql_routes(store)
     routes += invoke_routes(store)
     routes += extra_routes(store)
+    routes += bundle_routes(store, token)
     routes += function_list_routes(store)
     routes += ui_routes(store)
     middleware = [Middleware(Guard, public_hosts=tuple(public_hosts))]
