@@ -3,6 +3,7 @@ the base-experiment lookup, invoke's errors, 16-hex-digit versions."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -230,5 +231,34 @@ def test_this_package_s_push_to_a_server_runs_from_the_uploaded_bundle(
             "project_name": "pushed", "slug": "multiply", "input": {"a": 6, "b": 7}})
         assert ran.status_code == 200, ran.text
         assert ran.json() == 42
+    finally:
+        running.stop()
+
+
+def test_overflow_and_attachment_uploads_work_with_a_token(tmp_path: Path) -> None:
+    # The SDKs PUT overflow bodies and attachments to the URL the server gave,
+    # without their API key: with a token, that URL carries a signature.
+    store = Store(tmp_path / "s.sqlite")
+    running = Running(store, token="secret")
+    try:
+        auth = {"Authorization": "Bearer secret"}
+        proj = requests.post(f"{running.url}/v1/project", json={"name": "p"}, headers=auth,
+                             timeout=10).json()
+        issued = requests.post(f"{running.url}/logs3/overflow", json={"size_bytes": 1},
+                               headers=auth, timeout=10).json()
+        rows = [{"id": "big", "project_id": proj["id"], "log_id": "g", "input": "x"}]
+        body = json.dumps({"rows": rows})
+        other = issued["signedUrl"].replace(issued["key"], "f" * 32)
+        assert requests.put(other, data=body, timeout=10).status_code == 401
+        assert requests.put(issued["signedUrl"], data=body, timeout=10).status_code == 200
+        claim = requests.post(f"{running.url}/logs3", headers=auth, timeout=10, json={
+            "rows": {"type": "logs3_overflow", "key": issued["key"]}})
+        assert claim.status_code == 200, claim.text
+        assert [r.data["id"] for r in store.rows("project_logs", proj["id"])] == ["big"]
+        announced = requests.post(f"{running.url}/attachment", headers=auth, timeout=10,
+                                  json={"key": "att-1", "filename": "a.txt"}).json()
+        assert requests.put(announced["signedUrl"], data=b"hello",
+                            timeout=10).status_code == 200
+        assert store.get_attachment("att-1") == b"hello"
     finally:
         running.stop()

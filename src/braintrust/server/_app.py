@@ -19,7 +19,7 @@ from braintrust_otel.parent import DEFAULT_PARENT, parse_parent
 from braintrust_otel.store import Store
 
 from .._summary import cases_from_rows, summarize_cases
-from ._auth import RequireToken
+from ._auth import RequireToken, signed_url
 from ._body import read_body
 from ._btql import btql_routes
 from ._bundles import bundle_routes
@@ -207,8 +207,9 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
     async def overflow(request: Request) -> Response:
         await _json(request)
         key = uploads.issue()
-        return JSONResponse({"method": "PUT", "signedUrl": f"{base_url(request)}/upload/{key}",
-                             "headers": {}, "key": key})
+        # Signed: the SDKs PUT to it with a plain HTTP client, without their API key.
+        url = signed_url(f"{base_url(request)}/upload/{key}", token, key)
+        return JSONResponse({"method": "PUT", "signedUrl": url, "headers": {}, "key": key})
 
     async def upload(request: Request) -> Response:
         uploads.put(request.path_params["key"], await read_body(request))
@@ -265,8 +266,8 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
         pending[new_key] = (optional_str(body, "filename"), optional_str(body, "content_type"))
         while len(pending) > _MAX_PENDING:  # announced, never uploaded: forget the oldest
             del pending[next(iter(pending))]
-        return JSONResponse({"signedUrl": f"{base_url(request)}/attachment/upload/{new_key}",
-                             "headers": {}})
+        url = signed_url(f"{base_url(request)}/attachment/upload/{new_key}", token, new_key)
+        return JSONResponse({"signedUrl": url, "headers": {}})
 
     async def attachment_upload(request: Request) -> Response:
         key = request.path_params["key"]

@@ -14,16 +14,21 @@ from starlette.responses import Response
 
 from ._http import error
 
-__all__ = ["RequireToken", "default_token", "sign"]
+__all__ = ["RequireToken", "default_token", "sign", "signed_url"]
 
 # Upload URLs the server hands out like a storage service's signed URLs: clients
 # PUT to them with a plain HTTP client, without the Authorization header.
-_SIGNED_PUTS = re.compile(r"^/function/code/upload/([0-9a-f-]{36})$")
+_SIGNED_PUTS = re.compile(r"^/(?:function/code/upload|upload|attachment/upload)/([\w-]{1,64})$")
 
 
 def sign(token: str, name: str) -> str:
     """A signature of ``name`` by the server's token, for an upload URL it hands out."""
     return hmac.new(token.encode(), name.encode(), hashlib.sha256).hexdigest()
+
+
+def signed_url(url: str, token: str | None, name: str) -> str:
+    """``url`` (an upload URL for ``name``) with its signature when the server has a token."""
+    return url if token is None else f"{url}?sig={sign(token, name)}"
 
 
 class RequireToken(BaseHTTPMiddleware):

@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from braintrust_otel.store import Store
 
-from ._auth import sign
+from ._auth import signed_url
 from ._body import read_body
 from ._http import HTTPError, error
 
@@ -59,9 +59,7 @@ def bundle_routes(store: Store, token: Optional[str]) -> list[Route]:
         await read_body(request)
         bundle_id = str(uuid.uuid4())
         url = f"{str(request.base_url).rstrip('/')}/function/code/upload/{bundle_id}"
-        if token is not None:
-            url += f"?sig={sign(token, bundle_id)}"
-        return JSONResponse({"url": url, "bundleId": bundle_id})
+        return JSONResponse({"url": signed_url(url, token, bundle_id), "bundleId": bundle_id})
 
     async def upload(request: Request) -> Response:
         bundle_id = request.path_params["id"]
