@@ -201,3 +201,51 @@ def test_a_database_url_is_shown_without_its_password() -> None:
     store = Store("postgresql://team:s3cret@db.example:5432/bt")  # never connected
     assert store.location == "postgresql://team:***@db.example:5432/bt"
     assert Store("postgresql://team@db.example/bt").location == "postgresql://team@db.example/bt"
+
+
+def _ids(location: str, object_id: str) -> list[str]:
+    return [r.data["id"] for r in Store(location).rows("project_logs", object_id)]
+
+
+def test_the_store_reconnects_after_postgres_restarts(postgres: Any) -> None:
+    # The connection a store holds dies with the server; the next write must
+    # open a new one rather than fail, and nothing written before is lost.
+    location = postgres.new_database()
+    store = Store(location)
+    store.write([("project_logs", "p", {"id": "before"})])
+    postgres.halt()
+    postgres.resume()
+    store.write([("project_logs", "p", {"id": "after"})])
+    store.write([("project_logs", "p", {"id": "after", "_is_merge": True, "output": 1})])
+    assert _ids(location, "p") == ["before", "after"]
+    assert [r.data.get("output") for r in store.rows("project_logs", "p")] == [None, 1]
+
+
+def test_the_server_answers_503_while_postgres_is_down_then_stores_the_retry(
+        postgres: Any) -> None:
+    # While the database is away a write cannot be stored: the client is told to
+    # retry (503 with Retry-After, as the SDKs do), never a 200 for lost rows.
+    from .test_server import Running
+
+    location = postgres.new_database()
+    running = Running(Store(location))
+    try:
+        url = running.url
+        project = requests.post(f"{url}/v1/project", json={"name": "p"}, timeout=10).json()
+
+        def post(row_id: str) -> requests.Response:
+            return requests.post(f"{url}/logs3", timeout=30, json={"rows": [
+                {"id": row_id, "project_id": project["id"], "log_id": "g"}]})
+
+        assert post("one").status_code == 200
+        postgres.halt()
+        try:
+            down = post("two")
+            assert down.status_code == 503 and "Retry-After" in down.headers
+            assert "database" in down.json()["error"]
+        finally:
+            postgres.resume()
+        assert post("two").status_code == 200
+        assert _ids(location, project["id"]) == ["one", "two"]
+    finally:
+        running.stop()

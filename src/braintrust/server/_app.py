@@ -3,9 +3,10 @@ the web UI, assembled from one router module per area."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -35,6 +36,25 @@ __all__ = ["PAYLOAD_LIMIT", "create_app"]
 async def _on_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPError)
     return error(exc.status, exc.message, exc.headers)
+
+
+async def _on_database_failure(request: Request, exc: Exception) -> Response:
+    # The database, not the request, failed (PostgreSQL away or restarting, SQLite
+    # busy past its timeout, a full disk): nothing was stored, and the client
+    # should send the same request again (the SDKs retry a 503).
+    return error(503, f"the database failed ({type(exc).__name__}: {str(exc)[:200]}); "
+                 "nothing was stored: retry", {"Retry-After": "2"})
+
+
+def _database_failures() -> dict[Any, Any]:
+    failures: list[type[Exception]] = [sqlite3.OperationalError]
+    try:
+        import psycopg
+    except ImportError:  # no PostgreSQL support installed: only SQLite's
+        pass
+    else:
+        failures.append(psycopg.OperationalError)
+    return {cls: _on_database_failure for cls in failures}
 
 
 def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Iterable[str] = (),
@@ -70,5 +90,5 @@ def create_app(store: Store, token: Optional[str] = None, *, public_hosts: Itera
     middleware = [Middleware(Guard, public_hosts=tuple(public_hosts))]
     if token is not None:
         middleware.append(Middleware(RequireToken, token=token))
-    return Starlette(routes=routes, exception_handlers={HTTPError: _on_error},
-                     middleware=middleware)
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={HTTPError: _on_error, **_database_failures()})

@@ -153,6 +153,18 @@ class _Database:
                 self._register_known(self._conn)
         return self._conn
 
+    def _drop_lost_connection(self) -> bool:
+        # True when the PostgreSQL connection is gone (the server restarted or
+        # cut it): it is dropped, and the next call connects again.
+        conn = self._conn
+        if self.url is None or conn is None or self._pid != os.getpid():
+            return False
+        if not (conn.raw.closed or conn.raw.broken):
+            return False
+        self._conn = None
+        self._oids.clear()
+        return True
+
     def _recreate(self) -> None:
         # SQLite goes on writing to an unlinked file without a word: the rows
         # would vanish. Close the old connection first (it cleans up the old

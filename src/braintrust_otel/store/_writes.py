@@ -29,7 +29,16 @@ class _Writes(_Database):
         """
         rows = list(rows)
         with self._lock:
-            xact = self._write(rows)
+            try:
+                xact = self._write(rows)
+            except self.dialect.failures:
+                if not self._drop_lost_connection():
+                    raise
+                # The database went away under the connection (a restart): once
+                # more on a new one. The batch was rolled back, or, if the cut
+                # came during COMMIT, is written again, to the same result
+                # (replacing is idempotent, and so is merging the same row twice).
+                xact = self._write(rows)
             # Deleted between the check and the commit: the batch went to the
             # unlinked file, so it is written again into the new one.
             if self._lost():
