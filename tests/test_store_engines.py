@@ -249,3 +249,37 @@ def test_the_server_answers_503_while_postgres_is_down_then_stores_the_retry(
         assert _ids(location, project["id"]) == ["one", "two"]
     finally:
         running.stop()
+
+
+def test_the_embedded_sdk_writes_into_postgres_named_by_the_env(postgres: Any,
+                                                                tmp_path: Any) -> None:
+    # BRAINTRUST_LOCAL_STORE may name a team's PostgreSQL database: the SDK's
+    # embedded backend (no API key) logs, runs evals and reads back through it.
+    location = postgres.new_database()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
+    env.update(BRAINTRUST_LOCAL_STORE=location, PYTHONPATH=str(ROOT / "src"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
+    script = (
+        "import braintrust\n"
+        "logger = braintrust.init_logger(project='team')\n"
+        "with logger.start_span(name='root') as span:\n"
+        "    span.log(input='q', output='a')\n"
+        "braintrust.Eval('team', data=[{'input': 1, 'expected': 2}], task=lambda x: x + 1,\n"
+        "                scores=[lambda output, expected: float(output == expected)],\n"
+        "                experiment_name='e1')\n"
+        "assert braintrust.flush()\n")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "postgresql://postgres@127.0.0.1" in done.stderr  # the notice names the database
+    store = Store(location)
+    project = store.find_project(name="team")
+    assert project is not None
+    logged = [r.data for r in store.rows("project_logs", project["id"])]
+    assert [(r["input"], r["output"]) for r in logged] == [("q", "a")]
+    experiment = store.find_experiment(project_id=project["id"], name="e1")
+    assert experiment is not None
+    assert any(r.data.get("scores") for r in store.rows("experiment", experiment["id"]))
+    # Nothing went to a file named after the URL, nor to the default file.
+    assert not list(tmp_path.glob("postgresql*"))
+    assert not (tmp_path / "data" / "braintrust" / "store.sqlite").exists()

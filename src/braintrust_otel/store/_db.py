@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 
 from .. import diagnostics
 from ._dialect import SQLITE, Dialect, PostgresDialect, is_postgres_url
-from ._paths import default_store_path
+from ._paths import default_store_location, default_store_path
 from ._schema import _KNOWN_COLUMNS
 
 # Serializes schema creation across processes starting on one PostgreSQL database
@@ -89,6 +89,8 @@ class _Database:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.url: str | None = None
         self.dialect: Dialect = SQLITE
+        if path is None:
+            path = default_store_location()
         if isinstance(path, str) and is_postgres_url(path):
             self.url, self.dialect = path, PostgresDialect()
             # Local things (the sink's spool) still need a folder on this machine.
