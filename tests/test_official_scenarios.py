@@ -114,6 +114,19 @@ def test_base_experiment_replayed(served: Served) -> None:
     assert sorted(r["input"] for r in roots) == ["a", "b"]
 
 
+def test_base_experiment_replayed_with_default_ids(served: Served) -> None:
+    out = _scenario(served, "base_replay_ids")
+    assert out["replayed"] == [["a", "a!", "A"], ["b", "b!", "B"]]
+    assert out["comparison"] == "base"
+    # The fetched rows still form the same trees: every parent named is a row.
+    assert out["parents_known"] and out["roots"] == ["a", "b"]
+    # The store keeps the ids the SDK sent; only the fetch names roots by trace.
+    base = _experiment(served.store, "sdk-replay-ids", "base")
+    stored_roots = [r for r in _rows(served.store, "experiment", base["id"])
+                    if not r.get("span_parents")]
+    assert stored_roots and all(len(r["span_id"]) == 16 for r in stored_roots)
+
+
 def test_publish_saves_a_prompt_that_loads_back(served: Served) -> None:
     out = _scenario(served, "publish")
     assert out == {"messages": [{"content": "hi Ann", "role": "user"}], "model": "gpt-4o-mini",

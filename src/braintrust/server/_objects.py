@@ -13,7 +13,7 @@ from .._summary import cases_from_rows, summarize_cases
 from ._body import json_body
 from ._compare import base_experiment
 from ._http import base_url, error, optional_str, required_str, version_param
-from ._shapes import ORG_ID
+from ._shapes import ORG_ID, roots_named_by_trace
 
 __all__ = ["PAYLOAD_LIMIT", "object_routes"]
 
@@ -75,6 +75,8 @@ def object_routes(store: Store) -> list[Route]:
             rows = store.dataset_rows(object_id, version_param(body.get("version")))
         else:
             rows = [r.data for r in store.rows(kind, object_id)]
+            if kind == "experiment":
+                rows = roots_named_by_trace(rows)
         return JSONResponse({"events": rows, "cursor": None})
 
     async def summarize(request: Request) -> Response:
