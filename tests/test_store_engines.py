@@ -283,3 +283,21 @@ def test_the_embedded_sdk_writes_into_postgres_named_by_the_env(postgres: Any,
     # Nothing went to a file named after the URL, nor to the default file.
     assert not list(tmp_path.glob("postgresql*"))
     assert not (tmp_path / "data" / "braintrust" / "store.sqlite").exists()
+
+
+def test_a_batch_copied_into_postgres_sets_aside_only_its_bad_row(postgres: Any) -> None:
+    # Batches of 16 rows or more reach PostgreSQL by COPY: a row it refuses (a NUL
+    # in an id, which its text cannot hold) still fails alone, found by bisecting,
+    # and merges in the same batch keep their meaning.
+    location = postgres.new_database()
+    store = Store(location)
+    store.write([("project_logs", "p", {"id": "m", "metadata": {"a": 1}})])
+    rows: list[tuple[str, str, dict[str, Any]]] = [
+        ("project_logs", "p", {"id": f"r{i}", "input": i}) for i in range(40)]
+    rows[17] = ("project_logs", "p", {"id": "bad\x00id", "input": 17})
+    rows.append(("project_logs", "p", {"id": "m", "_is_merge": True, "metadata": {"b": 2}}))
+    rejected = store.write_each(rows)
+    assert [row["id"] for (_, _, row), _ in rejected] == ["bad\x00id"]
+    stored = {r.data["id"]: r.data for r in store.rows("project_logs", "p")}
+    assert len(stored) == 40 and "r16" in stored and "r18" in stored
+    assert stored["m"]["metadata"] == {"a": 1, "b": 2}

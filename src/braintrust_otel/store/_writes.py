@@ -93,15 +93,7 @@ class _Writes(_Database):
                         "INSERT INTO row_versions (oid, id, xact_id, deleted, data)"
                         " VALUES (?,?,?,?,?) ON CONFLICT (oid, id, xact_id) DO UPDATE SET"
                         " deleted=excluded.deleted, data=excluded.data", history)
-                conn.executemany(
-                    "INSERT INTO rows (oid, id, root_span_id, span_id, is_root,"
-                    " created, xact_id, data) VALUES (?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT (oid, id) DO UPDATE SET"
-                    " root_span_id=excluded.root_span_id, span_id=excluded.span_id,"
-                    " is_root=excluded.is_root, created=excluded.created,"
-                    " xact_id=excluded.xact_id, data=excluded.data",
-                    params,
-                )
+                conn.upsert_rows(params)
         return int(xact)
 
     def write_each(self, rows: Sequence[tuple[str, str, dict[str, Any]]]
