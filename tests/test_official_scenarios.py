@@ -35,14 +35,16 @@ class Served(NamedTuple):
 
 
 @pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           store_location: str) -> Iterator[Served]:
+    # Every scenario runs against a server on SQLite and on PostgreSQL (a team's).
     from .official_sdk import official_python
 
     try:
         official_python()
     except RuntimeError as exc:
         pytest.skip(f"the official SDK cannot be installed here: {exc}")
-    store = Store(tmp_path / "served.sqlite")
+    store = Store(store_location)
     with FakeLLM() as llm:
         monkeypatch.setenv("OPENAI_BASE_URL", llm.openai_url)
         monkeypatch.setenv("OPENAI_API_KEY", "fake")
