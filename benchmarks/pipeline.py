@@ -215,14 +215,30 @@ def cell(values: list[float]) -> str:
     return f"{fmt(m)} ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else fmt(m)
 
 
+def _store_only(runs: int, n: int) -> None:
+    rates = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run(sys.executable, worker("ours", n=n),
+                    {"BRAINTRUST_LOCAL_STORE": f"{tmp}/store.sqlite"})
+            rates.append(r["spans_per_s"])
+    print(f"end to end into the embedded store: {cell(rates)} spans/s "
+          f"(median, min-max of {runs})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-official", action="store_true")
+    parser.add_argument("--store-only", action="store_true",
+                        help="only the end-to-end rate into the embedded store (spans/s)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     n = 20_000 // scale
+    if args.store_only:
+        _store_only(args.runs, n)
+        return
     official = None if args.no_official else official_python()
     peers = {} if args.no_official else {name: peer_python(name)
                                          for name in ("langfuse", "logfire")}

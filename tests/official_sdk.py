@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,44 @@ def official_python() -> Path:
         if done.returncode != 0:
             raise RuntimeError(f"cannot install braintrust=={VERSION}: {done.stderr[-500:]}")
     return python
+
+
+#: What the official `braintrust push` puts in a code bundle, at the versions its
+#: virtualenv has (it pins them from there); fetched once into WHEELHOUSE.
+BUNDLED = ("pydantic", "braintrust", "autoevals", "requests", "openai")
+WHEELHOUSE = VENV / "wheelhouse"
+
+
+def official_cli_env() -> dict[str, str]:
+    """Environment for the official CLI's ``push`` of code functions, without a network.
+
+    Its push needs the ``uv`` package (the ``cli`` extra) and installs the bundled
+    packages with ``uv pip install``; they are downloaded once into a wheelhouse
+    beside the virtualenv, and uv is pointed at it with no index, so a test's
+    push reads no network.
+
+    Raises:
+        RuntimeError: When uv, autoevals or the wheels cannot be installed.
+    """
+    python = official_python()
+    if subprocess.run([str(python), "-c", "import uv, autoevals"],
+                      capture_output=True).returncode != 0:
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "uv",
+                               "autoevals"], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"cannot install uv for the official CLI: {done.stderr[-500:]}")
+    if not (WHEELHOUSE / ".complete").exists():
+        pins = subprocess.run(
+            [str(python), "-c", "import importlib.metadata as m; print(' '.join("
+             f"f'{{p}}=={{m.version(p)}}' for p in {BUNDLED!r}))"],
+            capture_output=True, text=True, check=True).stdout.split()
+        done = subprocess.run([str(python), "-m", "pip", "download", "--quiet",
+                               "--only-binary=:all:", "-d", str(WHEELHOUSE), *pins],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"cannot download the bundled wheels: {done.stderr[-500:]}")
+        (WHEELHOUSE / ".complete").touch()
+    # The CLI runs the `uv` command, found on PATH as in an activated virtualenv.
+    return {"UV_NO_INDEX": "1", "UV_FIND_LINKS": str(WHEELHOUSE),
+            "UV_CACHE_DIR": str(VENV / "uv-cache"),
+            "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -59,6 +59,7 @@ class PostgresServer:
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                    "-c max_connections=200")
+        self._options = options
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
                   str(self.root / "log"), "-w", "start")
         self._names = itertools.count(1)
@@ -81,6 +82,17 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def halt(self) -> None:
+        """Stops the server as a restart does (clients' connections are cut; what was
+        committed is kept: a fast shutdown, since the test cluster does not sync
+        commits and an immediate one could lose them)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "stop")
+
+    def resume(self) -> None:
+        """Starts the server halted by :meth:`halt` again, on the same port."""
+        self._run("pg_ctl", "-D", str(self.data), "-o", self._options, "-l",
+                  str(self.root / "log"), "-w", "start")
 
     def stop(self) -> None:
         """Stops the server and removes its files."""

@@ -93,3 +93,26 @@ def test_a_rolled_back_batch_does_not_leave_stale_object_ids(store_location: str
     fresh = Store(db)
     assert [r.data["id"] for r in fresh.rows("experiment", "e1")] == ["r1"]
     assert [r.data["id"] for r in fresh.rows("experiment", "e2")] == ["r2"]
+
+
+def test_a_new_store_file_uses_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    # 16 KiB pages make span writes about 1.5x faster (benchmarks/pipeline.py
+    # --store-only); the WAL is still checkpointed every 32 MiB whatever the page size.
+    import sqlite3
+
+    new = Store(tmp_path / "new.sqlite")
+    new.write([("project_logs", "p", {"id": "a", "input": "x" * 5000})])
+    conn = new._connection().raw
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 2048
+    old_path = tmp_path / "old.sqlite"
+    with sqlite3.connect(old_path) as made_before:  # a store from an earlier version
+        made_before.execute("PRAGMA page_size=4096")
+        made_before.execute("PRAGMA journal_mode=WAL")
+        made_before.execute("CREATE TABLE t (x)")
+    old = Store(old_path)
+    old.write([("project_logs", "p", {"id": "a", "input": "x" * 5000})])
+    conn = old._connection().raw
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 8192
+    assert [r.data["input"] for r in old.rows("project_logs", "p")] == ["x" * 5000]

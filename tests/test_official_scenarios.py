@@ -4,17 +4,20 @@ read back, what the store holds and what it printed are checked."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+import requests
 
 from braintrust_otel.store import Store
 
@@ -32,14 +35,16 @@ class Served(NamedTuple):
 
 
 @pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           store_location: str) -> Iterator[Served]:
+    # Every scenario runs against a server on SQLite and on PostgreSQL (a team's).
     from .official_sdk import official_python
 
     try:
         official_python()
     except RuntimeError as exc:
         pytest.skip(f"the official SDK cannot be installed here: {exc}")
-    store = Store(tmp_path / "served.sqlite")
+    store = Store(store_location)
     with FakeLLM() as llm:
         monkeypatch.setenv("OPENAI_BASE_URL", llm.openai_url)
         monkeypatch.setenv("OPENAI_API_KEY", "fake")
@@ -50,12 +55,13 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
             running.stop()
 
 
-def _run(served: Served, *argv: str) -> tuple[Any, str]:
+def _run(served: Served, *argv: str, extra_env: dict[str, str] | None = None
+         ) -> tuple[Any, str]:
     from .official_sdk import official_python
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
     env.update(BRAINTRUST_API_KEY="local", BRAINTRUST_APP_URL=served.running.url,
-               BRAINTRUST_API_URL=served.running.url)
+               BRAINTRUST_API_URL=served.running.url, **(extra_env or {}))
     proc = subprocess.run([str(official_python()), *argv], capture_output=True, text=True,
                           env=env, timeout=240, cwd=str(served.tmp))
     assert proc.returncode == 0, proc.stderr[-4000:]
@@ -110,6 +116,19 @@ def test_base_experiment_replayed(served: Served) -> None:
     assert sorted(r["input"] for r in roots) == ["a", "b"]
 
 
+def test_base_experiment_replayed_with_default_ids(served: Served) -> None:
+    out = _scenario(served, "base_replay_ids")
+    assert out["replayed"] == [["a", "a!", "A"], ["b", "b!", "B"]]
+    assert out["comparison"] == "base"
+    # The fetched rows still form the same trees: every parent named is a row.
+    assert out["parents_known"] and out["roots"] == ["a", "b"]
+    # The store keeps the ids the SDK sent; only the fetch names roots by trace.
+    base = _experiment(served.store, "sdk-replay-ids", "base")
+    stored_roots = [r for r in _rows(served.store, "experiment", base["id"])
+                    if not r.get("span_parents")]
+    assert stored_roots and all(len(r["span_id"]) == 16 for r in stored_roots)
+
+
 def test_publish_saves_a_prompt_that_loads_back(served: Served) -> None:
     out = _scenario(served, "publish")
     assert out == {"messages": [{"content": "hi Ann", "role": "user"}], "model": "gpt-4o-mini",
@@ -131,6 +150,38 @@ def test_push_saves_the_file_s_prompt(served: Served) -> None:
     saved = served.store.find_prompt(project_id=proj["id"], slug="summarize")
     assert saved is not None and saved["name"] == "Summarize"
     assert [m["role"] for m in saved["prompt_data"]["prompt"]["messages"]] == ["system", "user"]
+
+
+def test_official_push_of_a_code_function_is_stored_listed_and_invokable(
+        served: Served) -> None:
+    from .official_sdk import official_cli_env
+
+    try:
+        cli_env = official_cli_env()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    for name in ("push_code.py", "push_code_helper.py"):
+        shutil.copy(SCENARIOS / name, served.tmp / name)
+    _run(served, "-m", "braintrust.cli", "push", "push_code.py", extra_env=cli_env)
+    proj = served.store.find_project(name="sdk-push-code")
+    assert proj is not None
+    tool = served.store.find_prompt(project_id=proj["id"], slug="add")
+    assert tool is not None and tool["function_type"] == "tool"
+    code = tool["function_data"]["data"]
+    assert code["type"] == "bundle" and code["location"] == {"type": "function", "index": 0}
+    # The uploaded bundle is kept: the official CLI's zip, with the pushed sources.
+    bundle = served.store.get_attachment(f"bundle-{code['bundle_id']}")
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        assert {"push_code.py", "push_code_helper.py", "register.py"} <= set(zf.namelist())
+    listed = requests.get(f"{served.running.url}/v1/function",
+                          params={"project_name": "sdk-push-code"}, timeout=10).json()
+    assert sorted(f["slug"] for f in listed["objects"]) == ["add", "hi"]
+    # Run here, by this server, from the bundle (its helper module imported from it).
+    out = _scenario(served, "invoke_code")
+    assert out == {"plain": 5, "under_span": 9}
+    calls = [r for r in _rows(served.store, "project_logs", proj["id"])
+             if r.get("span_attributes", {}).get("type") == "function"]
+    assert [(c["input"], c["output"]) for c in calls] == [({"a": 4, "b": 5}, 9)]
 
 
 def test_invoke_and_init_function(served: Served) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,12 +15,14 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from braintrust.server._uploads import UploadSpool
 from braintrust_otel.store import Store
 
 from .test_server import Running
@@ -215,7 +218,7 @@ def test_overflow_uploads_wait_on_disk_bounded_and_expire(tmp_path: Path) -> Non
         # A claimed upload is written, and its file is gone.
         k1 = key()
         assert upload(k1, 100).status_code == 200
-        [held] = list(spool.glob("*"))
+        [held] = list(spool.glob("*.body"))
         assert held.stat().st_size > 100  # the body waits on disk, not in memory
         claim = requests.post(f"{url}/logs3", timeout=10, json={
             "rows": {"type": "logs3_overflow", "key": k1}})
@@ -235,12 +238,15 @@ def test_overflow_uploads_wait_on_disk_bounded_and_expire(tmp_path: Path) -> Non
         assert upload(k2, 2000).status_code == 200
         full = upload(k3, 2000)
         assert full.status_code == 507 and "Retry-After" in full.headers
-        assert len(list(spool.glob("*"))) == 1
+        assert len(list(spool.glob("*.body"))) == 1
 
         # Never claimed: expired, and the file removed (bounded wait, no timing asserted).
+        # k3 was issued just after k2, so its time to live ends a little later: wait
+        # past it too, not only until k2's body is swept.
+        issued = time.monotonic()
         for _ in range(300):
             key()  # any request to the spool sweeps it
-            if not list(spool.glob("*.body")):
+            if time.monotonic() - issued > 1.0 and not list(spool.glob("*.body")):
                 break
             time.sleep(0.1)
         assert list(spool.glob("*.body")) == []
@@ -250,6 +256,50 @@ def test_overflow_uploads_wait_on_disk_bounded_and_expire(tmp_path: Path) -> Non
         assert upload(k3, 10).status_code == 404
     finally:
         running.stop()
+
+
+def test_overflow_uploads_are_claimed_through_any_worker(tmp_path: Path) -> None:
+    # With --workers N the three requests of an overflow upload (key, PUT, claim)
+    # may each reach another worker: every one must know every key, and no
+    # worker's sweep may remove another's live upload.
+    from .test_store_engines import _serve
+
+    proc, url = _serve(str(tmp_path / "s.sqlite"), 3)
+    try:
+        project = requests.post(f"{url}/v1/project", json={"name": "big"}, timeout=10).json()
+        # Sessions opened at once are spread over the workers by the kernel.
+        sessions = [requests.Session() for _ in range(12)]
+        with ThreadPoolExecutor(len(sessions)) as pool:
+            list(pool.map(lambda s: s.get(f"{url}/version", timeout=10), sessions))
+        for n in range(24):
+            issued = sessions[n % 12].post(f"{url}/logs3/overflow", json={"size_bytes": 1},
+                                           timeout=10)
+            assert issued.status_code == 200, issued.text
+            rows = [{"id": f"r{n}", "project_id": project["id"], "log_id": "g", "input": n}]
+            put = sessions[(n + 1) % 12].put(issued.json()["signedUrl"],
+                                             data=json.dumps({"rows": rows}), timeout=10)
+            assert put.status_code == 200, put.text
+            claim = sessions[(n + 5) % 12].post(f"{url}/logs3", timeout=10, json={
+                "rows": {"type": "logs3_overflow", "key": issued.json()["key"]}})
+            assert claim.status_code == 200, claim.text
+        found = {r.data["id"] for r in Store(str(tmp_path / "s.sqlite")).rows(
+            "project_logs", project["id"])}
+        assert found == {f"r{n}" for n in range(24)}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def test_a_new_spool_keeps_live_uploads_of_others_in_its_folder(tmp_path: Path) -> None:
+    # Another server (or a restarted worker) over the same folder must not delete
+    # uploads that are still waiting for their claim.
+    first = UploadSpool(tmp_path, ttl=600.0)
+    key = first.issue()
+    first.put(key, b'{"rows": []}')
+    UploadSpool(tmp_path, ttl=600.0)
+    assert first.claim(key) == b'{"rows": []}'
 
 
 # -- 15. Idle connections -----------------------------------------------------

@@ -3,6 +3,7 @@ the base-experiment lookup, invoke's errors, 16-hex-digit versions."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -133,8 +134,16 @@ def test_invoke_errors_and_pretty_versions(served: tuple[Running, Store]) -> Non
                             timeout=10)
     assert missing.status_code == 404
     assert missing.json()["error"] == "function not found: t in project 'p' at version 1"
-    bundle = requests.post(f"{running.url}/function/code", json={}, timeout=10)
-    assert bundle.status_code == 501 and "braintrust push" in bundle.json()["error"]
+    # Code from a bundle runs here only when it is Python and was uploaded here.
+    for runtime, bundle_id, message in (
+            ("node", "0" * 8 + "-0000-4000-8000-" + "0" * 12, "runs Python code functions"),
+            ("python", "1" * 8 + "-0000-4000-8000-" + "0" * 12, "was never uploaded")):
+        store.save_prompt(proj["id"], runtime, {"name": runtime, "function_data": {
+            "type": "code", "data": {"type": "bundle", "bundle_id": bundle_id,
+                                     "runtime_context": {"runtime": runtime},
+                                     "location": {"type": "function", "index": 0}}}})
+        ran = requests.post(url, json={"project_name": "p", "slug": runtime}, timeout=10)
+        assert ran.status_code == 500 and message in ran.text
     hosted = requests.post(url, json={"global_function": "x"}, timeout=10)
     assert hosted.status_code == 400 and "hosted-service" in hosted.json()["error"]
     # The SDKs print versions as 16 hex digits; the prompt loads by either form.
@@ -169,3 +178,87 @@ def test_function_listing_and_lookup(served: tuple[Running, Store]) -> None:
     assert got["name"] == "S2" and got["_xact_id"] == second["_xact_id"]
     assert got["org_id"] and got["project_id"] == proj["id"]
     assert requests.get(f"{url}/nope", timeout=10).status_code == 404
+
+
+def test_code_bundle_upload_is_signed_when_the_server_has_a_token(tmp_path: Path) -> None:
+    # The official CLI PUTs its bundle with a plain HTTP client (no Authorization
+    # header), as to a storage service's signed URL: the URL carries the proof.
+    import io
+    import zipfile
+
+    store = Store(tmp_path / "s.sqlite")
+    running = Running(store, token="secret")
+    try:
+        auth = {"Authorization": "Bearer secret"}
+        made = requests.post(f"{running.url}/function/code", headers=auth, timeout=10,
+                             json={"org_id": "o", "runtime_context": {"runtime": "python"}})
+        assert made.status_code == 200, made.text
+        url, bundle_id = made.json()["url"], made.json()["bundleId"]
+        zipped = io.BytesIO()
+        with zipfile.ZipFile(zipped, "w") as zf:
+            zf.writestr("register.py", "import m as _\n")
+        unsigned = url.split("?")[0]
+        assert requests.put(unsigned, data=zipped.getvalue(), timeout=10).status_code == 401
+        assert requests.put(unsigned + "?sig=" + "0" * 64, data=zipped.getvalue(),
+                            timeout=10).status_code == 401
+        assert requests.put(url, data=b"not a zip", timeout=10).status_code == 400
+        assert requests.put(url, data=zipped.getvalue(), timeout=10).status_code == 200
+        assert store.get_attachment(f"bundle-{bundle_id}") == zipped.getvalue()
+        assert requests.put(url, data=zipped.getvalue(), timeout=10).status_code == 409
+    finally:
+        running.stop()
+
+
+def test_this_package_s_push_to_a_server_runs_from_the_uploaded_bundle(
+        tmp_path: Path) -> None:
+    # With an API key, `braintrust push` uploads a bundle to the server (as to the
+    # service); the server keeps it and runs the function from it when invoked.
+    from .test_push import _push
+
+    store = Store(tmp_path / "served.sqlite")
+    running = Running(store)
+    try:
+        done = _push(tmp_path, env={"BRAINTRUST_API_KEY": "local",
+                                    "BRAINTRUST_API_URL": running.url,
+                                    "BRAINTRUST_APP_URL": running.url})
+        assert done.returncode == 0, done.stderr
+        proj = store.find_project(name="pushed")
+        assert proj is not None
+        saved = store.find_prompt(project_id=proj["id"], slug="multiply")
+        assert saved is not None
+        assert "file" not in saved["function_data"]["data"]["location"]  # not this machine's
+        ran = requests.post(f"{running.url}/function/invoke", timeout=30, json={
+            "project_name": "pushed", "slug": "multiply", "input": {"a": 6, "b": 7}})
+        assert ran.status_code == 200, ran.text
+        assert ran.json() == 42
+    finally:
+        running.stop()
+
+
+def test_overflow_and_attachment_uploads_work_with_a_token(tmp_path: Path) -> None:
+    # The SDKs PUT overflow bodies and attachments to the URL the server gave,
+    # without their API key: with a token, that URL carries a signature.
+    store = Store(tmp_path / "s.sqlite")
+    running = Running(store, token="secret")
+    try:
+        auth = {"Authorization": "Bearer secret"}
+        proj = requests.post(f"{running.url}/v1/project", json={"name": "p"}, headers=auth,
+                             timeout=10).json()
+        issued = requests.post(f"{running.url}/logs3/overflow", json={"size_bytes": 1},
+                               headers=auth, timeout=10).json()
+        rows = [{"id": "big", "project_id": proj["id"], "log_id": "g", "input": "x"}]
+        body = json.dumps({"rows": rows})
+        other = issued["signedUrl"].replace(issued["key"], "f" * 32)
+        assert requests.put(other, data=body, timeout=10).status_code == 401
+        assert requests.put(issued["signedUrl"], data=body, timeout=10).status_code == 200
+        claim = requests.post(f"{running.url}/logs3", headers=auth, timeout=10, json={
+            "rows": {"type": "logs3_overflow", "key": issued["key"]}})
+        assert claim.status_code == 200, claim.text
+        assert [r.data["id"] for r in store.rows("project_logs", proj["id"])] == ["big"]
+        announced = requests.post(f"{running.url}/attachment", headers=auth, timeout=10,
+                                  json={"key": "att-1", "filename": "a.txt"}).json()
+        assert requests.put(announced["signedUrl"], data=b"hello",
+                            timeout=10).status_code == 200
+        assert store.get_attachment("att-1") == b"hello"
+    finally:
+        running.stop()

@@ -201,3 +201,103 @@ def test_a_database_url_is_shown_without_its_password() -> None:
     store = Store("postgresql://team:s3cret@db.example:5432/bt")  # never connected
     assert store.location == "postgresql://team:***@db.example:5432/bt"
     assert Store("postgresql://team@db.example/bt").location == "postgresql://team@db.example/bt"
+
+
+def _ids(location: str, object_id: str) -> list[str]:
+    return [r.data["id"] for r in Store(location).rows("project_logs", object_id)]
+
+
+def test_the_store_reconnects_after_postgres_restarts(postgres: Any) -> None:
+    # The connection a store holds dies with the server; the next write must
+    # open a new one rather than fail, and nothing written before is lost.
+    location = postgres.new_database()
+    store = Store(location)
+    store.write([("project_logs", "p", {"id": "before"})])
+    postgres.halt()
+    postgres.resume()
+    store.write([("project_logs", "p", {"id": "after"})])
+    store.write([("project_logs", "p", {"id": "after", "_is_merge": True, "output": 1})])
+    assert _ids(location, "p") == ["before", "after"]
+    assert [r.data.get("output") for r in store.rows("project_logs", "p")] == [None, 1]
+
+
+def test_the_server_answers_503_while_postgres_is_down_then_stores_the_retry(
+        postgres: Any) -> None:
+    # While the database is away a write cannot be stored: the client is told to
+    # retry (503 with Retry-After, as the SDKs do), never a 200 for lost rows.
+    from .test_server import Running
+
+    location = postgres.new_database()
+    running = Running(Store(location))
+    try:
+        url = running.url
+        project = requests.post(f"{url}/v1/project", json={"name": "p"}, timeout=10).json()
+
+        def post(row_id: str) -> requests.Response:
+            return requests.post(f"{url}/logs3", timeout=30, json={"rows": [
+                {"id": row_id, "project_id": project["id"], "log_id": "g"}]})
+
+        assert post("one").status_code == 200
+        postgres.halt()
+        try:
+            down = post("two")
+            assert down.status_code == 503 and "Retry-After" in down.headers
+            assert "database" in down.json()["error"]
+        finally:
+            postgres.resume()
+        assert post("two").status_code == 200
+        assert _ids(location, project["id"]) == ["one", "two"]
+    finally:
+        running.stop()
+
+
+def test_the_embedded_sdk_writes_into_postgres_named_by_the_env(postgres: Any,
+                                                                tmp_path: Any) -> None:
+    # BRAINTRUST_LOCAL_STORE may name a team's PostgreSQL database: the SDK's
+    # embedded backend (no API key) logs, runs evals and reads back through it.
+    location = postgres.new_database()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
+    env.update(BRAINTRUST_LOCAL_STORE=location, PYTHONPATH=str(ROOT / "src"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
+    script = (
+        "import braintrust\n"
+        "logger = braintrust.init_logger(project='team')\n"
+        "with logger.start_span(name='root') as span:\n"
+        "    span.log(input='q', output='a')\n"
+        "braintrust.Eval('team', data=[{'input': 1, 'expected': 2}], task=lambda x: x + 1,\n"
+        "                scores=[lambda output, expected: float(output == expected)],\n"
+        "                experiment_name='e1')\n"
+        "assert braintrust.flush()\n")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "postgresql://postgres@127.0.0.1" in done.stderr  # the notice names the database
+    store = Store(location)
+    project = store.find_project(name="team")
+    assert project is not None
+    logged = [r.data for r in store.rows("project_logs", project["id"])]
+    assert [(r["input"], r["output"]) for r in logged] == [("q", "a")]
+    experiment = store.find_experiment(project_id=project["id"], name="e1")
+    assert experiment is not None
+    assert any(r.data.get("scores") for r in store.rows("experiment", experiment["id"]))
+    # Nothing went to a file named after the URL, nor to the default file.
+    assert not list(tmp_path.glob("postgresql*"))
+    assert not (tmp_path / "data" / "braintrust" / "store.sqlite").exists()
+
+
+def test_a_batch_copied_into_postgres_sets_aside_only_its_bad_row(postgres: Any) -> None:
+    # Batches of 16 rows or more reach PostgreSQL by COPY: a row it refuses (a NUL
+    # in an id, which its text cannot hold) still fails alone, found by bisecting,
+    # and merges in the same batch keep their meaning.
+    location = postgres.new_database()
+    store = Store(location)
+    store.write([("project_logs", "p", {"id": "m", "metadata": {"a": 1}})])
+    rows: list[tuple[str, str, dict[str, Any]]] = [
+        ("project_logs", "p", {"id": f"r{i}", "input": i}) for i in range(40)]
+    rows[17] = ("project_logs", "p", {"id": "bad\x00id", "input": 17})
+    rows.append(("project_logs", "p", {"id": "m", "_is_merge": True, "metadata": {"b": 2}}))
+    rejected = store.write_each(rows)
+    assert [row["id"] for (_, _, row), _ in rejected] == ["bad\x00id"]
+    stored = {r.data["id"]: r.data for r in store.rows("project_logs", "p")}
+    assert len(stored) == 40 and "r16" in stored and "r18" in stored
+    assert stored["m"]["metadata"] == {"a": 1, "b": 2}

@@ -22,7 +22,7 @@ def _logs(args: argparse.Namespace) -> int:
         # Opening it would create an empty store and report "no traces": say what happened.
         print(f"braintrust logs: {args.store}: no such store file", file=sys.stderr)
         return 2
-    store = Store(args.store) if args.store else Store(default_store_path())
+    store = Store(args.store or None)
     if args.experiments:
         sys.stdout.write(render_experiments(store, project=args.project, limit=args.limit))
     elif args.datasets:
@@ -119,7 +119,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("braintrust serve needs the server extra: pip install 'braintrust-otel[server]'",
               file=sys.stderr)
         return 2
-    store = Store(args.store) if args.store else Store(default_store_path())
+    store = Store(args.store or None)
     token = args.token
     if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         token = default_token()  # anything beyond this machine must authenticate

@@ -31,7 +31,7 @@ from typing import Any, Callable, Generic, Iterable, Mapping, Optional, TypeVar
 from . import diagnostics
 
 __all__ = ["VARIABLES", "Settings", "Variable", "get_settings", "parse_bool", "parse_float",
-           "parse_int", "parse_path", "parse_str"]
+           "parse_int", "parse_path", "parse_store", "parse_str"]
 
 T = TypeVar("T")
 N = TypeVar("N", int, float)
@@ -74,6 +74,13 @@ def parse_bool(text: str) -> bool:
 def parse_path(text: str) -> Path:
     """A file system path; ``~`` is expanded."""
     return Path(text).expanduser()
+
+
+def parse_store(text: str) -> str:
+    """A file system path (``~`` expanded), or a ``postgresql://`` URL kept as written."""
+    if text.startswith(("postgresql://", "postgres://")):
+        return text
+    return str(Path(text).expanduser())
 
 
 def parse_str(text: str) -> str:
@@ -174,8 +181,11 @@ class Variable(Generic[T]):
 _STORE_DEFAULT = ("`$XDG_DATA_HOME/braintrust/store.sqlite` (`~/.local/share/...`; "
                   "`~/Library/Application Support/...` on macOS; `%LOCALAPPDATA%` on Windows)")
 
-LOCAL_STORE: Variable[Optional[Path]] = Variable(
-    "BRAINTRUST_LOCAL_STORE", parse_path, None, "path of the embedded store", _STORE_DEFAULT)
+LOCAL_STORE: Variable[Optional[str]] = Variable(
+    "BRAINTRUST_LOCAL_STORE", parse_store, None,
+    "path of the embedded store, or a `postgresql://` URL: the SDK (no API key) then logs "
+    "straight into that database, the one a team's `braintrust serve --store` uses (needs "
+    "the `postgres` extra)", _STORE_DEFAULT)
 PARENT: Variable[Optional[str]] = Variable(
     "BRAINTRUST_PARENT", parse_str, None,
     "where spans with no logger go (`project_name:X`, `project_id:X`, `experiment_id:X`); "
@@ -303,7 +313,7 @@ class Settings:
 
     __slots__ = tuple(v.field for v in VARIABLES)
 
-    local_store: Optional[Path]
+    local_store: Optional[str]
     parent: Optional[str]
     queue_size: int
     queue_block_seconds: float

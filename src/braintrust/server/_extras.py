@@ -23,8 +23,7 @@ LOCAL_USER = {"id": "00000000-0000-4000-8000-000000000002", "email": "local@loca
 
 
 def extra_routes(store: Store) -> list[Route]:
-    """``/ping``, ``/v1/dataset/{id}/summarize``, ``/environment-object/...`` and the
-    code-bundle upload a local server refuses (``/function/code``)."""
+    """``/ping``, ``/v1/dataset/{id}/summarize`` and ``/environment-object/...``."""
 
     async def ping(request: Request) -> Response:
         return JSONResponse(LOCAL_USER)
@@ -46,12 +45,6 @@ def extra_routes(store: Store) -> list[Route]:
         return error(404, "environments are a hosted-service feature; a local server has "
                      "none (load by version instead)")
 
-    async def code_bundle(request: Request) -> Response:
-        return error(501, "code bundles (the official `braintrust push` of code functions) are "
-                     "not run by a local server: push code functions with this package's "
-                     "`braintrust push` (no API key) into the store the server serves")
-
     return [Route("/ping", ping, methods=["GET"]),
-            Route("/function/code", code_bundle, methods=["POST"]),
             Route("/v1/dataset/{id}/summarize", dataset_summary, methods=["GET"]),
             Route("/environment-object/{path:path}", environment, methods=["GET"])]

@@ -26,6 +26,7 @@ from braintrust_otel import diagnostics
 from braintrust_otel.store import Store
 
 from ._body import read_body
+from ._bundles import runnable_from_bundle
 from ._http import HTTPError, error, object_body, optional_str, version_param
 
 __all__ = ["invoke_routes"]
@@ -44,11 +45,13 @@ def _find(store: Store, body: dict[str, Any]) -> Optional[dict[str, Any]]:
     return store.find_prompt(project_id=project_id, slug=body["slug"], version=version)
 
 
-def _run(found: dict[str, Any], body: dict[str, Any]) -> Any:
+def _run(store: Store, found: dict[str, Any], body: dict[str, Any]) -> Any:
     # Blocking (an HTTP call or user code): called from a worker thread.
     from .._run_local import call_handler, call_prompt, stored_code
 
     if (found.get("function_data") or {}).get("type") == "code":
+        # From an official push's bundle, or from a file this package pushed.
+        found = runnable_from_bundle(store, found) or found
         handler = stored_code(found, str(found.get("slug")))
         return call_handler(handler, body.get("input"))
     return call_prompt(found, body.get("input"), body.get("messages"), body.get("metadata"),
@@ -152,7 +155,7 @@ def invoke_routes(store: Store) -> list[Route]:
             return error(404, f"function not found: {name}{where}{at}")
         log = _CallLog(store, body.get("parent"), found, body)
         try:
-            result = await run_in_threadpool(_run, found, body)
+            result = await run_in_threadpool(_run, store, found, body)
         except Exception as exc:  # the SDK raises BraintrustInvokeError with this text
             log.done(failure=f"{type(exc).__name__}: {exc}")
             return Response(f"{type(exc).__name__}: {exc}", status_code=500,

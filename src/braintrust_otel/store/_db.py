@@ -12,12 +12,23 @@ from typing import Any, Callable, Optional
 
 from .. import diagnostics
 from ._dialect import SQLITE, Dialect, PostgresDialect, is_postgres_url
-from ._paths import default_store_path
+from ._paths import default_store_location, default_store_path
 from ._schema import _KNOWN_COLUMNS
 
 # Serializes schema creation across processes starting on one PostgreSQL database
 # (CREATE ... IF NOT EXISTS races otherwise); any constant key works.
 _SCHEMA_LOCK_KEY = 0x6272_7374
+_PAGE_SIZE = 16384
+# Batches of at least this many rows go to PostgreSQL by COPY (fewer: one INSERT each).
+_COPY_FROM = 16
+_STAGING = "rows_in"
+_UPSERT_ROWS = (
+    "INSERT INTO rows (oid, id, root_span_id, span_id, is_root, created, xact_id, data)"
+    " {source} ON CONFLICT (oid, id) DO UPDATE SET"
+    " root_span_id=excluded.root_span_id, span_id=excluded.span_id,"
+    " is_root=excluded.is_root, created=excluded.created,"
+    " xact_id=excluded.xact_id, data=excluded.data")
+_CHECKPOINT_BYTES = 32 * 1024 * 1024
 
 
 class _Connection:
@@ -38,6 +49,20 @@ class _Connection:
             return
         with self.raw.cursor() as cur:
             cur.executemany(self.dialect.sql(sql), args)
+
+    def upsert_rows(self, params: Sequence[Sequence[Any]]) -> None:
+        """Inserts or replaces rows ``(oid, id, root_span_id, span_id, is_root, created,
+        xact_id, data)``; ids are unique within ``params``."""
+        if self.dialect.name == "sqlite" or len(params) < _COPY_FROM:
+            self.executemany(_UPSERT_ROWS.format(source="VALUES (?,?,?,?,?,?,?,?)"), params)
+            return
+        # One COPY and one statement instead of a statement per row: the server
+        # does a fraction of the work. The staging table empties at each commit.
+        with self.raw.cursor() as cur:
+            with cur.copy(f"COPY {_STAGING} FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+            cur.execute(_UPSERT_ROWS.format(source=f"SELECT * FROM {_STAGING}"))
 
     def begin(self) -> None:
         """Starts a write transaction; writers take turns, as SQLite makes them."""
@@ -64,6 +89,11 @@ def _connect_postgres(url: str) -> _Connection:
     with raw.transaction():
         raw.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
         raw.execute(dialect.schema)
+    # This session's own table (temporary: no other connection sees it) for
+    # batches copied in before they are merged into ``rows``.
+    raw.execute(f"CREATE TEMP TABLE {_STAGING} (oid BIGINT, id TEXT, root_span_id TEXT, "
+                "span_id TEXT, is_root INTEGER, created TEXT, xact_id BIGINT, data TEXT) "
+                "ON COMMIT DELETE ROWS")
     return _Connection(raw, dialect)
 
 
@@ -87,6 +117,8 @@ class _Database:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.url: str | None = None
         self.dialect: Dialect = SQLITE
+        if path is None:
+            path = default_store_location()
         if isinstance(path, str) and is_postgres_url(path):
             self.url, self.dialect = path, PostgresDialect()
             # Local things (the sink's spool) still need a folder on this machine.
@@ -131,12 +163,18 @@ class _Database:
             conn = sqlite3.connect(
                 str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
             )
+            # Rows are spans of a few KB: 16 KiB pages hold several per page and
+            # cost fewer B-tree splits and WAL frames per row than the default
+            # 4 KiB (about 1.5x the write rate). Only a new file takes it; one
+            # made with another page size keeps its own.
+            conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
             # Checkpoints are where WAL mode syncs to disk; fewer, larger ones
             # (32 MiB of WAL instead of 4) keep bulk span writes fast.
-            conn.execute("PRAGMA wal_autocheckpoint=8192")
+            page = conn.execute("PRAGMA page_size").fetchone()[0]
+            conn.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_BYTES // page}")
             # Every statement is idempotent, so racing processes may both run it.
             conn.executescript(SQLITE.schema)
             self._conn, self._pid = _Connection(conn, SQLITE), os.getpid()
@@ -144,6 +182,18 @@ class _Database:
             if self._known:
                 self._register_known(self._conn)
         return self._conn
+
+    def _drop_lost_connection(self) -> bool:
+        # True when the PostgreSQL connection is gone (the server restarted or
+        # cut it): it is dropped, and the next call connects again.
+        conn = self._conn
+        if self.url is None or conn is None or self._pid != os.getpid():
+            return False
+        if not (conn.raw.closed or conn.raw.broken):
+            return False
+        self._conn = None
+        self._oids.clear()
+        return True
 
     def _recreate(self) -> None:
         # SQLite goes on writing to an unlinked file without a word: the rows

@@ -1,4 +1,4 @@
-"""Where the store file lives."""
+"""Where the store lives: a file, or the PostgreSQL database the environment names."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import sys
 from pathlib import Path
 
 from ..settings import get_settings
+from ._dialect import is_postgres_url
 
 STORE_ENV = "BRAINTRUST_LOCAL_STORE"
 
 
 def default_store_path() -> Path:
-    """The store file: ``$BRAINTRUST_LOCAL_STORE``, else the user's data directory.
+    """The store file: ``$BRAINTRUST_LOCAL_STORE``, else the user's data directory (also
+    when that variable names a PostgreSQL database: local things such as the spool
+    still need a folder on this machine).
 
     Returns:
         ``~/.local/share/braintrust/store.sqlite`` on Linux (honouring
@@ -19,8 +22,8 @@ def default_store_path() -> Path:
         macOS, ``%LOCALAPPDATA%\\braintrust\\...`` on Windows.
     """
     env = get_settings()
-    if env.local_store is not None:
-        return env.local_store
+    if env.local_store is not None and not is_postgres_url(env.local_store):
+        return Path(env.local_store)
     home = Path.home()
     if sys.platform == "win32":
         base = env.localappdata or home / "AppData" / "Local"
@@ -29,3 +32,12 @@ def default_store_path() -> Path:
     else:
         base = env.xdg_data_home or home / ".local" / "share"
     return base / "braintrust" / "store.sqlite"
+
+
+def default_store_location() -> str | Path:
+    """Where a store opened without a location lives: ``$BRAINTRUST_LOCAL_STORE`` when it
+    is a ``postgresql://`` URL, else :func:`default_store_path`."""
+    explicit = get_settings().local_store
+    if explicit is not None and is_postgres_url(explicit):
+        return explicit
+    return default_store_path()

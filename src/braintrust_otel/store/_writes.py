@@ -29,7 +29,16 @@ class _Writes(_Database):
         """
         rows = list(rows)
         with self._lock:
-            xact = self._write(rows)
+            try:
+                xact = self._write(rows)
+            except self.dialect.failures:
+                if not self._drop_lost_connection():
+                    raise
+                # The database went away under the connection (a restart): once
+                # more on a new one. The batch was rolled back, or, if the cut
+                # came during COMMIT, is written again, to the same result
+                # (replacing is idempotent, and so is merging the same row twice).
+                xact = self._write(rows)
             # Deleted between the check and the commit: the batch went to the
             # unlinked file, so it is written again into the new one.
             if self._lost():
@@ -84,15 +93,7 @@ class _Writes(_Database):
                         "INSERT INTO row_versions (oid, id, xact_id, deleted, data)"
                         " VALUES (?,?,?,?,?) ON CONFLICT (oid, id, xact_id) DO UPDATE SET"
                         " deleted=excluded.deleted, data=excluded.data", history)
-                conn.executemany(
-                    "INSERT INTO rows (oid, id, root_span_id, span_id, is_root,"
-                    " created, xact_id, data) VALUES (?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT (oid, id) DO UPDATE SET"
-                    " root_span_id=excluded.root_span_id, span_id=excluded.span_id,"
-                    " is_root=excluded.is_root, created=excluded.created,"
-                    " xact_id=excluded.xact_id, data=excluded.data",
-                    params,
-                )
+                conn.upsert_rows(params)
         return int(xact)
 
     def write_each(self, rows: Sequence[tuple[str, str, dict[str, Any]]]

@@ -1,0 +1,94 @@
+"""The store's write rate: ``Store.write_each`` of span-sized rows, as the local sink calls it.
+
+Rows of about 2.5 KB (an LLM message list in, a message out, ids, metrics), in
+batches of 512 (the processor's export batch), each batch one transaction.
+Each run is a fresh process writing into a fresh store; it prints rows per
+second of wall time and per second of the process's CPU (the latter is what
+the store costs; the former also shows how loaded the machine is).
+
+    python benchmarks/store_writes.py [--rows 20000] [--runs 3] [--postgres]
+
+``--postgres`` also runs it on a throwaway PostgreSQL cluster (as the tests
+start one; Debian's postgresql package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+WORKER = """
+import json, sys, time, uuid
+from braintrust_otel.store import Store
+n, location = int(sys.argv[1]), sys.argv[2]
+text = ("lorem ipsum dolor sit amet " * 80)[:2000]
+rows = [("project_logs", "p1", {
+    "id": uuid.uuid4().hex, "project_id": "p1", "log_id": "g",
+    "span_id": uuid.uuid4().hex[:16], "root_span_id": uuid.uuid4().hex, "span_parents": None,
+    "created": "2026-11-26T00:00:00.000000Z", "input": [{"role": "user", "content": text}],
+    "output": {"role": "assistant", "content": "x" * 300},
+    "metrics": {"start": 1.0, "end": 2.0}, "span_attributes": {"name": "llm", "type": "llm"},
+}) for _ in range(n)]
+store = Store(location)
+store.write(rows[:10])
+t0, c0 = time.perf_counter(), time.process_time()
+for i in range(10, n, 512):
+    assert not store.write_each(rows[i:i + 512])
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"rows_per_s": (n - 10) / wall, "rows_per_cpu_s": (n - 10) / cpu}))
+"""
+
+
+def _run(location: str, rows: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT / "src")}
+    out = subprocess.run([sys.executable, "-c", WORKER, str(rows), location], env=env,
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _cell(values: list[float]) -> str:
+    return (f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+            if len(values) > 1 else f"{values[0]:,.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true")
+    args = parser.parse_args()
+    engines: dict[str, list[dict[str, float]]] = {"sqlite": []}
+    server = None
+    if args.postgres:
+        sys.path.insert(0, str(ROOT))
+        from tests.postgres_server import PostgresServer
+
+        server = PostgresServer()
+        engines["postgresql"] = []
+    try:
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory() as tmp:
+                engines["sqlite"].append(_run(f"{tmp}/store.sqlite", args.rows))
+            if server is not None:
+                engines["postgresql"].append(_run(server.new_database(), args.rows))
+    finally:
+        if server is not None:
+            server.stop()
+    for engine, results in engines.items():
+        print(f"{engine}: {_cell([r['rows_per_s'] for r in results])} rows/s, "
+              f"{_cell([r['rows_per_cpu_s'] for r in results])} rows per CPU-second "
+              f"(median, min-max of {len(results)})")
+
+
+if __name__ == "__main__":
+    main()
