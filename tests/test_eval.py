@@ -218,7 +218,7 @@ def test_bad_arguments() -> None:
     with pytest.raises(TypeError, match="scorer 0"):
         braintrust.Eval("x", data=DATA, task=_upper, scores=["nope"], quiet=True)
     with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
-        braintrust.Eval("x", data=DATA, task=_upper, scores=[], bogus=1)
+        braintrust.Eval("x", data=DATA, task=_upper, scores=[], bogus=1)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="data must be"):
         braintrust.Eval("x", data=42, task=_upper, scores=[], no_send_logs=True, quiet=True)
 

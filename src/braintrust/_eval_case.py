@@ -71,7 +71,11 @@ async def _in_pool(pool: Executor, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
         if not submitted.cancel():
-            await asyncio.gather(future, return_exceptions=True)
+            while not future.done():  # however often the run cancels us meanwhile
+                try:
+                    await asyncio.wait((future,))
+                except asyncio.CancelledError:
+                    pass
         raise
 
 
@@ -253,7 +257,7 @@ class CaseRunner:
                     task_span.log(input=case.input, output=output)
                 result.output = output
                 result.metadata = hooks.metadata
-                root.log(output=output, metadata=hooks.metadata or None)
+                root.log(output=output, metadata=hooks.metadata)
                 unhandled = yield from self._score(case, hooks, output, root, result, trial)
             finally:
                 # Inside the root span, so the scores a handler logs land on it.

@@ -164,7 +164,7 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
         finally:
             if watcher is not None:
                 watcher.cancel()
-        if not work.done():
+        if not work.done() or cancel.is_set():
             if not cancel.is_set():
                 timed_out.set()
             cancel.set()  # cases still running stop at their next step
