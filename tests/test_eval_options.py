@@ -54,6 +54,7 @@ def as_dict(output):
     return {"score": 0, "metadata": {"m": "x"}}
 
 def task(x, hooks):
+    hooks.tags = [*hooks.tags, "seen"]
     if x == "bad":
         raise ValueError("no")
     return x * 2
@@ -63,7 +64,8 @@ def handler(root_span, data, unhandled):
 
 started = []
 result = braintrust.Eval(
-    "opts", [{"input": "ab"}, {"input": "bad"}], task, [ok, two, as_dict], None, "e1",
+    "opts", [{"input": "ab", "metadata": {"k": 1}, "tags": ["t"]},
+             {"input": "bad", "metadata": {"k": 2}}], task, [ok, two, as_dict], None, "e1",
     error_score_handler=handler, on_start=started.append)
 good, bad = sorted(result.results, key=lambda r: r.input)
 print("RESULT", json.dumps([good.scores, bad.scores, type(bad.error).__name__,
@@ -85,6 +87,7 @@ def test_options_record_what_the_official_records(tmp_path: Path) -> None:
     assert two_span["metadata"] == {"a": {"why": 1}, "b": {}}
     failed = [r for r in expected["eval"] if r["input"] == "bad"]
     assert failed[0]["error"] is True and "output" not in failed[0]
+    assert "metadata" not in failed[0] and failed[0]["tags"] == ["seen"]
     # The task span's input is logged with its output: a failed task has none.
     assert any(r.get("error") and "input" not in r for r in expected["eval/task"])
     # Types count: json.dumps tells True from 1 and 1 from 1.0.

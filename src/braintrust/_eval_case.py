@@ -188,9 +188,9 @@ class CaseRunner:
         ev = self.ev
         if self.experiment is None and ev.parent is None:
             return NOOP_SPAN
+        # As the official SDK: the case's metadata is logged with the output,
+        # once the task succeeded (a failed case's root has none).
         event: dict[str, Any] = {"input": case.input, "expected": case.expected}
-        if case.metadata:
-            event["metadata"] = case.metadata
         if case.tags:
             event["tags"] = case.tags
         if case.upsert_id:
@@ -248,6 +248,9 @@ class CaseRunner:
                     except Exception as exc:
                         task_span.record_error(exc)
                         root.record_error(exc)
+                        # Tags the task set before failing are kept, as the official SDK.
+                        result.tags = list(hooks.tags) or None
+                        root.log(tags=result.tags)
                         result.error = exc
                         result.exc_info = "".join(traceback.format_exception(
                             type(exc), exc, exc.__traceback__))
@@ -257,7 +260,8 @@ class CaseRunner:
                     task_span.log(input=case.input, output=output)
                 result.output = output
                 result.metadata = hooks.metadata
-                root.log(output=output, metadata=hooks.metadata)
+                result.tags = list(hooks.tags) or None  # the task may have changed them
+                root.log(output=output, metadata=hooks.metadata, tags=result.tags)
                 unhandled = yield from self._score(case, hooks, output, root, result, trial)
             finally:
                 # Inside the root span, so the scores a handler logs land on it.
