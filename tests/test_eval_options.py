@@ -351,3 +351,12 @@ def test_eval_scorer_args_and_state() -> None:
                               "id": None, "tags": None}
     with pytest.raises(TypeError, match="BraintrustState"):
         braintrust.Eval("s", [{"input": 1}], lambda x: x, [], state=object())
+
+
+def test_a_case_the_span_api_refuses_fails_alone(store: StoreHelper) -> None:
+    # Tags must be strings: that case fails, with a message; the others run.
+    result = braintrust.Eval("refused", [{"input": 1, "tags": [5]}, {"input": 2}],
+                             lambda x: x, [], quiet=True)
+    by_input = {r.input: r for r in result.results}
+    assert isinstance(by_input[1].error, TypeError) and "tags" in str(by_input[1].error)
+    assert by_input[2].error is None and by_input[2].output == 2

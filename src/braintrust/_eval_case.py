@@ -24,7 +24,7 @@ from braintrust_otel import attributes as A
 from . import _state
 from ._eval_scoring import Scorers, Step, classify_steps, score_steps
 from ._eval_types import EvalCase, EvalHooks, EvalResult, Evaluator
-from ._span import NOOP_SPAN, Span, safe_str, start_span
+from ._span import NOOP_SPAN, Span, safe_repr, safe_str, start_span
 from ._trace import EvalTrace
 
 if TYPE_CHECKING:
@@ -134,14 +134,24 @@ class CaseRunner:
                             metadata=dict(case.metadata or {}), tags=case.tags,
                             trial_index=trial, origin=case.origin)
         steps = self._steps(case, trial, result)
-        if self.all_sync:
-            await _in_pool(self.pool, self._drive_sync, steps)
-        else:
-            try:
-                await self._drive_async(steps)
-            except asyncio.CancelledError:
-                _stop(steps, self.stop_error())  # here, in this task's context
-                raise
+        try:
+            if self.all_sync:
+                await _in_pool(self.pool, self._drive_sync, steps)
+            else:
+                try:
+                    await self._drive_async(steps)
+                except asyncio.CancelledError:
+                    _stop(steps, self.stop_error())  # here, in this task's context
+                    raise
+        except Exception as exc:
+            # Not the task's error (the steps catch those) but ours, or a case
+            # the span API refused (tags that are not strings): this case fails,
+            # the others run.
+            print(f"Eval: case {safe_repr(case.input, 80)} failed: {type(exc).__name__}: "
+                  f"{safe_str(exc)}", file=sys.stderr)
+            result.error = exc
+            result.exc_info = "".join(traceback.format_exception(type(exc), exc,
+                                                                 exc.__traceback__))
         if self.cancel.is_set():
             raise asyncio.CancelledError()
         return result
