@@ -143,13 +143,14 @@ async def run_evaluator(ev: Evaluator) -> EvalResultWithSummary:
     if cancel.is_set():
         raise asyncio.CancelledError("Evaluator cancelled")
     timed_out = threading.Event()
-    deadline = None if ev.timeout is None else time.monotonic() + ev.timeout
 
     def stop_error() -> BaseException:
         return asyncio.TimeoutError("Evaluator timed out") if timed_out.is_set() \
             else asyncio.CancelledError("Evaluator cancelled")
 
     experiment = _start_experiment(ev)
+    # The clock starts after the experiment exists, as the official SDK's does.
+    deadline = None if ev.timeout is None else time.monotonic() + ev.timeout
     start = time.time()
     work: Optional[asyncio.Future[tuple[list[EvalResult], list[EvalResult]]]] = None
     try:
