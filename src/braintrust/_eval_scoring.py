@@ -48,11 +48,8 @@ def params_of(fn: Any) -> Params:
     return named, any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
 
 
-# A case's steps are written once, as a generator that yields each user call
-# (task, scorers) as ``(fn, args, kwargs)`` and receives its result (or has
-# its exception thrown in). An async driver awaits each call; when the task
-# and every scorer are sync, a sync driver runs the whole case in one trip to
-# the thread pool instead of one trip per call.
+#: One user call a case's steps yield, ``(fn, args, kwargs)``; the driver sends
+#: back its result or throws its exception in (see :mod:`._eval_case`).
 Step = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 #: Scorers (or classifiers) with their span names and parameters.
