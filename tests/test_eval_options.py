@@ -360,3 +360,16 @@ def test_a_case_the_span_api_refuses_fails_alone(store: StoreHelper) -> None:
     by_input = {r.input: r for r in result.results}
     assert isinstance(by_input[1].error, TypeError) and "tags" in str(by_input[1].error)
     assert by_input[2].error is None and by_input[2].output == 2
+
+
+def test_the_default_reporter_reports_failures_as_the_official(
+    store: StoreHelper, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def task(x: int) -> int:
+        raise ZeroDivisionError("by zero")
+
+    braintrust.Eval("reporting", [{"input": 1}, {"input": 2}], task, [], experiment_name="r")
+    err = capsys.readouterr().err
+    assert "Evaluator reporting [experiment_name=r] failed with 2 errors" in err
+    # Eval reports verbosely: the tracebacks, not only their last lines.
+    assert err.count("Traceback (most recent call last)") == 2

@@ -167,7 +167,10 @@ class Reporter:
         self.report_run = report_run or _default_report_run
 
 
-def _last_line(error: BaseException) -> str:
+def _error_text(result: EvalResult, verbose: bool) -> str:
+    if verbose and result.exc_info:
+        return result.exc_info.rstrip()
+    error = result.error
     return " ".join(f"{type(error).__name__}: {safe_str(error)}".splitlines()[-1:])
 
 
@@ -179,9 +182,14 @@ def _default_report_eval(evaluator: Evaluator, result: EvalResultWithSummary,
         print(json.dumps({"eval": evaluator.eval_name, "summary": summary,
                           "errors": len(failed)}, default=str))
     elif not evaluator.quiet:
-        for r in failed[: None if verbose else 5]:
-            assert r.error is not None
-            print(f"case {input_key(r.input)[:80]} failed: {_last_line(r.error)}",
+        if failed:
+            # The official SDK's first line; then each case (a traceback when
+            # verbose, as Eval asks), and the summary all the same.
+            plural = "error" if len(failed) == 1 else "errors"
+            print(f"Evaluator {evaluator.eval_name} failed with {len(failed)} {plural}",
+                  file=sys.stderr)
+        for r in failed:
+            print(f"case {input_key(r.input)[:80]} failed: {_error_text(r, verbose)}",
                   file=sys.stderr)
         print(result.summary)
     return not failed
