@@ -373,3 +373,13 @@ def test_the_default_reporter_reports_failures_as_the_official(
     assert "Evaluator reporting [experiment_name=r] failed with 2 errors" in err
     # Eval reports verbosely: the tracebacks, not only their last lines.
     assert err.count("Traceback (most recent call last)") == 2
+
+
+def test_data_may_be_a_class_of_iterables(store: StoreHelper) -> None:
+    class Cases:
+        def __iter__(self) -> Any:
+            return iter([{"input": 1}, {"input": 2}])
+
+    result = braintrust.Eval("classy", Cases, lambda x: x * 10, [], no_send_logs=True,
+                             quiet=True)
+    assert sorted(r.output for r in result.results) == [10, 20]

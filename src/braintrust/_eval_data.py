@@ -38,6 +38,8 @@ def _to_case(item: Any, index: int) -> EvalCase:
 
 
 async def _load(data: Any) -> list[Any]:
+    if inspect.isclass(data):
+        data = data()  # a class of iterable objects, as the official SDK takes it
     if callable(data) and not isinstance(data, (list, tuple)) and not hasattr(data, "__iter__") \
             and not hasattr(data, "__aiter__"):
         data = data()
