@@ -383,3 +383,27 @@ def test_data_may_be_a_class_of_iterables(store: StoreHelper) -> None:
     result = braintrust.Eval("classy", Cases, lambda x: x * 10, [], no_send_logs=True,
                              quiet=True)
     assert sorted(r.output for r in result.results) == [10, 20]
+
+
+def test_a_dataset_as_data_is_the_experiments_dataset(store: StoreHelper) -> None:
+    ds = braintrust.init_dataset(project="linked", name="cases")
+    record = ds.insert(input="a", expected="A")
+    ds.flush()
+    braintrust.Eval("linked", ds, str.upper, [], quiet=True)
+    [exp] = _experiments(store, "linked")
+    assert exp["dataset_id"] == ds.id and exp.get("dataset_version")
+    [root] = [r for r in _rows(store, "linked") if r["span_attributes"]["type"] == "eval"]
+    assert root["origin"]["object_type"] == "dataset"
+    assert root["origin"]["object_id"] == ds.id and root["origin"]["id"] == record
+
+
+def test_a_malformed_origin_is_left_out_as_the_official(store: StoreHelper) -> None:
+    good = {"object_type": "dataset", "object_id": "d1", "id": "r1", "_xact_id": "7"}
+    bad = {"object_type": "spreadsheet", "object_id": "d1", "id": "r2"}
+    result = braintrust.Eval("origins", [EvalCase(input=1, origin=good),
+                                         EvalCase(input=2, origin=bad)], lambda x: x, [],
+                             quiet=True)
+    assert sorted((r.input, r.origin) for r in result.results) == [(1, good), (2, None)]
+    roots = {r["input"]: r for r in _rows(store, "origins")
+             if r["span_attributes"]["type"] == "eval"}
+    assert roots[1]["origin"] == good and "origin" not in roots[2]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from braintrust_otel import attributes as A
 
 from . import _state
+from ._eval_data import origin_of
 from ._eval_scoring import Scorers, Step, classify_steps, score_steps
 from ._eval_types import EvalCase, EvalHooks, EvalResult, Evaluator
 from ._span import NOOP_SPAN, Span, safe_repr, safe_str, start_span
@@ -111,6 +112,7 @@ class CaseRunner:
     Attributes:
         cancel: Set when the run is cancelled or timed out; cases check it
             between steps.
+        dataset_id: The evaluated Dataset's id: its records' origin points there.
         stop_error: Makes the exception a case stopped by ``cancel`` records.
     """
 
@@ -122,6 +124,7 @@ class CaseRunner:
     wants_hooks: str
     all_sync: bool
     parameters: dict[str, Any]
+    dataset_id: Optional[str]
     cancel: threading.Event
     stop_error: Callable[[], BaseException]
 
@@ -132,7 +135,7 @@ class CaseRunner:
 
         result = EvalResult(input=case.input, output=None, expected=case.expected,
                             metadata=dict(case.metadata or {}), tags=case.tags,
-                            trial_index=trial, origin=case.origin)
+                            trial_index=trial, origin=origin_of(case, self.dataset_id))
         steps = self._steps(case, trial, result)
         try:
             if self.all_sync:
@@ -194,7 +197,7 @@ class CaseRunner:
             except Exception as exc:
                 error = exc
 
-    def _root(self, case: EvalCase, trial: int) -> Span:
+    def _root(self, case: EvalCase, trial: int, origin: Optional[dict[str, Any]]) -> Span:
         ev = self.ev
         if self.experiment is None and ev.parent is None:
             return NOOP_SPAN
@@ -211,8 +214,8 @@ class CaseRunner:
             root = self.experiment.start_span(name="eval", type="eval", event=event)
         else:
             root = start_span(name="eval", type="eval", parent=ev.parent, event=event)
-        if case.origin is not None:
-            root._log_field(A.ORIGIN, case.origin)
+        if origin is not None:
+            root._log_field(A.ORIGIN, origin)
         return root
 
     def _trace(self, root: Span) -> Any:
@@ -230,11 +233,12 @@ class CaseRunner:
 
         return EvalTrace("experiment", experiment.id, root.root_span_id, read_rows)
 
-    def _hooks(self, case: EvalCase, trial: int, root: Span, task_span: Span) -> EvalHooks:
+    def _hooks(self, case: EvalCase, trial: int, root: Span, task_span: Span,
+               origin: Optional[dict[str, Any]]) -> EvalHooks:
         stream, name = self.ev.stream, self.ev.eval_name
         report = None if stream is None else (lambda event: stream(
             {"id": root.id, "name": name, "object_type": "task", **event,
-             **({"origin": case.origin} if case.origin is not None else {})}))
+             **({"origin": origin} if origin is not None else {})}))
         return EvalHooks(case, task_span, self.parameters, trial, self.cancel, report)
 
     def _steps(self, case: EvalCase, trial: int, result: EvalResult
@@ -242,12 +246,12 @@ class CaseRunner:
         # The root span starts with the first step: a case cancelled before it
         # starts leaves no span behind.
         ev = self.ev
-        root = self._root(case, trial)
+        root = self._root(case, trial, result.origin)
         result.id = None if root is NOOP_SPAN else root.id
         unhandled = [name for _, name, _ in self.scorers]
         with root:
             task_span = root.start_span(name="task", type="task")
-            hooks = self._hooks(case, trial, root, task_span)
+            hooks = self._hooks(case, trial, root, task_span, result.origin)
             try:
                 with task_span:
                     args = (case.input, hooks) if self.wants_hooks == "positional" \

@@ -13,7 +13,7 @@ from typing import Any
 from ._eval_types import EvalCase, EvalResult, Evaluator
 from ._paths import MISSING, get_path
 
-__all__ = ["load_cases"]
+__all__ = ["load_cases", "origin_of"]
 
 _CASE_EXTRAS = ("trial_count", "id", "_xact_id", "created", "origin", "upsert_id")
 
@@ -51,6 +51,38 @@ async def _load(data: Any) -> list[Any]:
         return list(data)
     raise TypeError(f"Eval(): data must be a list, an iterator, a generator, a Dataset or a "
                     f"function returning one; got {type(data).__name__}")
+
+
+_REFERENCE_TYPES = frozenset({"project_logs", "experiment", "dataset", "prompt", "function",
+                              "prompt_session"})
+
+
+def origin_of(case: EvalCase, dataset_id: str | None) -> dict[str, Any] | None:
+    """Where a case comes from, as the official SDK records it on the eval span.
+
+    A record of the evaluated dataset (it has an ``id`` and an ``_xact_id``)
+    points at that record; otherwise the case's own ``origin`` when it is a
+    well-formed reference (an object type the service knows, string ids),
+    else None: a malformed one is left out rather than stored.
+    """
+    if dataset_id is not None and isinstance(case.id, str) and case.id \
+            and isinstance(case._xact_id, str) and case._xact_id:
+        ref: dict[str, Any] = {"object_type": "dataset", "object_id": dataset_id,
+                               "id": case.id, "_xact_id": case._xact_id}
+        if isinstance(case.created, str):
+            ref["created"] = case.created
+        return ref
+    given = case.origin
+    if not isinstance(given, Mapping) or given.get("object_type") not in _REFERENCE_TYPES \
+            or not isinstance(given.get("object_id"), str) or not isinstance(given.get("id"), str):
+        return None
+    ref = {k: given[k] for k in ("object_type", "object_id", "id")}
+    for key in ("_xact_id", "created"):
+        if key in given:
+            if given[key] is not None and not isinstance(given[key], str):
+                return None
+            ref[key] = given[key]
+    return ref
 
 
 def _matches(case: EvalCase, filters: list[tuple[str, re.Pattern[str]]]) -> bool:

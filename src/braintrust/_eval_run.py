@@ -102,11 +102,16 @@ def _check(ev: Evaluator) -> None:
 def _start_experiment(ev: Evaluator) -> Optional[Experiment]:
     if ev.no_send_logs or ev.parent is not None:
         return None  # as the official SDK: under a parent, the eval fills that parent
+    from ._dataset import Dataset
     from ._experiment import experiment_url, init
 
+    # A Dataset as data is the experiment's dataset (its id and version are
+    # recorded), as the official SDK links them.
+    dataset = ev.data if isinstance(ev.data, Dataset) else None
     experiment = init(project=ev.project_name if ev.project_id is None else None,
                       project_id=ev.project_id, experiment=ev.experiment_name,
-                      description=ev.description, metadata=ev.metadata, tags=ev.tags,
+                      description=ev.description, dataset=dataset, metadata=ev.metadata,
+                      tags=ev.tags,
                       is_public=ev.is_public, base_experiment=ev.base_experiment_name,
                       base_experiment_id=ev.base_experiment_id, update=ev.update,
                       git_metadata_settings=ev.git_metadata_settings, repo_info=ev.repo_info,
@@ -206,7 +211,8 @@ async def _run_cases(ev: Evaluator, experiment: Optional[Experiment], cancel: th
                      for i, c in enumerate(classifiers)],
         wants_hooks=hooks_mode(ev.task),
         all_sync=not any(is_async(f) for f in [ev.task, *scorers, *classifiers]),
-        parameters=dict(parameters or {}), cancel=cancel, stop_error=stop_error)
+        parameters=dict(parameters or {}), dataset_id=_dataset_id(ev.data), cancel=cancel,
+        stop_error=stop_error)
     runs = [(c, t) for c in cases for t in range(c.trial_count or ev.trial_count)]
     semaphore = asyncio.Semaphore(concurrency)
     progress = tqdm(total=len(runs), desc=f"{ev.eval_name} (tasks)",
@@ -232,6 +238,17 @@ async def _run_cases(ev: Evaluator, experiment: Optional[Experiment], cancel: th
         progress.close()
         if owned:
             pool.shutdown(wait=False)
+
+
+def _dataset_id(data: Any) -> Optional[str]:
+    from ._dataset import Dataset
+
+    if not isinstance(data, Dataset):
+        return None
+    try:
+        return data.id
+    except Exception:  # an unregistered dataset: its records get no origin
+        return None
 
 
 def _summarize(ev: Evaluator, experiment: Optional[Experiment], results: list[EvalResult],
