@@ -407,3 +407,21 @@ def test_a_malformed_origin_is_left_out_as_the_official(store: StoreHelper) -> N
     roots = {r["input"]: r for r in _rows(store, "origins")
              if r["span_attributes"]["type"] == "eval"}
     assert roots[1]["origin"] == good and "origin" not in roots[2]
+
+
+def test_saved_parameters_reach_the_task_and_the_experiment(store: StoreHelper) -> None:
+    from braintrust import RemoteEvalParameters
+
+    saved = RemoteEvalParameters(id="params-1", project_id=None, name="knobs", slug="knobs",
+                                 version="7", schema={"type": "object"},
+                                 data={"temperature": 0.2})
+    seen: list[Any] = []
+
+    def task(x: int, hooks: EvalHooks) -> int:
+        seen.append(hooks.parameters)
+        return x
+
+    braintrust.Eval("knobbed", [{"input": 1}], task, [], parameters=saved, quiet=True)
+    assert seen == [{"temperature": 0.2}]
+    [exp] = _experiments(store, "knobbed")
+    assert exp["parameters_id"] == "params-1" and exp["parameters_version"] == "7"

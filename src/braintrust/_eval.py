@@ -137,7 +137,7 @@ async def EvalAsync(
     description: Optional[str] = None,
     summarize_scores: bool = True,
     no_send_logs: bool = False,
-    parameters: Optional[dict[str, Any]] = None,
+    parameters: Any = None,
     on_start: Optional[Callable[[ExperimentSummary], None]] = None,
     stream: Optional[Callable[[dict[str, Any]], None]] = None,
     parent: Optional[str] = None,
@@ -179,7 +179,7 @@ def Eval(
     description: Optional[str] = None,
     summarize_scores: bool = True,
     no_send_logs: bool = False,
-    parameters: Optional[dict[str, Any]] = None,
+    parameters: Any = None,
     on_start: Optional[Callable[[ExperimentSummary], None]] = None,
     stream: Optional[Callable[[dict[str, Any]], None]] = None,
     parent: Optional[str] = None,
@@ -233,7 +233,9 @@ def Eval(
         summarize_scores: Summarize scores against the base (else the summary
             has names and links only).
         no_send_logs: Store nothing; the summary is still computed and printed.
-        parameters: Passed to the task as ``hooks.parameters``.
+        parameters: Passed to the task as ``hooks.parameters``; saved parameters
+            (``load_parameters(...)``) give the task their values and are
+            recorded on the experiment.
         on_start: Called with an :class:`ExperimentSummary` of the new
             experiment (names and links, no scores) before any case runs.
         stream: Called with the progress events tasks report

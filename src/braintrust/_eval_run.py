@@ -104,14 +104,18 @@ def _start_experiment(ev: Evaluator) -> Optional[Experiment]:
         return None  # as the official SDK: under a parent, the eval fills that parent
     from ._dataset import Dataset
     from ._experiment import experiment_url, init
+    from ._parameters import RemoteEvalParameters
 
     # A Dataset as data is the experiment's dataset (its id and version are
-    # recorded), as the official SDK links them.
+    # recorded), and saved parameters are its parameters, as the official SDK
+    # links them.
     dataset = ev.data if isinstance(ev.data, Dataset) else None
+    saved = ev.parameters if isinstance(ev.parameters, RemoteEvalParameters) \
+        and ev.parameters.id is not None else None
     experiment = init(project=ev.project_name if ev.project_id is None else None,
                       project_id=ev.project_id, experiment=ev.experiment_name,
-                      description=ev.description, dataset=dataset, metadata=ev.metadata,
-                      tags=ev.tags,
+                      description=ev.description, dataset=dataset, parameters=saved,
+                      metadata=ev.metadata, tags=ev.tags,
                       is_public=ev.is_public, base_experiment=ev.base_experiment_name,
                       base_experiment_id=ev.base_experiment_id, update=ev.update,
                       git_metadata_settings=ev.git_metadata_settings, repo_info=ev.repo_info,
@@ -197,6 +201,8 @@ async def _run_cases(ev: Evaluator, experiment: Optional[Experiment], cancel: th
 
     from tqdm.auto import tqdm
 
+    from ._parameters import RemoteEvalParameters
+
     cases, bad = await load_cases(ev)
     concurrency = ev.max_concurrency or DEFAULT_CONCURRENCY
     pool, owned = _pool(concurrency)
@@ -204,6 +210,8 @@ async def _run_cases(ev: Evaluator, experiment: Optional[Experiment], cancel: th
     scorers = [s() if inspect.isclass(s) else s for s in ev.scores]
     classifiers = list(ev.classifiers or [])
     parameters = ev.parameter_values if ev.parameter_values is not None else ev.parameters
+    if isinstance(parameters, RemoteEvalParameters):
+        parameters = parameters.data  # the saved values, as the task gets them there
     runner = CaseRunner(
         ev=ev, experiment=experiment, pool=pool,
         scorers=[(s, name_of(s, i), params_of(s)) for i, s in enumerate(scorers)],

@@ -236,7 +236,7 @@ class Evaluator:
     git_metadata_settings: Optional[GitMetadataSettings] = None
     repo_info: Optional[RepoInfo] = None
     no_send_logs: bool = False
-    parameters: Optional[dict[str, Any]] = None
+    parameters: Any = None
     parameter_values: Optional[dict[str, Any]] = None
     description: Optional[str] = None
     update: bool = False
