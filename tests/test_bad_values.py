@@ -267,7 +267,8 @@ class BadRepr:
         (lambda: braintrust.load_prompt(project=BAD, slug="s"), ValueError, "project holds"),
         (lambda: braintrust.Eval(BAD, data=[], task=str, scores=[]), ValueError, "name"),
         (lambda: braintrust.Eval("e", data=[], task=str, scores=5), TypeError, "scores"),  # type: ignore[arg-type]
-        (lambda: braintrust.Eval("e", data=[], task=str, scores=[], trial_count="2"),
+        (lambda: braintrust.Eval("e", data=[], task=str, scores=[],
+                                 trial_count="2"),  # type: ignore[arg-type]
          TypeError, "trial_count"),
         (lambda: braintrust.Eval("e", data=[], task=str, scores=[], timeout=math.nan),
          ValueError, "timeout"),

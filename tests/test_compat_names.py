@@ -391,13 +391,14 @@ def test_eval_without_scorers(store: StoreHelper) -> None:
 
 
 def test_eval_options_accepted_or_refused_clearly(store: StoreHelper) -> None:
-    # Options with no effect here are accepted (real code passes them) ...
+    # Options that only concern the hosted service are accepted (real code passes them) ...
     braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x, quiet=True,
                     is_public=True, enable_cache=False, repo_info=None)
     # ... and unknown ones are refused by name, not ignored (classifiers work
     # now: tests/test_compat_spans.py).
     with pytest.raises(TypeError, match="bogus"):
-        braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x, bogus=[])
+        braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x,
+                        bogus=[])  # type: ignore[call-arg]
 
 
 def test_span_set_current_and_unset_current(store: StoreHelper) -> None:

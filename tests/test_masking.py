@@ -201,7 +201,7 @@ def test_eval_task_and_scorer_errors_and_score_metadata(store: StoreHelper) -> N
     data = [{"input": "boom", "expected": SECRET},
             {"input": "fine", "expected": SECRET, "metadata": {"m": SECRET}, "tags": [SECRET]}]
     result = braintrust.Eval("ev", data=data, task=task, scores=[judge, broken], quiet=True)
-    assert any(r.error and SECRET in r.error for r in result.results)  # the caller's own view
+    assert any(r.error and SECRET in str(r.error) for r in result.results)  # the caller's view
     rows = experiment_rows(store, "ev")
     errors = [r["error"] for r in rows if r.get("error")]
     assert any(f"task saw {MASKED}" in e for e in errors)

@@ -90,34 +90,8 @@ OFFICIAL_INTERNALS = {
 # -- Known gaps: public in the official SDK, missing here. Remove an entry when it
 # lands (the test fails until you do). Grouped by feature.
 KNOWN_GAPS = {
-    # Eval/EvalAsync take their options by keyword only (**kwargs): positional use of the
-    # options, and classifiers, error_score_handler, parent, cancel_event (rejected with a
-    # TypeError) are left; on_start and stream are accepted and not called yet.
-    "Eval(base_experiment_id)", "Eval(base_experiment_name)", "Eval(cancel_event)",
-    "Eval(classifiers)", "Eval(description)", "Eval(enable_cache)", "Eval(error_score_handler)",
-    "Eval(experiment_name)", "Eval(git_metadata_settings)", "Eval(is_public)",
-    "Eval(max_concurrency)", "Eval(metadata)", "Eval(no_send_logs)", "Eval(on_start)",
-    "Eval(parameters)", "Eval(parent)", "Eval(project_id)", "Eval(repo_info)", "Eval(reporter)",
-    "Eval(stream)", "Eval(summarize_scores)", "Eval(tags)", "Eval(timeout)", "Eval(trial_count)",
-    "Eval(update)", "EvalAsync(base_experiment_id)", "EvalAsync(base_experiment_name)",
-    "EvalAsync(cancel_event)", "EvalAsync(classifiers)", "EvalAsync(description)",
-    "EvalAsync(enable_cache)", "EvalAsync(error_score_handler)", "EvalAsync(experiment_name)",
-    "EvalAsync(git_metadata_settings)", "EvalAsync(is_public)", "EvalAsync(max_concurrency)",
-    "EvalAsync(metadata)", "EvalAsync(no_send_logs)", "EvalAsync(on_start)",
-    "EvalAsync(parameters)", "EvalAsync(parent)", "EvalAsync(project_id)",
-    "EvalAsync(repo_info)", "EvalAsync(reporter)", "EvalAsync(stream)",
-    "EvalAsync(summarize_scores)", "EvalAsync(tags)", "EvalAsync(timeout)",
-    "EvalAsync(trial_count)", "EvalAsync(update)",
-    # EvalResult: members/parameters not offered yet.
-    "EvalResult.exc_info",
-    # Evaluator: members/parameters not offered yet.
-    "Evaluator.git_metadata_settings", "Evaluator.is_public", "Evaluator.parameter_values",
-    "Evaluator.project_name", "Evaluator.repo_info",
     # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
     "TracedThreadPoolExecutor.submit(fn)",
-    # EvalScorerArgs is a typing helper for scorers' arguments; evals here have no
-    # process-wide thread pool to size (max_concurrency per Eval).
-    "EvalScorerArgs", "set_thread_pool_max_workers",
     # auto_instrument flags for integrations (owned by the integrations work).
 }
 

@@ -123,7 +123,7 @@ def _check(scorer: str, name: str, value: Any) -> Optional[float]:
     if value is None:
         return None
     if isinstance(value, bool):
-        return 1.0 if value else 0.0
+        return value  # kept as given, as the official SDK keeps it (stored as 1/0)
     if not isinstance(value, (int, float)) or math.isnan(value):
         raise ScorerError(f"scorer {scorer!r} gave score {name!r} the value {safe_repr(value)}; "
                           "a score must be a number between 0 and 1, a bool, or None")

@@ -17,8 +17,10 @@ from ._eval import (
     EvalHooks,
     EvalResult,
     EvalResultWithSummary,
+    EvalScorerArgs,
     Evaluator,
     Reporter,
+    set_thread_pool_max_workers,
 )
 from ._experiment import Experiment
 from ._experiment import framework_init_experiment as init_experiment
@@ -41,6 +43,7 @@ __all__ = [
     "EvalHooks",
     "EvalResult",
     "EvalResultWithSummary",
+    "EvalScorerArgs",
     "Evaluator",
     "Experiment",
     "ExperimentSummary",
@@ -59,5 +62,6 @@ __all__ = [
     "default_reporter",
     "init_experiment",
     "parent_context",
+    "set_thread_pool_max_workers",
     "start_span",
 ]
