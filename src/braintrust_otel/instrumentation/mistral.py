@@ -11,6 +11,8 @@ each tool call the model asks for as a ``tool: name`` child span; and
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -24,7 +26,7 @@ from ._wrap import Call, Target, plain_params, unwrap_targets, wrap_targets
 
 __all__ = ["MistralInstrumentor"]
 
-_instruments = ("mistralai >= 2.0",)
+_instruments = ("mistralai >= 1.12.4",)
 PROVIDER = "mistral"
 _CONTENT = ("messages", "prompt", "suffix", "inputs", "stream")
 _TRANSPORT = ("retries", "server_url", "timeout_ms", "http_headers")
@@ -288,10 +290,25 @@ for _method in ("start", "append", "restart"):
         f"mistral.beta.conversations.{_method}_stream", True)
 
 
+def _package() -> str:
+    """Where the client's resource modules live: ``mistralai.client`` (2+) or ``mistralai`` (1.x).
+
+    mistralai 2+ is a namespace package; 1.x is a regular package whose
+    ``mistralai/client.py`` is a legacy stub. Found without importing either.
+    """
+    try:
+        spec = importlib.util.find_spec("mistralai")
+    except (ImportError, ValueError):
+        spec = None
+    regular = spec is not None and spec.origin not in (None, "namespace")
+    return "mistralai" if regular else "mistralai.client"
+
+
 def _targets() -> list[Target]:
     targets: list[Target] = []
+    package = _package()
     for (resource, method), spec in _SPECS.items():
-        module, cls = f"mistralai.client.{resource}", resource.capitalize()
+        module, cls = f"{package}.{resource}", resource.capitalize()
         targets.append((module, cls, method, spec, False))
         targets.append((module, cls, f"{method}_async", spec, True))
     return targets
@@ -300,13 +317,51 @@ def _targets() -> list[Target]:
 class MistralInstrumentor(LazyInstrumentor):
     """Traces every ``mistralai`` client in the process as Braintrust LLM spans."""
 
-    # mistralai 2+ is a namespace package: import hooks see its regular subpackage.
+    # mistralai 2+ is a namespace package, which wrapt's import hooks never see:
+    # they watch its regular subpackage instead (see _package).
     library = "mistralai.client"
     instruments = _instruments
+
+    def _library(self) -> str:
+        return _package()
 
     def _patch(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         wrap_targets(tracer, _targets())
+        if _package() == "mistralai":
+            _quiet_own_spans()
 
     def _unpatch(self, **kwargs: Any) -> None:
         unwrap_targets(_targets())
+        if _package() == "mistralai":
+            from opentelemetry.instrumentation.utils import unwrap
+
+            unwrap(importlib.import_module(_OWN_TRACING), "get_or_create_otel_tracer")
+
+
+#: mistralai 1.x's request hook, which spans every HTTP request itself.
+_OWN_TRACING = "mistralai._hooks.tracing"
+
+
+def _quiet_own_spans() -> None:
+    """Turns mistralai 1.x's own request spans off.
+
+    1.x spans every request (``chat_completion_v1_chat_completions_post``, ...)
+    as soon as any tracer provider is global, which ours is; the official SDK
+    sets none, so its rows have only the call's llm span. The hook asks for
+    its tracer before each request, so answering "disabled" stops it.
+    """
+    import wrapt
+
+    try:
+        module = importlib.import_module(_OWN_TRACING)
+    except ImportError:
+        return
+    if not hasattr(module, "get_or_create_otel_tracer"):
+        return
+
+    def disabled(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        _, tracer = wrapped(*args, **kwargs)
+        return False, tracer
+
+    wrapt.wrap_function_wrapper(module, "get_or_create_otel_tracer", disabled)
