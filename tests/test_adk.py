@@ -107,3 +107,28 @@ def test_agent_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     assert tool_row["output"] == {"result": "sunny in Paris"}
     [lookup] = [r for r in rows if r["span_attributes"]["name"] == "weather lookup"]
     assert by_id[lookup["span_parents"][0]] is tool_row
+
+
+def test_flag_off_leaves_adk_spans_out(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace('turned_on = braintrust.auto_instrument(adk=False)\n'
+                            'assert setup_adk(project_name="p") is True\n',
+                            'turned_on = braintrust.auto_instrument(adk=False)\n'
+                            'braintrust.init_logger(project="p")\n')
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        out = run_script(python, script, tmp_path / "store.sqlite", {
+            "GOOGLE_GEMINI_BASE_URL": llm.google_url, "GOOGLE_API_KEY": "fake-key",
+            "GOOGLE_GENAI_USE_VERTEXAI": "false"})
+        assert len(llm.requests) == 2
+    assert "adk" not in out["turned_on"]
+    assert out["texts"] == [FINAL_ANSWER]
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    # What the official SDK logs with adk=False: the Gemini client's rows and the
+    # application's spans, each under its nearest kept ancestor.
+    names = sorted(r["span_attributes"]["name"] for r in rows)
+    assert names == ["generate_content", "generate_content", "request", "weather lookup"]
+    for row in rows:
+        if row["span_attributes"]["name"] != "request":
+            assert row["span_parents"] == [out["root"]]
+    llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
+    assert len(llms) == 2 and all(r["metrics"]["tokens"] == 9 for r in llms)

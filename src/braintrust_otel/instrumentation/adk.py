@@ -24,6 +24,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
+from .. import muting
 from ._genai_env import opt_in_latest_genai
 
 __all__ = ["ADKInstrumentor"]
@@ -34,8 +35,9 @@ _instruments = ("google-adk >= 1.14",)
 class ADKInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Opts ADK into the current GenAI conventions with content (its spans are its own).
 
-    Uninstrumenting cannot stop ADK's spans: it always sends them to the
-    global tracer provider.
+    ADK always sends its spans to the global tracer provider; uninstrumenting
+    mutes their scope instead (:mod:`braintrust_otel.muting`), so they stay out
+    of Braintrust.
     """
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -43,6 +45,7 @@ class ADKInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def _instrument(self, **kwargs: Any) -> None:
         opt_in_latest_genai(content=True)
+        muting.unmute("adk")
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        pass
+        muting.mute("adk")
