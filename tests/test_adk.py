@@ -76,6 +76,12 @@ def test_agent_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     [agent] = [r for r in rows if r["span_attributes"]["name"] == "invoke_agent forecaster"]
     assert agent["span_attributes"]["type"] == "task"
     assert agent["span_parents"] == [workflow["span_id"]]
+    # The runner's message in, the final response out (as the official rows show them).
+    assert workflow["input"] == {"new_message": {"role": "user",
+                                                 "parts": [{"text": "Weather in Paris?"}]}}
+    for row in (workflow, agent):
+        assert row["output"]["content"] == {"role": "model", "parts": [{"text": FINAL_ANSWER}]}
+        assert row["output"]["author"] == "forecaster"
 
     # One llm row per Gemini request: the Google GenAI instrumentor is on and adds none.
     llms = sorted((r for r in rows if r["span_attributes"].get("type") == "llm"),
