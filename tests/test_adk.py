@@ -138,3 +138,20 @@ def test_flag_off_leaves_adk_spans_out(python: Path, tmp_path: Path) -> None:
             assert row["span_parents"] == [out["root"]]
     llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
     assert len(llms) == 2 and all(r["metrics"]["tokens"] == 9 for r in llms)
+
+
+def test_official_wrap_agent_turns_tracing_on(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace(
+        'assert setup_adk(project_name="p") is True\n'
+        'from google.adk.agents import Agent\n',
+        'braintrust.init_logger(project="p")\n'
+        'from google.adk.agents import Agent\n'
+        'from braintrust.wrappers.adk import wrap_agent\n'
+        'assert wrap_agent(Agent) is Agent\n')
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        run_script(python, script, tmp_path / "store.sqlite", {
+            "GOOGLE_GEMINI_BASE_URL": llm.google_url, "GOOGLE_API_KEY": "fake-key",
+            "GOOGLE_GENAI_USE_VERTEXAI": "false"})
+    names = {r["span_attributes"]["name"] for r in stored_rows(tmp_path / "store.sqlite", "p")}
+    assert {"invoke_workflow forecaster", "invoke_agent forecaster"} <= names

@@ -109,3 +109,17 @@ def test_crew_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     [lookup] = [r for r in rows if r["span_attributes"]["name"] == "weather lookup"]
     assert by_id[lookup["span_parents"][0]] is tool_row
     assert {r["root_span_id"] for r in rows} == {kickoff["root_span_id"]}
+
+
+def test_official_listener_turns_tracing_on(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace(
+        'assert setup_crewai(project_name="p") is True\n',
+        'braintrust.init_logger(project="p")\n'
+        'from braintrust.integrations.crewai import BraintrustCrewAIListener\n'
+        'assert BraintrustCrewAIListener().traced is True\n')
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        run_script(python, script, tmp_path / "store.sqlite",
+                   {"FAKE_OPENAI_URL": llm.openai_url, **ENV})
+    names = {r["span_attributes"]["name"] for r in stored_rows(tmp_path / "store.sqlite", "p")}
+    assert {"crewai.kickoff", "crewai.task", "crewai.agent", "crewai.tool.get_weather"} <= names

@@ -157,3 +157,18 @@ def test_a_streamed_model_call_is_one_llm_row(python: Path, tmp_path: Path) -> N
             names.append(row["span_attributes"]["name"])
         assert "FunctionAgent.run" in names
     assert {r["root_span_id"] for r in rows} == {agent["root_span_id"]}
+
+
+def test_official_span_handler_turns_tracing_on(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace(
+        'assert setup_llamaindex(project_name="p") is True\n',
+        'from llama_index.core.instrumentation import get_dispatcher\n'
+        'from braintrust.integrations.llamaindex import BraintrustSpanHandler\n'
+        'get_dispatcher().add_span_handler(BraintrustSpanHandler())\n')
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        run_script(python, script, tmp_path / "store.sqlite",
+                   {"FAKE_OPENAI_URL": llm.openai_url, "STREAMING": "0"})
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    names = [r["span_attributes"]["name"] for r in rows]
+    assert "FunctionAgent.run" in names and names.count("OpenAI.achat") == 2

@@ -118,7 +118,6 @@ KNOWN_GAPS = {
     # EvalScorerArgs is a typing helper for scorers' arguments; evals here have no
     # process-wide thread pool to size (max_concurrency per Eval).
     "EvalScorerArgs", "set_thread_pool_max_workers",
-    # auto_instrument flags for integrations (owned by the integrations work).
 }
 
 
