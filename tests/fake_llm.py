@@ -481,6 +481,8 @@ class _Handler(BaseHTTPRequestHandler):
                                       for i, _ in enumerate(inputs)],
                              "usage": {"prompt_tokens": 6, "completion_tokens": 0,
                                        "total_tokens": 6}})
+        elif path == "/cohere/v2/audio/transcriptions":
+            self._json(200, {"text": "Bonjour from fake Cohere audio."})
         elif path == "/cohere/v2/chat":
             if stream:
                 self._sse(list(cohere_events()), done=False)
@@ -595,7 +597,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         fake: FakeLLM = self.server.fake  # type: ignore[attr-defined]
         raw = self.rfile.read(int(self.headers.get("content-length", 0)))
-        body = json.loads(raw or b"{}")
+        if self.headers.get("content-type", "").startswith("multipart/form-data"):
+            body: Any = {"multipart_bytes": len(raw)}  # an uploaded file (audio)
+        else:
+            body = json.loads(raw or b"{}")
         path = self.path.split("?")[0]
         with fake.lock:
             fake.requests.append({"path": path, "body": body, "headers": dict(self.headers)})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -292,6 +293,43 @@ def test_cohere_chat_stream_embed_rerank(store: StoreHelper, llm: FakeLLM,
     assert rerank["output"] == [{"index": 1, "relevance_score": 0.9},
                                 {"index": 0, "relevance_score": 0.2}]
     assert rerank["metrics"]["search_units"] == 1
+
+
+def test_cohere_audio_transcription(store: StoreHelper, llm: FakeLLM, cohere_on: None,
+                                   tmp_path: Path) -> None:
+    import cohere
+
+    braintrust.init_logger(project="p")
+    client = cohere.ClientV2(api_key="k", base_url=llm.cohere_url)
+    audio = b"RIFF" + bytes(range(256)) * 8
+    reply = client.audio.transcriptions.create(model="cohere-transcribe-03-2026", language="fr",
+                                               file=("hello.wav", audio, "audio/wav"))
+    assert reply.text == "Bonjour from fake Cohere audio."
+    assert llm.requests[-1]["body"]["multipart_bytes"] > len(audio)  # the file was still sent
+    path = tmp_path / "again.mp3"
+    path.write_bytes(audio)
+
+    async def run_async() -> Any:
+        with path.open("rb") as f:
+            return await cohere.AsyncClientV2(api_key="k", base_url=llm.cohere_url) \
+                .audio.transcriptions.create(model="cohere-transcribe-03-2026", language="fr",
+                                             file=f, temperature=0.2)
+
+    assert asyncio.run(run_async()).text == "Bonjour from fake Cohere audio."
+    assert llm.requests[-1]["body"]["multipart_bytes"] > len(audio)
+    first, second = _rows(store)
+    for row in (first, second):
+        assert row["span_attributes"]["name"] == "cohere.audio.transcriptions.create"
+        assert row["output"] == "Bonjour from fake Cohere audio."
+        assert row["metadata"]["model"] == "cohere-transcribe-03-2026"
+        assert row["metadata"]["provider"] == "cohere"
+        assert row["metadata"]["language"] == "fr"
+        assert row["input"]["file"]["type"] == "braintrust_attachment"
+    assert (first["input"]["file"]["filename"], first["input"]["file"]["content_type"]) == (
+        "hello.wav", "audio/wav")
+    assert (second["input"]["file"]["filename"], second["input"]["file"]["content_type"]) == (
+        "again.mp3", "audio/mpeg")
+    assert second["metadata"]["temperature"] == 0.2 and "temperature" not in first["metadata"]
 
 
 def test_cohere_v1_client(store: StoreHelper, llm: FakeLLM, cohere_on: None) -> None:
