@@ -442,6 +442,27 @@ class _Handler(BaseHTTPRequestHandler):
                 self._sse([(None, c) for c in mistral_chunks()], done=True)
             else:
                 self._json(200, mistral_completion(body))
+        elif path == "/mistral/v1/audio/transcriptions":
+            usage = {"prompt_tokens": 40, "completion_tokens": 6, "total_tokens": 46}
+            if stream:
+                pieces = ["Bonjour ", "from audio."]
+                self._sse([(e["type"], e) for e in [
+                    *({"type": "transcription.text.delta", "text": p} for p in pieces),
+                    {"type": "transcription.done", "model": "voxtral-mini-2507",
+                     "text": "".join(pieces), "usage": usage, "language": "fr"}]], done=False)
+            else:
+                self._json(200, {"model": "voxtral-mini-2507", "text": "Bonjour from audio.",
+                                 "usage": usage, "language": "fr", "segments": []})
+        elif path == "/mistral/v1/audio/speech":
+            audio = base64.b64encode(b"ID3" + bytes(range(200))).decode()
+            usage = {"prompt_tokens": 5, "completion_tokens": 0, "total_tokens": 5}
+            if stream:
+                self._sse([(e["type"], e) for e in [
+                    {"type": "speech.audio.delta", "audio_data": audio[:100]},
+                    {"type": "speech.audio.delta", "audio_data": audio[100:]},
+                    {"type": "speech.audio.done", "usage": usage}]], done=False)
+            else:
+                self._json(200, {"audio_data": audio})
         elif path == "/mistral/v1/ocr":
             self._json(200, {"model": "mistral-ocr-2505", "pages": [
                 {"index": 0, "markdown": "# Report", "images": [],
@@ -598,7 +619,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake: FakeLLM = self.server.fake  # type: ignore[attr-defined]
         raw = self.rfile.read(int(self.headers.get("content-length", 0)))
         if self.headers.get("content-type", "").startswith("multipart/form-data"):
-            body: Any = {"multipart_bytes": len(raw)}  # an uploaded file (audio)
+            # An uploaded file (audio); the form's stream field says whether to stream.
+            body: Any = {"multipart_bytes": len(raw),
+                         "stream": b'name="stream"\r\n\r\ntrue' in raw}
         else:
             body = json.loads(raw or b"{}")
         path = self.path.split("?")[0]

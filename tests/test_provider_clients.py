@@ -98,6 +98,57 @@ def test_mistral_chat_stream_embeddings(store: StoreHelper, llm: FakeLLM,
     assert embed["metrics"]["prompt_tokens"] == 6
 
 
+def test_mistral_audio_transcriptions_and_speech(store: StoreHelper, llm: FakeLLM,
+                                                mistral: None) -> None:
+    from mistralai.client import Mistral
+
+    braintrust.init_logger(project="p")
+    client = Mistral(api_key="k", server_url=llm.mistral_url)
+    audio = b"RIFF" + bytes(range(256)) * 4
+    file = {"file_name": "hello.wav", "content": audio}
+    reply = client.audio.transcriptions.complete(model="voxtral-mini-latest", file=file,
+                                                 language="fr")
+    assert reply.text == "Bonjour from audio."
+    streamed = [e.data.text for e in client.audio.transcriptions.stream(
+        model="voxtral-mini-latest", file=file) if e.event == "transcription.text.delta"]
+    assert streamed == ["Bonjour ", "from audio."]
+    speech = client.audio.speech.complete(input="Bonjour", model="voxtral-tts",
+                                          response_format="mp3")
+    assert speech.audio_data
+
+    async def run_async() -> list[Any]:
+        stream = await client.audio.speech.complete_async(
+            input="Bonjour", model="voxtral-tts", response_format="mp3", stream=True)
+        return [e async for e in stream]
+
+    assert len(asyncio.run(run_async())) == 3
+
+    complete, stream, said, said_streamed = _rows(store)
+    assert complete["span_attributes"]["name"] == "mistral.audio.transcriptions.complete"
+    assert complete["input"]["file"]["type"] == "braintrust_attachment"
+    assert complete["input"]["file"]["filename"] == "hello.wav"
+    assert complete["input"]["file"]["content_type"] in ("audio/wav", "audio/x-wav")
+    assert complete["output"] == "Bonjour from audio."
+    assert complete["metadata"]["language"] == "fr"
+    assert complete["metadata"]["segments_count"] == 0
+    assert complete["metadata"]["model"] == "voxtral-mini-latest"
+    assert complete["metrics"]["tokens"] == 46
+    assert stream["span_attributes"]["name"] == "mistral.audio.transcriptions.stream"
+    assert stream["output"] == "Bonjour from audio."
+    assert stream["metadata"]["stream"] is True
+    assert stream["metrics"]["tokens"] == 46 and stream["metrics"]["time_to_first_token"] > 0
+    for row in (said, said_streamed):
+        assert row["span_attributes"]["name"] == "mistral.audio.speech.complete"
+        assert row["input"] == "Bonjour"
+        out = row["output"]
+        assert (out["type"], out["mime_type"], out["audio_size_bytes"]) == (
+            "audio", "audio/mpeg", 203)
+        assert out["file"]["file_data"]["type"] == "braintrust_attachment"
+        assert out["file"]["filename"] == "generated_speech.mp3"
+    assert said_streamed["metadata"]["stream"] is True
+    assert said_streamed["metrics"]["tokens"] == 5
+
+
 def test_mistral_tool_calls_fim_and_async_stream(store: StoreHelper, llm: FakeLLM,
                                                  mistral: None) -> None:
     from mistralai.client import Mistral

@@ -128,6 +128,11 @@ class LLMCall:
             diagnostics.report("instrumentation", "could not record an LLM request", exc)
         self.span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
 
+
+    @property
+    def request_metadata(self) -> Mapping[str, Any]:
+        """The metadata the request gave the span (provider, model, parameters)."""
+        return self._metadata
     def activate(self) -> tuple[object, contextvars.Token[bool]]:
         """Makes the span current for the request itself (HTTP spans nest under it)."""
         token = otel_context.attach(trace.set_span_in_context(self.span))
