@@ -446,10 +446,11 @@ class _Handler(BaseHTTPRequestHandler):
             usage = {"prompt_tokens": 40, "completion_tokens": 6, "total_tokens": 46}
             if stream:
                 pieces = ["Bonjour ", "from audio."]
-                self._sse([(e["type"], e) for e in [
-                    *({"type": "transcription.text.delta", "text": p} for p in pieces),
-                    {"type": "transcription.done", "model": "voxtral-mini-2507",
-                     "text": "".join(pieces), "usage": usage, "language": "fr"}]], done=False)
+                heard: list[dict[str, Any]] = [
+                    {"type": "transcription.text.delta", "text": p} for p in pieces]
+                heard.append({"type": "transcription.done", "model": "voxtral-mini-2507",
+                              "text": "".join(pieces), "usage": usage, "language": "fr"})
+                self._sse([(e["type"], e) for e in heard], done=False)
             else:
                 self._json(200, {"model": "voxtral-mini-2507", "text": "Bonjour from audio.",
                                  "usage": usage, "language": "fr", "segments": []})
@@ -457,10 +458,11 @@ class _Handler(BaseHTTPRequestHandler):
             audio = base64.b64encode(b"ID3" + bytes(range(200))).decode()
             usage = {"prompt_tokens": 5, "completion_tokens": 0, "total_tokens": 5}
             if stream:
-                self._sse([(e["type"], e) for e in [
+                said: list[dict[str, Any]] = [
                     {"type": "speech.audio.delta", "audio_data": audio[:100]},
                     {"type": "speech.audio.delta", "audio_data": audio[100:]},
-                    {"type": "speech.audio.done", "usage": usage}]], done=False)
+                    {"type": "speech.audio.done", "usage": usage}]
+                self._sse([(e["type"], e) for e in said], done=False)
             else:
                 self._json(200, {"audio_data": audio})
         elif path == "/mistral/v1/ocr":

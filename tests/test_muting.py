@@ -8,6 +8,7 @@ with a tracer standing in for such a library, in this process.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from opentelemetry import trace
@@ -72,7 +73,8 @@ def test_flag_off_mutes_and_instrumenting_unmutes() -> None:
     from braintrust_otel.instrumentation.strands import StrandsInstrumentor
 
     try:
-        braintrust.auto_instrument(**dict.fromkeys(_flags(), False), strands=False)
+        flags: dict[str, Any] = dict.fromkeys(_flags(), False)
+        braintrust.auto_instrument(**flags, strands=False)
         assert muting.is_muted("strands.telemetry.tracer")
         StrandsInstrumentor().instrument(skip_dep_check=True)
         assert not muting.is_muted("strands.telemetry.tracer")
