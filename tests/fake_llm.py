@@ -442,6 +442,29 @@ class _Handler(BaseHTTPRequestHandler):
                 self._sse([(None, c) for c in mistral_chunks()], done=True)
             else:
                 self._json(200, mistral_completion(body))
+        elif path == "/mistral/v1/audio/transcriptions":
+            usage = {"prompt_tokens": 40, "completion_tokens": 6, "total_tokens": 46}
+            if stream:
+                pieces = ["Bonjour ", "from audio."]
+                heard: list[dict[str, Any]] = [
+                    {"type": "transcription.text.delta", "text": p} for p in pieces]
+                heard.append({"type": "transcription.done", "model": "voxtral-mini-2507",
+                              "text": "".join(pieces), "usage": usage, "language": "fr"})
+                self._sse([(e["type"], e) for e in heard], done=False)
+            else:
+                self._json(200, {"model": "voxtral-mini-2507", "text": "Bonjour from audio.",
+                                 "usage": usage, "language": "fr", "segments": []})
+        elif path == "/mistral/v1/audio/speech":
+            audio = base64.b64encode(b"ID3" + bytes(range(200))).decode()
+            usage = {"prompt_tokens": 5, "completion_tokens": 0, "total_tokens": 5}
+            if stream:
+                said: list[dict[str, Any]] = [
+                    {"type": "speech.audio.delta", "audio_data": audio[:100]},
+                    {"type": "speech.audio.delta", "audio_data": audio[100:]},
+                    {"type": "speech.audio.done", "usage": usage}]
+                self._sse([(e["type"], e) for e in said], done=False)
+            else:
+                self._json(200, {"audio_data": audio})
         elif path == "/mistral/v1/ocr":
             self._json(200, {"model": "mistral-ocr-2505", "pages": [
                 {"index": 0, "markdown": "# Report", "images": [],
@@ -481,6 +504,8 @@ class _Handler(BaseHTTPRequestHandler):
                                       for i, _ in enumerate(inputs)],
                              "usage": {"prompt_tokens": 6, "completion_tokens": 0,
                                        "total_tokens": 6}})
+        elif path == "/cohere/v2/audio/transcriptions":
+            self._json(200, {"text": "Bonjour from fake Cohere audio."})
         elif path == "/cohere/v2/chat":
             if stream:
                 self._sse(list(cohere_events()), done=False)
@@ -595,7 +620,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         fake: FakeLLM = self.server.fake  # type: ignore[attr-defined]
         raw = self.rfile.read(int(self.headers.get("content-length", 0)))
-        body = json.loads(raw or b"{}")
+        if self.headers.get("content-type", "").startswith("multipart/form-data"):
+            # An uploaded file (audio); the form's stream field says whether to stream.
+            body: Any = {"multipart_bytes": len(raw),
+                         "stream": b'name="stream"\r\n\r\ntrue' in raw}
+        else:
+            body = json.loads(raw or b"{}")
         path = self.path.split("?")[0]
         with fake.lock:
             fake.requests.append({"path": path, "body": body, "headers": dict(self.headers)})

@@ -76,6 +76,12 @@ def test_agent_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     [agent] = [r for r in rows if r["span_attributes"]["name"] == "invoke_agent forecaster"]
     assert agent["span_attributes"]["type"] == "task"
     assert agent["span_parents"] == [workflow["span_id"]]
+    # The runner's message in, the final response out (as the official rows show them).
+    assert workflow["input"] == {"new_message": {"role": "user",
+                                                 "parts": [{"text": "Weather in Paris?"}]}}
+    for row in (workflow, agent):
+        assert row["output"]["content"] == {"role": "model", "parts": [{"text": FINAL_ANSWER}]}
+        assert row["output"]["author"] == "forecaster"
 
     # One llm row per Gemini request: the Google GenAI instrumentor is on and adds none.
     llms = sorted((r for r in rows if r["span_attributes"].get("type") == "llm"),
@@ -107,3 +113,45 @@ def test_agent_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     assert tool_row["output"] == {"result": "sunny in Paris"}
     [lookup] = [r for r in rows if r["span_attributes"]["name"] == "weather lookup"]
     assert by_id[lookup["span_parents"][0]] is tool_row
+
+
+def test_flag_off_leaves_adk_spans_out(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace('turned_on = braintrust.auto_instrument(adk=False)\n'
+                            'assert setup_adk(project_name="p") is True\n',
+                            'turned_on = braintrust.auto_instrument(adk=False)\n'
+                            'braintrust.init_logger(project="p")\n')
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        out = run_script(python, script, tmp_path / "store.sqlite", {
+            "GOOGLE_GEMINI_BASE_URL": llm.google_url, "GOOGLE_API_KEY": "fake-key",
+            "GOOGLE_GENAI_USE_VERTEXAI": "false"})
+        assert len(llm.requests) == 2
+    assert "adk" not in out["turned_on"]
+    assert out["texts"] == [FINAL_ANSWER]
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    # What the official SDK logs with adk=False: the Gemini client's rows and the
+    # application's spans, each under its nearest kept ancestor.
+    names = sorted(r["span_attributes"]["name"] for r in rows)
+    assert names == ["generate_content", "generate_content", "request", "weather lookup"]
+    for row in rows:
+        if row["span_attributes"]["name"] != "request":
+            assert row["span_parents"] == [out["root"]]
+    llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
+    assert len(llms) == 2 and all(r["metrics"]["tokens"] == 9 for r in llms)
+
+
+def test_official_wrap_agent_turns_tracing_on(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace(
+        'assert setup_adk(project_name="p") is True\n'
+        'from google.adk.agents import Agent\n',
+        'braintrust.init_logger(project="p")\n'
+        'from google.adk.agents import Agent\n'
+        'from braintrust.wrappers.adk import wrap_agent\n'
+        'assert wrap_agent(Agent) is Agent\n')
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        run_script(python, script, tmp_path / "store.sqlite", {
+            "GOOGLE_GEMINI_BASE_URL": llm.google_url, "GOOGLE_API_KEY": "fake-key",
+            "GOOGLE_GENAI_USE_VERTEXAI": "false"})
+    names = {r["span_attributes"]["name"] for r in stored_rows(tmp_path / "store.sqlite", "p")}
+    assert {"invoke_workflow forecaster", "invoke_agent forecaster"} <= names

@@ -34,7 +34,11 @@ async def main():
     agent = AssistantAgent("forecaster", model_client=client, tools=[get_weather],
                            system_message="Be terse.", reflect_on_tool_use=True)
     with braintrust.start_span(name="request") as root:
-        result = await agent.run(task="Weather in Paris?")
+        if os.environ.get("STREAM") == "1":
+            events = [e async for e in agent.run_stream(task="Weather in Paris?")]
+            result = events[-1]
+        else:
+            result = await agent.run(task="Weather in Paris?")
     return root.span_id, result.messages[-1].content
 
 root_id, answer = asyncio.run(main())
@@ -64,7 +68,10 @@ def test_assistant_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     [run] = [r for r in rows if r["span_attributes"]["name"] == "forecaster.run"]
     assert run["span_attributes"]["type"] == "task"
     assert run["span_parents"] == [out["root"]]
-    assert run["input"] == "Weather in Paris?"
+    assert run["input"] == {"task": "Weather in Paris?"}
+    assert run["metadata"] == {"component": "agent", "agent_name": "forecaster",
+                               "agent_description": run["metadata"]["agent_description"],
+                               "agent_class": "AssistantAgent"}
     messages = run["output"]["messages"]
     assert messages[0] == {"source": "user", "content": "Weather in Paris?",
                            "type": "TextMessage"}
@@ -97,3 +104,30 @@ def test_assistant_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     assert tool_row["output"] == "sunny in Paris"
     [lookup] = [r for r in rows if r["span_attributes"]["name"] == "weather lookup"]
     assert by_id[lookup["span_parents"][0]] is tool_row
+
+
+def test_run_stream_is_traced(python: Path, tmp_path: Path) -> None:
+    with FakeLLM() as llm:
+        out = run_script(python, SCRIPT, tmp_path / "store.sqlite",
+                         {"FAKE_OPENAI_URL": llm.openai_url, "STREAM": "1"})
+        assert len(llm.requests) == 2
+    assert out["answer"] == FINAL_ANSWER
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    [run] = [r for r in rows if r["span_attributes"]["name"] == "forecaster.run_stream"]
+    assert run["span_attributes"]["type"] == "task"
+    assert run["span_parents"] == [out["root"]]
+    assert run["input"] == {"task": "Weather in Paris?"}
+    assert run["metadata"]["agent_name"] == "forecaster"
+    assert "error" not in run or run["error"] is None
+    events = run["output"]["events"]
+    assert events[0] == {"source": "user", "content": "Weather in Paris?", "type": "TextMessage"}
+    assert events[-1]["messages"][-1]["content"] == FINAL_ANSWER  # the TaskResult
+    assert events[-1]["stop_reason"] is None
+    assert {"source": "forecaster", "content": FINAL_ANSWER, "type": "TextMessage"} in events
+    [invoke] = [r for r in rows if r["span_attributes"]["name"] == "invoke_agent forecaster"]
+    assert invoke["span_parents"] == [run["span_id"]]
+    llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
+    assert len(llms) == 2
+    for row in llms:  # AutoGen's invoke_agent span is not current around streamed model calls
+        assert "forecaster.run_stream" in ancestors(rows, row)[:2]
+    assert not [r for r in rows if r["span_attributes"]["name"] == "forecaster.run"]

@@ -30,6 +30,21 @@ def test_traced_thread_pool_keeps_the_parent(store: StoreHelper) -> None:
     assert all(r["span_parents"] == [root.span_id] for r in workers)
 
 
+def test_traced_thread_pool_takes_fn_by_keyword(store: StoreHelper) -> None:
+    """``submit(fn=...)`` works, as with the official SDK's executor."""
+    braintrust.init_logger(project="p")
+
+    @braintrust.traced
+    def work(n: int) -> int:
+        return n + 1
+
+    with braintrust.start_span(name="root") as root, \
+            braintrust.TracedThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(fn=work, n=1).result() == 2
+    [row] = [r for r in store.rows() if r["span_attributes"]["name"] == "work"]
+    assert row["span_parents"] == [root.span_id]
+
+
 def test_plain_thread_pool_starts_new_traces_and_bind_context_fixes_it(
     store: StoreHelper,
 ) -> None:

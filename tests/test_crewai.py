@@ -63,22 +63,29 @@ def test_crew_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     rows = stored_rows(tmp_path / "store.sqlite", "p")
     by_id = {r["span_id"]: r for r in rows}
 
-    [kickoff] = [r for r in rows if r["span_attributes"]["name"].endswith(".kickoff")]
+    # The official SDK's names and types: crewai.kickoff > crewai.task > crewai.agent.
+    [kickoff] = [r for r in rows if r["span_attributes"]["name"] == "crewai.kickoff"]
     assert kickoff["span_attributes"]["type"] == "task"
     assert kickoff["span_parents"] == [out["root"]]
     assert kickoff["output"]["raw"] == FINAL_ANSWER
-    [task] = [r for r in rows if r["span_attributes"]["name"] == "Forecaster._execute_core"]
+    [task] = [r for r in rows if r["span_attributes"]["name"] == "crewai.task"]
     assert task["span_attributes"]["type"] == "task"
     assert task["span_parents"] == [kickoff["span_id"]]
     assert task["input"]["agent"]["role"] == "Forecaster"
+    [agent] = [r for r in rows if r["span_attributes"]["name"] == "crewai.agent"]
+    assert agent["span_attributes"]["type"] == "task"
+    assert agent["span_parents"] == [task["span_id"]]
+    assert agent["input"]["task_prompt"].startswith("Weather in Paris?")
+    assert agent["output"] == FINAL_ANSWER
+    assert agent["metadata"] == {"agent_role": "Forecaster", "agent_goal": "Tell the weather",
+                                 "agent_backstory": "Terse.", "agent_llm": "gpt-4o-mini"}
 
-    # CrewAI's model calls are the OpenAI client's: one llm row each, under the task.
+    # CrewAI's model calls are the OpenAI client's: one llm row each, under the agent.
     llms = sorted((r for r in rows if r["span_attributes"].get("type") == "llm"),
                   key=lambda r: r["metrics"]["start"])
     assert len(llms) == 2
     for row in llms:
-        assert ancestors(rows, row)[:2] == ["Forecaster._execute_core", kickoff[
-            "span_attributes"]["name"]]
+        assert ancestors(rows, row)[:3] == ["crewai.agent", "crewai.task", "crewai.kickoff"]
         assert row["metadata"]["model"] == "gpt-4o-mini"
         assert row["metadata"]["provider"] == "openai"
         assert row["metadata"]["temperature"] == 0.1
@@ -95,10 +102,24 @@ def test_crew_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     assert second["output"][0]["message"]["content"] == FINAL_ANSWER
 
     [tool_row] = [r for r in rows if r["span_attributes"].get("type") == "tool"]
-    assert tool_row["span_attributes"]["name"] == "get_weather"
-    assert ancestors(rows, tool_row)[0] == "Forecaster._execute_core"
+    assert tool_row["span_attributes"]["name"] == "crewai.tool.get_weather"
+    assert ancestors(rows, tool_row)[:2] == ["crewai.agent", "crewai.task"]
     assert tool_row["input"] == {"city": "Paris"}
     assert tool_row["output"] == "sunny in Paris"
     [lookup] = [r for r in rows if r["span_attributes"]["name"] == "weather lookup"]
     assert by_id[lookup["span_parents"][0]] is tool_row
     assert {r["root_span_id"] for r in rows} == {kickoff["root_span_id"]}
+
+
+def test_official_listener_turns_tracing_on(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace(
+        'assert setup_crewai(project_name="p") is True\n',
+        'braintrust.init_logger(project="p")\n'
+        'from braintrust.integrations.crewai import BraintrustCrewAIListener\n'
+        'assert BraintrustCrewAIListener().traced is True\n')
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        run_script(python, script, tmp_path / "store.sqlite",
+                   {"FAKE_OPENAI_URL": llm.openai_url, **ENV})
+    names = {r["span_attributes"]["name"] for r in stored_rows(tmp_path / "store.sqlite", "p")}
+    assert {"crewai.kickoff", "crewai.task", "crewai.agent", "crewai.tool.get_weather"} <= names

@@ -128,24 +128,47 @@ def test_content_capture_off(python: Path, tmp_path: Path) -> None:
     assert "Weather in Paris" not in text and FINAL_ANSWER not in text
 
 
-def test_streamed_model_calls_are_traced_twice(python: Path, tmp_path: Path) -> None:
-    """A known gap, pinned here so that fixing it flips this test.
-
-    LlamaIndex sends a streamed request only when the caller iterates the
-    stream, after its LLM span has stopped being current, so the OpenAI
-    instrumentor cannot see that the call is already traced: each call makes
-    LlamaIndex's llm row and the client's.
-    """
+def test_a_streamed_model_call_is_one_llm_row(python: Path, tmp_path: Path) -> None:
+    """LlamaIndex sends a streamed request only when the caller iterates the
+    stream, after its LLM span stopped being current: the client's row is the
+    call's one llm row, and LlamaIndex's span for the stream method is a task
+    (as the official SDK types it)."""
     with FakeLLM() as llm:
         out = _run(python, tmp_path, llm, STREAMING="1")
+        assert len(llm.requests) == 2
     assert out["answer"] == FINAL_ANSWER
     rows = stored_rows(tmp_path / "store.sqlite", "p")
-    names = sorted(r["span_attributes"]["name"] for r in rows
-                   if r["span_attributes"].get("type") == "llm")
-    assert names == ["Chat Completion"] * 2 + ["OpenAI.astream_chat"] * 2
+    by_id = {r["span_id"]: r for r in rows}
+    llms = sorted((r for r in rows if r["span_attributes"].get("type") == "llm"),
+                  key=lambda r: r["metrics"]["start"])
+    assert [r["span_attributes"]["name"] for r in llms] == ["Chat Completion"] * 2
+    assert all(r["metrics"]["time_to_first_token"] > 0 for r in llms)
+    assert llms[0]["input"][-1] == {"role": "user", "content": "Weather in Paris?"}
+    assert llms[0]["output"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert llms[1]["output"][0]["message"]["content"] == FINAL_ANSWER
     streamed = [r for r in rows if r["span_attributes"]["name"] == "OpenAI.astream_chat"]
-    assert all(r["metrics"]["time_to_first_token"] > 0 for r in streamed)
-    # LlamaIndex asks for no usage in streams; the fake sends it with text answers only.
-    [answer] = [r for r in streamed
-                if r["output"][0]["message"].get("content") == FINAL_ANSWER]
-    assert answer["metrics"]["tokens"] == 15
+    assert len(streamed) == 2
+    assert {r["span_attributes"]["type"] for r in streamed} == {"task"}
+    [agent] = [r for r in rows if r["span_attributes"]["name"] == "FunctionAgent.run"]
+    for row in llms:  # inside the agent run, in its trace
+        names = []
+        while row["span_parents"]:
+            row = by_id[row["span_parents"][0]]
+            names.append(row["span_attributes"]["name"])
+        assert "FunctionAgent.run" in names
+    assert {r["root_span_id"] for r in rows} == {agent["root_span_id"]}
+
+
+def test_official_span_handler_turns_tracing_on(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace(
+        'assert setup_llamaindex(project_name="p") is True\n',
+        'from llama_index.core.instrumentation import get_dispatcher\n'
+        'from braintrust.integrations.llamaindex import BraintrustSpanHandler\n'
+        'get_dispatcher().add_span_handler(BraintrustSpanHandler())\n')
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        run_script(python, script, tmp_path / "store.sqlite",
+                   {"FAKE_OPENAI_URL": llm.openai_url, "STREAMING": "0"})
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    names = [r["span_attributes"]["name"] for r in rows]
+    assert "FunctionAgent.run" in names and names.count("OpenAI.achat") == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,6 +96,57 @@ def test_mistral_chat_stream_embeddings(store: StoreHelper, llm: FakeLLM,
     assert embed["input"] == ["a", "b"]
     assert embed["output"] == {"embeddings_count": 2, "embedding_length": 4, "first_index": 0}
     assert embed["metrics"]["prompt_tokens"] == 6
+
+
+def test_mistral_audio_transcriptions_and_speech(store: StoreHelper, llm: FakeLLM,
+                                                mistral: None) -> None:
+    from mistralai.client import Mistral
+
+    braintrust.init_logger(project="p")
+    client = Mistral(api_key="k", server_url=llm.mistral_url)
+    audio = b"RIFF" + bytes(range(256)) * 4
+    file = {"file_name": "hello.wav", "content": audio}
+    reply = client.audio.transcriptions.complete(model="voxtral-mini-latest", file=file,
+                                                 language="fr")
+    assert reply.text == "Bonjour from audio."
+    streamed = [e.data.text for e in client.audio.transcriptions.stream(
+        model="voxtral-mini-latest", file=file) if e.event == "transcription.text.delta"]
+    assert streamed == ["Bonjour ", "from audio."]
+    speech = client.audio.speech.complete(input="Bonjour", model="voxtral-tts",
+                                          response_format="mp3")
+    assert speech.audio_data
+
+    async def run_async() -> list[Any]:
+        stream = await client.audio.speech.complete_async(
+            input="Bonjour", model="voxtral-tts", response_format="mp3", stream=True)
+        return [e async for e in stream]
+
+    assert len(asyncio.run(run_async())) == 3
+
+    complete, stream, said, said_streamed = _rows(store)
+    assert complete["span_attributes"]["name"] == "mistral.audio.transcriptions.complete"
+    assert complete["input"]["file"]["type"] == "braintrust_attachment"
+    assert complete["input"]["file"]["filename"] == "hello.wav"
+    assert complete["input"]["file"]["content_type"] in ("audio/wav", "audio/x-wav")
+    assert complete["output"] == "Bonjour from audio."
+    assert complete["metadata"]["language"] == "fr"
+    assert complete["metadata"]["segments_count"] == 0
+    assert complete["metadata"]["model"] == "voxtral-mini-latest"
+    assert complete["metrics"]["tokens"] == 46
+    assert stream["span_attributes"]["name"] == "mistral.audio.transcriptions.stream"
+    assert stream["output"] == "Bonjour from audio."
+    assert stream["metadata"]["stream"] is True
+    assert stream["metrics"]["tokens"] == 46 and stream["metrics"]["time_to_first_token"] > 0
+    for row in (said, said_streamed):
+        assert row["span_attributes"]["name"] == "mistral.audio.speech.complete"
+        assert row["input"] == "Bonjour"
+        out = row["output"]
+        assert (out["type"], out["mime_type"], out["audio_size_bytes"]) == (
+            "audio", "audio/mpeg", 203)
+        assert out["file"]["file_data"]["type"] == "braintrust_attachment"
+        assert out["file"]["filename"] == "generated_speech.mp3"
+    assert said_streamed["metadata"]["stream"] is True
+    assert said_streamed["metrics"]["tokens"] == 5
 
 
 def test_mistral_tool_calls_fim_and_async_stream(store: StoreHelper, llm: FakeLLM,
@@ -292,6 +344,43 @@ def test_cohere_chat_stream_embed_rerank(store: StoreHelper, llm: FakeLLM,
     assert rerank["output"] == [{"index": 1, "relevance_score": 0.9},
                                 {"index": 0, "relevance_score": 0.2}]
     assert rerank["metrics"]["search_units"] == 1
+
+
+def test_cohere_audio_transcription(store: StoreHelper, llm: FakeLLM, cohere_on: None,
+                                   tmp_path: Path) -> None:
+    import cohere
+
+    braintrust.init_logger(project="p")
+    client = cohere.ClientV2(api_key="k", base_url=llm.cohere_url)
+    audio = b"RIFF" + bytes(range(256)) * 8
+    reply = client.audio.transcriptions.create(model="cohere-transcribe-03-2026", language="fr",
+                                               file=("hello.wav", audio, "audio/wav"))
+    assert reply.text == "Bonjour from fake Cohere audio."
+    assert llm.requests[-1]["body"]["multipart_bytes"] > len(audio)  # the file was still sent
+    path = tmp_path / "again.mp3"
+    path.write_bytes(audio)
+
+    async def run_async() -> Any:
+        with path.open("rb") as f:
+            return await cohere.AsyncClientV2(api_key="k", base_url=llm.cohere_url) \
+                .audio.transcriptions.create(model="cohere-transcribe-03-2026", language="fr",
+                                             file=f, temperature=0.2)
+
+    assert asyncio.run(run_async()).text == "Bonjour from fake Cohere audio."
+    assert llm.requests[-1]["body"]["multipart_bytes"] > len(audio)
+    first, second = _rows(store)
+    for row in (first, second):
+        assert row["span_attributes"]["name"] == "cohere.audio.transcriptions.create"
+        assert row["output"] == "Bonjour from fake Cohere audio."
+        assert row["metadata"]["model"] == "cohere-transcribe-03-2026"
+        assert row["metadata"]["provider"] == "cohere"
+        assert row["metadata"]["language"] == "fr"
+        assert row["input"]["file"]["type"] == "braintrust_attachment"
+    assert (first["input"]["file"]["filename"], first["input"]["file"]["content_type"]) == (
+        "hello.wav", "audio/wav")
+    assert (second["input"]["file"]["filename"], second["input"]["file"]["content_type"]) == (
+        "again.mp3", "audio/mpeg")
+    assert second["metadata"]["temperature"] == 0.2 and "temperature" not in first["metadata"]
 
 
 def test_cohere_v1_client(store: StoreHelper, llm: FakeLLM, cohere_on: None) -> None:

@@ -101,3 +101,58 @@ def test_agent_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     assert tool_row["output"] == "sunny in Paris"
     [lookup] = [r for r in rows if r["span_attributes"]["name"] == "weather lookup"]
     assert by_id[lookup["span_parents"][0]] is tool_row
+
+
+OFF_SCRIPT = """
+import io, json, os, re
+from strands.telemetry import StrandsTelemetry
+
+# The application turned Strands' own OTel on (a provider of its own, with an exporter).
+console = io.StringIO()
+StrandsTelemetry().setup_console_exporter(out=console)
+import braintrust
+turned_on = braintrust.auto_instrument(strands=False)
+braintrust.init_logger(project="p")
+from strands import Agent, tool
+from strands.models.openai import OpenAIModel
+
+@tool
+def get_weather(city: str) -> str:
+    \"\"\"The weather in a city.\"\"\"
+    with braintrust.start_span(name="weather lookup"):
+        return f"sunny in {city}"
+
+model = OpenAIModel(client_args={"base_url": os.environ["FAKE_OPENAI_URL"], "api_key": "sk-fake"},
+                    model_id="gpt-4o-mini", params={"temperature": 0.1})
+agent = Agent(name="forecaster", model=model, tools=[get_weather], system_prompt="Be terse.",
+              callback_handler=None)
+with braintrust.start_span(name="request") as root:
+    answer = agent("Weather in Paris?")
+braintrust.flush()
+names = re.findall(r'^    "name": "([^"]*)"', console.getvalue(), re.M)
+print(json.dumps({"turned_on": turned_on, "root": root.span_id, "answer": str(answer),
+                  "console": names}))
+"""
+
+
+def test_flag_off_leaves_strands_spans_out(python: Path, tmp_path: Path) -> None:
+    with FakeLLM() as llm:
+        out = run_script(python, OFF_SCRIPT, tmp_path / "store.sqlite",
+                         {"FAKE_OPENAI_URL": llm.openai_url})
+        assert len(llm.requests) == 2
+    assert "strands" not in out["turned_on"]
+    assert out["answer"].strip() == FINAL_ANSWER
+    # The application's own exporter still gets every Strands span.
+    assert {"invoke_agent forecaster", "chat", "execute_tool get_weather"} <= set(out["console"])
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    by_id = {r["span_id"]: r for r in rows}
+    # Braintrust gets what the official SDK logs with strands=False: the OpenAI client's
+    # rows, and the application's spans, each under its nearest kept ancestor.
+    names = sorted(r["span_attributes"]["name"] for r in rows)
+    assert names == ["Chat Completion", "Chat Completion", "request", "weather lookup"]
+    for row in rows:
+        if row["span_attributes"]["name"] != "request":
+            assert row["span_parents"] == [out["root"]]
+            assert by_id[out["root"]]["root_span_id"] == row["root_span_id"]
+    llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
+    assert all(r["metrics"]["tokens"] == 15 for r in llms)

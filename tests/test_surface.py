@@ -89,11 +89,7 @@ OFFICIAL_INTERNALS = {
 
 # -- Known gaps: public in the official SDK, missing here. Remove an entry when it
 # lands (the test fails until you do). Grouped by feature.
-KNOWN_GAPS = {
-    # TracedThreadPoolExecutor.submit takes fn positionally only, as the standard library's does.
-    "TracedThreadPoolExecutor.submit(fn)",
-    # auto_instrument flags for integrations (owned by the integrations work).
-}
+KNOWN_GAPS: set[str] = set()
 
 
 def _ours(module: str) -> Any:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Optional
 
-from braintrust_otel import diagnostics
+from braintrust_otel import diagnostics, muting
 from braintrust_otel.customize import set_span_customizers
 from braintrust_otel.instrumentation import INSTRUMENTORS, OFFICIAL_FLAGS, library_present
 from braintrust_otel.instrumentation._hooks import when_imported
@@ -98,9 +98,24 @@ def auto_instrument(
     result: dict[str, bool] = {}
     for name in OFFICIAL_FLAGS:
         if not flags[name]:
+            _leave_out(name)
             continue
         result[_RESULT_KEYS.get(name, name)] = _instrument(name)
     return result
+
+
+def _leave_out(name: str) -> None:
+    """A flag that is off: the spans its library makes by itself (Strands and
+    ADK make them with no instrumentor) stay out of Braintrust until the
+    library is instrumented again."""
+    if name not in muting.OWN_SPAN_SCOPES:
+        return
+    target = INSTRUMENTORS[name].instrumentor
+    if target.partition(":")[0] in sys.modules:  # loaded, so maybe on: turn it off
+        instrumentor = _load(target)()
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+    muting.mute(name)
 
 
 def instrument_one(name: str) -> bool:

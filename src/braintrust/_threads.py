@@ -18,8 +18,14 @@ class TracedThreadPoolExecutor(ThreadPoolExecutor):
     when the task was submitted (plain thread pools start new traces).
     """
 
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        """Schedules ``fn(*args, **kwargs)`` with a copy of the current context."""
+    def submit(  # type: ignore[override]  # a kwarg named fn no longer reaches fn
+        self, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> Future[T]:
+        """Schedules ``fn(*args, **kwargs)`` with a copy of the current context.
+
+        ``fn`` may be given by keyword too, as the official SDK's executor allows
+        (the standard library's takes it positionally only).
+        """
         return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 

@@ -22,9 +22,10 @@ from opentelemetry import baggage, context, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.trace import SpanContext
 
 from . import attributes as A
-from . import diagnostics, settings
+from . import diagnostics, muting, settings
 from .exporter import BraintrustSpanExporter
 from .parent import default_parent
 from .serialize import dumps
@@ -159,6 +160,10 @@ class BraintrustSpanProcessor(SpanProcessor):
         # Span ids whose braintrust.parent this processor gave by default: that
         # attribute alone does not make a span an AI span for the filter.
         self._defaulted: set[int] = set()
+        # Open spans of muted scopes -> the nearest kept ancestor (None: the trace root),
+        # and spans under one -> the parent their row names instead.
+        self._muted_spans: dict[int, SpanContext | None] = {}
+        self._reparent: dict[int, SpanContext | None] = {}
         self._init_runtime()
         ref = weakref.WeakMethod(self._after_fork)
         os.register_at_fork(after_in_child=lambda: (m := ref()) and m())
@@ -184,6 +189,8 @@ class BraintrustSpanProcessor(SpanProcessor):
         """Stamps ``braintrust.parent`` on spans that do not carry one, and the row ids
         a parent span was given in place of its OTel ids (see :func:`inherit_chosen_ids`)."""
         inherit_chosen_ids(span, parent_context)
+        if self._muted_spans or muting.muted_scopes():
+            self._note_muted(span)
         attrs = span.attributes
         if attrs and A.PARENT in attrs:
             return
@@ -197,6 +204,18 @@ class BraintrustSpanProcessor(SpanProcessor):
                 span.set_attribute(A.PARENT, parent)
         except Exception as exc:
             diagnostics.report("parent", "could not stamp braintrust.parent", exc)
+
+    def _note_muted(self, span: Span) -> None:
+        """Remembers a span of a muted scope (see :mod:`braintrust_otel.muting`), or that
+        a span's parent is one: its row then names the nearest kept ancestor."""
+        ctx, parent = span.get_span_context(), span.parent
+        scope = span.instrumentation_scope
+        if muting.is_muted(scope.name if scope is not None else None):
+            if parent is not None and parent.span_id in self._muted_spans:
+                parent = self._muted_spans[parent.span_id]
+            self._muted_spans[ctx.span_id] = parent
+        elif parent is not None and parent.span_id in self._muted_spans:
+            self._reparent[ctx.span_id] = self._muted_spans[parent.span_id]
 
     def _default(self, span: Span | None = None) -> str | None:
         default = self._default_parent
@@ -215,6 +234,11 @@ class BraintrustSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Queues a finished span for export (after the filter, if any)."""
+        if self._muted_spans or self._reparent:
+            found = self._unmuted(span)
+            if found is None:
+                return
+            span = found
         if (self._filter_ai or self._custom_filter is not None) and not self._keep(span):
             return
         attrs = span.attributes
@@ -233,6 +257,24 @@ class BraintrustSpanProcessor(SpanProcessor):
             self._start_worker()
         if size >= self._max_queue:
             self._wait_for_room(span)
+
+    def _unmuted(self, span: ReadableSpan) -> ReadableSpan | None:
+        """None for a span of a muted scope; a span whose parent was muted, re-parented."""
+        ctx = span.context
+        if ctx is None:
+            return span
+        if ctx.span_id in self._muted_spans:
+            del self._muted_spans[ctx.span_id]
+            self._defaulted.discard(ctx.span_id)
+            return None
+        if ctx.span_id not in self._reparent:
+            return span
+        parent = self._reparent.pop(ctx.span_id)
+        return ReadableSpan(
+            name=span.name, context=ctx, parent=parent, resource=span.resource,
+            attributes=span.attributes, events=span.events, links=span.links, kind=span.kind,
+            status=span.status, start_time=span.start_time, end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope)
 
     def _keep(self, span: ReadableSpan) -> bool:
         defaulted = False

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from .._adk import setup_adk
+from ..integrations.adk import (
+    setup_adk,
+    setup_braintrust,
+    wrap_agent,
+    wrap_flow,
+    wrap_mcp_tool,
+    wrap_runner,
+)
 
-__all__ = ["setup_adk"]
+__all__ = ["setup_adk", "setup_braintrust", "wrap_agent", "wrap_flow", "wrap_mcp_tool",
+           "wrap_runner"]

@@ -37,9 +37,10 @@ INSTRUMENTORS = {
         "instructor", "braintrust_otel.instrumentation.instructor:InstructorInstrumentor"),
     "openrouter": Supported(
         "openrouter", "braintrust_otel.instrumentation.openrouter:OpenRouterInstrumentor"),
-    # mistralai 2+ (a namespace package: its regular subpackage is what imports hook on).
+    # mistralai 2+ is a namespace package (client in mistralai.client), 1.x a regular one;
+    # the top-level name is found without importing anything in both.
     "mistral": Supported(
-        "mistralai.client", "braintrust_otel.instrumentation.mistral:MistralInstrumentor"),
+        "mistralai", "braintrust_otel.instrumentation.mistral:MistralInstrumentor"),
     "cohere": Supported("cohere", "braintrust_otel.instrumentation.cohere:CohereInstrumentor"),
     "huggingface_hub": Supported(
         "huggingface_hub",

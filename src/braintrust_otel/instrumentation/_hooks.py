@@ -11,6 +11,7 @@ idea kept to the one thing needed before anything else is imported.
 from __future__ import annotations
 
 import importlib.machinery
+import importlib.util
 import sys
 import threading
 from collections.abc import Sequence
@@ -94,7 +95,13 @@ class _Finder:
         finally:
             self._busy.active = False
         loader = spec.loader
+        if loader is None and spec.submodule_search_locations is not None:
+            # A namespace package (mistralai 2+): the import system would give it its
+            # namespace loader later; making a throwaway module from the spec gives
+            # it that loader now, so there is one to run the callbacks after.
+            importlib.util.module_from_spec(spec)
+            loader = spec.loader
         if loader is None or not hasattr(loader, "exec_module"):
-            return spec  # a namespace package or an old-style loader: not ours to wrap
+            return spec  # an old-style loader: not ours to wrap
         spec.loader = _Loader(loader)  # type: ignore[assignment]  # a loader by its methods
         return spec

@@ -54,7 +54,7 @@ class LazyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         def on_import(module: Any) -> None:
             self._on_import(generation)
 
-        wrapt.register_post_import_hook(on_import, self.library)
+        wrapt.register_post_import_hook(on_import, self._library())
 
     def _on_import(self, generation: int) -> None:
         # A hook left by an earlier instrument() call, since uninstrumented, does nothing.
@@ -75,6 +75,11 @@ class LazyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             patched, self._patched = self._patched, False
         if patched:
             self._unpatch(**kwargs)
+
+    def _library(self) -> str:
+        """The module whose import triggers the patch (``library`` unless a
+        library's layout differs between its versions)."""
+        return self.library
 
     @property
     def patched(self) -> bool:

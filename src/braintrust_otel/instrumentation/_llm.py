@@ -13,7 +13,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from .. import attributes as A
-from .. import diagnostics
+from .. import diagnostics, muting
 from ..attachments import extract_data_urls
 from ..masking import mask, record_exception
 from ..serialize import dumps
@@ -45,9 +45,15 @@ def _in_framework_model_call() -> bool:
     # A framework that traces its own model calls (Pydantic AI's ``chat`` span,
     # an OpenInference ``LLM`` span) makes that span current around the provider
     # request: a second llm row for the same call would double every token count.
-    attrs = getattr(trace.get_current_span(), "attributes", None)
+    span = trace.get_current_span()
+    attrs = getattr(span, "attributes", None)
     if not attrs:
         return False
+    if muting.muted_scopes():
+        # A muted library's span makes no row, so the provider's row must stand.
+        scope = getattr(span, "instrumentation_scope", None)
+        if muting.is_muted(getattr(scope, "name", None)):
+            return False
     return (attrs.get("gen_ai.operation.name") in _MODEL_CALL_OPS
             or attrs.get("openinference.span.kind") == "LLM")
 
@@ -122,6 +128,11 @@ class LLMCall:
             diagnostics.report("instrumentation", "could not record an LLM request", exc)
         self.span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
 
+
+    @property
+    def request_metadata(self) -> Mapping[str, Any]:
+        """The metadata the request gave the span (provider, model, parameters)."""
+        return self._metadata
     def activate(self) -> tuple[object, contextvars.Token[bool]]:
         """Makes the span current for the request itself (HTTP spans nest under it)."""
         token = otel_context.attach(trace.set_span_in_context(self.span))

@@ -1,4 +1,6 @@
-"""Tracing for the ``cohere`` client: chat, chat_stream, embed, rerank (v1 and v2, sync and async).
+"""Tracing for the ``cohere`` client: chat, chat_stream, embed, rerank (v1 and v2, sync and
+async), and audio transcriptions (``cohere.audio.transcriptions.create``: the audio file in,
+as an attachment, the text out).
 
 Rows match the official SDK's: ``cohere.chat`` / ``cohere.chat_stream`` LLM spans
 with the messages in and the assistant message out, ``cohere.embed`` with a
@@ -16,6 +18,7 @@ import wrapt
 from opentelemetry import trace
 
 from .._version import VERSION
+from ..attachments import Attachment
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, Target, plain_params, sync_wrapper, unwrap_targets, wrap_targets
@@ -220,11 +223,59 @@ def _rerank_finish(call: LLMCall, result: Any) -> None:
                 metadata=_response_metadata(result))
 
 
+def _audio_file(value: Any) -> Any:
+    """The audio of a ``file=`` argument as an Attachment, or ``"[audio]"``.
+
+    Cohere takes bytes, a file object or a ``(name, content[, type])`` tuple;
+    a file object is read and put back where it was, for the request.
+    """
+    name, content, content_type = "input_audio.bin", value, "application/octet-stream"
+    if isinstance(value, tuple) and len(value) >= 2:
+        name, content = str(value[0] or name), value[1]
+        if len(value) >= 3 and isinstance(value[2], str):
+            content_type = value[2]
+    data: Any = None
+    if isinstance(content, (bytes, bytearray)):
+        data = bytes(content)
+    elif hasattr(content, "read") and hasattr(content, "seek") and hasattr(content, "tell"):
+        start = content.tell()
+        data = content.read()
+        content.seek(start)
+        name = str(getattr(content, "name", None) or name).rsplit("/", 1)[-1]
+    if not isinstance(data, bytes):
+        return "[audio]"
+    if content_type == "application/octet-stream":
+        import mimetypes
+
+        content_type = mimetypes.guess_type(name)[0] or content_type
+    return Attachment(data, filename=name, content_type=content_type)
+
+
+def _transcription_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    file = kwargs.get("file")
+    params = {k: kwargs[k] for k in ("language", "temperature")
+              if kwargs.get(k) is not None and not _omitted(kwargs[k])}
+    return kwargs.get("model"), None if file is None else {"file": _audio_file(file)}, params
+
+
+def _omitted(value: Any) -> bool:
+    # Cohere's OMIT sentinel is an Ellipsis.
+    return value is Ellipsis
+
+
+def _transcription_finish(call: LLMCall, result: Any) -> None:
+    text = get(result, "text")
+    call.finish(output=text if isinstance(text, str) else None)
+
+
 CHAT = Call("cohere.chat", PROVIDER, "chat", _chat_request, _chat_finish)
 CHAT_STREAM = Call("cohere.chat_stream", PROVIDER, "chat", _chat_request,
                    lambda call, result: call.finish(), _stream_done, _is_token, _is_stream)
 EMBED = Call("cohere.embed", PROVIDER, "embeddings", _embed_request, _embed_finish)
 RERANK = Call("cohere.rerank", PROVIDER, "rerank", _rerank_request, _rerank_finish)
+TRANSCRIBE = Call("cohere.audio.transcriptions.create", PROVIDER, "transcription",
+                  _transcription_request, _transcription_finish)
+_AUDIO = "cohere.audio.transcriptions.client"
 
 _CLASSES = (("cohere.base_client", "BaseCohere", False),
             ("cohere.base_client", "AsyncBaseCohere", True),
@@ -237,6 +288,8 @@ def _targets() -> list[Target]:
     for module, cls, is_async in _CLASSES:
         for method, spec in (("chat", CHAT), ("embed", EMBED), ("rerank", RERANK)):
             targets.append((module, cls, method, spec, is_async))
+    targets.append((_AUDIO, "TranscriptionsClient", "create", TRANSCRIBE, False))
+    targets.append((_AUDIO, "AsyncTranscriptionsClient", "create", TRANSCRIBE, True))
     return targets
 
 

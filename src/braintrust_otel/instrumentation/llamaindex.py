@@ -6,19 +6,31 @@ query engine, retriever, agent step, tool and LLM call becomes an OTel span
 that is current while it runs; the OpenInference mapper turns them into rows
 (agents and steps ``task``, LLM calls ``llm`` with messages and tokens, tools
 ``tool``). Its LLM span is current during the provider request, so the
-provider instrumentors add no second ``llm`` row.
+provider instrumentors add no second ``llm`` row. A streamed call is the
+exception: LlamaIndex sends its request only when the caller iterates the
+stream, after the LLM method returned and its span stopped being current, so
+the provider's row is the call's ``llm`` row and LlamaIndex's span for the
+stream method is typed ``task`` (the official SDK types all LlamaIndex LLM
+spans ``task`` and leaves the ``llm`` leaf to the provider).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from opentelemetry import trace
+
+from .. import attributes as A
 from ._lazy import LazyInstrumentor
 from ._llm import capture_content, mark_model_call, unmark_model_call
 
 __all__ = ["LlamaIndexInstrumentor"]
 
 _instruments = ("llama-index-core >= 0.10.43",)
+# stream_chat, astream_chat, stream_complete, astream_chat_with_tools...
+_STREAM_METHODS = ("stream", "astream")
+_TASK = json.dumps({"type": "task"})
 
 
 class LlamaIndexInstrumentor(LazyInstrumentor):
@@ -71,8 +83,9 @@ def _marker() -> Any:
     OpenInference writes its span's attributes only when the span ends, so
     during the provider request nothing on the current span says it stands
     for a model call; this handler marks the context instead, so the provider
-    instrumentors add no second llm row. (A streamed call sends its request
-    after the LLM method returned, outside the mark: see docs/design.md.)
+    instrumentors add no second llm row. A stream method's request is sent
+    later, outside the mark, so its span (OpenInference's, current here) is
+    typed ``task`` instead and the provider's row stands for the call.
     """
     from llama_index.core.base.llms.base import BaseLLM
     from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
@@ -90,7 +103,10 @@ def _marker() -> Any:
                      parent_span_id: Any = None, tags: Any = None, **kwargs: Any) -> None:
             method = id_.split("-", 1)[0].rsplit(".", 1)[-1]
             if isinstance(instance, BaseLLM) and not method.startswith("_"):
-                self._tokens[id_] = mark_model_call()
+                if method.startswith(_STREAM_METHODS):
+                    trace.get_current_span().set_attribute(A.SPAN_ATTRIBUTES, _TASK)
+                else:
+                    self._tokens[id_] = mark_model_call()
             return None
 
         def _unmark(self, id_: str) -> None:

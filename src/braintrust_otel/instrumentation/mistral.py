@@ -1,22 +1,29 @@
 """Tracing for the ``mistralai`` client: chat, agents, FIM (sync, async, streaming),
-embeddings, OCR, and the beta conversations API (start, append, restart, and their streams).
+embeddings, OCR, audio (transcriptions and their stream, speech), and the beta
+conversations API (start, append, restart, and their streams).
 
 Rows match the official SDK's: ``mistral.chat.complete`` / ``mistral.chat.stream``
 (and ``agents``, ``fim``) LLM spans with the messages in, the choices out, token
 counts and time to first token; ``mistral.embeddings.create`` with a summary of
 the vectors; ``mistral.ocr.process`` with the document in and the pages out;
 each tool call the model asks for as a ``tool: name`` child span; and
-``mistral.beta.conversations.*`` task spans with the inputs in and the entries out.
+``mistral.beta.conversations.*`` task spans with the inputs in and the entries out;
+``mistral.audio.transcriptions.complete`` / ``.stream`` with the audio file in as an
+attachment and the text out, ``mistral.audio.speech.complete`` with the text in and the
+generated audio out as an attachment.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from opentelemetry import trace
 
 from .._version import VERSION
+from ..attachments import Attachment
 from ._chat import merge_chunks, parse_arguments, record_tool_calls
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
@@ -24,7 +31,7 @@ from ._wrap import Call, Target, plain_params, unwrap_targets, wrap_targets
 
 __all__ = ["MistralInstrumentor"]
 
-_instruments = ("mistralai >= 2.0",)
+_instruments = ("mistralai >= 1.12.4",)
 PROVIDER = "mistral"
 _CONTENT = ("messages", "prompt", "suffix", "inputs", "stream")
 _TRANSPORT = ("retries", "server_url", "timeout_ms", "http_headers")
@@ -265,6 +272,124 @@ def _ocr_finish(call: LLMCall, response: Any) -> None:
                 metadata={"page_count": len(pages)})
 
 
+def _audio_file(file: Any) -> Any:
+    """A transcription's ``file`` (Mistral's ``File``: name, content, type) as an
+    Attachment, or ``"[audio]"`` when its bytes cannot be read without consuming them."""
+    content = get(file, "content")
+    name = get(file, "file_name") or getattr(content, "name", None) or "input_audio.bin"
+    name = str(name).rsplit("/", 1)[-1]
+    data: Any = None
+    if isinstance(content, (bytes, bytearray)):
+        data = bytes(content)
+    elif all(hasattr(content, a) for a in ("read", "seek", "tell")):
+        start = content.tell()
+        data = content.read()
+        content.seek(start)  # the request still has to send it
+    if not isinstance(data, bytes):
+        return "[audio]"
+    content_type = get(file, "content_type")
+    if not isinstance(content_type, str) or not content_type:
+        import mimetypes
+
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return Attachment(data, filename=name, content_type=content_type)
+
+
+def _transcription_request(stream: bool) -> Any:
+    def request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+        value: dict[str, Any] = {}
+        if _set(kwargs.get("file")):
+            value["file"] = _audio_file(kwargs["file"])
+        for key in ("file_url", "file_id"):
+            if _set(kwargs.get(key)):
+                value[key] = kwargs[key]
+        params = _params({k: v for k, v in kwargs.items()
+                          if k not in ("file", "file_url", "file_id")}, stream)
+        return kwargs.get("model"), value or None, params
+    return request
+
+
+def _transcription_metadata(response: Any) -> dict[str, Any]:
+    metadata = {k: get(response, k) for k in ("language", "finish_reason")
+                if _set(get(response, k))}
+    segments = get(response, "segments")
+    if isinstance(segments, list):
+        metadata["segments_count"] = len(segments)
+    return metadata
+
+
+def _transcription_finish(call: LLMCall, response: Any) -> None:
+    text = get(response, "text")
+    call.finish(output=text if isinstance(text, str) else None,
+                usage=_usage(get(response, "usage")), response_model=get(response, "model"),
+                metadata=_transcription_metadata(response))
+
+
+def _transcription_stream_done(call: LLMCall, events: list[Any]) -> None:
+    parts: list[str] = []
+    done: Any = None
+    for event in events:
+        data = get(event, "data")
+        if get(event, "event") == "transcription.text.delta" and isinstance(
+                get(data, "text"), str):
+            parts.append(get(data, "text"))
+        elif get(event, "event") == "transcription.done":
+            done = data
+    text = get(done, "text")
+    call.finish(output=text if isinstance(text, str) else "".join(parts),
+                usage=_usage(get(done, "usage")), response_model=get(done, "model"),
+                metadata=_transcription_metadata(done))
+
+
+def _speech_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    params = _params({k: v for k, v in kwargs.items() if k != "input"},
+                     bool(kwargs.get("stream")))
+    return kwargs.get("model"), kwargs.get("input"), params
+
+
+def _speech_output(audio: Any, response_format: Any) -> dict[str, Any]:
+    """Generated speech (base64 from Mistral) as an audio part with an Attachment."""
+    fmt = str(getattr(response_format, "value", response_format) or "").lower()
+    mime = _AUDIO_TYPES.get(fmt, f"audio/{fmt}" if fmt else "application/octet-stream")
+    out: dict[str, Any] = {"type": "audio", "mime_type": mime}
+    if isinstance(audio, str) and audio:
+        import base64
+
+        try:
+            data = base64.b64decode(audio, validate=False)
+        except Exception:
+            return out
+        name = f"generated_speech.{fmt or 'bin'}"
+        out["audio_size_bytes"] = len(data)
+        out["file"] = {"file_data": Attachment(data, filename=name, content_type=mime),
+                       "filename": name}
+    return out
+
+
+_AUDIO_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "pcm": "audio/pcm",
+                "flac": "audio/flac", "opus": "audio/opus"}
+
+
+def _speech_finish(call: LLMCall, response: Any) -> None:
+    call.finish(output=_speech_output(get(response, "audio_data"),
+                                      call.request_metadata.get("response_format")),
+                usage=_usage(get(response, "usage")))
+
+
+def _speech_stream_done(call: LLMCall, events: list[Any]) -> None:
+    audio, usage = [], None
+    for event in events:
+        data = get(event, "data")
+        if get(event, "event") == "speech.audio.delta" and isinstance(
+                get(data, "audio_data"), str):
+            audio.append(get(data, "audio_data"))
+        elif get(event, "event") == "speech.audio.done":
+            usage = get(data, "usage") or usage
+    call.finish(output=_speech_output("".join(audio),
+                                      call.request_metadata.get("response_format")),
+                usage=_usage(usage))
+
+
 def _completion(name: str, request: Any) -> Call:
     return Call(name, PROVIDER, "chat", request, _finish, _stream_done, _is_token, _is_stream)
 
@@ -281,6 +406,17 @@ _SPECS = {
     ("ocr", "process"): Call("mistral.ocr.process", PROVIDER, "ocr", _ocr_request,
                              _ocr_finish),
 }
+_SPECS[("transcriptions", "complete")] = Call(
+    "mistral.audio.transcriptions.complete", PROVIDER, "transcription",
+    _transcription_request(False), _transcription_finish)
+_SPECS[("transcriptions", "stream")] = Call(
+    "mistral.audio.transcriptions.stream", PROVIDER, "transcription",
+    _transcription_request(True), lambda call, result: call.finish(),
+    _transcription_stream_done,
+    lambda event: get(event, "event") == "transcription.text.delta", _is_stream)
+_SPECS[("speech", "complete")] = Call(
+    "mistral.audio.speech.complete", PROVIDER, "speech", _speech_request, _speech_finish,
+    _speech_stream_done, lambda event: get(event, "event") == "speech.audio.delta", _is_stream)
 for _method in ("start", "append", "restart"):
     _SPECS[("conversations", _method)] = _conversation(
         f"mistral.beta.conversations.{_method}", False)
@@ -288,10 +424,25 @@ for _method in ("start", "append", "restart"):
         f"mistral.beta.conversations.{_method}_stream", True)
 
 
+def _package() -> str:
+    """Where the client's resource modules live: ``mistralai.client`` (2+) or ``mistralai`` (1.x).
+
+    mistralai 2+ is a namespace package; 1.x is a regular package whose
+    ``mistralai/client.py`` is a legacy stub. Found without importing either.
+    """
+    try:
+        spec = importlib.util.find_spec("mistralai")
+    except (ImportError, ValueError):
+        spec = None
+    regular = spec is not None and spec.origin not in (None, "namespace")
+    return "mistralai" if regular else "mistralai.client"
+
+
 def _targets() -> list[Target]:
     targets: list[Target] = []
+    package = _package()
     for (resource, method), spec in _SPECS.items():
-        module, cls = f"mistralai.client.{resource}", resource.capitalize()
+        module, cls = f"{package}.{resource}", resource.capitalize()
         targets.append((module, cls, method, spec, False))
         targets.append((module, cls, f"{method}_async", spec, True))
     return targets
@@ -300,13 +451,51 @@ def _targets() -> list[Target]:
 class MistralInstrumentor(LazyInstrumentor):
     """Traces every ``mistralai`` client in the process as Braintrust LLM spans."""
 
-    # mistralai 2+ is a namespace package: import hooks see its regular subpackage.
+    # mistralai 2+ is a namespace package, which wrapt's import hooks never see:
+    # they watch its regular subpackage instead (see _package).
     library = "mistralai.client"
     instruments = _instruments
+
+    def _library(self) -> str:
+        return _package()
 
     def _patch(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
         wrap_targets(tracer, _targets())
+        if _package() == "mistralai":
+            _quiet_own_spans()
 
     def _unpatch(self, **kwargs: Any) -> None:
         unwrap_targets(_targets())
+        if _package() == "mistralai":
+            from opentelemetry.instrumentation.utils import unwrap
+
+            unwrap(importlib.import_module(_OWN_TRACING), "get_or_create_otel_tracer")
+
+
+#: mistralai 1.x's request hook, which spans every HTTP request itself.
+_OWN_TRACING = "mistralai._hooks.tracing"
+
+
+def _quiet_own_spans() -> None:
+    """Turns mistralai 1.x's own request spans off.
+
+    1.x spans every request (``chat_completion_v1_chat_completions_post``, ...)
+    as soon as any tracer provider is global, which ours is; the official SDK
+    sets none, so its rows have only the call's llm span. The hook asks for
+    its tracer before each request, so answering "disabled" stops it.
+    """
+    import wrapt
+
+    try:
+        module = importlib.import_module(_OWN_TRACING)
+    except ImportError:
+        return
+    if not hasattr(module, "get_or_create_otel_tracer"):
+        return
+
+    def disabled(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        _, tracer = wrapped(*args, **kwargs)
+        return False, tracer
+
+    wrapt.wrap_function_wrapper(module, "get_or_create_otel_tracer", disabled)

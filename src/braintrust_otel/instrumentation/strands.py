@@ -22,6 +22,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
+from .. import muting
 from ._genai_env import opt_in_latest_genai
 
 __all__ = ["StrandsInstrumentor"]
@@ -33,8 +34,9 @@ class StrandsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Opts Strands into the current GenAI conventions (its spans are its own).
 
     Strands reads the setting when it first creates its tracer, so this must
-    run before the first agent is built. Uninstrumenting cannot stop Strands'
-    spans: it always sends them to the global tracer provider.
+    run before the first agent is built. Strands always sends its spans to the
+    global tracer provider; uninstrumenting mutes their scope instead
+    (:mod:`braintrust_otel.muting`), so they stay out of Braintrust.
     """
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -42,6 +44,7 @@ class StrandsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def _instrument(self, **kwargs: Any) -> None:
         opt_in_latest_genai()
+        muting.unmute("strands")
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        pass
+        muting.mute("strands")

@@ -44,6 +44,21 @@ def _message(item: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_CREWAI_SCOPE = "openinference.instrumentation.crewai"
+
+
+def _crewai_name(row: Row, name: str, kind: str, attrs: Mapping[str, Any]) -> None:
+    """The official SDK's names for CrewAI's spans (OpenInference names them after the
+    crew, the agent's role or the tool): ``crewai.kickoff``, ``crewai.task``,
+    ``crewai.tool.<name>``. Its other spans (flows, memory) keep their names."""
+    if kind == "TOOL":
+        row["span_attributes"]["name"] = f"crewai.tool.{attrs.get('tool.name') or name}"
+    elif name.endswith("._execute_core"):
+        row["span_attributes"]["name"] = "crewai.task"
+    elif name.endswith(".kickoff") and "crew_key" in attrs:
+        row["span_attributes"]["name"] = "crewai.kickoff"
+
+
 def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[str]) -> None:
     """Fills a row from OpenInference attributes; consumes them."""
     kind = attrs.get("openinference.span.kind")
@@ -60,6 +75,9 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
     set_type(row, span_type)
     if str(kind).upper() == "TOOL" and get("tool.name"):
         row["span_attributes"]["name"] = get("tool.name")
+    scope = span.instrumentation_scope
+    if scope is not None and scope.name == _CREWAI_SCOPE:
+        _crewai_name(row, span.name, str(kind).upper(), attrs)
     inputs, _ = indexed(attrs, "llm.input_messages")
     outputs, _ = indexed(attrs, "llm.output_messages")
     if inputs:

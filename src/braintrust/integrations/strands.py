@@ -1,0 +1,25 @@
+"""``braintrust.integrations.strands``: Strands Agents (as in the official SDK)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._strands import setup_strands
+from ._base import Integration, traced
+
+__all__ = ["StrandsIntegration", "setup_strands", "wrap_strands_tracer"]
+
+
+class StrandsIntegration(Integration):
+    """Strands' tracing: ``StrandsIntegration.setup()`` turns it on."""
+
+    name = "strands"
+
+
+def wrap_strands_tracer(tracer: Any) -> Any:
+    """Traces Strands' spans and returns ``tracer`` (Strands' tracer or its class).
+
+    Strands makes OTel spans itself; this turns our Strands instrumentation on
+    (its spans reach Braintrust) and leaves the tracer as it is.
+    """
+    return traced("strands", tracer)

@@ -1,0 +1,49 @@
+"""Instrumentation scopes whose spans Braintrust leaves out.
+
+Some libraries (Strands, Google ADK) send OTel spans to the global tracer
+provider by themselves, so an instrumentor that is off cannot stop them;
+``auto_instrument(strands=False)`` must still leave them out of Braintrust.
+Their instrumentation scopes are muted here: the Braintrust processor drops
+their spans (other processors on the provider still get them) and gives
+their children the nearest kept ancestor as parent, and the provider
+instrumentors stop treating them as a framework's model call.
+"""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = ["OWN_SPAN_SCOPES", "is_muted", "mute", "muted_scopes", "unmute"]
+
+#: auto_instrument flag -> the instrumentation scopes of the spans that library makes itself.
+OWN_SPAN_SCOPES: dict[str, tuple[str, ...]] = {
+    "strands": ("strands.telemetry.tracer",),
+    "adk": ("gcp.vertex.agent",),
+}
+
+_muted: frozenset[str] = frozenset()
+_lock = threading.Lock()
+
+
+def mute(flag: str) -> None:
+    """Leaves the spans a library makes itself out of Braintrust (no-op for other flags)."""
+    global _muted
+    with _lock:
+        _muted = _muted | frozenset(OWN_SPAN_SCOPES.get(flag, ()))
+
+
+def unmute(flag: str) -> None:
+    """Undoes :func:`mute`: the library's own spans reach Braintrust again."""
+    global _muted
+    with _lock:
+        _muted = _muted - frozenset(OWN_SPAN_SCOPES.get(flag, ()))
+
+
+def muted_scopes() -> frozenset[str]:
+    """The scope names muted now."""
+    return _muted
+
+
+def is_muted(scope_name: str | None) -> bool:
+    """Whether spans of the instrumentation scope ``scope_name`` are left out."""
+    return scope_name is not None and scope_name in _muted
