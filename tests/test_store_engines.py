@@ -178,6 +178,13 @@ def test_listings_filters_versions_and_attachments_on_both_engines(store_locatio
     assert [r["id"] for r in store.roots("project_logs", pid, span_type="llm")[0]] == ["r3"]
     assert store.recent_traces("project_logs", pid, limit=1) == ["s4"]
     assert [r["id"] for r in store.trace("project_logs", pid, "s1")] == ["r1"]
+    store.write([("project_logs", pid, {"id": f"c{i}", "created": f"2026-01-02T00:00:0{i}Z",
+                                        "origin": {"id": "r1"}, "comment": {"text": f"note {i}"}})
+                 for i in (2, 1)])
+    assert store.comments("project_logs", pid, ["r1", "r2"]) == {"r1": [
+        {"text": "note 1", "created": "2026-01-02T00:00:01Z"},
+        {"text": "note 2", "created": "2026-01-02T00:00:02Z"}]}
+    assert store.roots("project_logs", pid)[1] == 5  # comments are not traces
     ds = store.ensure_dataset(pid, "d")
     store.write([("dataset", ds["id"], {"id": "a", "input": 1}),
                  ("dataset", ds["id"], {"id": "b", "input": 2})])

@@ -140,6 +140,7 @@ def _seed(site: Site) -> None:
     llm.end(end_time=T0 + 3.5)
     root.end(end_time=T0 + 4.0)
     site.printed["llm_link"] = llm.permalink()
+    logger.log_feedback(id=llm.id, comment="retry with backoff")
     logger.log(input=XSS, output="payload stored as text")
     logger.log(input="this one failed", error="boom: something broke")
     yesterday = logger.start_span(name="yesterday", start_time=time.time() - 86_400)
@@ -265,6 +266,8 @@ def test_waterfall_on_one_time_axis_and_llm_chat(site: Site) -> None:
                  "est. cost $0.00045", "duration 2.00 s"):
         assert part in tokens
     assert "RateLimitError" in page.locator("#detail .error-box").inner_text()
+    # A comment from log_feedback is a row of its own; the span's detail lists it.
+    assert page.locator("#detail .comment-text").all_inner_texts() == ["retry with backoff"]
     _shot(page, "trace")
     _no_csp_trouble(page)
     page.close()

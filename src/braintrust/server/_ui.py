@@ -116,7 +116,10 @@ def ui_routes(store: Store) -> list[Route]:
     async def trace(request: Request) -> Response:
         p = request.path_params
         rows = store.trace(p["kind"], p["id"], p["root"])
+        comments = store.comments(p["kind"], p["id"], [r["id"] for r in rows]) if rows else {}
         for row in rows:
+            if row["id"] in comments:
+                row["_comments"] = comments[row["id"]]
             m = row.get("metrics") if isinstance(row.get("metrics"), dict) else {}
             meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
             row["_cost"] = estimated_cost((meta or {}).get("model"), (m or {}).get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from ._db import _Database
@@ -52,6 +52,30 @@ class _Reads(_Database):
         )
         return [_with_xact(d, x) for x, d in found]
 
+
+    def comments(self, object_type: str, object_id: str,
+                 row_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """The comments (``log_feedback(comment=)``) on the given rows, oldest first.
+
+        A comment is a row of its own with no span ids, pointing at its row through
+        ``origin.id``; returns ``{row id: [{"text", "created"}, ...]}``.
+        """
+        wanted = set(row_ids)
+        found = self._query(
+            object_type, object_id,
+            "SELECT xact_id, data FROM rows WHERE oid=? AND root_span_id IS NULL"
+            f" ORDER BY created, {self.dialect.row_order}",
+        )
+        out: dict[str, list[dict[str, Any]]] = {}
+        for _, data in found:
+            row = json.loads(data) if isinstance(data, str) else data
+            origin, comment = row.get("origin"), row.get("comment")
+            if not (isinstance(origin, dict) and isinstance(comment, dict)):
+                continue
+            if origin.get("id") in wanted:
+                out.setdefault(origin["id"], []).append(
+                    {"text": comment.get("text"), "created": row.get("created")})
+        return out
 
     def dataset_version(self, dataset_id: str) -> int | None:
         """The transaction id of a dataset's latest write, or None when it has none."""

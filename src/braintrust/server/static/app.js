@@ -339,7 +339,10 @@ async function traceView(kind, objectId, root, spanId) {
     detail.replaceChildren(el("h2", {}, a.name || "span", " ", el("span", { class: `badge type-${a.type || "span"}`, text: a.type || "span" })),
       tokenLine(r), r.error ? el("div", { class: "error-box" }, el("b", { text: "Error" }), el("pre", { text: pretty(r.error) })) : "",
       block("Input", r.input), block("Output", r.output), block("Expected", r.expected),
-      block("Scores", r.scores), block("Metadata", r.metadata, !isLlm && !!r.metadata), block("Metrics", r.metrics, false));
+      block("Scores", r.scores), block("Metadata", r.metadata, !isLlm && !!r.metadata), block("Metrics", r.metrics, false),
+      r._comments ? el("div", { class: "comments" }, el("h3", { text: "Comments" }),
+        ...r._comments.map((c) => el("div", { class: "comment" },
+          el("span", { class: "muted", text: fmtTime(c.created) + " " }), el("span", { class: "comment-text", text: String(c.text ?? "") })))) : "");
   };
   const lines = new Map();
   const walk = (r, depth) => {
