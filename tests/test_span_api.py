@@ -6,6 +6,7 @@ SDK writes on its rows (observed against the reference capture server).
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -200,3 +201,16 @@ def test_other_instrumentations_spans_follow_chosen_ids(store: StoreHelper) -> N
     assert rows["http call"]["span_parents"] == ["chosen-sid"]
     assert rows["db query"]["span_parents"] == [format(http.get_span_context().span_id, "016x")]
     assert rows["ours"]["span_parents"] == [rows["db query"]["span_id"]]
+
+
+def test_bool_scores_are_stored_as_1_and_0_as_the_official_stores_them(
+        store: StoreHelper) -> None:
+    logger = braintrust.init_logger(project="p")
+    with logger.start_span(name="judged") as span:
+        span.log(scores={"ok": True, "bad": False, "half": 0.5})
+    logger.log_feedback(id=span.id, scores={"later": True})
+    braintrust.flush()
+    [row] = [r for r in store.rows() if r.get("span_attributes", {}).get("name") == "judged"]
+    # json.dumps tells 1 from True, which == does not.
+    assert json.dumps(row["scores"], sort_keys=True) == \
+        '{"bad": 0, "half": 0.5, "later": 1, "ok": 1}'

@@ -156,6 +156,16 @@ def _event(event: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> Mappin
     return {**event, **fields}
 
 
+def bools_as_numbers(scores: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``scores`` with True/False as 1/0, as the official SDK stores them.
+
+    Returns the same mapping when it holds no bool (the common case costs a scan).
+    """
+    if not any(isinstance(v, bool) for v in scores.values()):
+        return scores
+    return {k: int(v) if isinstance(v, bool) else v for k, v in scores.items()}
+
+
 def check_log_fields(where: str, scores: Any, metrics: Any, metadata: Any, tags: Any,
                      id: Any = None) -> tuple[str, ...] | None:
     """Checks the mapping-shaped fields of a ``log`` call (``Span.log``, ``Logger.log``).

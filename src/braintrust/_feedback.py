@@ -14,6 +14,7 @@ from typing import Any
 from braintrust_otel.masking import mask, mask_metadata, mask_row
 
 from . import _state
+from ._checks import bools_as_numbers
 from ._span import _check_mapping, _check_numbers, _check_tags, safe_repr
 
 __all__ = ["log_feedback", "update_span"]
@@ -72,7 +73,7 @@ def log_feedback(
     rows: list[dict[str, Any]] = []
     update: dict[str, Any] = {}
     if scores is not None:
-        update["scores"] = dict(scores)
+        update["scores"] = dict(bools_as_numbers(scores))
     if expected is not None:
         update["expected"] = expected
     if tags is not None:

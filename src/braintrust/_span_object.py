@@ -24,6 +24,7 @@ from ._checks import (
     _event,
     _merge_json,
     _seconds_to_ns,
+    bools_as_numbers,
     check_log_fields,
     check_name,
     check_type,
@@ -160,7 +161,8 @@ class Span:
             if metadata is not None:
                 attrs[A.METADATA] = _merge_json(self._previous(A.METADATA),
                                                 mask_metadata(metadata), deep=True)
-            if scores is not None and (scores := mask_numbers("scores", scores)) is not None:
+            if scores is not None and (
+                    scores := mask_numbers("scores", bools_as_numbers(scores))) is not None:
                 attrs[A.SCORES] = _merge_json(self._previous(A.SCORES), scores, deep=False)
             if metrics is not None and (metrics := mask_numbers("metrics", metrics)) is not None:
                 attrs[A.METRICS] = _merge_json(self._previous(A.METRICS), metrics, deep=False)
