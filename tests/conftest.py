@@ -14,9 +14,17 @@ import pytest
 
 import braintrust
 from braintrust import _state
+from braintrust._environment import _MARKERS
 from braintrust_otel import diagnostics
 from braintrust_otel import masking as _masking
 from braintrust_otel.sinks.local import LocalSink
+
+# The tests expect no detected environment on rows (context.span_origin): a CI
+# runner's own variables (CI=true, GITHUB_ACTIONS, ...) would put one on every
+# row, here and in every subprocess a test starts. Tests of the detection set
+# the variables they need.
+for _name in _MARKERS:
+    os.environ.pop(_name, None)
 
 ROOT = Path(__file__).resolve().parent.parent
 
