@@ -239,7 +239,7 @@ async def _run(definition: DatasetPipelineDefinition[Any], limit: int | None,
     import asyncio
 
     from ._dataset import init_dataset
-    from ._workflow import _bind
+    from ._workflow_util import _bind
 
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
                               or limit < 1):
