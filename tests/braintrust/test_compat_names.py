@@ -394,7 +394,7 @@ def test_eval_options_accepted_or_refused_clearly(store: StoreHelper) -> None:
     braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x, quiet=True,
                     is_public=True, enable_cache=False, repo_info=None)
     # ... and unknown ones are refused by name, not ignored (classifiers work
-    # now: tests/test_compat_spans.py).
+    # now: tests/braintrust/test_compat_spans.py).
     with pytest.raises(TypeError, match="bogus"):
         braintrust.Eval("p", data=[{"input": 1}], task=lambda x: x,
                         bogus=[])  # type: ignore[call-arg]

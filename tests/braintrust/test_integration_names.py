@@ -4,7 +4,7 @@ The names are those the official SDK 0.48.1 exports (``__all__``) from
 ``braintrust.integrations.<library>`` and ``braintrust.wrappers.<library>``
 for the frameworks traced here (Agno's ``wrap_*_eval`` helpers excepted).
 Heavy frameworks' helpers are exercised in their own virtualenvs
-(tests/test_crewai.py, test_llamaindex.py, test_adk.py).
+(tests/braintrust_otel/instrumentation/test_crewai.py, test_llamaindex.py, test_adk.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Muted instrumentation scopes: spans a library makes by itself kept out of Braintrust.
 
 Strands and ADK are exercised end to end in their own virtualenvs
-(tests/test_strands.py, tests/test_adk.py); this checks the processor's part
-with a tracer standing in for such a library, in this process.
+(test_strands.py and test_adk.py in tests/braintrust_otel/instrumentation/); this
+checks the processor's part with a tracer standing in for such a library, in this
+process.
 """
 
 from __future__ import annotations
