@@ -1,4 +1,4 @@
-"""Records the official Braintrust SDK's public surface as JSON for tests/test_surface.py.
+"""Records the official SDK's public surface as JSON for tests/braintrust/test_surface.py.
 
 Run it with this project's interpreter::
 

@@ -1,0 +1,90 @@
+"""Muted instrumentation scopes: spans a library makes by itself kept out of Braintrust.
+
+Strands and ADK are exercised end to end in their own virtualenvs
+(test_strands.py and test_adk.py in tests/braintrust_otel/instrumentation/); this
+checks the processor's part with a tracer standing in for such a library, in this
+process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import braintrust
+from braintrust_otel import muting
+from braintrust_otel.instrumentation import _llm
+from tests.conftest import StoreHelper
+
+
+@pytest.fixture
+def strands_muted() -> Iterator[None]:
+    muting.mute("strands")
+    yield
+    muting.unmute("strands")
+
+
+def test_muted_spans_are_left_out_and_their_children_reparented(
+        store: StoreHelper, strands_muted: None) -> None:
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    others = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(others))
+    library = provider.get_tracer("strands.telemetry.tracer")
+    braintrust.init_logger(project="p")
+    with braintrust.start_span(name="request") as root, \
+            library.start_as_current_span("invoke_agent a"), \
+            library.start_as_current_span("chat", attributes={"gen_ai.operation.name": "chat"}):
+        # A muted model-call span does not stand for the call: the provider's row must.
+        assert not _llm.active()
+        with braintrust.start_span(name="lookup"):
+            pass
+    braintrust.flush()
+    rows = store.by_name()
+    assert sorted(rows) == ["lookup", "request"]
+    assert rows["lookup"]["span_parents"] == [root.span_id]
+    assert rows["lookup"]["root_span_id"] == rows["request"]["root_span_id"]
+    # Other processors on the provider still get every span, as they were.
+    seen = {s.name: s for s in others.get_finished_spans()}
+    others.shutdown()  # it stays on the provider: it records nothing more
+    assert {"invoke_agent a", "chat", "lookup"} <= set(seen)
+    lookup_parent = seen["lookup"].parent
+    assert lookup_parent is not None and lookup_parent.span_id == seen["chat"].context.span_id
+
+
+def test_unmuted_spans_are_kept(store: StoreHelper) -> None:
+    muting.unmute("strands")  # other tests turn the flag off in this process
+    library = trace.get_tracer_provider().get_tracer("strands.telemetry.tracer")
+    braintrust.init_logger(project="p")
+    with braintrust.start_span(name="request"), \
+            library.start_as_current_span("chat", attributes={"gen_ai.operation.name": "chat"}):
+        assert _llm.active()
+    braintrust.flush()
+    assert sorted(store.by_name()) == ["chat", "request"]
+
+
+def test_flag_off_mutes_and_instrumenting_unmutes() -> None:
+    from braintrust_otel.instrumentation.strands import StrandsInstrumentor
+
+    try:
+        flags: dict[str, Any] = dict.fromkeys(_flags(), False)
+        braintrust.auto_instrument(**flags, strands=False)
+        assert muting.is_muted("strands.telemetry.tracer")
+        StrandsInstrumentor().instrument(skip_dep_check=True)
+        assert not muting.is_muted("strands.telemetry.tracer")
+        StrandsInstrumentor().uninstrument()
+        assert muting.is_muted("strands.telemetry.tracer")
+    finally:
+        muting.unmute("strands")
+
+
+def _flags() -> list[str]:
+    from braintrust_otel.instrumentation import OFFICIAL_FLAGS
+
+    return [f for f in OFFICIAL_FLAGS if f != "strands"]
