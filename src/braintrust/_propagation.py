@@ -101,7 +101,7 @@ def slug_from_context(context: Mapping[str, Any], fallback: Optional[str]) -> Op
         fallback: The Braintrust parent when the baggage names none (the
             current experiment or logger).
     """
-    from .otel import slug_from_headers
+    from ._otel_context import slug_from_headers
 
     headers = {k.lower(): v for k, v in context.items() if isinstance(v, str)}
     return slug_from_headers(headers, fallback=fallback, propagator=_W3C, where="start_span()")

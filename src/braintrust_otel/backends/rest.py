@@ -11,12 +11,8 @@ local id, and every read or row resolves that id to the service's through
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote
 
@@ -25,8 +21,6 @@ import requests
 from .. import diagnostics
 from ..api import ApiConnection, ServiceUnreachableError
 from ..api_errors import (
-    BraintrustAPIError,
-    BraintrustTransportError,
     http_error,
     json_answer,
     transport_error,
@@ -35,6 +29,7 @@ from ..parent import format_parent
 from ..serialize import dumps
 from ..settings import get_settings
 from . import FunctionError, NotFound, SinkRows
+from ._prompt_cache import _cache_key, _cached, _keep, _prompt_cache_dir
 
 if TYPE_CHECKING:
     from ..sinks.http import HttpSink
@@ -268,31 +263,13 @@ class RestBackend(SinkRows):
                 raise http_error(resp)
             answer = json_answer(resp)
         except Exception as exc:
-            return self._cached(exc, cached, kind, f"{self.conn.api_url}{path}")
+            return _cached(exc, cached, kind, f"{self.conn.api_url}{path}")
         objects = [answer] if id is not None else (answer or {}).get("objects") or []
         if not objects:
             return None
         data = dict(objects[0])
         _keep(cached, data)
         return data
-
-    @staticmethod
-    def _cached(exc: Exception, cached: Path, kind: str, url: str) -> dict[str, Any]:
-        # The copy on disk answers only when the service did not: no answer, or a
-        # transient status. A refusal (401, 403, 404...) is raised as it came.
-        unanswered = isinstance(exc, (BraintrustTransportError, ServiceUnreachableError))
-        if not (unanswered or getattr(exc, "retryable", False)):
-            raise exc
-        if cached.exists():
-            diagnostics.report("prompt_cache", f"service unreachable; using the cached {kind} "
-                               f"{cached.name}", exc)
-            return dict(json.loads(cached.read_text()))
-        if isinstance(exc, BraintrustAPIError):
-            exc.args = (f"{exc} (and it is not cached)",)
-            raise exc
-        raise BraintrustTransportError(
-            method="GET", url=url, attempts=1, retryable=True,
-            detail=f"{type(exc).__name__}: {exc}; and it is not cached") from None
 
     def prompt_versions(self, project_id: str, prompt_id: str) -> list[str]:
         """The prompt's audit log through ``/btql`` (what the official SDK asks), as
@@ -412,26 +389,6 @@ def _lines(resp: requests.Response, url: str) -> Iterator[str]:
 def _xact(row: dict[str, Any]) -> int:
     value = str(row.get("_xact_id", ""))
     return int(value) if value.isdigit() else -1
-
-
-def _keep(path: Path, data: dict[str, Any]) -> None:
-    # Written whole then renamed: a reader never sees half a file.
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
-    except OSError as exc:
-        diagnostics.report("prompt_cache", "could not cache a loaded prompt", exc)
-
-
-def _prompt_cache_dir() -> Path:
-    explicit = get_settings().prompt_cache_dir
-    return explicit if explicit is not None else Path.home() / ".braintrust" / "prompt_cache"
-
-
-def _cache_key(*parts: Any) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", "__".join(str(p) for p in parts)) + ".json"
 
 
 def _pretty_xact(value: Any) -> str:

@@ -18,35 +18,31 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 from opentelemetry import trace
 
 from .._version import VERSION
-from ..attachments import Attachment
 from ._chat import merge_chunks, parse_arguments, record_tool_calls
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
-from ._wrap import Call, Target, plain_params, unwrap_targets, wrap_targets
+from ._mistral_common import _params, _set, _usage
+from ._mistral_media import (
+    _ocr_finish,
+    _ocr_request,
+    _speech_finish,
+    _speech_request,
+    _speech_stream_done,
+    _transcription_finish,
+    _transcription_request,
+    _transcription_stream_done,
+)
+from ._wrap import Call, Target, unwrap_targets, wrap_targets
 
 __all__ = ["MistralInstrumentor"]
 
 _instruments = ("mistralai >= 1.12.4",)
 PROVIDER = "mistral"
-_CONTENT = ("messages", "prompt", "suffix", "inputs", "stream")
-_TRANSPORT = ("retries", "server_url", "timeout_ms", "http_headers")
-
-
-def _params(kwargs: Mapping[str, Any], stream: Optional[bool]) -> dict[str, Any]:
-    """Request parameters; ``stream``: whether the method streams (None: no such notion)."""
-    params = plain_params(kwargs, _CONTENT + _TRANSPORT)
-    if "metadata" in params:  # Mistral's own request metadata, kept apart from ours
-        params["request_metadata"] = params.pop("metadata")
-    if stream is not None:
-        params["stream"] = stream
-    return params
-
-
 def _chat_request(stream: bool) -> Any:
     def request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
         messages = [dump(m) for m in kwargs.get("messages") or []]
@@ -61,24 +57,6 @@ def _fim_request(stream: bool) -> Any:
             value["suffix"] = kwargs["suffix"]
         return kwargs.get("model"), value, _params(kwargs, stream)
     return request
-
-
-def _usage(usage: Any) -> dict[str, Any]:
-    data = dump(usage)
-    if not isinstance(data, Mapping):
-        return {}
-    metrics: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            metrics["tokens" if key == "total_tokens" else key] = value
-        elif key in ("prompt_tokens_details", "completion_tokens_details") and isinstance(
-                value, Mapping):
-            prefix = key.split("_")[0]
-            metrics.update({f"{prefix}_{k}": v for k, v in value.items()
-                            if isinstance(v, (int, float)) and not isinstance(v, bool)})
-    if "tokens" not in metrics and {"prompt_tokens", "completion_tokens"} <= metrics.keys():
-        metrics["tokens"] = metrics["prompt_tokens"] + metrics["completion_tokens"]
-    return metrics
 
 
 def _response_metadata(id: Any, model: Any, obj: Any, created: Any) -> dict[str, Any]:
@@ -176,11 +154,6 @@ def _conversation_finish(call: LLMCall, response: Any) -> None:
                        [dump(o) for o in get(response, "outputs") or []], get(response, "usage"))
 
 
-def _set(value: Any) -> bool:
-    """Whether a field has a value (the SDK's "unset" sentinel is no value)."""
-    return value is not None and type(value).__name__ != "Unset"
-
-
 def _append_text(entry: dict[str, Any], key: str, value: Any) -> None:
     if isinstance(value, str) and value:
         entry[key] = (entry.get(key) or "") + value
@@ -248,146 +221,6 @@ def _conversation(name: str, stream: bool) -> Call:
     return Call(name, PROVIDER, "invoke_agent", _conversation_request(stream),
                 _conversation_finish, _conversation_stream_done,
                 lambda e: get(e, "event") in _CONVERSATION_OUTPUT, _is_stream, span_type="task")
-
-
-def _ocr_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-    document = dump(kwargs.get("document"))
-    params = _params({k: v for k, v in kwargs.items() if k != "document"}, None)
-    kind = get(document, "type")
-    if isinstance(kind, str) and kind:
-        params["document_type"] = kind
-    # A document sent inline (a data URL) becomes an attachment, as images do.
-    return kwargs.get("model"), {"document": document}, params
-
-
-def _ocr_finish(call: LLMCall, response: Any) -> None:
-    pages = [dump(p) for p in get(response, "pages") or []]
-    output: dict[str, Any] = {"pages": pages}
-    if _set(get(response, "document_annotation")):
-        output["document_annotation"] = get(response, "document_annotation")
-    usage = dump(get(response, "usage_info"))
-    metrics = {k: v for k, v in usage.items() if isinstance(v, (int, float))
-               and not isinstance(v, bool)} if isinstance(usage, Mapping) else {}
-    call.finish(output=output, usage=metrics, response_model=get(response, "model"),
-                metadata={"page_count": len(pages)})
-
-
-def _audio_file(file: Any) -> Any:
-    """A transcription's ``file`` (Mistral's ``File``: name, content, type) as an
-    Attachment, or ``"[audio]"`` when its bytes cannot be read without consuming them."""
-    content = get(file, "content")
-    name = get(file, "file_name") or getattr(content, "name", None) or "input_audio.bin"
-    name = str(name).rsplit("/", 1)[-1]
-    data: Any = None
-    if isinstance(content, (bytes, bytearray)):
-        data = bytes(content)
-    elif all(hasattr(content, a) for a in ("read", "seek", "tell")):
-        start = content.tell()
-        data = content.read()
-        content.seek(start)  # the request still has to send it
-    if not isinstance(data, bytes):
-        return "[audio]"
-    content_type = get(file, "content_type")
-    if not isinstance(content_type, str) or not content_type:
-        import mimetypes
-
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return Attachment(data, filename=name, content_type=content_type)
-
-
-def _transcription_request(stream: bool) -> Any:
-    def request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-        value: dict[str, Any] = {}
-        if _set(kwargs.get("file")):
-            value["file"] = _audio_file(kwargs["file"])
-        for key in ("file_url", "file_id"):
-            if _set(kwargs.get(key)):
-                value[key] = kwargs[key]
-        params = _params({k: v for k, v in kwargs.items()
-                          if k not in ("file", "file_url", "file_id")}, stream)
-        return kwargs.get("model"), value or None, params
-    return request
-
-
-def _transcription_metadata(response: Any) -> dict[str, Any]:
-    metadata = {k: get(response, k) for k in ("language", "finish_reason")
-                if _set(get(response, k))}
-    segments = get(response, "segments")
-    if isinstance(segments, list):
-        metadata["segments_count"] = len(segments)
-    return metadata
-
-
-def _transcription_finish(call: LLMCall, response: Any) -> None:
-    text = get(response, "text")
-    call.finish(output=text if isinstance(text, str) else None,
-                usage=_usage(get(response, "usage")), response_model=get(response, "model"),
-                metadata=_transcription_metadata(response))
-
-
-def _transcription_stream_done(call: LLMCall, events: list[Any]) -> None:
-    parts: list[str] = []
-    done: Any = None
-    for event in events:
-        data = get(event, "data")
-        if get(event, "event") == "transcription.text.delta" and isinstance(
-                get(data, "text"), str):
-            parts.append(get(data, "text"))
-        elif get(event, "event") == "transcription.done":
-            done = data
-    text = get(done, "text")
-    call.finish(output=text if isinstance(text, str) else "".join(parts),
-                usage=_usage(get(done, "usage")), response_model=get(done, "model"),
-                metadata=_transcription_metadata(done))
-
-
-def _speech_request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-    params = _params({k: v for k, v in kwargs.items() if k != "input"},
-                     bool(kwargs.get("stream")))
-    return kwargs.get("model"), kwargs.get("input"), params
-
-
-def _speech_output(audio: Any, response_format: Any) -> dict[str, Any]:
-    """Generated speech (base64 from Mistral) as an audio part with an Attachment."""
-    fmt = str(getattr(response_format, "value", response_format) or "").lower()
-    mime = _AUDIO_TYPES.get(fmt, f"audio/{fmt}" if fmt else "application/octet-stream")
-    out: dict[str, Any] = {"type": "audio", "mime_type": mime}
-    if isinstance(audio, str) and audio:
-        import base64
-
-        try:
-            data = base64.b64decode(audio, validate=False)
-        except Exception:
-            return out
-        name = f"generated_speech.{fmt or 'bin'}"
-        out["audio_size_bytes"] = len(data)
-        out["file"] = {"file_data": Attachment(data, filename=name, content_type=mime),
-                       "filename": name}
-    return out
-
-
-_AUDIO_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "pcm": "audio/pcm",
-                "flac": "audio/flac", "opus": "audio/opus"}
-
-
-def _speech_finish(call: LLMCall, response: Any) -> None:
-    call.finish(output=_speech_output(get(response, "audio_data"),
-                                      call.request_metadata.get("response_format")),
-                usage=_usage(get(response, "usage")))
-
-
-def _speech_stream_done(call: LLMCall, events: list[Any]) -> None:
-    audio, usage = [], None
-    for event in events:
-        data = get(event, "data")
-        if get(event, "event") == "speech.audio.delta" and isinstance(
-                get(data, "audio_data"), str):
-            audio.append(get(data, "audio_data"))
-        elif get(event, "event") == "speech.audio.done":
-            usage = get(data, "usage") or usage
-    call.finish(output=_speech_output("".join(audio),
-                                      call.request_metadata.get("response_format")),
-                usage=_usage(usage))
 
 
 def _completion(name: str, request: Any) -> Call:
