@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 from . import _state
+from ._eval_case import hooks_mode
 from ._span import safe_str
 from ._summary import CaseStats, ExperimentSummary, input_key, summarize_cases
 from ._workflow_rows import _Rows
@@ -25,7 +26,6 @@ from ._workflow_util import (
     _json_value,
     _raise_all,
     _scores_of,
-    _takes_hooks,
 )
 
 
@@ -147,7 +147,7 @@ class _Trials(_Submissions):
         hooks = EvalHooks(EvalCase(input=datum.get("input"), expected=datum.get("expected"),
                                    metadata=datum.get("metadata"), tags=datum.get("tags")),
                           span, run.get("parameters") or {}, case["trial_index"])
-        mode = _takes_hooks(self.c.task)
+        mode = hooks_mode(self.c.task)
         args = (datum.get("input"), hooks) if mode == "positional" else (datum.get("input"),)
         kwargs = {"hooks": hooks} if mode == "keyword" else {}
         try:

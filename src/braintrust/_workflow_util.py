@@ -101,19 +101,6 @@ def _bind(fn: Any, offered: Mapping[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _takes_hooks(task: Any) -> str:
-    try:
-        params = list(inspect.signature(task).parameters.values())
-    except (TypeError, ValueError):
-        return "none"
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params):
-        return "positional"
-    if any(p.name == "hooks" or p.kind is p.VAR_KEYWORD for p in params):
-        return "keyword"
-    return "none"
-
-
 def _scores_of(name: str, raw: Any) -> list[dict[str, Any]]:
     """A scorer's return value as stored: ``[{"name", "score", "metadata"}]``."""
     from ._score import normalize_scores
