@@ -30,6 +30,8 @@ OFFICIAL = {
     "braintrust.integrations.autogen": ["AutoGenIntegration", "setup_autogen"],
     "braintrust.integrations.crewai": ["BraintrustCrewAIListener", "CrewAIIntegration",
                                        "patch_crewai", "setup_crewai"],
+    "braintrust.integrations.cursor_sdk": ["CursorSDKIntegration", "setup_cursor_sdk",
+                                           "wrap_cursor_sdk_agent"],
     "braintrust.integrations.dspy": ["BraintrustDSpyCallback", "DSPyIntegration", "patch_dspy"],
     "braintrust.integrations.langchain": ["BraintrustCallbackHandler", "LangChainIntegration",
                                           "set_global_handler", "setup_langchain"],

@@ -80,10 +80,12 @@ INSTRUMENTORS = {
     "ai_sdk": Supported("ai", "braintrust_otel.instrumentation.ai_sdk:AISDKInstrumentor"),
     "agentscope": Supported(
         "agentscope", "braintrust_otel.instrumentation.agentscope:AgentScopeInstrumentor"),
+    "cursor_sdk": Supported(
+        "cursor_sdk", "braintrust_otel.instrumentation.cursor_sdk:CursorSDKInstrumentor"),
 }
 
 #: Every flag the official SDK's ``auto_instrument`` (0.48.1) takes, in its order.
-#: A flag without an entry in ``INSTRUMENTORS`` is accepted and reports False.
+#: A flag without an entry in ``INSTRUMENTORS`` would be accepted and report False.
 OFFICIAL_FLAGS = (
     "openai", "anthropic", "litellm", "ai_sdk", "pydantic_ai", "google_genai",
     "google_discoveryengine", "instructor", "openrouter", "mistral", "huggingface_hub",

@@ -1,0 +1,206 @@
+"""The Cursor SDK, for real, driving a fake bridge (tests/fake_cursor_bridge.py).
+
+``cursor_sdk`` launches its bridge as a subprocess and speaks ConnectRPC
+(JSON over HTTP on loopback) to it; ``Client.launch_bridge`` is given the
+fake instead of the bundled Node bridge, so the SDK's own launch, discovery,
+stream parsing, run state and custom-tool callback server all run. The same
+script runs under the official SDK 0.48.1 too, and both sets of rows are
+compared field by field.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import twin
+from tests.fake_cursor_bridge import CUSTOM_TOOL, FAILED_MESSAGE, FINAL_ANSWER, MODEL, THINKING
+from tests.official_sdk import official_python
+
+BRIDGE = Path(__file__).resolve().parents[2] / "fake_cursor_bridge.py"
+PACKAGE = "cursor-sdk==1.1.0"
+
+SCRIPT = f"""
+import asyncio, json, sys
+import braintrust
+from cursor_sdk import AsyncClient, Client, CustomTool, LocalAgentOptions
+
+braintrust.init_logger(project="p")
+turned_on = braintrust.auto_instrument()
+bridge = [sys.executable, {str(BRIDGE)!r}]
+
+
+def weather(args, context):
+    with braintrust.start_span(name="weather lookup"):
+        return "sunny in " + args["city"]
+
+
+tools = {{{CUSTOM_TOOL!r}: CustomTool(execute=weather, description="The weather in a city.",
+                                     input_schema={{"type": "object"}})}}
+client = Client.launch_bridge(bridge)
+agent = client.agents.create(model={MODEL!r}, api_key="key",
+                             local=LocalAgentOptions(cwd=".", custom_tools=tools))
+with braintrust.start_span(name="request"):
+    first = agent.send("What is the weather in Paris?").wait()
+texts = list(agent.send("Read the file", {{"model": {{"id": "gpt-5"}}}}).iter_text())
+failed = agent.send("This run will fail").wait()
+abandoned = agent.send("Read the file; nobody waits")
+agent.close()
+client.close()
+
+
+async def main():
+    aclient = await AsyncClient.launch_bridge(bridge)
+    aagent = await aclient.agents.create(model={MODEL!r}, api_key="key")
+    run = await aagent.send("Weather in Paris, async?")
+    kinds = [m.type async for m in run.stream()]
+    await aagent.close()
+    await aclient.aclose()
+    return kinds
+
+kinds = asyncio.run(main())
+braintrust.flush()
+print(json.dumps({{"turned_on": turned_on["cursor_sdk"], "first": first.result,
+                  "texts": texts, "failed": failed.status, "kinds": kinds}}))
+"""
+
+Rows = list[dict[str, Any]]
+
+
+def _with_cursor(python: Path) -> Path:
+    if subprocess.run([str(python), "-c", "import cursor_sdk"],
+                      capture_output=True).returncode != 0:
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", PACKAGE],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"{PACKAGE} cannot be installed for the official SDK: "
+                        f"{done.stderr[-300:]}")
+    return python
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Rows, Rows, str]:
+    pytest.importorskip("cursor_sdk")
+    tmp = tmp_path_factory.mktemp("cursor")
+    try:
+        official = _with_cursor(official_python())
+    except RuntimeError as exc:
+        pytest.skip(f"the official SDK cannot be installed here: {exc}")
+    (tmp / "official").mkdir()
+    (tmp / "ours").mkdir()
+    theirs, _ = twin.run(str(official), SCRIPT, tmp / "official")
+    ours, out = twin.run(sys.executable, SCRIPT, tmp / "ours")
+    return theirs, ours, out
+
+
+def _named(rows: Rows, name: str) -> Rows:
+    return sorted((r for r in rows if r["span_attributes"]["name"] == name),
+                  key=lambda r: r["metrics"]["start"])
+
+
+def _children(rows: Rows, parent: dict[str, Any]) -> Rows:
+    return sorted((r for r in rows if r.get("span_parents") == [parent["span_id"]]),
+                  key=lambda r: r["metrics"]["start"])
+
+
+TOKENS = {"prompt_tokens": 160, "completion_tokens": 40, "tokens": 200,
+          "prompt_cached_tokens": 30, "prompt_cache_creation_tokens": 10,
+          "completion_reasoning_tokens": 8}
+
+
+def _tokens(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in (row.get("metrics") or {}).items() if k in TOKENS}
+
+
+def test_a_run_is_a_task_with_its_model_turn_and_tools_nested(both: Any) -> None:
+    _, rows, out = both
+    summary = __import__("json").loads(out.strip().splitlines()[-1])
+    assert summary["turned_on"] is True
+    assert summary["first"] == FINAL_ANSWER
+    [request] = _named(rows, "request")
+    agent = _named(rows, "Cursor Agent")[0]
+    assert agent["span_parents"] == [request["span_id"]]
+    assert agent["span_attributes"]["type"] == "task"
+    question = {"role": "user", "content": "What is the weather in Paris?"}
+    assert agent["input"] == [question]
+    assert agent["output"] == FINAL_ANSWER
+    assert _tokens(agent) == TOKENS
+
+    [turn] = _children(rows, agent)
+    assert turn["span_attributes"] == {"name": "Cursor Model Turn", "type": "llm"}
+    assert turn["input"] == [question]
+    call = {"id": "call_1", "type": "function",
+            "function": {"name": CUSTOM_TOOL, "arguments": '{"city": "Paris"}'}}
+    assert turn["output"] == [
+        {"type": "reasoning", "summary": [{"type": "summary_text", "text": THINKING}]},
+        {"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": "Let me check the weather." + FINAL_ANSWER,
+            "tool_calls": [call]}}]
+    assert turn["metadata"] == {"model": MODEL, "provider": "cursor"}
+    assert _tokens(turn) == TOKENS
+    assert turn["metrics"]["time_to_first_token"] >= 0
+
+    # The custom tool ran on the SDK's callback thread, inside its tool span.
+    [tool] = _children(rows, turn)
+    assert tool["span_attributes"] == {"name": CUSTOM_TOOL, "type": "tool"}
+    assert tool["input"] == {"city": "Paris"}
+    assert tool["output"] == {"content": [{"type": "text", "text": "sunny in Paris"}]}
+    [lookup] = _children(rows, tool)
+    assert lookup["span_attributes"]["name"] == "weather lookup"
+
+
+def test_a_failing_tool_a_model_override_and_a_failed_run(both: Any) -> None:
+    _, rows, out = both
+    summary = __import__("json").loads(out.strip().splitlines()[-1])
+    assert summary["texts"] == ["Reading it.", "The fi", "le does not exist."]
+    assert summary["failed"] == "error"
+    read_run, failed = _named(rows, "Cursor Agent")[1:3]
+    assert not read_run["span_parents"]  # no span was current: a trace of its own
+    [turn] = _children(rows, read_run)
+    assert turn["metadata"]["model"] == "gpt-5"  # the send's override
+    [read] = _children(rows, turn)
+    assert read["span_attributes"] == {"name": "read", "type": "tool"}
+    assert read["output"] == {"error": "File not found: missing.txt"}
+    assert "File not found" in read["error"]
+
+    assert failed["error"] == f"Cursor run error: {FAILED_MESSAGE}"
+    assert "output" not in failed or failed["output"] is None
+    [turn] = _children(rows, failed)
+    assert turn["output"][0]["message"]["content"] == "Working"
+    assert "prompt_tokens" not in turn["metrics"]
+
+
+def test_closing_an_agent_ends_its_unread_run_as_cancelled(both: Any) -> None:
+    _, rows, _ = both
+    abandoned = _named(rows, "Cursor Agent")[3]
+    assert abandoned["input"] == [{"role": "user", "content": "Read the file; nobody waits"}]
+    assert abandoned["error"] == "Cursor run cancelled"
+    assert not _children(rows, abandoned)  # only system/user events were read: no turn yet
+
+
+def test_an_async_run_read_as_a_stream(both: Any) -> None:
+    _, rows, out = both
+    kinds = __import__("json").loads(out.strip().splitlines()[-1])["kinds"]
+    assert kinds[:2] == ["system", "user"] and kinds[-1] == "usage"
+    agent = _named(rows, "Cursor Agent")[4]
+    assert agent["input"] == [{"role": "user", "content": "Weather in Paris, async?"}]
+    assert agent["output"] == FINAL_ANSWER
+    assert _tokens(agent) == TOKENS
+    [turn] = _children(rows, agent)
+    [tool] = _children(rows, turn)
+    # No custom tool on this agent: the fake bridge answers the call itself.
+    assert tool["output"] == {"content": [{"type": "text", "text": "sunny"}]}
+
+
+def test_rows_match_the_official_sdk(both: Any) -> None:
+    theirs, ours, _ = both
+    assert twin.spans(ours) == twin.spans(theirs)
+    for name in ("Cursor Agent", "Cursor Model Turn"):
+        assert [_tokens(r) for r in _named(ours, name)] == \
+            [_tokens(r) for r in _named(theirs, name)]
+        assert [("time_to_first_token" in r["metrics"]) for r in _named(ours, name)] == \
+            [("time_to_first_token" in r["metrics"]) for r in _named(theirs, name)]
