@@ -19,15 +19,18 @@ user message, ``thinking`` deltas, one ``assistant`` message per text delta,
 enum names, 64-bit integers as strings) and ``done``.
 
 The message text picks the script: one with ``fail`` ends in an error
-result; one with ``file`` calls the built-in ``read`` tool, which fails; any
-other asks :data:`CUSTOM_TOOL` for the weather and answers
+result; one with ``crash`` breaks the stream off with a Connect error; one
+with ``file`` calls the built-in ``read`` tool, which fails; one with ``two
+turns`` reports usage twice (a turn with a tool call, then one answering);
+any other asks :data:`CUSTOM_TOOL` for the weather and answers
 :data:`FINAL_ANSWER`. When the agent registered that custom tool, the bridge
 calls the host's ``SdkCustomToolCallbackService/CallCustomTool`` (the URL
 and token it was launched with) between the ``running`` and ``completed``
-messages, as the real bridge runs a host tool, and reports the host's result.
-The tool call's name and arguments are the custom tool's own (the real
-bridge routes custom tools through Cursor's MCP tool; what it names that
-call is not observable offline).
+messages, as the real bridge runs a host tool, and reports the host's result
+(with ``at once`` in the message, before it streams anything). The tool
+call's name and arguments are the custom tool's own (the real bridge routes
+custom tools through Cursor's MCP tool; what it names that call is not
+observable offline). ``ObserveRun`` replays a run's stream, offsets and all.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ class Bridge:
         self.callback_token = callback_token
         self.agents: dict[str, dict[str, Any]] = {}
         self.runs = 0
+        #: Each run's stream messages, for ObserveRun, and whether the run is over.
+        self.streams: dict[str, tuple[list[dict[str, Any]], threading.Event]] = {}
         self.lock = threading.Lock()
         self.server: Optional[ThreadingHTTPServer] = None
 
@@ -90,13 +95,33 @@ class Bridge:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())["result"]
 
-    def run(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """The stream messages of one ``Send``."""
+    def send(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """One ``Send``'s stream messages with their offsets, kept for ``ObserveRun``."""
+        kept: list[dict[str, Any]] = []
+        over = threading.Event()
+        try:
+            for offset, message in enumerate(self.run(request, (kept, over)), start=1):
+                message = {**message, "offset": str(offset)}
+                kept.append(message)
+                yield message
+        finally:
+            over.set()
+
+    def observe(self, run_id: str) -> Iterator[dict[str, Any]]:
+        """A run's stream again (once the run is over), as ``ObserveRun`` replays it."""
+        kept, over = self.streams.get(run_id, ([], threading.Event()))
+        over.wait(30)
+        yield from kept
+
+    def run(self, request: dict[str, Any],
+            kept: tuple[list[dict[str, Any]], threading.Event]) -> Iterator[dict[str, Any]]:
+        """The stream messages of one ``Send`` (``kept`` is filed under the run id)."""
         agent_id = str(request.get("agentId") or "")
         text = str((request.get("message") or {}).get("text") or "")
         with self.lock:
             self.runs += 1
             run_id = f"run-{self.runs}"
+            self.streams[run_id] = kept
         agent = self.agents.get(agent_id, {})
         model = ((request.get("options") or {}).get("model") or agent.get("model")
                  or {"id": MODEL})
@@ -118,13 +143,27 @@ class Bridge:
         yield sdk({"type": "user", "message": {"role": "user",
                                                "content": [{"type": "text", "text": text}]}})
         answer = FINAL_ANSWER
-        if "fail" in text:
+        early = None
+        if "at once" in text and CUSTOM_TOOL in agent.get("tools", ()):
+            early = self.call_host_tool(agent_id, "call_1", {"city": "Paris"})
+        if "crash" in text:
+            yield sdk({"type": "assistant", "message": {
+                "role": "assistant", "content": [{"type": "text", "text": "Working"}]}})
+            raise RuntimeError("the bridge lost its agent")
+        if "two turns" in text:
+            yield sdk({"type": "assistant", "message": {
+                "role": "assistant", "content": [{"type": "text", "text": "Listing."}]}})
+            yield tool("call_ls", "ls", "running", {"path": "."})
+            yield tool("call_ls", "ls", "completed", {"path": "."}, {"files": ["a.txt"]})
+            yield sdk({"type": "usage", "usage": USAGE})
+            answer = "One file: a.txt."
+        elif "fail" in text:
             yield sdk({"type": "assistant", "message": {
                 "role": "assistant", "content": [{"type": "text", "text": "Working"}]}})
             yield from self._result(ids, model, "RUN_LIFECYCLE_STATUS_ERROR", "", usage=False,
                                     error=("model_error", FAILED_MESSAGE))
             return
-        if "file" in text:
+        elif "file" in text:
             args: dict[str, Any] = {"path": "missing.txt"}
             yield sdk({"type": "assistant", "message": {
                 "role": "assistant", "content": [{"type": "text", "text": "Reading it."}]}})
@@ -141,7 +180,9 @@ class Bridge:
                     "role": "assistant", "content": [{"type": "text", "text": delta}]}})
             args = {"city": "Paris"}
             yield tool("call_1", CUSTOM_TOOL, "running", args)
-            if CUSTOM_TOOL in agent.get("tools", ()):
+            if early is not None:
+                result = early
+            elif CUSTOM_TOOL in agent.get("tools", ()):
                 result = self.call_host_tool(agent_id, "call_1", args)
             else:
                 result = {"content": [{"type": "text", "text": "sunny"}]}
@@ -191,7 +232,9 @@ def handler(bridge: Bridge) -> type[BaseHTTPRequestHandler]:
             streamed = self.headers.get("Content-Type") == "application/connect+json"
             request = json.loads(body[5:] if streamed else body or b"{}")
             if service == AGENT_SERVICE and method == "Send":
-                self._stream(bridge.run(request))
+                self._stream(bridge.send(request))
+            elif service == AGENT_SERVICE and method == "ObserveRun":
+                self._stream(bridge.observe(str(request.get("runId"))))
             elif service == AGENT_SERVICE and method in ("CreateAgent", "ResumeAgent"):
                 if method == "ResumeAgent":
                     request = {"options": {**(request.get("options") or {}),

@@ -39,8 +39,13 @@ def test_signature_takes_every_official_flag() -> None:
     assert params["span_customizers"].default is None
 
 
-def test_flags_without_an_integration_report_false(tmp_path: Path) -> None:
+def test_every_official_flag_has_an_integration() -> None:
+    assert set(INSTRUMENTORS) == set(OFFICIAL_FLAGS)
+
+
+def test_flags_report_whether_their_library_is_traced(tmp_path: Path) -> None:
     # In a fresh process: a hook armed for an installed library would outlive the test.
+    # cursor_sdk is installed in the dev set but hidden here: its flag reports False.
     proc = run_python(textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
@@ -49,12 +54,18 @@ def test_flags_without_an_integration_report_false(tmp_path: Path) -> None:
         flags = dict.fromkeys(OFFICIAL_FLAGS, False)
         flags.update(cursor_sdk=True, bedrock=True, livekit_agents=True, openai=True)
         print(sorted(braintrust.auto_instrument(**flags).items()))
+        sys.modules["cursor_sdk"] = None  # as if it were not installed
+        flags = dict.fromkeys(OFFICIAL_FLAGS, False)
+        flags["cursor_sdk"] = True
+        print(braintrust.auto_instrument(**flags))
     """), tmp_path)
     assert proc.returncode == 0, proc.stderr
-    # bedrock reports under the official SDK's key; no Cursor integration (yet), and
-    # LiveKit Agents is not installed in the dev set.
-    assert proc.stdout.strip() == ("[('bedrock_runtime', True), ('cursor_sdk', False), "
-                                   "('livekit_agents', False), ('openai', True)]")
+    # bedrock reports under the official SDK's key; LiveKit Agents is not installed in
+    # the dev set.
+    first, hidden = proc.stdout.strip().splitlines()
+    assert first == ("[('bedrock_runtime', True), ('cursor_sdk', True), "
+                     "('livekit_agents', False), ('openai', True)]")
+    assert hidden == "{'cursor_sdk': False}"
 
 
 LAZY_APP = """
