@@ -71,9 +71,9 @@ print(json.dumps({{"turned_on": turned_on["cursor_sdk"], "first": first.result,
 
 #: Runs only this package traces as described (the official SDK differs, see each test).
 OURS_ONLY = f"""
-import json, sys
+import asyncio, json, sys
 import braintrust
-from cursor_sdk import Client, CustomTool, LocalAgentOptions
+from cursor_sdk import AsyncClient, Client, CustomTool, LocalAgentOptions
 
 braintrust.init_logger(project="p")
 braintrust.auto_instrument()
@@ -105,8 +105,29 @@ run = agent.send("Read the file, then cancel")
 run.cancel()
 agent.close()
 client.close()
+
+
+async def forecast(args, context):
+    with braintrust.start_span(name="async lookup"):
+        await asyncio.sleep(0)
+        return "sunny in " + args["city"]
+
+
+async def main():
+    aclient = await AsyncClient.launch_bridge([sys.executable, {str(BRIDGE)!r}])
+    async_tools = {{{CUSTOM_TOOL!r}: CustomTool(execute=forecast, description="The weather.",
+                                               input_schema={{"type": "object"}})}}
+    aagent = await aclient.agents.create(
+        model={MODEL!r}, api_key="key", local=LocalAgentOptions(cwd=".", custom_tools=async_tools))
+    result = await (await aagent.send("Weather in Paris, async tool?")).wait()
+    await aagent.close()
+    await aclient.aclose()
+    return result.result
+
+answered = asyncio.run(main())
 braintrust.flush()
-print(json.dumps({{"read": read, "observed": len(observed), "crashed": crashed}}))
+print(json.dumps({{"read": read, "observed": len(observed), "crashed": crashed,
+                  "answered": answered}}))
 """
 
 Rows = list[dict[str, Any]]
@@ -361,3 +382,16 @@ def test_a_run_error_names_the_status_and_the_message() -> None:
     assert _cursor.run_error("RUN_LIFECYCLE_STATUS_EXPIRED") == "Cursor run expired"
     assert _cursor.run_error("error", "boom") == "Cursor run error: boom"
     assert _cursor.run_error("running", cancelled=True) == "Cursor run cancelled"
+
+
+def test_an_async_custom_tool_runs_inside_its_tool_span(ours_only: Any) -> None:
+    # The SDK runs an async execute on the application's event loop, from its
+    # callback thread: the task it makes there starts in the tool span.
+    rows, out = ours_only
+    assert out["answered"] == FINAL_ANSWER
+    agent = _named(rows, "Cursor Agent")[5]
+    [turn] = _children(rows, agent)
+    [tool] = _children(rows, turn)
+    assert tool["output"] == {"content": [{"type": "text", "text": "sunny in Paris"}]}
+    [lookup] = _children(rows, tool)
+    assert lookup["span_attributes"]["name"] == "async lookup"
