@@ -93,7 +93,9 @@ def _begin(tracer: trace.Tracer, instance: Any, args: tuple[Any, ...],
 def _bind(traced: _Run, run: Any, agent: Any) -> None:
     setattr(run, _RUN_ATTR, traced)
     traced.attach(run)
-    agent.__dict__.setdefault(_AGENT_RUNS, []).append(traced)
+    # Runs that ended are dropped here: an agent used for many sends keeps few.
+    runs = [r for r in agent.__dict__.get(_AGENT_RUNS, ()) if not r.finished]
+    agent.__dict__[_AGENT_RUNS] = [*runs, traced]
 
 
 def _send(tracer: trace.Tracer) -> Any:

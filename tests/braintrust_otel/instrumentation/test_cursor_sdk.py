@@ -102,6 +102,7 @@ try:
 except Exception as exc:
     crashed = type(exc).__name__
 run = agent.send("Read the file, then cancel")
+kept = len(agent.__dict__["_braintrust_cursor_runs"])  # the ended runs are not kept
 run.cancel()
 agent.close()
 client.close()
@@ -127,7 +128,7 @@ async def main():
 answered = asyncio.run(main())
 braintrust.flush()
 print(json.dumps({{"read": read, "observed": len(observed), "crashed": crashed,
-                  "answered": answered}}))
+                  "answered": answered, "kept": kept}}))
 """
 
 Rows = list[dict[str, Any]]
@@ -336,7 +337,8 @@ def test_a_stream_that_breaks_off_ends_the_run_with_its_error(ours_only: Any) ->
 
 
 def test_a_cancelled_run_ends_cancelled(ours_only: Any) -> None:
-    rows, _ = ours_only
+    rows, out = ours_only
+    assert out["kept"] == 1  # an agent holds on to its runs under way only
     agent = _named(rows, "Cursor Agent")[4]
     assert agent["input"][0]["content"] == "Read the file, then cancel"
     assert agent["error"] == "Cursor run cancelled"
@@ -395,3 +397,32 @@ def test_an_async_custom_tool_runs_inside_its_tool_span(ours_only: Any) -> None:
     assert tool["output"] == {"content": [{"type": "text", "text": "sunny in Paris"}]}
     [lookup] = _children(rows, tool)
     assert lookup["span_attributes"]["name"] == "async lookup"
+
+
+def test_uninstrument_restores_the_sdk() -> None:
+    pytest.importorskip("cursor_sdk")
+    import wrapt
+    from cursor_sdk import _run_base, _tool_callback
+    from cursor_sdk._agent import Agent
+    from cursor_sdk._async_run import AsyncRun
+
+    from braintrust_otel.instrumentation.cursor_sdk import CursorSDKInstrumentor
+
+    instrumentor = CursorSDKInstrumentor()
+    was_on = instrumentor.is_instrumented_by_opentelemetry
+    if not was_on:
+        instrumentor.instrument(skip_dep_check=True)
+    try:
+        assert isinstance(Agent.__dict__["send"], wrapt.FunctionWrapper)
+        assert isinstance(_run_base._RunBase.__dict__["_apply_event_state"],
+                          wrapt.FunctionWrapper)
+        assert isinstance(_tool_callback.__dict__["_dispatch_tool_call"], wrapt.FunctionWrapper)
+        instrumentor.uninstrument()
+        for owner, name in ((Agent, "send"), (Agent, "close"), (AsyncRun, "_events"),
+                            (_run_base._RunBase, "_apply_event_state")):
+            assert not isinstance(owner.__dict__[name], wrapt.FunctionWrapper), name
+        assert not isinstance(_tool_callback.__dict__["_dispatch_tool_call"],
+                              wrapt.FunctionWrapper)
+    finally:
+        if was_on and not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(skip_dep_check=True)
