@@ -13,7 +13,7 @@ from tests.conftest import ROOT, run_python
 FRAMEWORKS = {"langchain": "langchain_core", "llamaindex": "llama_index",
               "pydantic_ai": "pydantic_ai", "dspy": "dspy", "crewai": "crewai",
               "agno": "agno", "autogen": "autogen_agentchat", "strands": "strands",
-              "adk": "google.adk"}
+              "adk": "google.adk", "cursor_sdk": "cursor_sdk"}
 
 
 def test_each_framework_has_a_flag_an_entry_point_and_an_extra() -> None:
