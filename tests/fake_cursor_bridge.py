@@ -9,14 +9,15 @@ sends every run to Cursor's service, so this one takes its place: give it to
 127.0.0.1 and plays scripted runs.
 
 It answers ``SdkAgentService`` ``CreateAgent``, ``ResumeAgent``,
-``CloseAgent``, ``WaitLiveRun`` and the server-streamed ``Send`` (Connect
-envelopes: a flags byte, a 4-byte length, JSON), and the control service's
-``Shutdown``. A run streams what the bridge's converters make of the local
-agent's updates (``@cursor/sdk``'s ``sendUpdate``): ``system``/``init``, the
-user message, ``thinking`` deltas, one ``assistant`` message per text delta,
-``tool_call`` messages (``running``, then ``completed`` or ``error``), one
-``usage`` message at the turn's end, then a ``result`` envelope (proto JSON:
-enum names, 64-bit integers as strings) and ``done``.
+``CloseAgent``, ``CancelRun`` and the server-streamed ``Send`` and
+``ObserveRun`` (Connect envelopes: a flags byte, a 4-byte length, JSON), and
+the control service's ``Shutdown``; it also stops when the process that
+launched it is gone. A run streams what the bridge's converters make of the
+local agent's updates (``@cursor/sdk``'s ``sendUpdate``): ``system``/``init``,
+the user message, ``thinking`` deltas, one ``assistant`` message per text
+delta, ``tool_call`` messages (``running``, then ``completed`` or ``error``),
+one ``usage`` message at the turn's end, then a ``result`` envelope (proto
+JSON: enum names, 64-bit integers as strings) and ``done``.
 
 The message text picks the script: one with ``fail`` ends in an error
 result; one with ``crash`` breaks the stream off with a Connect error; one
@@ -275,6 +276,18 @@ def handler(bridge: Bridge) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _watch_parent(server: ThreadingHTTPServer, lifetime: float = 600.0) -> None:
+    """Stops the bridge when the process that launched it is gone (or after ``lifetime``)."""
+    import os
+    import time
+
+    parent = os.getppid()
+    deadline = time.monotonic() + lifetime
+    while os.getppid() == parent and time.monotonic() < deadline:
+        time.sleep(0.5)
+    server.shutdown()
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tool-callback-url")
@@ -291,6 +304,7 @@ def main(argv: list[str]) -> None:
                  "serverVersion": "fake-1.1.0"}
     sys.stderr.write("cursor-sdk-bridge ready " + json.dumps(discovery) + "\n")
     sys.stderr.flush()
+    threading.Thread(target=_watch_parent, args=(server,), daemon=True).start()
     server.serve_forever()
     server.server_close()
 
