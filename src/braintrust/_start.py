@@ -259,7 +259,12 @@ def _choose_ids(span: Span, span_id: str | None, root_span_id: str | None,
     try:
         ctx = span._otel.get_span_context()
         sid = span_id or span_id_hex(ctx.span_id)
-        root = root_span_id or (up_ids[1] if up_ids else trace_id_hex(ctx.trace_id))
+        # Below a span that is not the facade's (an instrumentation's, or one of a
+        # muted library's), the processor has already given this span the trace's
+        # chosen root (inherit_chosen_ids): keep it.
+        inherited = (getattr(span._otel, "attributes", None) or {}).get(A.ROOT_SPAN_ID)
+        root = root_span_id or (up_ids[1] if up_ids else None) \
+            or (inherited if isinstance(inherited, str) else trace_id_hex(ctx.trace_id))
         attrs: Attrs = {A.SPAN_ID: sid, A.ROOT_SPAN_ID: root}
         if up_ids:
             attrs[A.SPAN_PARENTS] = dumps([up_ids[0]])

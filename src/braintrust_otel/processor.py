@@ -14,7 +14,7 @@ import os
 import threading
 import time
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Optional
 
@@ -106,6 +106,13 @@ def is_ai_span(span: ReadableSpan, ignore: frozenset[str] = frozenset()) -> bool
 
 _PARENT_ONLY = frozenset((A.PARENT,))
 
+#: The nearest kept ancestor of a muted span (None: the trace root), and the
+#: ``braintrust.span_parents`` naming it when its row's span id was chosen.
+_Kept = tuple[Optional[SpanContext], Optional[str]]
+
+#: How many ended muted spans are remembered for children that start late.
+_ENDED_MUTED_KEPT = 4096
+
 
 class BraintrustSpanProcessor(SpanProcessor):
     """Sends finished spans to Braintrust through a background worker.
@@ -161,8 +168,12 @@ class BraintrustSpanProcessor(SpanProcessor):
         # attribute alone does not make a span an AI span for the filter.
         self._defaulted: set[int] = set()
         # Open spans of muted scopes -> the nearest kept ancestor (None: the trace root),
-        # and spans under one -> the parent their row names instead.
-        self._muted_spans: dict[int, SpanContext | None] = {}
+        # and spans under one -> the parent their row names instead. Muted spans that
+        # ended stay known for a while: a task the library spawned may start its span
+        # under one after it ended.
+        self._muted_spans: dict[int, _Kept] = {}
+        self._ended_muted: OrderedDict[int, _Kept] = OrderedDict()
+        self._ended_lock = threading.Lock()
         self._reparent: dict[int, SpanContext | None] = {}
         self._init_runtime()
         ref = weakref.WeakMethod(self._after_fork)
@@ -189,7 +200,7 @@ class BraintrustSpanProcessor(SpanProcessor):
         """Stamps ``braintrust.parent`` on spans that do not carry one, and the row ids
         a parent span was given in place of its OTel ids (see :func:`inherit_chosen_ids`)."""
         inherit_chosen_ids(span, parent_context)
-        if self._muted_spans or muting.muted_scopes():
+        if self._muted_spans or self._ended_muted or muting.muted_scopes():
             self._note_muted(span)
         attrs = span.attributes
         if attrs and A.PARENT in attrs:
@@ -209,13 +220,23 @@ class BraintrustSpanProcessor(SpanProcessor):
         """Remembers a span of a muted scope (see :mod:`braintrust_otel.muting`), or that
         a span's parent is one: its row then names the nearest kept ancestor."""
         ctx, parent = span.get_span_context(), span.parent
+        kept = None
+        if parent is not None:
+            kept = self._muted_spans.get(parent.span_id) or self._ended_muted.get(parent.span_id)
         scope = span.instrumentation_scope
         if muting.is_muted(scope.name if scope is not None else None):
-            if parent is not None and parent.span_id in self._muted_spans:
-                parent = self._muted_spans[parent.span_id]
-            self._muted_spans[ctx.span_id] = parent
-        elif parent is not None and parent.span_id in self._muted_spans:
-            self._reparent[ctx.span_id] = self._muted_spans[parent.span_id]
+            if kept is None:
+                # Its parent is kept: inherit_chosen_ids has just copied the span id
+                # that parent's row shows (when chosen) onto this span.
+                chosen = (span.attributes or {}).get(A.SPAN_PARENTS)
+                kept = (parent, chosen if isinstance(chosen, str) else None)
+            self._muted_spans[ctx.span_id] = kept
+        elif kept is not None:
+            self._reparent[ctx.span_id] = kept[0]
+            attrs = span.attributes
+            if kept[1] is not None and not (attrs and A.SPAN_PARENTS in attrs):
+                # The kept ancestor's row has a chosen span id, not its OTel one.
+                span.set_attribute(A.SPAN_PARENTS, kept[1])
 
     def _default(self, span: Span | None = None) -> str | None:
         default = self._default_parent
@@ -263,8 +284,13 @@ class BraintrustSpanProcessor(SpanProcessor):
         ctx = span.context
         if ctx is None:
             return span
-        if ctx.span_id in self._muted_spans:
-            del self._muted_spans[ctx.span_id]
+        kept = self._muted_spans.pop(ctx.span_id, None)
+        if kept is not None:
+            with self._ended_lock:
+                ended = self._ended_muted
+                ended[ctx.span_id] = kept
+                if len(ended) > _ENDED_MUTED_KEPT:
+                    ended.popitem(last=False)
             self._defaulted.discard(ctx.span_id)
             return None
         if ctx.span_id not in self._reparent:

@@ -202,6 +202,24 @@ def test_other_instrumentations_spans_follow_chosen_ids(store: StoreHelper) -> N
     assert rows["ours"]["span_parents"] == [rows["db query"]["span_id"]]
 
 
+def test_a_chosen_span_id_below_another_instrumentations_span_keeps_the_chosen_root(
+        store: StoreHelper) -> None:
+    # A span given only its own span id, below a span the facade did not make, stays
+    # in the trace whose root was chosen (its row used to get the OTel trace id).
+    from opentelemetry import trace as otel_trace
+
+    logger = braintrust.init_logger(project="p")
+    tracer = otel_trace.get_tracer("user.app")
+    with logger.start_span(name="root", span_id="chosen-sid", root_span_id="chosen-root"), \
+            tracer.start_as_current_span("http call"), \
+            logger.start_span(name="mine", span_id="mine-sid"):
+        pass
+    rows = store.by_name()
+    assert rows["mine"]["span_id"] == "mine-sid"
+    assert {r["root_span_id"] for r in rows.values()} == {"chosen-root"}
+    assert rows["mine"]["span_parents"] == [rows["http call"]["span_id"]]
+
+
 def test_bool_scores_are_stored_as_1_and_0_as_the_official_stores_them(
         store: StoreHelper) -> None:
     logger = braintrust.init_logger(project="p")

@@ -88,3 +88,57 @@ def _flags() -> list[str]:
     from braintrust_otel.instrumentation import OFFICIAL_FLAGS
 
     return [f for f in OFFICIAL_FLAGS if f != "strands"]
+
+
+def test_child_starting_after_its_muted_parent_ended_is_reparented(
+        store: StoreHelper, strands_muted: None) -> None:
+    # A task the library spawns may start its span after the library's span ended:
+    # its row must still name a parent that exists (the kept ancestor).
+    library = trace.get_tracer_provider().get_tracer("strands.telemetry.tracer")
+    braintrust.init_logger(project="p")
+    with braintrust.start_span(name="request") as root:
+        with library.start_as_current_span("invoke_agent a") as agent, \
+                library.start_as_current_span("cycle") as cycle:
+            pass
+        late_ctx = trace.set_span_in_context(cycle)
+        tracer = trace.get_tracer_provider().get_tracer("app")
+        with tracer.start_as_current_span("late child", context=late_ctx):
+            pass
+        with tracer.start_as_current_span("late agent child",
+                                          context=trace.set_span_in_context(agent)):
+            pass
+    braintrust.flush()
+    rows = store.by_name()
+    assert "cycle" not in rows and "invoke_agent a" not in rows
+    assert rows["late child"]["span_parents"] == [root.span_id]
+    assert rows["late agent child"]["span_parents"] == [root.span_id]
+
+
+def test_muting_keeps_chosen_span_ids_of_the_kept_ancestor(
+        store: StoreHelper, strands_muted: None) -> None:
+    # The kept ancestor's row carries a span id the user chose: a child of a muted
+    # span must name that id, not the OTel id the ancestor's row never shows.
+    library = trace.get_tracer_provider().get_tracer("strands.telemetry.tracer")
+    logger = braintrust.init_logger(project="p")
+    with logger.start_span(name="request", span_id="my-request",
+                           root_span_id="my-trace") as root, \
+            library.start_as_current_span("invoke_agent a"), \
+            library.start_as_current_span("execute_tool t"):
+        with braintrust.start_span(name="lookup") as lookup, braintrust.start_span(name="inner"):
+            pass
+        with logger.start_span(name="chosen", span_id="my-chosen", id="row-1"):
+            pass
+    braintrust.flush()
+    rows = store.by_name()
+    assert sorted(rows) == ["chosen", "inner", "lookup", "request"]
+    assert root.span_id == "my-request"
+    assert rows["request"]["span_id"] == "my-request"
+    assert {r["root_span_id"] for r in rows.values()} == {"my-trace"}
+    assert rows["lookup"]["span_parents"] == ["my-request"]
+    assert rows["inner"]["span_parents"] == [lookup.span_id] == [rows["lookup"]["span_id"]]
+    assert rows["chosen"]["span_id"] == "my-chosen"
+    assert rows["chosen"]["id"] == "row-1"
+    assert rows["chosen"]["span_parents"] == ["my-request"]
+    # No row names a parent that is not among the rows.
+    span_ids = {r["span_id"] for r in rows.values()}
+    assert all(set(r["span_parents"] or ()) <= span_ids for r in rows.values())
