@@ -81,6 +81,23 @@ def test_mistral_1_regular_package(mistral1: Path, tmp_path: Path) -> None:
     _check(stored_rows(tmp_path / "store.sqlite", "p"))
 
 
+def test_the_extra_installs_every_version_the_instrumentor_supports() -> None:
+    # ``pip install braintrust-otel[mistral]`` must not force an upgrade from the 1.x
+    # line the instrumentor supports (and test_mistral_1_regular_package runs).
+    import tomllib
+    from packaging.requirements import Requirement
+
+    from braintrust_otel.instrumentation.mistral import MistralInstrumentor
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    [extra] = [Requirement(r) for r in extras["mistral"]]
+    [supported] = [Requirement(r) for r in MistralInstrumentor().instrumentation_dependencies()]
+    assert extra.name == supported.name == "mistralai"
+    assert extra.specifier == supported.specifier
+    assert "1.12.4" in extra.specifier and "1.12.3" not in extra.specifier
+
+
 def test_import_hook_fires_for_a_namespace_package(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
