@@ -11,6 +11,10 @@ result. This instrumentor adds what is missing:
   with the task as input, the agent or team as metadata, and the messages
   (the streamed events) that came back as output; AutoGen's ``invoke_agent``
   spans nest inside;
+- the same spans around an agent's ``on_messages()`` / ``on_messages_stream()``
+  when no ``run()`` of that agent is under way (a team drives its agents
+  through them; so may an application), with the messages as input and the
+  ``Response`` (the streamed events) as output;
 - the arguments and result of a ``FunctionTool`` on AutoGen's own
   ``execute_tool`` span (the wrapper runs inside it).
 
@@ -20,8 +24,10 @@ Anthropic... clients): their ``llm`` rows nest under the agent.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import Status, StatusCode
@@ -38,6 +44,10 @@ __all__ = ["AutoGenInstrumentor"]
 
 _instruments = ("autogen-agentchat >= 0.4",)
 _SCOPE = "braintrust_otel.instrumentation.autogen"
+#: Set in the context of an agent's own run()/run_stream() (a team's sets none).
+_AGENT_RUN = otel_context.create_key("braintrust-autogen-agent-run")
+_AGENT_CLASSES = ("BaseChatAgent", "AssistantAgent", "CodeExecutorAgent", "MessageFilterAgent",
+                  "SocietyOfMindAgent", "UserProxyAgent")
 
 
 def _message(msg: Any) -> Any:
@@ -79,7 +89,7 @@ def _metadata(instance: Any) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if v is not None}
 
 
-def _start(instance: Any, method: str, args: Any, kwargs: Any) -> Any:
+def _start(instance: Any, method: str, input_value: Any) -> Any:
     """Starts the ``<name>.<method>`` task span of a run, with its input; not current yet."""
     tracer = trace.get_tracer(_SCOPE, VERSION)
     name = f"{getattr(instance, 'name', None) or type(instance).__name__}.{method}"
@@ -87,11 +97,34 @@ def _start(instance: Any, method: str, args: Any, kwargs: Any) -> Any:
     try:
         span.set_attribute(A.SPAN_ATTRIBUTES, '{"type":"task"}')
         span.set_attribute(A.METADATA, dumps(_metadata(instance)))
-        task = kwargs.get("task", args[0] if args else None)
-        _set_json(span, A.INPUT, "input", {"task": _task(task)} if task is not None else None)
+        _set_json(span, A.INPUT, "input", input_value)
     except Exception as exc:
         diagnostics.report("instrumentation", "could not trace an AutoGen run", exc)
     return span
+
+
+def _task_input(args: Any, kwargs: Any) -> Any:
+    """``run()``'s input as the official rows show it: the task (and the flag, when given)."""
+    task = kwargs.get("task", args[0] if args else None)
+    value: dict[str, Any] = {}
+    if task is not None:
+        value["task"] = _task(task)
+    if kwargs.get("output_task_messages") is not None:
+        value["output_task_messages"] = kwargs["output_task_messages"]
+    return value or None
+
+
+def _messages_input(args: Any, kwargs: Any) -> Any:
+    """``on_messages()``'s input: the new messages the agent is handed."""
+    messages = args[0] if args else kwargs.get("messages")
+    return {"messages": _task(messages)} if messages is not None else None
+
+
+def _context(span: Any, agent_run: bool) -> Any:
+    """The context a run works in: its span current and, for an agent's own ``run()``,
+    marked, so the ``on_messages`` it goes through is not a second span."""
+    ctx = trace.set_span_in_context(span)
+    return otel_context.set_value(_AGENT_RUN, True, ctx) if agent_run else ctx
 
 
 def _fail(span: Any, exc: BaseException) -> None:
@@ -105,47 +138,71 @@ def _result(result: Any) -> Any:
             "stop_reason": getattr(result, "stop_reason", None)}
 
 
+def _response(response: Any) -> Any:
+    """An agent's ``Response`` as plain data: its answer and the steps on the way."""
+    inner = getattr(response, "inner_messages", None)
+    return {"chat_message": _message(getattr(response, "chat_message", None)),
+            "inner_messages": [_message(m) for m in inner] if inner is not None else None}
+
+
 def _event(event: Any) -> Any:
-    return _result(event) if hasattr(event, "stop_reason") else _message(event)
+    if hasattr(event, "stop_reason"):
+        return _result(event)
+    if hasattr(event, "chat_message"):
+        return _response(event)
+    return _message(event)
 
 
-async def _run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    span = _start(instance, "run", args, kwargs)
-    with trace.use_span(span, end_on_exit=True, record_exception=False,
-                        set_status_on_exception=False):
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            _fail(span, exc)
-            raise
-        try:
-            _set_json(span, A.OUTPUT, "output", _result(result))
-        except Exception as exc:
-            diagnostics.report("instrumentation", "could not record an AutoGen run", exc)
-        return result
+async def _call(wrapped: Any, args: Any, kwargs: Any, span: Any, ctx: Any,
+                output: Any) -> Any:
+    token = otel_context.attach(ctx)
+    try:
+        result = await wrapped(*args, **kwargs)
+    except BaseException as exc:
+        _fail(span, exc)
+        span.end()
+        raise
+    finally:
+        otel_context.detach(token)
+    try:
+        _set_json(span, A.OUTPUT, "output", output(result))
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not record an AutoGen run", exc)
+    span.end()
+    return result
 
 
-async def _run_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    # An async generator: the span is current only while AutoGen works on the
-    # next event, not while the caller handles the one it got.
-    span = _start(instance, "run_stream", args, kwargs)
+async def _stream(wrapped: Any, instance: Any, args: Any, kwargs: Any, input_value: Any,
+                  agent_run: bool) -> Any:
+    # An async generator: the span is current only while AutoGen works on the next
+    # event, not while the caller handles the one it got. AutoGen's generator may leave
+    # its own span current between events (invoke_agent around the agent's turns): the
+    # context it left is the one it resumes in, so model calls of later turns nest there.
+    span = _start(instance, "run_stream", input_value)
     events: list[Any] = []
+    inner = _context(span, agent_run)
     stream = wrapped(*args, **kwargs)
     try:
         while True:
-            with trace.use_span(span, end_on_exit=False, record_exception=False,
-                                set_status_on_exception=False):
-                try:
-                    event = await stream.__anext__()
-                except StopAsyncIteration:
-                    break
+            token = otel_context.attach(inner)
+            try:
+                event = await stream.__anext__()
+            except StopAsyncIteration:
+                break
+            finally:
+                inner = otel_context.get_current()
+                otel_context.detach(token)
             try:
                 events.append(_event(event))
             except Exception as exc:
                 diagnostics.report("instrumentation", "could not record an AutoGen event", exc)
             yield event
     except GeneratorExit:  # the caller stopped early: not a failure
-        await stream.aclose()
+        token = otel_context.attach(inner)
+        try:
+            await stream.aclose()
+        finally:
+            otel_context.detach(token)
         raise
     except BaseException as exc:
         _fail(span, exc)
@@ -156,6 +213,44 @@ async def _run_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> An
         except Exception as exc:
             diagnostics.report("instrumentation", "could not record an AutoGen run", exc)
         span.end()
+
+
+def _in_agent_run() -> bool:
+    return otel_context.get_value(_AGENT_RUN) is True
+
+
+async def _agent_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    span = _start(instance, "run", _task_input(args, kwargs))
+    return await _call(wrapped, args, kwargs, span, _context(span, True), _result)
+
+
+async def _team_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    span = _start(instance, "run", _task_input(args, kwargs))
+    return await _call(wrapped, args, kwargs, span, _context(span, False), _result)
+
+
+def _agent_run_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    return _stream(wrapped, instance, args, kwargs, _task_input(args, kwargs), True)
+
+
+def _team_run_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    return _stream(wrapped, instance, args, kwargs, _task_input(args, kwargs), False)
+
+
+async def _on_messages(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    # Called by the agent's own run(), it is that run's span already; called directly
+    # (or by the application's own loop), it is the run, named as the official names it.
+    if _in_agent_run():
+        return await wrapped(*args, **kwargs)
+    span = _start(instance, "run", _messages_input(args, kwargs))
+    return await _call(wrapped, args, kwargs, span, _context(span, False), _response)
+
+
+def _on_messages_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    # Called by a team for each of its agents' turns: each is a ``<agent>.run_stream``.
+    if _in_agent_run():
+        return wrapped(*args, **kwargs)
+    return _stream(wrapped, instance, args, kwargs, _messages_input(args, kwargs), False)
 
 
 async def _tool_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -184,10 +279,15 @@ class AutoGenInstrumentor(LazyInstrumentor):
     def _patch(self, **kwargs: Any) -> None:
         import wrapt
 
-        for module, cls in (("autogen_agentchat.agents", "BaseChatAgent"),
-                            ("autogen_agentchat.teams", "BaseGroupChat")):
-            wrapt.wrap_function_wrapper(module, f"{cls}.run", _run)
-            wrapt.wrap_function_wrapper(module, f"{cls}.run_stream", _run_stream)
+        agents, teams = "autogen_agentchat.agents", "autogen_agentchat.teams"
+        wrapt.wrap_function_wrapper(agents, "BaseChatAgent.run", _agent_run)
+        wrapt.wrap_function_wrapper(agents, "BaseChatAgent.run_stream", _agent_run_stream)
+        wrapt.wrap_function_wrapper(teams, "BaseGroupChat.run", _team_run)
+        wrapt.wrap_function_wrapper(teams, "BaseGroupChat.run_stream", _team_run_stream)
+        for cls in _on_messages_classes():
+            wrapt.wrap_function_wrapper(agents, f"{cls}.on_messages", _on_messages)
+            wrapt.wrap_function_wrapper(agents, f"{cls}.on_messages_stream",
+                                        _on_messages_stream)
         wrapt.wrap_function_wrapper("autogen_core.tools", "FunctionTool.run", _tool_run)
 
     def _unpatch(self, **kwargs: Any) -> None:
@@ -198,4 +298,17 @@ class AutoGenInstrumentor(LazyInstrumentor):
         for cls in (BaseChatAgent, BaseGroupChat):
             unwrap(cls, "run")
             unwrap(cls, "run_stream")
+        agents = importlib.import_module("autogen_agentchat.agents")
+        for name in _on_messages_classes():
+            unwrap(getattr(agents, name), "on_messages")
+            unwrap(getattr(agents, name), "on_messages_stream")
         unwrap(FunctionTool, "run")
+
+
+def _on_messages_classes() -> list[str]:
+    """The agent classes of AgentChat that define ``on_messages`` themselves (the base's
+    is abstract; its ``on_messages_stream`` serves agents that define only the other)."""
+    agents = importlib.import_module("autogen_agentchat.agents")
+    return [name for name in _AGENT_CLASSES
+            if isinstance(getattr(agents, name, None), type)
+            and "on_messages" in vars(getattr(agents, name))]

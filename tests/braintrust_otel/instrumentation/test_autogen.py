@@ -33,13 +33,27 @@ async def main():
                                         base_url=os.environ["FAKE_OPENAI_URL"])
     agent = AssistantAgent("forecaster", model_client=client, tools=[get_weather],
                            system_message="Be terse.", reflect_on_tool_use=True)
+    mode = os.environ.get("MODE", "run")
     with braintrust.start_span(name="request") as root:
-        if os.environ.get("STREAM") == "1":
+        if mode == "stream":
             events = [e async for e in agent.run_stream(task="Weather in Paris?")]
-            result = events[-1]
+            answer = events[-1].messages[-1].content
+        elif mode == "on_messages":
+            from autogen_agentchat.messages import TextMessage
+            from autogen_core import CancellationToken
+            response = await agent.on_messages(
+                [TextMessage(content="Weather in Paris?", source="user")], CancellationToken())
+            answer = response.chat_message.content
+        elif mode == "team":
+            from autogen_agentchat.conditions import MaxMessageTermination
+            from autogen_agentchat.teams import RoundRobinGroupChat
+            team = RoundRobinGroupChat([agent], termination_condition=MaxMessageTermination(2))
+            result = await team.run(task="Weather in Paris?")
+            answer = result.messages[-1].content
         else:
             result = await agent.run(task="Weather in Paris?")
-    return root.span_id, result.messages[-1].content
+            answer = result.messages[-1].content
+    return root.span_id, answer
 
 root_id, answer = asyncio.run(main())
 braintrust.flush()
@@ -109,7 +123,7 @@ def test_assistant_with_a_tool_call(python: Path, tmp_path: Path) -> None:
 def test_run_stream_is_traced(python: Path, tmp_path: Path) -> None:
     with FakeLLM() as llm:
         out = run_script(python, SCRIPT, tmp_path / "store.sqlite",
-                         {"FAKE_OPENAI_URL": llm.openai_url, "STREAM": "1"})
+                         {"FAKE_OPENAI_URL": llm.openai_url, "MODE": "stream"})
         assert len(llm.requests) == 2
     assert out["answer"] == FINAL_ANSWER
     rows = stored_rows(tmp_path / "store.sqlite", "p")
@@ -128,6 +142,64 @@ def test_run_stream_is_traced(python: Path, tmp_path: Path) -> None:
     assert invoke["span_parents"] == [run["span_id"]]
     llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
     assert len(llms) == 2
-    for row in llms:  # AutoGen's invoke_agent span is not current around streamed model calls
-        assert "forecaster.run_stream" in ancestors(rows, row)[:2]
+    # AutoGen's invoke_agent span stays around every turn of the stream, as in run(): the
+    # caller handling an event between turns does not take it away.
+    for row in llms:
+        assert ancestors(rows, row)[:2] == ["invoke_agent forecaster", "forecaster.run_stream"]
+    [tool_row] = [r for r in rows if r["span_attributes"].get("type") == "tool"]
+    assert tool_row["span_parents"] == [invoke["span_id"]]
+    # The agent's own on_messages_stream is part of its run, not a span of its own.
+    assert [r["span_attributes"]["name"] for r in rows].count("forecaster.run_stream") == 1
     assert not [r for r in rows if r["span_attributes"]["name"] == "forecaster.run"]
+
+
+def test_on_messages_called_directly_is_a_run(python: Path, tmp_path: Path) -> None:
+    # As the official SDK: an agent driven through on_messages() (no run()) is traced as
+    # ``<agent>.run`` with the messages in and the Response out; AssistantAgent answers
+    # through its on_messages_stream(), a ``<agent>.run_stream`` inside it.
+    with FakeLLM() as llm:
+        out = run_script(python, SCRIPT, tmp_path / "store.sqlite",
+                         {"FAKE_OPENAI_URL": llm.openai_url, "MODE": "on_messages"})
+    assert out["answer"] == FINAL_ANSWER
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    [run] = [r for r in rows if r["span_attributes"]["name"] == "forecaster.run"]
+    assert run["span_parents"] == [out["root"]]
+    assert run["span_attributes"]["type"] == "task"
+    assert run["metadata"]["component"] == "agent"
+    user = {"source": "user", "content": "Weather in Paris?", "type": "TextMessage"}
+    assert run["input"] == {"messages": [user]}
+    answer = {"source": "forecaster", "content": FINAL_ANSWER, "type": "TextMessage"}
+    assert run["output"]["chat_message"] == answer
+    assert [m["type"] for m in run["output"]["inner_messages"]] == [
+        "ToolCallRequestEvent", "ToolCallExecutionEvent"]
+    [stream] = [r for r in rows if r["span_attributes"]["name"] == "forecaster.run_stream"]
+    assert stream["span_parents"] == [run["span_id"]]
+    assert stream["input"] == {"messages": [user]}
+    assert stream["output"]["events"][-1]["chat_message"] == answer
+    llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
+    assert len(llms) == 2
+    assert all(r["span_parents"] == [stream["span_id"]] for r in llms)
+
+
+def test_a_teams_agent_turns_are_run_stream_spans(python: Path, tmp_path: Path) -> None:
+    # A team drives its agents through on_messages_stream(): each turn is a
+    # ``<agent>.run_stream`` span, the turn's model calls under it (as the official).
+    with FakeLLM() as llm:
+        out = run_script(python, SCRIPT, tmp_path / "store.sqlite",
+                         {"FAKE_OPENAI_URL": llm.openai_url, "MODE": "team"})
+    assert out["answer"] == FINAL_ANSWER
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    [team_run] = [r for r in rows if r["span_attributes"]["name"] == "RoundRobinGroupChat.run"]
+    assert team_run["span_parents"] == [out["root"]]
+    assert team_run["input"] == {"task": "Weather in Paris?"}
+    assert team_run["metadata"]["participant_names"] == ["forecaster"]
+    [team_stream] = [r for r in rows
+                     if r["span_attributes"]["name"] == "RoundRobinGroupChat.run_stream"]
+    assert team_stream["span_parents"] == [team_run["span_id"]]
+    [turn] = [r for r in rows if r["span_attributes"]["name"] == "forecaster.run_stream"]
+    assert "RoundRobinGroupChat.run_stream" in ancestors(rows, turn)
+    assert turn["input"]["messages"][0]["content"] == "Weather in Paris?"
+    assert turn["metadata"]["agent_name"] == "forecaster"
+    llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
+    assert len(llms) == 2
+    assert all(r["span_parents"] == [turn["span_id"]] for r in llms)
