@@ -5,10 +5,15 @@ It speaks the CLI's stream-json protocol on stdin/stdout: it answers the SDK's
 scripted run (``system/init``, assistant messages one content block each as
 the CLI sends them, tool results, ``result``). The prompt picks the script:
 one with ``subagent`` delegates to an ``Agent`` tool whose subagent calls a
-tool; one with ``fail`` ends in an error result; any other asks an MCP
-weather tool and answers :data:`FINAL_ANSWER`, calling the SDK's
-``PreToolUse`` hook callbacks (if it registered any) before running the
-tool, as the CLI does. It exits when stdin closes.
+tool (with ``tracked``, announced by ``task_started`` / ``task_progress`` /
+``task_notification`` system messages, as CLIs from 2.1 do); one with ``fail``
+ends in an error result; any other asks an MCP weather tool and answers
+:data:`FINAL_ANSWER`, calling the SDK's ``PreToolUse`` hook callbacks (if it
+registered any) before running the tool, as the CLI does. Given
+``--include-partial-messages``, it streams each model message's
+``message_start`` / ``message_delta`` / ``message_stop`` events (with
+:data:`STREAM_USAGE` and the output count :data:`STREAM_OUTPUT_TOKENS`)
+around its blocks. It exits when stdin closes.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ SDK_SERVERS: set[str] = set()
 HOOKS: dict[str, list[str]] = {}
 USAGE = {"input_tokens": 30, "output_tokens": 12, "cache_read_input_tokens": 5,
          "cache_creation_input_tokens": 0, "service_tier": "standard"}
+#: A streamed message's usage at message_start, and its final output count (message_delta).
+STREAM_USAGE = {"input_tokens": 20, "output_tokens": 1, "cache_read_input_tokens": 4,
+                "cache_creation_input_tokens": 0, "service_tier": "standard"}
+STREAM_OUTPUT_TOKENS = 9
+PARTIAL = "--include-partial-messages" in sys.argv
 
 
 def emit(obj: dict[str, Any]) -> None:
@@ -39,6 +49,31 @@ def assistant(message_id: str, block: dict[str, Any], parent: Optional[str] = No
           "message": {"id": message_id, "type": "message", "role": "assistant", "model": MODEL,
                       "content": [block], "stop_reason": None,
                       "usage": {"input_tokens": 10, "output_tokens": 1}}})
+
+
+def stream_start(message_id: str, parent: Optional[str] = None) -> None:
+    """A streamed message's first event (with partial messages only)."""
+    if PARTIAL:
+        emit({"type": "stream_event", "uuid": f"{message_id}-start", "session_id": SESSION,
+              "parent_tool_use_id": parent, "event": {"type": "message_start", "message": {
+                  "id": message_id, "type": "message", "role": "assistant", "model": MODEL,
+                  "content": [], "usage": dict(STREAM_USAGE)}}})
+
+
+def stream_end(message_id: str, parent: Optional[str] = None) -> None:
+    """A streamed message's last events: its final usage, then its stop."""
+    if PARTIAL:
+        emit({"type": "stream_event", "uuid": f"{message_id}-delta", "session_id": SESSION,
+              "parent_tool_use_id": parent, "event": {
+                  "type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                  "usage": {"output_tokens": STREAM_OUTPUT_TOKENS}}})
+        emit({"type": "stream_event", "uuid": f"{message_id}-stop", "session_id": SESSION,
+              "parent_tool_use_id": parent, "event": {"type": "message_stop"}})
+
+
+def task_message(subtype: str, **fields: Any) -> None:
+    emit({"type": "system", "subtype": subtype, "session_id": SESSION,
+          "uuid": f"{subtype}-1", "task_id": "task-1", "tool_use_id": "toolu_agent", **fields})
 
 
 def tool_result(tool_use_id: str, text: str, parent: Optional[str] = None,
@@ -105,27 +140,42 @@ def sdk_tool(server: str, name: str, arguments: Any) -> str:
 
 
 def weather_run() -> None:
+    stream_start("msg_1")
     assistant("msg_1", {"type": "text", "text": "Let me check."})
     assistant("msg_1", {"type": "tool_use", "id": "toolu_1",
                         "name": "mcp__weather__get_weather", "input": {"city": "Paris"}})
+    stream_end("msg_1")
     call_hooks("PreToolUse", "toolu_1", "mcp__weather__get_weather", {"city": "Paris"})
     # The SDK's own MCP server, when the application gave one named "weather".
     answer = sdk_tool("weather", "get_weather", {"city": "Paris"}) \
         if "weather" in SDK_SERVERS else "sunny"
     tool_result("toolu_1", answer)
+    stream_start("msg_2")
     assistant("msg_2", {"type": "text", "text": FINAL_ANSWER})
+    stream_end("msg_2")
     result(FINAL_ANSWER, 2)
 
 
-def subagent_run() -> None:
+def subagent_run(tracked: bool = False) -> None:
     assistant("msg_1", {"type": "tool_use", "id": "toolu_agent", "name": "Agent",
                         "input": {"description": "Look up weather",
                                   "subagent_type": "researcher",
                                   "prompt": "Find the weather in Paris"}})
+    if tracked:
+        task_message("task_started", description="Weather lookup task",
+                     task_type="local_agent")
     assistant("msg_s1", {"type": "tool_use", "id": "toolu_read", "name": "Read",
                          "input": {"file_path": "/tmp/weather.txt"}}, parent="toolu_agent")
     tool_result("toolu_read", "no such file", parent="toolu_agent", is_error=True)
+    if tracked:
+        task_message("task_progress", description="Weather lookup task",
+                     usage={"total_tokens": 50, "tool_uses": 1, "duration_ms": 10},
+                     last_tool_name="Read")
     assistant("msg_s2", {"type": "text", "text": "Sunny."}, parent="toolu_agent")
+    if tracked:
+        task_message("task_notification", status="completed", output_file="/tmp/out.md",
+                     summary="Found: sunny.",
+                     usage={"total_tokens": 80, "tool_uses": 1, "duration_ms": 20})
     tool_result("toolu_agent", "Sunny.")
     assistant("msg_2", {"type": "text", "text": FINAL_ANSWER})
     result(FINAL_ANSWER, 3)
@@ -153,7 +203,7 @@ def main() -> None:
                   "model": MODEL, "tools": ["Read", "Agent"], "cwd": "/tmp",
                   "claude_code_version": "2.1.300"})
             if "subagent" in prompt:
-                subagent_run()
+                subagent_run(tracked="tracked" in prompt)
             elif "fail" in prompt:
                 result("The model refused.", 1, is_error=True)
             else:

@@ -14,8 +14,10 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional
 
-__all__ = ["ToolName", "block", "blocks", "llm_input", "result_metadata", "result_usage",
-           "system_event", "tool_metadata", "tool_name", "tool_result_output", "usage_metrics"]
+__all__ = ["ToolName", "block", "blocks", "copy_usage", "llm_input", "merge_usage",
+           "result_metadata", "result_usage", "system_event", "task_field", "task_metadata",
+           "task_name", "task_output", "tool_metadata", "tool_name", "tool_result_output",
+           "usage_metadata", "usage_metrics"]
 
 #: Content block class -> the Anthropic ``type`` its dict carries.
 _BLOCK_TYPES = {"TextBlock": "text", "ThinkingBlock": "thinking", "ToolUseBlock": "tool_use",
@@ -142,11 +144,89 @@ def _as_mapping(value: Any) -> Optional[Mapping[str, Any]]:
         return None
 
 
-def usage_metrics(usage: Any) -> dict[str, float]:
-    """Anthropic usage as Braintrust metrics: ``prompt_tokens`` counts cached input too."""
+def task_field(message: Any, name: str) -> Any:
+    """A field of a task system message: an attribute (SDK 0.1.11+), else in its raw ``data``."""
+    value = getattr(message, name, None)
+    if value is not None:
+        return value
+    data = getattr(message, "data", None)
+    return data.get(name) if isinstance(data, Mapping) else None
+
+
+def task_name(message: Any, task_id: str) -> str:
+    """A task span's name: the task's description, else its type, else ``Task <id>``."""
+    return str(task_field(message, "description") or task_field(message, "task_type")
+               or f"Task {task_id}")
+
+
+def task_metadata(message: Any) -> dict[str, Any]:
+    """What a task started/progress/notification message tells about the task."""
+    return {name: value for name in ("task_id", "session_id", "tool_use_id", "task_type",
+                                     "status", "last_tool_name", "usage")
+            if (value := task_field(message, name)) is not None}
+
+
+def task_output(message: Any) -> Optional[dict[str, Any]]:
+    """A finished task's summary and output file, or None when it names neither."""
+    output = {name: value for name in ("summary", "output_file")
+              if (value := task_field(message, name)) is not None}
+    return output or None
+
+
+def copy_usage(usage: Any) -> Optional[dict[str, Any]]:
+    """The token counts of an Anthropic usage object (a dict, or an object with fields)."""
+    usage = _as_mapping(usage)
+    if not usage:
+        return None
+    kept: dict[str, Any] = {}
+    for name in ("input_tokens", "output_tokens", "cache_read_input_tokens",
+                 "cache_creation_input_tokens"):
+        value = _count(usage.get(name))
+        if value is not None:
+            kept[name] = value
+    cache = _as_mapping(usage.get("cache_creation"))
+    if cache:
+        parts = {k: v for k in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+                 if (v := _count(cache.get(k))) is not None}
+        if parts:
+            kept["cache_creation"] = parts
+    return kept or None
+
+
+def merge_usage(base: Optional[Mapping[str, Any]],
+                update: Optional[Mapping[str, Any]]) -> Optional[dict[str, Any]]:
+    """Counts of ``update`` over those of ``base`` (a stream's later events win)."""
+    if not base or not update:
+        chosen = update or base
+        return dict(chosen) if chosen else None
+    merged = {**base, **update}
+    if isinstance(base.get("cache_creation"), Mapping) \
+            or isinstance(update.get("cache_creation"), Mapping):
+        merged["cache_creation"] = {**(base.get("cache_creation") or {}),
+                                    **(update.get("cache_creation") or {})}
+    return merged
+
+
+def usage_metadata(usage: Any) -> dict[str, Any]:
+    """The non-numeric facts of a usage object, as ``usage_<name>`` metadata."""
+    usage = _as_mapping(usage) or {}
+    return {f"usage_{name}": usage[name] for name in _USAGE_METADATA
+            if usage.get(name) is not None}
+
+
+def usage_metrics(usage: Any, include_output: bool = True) -> dict[str, float]:
+    """Anthropic usage as Braintrust metrics: ``prompt_tokens`` counts cached input too.
+
+    Args:
+        usage: The usage (a dict, or an object with fields).
+        include_output: False while the output count is not final yet (a streamed
+            message before its ``message_delta``): no completion or total then.
+    """
     usage = _as_mapping(usage)
     if not usage:
         return {}
+    if not include_output:
+        usage = {k: v for k, v in usage.items() if k != "output_tokens"}
     metrics: dict[str, float] = {}
     for source, name in (("input_tokens", "prompt_tokens"), ("output_tokens", "completion_tokens"),
                          ("cache_read_input_tokens", "prompt_cached_tokens"),
@@ -188,29 +268,12 @@ def result_usage(message: Any) -> Optional[dict[str, Any]]:
                     totals[name] = totals.get(name, 0) + value
         if totals:
             return dict(totals)
-    usage = _as_mapping(getattr(message, "usage", None))
-    if not usage:
-        return None
-    kept: dict[str, Any] = {}
-    for name in ("input_tokens", "output_tokens", "cache_read_input_tokens",
-                 "cache_creation_input_tokens"):
-        value = _count(usage.get(name))
-        if value is not None:
-            kept[name] = value
-    cache = _as_mapping(usage.get("cache_creation"))
-    if cache:
-        kept["cache_creation"] = {k: v for k in ("ephemeral_5m_input_tokens",
-                                                 "ephemeral_1h_input_tokens")
-                                  if (v := _count(cache.get(k))) is not None}
-    return kept or None
+    return copy_usage(getattr(message, "usage", None))
 
 
 def result_metadata(message: Any) -> dict[str, Any]:
     """The run's facts from its ``ResultMessage``: turns, session, stop reason, cost, times."""
     metadata = {name: value for name in _RESULT_FIELDS
                 if (value := getattr(message, name, None)) is not None}
-    usage = _as_mapping(getattr(message, "usage", None)) or {}
-    for name in _USAGE_METADATA:
-        if usage.get(name) is not None:
-            metadata[f"usage_{name}"] = usage[name]
+    metadata.update(usage_metadata(getattr(message, "usage", None)))
     return metadata

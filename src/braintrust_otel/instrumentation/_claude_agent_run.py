@@ -20,6 +20,7 @@ from opentelemetry import trace
 from .. import diagnostics
 from ..masking import record_exception
 from . import _claude_agent as m
+from ._rows import UNSET
 from ._rows import Row as _Row
 
 _RUN_NAME = "Claude Agent"
@@ -48,6 +49,10 @@ class _Context:
         self.next_start = next_start
         self.task: Optional[_Row] = None
         self.subagent_input: Optional[Mapping[str, Any]] = None
+        # The CLI said the task started (a task span is then its own, not made from
+        # the Agent tool call), and whether the task span was made from the call.
+        self.task_confirmed = False
+        self.task_synthesized = False
 
 
 class _Run:
@@ -70,6 +75,13 @@ class _Run:
         self._result: Any = None
         self._events: list[dict[str, Any]] = []
         self._finished = False
+        # With include_partial_messages the CLI streams each model message's events;
+        # message_start and message_delta carry its usage (per agent: parent tool id).
+        self._partial = getattr(options, "include_partial_messages", False) is True
+        self._active_partial: dict[Optional[str], str] = {}
+        self._latest_partial: dict[Optional[str], str] = {}
+        self._usage: dict[str, dict[str, Any]] = {}
+        self._output_known: set[str] = set()  # message ids whose output count is final
         # Types of the messages traced on receipt, not yet seen by the consumer.
         self._pretraced: collections.deque[str] = collections.deque()
         _LIVE.append(self)
@@ -110,8 +122,11 @@ class _Run:
                 self._user(message)
             elif kind == "ResultMessage":
                 self._result_message(message)
+            elif kind == "StreamEvent":
+                self._stream_event(message)
             elif kind in ("SystemMessage", "TaskStartedMessage", "TaskProgressMessage",
                           "TaskNotificationMessage"):
+                self._task_event(message, kind)
                 self._events.append(m.system_event(message))
         except Exception as exc:
             diagnostics.report("instrumentation", "could not trace a Claude Agent SDK message",
@@ -214,10 +229,12 @@ class _Run:
         parent_id = getattr(message, "parent_tool_use_id", None)
         key = str(parent_id) if parent_id is not None else None
         context = self._context(key)
-        if key is not None and context.task is None and context.subagent_input is not None:
+        if key is not None and context.task is None and not context.task_confirmed \
+                and context.subagent_input is not None:
             self._start_subagent(key, context)
         message_id = getattr(message, "message_id", None)
-        message_id = message_id if isinstance(message_id, str) else None
+        if not isinstance(message_id, str):
+            message_id = self._latest_partial.get(key)
         serialized = {"content": m.blocks(getattr(message, "content", None)),
                       "role": "assistant"}
         same_turn = context.llm is not None and (
@@ -234,11 +251,87 @@ class _Run:
                 self._history.append(serialized)
         else:
             self._start_llm(message, context, key, message_id, serialized)
+        if self._partial:
+            self._log_turn_usage(message, context)
         error = getattr(message, "error", None)
         if error and context.llm is not None:
             context.llm.log(error=str(error))
         if context.llm is not None:
             self._start_tools(message, context.llm, key)
+
+    def _log_turn_usage(self, message: Any, context: _Context) -> None:
+        """A turn's tokens, from its message and its stream events (partial messages)."""
+        if context.llm is None:
+            return
+        message_id = context.message_id
+        raw = getattr(message, "usage", None)
+        usage = m.merge_usage(m.copy_usage(raw),
+                              self._usage.get(message_id) if message_id else None)
+        if not usage:
+            return
+        context.llm.log(metrics=m.usage_metrics(usage, include_output=message_id
+                                                in self._output_known),
+                        metadata=m.usage_metadata(raw) or None)
+
+    def _stream_event(self, message: Any) -> None:
+        """Reads the usage of a streamed model message (``include_partial_messages``)."""
+        event = getattr(message, "event", None)
+        if not isinstance(event, Mapping):
+            return
+        parent_id = getattr(message, "parent_tool_use_id", None)
+        key = str(parent_id) if parent_id is not None else None
+        kind = event.get("type")
+        if kind == "message_start":
+            raw = event.get("message")
+            message_id = raw.get("id") if isinstance(raw, Mapping) else None
+            if not isinstance(message_id, str) or not isinstance(raw, Mapping):
+                return
+            self._active_partial[key] = self._latest_partial[key] = message_id
+            usage = m.copy_usage(raw.get("usage"))
+            if usage:
+                self._usage[message_id] = usage
+            return
+        message_id = self._active_partial.get(key)
+        if message_id is None:
+            return
+        if kind == "message_delta":
+            update = m.copy_usage(event.get("usage"))
+            if not update:
+                return
+            usage = m.merge_usage(self._usage.get(message_id), update) or {}
+            self._usage[message_id] = usage
+            if "output_tokens" in update:
+                # The message's final output count: its turn now has all its tokens.
+                self._output_known.add(message_id)
+                context = self._contexts.get(key)
+                if context is not None and context.llm is not None \
+                        and context.message_id == message_id:
+                    context.llm.log(metrics=m.usage_metrics(usage))
+        elif kind == "message_stop":
+            self._active_partial.pop(key, None)
+
+    def _task_event(self, message: Any, kind: str) -> None:
+        """Opens, fills or ends a task span from the CLI's task system messages."""
+        task_id = m.task_field(message, "task_id")
+        if task_id is None:
+            return
+        tool_use_id = m.task_field(message, "tool_use_id")
+        key = str(tool_use_id) if tool_use_id is not None else None
+        context = self._context(key)
+        if context.task is None:
+            tool = self._tool_spans.get(key) if key is not None else None
+            context.task = _Row(self._tracer, m.task_name(message, str(task_id)), "task",
+                                tool.span if tool is not None else self.root.span,
+                                metadata=m.task_metadata(message))
+            context.task_confirmed = True
+        else:
+            output = m.task_output(message)
+            context.task.log(metadata=m.task_metadata(message) or None,
+                             output=output if output is not None else UNSET)
+        if kind == "TaskNotificationMessage":
+            self._end_llm(context)
+            context.task.end()
+            context.task = None
 
     def _start_llm(self, message: Any, context: _Context, key: Optional[str],
                    message_id: Optional[str], serialized: dict[str, Any]) -> None:
@@ -271,8 +364,10 @@ class _Run:
             return
         if context.output is not None and not context.output_logged:
             context.llm.log(output=[context.output])
-        # The CLI's assistant messages carry no final output count; the run's does.
-        context.llm.log(metadata={"usage_output_tokens_unknown": True})
+        # The CLI's assistant messages carry no final output count; the run's does
+        # (and a streamed message's message_delta, with partial messages).
+        if context.message_id is None or context.message_id not in self._output_known:
+            context.llm.log(metadata={"usage_output_tokens_unknown": True})
         context.llm.end(end_ns)
         context.llm = None
 
@@ -306,6 +401,7 @@ class _Run:
                                               or f"Task {tool_id}"), "task",
                             tool.span if tool is not None else self.root.span,
                             metadata=metadata)
+        context.task_confirmed = context.task_synthesized = True
 
     def _user(self, message: Any) -> None:
         content = getattr(message, "content", None)
@@ -316,7 +412,8 @@ class _Run:
             had_results = True
             tool_id = str(getattr(item, "tool_use_id", ""))
             subagent = self._contexts.get(tool_id)
-            if subagent is not None and subagent.task is not None:
+            # A task the CLI reported itself ends with its notification instead.
+            if subagent is not None and subagent.task is not None and subagent.task_synthesized:
                 self._end_llm(subagent)
                 subagent.task.end()
                 subagent.task = None
@@ -342,8 +439,13 @@ class _Run:
         result = getattr(message, "result", None)
         if result is not None:
             self._result = result
-        self.root.log(metadata=m.result_metadata(message),
-                      metrics=m.usage_metrics(m.result_usage(message)))
+        usage = m.result_usage(message)
+        if self._partial:
+            # The turns carry their own tokens: the run's total is shown, not counted twice.
+            self.root.log(metadata={**m.result_metadata(message),
+                                    **({"model_usage": usage} if usage else {})})
+        else:
+            self.root.log(metadata=m.result_metadata(message), metrics=m.usage_metrics(usage))
         if getattr(message, "is_error", None) is True:
             self.root.log(error=result if isinstance(result, str) and result
                           else "Claude Agent run failed")

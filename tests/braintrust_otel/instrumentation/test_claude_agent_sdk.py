@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import stored_rows
-from tests.fake_claude_cli import FINAL_ANSWER, MODEL
+from tests.fake_claude_cli import FINAL_ANSWER, MODEL, STREAM_OUTPUT_TOKENS, STREAM_USAGE, USAGE
 from tests.framework_venv import ancestors, framework_python, run_script
 
 PACKAGES = ["claude-agent-sdk==0.2.184"]
@@ -73,10 +73,19 @@ async def with_sdk_tool():
         return [type(m).__name__ async for m in client.receive_response()]
 
 tool_run = asyncio.run(with_sdk_tool())
+
+partial = ClaudeAgentOptions(cli_path=os.environ["FAKE_CLAUDE"], include_partial_messages=True)
+
+async def streamed_query():
+    return [type(m).__name__ async for m in query(prompt="Weather in Paris, streamed?",
+                                                  options=partial)]
+
+streamed = asyncio.run(streamed_query())
+tracked = asyncio.run(with_client("Use a tracked subagent for the weather"))
 braintrust.flush()
 print(json.dumps({"turned_on": turned_on, "root": root.span_id, "kinds": kinds,
                   "subagent": subagent, "failed": failed, "hook_run": hook_run,
-                  "tool_run": tool_run}))
+                  "tool_run": tool_run, "streamed": streamed, "tracked": tracked}))
 """
 
 
@@ -231,3 +240,57 @@ def test_an_sdk_mcp_tool_handler_runs_inside_its_tool_span(run: Any) -> None:
     [lookup] = _children(rows, tool)
     assert lookup["span_attributes"]["name"] == "weather lookup"
     assert second["input"][-1]["content"][0]["content"] == "sunny in Paris"
+
+
+def test_partial_messages_give_each_turn_its_tokens(run: Any) -> None:
+    # With include_partial_messages the CLI streams message_start/message_delta events:
+    # each llm row gets its turn's tokens (the final output count from message_delta),
+    # and the run shows its total as metadata instead of counting it a second time.
+    out, rows = run
+    assert out["streamed"].count("StreamEvent") == 6
+    agent = _runs(rows)[5]
+    assert agent["input"] == "Weather in Paris, streamed?"
+    assert agent["output"] == FINAL_ANSWER
+    assert agent["metadata"]["model_usage"] == {
+        k: USAGE[k] for k in ("input_tokens", "output_tokens", "cache_read_input_tokens",
+                              "cache_creation_input_tokens")}
+    assert not {"prompt_tokens", "completion_tokens", "tokens"} & set(agent["metrics"])
+    first, second = _children(rows, agent)
+    prompt = STREAM_USAGE["input_tokens"] + STREAM_USAGE["cache_read_input_tokens"]
+    for llm in (first, second):
+        m = llm["metrics"]
+        assert (m["prompt_tokens"], m["prompt_cached_tokens"], m["completion_tokens"],
+                m["tokens"]) == (prompt, STREAM_USAGE["cache_read_input_tokens"],
+                                 STREAM_OUTPUT_TOKENS, prompt + STREAM_OUTPUT_TOKENS)
+        assert "usage_output_tokens_unknown" not in llm["metadata"]
+    # The turn's blocks are still one row (the stream events name the same message).
+    assert [b["type"] for b in first["output"][0]["content"]] == ["text", "tool_use"]
+
+
+def test_task_messages_open_fill_and_end_the_subagents_task(run: Any) -> None:
+    # CLIs from 2.1 announce a subagent with task_started, report task_progress and end
+    # it with task_notification: the task row is made from them (name, metadata, output).
+    out, rows = run
+    assert out["tracked"][-1] == "ResultMessage"
+    assert {"TaskStartedMessage", "TaskProgressMessage", "TaskNotificationMessage"} \
+        <= set(out["tracked"])
+    agent = _runs(rows)[6]
+    assert agent["input"] == "Use a tracked subagent for the weather"
+    first, _ = _children(rows, agent)
+    [agent_tool] = _children(rows, first)
+    assert agent_tool["span_attributes"] == {"name": "Agent", "type": "tool"}
+    [task] = _children(rows, agent_tool)
+    assert task["span_attributes"] == {"name": "Weather lookup task", "type": "task"}
+    assert task["metadata"] == {
+        "task_id": "task-1", "session_id": "sess-1", "tool_use_id": "toolu_agent",
+        "task_type": "local_agent", "status": "completed", "last_tool_name": "Read",
+        "usage": {"total_tokens": 80, "tool_uses": 1, "duration_ms": 20}}
+    assert task["output"] == {"summary": "Found: sunny.", "output_file": "/tmp/out.md"}
+    sub_first, sub_second = _children(rows, task)
+    assert [r["span_attributes"]["type"] for r in (sub_first, sub_second)] == ["llm", "llm"]
+    [read] = _children(rows, sub_first)
+    assert read["span_attributes"]["name"] == "Read"
+    # Ended by its notification, before the Agent tool's result arrived.
+    assert task["metrics"]["end"] <= agent_tool["metrics"]["end"]
+    subtypes = [e["subtype"] for e in agent["metadata"]["task_events"]]
+    assert subtypes == ["init", "task_started", "task_progress", "task_notification"]
