@@ -32,8 +32,9 @@ HOOKS: dict[str, list[str]] = {}
 USAGE = {"input_tokens": 30, "output_tokens": 12, "cache_read_input_tokens": 5,
          "cache_creation_input_tokens": 0, "service_tier": "standard"}
 #: A streamed message's usage at message_start, and its final output count (message_delta).
-STREAM_USAGE = {"input_tokens": 20, "output_tokens": 1, "cache_read_input_tokens": 4,
-                "cache_creation_input_tokens": 0, "service_tier": "standard"}
+STREAM_USAGE: dict[str, Any] = {"input_tokens": 20, "output_tokens": 1,
+                                "cache_read_input_tokens": 4, "cache_creation_input_tokens": 0,
+                                "service_tier": "standard"}
 STREAM_OUTPUT_TOKENS = 9
 PARTIAL = "--include-partial-messages" in sys.argv
 

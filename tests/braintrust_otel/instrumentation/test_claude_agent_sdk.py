@@ -256,7 +256,7 @@ def test_partial_messages_give_each_turn_its_tokens(run: Any) -> None:
                               "cache_creation_input_tokens")}
     assert not {"prompt_tokens", "completion_tokens", "tokens"} & set(agent["metrics"])
     first, second = _children(rows, agent)
-    prompt = STREAM_USAGE["input_tokens"] + STREAM_USAGE["cache_read_input_tokens"]
+    prompt = int(STREAM_USAGE["input_tokens"]) + int(STREAM_USAGE["cache_read_input_tokens"])
     for llm in (first, second):
         m = llm["metrics"]
         assert (m["prompt_tokens"], m["prompt_cached_tokens"], m["completion_tokens"],
