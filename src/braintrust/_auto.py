@@ -105,9 +105,9 @@ def auto_instrument(
 
 
 def _leave_out(name: str) -> None:
-    """A flag that is off: the spans its library makes by itself (Strands and
-    ADK make them with no instrumentor) stay out of Braintrust until the
-    library is instrumented again."""
+    """A flag that is off: the spans its library makes by itself (Strands, ADK
+    and AutoGen make them with no instrumentor) stay out of Braintrust until
+    the library is instrumented again (AutoGen's stay out then too)."""
     if name not in muting.OWN_SPAN_SCOPES:
         return
     target = INSTRUMENTORS[name].instrumentor

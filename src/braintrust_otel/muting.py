@@ -1,12 +1,14 @@
 """Instrumentation scopes whose spans Braintrust leaves out.
 
-Some libraries (Strands, Google ADK) send OTel spans to the global tracer
-provider by themselves, so an instrumentor that is off cannot stop them;
-``auto_instrument(strands=False)`` must still leave them out of Braintrust.
-Their instrumentation scopes are muted here: the Braintrust processor drops
-their spans (other processors on the provider still get them) and gives
-their children the nearest kept ancestor as parent, and the provider
-instrumentors stop treating them as a framework's model call.
+Some libraries (Strands, Google ADK, AutoGen) send OTel spans to the global
+tracer provider by themselves, so an instrumentor that is off cannot stop
+them; ``auto_instrument(strands=False)`` must still leave them out of
+Braintrust. Their instrumentation scopes are muted here: the Braintrust
+processor drops their spans (other processors on the provider still get
+them) and gives their children the nearest kept ancestor as parent, and the
+provider instrumentors stop treating them as a framework's model call.
+AutoGen's stay muted while it is instrumented too: its instrumentor makes
+the official rows itself.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = ["OWN_SPAN_SCOPES", "is_muted", "mute", "muted_scopes", "unmute"]
 OWN_SPAN_SCOPES: dict[str, tuple[str, ...]] = {
     "strands": ("strands.telemetry.tracer",),
     "adk": ("gcp.vertex.agent",),
+    "autogen": ("autogen-core", "autogen SingleThreadedAgentRuntime", "autogen Worker Runtime"),
 }
 
 _muted: frozenset[str] = frozenset()

@@ -1,25 +1,26 @@
-"""Tracing for AutoGen AgentChat: its own GenAI spans, with the content they leave out.
+"""Tracing for AutoGen AgentChat: the official SDK's rows.
 
 ``autogen-core`` makes GenAI-convention spans itself (``create_agent``,
-``invoke_agent <name>``, ``execute_tool <tool>``) on the global tracer
-provider, but with no content: no task, no answer, no tool arguments or
-result. This instrumentor adds what is missing:
+``invoke_agent <name>``, ``execute_tool <tool>``) and its runtime makes
+message spans (``autogen publish ...``), all on the global tracer provider
+and with no content. The official rows have none of them; this instrumentor
+makes those rows and mutes AutoGen's scopes (:mod:`braintrust_otel.muting`),
+so what ran inside AutoGen's spans nests under the rows below:
 
 - a ``<name>.run`` / ``<name>.run_stream`` ``task`` span around ``run()`` and
   ``run_stream()`` of every agent and team (as the official SDK names them;
   a team's ``run()`` goes through its ``run_stream()``, so it makes both),
   with the task as input, the agent or team as metadata, and the messages
-  (the streamed events) that came back as output; AutoGen's ``invoke_agent``
-  spans nest inside;
+  (the streamed events) that came back as output;
 - the same spans around an agent's ``on_messages()`` / ``on_messages_stream()``
   when no ``run()`` of that agent is under way (a team drives its agents
   through them; so may an application), with the messages as input and the
   ``Response`` (the streamed events) as output;
-- the arguments and result of a ``FunctionTool`` on AutoGen's own
-  ``execute_tool`` span (the wrapper runs inside it).
+- a ``<tool>.run`` ``tool`` span around ``FunctionTool.run``, the arguments
+  in and the result out.
 
 Model calls are the provider client's (``autogen-ext`` calls the OpenAI,
-Anthropic... clients): their ``llm`` rows nest under the agent.
+Anthropic... clients): their ``llm`` rows nest under the run.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import Status, StatusCode
 
 from .. import attributes as A
-from .. import diagnostics
+from .. import diagnostics, muting
 from .._version import VERSION
 from ..masking import mask
 from ..serialize import dumps
@@ -181,8 +182,8 @@ async def _stream(wrapped: Any, instance: Any, args: Any, kwargs: Any, input_val
     span = _start(instance, "run_stream", input_value)
     events: list[Any] = []
     inner = _context(span, agent_run)
-    stream = wrapped(*args, **kwargs)
     try:
+        stream = wrapped(*args, **kwargs)
         while True:
             token = otel_context.attach(inner)
             try:
@@ -253,28 +254,44 @@ def _on_messages_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> 
     return _stream(wrapped, instance, args, kwargs, _messages_input(args, kwargs), False)
 
 
+def _tool_metadata(instance: Any) -> dict[str, Any]:
+    meta = {"component": "tool", "tool_name": getattr(instance, "name", None),
+            "tool_description": getattr(instance, "description", None),
+            "tool_class": type(instance).__name__}
+    return {k: v for k, v in meta.items() if v is not None}
+
+
 async def _tool_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    # Runs inside AutoGen's execute_tool span: the arguments and result go on it.
-    span = trace.get_current_span()
+    # A ``<tool>.run`` tool span (the official's), current while the tool runs.
+    tracer = trace.get_tracer(_SCOPE, VERSION)
+    name = f"{getattr(instance, 'name', None) or type(instance).__name__}.run"
+    span = tracer.start_span(name, record_exception=False, set_status_on_exception=False)
     try:
+        span.set_attribute(A.SPAN_ATTRIBUTES, '{"type":"tool"}')
+        span.set_attribute(A.METADATA, dumps(_tool_metadata(instance)))
         value = args[0] if args else kwargs.get("args")
         dump = getattr(value, "model_dump", None)
         _set_json(span, A.INPUT, "input", dump(mode="json") if callable(dump) else value)
     except Exception as exc:
         diagnostics.report("instrumentation", "could not record an AutoGen tool call", exc)
-    result = await wrapped(*args, **kwargs)
-    try:
-        _set_json(span, A.OUTPUT, "output", result)
-    except Exception as exc:
-        diagnostics.report("instrumentation", "could not record an AutoGen tool result", exc)
-    return result
+    return await _call(wrapped, args, kwargs, span, trace.set_span_in_context(span),
+                       lambda result: result)
 
 
 class AutoGenInstrumentor(LazyInstrumentor):
-    """Adds run spans and tool content to AutoGen AgentChat's own spans."""
+    """Traces AutoGen AgentChat runs and tool calls as the official SDK does.
+
+    AutoGen's own spans (``autogen-core``'s GenAI spans, the runtime's message
+    spans) are muted (:mod:`braintrust_otel.muting`), on and off: the official
+    rows have none, and their children nest under the runs instead.
+    """
 
     library = "autogen_agentchat"
     instruments = _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        muting.mute("autogen")
+        super()._instrument(**kwargs)
 
     def _patch(self, **kwargs: Any) -> None:
         import wrapt
