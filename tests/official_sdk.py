@@ -70,3 +70,32 @@ def official_cli_env() -> dict[str, str]:
     return {"UV_NO_INDEX": "1", "UV_FIND_LINKS": str(WHEELHOUSE),
             "UV_CACHE_DIR": str(VENV / "uv-cache"),
             "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def official_python_with(name: str, packages: list[str]) -> Path:
+    """The official SDK's interpreter with a framework beside it, in ``.venv-official-<name>``.
+
+    A framework's dependencies (OTel, protobuf, web servers...) stay out of
+    ``.venv-official``, which the other twin tests share.
+
+    Args:
+        name: The virtualenv's suffix.
+        packages: Pip requirements besides the official SDK.
+
+    Raises:
+        RuntimeError: When they cannot be installed (no package index reachable).
+    """
+    venv = ROOT / f".venv-official-{name}"
+    python = venv / "bin" / "python"
+    stamp = venv / ".packages"
+    wanted = "\n".join([f"braintrust=={VERSION}", *sorted(packages)])
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                           f"braintrust=={VERSION}", *packages], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"cannot install {' '.join(packages)}: {done.stderr[-500:]}")
+    stamp.write_text(wanted)
+    return python

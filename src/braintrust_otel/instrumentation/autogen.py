@@ -134,16 +134,21 @@ def _fail(span: Any, exc: BaseException) -> None:
 
 
 def _result(result: Any) -> Any:
-    """A ``TaskResult`` as plain data: the messages and why the run stopped."""
-    return {"messages": [_message(m) for m in getattr(result, "messages", None) or []],
-            "stop_reason": getattr(result, "stop_reason", None)}
+    """A ``TaskResult`` as plain data: the messages and why the run stopped (if it says)."""
+    value = {"messages": [_message(m) for m in getattr(result, "messages", None) or []]}
+    stop_reason = getattr(result, "stop_reason", None)
+    if stop_reason is not None:  # the official rows leave out what is unset
+        value["stop_reason"] = stop_reason
+    return value
 
 
 def _response(response: Any) -> Any:
     """An agent's ``Response`` as plain data: its answer and the steps on the way."""
+    value = {"chat_message": _message(getattr(response, "chat_message", None))}
     inner = getattr(response, "inner_messages", None)
-    return {"chat_message": _message(getattr(response, "chat_message", None)),
-            "inner_messages": [_message(m) for m in inner] if inner is not None else None}
+    if inner is not None:
+        value["inner_messages"] = [_message(m) for m in inner]
+    return value
 
 
 def _event(event: Any) -> Any:

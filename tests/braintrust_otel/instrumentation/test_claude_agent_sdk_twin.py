@@ -6,13 +6,12 @@ service (tests/twin.py): a run with partial messages (per-turn tokens from the
 stream events), a subagent the CLI announces with task messages, one it does
 not announce, and a failed run. Every span is compared by its path of names
 (type, input, output, metadata, error), and each span's token metrics too.
-The official SDK and the Claude Agent SDK share ``.venv-official``; ours runs
-in ``.venv-claude``.
+The official SDK runs with the Claude Agent SDK in ``.venv-official-claude``,
+ours in ``.venv-claude``.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.framework_venv import framework_python
-from tests.official_sdk import official_python
+from tests.official_sdk import official_python_with
 from tests.twin import Row, run, spans
 
 from .test_claude_agent_sdk import PACKAGES
@@ -61,16 +60,9 @@ _TOKENS = ("prompt_tokens", "completion_tokens", "tokens", "prompt_cached_tokens
 
 def _official() -> Path:
     try:
-        python = official_python()
+        return official_python_with("claude", PACKAGES)
     except RuntimeError as exc:
-        pytest.skip(f"the official SDK cannot be installed here: {exc}")
-    if subprocess.run([str(python), "-c", "import claude_agent_sdk"],
-                      capture_output=True).returncode != 0:
-        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PACKAGES],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            pytest.skip(f"the Claude Agent SDK cannot be installed here: {done.stderr[-500:]}")
-    return python
+        pytest.skip(f"the official SDK or the Claude Agent SDK cannot be installed here: {exc}")
 
 
 def _tokens(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
