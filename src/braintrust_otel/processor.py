@@ -284,13 +284,16 @@ class BraintrustSpanProcessor(SpanProcessor):
         ctx = span.context
         if ctx is None:
             return span
-        kept = self._muted_spans.pop(ctx.span_id, None)
+        kept = self._muted_spans.get(ctx.span_id)
         if kept is not None:
+            # Known as ended before it is forgotten as open: a child starting on
+            # another thread meanwhile finds it in one or the other.
             with self._ended_lock:
                 ended = self._ended_muted
                 ended[ctx.span_id] = kept
                 if len(ended) > _ENDED_MUTED_KEPT:
                     ended.popitem(last=False)
+            self._muted_spans.pop(ctx.span_id, None)
             self._defaulted.discard(ctx.span_id)
             return None
         if ctx.span_id not in self._reparent:

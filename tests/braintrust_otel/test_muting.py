@@ -142,3 +142,26 @@ def test_muting_keeps_chosen_span_ids_of_the_kept_ancestor(
     # No row names a parent that is not among the rows.
     span_ids = {r["span_id"] for r in rows.values()}
     assert all(set(r["span_parents"] or ()) <= span_ids for r in rows.values())
+
+
+def test_ended_muted_spans_are_remembered_within_a_bound(strands_muted: None) -> None:
+    # Children that start late are rare; a long-running process must not keep every
+    # muted span it ever saw.
+    from braintrust_otel.processor import _ENDED_MUTED_KEPT, BraintrustSpanProcessor
+
+    exported = InMemorySpanExporter()
+    processor = BraintrustSpanProcessor(exported, default_parent="project_name:p")
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    library, app = provider.get_tracer("strands.telemetry.tracer"), provider.get_tracer("app")
+    with app.start_as_current_span("request") as root:
+        for n in range(_ENDED_MUTED_KEPT + 10):
+            with library.start_as_current_span(f"cycle {n}") as last:
+                pass
+    assert len(processor._ended_muted) == _ENDED_MUTED_KEPT
+    with app.start_as_current_span("late", context=trace.set_span_in_context(last)):
+        pass
+    processor.force_flush()
+    [late] = [s for s in exported.get_finished_spans() if s.name == "late"]
+    assert late.parent is not None and late.parent.span_id == root.get_span_context().span_id
+    provider.shutdown()
