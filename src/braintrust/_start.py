@@ -221,6 +221,8 @@ def _start(
     span = Span(otel_span, bt_parent, set_current=True if set_current is None else set_current)
     if span_id or (is_root and root_span_id) or up_ids:
         _choose_ids(span, span_id, root_span_id if is_root else None, up_ids)
+    else:
+        _inherited_root(span)
     # As the official SDK: a span's own propagated_event replaces its parent's, and
     # wins over the event's fields where both set one.
     propagated = dict(propagated_event) if propagated_event is not None else inherited
@@ -244,6 +246,18 @@ def _remote_parent(span_id: str, root_span_id: str) -> SpanContext | None:
         )
     except ValueError:
         return None
+
+
+def _inherited_root(span: Span) -> None:
+    """Below a span that is not the facade's, in a trace whose root id was chosen, the
+    processor gave this span's row that root (inherit_chosen_ids): the span says so too
+    (``root_span_id``, ``export()``), and its children follow it as a chosen-id span's."""
+    try:
+        root = (getattr(span._otel, "attributes", None) or {}).get(A.ROOT_SPAN_ID)
+        if isinstance(root, str):
+            span._ids = (span_id_hex(span._otel.get_span_context().span_id), root)
+    except Exception as exc:
+        diagnostics.report("start", "could not read the trace's chosen root", exc)
 
 
 def _choose_ids(span: Span, span_id: str | None, root_span_id: str | None,

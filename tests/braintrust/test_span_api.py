@@ -192,7 +192,7 @@ def test_other_instrumentations_spans_follow_chosen_ids(store: StoreHelper) -> N
     tracer = otel_trace.get_tracer("user.app")
     with logger.start_span(name="root", span_id="chosen-sid", root_span_id="chosen-root"), \
             tracer.start_as_current_span("http call") as http, \
-            tracer.start_as_current_span("db query"), braintrust.start_span(name="ours"):
+            tracer.start_as_current_span("db query"), braintrust.start_span(name="ours") as ours:
         pass
     rows = store.by_name()
     assert {rows[n]["root_span_id"] for n in ("http call", "db query", "ours")} == {
@@ -200,6 +200,8 @@ def test_other_instrumentations_spans_follow_chosen_ids(store: StoreHelper) -> N
     assert rows["http call"]["span_parents"] == ["chosen-sid"]
     assert rows["db query"]["span_parents"] == [format(http.get_span_context().span_id, "016x")]
     assert rows["ours"]["span_parents"] == [rows["db query"]["span_id"]]
+    # The span says what its row says (export() slugs carry it to other processes).
+    assert (ours.span_id, ours.root_span_id) == (rows["ours"]["span_id"], "chosen-root")
 
 
 def test_a_chosen_span_id_below_another_instrumentations_span_keeps_the_chosen_root(

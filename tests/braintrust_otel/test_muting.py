@@ -136,6 +136,7 @@ def test_muting_keeps_chosen_span_ids_of_the_kept_ancestor(
     assert {r["root_span_id"] for r in rows.values()} == {"my-trace"}
     assert rows["lookup"]["span_parents"] == ["my-request"]
     assert rows["inner"]["span_parents"] == [lookup.span_id] == [rows["lookup"]["span_id"]]
+    assert lookup.root_span_id == "my-trace"  # what its row says, so its export() too
     assert rows["chosen"]["span_id"] == "my-chosen"
     assert rows["chosen"]["id"] == "row-1"
     assert rows["chosen"]["span_parents"] == ["my-request"]
