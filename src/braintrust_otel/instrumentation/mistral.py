@@ -39,7 +39,7 @@ from ._mistral_media import (
 )
 from ._wrap import Call, Target, unwrap_targets, wrap_targets
 
-__all__ = ["MistralInstrumentor"]
+__all__ = ["MistralInstrumentor", "wrap_mistral"]
 
 _instruments = ("mistralai >= 1.12.4",)
 PROVIDER = "mistral"
@@ -279,6 +279,53 @@ def _targets() -> list[Target]:
         targets.append((module, cls, method, spec, False))
         targets.append((module, cls, f"{method}_async", spec, True))
     return targets
+
+
+#: Where each resource hangs on a ``Mistral`` client (``_SPECS`` is keyed by its last part).
+_CLIENT_PATHS = (("chat",), ("agents",), ("fim",), ("embeddings",), ("ocr",),
+                 ("audio", "transcriptions"), ("audio", "speech"), ("beta", "conversations"))
+
+
+def wrap_mistral(client: Any) -> Any:
+    """Traces one ``mistralai`` client's calls (and returns it); other clients are untouched.
+
+    The same specs as :class:`MistralInstrumentor`, wrapped on this client's
+    resource objects instead of their classes. Wrapping a client twice, or
+    one whose classes are instrumented too, still makes one span per call
+    (an inner wrapper passes through while a traced call is running).
+
+    Args:
+        client: A ``Mistral`` client.
+
+    Returns:
+        The same client.
+    """
+    import wrapt
+
+    from ._wrap import async_wrapper, sync_wrapper
+
+    if getattr(client, "_braintrust_traced", False):
+        return client
+    tracer = trace.get_tracer(__name__, VERSION)
+    for path in _CLIENT_PATHS:
+        resource = client
+        for part in path:
+            resource = getattr(resource, part, None)
+        if resource is None:
+            continue
+        for (name, method), spec in _SPECS.items():
+            if name != path[-1]:
+                continue
+            if hasattr(resource, method):
+                wrapt.wrap_function_wrapper(resource, method, sync_wrapper(tracer, spec))
+            if hasattr(resource, f"{method}_async"):
+                wrapt.wrap_function_wrapper(resource, f"{method}_async",
+                                            async_wrapper(tracer, spec))
+    try:
+        client._braintrust_traced = True
+    except AttributeError:
+        pass  # a client with __slots__: wrapped again next time, one span all the same
+    return client
 
 
 class MistralInstrumentor(LazyInstrumentor):

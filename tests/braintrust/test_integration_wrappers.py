@@ -1,0 +1,202 @@
+"""The official per-object helpers trace what they are given and nothing else.
+
+``wrap_mistral(client)`` traces that client; Agno's ``wrap_agent(Agent)`` and
+friends trace that class (and its subclasses); Pydantic AI's ``wrap_agent``
+traces that agent or agent class. Wrapping twice makes no second span. The
+real libraries run against the fake provider on 127.0.0.1; classes are
+patched on subclasses made here, so nothing leaks into other tests.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import braintrust
+from braintrust import _state
+from tests.conftest import ROOT, StoreHelper, run_python, stored_rows
+from tests.fake_llm import FakeLLM
+
+USER: list[Any] = [{"role": "user", "content": "Say hi"}]
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    _state.tracer()
+    with FakeLLM() as server:
+        yield server
+
+
+def _names(store: StoreHelper) -> list[str]:
+    return sorted(r["span_attributes"]["name"] for r in store.rows()
+                  if "span_attributes" in r)
+
+
+def _layers(fn: Any) -> int:
+    layers = 0
+    while hasattr(fn, "_self_wrapper"):
+        layers, fn = layers + 1, fn.__wrapped__
+    return layers
+
+
+# -- Mistral -----------------------------------------------------------------------------
+
+def test_wrap_mistral_traces_only_the_wrapped_client(store: StoreHelper, llm: FakeLLM) -> None:
+    pytest.importorskip("mistralai")
+    from mistralai.client import Mistral
+
+    from braintrust.integrations.mistral import wrap_mistral
+
+    braintrust.init_logger(project="p")
+    wrapped = Mistral(api_key="k", server_url=llm.mistral_url)
+    plain = Mistral(api_key="k", server_url=llm.mistral_url)
+    assert wrap_mistral(wrap_mistral(wrapped)) is wrapped
+    assert _layers(wrapped.chat.complete) == 1
+    wrapped.chat.complete(model="mistral-small-latest", messages=USER)
+    plain.chat.complete(model="mistral-small-latest", messages=USER)
+    plain.embeddings.create(model="mistral-embed", inputs=["a"])
+    assert _names(store) == ["mistral.chat.complete"]
+
+
+# -- Agno --------------------------------------------------------------------------------
+
+@pytest.fixture
+def agno_llm(llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> FakeLLM:
+    pytest.importorskip("agno")
+    pytest.importorskip("openinference.instrumentation.agno")
+    monkeypatch.setenv("AGNO_TELEMETRY", "false")  # Agno would report runs to its service
+    return llm
+
+
+def test_agno_wrap_agent_traces_only_that_class(store: StoreHelper, agno_llm: FakeLLM) -> None:
+    from agno.agent import Agent
+    from agno.models.openai import OpenAIChat
+
+    from braintrust.integrations.agno import wrap_agent
+
+    class TracedAgent(Agent):
+        pass
+
+    class PlainAgent(Agent):
+        pass
+
+    assert wrap_agent(wrap_agent(TracedAgent)) is TracedAgent
+    braintrust.init_logger(project="p")
+    for cls, name in ((TracedAgent, "traced"), (PlainAgent, "plain"), (Agent, "base")):
+        model = OpenAIChat(id="gpt-4o-mini", base_url=agno_llm.openai_url, api_key="sk-fake")
+        cls(name=name, model=model, telemetry=False).run("Hi")
+    assert len(agno_llm.requests) == 3
+    [row] = store.rows()
+    assert row["span_attributes"]["name"] == "traced.run"
+    assert row["span_attributes"]["type"] == "task"
+    assert row["input"] == "Hi"
+
+
+def test_agno_wrap_model_traces_only_that_model_class(store: StoreHelper,
+                                                      agno_llm: FakeLLM) -> None:
+    from agno.agent import Agent
+    from agno.models.openai import OpenAIChat
+
+    from braintrust.integrations.agno import wrap_model
+
+    class TracedChat(OpenAIChat):
+        pass
+
+    assert wrap_model(wrap_model(TracedChat)) is TracedChat
+    braintrust.init_logger(project="p")
+
+    def run(cls: type) -> None:
+        model = cls(id="gpt-4o-mini", base_url=agno_llm.openai_url, api_key="sk-fake")
+        Agent(name="a", model=model, telemetry=False).run("Hi")
+
+    run(OpenAIChat)
+    braintrust.flush()
+    assert not store.store.find_project(name="p")  # nothing logged: no project made
+    run(TracedChat)
+    [row] = store.rows()
+    assert row["span_attributes"]["type"] == "llm"
+    assert row["span_attributes"]["name"].endswith(".invoke")
+    assert row["metadata"]["model"] == "gpt-4o-mini"
+
+
+def test_agno_wrap_function_call_traces_tools_only(tmp_path: Any, agno_llm: FakeLLM) -> None:
+    # FunctionCall is the one class Agno makes tool calls with: patched in a process of its own.
+    proc = run_python(textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import braintrust
+        from agno.agent import Agent
+        from agno.models.openai import OpenAIChat
+        from agno.tools.function import FunctionCall
+        from braintrust.integrations.agno import wrap_function_call
+        assert wrap_function_call(wrap_function_call(FunctionCall)) is FunctionCall
+        braintrust.init_logger(project="p")
+
+        def get_weather(city: str) -> str:
+            \"\"\"The weather in a city.\"\"\"
+            return f"sunny in {{city}}"
+
+        model = OpenAIChat(id="gpt-4o-mini", base_url={agno_llm.openai_url!r}, api_key="k")
+        print(json.dumps(Agent(name="a", model=model, tools=[get_weather],
+                               telemetry=False).run("Weather in Paris?").content))
+        braintrust.flush()
+    """), tmp_path, env={"AGNO_TELEMETRY": "false"})
+    assert proc.returncode == 0, proc.stderr
+    [row] = stored_rows(tmp_path / "sub.sqlite", "p")
+    assert row["span_attributes"]["type"] == "tool"
+    assert (row["input"], row["output"]) == ({"city": "Paris"}, "sunny in Paris")
+
+
+# -- Pydantic AI -------------------------------------------------------------------------
+
+def _pydantic_model(llm: FakeLLM) -> Any:
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    return OpenAIChatModel("gpt-4o-mini", provider=OpenAIProvider(base_url=llm.openai_url,
+                                                                  api_key="sk-fake"))
+
+
+def test_pydantic_ai_wrap_agent_traces_only_that_agent_or_class(store: StoreHelper,
+                                                                llm: FakeLLM) -> None:
+    pytest.importorskip("pydantic_ai")
+    from pydantic_ai import Agent
+
+    from braintrust.integrations.pydantic_ai import wrap_agent
+
+    class TracedAgent(Agent[None, str]):
+        pass
+
+    assert wrap_agent(wrap_agent(TracedAgent)) is TracedAgent
+    one = Agent(_pydantic_model(llm), name="one")
+    assert wrap_agent(wrap_agent(one)) is one
+    braintrust.init_logger(project="p")
+    for agent in (one, Agent(_pydantic_model(llm), name="other"),
+                  TracedAgent(_pydantic_model(llm), name="sub")):
+        agent.run_sync("Hi")
+    tasks = sorted(r["span_attributes"]["name"] for r in store.rows()
+                   if r["span_attributes"].get("type") == "task")
+    assert tasks == ["invoke_agent one", "invoke_agent sub"]
+    assert len([r for r in store.rows() if r["span_attributes"].get("type") == "llm"]) == 2
+
+
+def test_pydantic_ai_wrap_model_request_traces_the_returned_function(
+        store: StoreHelper, llm: FakeLLM) -> None:
+    pytest.importorskip("pydantic_ai")
+    from pydantic_ai.direct import model_request_sync
+    from pydantic_ai.messages import ModelRequest
+
+    from braintrust.integrations.pydantic_ai import wrap_model_request_sync
+
+    traced = wrap_model_request_sync(model_request_sync)
+    assert traced is not model_request_sync and wrap_model_request_sync(traced) is traced
+    braintrust.init_logger(project="p")
+    messages = [ModelRequest.user_text_prompt("Hi")]
+    traced(_pydantic_model(llm), messages)
+    model_request_sync(_pydantic_model(llm), messages)
+    [row] = store.rows()
+    assert row["span_attributes"]["type"] == "llm"
+    assert row["output"]
