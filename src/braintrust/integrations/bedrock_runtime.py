@@ -1,0 +1,35 @@
+"""``braintrust.integrations.bedrock_runtime``: Amazon Bedrock Runtime (as in the official SDK)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._base import Integration, traced
+
+__all__ = ["BedrockRuntimeIntegration", "setup_bedrock", "wrap_bedrock"]
+
+
+class BedrockRuntimeIntegration(Integration):
+    """Bedrock Runtime's tracing: ``BedrockRuntimeIntegration.setup()`` turns it on."""
+
+    name = "bedrock"
+
+
+def setup_bedrock() -> bool:
+    """Traces every boto3 ``bedrock-runtime`` client's Converse and InvokeModel calls.
+
+    Returns:
+        Whether it is traced (now, or when botocore is imported).
+    """
+    from .._auto import instrument_one
+
+    return instrument_one("bedrock")
+
+
+def wrap_bedrock(client: Any) -> Any:
+    """Traces Bedrock Runtime calls and returns ``client`` (a boto3 client).
+
+    Unlike the official helper, which wraps the one client, this turns the
+    Bedrock instrumentation on, so every client in the process is traced.
+    """
+    return traced("bedrock", client)

@@ -1,0 +1,37 @@
+"""``braintrust.integrations.google_discoveryengine``: Google Discovery Engine (as in the
+official SDK)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._base import Integration, traced
+
+__all__ = ["GoogleDiscoveryEngineIntegration", "setup_google_discoveryengine",
+           "wrap_google_discoveryengine"]
+
+
+class GoogleDiscoveryEngineIntegration(Integration):
+    """Discovery Engine's tracing: ``GoogleDiscoveryEngineIntegration.setup()`` turns it on."""
+
+    name = "google_discoveryengine"
+
+
+def setup_google_discoveryengine() -> bool:
+    """Traces every Discovery Engine client.
+
+    Returns:
+        Whether it is traced (now, or when it is imported).
+    """
+    from .._auto import instrument_one
+
+    return instrument_one("google_discoveryengine")
+
+
+def wrap_google_discoveryengine(client: Any) -> Any:
+    """Traces Discovery Engine calls and returns ``client``.
+
+    Unlike the official helper, which wraps the one client, this turns the
+    Discovery Engine instrumentation on, so every client in the process is traced.
+    """
+    return traced("google_discoveryengine", client)
