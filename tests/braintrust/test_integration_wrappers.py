@@ -200,3 +200,94 @@ def test_pydantic_ai_wrap_model_request_traces_the_returned_function(
     [row] = store.rows()
     assert row["span_attributes"]["type"] == "llm"
     assert row["output"]
+
+
+# -- Agno evals --------------------------------------------------------------------------
+
+def test_agno_eval_wrappers_log_eval_rows_with_scores(store: StoreHelper,
+                                                      agno_llm: FakeLLM) -> None:
+    from agno.agent import Agent
+    from agno.eval.accuracy import AccuracyEval
+    from agno.eval.agent_as_judge import AgentAsJudgeEval
+    from agno.eval.performance import PerformanceEval
+    from agno.eval.reliability import ReliabilityEval
+    from agno.models.openai import OpenAIChat
+
+    from braintrust.integrations import agno
+
+    class Accuracy(AccuracyEval):
+        pass
+
+    class Judge(AgentAsJudgeEval):
+        pass
+
+    class Reliability(ReliabilityEval):
+        pass
+
+    class Performance(PerformanceEval):
+        pass
+
+    class Traced(Agent):
+        pass
+
+    for wrap, cls in ((agno.wrap_accuracy_eval, Accuracy),
+                      (agno.wrap_agent_as_judge_eval, Judge),
+                      (agno.wrap_reliability_eval, Reliability),
+                      (agno.wrap_performance_eval, Performance), (agno.wrap_agent, Traced)):
+        assert wrap(wrap(cls)) is cls
+
+    def model() -> OpenAIChat:
+        return OpenAIChat(id="gpt-4o-mini", base_url=agno_llm.openai_url, api_key="sk-fake")
+
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        return f"sunny in {city}"
+
+    braintrust.init_logger(project="p")
+    quiet: Any = {"print_results": False, "print_summary": False}
+    # The plain class is not traced.
+    AccuracyEval(agent=Agent(model=model(), telemetry=False), input="Say hi",
+                 expected_output="Hello", model=model(), telemetry=False).run(**quiet)
+    braintrust.flush()
+    assert not store.store.find_project(name="p")
+
+    Accuracy(name="greeting", agent=Agent(model=model(), telemetry=False), input="Say hi",
+             expected_output="Hello", model=model(), telemetry=False).run(**quiet)
+    Judge(criteria="Is it polite?", model=model(), telemetry=False).run(
+        input="Say hi", output="Hello there", **quiet)
+    answer = Agent(model=model(), tools=[weather], telemetry=False).run("Weather in Paris?")
+    Reliability(agent_response=answer, expected_tool_calls=["weather"],
+                telemetry=False).run(print_results=False)
+    Performance(func=lambda: Traced(name="timed", model=model(), telemetry=False).run("Hi"),
+                num_iterations=2, warmup_runs=0, telemetry=False).run(**quiet)
+
+    rows = store.rows()
+    by_id = {r["span_id"]: r for r in rows}
+    evals = {r["span_attributes"]["name"]: r for r in rows
+             if r["span_attributes"]["type"] == "eval"}
+    assert set(evals) == {"greeting", "AgentAsJudgeEval", "ReliabilityEval", "PerformanceEval"}
+
+    accuracy = evals["greeting"]
+    assert (accuracy["input"], accuracy["expected"]) == ("Say hi", "Hello")
+    assert accuracy["output"] == "Hello from fake server!"
+    assert accuracy["scores"] == {"accuracy": 0.8}
+    assert accuracy["metadata"]["eval_type"] == "accuracy"
+    [judgement] = [r for r in rows if r["span_attributes"]["type"] == "score"
+                   and by_id.get((r["span_parents"] or [""])[0]) is accuracy]
+    assert judgement["span_attributes"] == {"name": "accuracy", "type": "score",
+                                            "purpose": "scorer"}
+    assert judgement["scores"] == {"accuracy": 0.8}
+
+    judge = evals["AgentAsJudgeEval"]
+    assert judge["input"] == "Say hi" and judge["scores"] == {"judge": 1.0}
+    assert judge["output"]["passed"] is True
+
+    reliability = evals["ReliabilityEval"]
+    assert reliability["input"]["expected_tool_calls"] == ["weather"]
+    assert reliability["scores"] == {"reliability": 1.0}
+    assert reliability["output"]["eval_status"] == "PASSED"
+
+    performance = evals["PerformanceEval"]
+    assert performance["metrics"]["avg_run_time"] > 0
+    # The measured runs' own spans are suppressed: no "timed.run" rows.
+    assert not [r for r in rows if r["span_attributes"]["name"] == "timed.run"]

@@ -15,13 +15,16 @@ import importlib
 from collections.abc import Iterator
 from typing import Any, Callable
 
+import wrapt
 from opentelemetry import trace
 
+from ._agno_evals import EVAL_TARGETS, unwrap_evals, wrap_eval
 from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
-__all__ = ["AgnoInstrumentor", "wrap_agent", "wrap_function_call", "wrap_model", "wrap_team",
-           "wrap_workflow"]
+__all__ = ["AgnoInstrumentor", "wrap_accuracy_eval", "wrap_agent", "wrap_agent_as_judge_eval",
+           "wrap_eval_suite", "wrap_function_call", "wrap_model", "wrap_performance_eval",
+           "wrap_reliability_eval", "wrap_team", "wrap_workflow"]
 
 _instruments = ("agno >= 1.5",)
 
@@ -43,11 +46,18 @@ class AgnoInstrumentor(LazyInstrumentor):
 
         OpenInferenceAgno().instrument(tracer_provider=kwargs.get("tracer_provider"),
                                        config=config)
+        # Agno's evals too, when (if) the application imports them.
+        for kind, (module, cls, _) in EVAL_TARGETS.items():
+            def on_import(loaded: Any, kind: str = kind, cls: str = cls) -> None:
+                if self.patched:
+                    wrap_eval(kind, getattr(loaded, cls) if cls else loaded)
+            wrapt.register_post_import_hook(on_import, module)
 
     def _unpatch(self, **kwargs: Any) -> None:
         from openinference.instrumentation.agno import AgnoInstrumentor as OpenInferenceAgno
 
         OpenInferenceAgno().uninstrument()
+        unwrap_evals()
 
 
 def _config() -> Any:
@@ -249,3 +259,29 @@ def wrap_workflow(cls: Any) -> Any:
                 wrapt.wrap_function_wrapper(cls, method,
                                             _unless_instrumented(getattr(wrapper, how)))
     return cls
+
+
+def wrap_accuracy_eval(cls: Any) -> Any:
+    """Traces runs of one ``AccuracyEval`` class (an ``eval`` row, a ``score`` row per
+    judgement; see :mod:`._agno_evals`). Returns ``cls``; wrapping again changes nothing."""
+    return wrap_eval("accuracy", cls)
+
+
+def wrap_agent_as_judge_eval(cls: Any) -> Any:
+    """As :func:`wrap_accuracy_eval`, for an ``AgentAsJudgeEval`` class."""
+    return wrap_eval("agent_as_judge", cls)
+
+
+def wrap_reliability_eval(cls: Any) -> Any:
+    """As :func:`wrap_accuracy_eval`, for a ``ReliabilityEval`` class."""
+    return wrap_eval("reliability", cls)
+
+
+def wrap_performance_eval(cls: Any) -> Any:
+    """As :func:`wrap_accuracy_eval`, for a ``PerformanceEval`` class."""
+    return wrap_eval("performance", cls)
+
+
+def wrap_eval_suite(suite_module: Any) -> Any:
+    """Traces the cases of ``agno.eval.suite`` runs (an ``eval`` row each); returns the module."""
+    return wrap_eval("suite", suite_module)
