@@ -291,3 +291,49 @@ def test_agno_eval_wrappers_log_eval_rows_with_scores(store: StoreHelper,
     assert performance["metrics"]["avg_run_time"] > 0
     # The measured runs' own spans are suppressed: no "timed.run" rows.
     assert not [r for r in rows if r["span_attributes"]["name"] == "timed.run"]
+
+
+def test_agno_eval_suite_run_is_an_experiment_of_case_rows(tmp_path: Any,
+                                                           agno_llm: FakeLLM) -> None:
+    # wrap_eval_suite patches Agno's one suite module: in a process of its own.
+    proc = run_python(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import braintrust
+        import agno.eval.suite as suite
+        from agno.agent import Agent
+        from agno.models.openai import OpenAIChat
+        from agno.eval.agent_as_judge import AgentAsJudgeEval
+        from braintrust.integrations.agno import wrap_agent_as_judge_eval, wrap_eval_suite
+        assert wrap_eval_suite(wrap_eval_suite(suite)) is suite
+        wrap_agent_as_judge_eval(AgentAsJudgeEval)
+        braintrust.init_logger(project="p")
+
+        def model():
+            return OpenAIChat(id="gpt-4o-mini", base_url={agno_llm.openai_url!r}, api_key="k")
+
+        case = suite.Case(name="greets", input="Say hi", tags=("smoke",),
+                          agent=Agent(name="greeter", model=model(), telemetry=False),
+                          criteria="Is it polite?", judge_model=model())
+        suite.run_cases([case])
+        braintrust.flush()
+    """), tmp_path, env={"AGNO_TELEMETRY": "false"})
+    assert proc.returncode == 0, proc.stderr
+    from braintrust_otel.store import Store
+
+    store = Store(tmp_path / "sub.sqlite")
+    project = store.find_project(name="p")
+    assert project is not None
+    [experiment] = store.experiments(project["id"])
+    assert experiment["metadata"]["eval_type"] == "suite"
+    rows = [r.data for r in store.rows("experiment", experiment["id"])]
+    [case] = [r for r in rows if r["span_attributes"]["type"] == "eval"]
+    assert case["span_attributes"]["name"] == "greets" and not case["span_parents"]
+    assert (case["input"], case["tags"]) == ("Say hi", ["smoke"])
+    assert case["output"] == "Hello streamed world"  # the suite streams the run
+    assert case["scores"] == {"judge": 1.0}
+    # The (wrapped) judge the case ran is its scorer row, not an eval row of its own.
+    [judge] = [r for r in rows if r["span_attributes"]["name"] == "judge"]
+    assert judge["span_attributes"]["type"] == "score"
+    assert judge["span_parents"] == [case["span_id"]]
+    assert not list(store.rows("project_logs", project["id"]))
