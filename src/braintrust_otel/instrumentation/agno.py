@@ -20,7 +20,7 @@ from opentelemetry import trace
 
 from ._agno_evals import EVAL_TARGETS, unwrap_evals, wrap_eval
 from ._lazy import LazyInstrumentor
-from ._llm import capture_content
+from ._openinference import trace_config
 
 __all__ = ["AgnoInstrumentor", "wrap_accuracy_eval", "wrap_agent", "wrap_agent_as_judge_eval",
            "wrap_eval_suite", "wrap_function_call", "wrap_model", "wrap_performance_eval",
@@ -61,18 +61,7 @@ class AgnoInstrumentor(LazyInstrumentor):
 
 
 def _config() -> Any:
-    """OpenInference's trace config: content hidden when ``BRAINTRUST_CAPTURE_CONTENT`` is off."""
-    try:
-        from openinference.instrumentation import TraceConfig
-        from openinference.instrumentation.agno import (  # noqa: F401 (names a missing package)
-            AgnoInstrumentor as _,
-        )
-    except ImportError as exc:
-        raise ImportError("tracing Agno needs openinference-instrumentation-agno "
-                          "(pip install 'braintrust-otel[agno]')") from exc
-    hide = None if capture_content() else True
-    return TraceConfig(hide_inputs=hide, hide_outputs=hide, hide_input_messages=hide,
-                       hide_output_messages=hide)
+    return trace_config("openinference.instrumentation.agno", "Agno", "agno")
 
 
 # -- One class at a time (the official SDK's ``wrap_agent(Agent)`` and friends) ----------

@@ -23,7 +23,8 @@ from opentelemetry import trace
 
 from .. import attributes as A
 from ._lazy import LazyInstrumentor
-from ._llm import capture_content, mark_model_call, unmark_model_call
+from ._llm import mark_model_call, unmark_model_call
+from ._openinference import trace_config
 
 __all__ = ["LlamaIndexInstrumentor", "span_handler_class"]
 
@@ -71,19 +72,7 @@ class LlamaIndexInstrumentor(LazyInstrumentor):
 
 
 def _config() -> Any:
-    """OpenInference's trace config (content off hides it; otherwise
-    OpenInference's own OPENINFERENCE_HIDE_* apply)."""
-    try:
-        from openinference.instrumentation import TraceConfig
-        from openinference.instrumentation.llama_index import (  # noqa: F401
-            LlamaIndexInstrumentor as _,
-        )
-    except ImportError as exc:
-        raise ImportError("tracing LlamaIndex needs openinference-instrumentation-llama-index "
-                          "(pip install 'braintrust-otel[llamaindex]')") from exc
-    hide = None if capture_content() else True
-    return TraceConfig(hide_inputs=hide, hide_outputs=hide, hide_input_messages=hide,
-                       hide_output_messages=hide)
+    return trace_config("openinference.instrumentation.llama_index", "LlamaIndex", "llamaindex")
 
 
 class _ModelCallMarks:
