@@ -59,6 +59,15 @@ def test_wrap_mistral_traces_only_the_wrapped_client(store: StoreHelper, llm: Fa
     plain.chat.complete(model="mistral-small-latest", messages=USER)
     plain.embeddings.create(model="mistral-embed", inputs=["a"])
     assert _names(store) == ["mistral.chat.complete"]
+    # With every client traced too, the wrapped one still makes one span per call.
+    from braintrust_otel.instrumentation.mistral import MistralInstrumentor
+
+    MistralInstrumentor().instrument()
+    try:
+        wrapped.chat.complete(model="mistral-small-latest", messages=USER)
+    finally:
+        MistralInstrumentor().uninstrument()
+    assert _names(store) == ["mistral.chat.complete"] * 2
 
 
 # -- Agno --------------------------------------------------------------------------------
