@@ -70,6 +70,39 @@ def test_wrap_mistral_traces_only_the_wrapped_client(store: StoreHelper, llm: Fa
     assert _names(store) == ["mistral.chat.complete"] * 2
 
 
+# -- Cohere ------------------------------------------------------------------------------
+
+# cohere's own stream parsing uses a pydantic attribute deprecated in 2.0.
+@pytest.mark.filterwarnings("ignore:The `__fields__` attribute is deprecated")
+def test_wrap_cohere_traces_only_the_wrapped_client(store: StoreHelper, llm: FakeLLM) -> None:
+    pytest.importorskip("cohere")
+    import asyncio
+
+    import cohere
+
+    from braintrust.integrations.cohere import wrap_cohere
+
+    braintrust.init_logger(project="p")
+    wrapped = cohere.ClientV2(api_key="k", base_url=llm.cohere_url)
+    assert wrap_cohere(wrap_cohere(wrapped)) is wrapped
+    wrapped.chat(model="command-a-03-2025", messages=USER)
+    assert [e.type for e in wrapped.chat_stream(model="command-a-03-2025",
+                                                messages=USER)][-1] == "message-end"
+    cohere.ClientV2(api_key="k", base_url=llm.cohere_url).chat(model="command-a-03-2025",
+                                                               messages=USER)
+
+    async def run_async() -> None:
+        aclient = wrap_cohere(cohere.AsyncClientV2(api_key="k", base_url=llm.cohere_url))
+        await aclient.embed(model="embed-v4.0", texts=["a"], input_type="search_document",
+                            embedding_types=["float"])
+        async for _ in aclient.chat_stream(model="command-a-03-2025", messages=USER):
+            pass
+
+    asyncio.run(run_async())
+    assert _names(store) == ["cohere.chat", "cohere.chat_stream", "cohere.chat_stream",
+                             "cohere.embed"]
+
+
 # -- Agno --------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["CohereIntegration", "wrap_cohere"]
 
@@ -16,9 +16,13 @@ class CohereIntegration(Integration):
 
 
 def wrap_cohere(client: Any) -> Any:
-    """Traces Cohere calls and returns ``client`` (a Cohere client).
+    """Traces one Cohere client and returns it; other clients stay untraced.
 
-    Unlike the official helper, which wraps the one client, this turns the
-    Cohere instrumentation on, so every client in the process is traced.
+    Wrapping it again changes nothing.
     """
-    return traced("cohere", client)
+    from braintrust_otel.instrumentation.cohere import wrap_cohere as wrap
+
+    from .. import _state
+
+    _state.tracer()
+    return wrap(client)

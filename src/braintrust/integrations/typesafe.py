@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["TypeSafeIntegration", "setup_typesafe", "wrap_typesafe"]
 
@@ -27,9 +27,13 @@ def setup_typesafe() -> bool:
 
 
 def wrap_typesafe(client: Any) -> Any:
-    """Traces TypeSafe and returns ``client`` (a TypeSafe client).
+    """Traces one TypeSafe client and returns it; other clients stay untraced.
 
-    Unlike the official helper, which patches what it is given, this turns
-    the TypeSafe instrumentation on for the whole process.
+    Wrapping it again changes nothing.
     """
-    return traced("typesafe", client)
+    from braintrust_otel.instrumentation.typesafe import wrap_typesafe as wrap
+
+    from .. import _state
+
+    _state.tracer()
+    return wrap(client)

@@ -37,7 +37,7 @@ from ._mistral_media import (
     _transcription_request,
     _transcription_stream_done,
 )
-from ._wrap import Call, Target, unwrap_targets, wrap_targets
+from ._wrap import Call, ClientTarget, Target, unwrap_targets, wrap_client, wrap_targets
 
 __all__ = ["MistralInstrumentor", "wrap_mistral"]
 
@@ -300,32 +300,12 @@ def wrap_mistral(client: Any) -> Any:
     Returns:
         The same client.
     """
-    import wrapt
-
-    from ._wrap import async_wrapper, sync_wrapper
-
-    if getattr(client, "_braintrust_traced", False):
-        return client
-    tracer = trace.get_tracer(__name__, VERSION)
+    targets: list[ClientTarget] = []
     for path in _CLIENT_PATHS:
-        resource = client
-        for part in path:
-            resource = getattr(resource, part, None)
-        if resource is None:
-            continue
         for (name, method), spec in _SPECS.items():
-            if name != path[-1]:
-                continue
-            if hasattr(resource, method):
-                wrapt.wrap_function_wrapper(resource, method, sync_wrapper(tracer, spec))
-            if hasattr(resource, f"{method}_async"):
-                wrapt.wrap_function_wrapper(resource, f"{method}_async",
-                                            async_wrapper(tracer, spec))
-    try:
-        client._braintrust_traced = True
-    except AttributeError:
-        pass  # a client with __slots__: wrapped again next time, one span all the same
-    return client
+            if name == path[-1]:
+                targets += [(path, method, spec, "sync"), (path, f"{method}_async", spec, "async")]
+    return wrap_client(trace.get_tracer(__name__, VERSION), client, targets)
 
 
 class MistralInstrumentor(LazyInstrumentor):
