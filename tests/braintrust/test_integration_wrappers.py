@@ -379,3 +379,47 @@ def test_agno_eval_suite_run_is_an_experiment_of_case_rows(tmp_path: Any,
     assert judge["span_attributes"]["type"] == "score"
     assert judge["span_parents"] == [case["span_id"]]
     assert not list(store.rows("project_logs", project["id"]))
+
+
+# -- Hugging Face Hub and Bedrock --------------------------------------------------------
+
+def test_wrap_huggingface_hub_traces_only_the_wrapped_client(store: StoreHelper,
+                                                             llm: FakeLLM) -> None:
+    pytest.importorskip("huggingface_hub")
+    from huggingface_hub import InferenceClient
+
+    from braintrust.integrations.huggingface_hub import wrap_huggingface_hub
+    from braintrust_otel.instrumentation.huggingface_hub import HuggingFaceHubInstrumentor
+
+    braintrust.init_logger(project="p")
+    wrapped = InferenceClient(base_url=llm.hf_url + "/v1", api_key="k")
+    assert wrap_huggingface_hub(wrap_huggingface_hub(wrapped)) is wrapped
+    wrapped.chat_completion(USER, model="tgi")
+    InferenceClient(base_url=llm.hf_url + "/v1", api_key="k").chat_completion(USER, model="tgi")
+    HuggingFaceHubInstrumentor().instrument()  # every client traced: still one span each
+    try:
+        late = wrap_huggingface_hub(InferenceClient(base_url=llm.hf_url + "/v1", api_key="k"))
+        late.chat_completion(USER, model="tgi")
+    finally:
+        HuggingFaceHubInstrumentor().uninstrument()
+    assert len(store.rows()) == 2
+    assert {r["span_attributes"]["type"] for r in store.rows()} == {"llm"}
+
+
+def test_wrap_bedrock_traces_only_the_wrapped_client(store: StoreHelper, llm: FakeLLM) -> None:
+    boto3 = pytest.importorskip("boto3")
+
+    from braintrust.integrations.bedrock_runtime import wrap_bedrock
+
+    def client() -> Any:
+        return boto3.client("bedrock-runtime", region_name="us-east-1", endpoint_url=llm.base,
+                            aws_access_key_id="AKIAFAKE", aws_secret_access_key="fake")
+
+    braintrust.init_logger(project="p")
+    messages = [{"role": "user", "content": [{"text": "Say hi"}]}]
+    model = "anthropic.claude-3-haiku-20240307-v1:0"
+    wrapped = client()
+    assert wrap_bedrock(wrap_bedrock(wrapped)) is wrapped
+    wrapped.converse(modelId=model, messages=messages)
+    client().converse(modelId=model, messages=messages)
+    assert _names(store) == ["bedrock.converse"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["BedrockRuntimeIntegration", "setup_bedrock", "wrap_bedrock"]
 
@@ -27,9 +27,13 @@ def setup_bedrock() -> bool:
 
 
 def wrap_bedrock(client: Any) -> Any:
-    """Traces Bedrock Runtime calls and returns ``client`` (a boto3 client).
+    """Traces one boto3 ``bedrock-runtime`` client and returns it; other clients stay untraced.
 
-    Unlike the official helper, which wraps the one client, this turns the
-    Bedrock instrumentation on, so every client in the process is traced.
+    Wrapping it again changes nothing.
     """
-    return traced("bedrock", client)
+    from braintrust_otel.instrumentation.bedrock import wrap_bedrock as wrap
+
+    from .. import _state
+
+    _state.tracer()
+    return wrap(client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["HuggingFaceHubIntegration", "wrap_huggingface_hub"]
 
@@ -16,9 +16,13 @@ class HuggingFaceHubIntegration(Integration):
 
 
 def wrap_huggingface_hub(client: Any) -> Any:
-    """Traces Hugging Face Hub calls and returns ``client`` (an ``InferenceClient``).
+    """Traces one Hugging Face ``InferenceClient`` (sync or async) and returns it.
 
-    Unlike the official helper, which wraps the one client, this turns the
-    Hugging Face Hub instrumentation on, so every client in the process is traced.
+    Other clients stay untraced; wrapping it again changes nothing.
     """
-    return traced("huggingface_hub", client)
+    from braintrust_otel.instrumentation.huggingface_hub import wrap_huggingface_hub as wrap
+
+    from .. import _state
+
+    _state.tracer()
+    return wrap(client)

@@ -34,7 +34,7 @@ from ._bedrock_converse import (
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, traced_iterable
 
-__all__ = ["BedrockInstrumentor"]
+__all__ = ["BedrockInstrumentor", "wrap_bedrock"]
 
 _instruments = ("botocore >= 1.34",)
 PROVIDER = "bedrock"
@@ -225,6 +225,27 @@ def _wrapper(tracer: trace.Tracer) -> Callable[..., Any]:
             return result
 
     return wrapper
+
+
+def wrap_bedrock(client: Any) -> Any:
+    """Traces one boto3 ``bedrock-runtime`` client's Converse and InvokeModel calls.
+
+    The instrumentor's wrapper on this client's ``_make_api_call`` only (other
+    clients are untouched); wrapping again changes nothing, and with the
+    instrumentor on too a call is one span.
+
+    Returns:
+        ``client``.
+    """
+    if getattr(client, "_braintrust_traced", False) or not hasattr(client, "_make_api_call"):
+        return client
+    wrapt.wrap_function_wrapper(client, "_make_api_call",
+                                _wrapper(trace.get_tracer(__name__, VERSION)))
+    try:
+        client._braintrust_traced = True
+    except AttributeError:
+        pass
+    return client
 
 
 class BedrockInstrumentor(LazyInstrumentor):

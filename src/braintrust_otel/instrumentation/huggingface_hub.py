@@ -24,7 +24,7 @@ from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get, shape_of
 from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
 
-__all__ = ["HuggingFaceHubInstrumentor"]
+__all__ = ["HuggingFaceHubInstrumentor", "wrap_huggingface_hub"]
 
 _instruments = ("huggingface_hub >= 0.22",)
 PROVIDER = "huggingface"
@@ -217,6 +217,27 @@ def _dispatch(tracer: trace.Tracer, method: str, is_async: bool) -> Callable[...
         return inner(wrapped, instance, (), named)
 
     return wrapper
+
+
+def wrap_huggingface_hub(client: Any) -> Any:
+    """Traces one ``InferenceClient`` or ``AsyncInferenceClient`` and returns it.
+
+    The instrumentor's wrappers on this client's methods only; wrapping again
+    changes nothing, and with the instrumentor on too a call is one span (the
+    inner wrapper passes through while a traced call runs).
+    """
+    if getattr(client, "_braintrust_traced", False):
+        return client
+    tracer = trace.get_tracer(__name__, VERSION)
+    is_async = type(client).__name__.startswith("Async")
+    for method in _METHODS:
+        if hasattr(client, method):
+            wrapt.wrap_function_wrapper(client, method, _dispatch(tracer, method, is_async))
+    try:
+        client._braintrust_traced = True
+    except AttributeError:
+        pass
+    return client
 
 
 class HuggingFaceHubInstrumentor(LazyInstrumentor):
