@@ -423,3 +423,27 @@ def test_wrap_bedrock_traces_only_the_wrapped_client(store: StoreHelper, llm: Fa
     wrapped.converse(modelId=model, messages=messages)
     client().converse(modelId=model, messages=messages)
     assert _names(store) == ["bedrock.converse"]
+
+
+def test_wrap_google_discoveryengine_traces_only_the_wrapped_client(store: StoreHelper,
+                                                                    llm: FakeLLM) -> None:
+    pytest.importorskip("google.cloud.discoveryengine_v1")
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import discoveryengine_v1
+
+    from braintrust.integrations.google_discoveryengine import wrap_google_discoveryengine
+
+    def client() -> Any:
+        return discoveryengine_v1.RankServiceClient(
+            credentials=AnonymousCredentials(), transport="rest",  # type: ignore[no-untyped-call]
+            client_options=ClientOptions(api_endpoint=llm.base))
+
+    braintrust.init_logger(project="p")
+    request = {"ranking_config": "projects/p/locations/global/rankingConfigs/default",
+               "query": "capital", "records": [{"id": "1", "content": "Paris"}]}
+    wrapped = client()
+    assert wrap_google_discoveryengine(wrap_google_discoveryengine(wrapped)) is wrapped
+    wrapped.rank(request=request)
+    client().rank(request=request)
+    assert _names(store) == ["google_discoveryengine.rank"]

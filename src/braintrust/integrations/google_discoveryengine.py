@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["GoogleDiscoveryEngineIntegration", "setup_google_discoveryengine",
            "wrap_google_discoveryengine"]
@@ -29,9 +29,15 @@ def setup_google_discoveryengine() -> bool:
 
 
 def wrap_google_discoveryengine(client: Any) -> Any:
-    """Traces Discovery Engine calls and returns ``client``.
+    """Traces one Discovery Engine v1 client and returns it; other clients stay untraced.
 
-    Unlike the official helper, which wraps the one client, this turns the
-    Discovery Engine instrumentation on, so every client in the process is traced.
+    Wrapping it again changes nothing.
     """
-    return traced("google_discoveryengine", client)
+    from braintrust_otel.instrumentation.google_discoveryengine import (
+        wrap_google_discoveryengine as wrap,
+    )
+
+    from .. import _state
+
+    _state.tracer()
+    return wrap(client)
