@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["TransformersIntegration", "setup_transformers", "wrap_transformers"]
 
@@ -27,9 +27,13 @@ def setup_transformers() -> bool:
 
 
 def wrap_transformers(target: Any) -> Any:
-    """Traces Hugging Face Transformers and returns ``target`` (a pipeline or model).
+    """Traces one pipeline class (or the class of the pipeline given) and returns ``target``.
 
-    Unlike the official helper, which patches what it is given, this turns
-    the Hugging Face Transformers instrumentation on for the whole process.
+    Other pipeline classes stay untraced; wrapping again changes nothing.
     """
-    return traced("transformers", target)
+    from braintrust_otel.instrumentation.transformers import wrap_transformers as wrap
+
+    from .. import _state
+
+    _state.tracer()
+    return wrap(target)
