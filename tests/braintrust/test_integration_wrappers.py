@@ -447,3 +447,17 @@ def test_wrap_google_discoveryengine_traces_only_the_wrapped_client(store: Store
     wrapped.rank(request=request)
     client().rank(request=request)
     assert _names(store) == ["google_discoveryengine.rank"]
+
+
+def test_pydantic_ai_wrap_agent_of_something_else_is_reported_not_raised() -> None:
+    pytest.importorskip("pydantic_ai")
+    from braintrust.integrations.pydantic_ai import wrap_agent
+    from braintrust_otel import diagnostics
+
+    class Slotted:
+        __slots__ = ()
+
+    diagnostics.reset()
+    thing = Slotted()
+    assert wrap_agent(thing) is thing
+    assert diagnostics.counts().get("instrumentation") == 1

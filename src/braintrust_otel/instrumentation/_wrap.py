@@ -201,7 +201,7 @@ def wrap_client(tracer: trace.Tracer, client: Any, targets: list[ClientTarget]) 
     """
     import wrapt
 
-    if getattr(client, "_braintrust_traced", False):
+    if is_traced(client):
         return client
     for path, method, spec, how in targets:
         resource = client
@@ -212,8 +212,18 @@ def wrap_client(tracer: trace.Tracer, client: Any, targets: list[ClientTarget]) 
         wrapper = (async_wrapper(tracer, spec) if how == "async" else
                    sync_wrapper(tracer, spec, async_stream=how == "async_stream"))
         wrapt.wrap_function_wrapper(resource, method, wrapper)
+    mark_traced(client)
+    return client
+
+
+def is_traced(client: Any) -> bool:
+    """Whether :func:`mark_traced` marked ``client`` (so wrapping it again is skipped)."""
+    return bool(getattr(client, "_braintrust_traced", False))
+
+
+def mark_traced(client: Any) -> None:
+    """Marks a client whose methods were wrapped one by one."""
     try:
         client._braintrust_traced = True
     except AttributeError:
         pass  # a client with __slots__: wrapped again next time, one span all the same
-    return client

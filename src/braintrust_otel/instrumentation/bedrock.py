@@ -33,6 +33,7 @@ from ._bedrock_converse import (
 )
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, traced_iterable
+from ._wrap import is_traced, mark_traced
 
 __all__ = ["BedrockInstrumentor", "wrap_bedrock"]
 
@@ -237,14 +238,11 @@ def wrap_bedrock(client: Any) -> Any:
     Returns:
         ``client``.
     """
-    if getattr(client, "_braintrust_traced", False) or not hasattr(client, "_make_api_call"):
+    if is_traced(client) or not hasattr(client, "_make_api_call"):
         return client
     wrapt.wrap_function_wrapper(client, "_make_api_call",
                                 _wrapper(trace.get_tracer(__name__, VERSION)))
-    try:
-        client._braintrust_traced = True
-    except AttributeError:
-        pass
+    mark_traced(client)
     return client
 
 

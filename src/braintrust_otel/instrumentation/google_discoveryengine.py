@@ -22,6 +22,7 @@ from .. import diagnostics
 from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, traced_async_iterable, traced_iterable
+from ._wrap import is_traced, mark_traced
 
 __all__ = ["GoogleDiscoveryEngineInstrumentor", "wrap_google_discoveryengine"]
 
@@ -247,15 +248,12 @@ def wrap_google_discoveryengine(client: Any) -> Any:
     name = type(client).__name__
     for service, methods in _CLIENTS.items():
         for suffix, make in (("Client", _sync), ("AsyncClient", _async)):
-            if name != f"{service}{suffix}" or getattr(client, "_braintrust_traced", False):
+            if name != f"{service}{suffix}" or is_traced(client):
                 continue
             tracer = trace.get_tracer(__name__, VERSION)
             for method in methods:
                 wrapt.wrap_function_wrapper(client, method, make(tracer, method))
-            try:
-                client._braintrust_traced = True
-            except AttributeError:
-                pass
+            mark_traced(client)
     return client
 
 

@@ -22,7 +22,7 @@ from .._version import VERSION
 from ._chat import merge_chunks
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get, shape_of
-from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
+from ._wrap import Call, async_wrapper, is_traced, mark_traced, plain_params, sync_wrapper
 
 __all__ = ["HuggingFaceHubInstrumentor", "wrap_huggingface_hub"]
 
@@ -226,17 +226,14 @@ def wrap_huggingface_hub(client: Any) -> Any:
     changes nothing, and with the instrumentor on too a call is one span (the
     inner wrapper passes through while a traced call runs).
     """
-    if getattr(client, "_braintrust_traced", False):
+    if is_traced(client):
         return client
     tracer = trace.get_tracer(__name__, VERSION)
     is_async = type(client).__name__.startswith("Async")
     for method in _METHODS:
         if hasattr(client, method):
             wrapt.wrap_function_wrapper(client, method, _dispatch(tracer, method, is_async))
-    try:
-        client._braintrust_traced = True
-    except AttributeError:
-        pass
+    mark_traced(client)
     return client
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, TypeVar
 
 from opentelemetry import trace
 
+from .. import diagnostics
 from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
@@ -80,12 +81,15 @@ def trace_agent(agent: Any) -> Any:
     Returns:
         ``agent``. Doing it twice changes nothing.
     """
-    if isinstance(agent, type):
-        if not agent.__dict__.get("_instrument_default"):
-            # The class's own default: Agent.instrument_all sets the one on Agent.
-            setattr(agent, "_instrument_default", settings())  # noqa: B010
-    elif not getattr(agent, "_instrument", None):
-        agent._instrument = settings()
+    try:
+        if isinstance(agent, type):
+            if not agent.__dict__.get("_instrument_default"):
+                # The class's own default: Agent.instrument_all sets the one on Agent.
+                setattr(agent, "_instrument_default", settings())  # noqa: B010
+        elif not getattr(agent, "_instrument", None):
+            agent._instrument = settings()
+    except Exception as exc:  # not a Pydantic AI agent: it runs untraced, as it was
+        diagnostics.report("instrumentation", "could not trace a Pydantic AI agent", exc)
     return agent
 
 

@@ -23,6 +23,7 @@ from .. import diagnostics
 from ..masking import mask, record_exception
 from ..serialize import dumps
 from ._lazy import LazyInstrumentor
+from ._wrap import is_traced, mark_traced
 
 __all__ = ["TypeSafeInstrumentor", "span_input", "span_output", "token_metrics", "wrap_typesafe"]
 
@@ -186,7 +187,7 @@ def wrap_typesafe(client: Any) -> Any:
     Other clients are untouched; wrapping again changes nothing, and a client
     wrapped while the instrumentor is on keeps one span per call.
     """
-    if getattr(client, "_braintrust_traced", False) or not hasattr(client, "system_one"):
+    if is_traced(client) or not hasattr(client, "system_one"):
         return client
     tracer = trace.get_tracer(_SCOPE)
     is_async = type(client).__name__.startswith("Async")
@@ -200,10 +201,7 @@ def wrap_typesafe(client: Any) -> Any:
         return traced(wrapped, client, args, kwargs)
 
     wrapt.wrap_function_wrapper(client, "system_one", unless_instrumented)
-    try:
-        client._braintrust_traced = True
-    except AttributeError:
-        pass
+    mark_traced(client)
     return client
 
 
