@@ -461,3 +461,32 @@ def test_pydantic_ai_wrap_agent_of_something_else_is_reported_not_raised() -> No
     thing = Slotted()
     assert wrap_agent(thing) is thing
     assert diagnostics.counts().get("instrumentation") == 1
+
+
+def test_agno_judge_as_post_hook_scores_the_run_it_judges(store: StoreHelper,
+                                                         agno_llm: FakeLLM) -> None:
+    from agno.agent import Agent
+    from agno.eval.agent_as_judge import AgentAsJudgeEval
+    from agno.models.openai import OpenAIChat
+
+    from braintrust.integrations.agno import wrap_agent, wrap_agent_as_judge_eval
+
+    class Judge(AgentAsJudgeEval):
+        pass
+
+    class Judged(Agent):
+        pass
+
+    wrap_agent_as_judge_eval(Judge)
+    wrap_agent(Judged)
+
+    def model() -> OpenAIChat:
+        return OpenAIChat(id="gpt-4o-mini", base_url=agno_llm.openai_url, api_key="sk-fake")
+
+    braintrust.init_logger(project="p")
+    judge = Judge(criteria="Is it polite?", model=model(), telemetry=False)
+    Judged(name="greeter", model=model(), telemetry=False, post_hooks=[judge]).run("Hi")
+    rows = {r["span_attributes"]["name"]: r for r in store.rows()}
+    run, verdict = rows["greeter.run"], rows["AgentAsJudgeEval"]
+    assert verdict["span_parents"] == [run["span_id"]]
+    assert verdict["scores"] == run["scores"] == {"judge": 1.0}
