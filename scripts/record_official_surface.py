@@ -48,6 +48,13 @@ OUT = ROOT / "tests" / "data" / "official_surface.json"
 
 MODULES = ("braintrust", "braintrust.logger", "braintrust.framework", "braintrust.otel")
 
+#: The per-library paths, recorded too: every module of ``braintrust.wrappers``
+#: and every subpackage of ``braintrust.integrations`` (one per library; its
+#: plain modules, ``base``, ``utils``, ..., are the official SDK's machinery).
+#: A module with ``__all__`` is recorded by it (its names load lazily there,
+#: some only with their library installed: those are recorded as "unknown").
+PACKAGES = {"braintrust.integrations": True, "braintrust.wrappers": False}
+
 #: Classes whose public members and parameter lists are recorded (dotted in
 #: the first module of MODULES that has them).
 CLASSES = (
@@ -153,11 +160,20 @@ def record() -> dict[str, Any]:
     from braintrust.version import VERSION
 
     data["version"] = VERSION
-    for modname in MODULES:
-        module = importlib.import_module(modname)
+    for modname in (*MODULES, *_submodules()):
+        try:
+            module = importlib.import_module(modname)
+        except Exception:  # needs its library (pytest_plugin, harbor): its path is enough
+            data["modules"][modname] = {}
+            continue
+        listed = getattr(module, "__all__", None) if modname not in MODULES else None
         names: dict[str, Any] = {}
-        for name in sorted(dir(module)):
-            obj = getattr(module, name)
+        for name in sorted(listed if listed is not None else dir(module)):
+            try:
+                obj = getattr(module, name)
+            except Exception:  # a lazy name whose library is not installed
+                names[name] = {"kind": "unknown", "origin": None}
+                continue
             kind = classify(name, obj)
             if kind is None:
                 continue
@@ -177,6 +193,20 @@ def record() -> dict[str, Any]:
             if inspect.isclass(cls):  # Reporter, say, is a function there
                 data["classes"][f"{modname}.{name}"] = members(cls)
     return data
+
+
+def _submodules() -> list[str]:
+    """The ``PACKAGES`` and their public submodules (subpackages only where marked)."""
+    import importlib
+    import pkgutil
+
+    found: list[str] = []
+    for package, packages_only in PACKAGES.items():
+        found.append(package)
+        path = importlib.import_module(package).__path__
+        found += sorted(f"{package}.{info.name}" for info in pkgutil.iter_modules(path)
+                        if not info.name.startswith("_") and (info.ispkg or not packages_only))
+    return found
 
 
 def main() -> None:

@@ -49,13 +49,29 @@ def dspy_fields(body: dict[str, Any]) -> Optional[str]:
     return "\n\n".join([*parts, "[[ ## completed ## ]]"])
 
 
+#: What a structured answer puts in a field of each JSON type (scores 8 of 10, verdicts pass).
+_SAMPLES = {"integer": 8, "number": 0.8, "boolean": True, "string": "It matches."}
+
+
+def structured_answer(json_schema: dict[str, Any]) -> str:
+    """The JSON text answering a ``json_schema`` response format.
+
+    A schema with a ``city`` field (the tests' own) gets ``{"city": "Paris"}``;
+    any other (an eval judge's, say) a sample value per property by its type.
+    """
+    properties = (json_schema.get("schema") or {}).get("properties") or {}
+    if not properties or "city" in properties:
+        return json.dumps({"city": "Paris"})
+    return json.dumps({name: _SAMPLES.get(spec.get("type")) for name, spec in properties.items()})
+
+
 def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     tools = body.get("tools")
     message: dict[str, Any] = {"role": "assistant", "content": "Hello from fake server!"}
     finish = "stop"
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema" and fmt["json_schema"].get("name") != "Broken":
-        message = {"role": "assistant", "content": "{\"city\": \"Paris\"}"}
+        message = {"role": "assistant", "content": structured_answer(fmt["json_schema"])}
     dspy = dspy_fields(body)
     if dspy is not None:
         message = {"role": "assistant", "content": dspy}

@@ -216,6 +216,11 @@ LANGCHAIN_PROJECT: Variable[Optional[str]] = Variable(
     "LANGCHAIN_PROJECT", parse_str, None,
     "the project `setup_langsmith()` logs and evaluates to when given none")
 
+AGNO_EVAL_EXPERIMENTS: Variable[bool] = Variable(
+    "BRAINTRUST_AGNO_EVAL_EXPERIMENTS", parse_bool, True,
+    "run each traced Agno eval suite as a new experiment of the current logger's project "
+    "(`setup_agno(eval_experiments=)` overrides it)")
+
 #: Every variable read, in the README table's order.
 VARIABLES: tuple[Variable[Any], ...] = (
     LOCAL_STORE, PARENT, QUEUE_SIZE, QUEUE_BLOCK_SECONDS, MAX_GENERATOR_ITEMS, API_KEY,
@@ -224,7 +229,7 @@ VARIABLES: tuple[Variable[Any], ...] = (
     CAPTURE_CONTENT, PROMPT_CACHE_DIR, OPENAI_BASE_URL, OPENAI_API_KEY,
     KEEP_FOREIGN_INSTRUMENTORS, INSTRUMENT_THREADS, ENVIRONMENT_TYPE, ENVIRONMENT_NAME,
     OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, XDG_DATA_HOME, LOCALAPPDATA,
-    LANGCHAIN_PROJECT,
+    LANGCHAIN_PROJECT, AGNO_EVAL_EXPERIMENTS,
 )
 
 
@@ -272,6 +277,7 @@ class Settings:
     xdg_data_home: Optional[Path]
     localappdata: Optional[Path]
     langchain_project: Optional[str]
+    agno_eval_experiments: bool
 
     def __init__(self, **values: Any) -> None:
         for var in VARIABLES:

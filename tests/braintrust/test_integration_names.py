@@ -2,7 +2,8 @@
 
 The names are those the official SDK 0.48.1 exports (``__all__``) from
 ``braintrust.integrations.<library>`` and ``braintrust.wrappers.<library>``
-for the frameworks traced here (Agno's ``wrap_*_eval`` helpers excepted).
+for the frameworks traced here (tests/braintrust/test_surface.py checks every
+per-library module against the recording).
 Heavy frameworks' helpers are exercised in their own virtualenvs
 (tests/braintrust_otel/instrumentation/test_crewai.py, test_llamaindex.py, test_adk.py).
 """

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
-__all__ = ["Integration"]
+__all__ = ["Integration", "setup", "traced"]
 
 
 class Integration:
@@ -42,3 +42,25 @@ def traced(flag: str, value: Any) -> Any:
 
     instrument_one(flag)
     return value
+
+
+def setup(flag: str, api_key: Optional[str] = None, project_id: Optional[str] = None,
+          project_name: Optional[str] = None) -> bool:
+    """Turns ``flag``'s library tracing on; starts a logger first when no span is current.
+
+    What the official ``setup_<library>()`` functions do.
+
+    Args:
+        flag: The library's ``auto_instrument`` flag.
+        api_key, project_id, project_name: For the logger, as in ``init_logger``.
+
+    Returns:
+        Whether the library is traced (now, or when it is imported).
+    """
+    from .._auto import instrument_one
+    from .._logger import init_logger
+    from .._span import NOOP_SPAN, current_span
+
+    if current_span() is NOOP_SPAN:
+        init_logger(project=project_name, project_id=project_id, api_key=api_key)
+    return instrument_one(flag)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..wrappers.llamaindex import setup_llamaindex
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["BraintrustSpanHandler", "LlamaIndexIntegration", "setup_llamaindex"]
 
@@ -18,45 +18,34 @@ class LlamaIndexIntegration(Integration):
 
 def _handler_class() -> Any:
     try:
-        from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
+        from braintrust_otel.instrumentation.llamaindex import span_handler_class
+
+        base = span_handler_class()
     except ImportError as exc:
         error = exc
 
         class Missing:
-            """Stands in when llama-index-core is not installed."""
+            """Stands in when llama-index-core or OpenInference's LlamaIndex package is missing."""
 
             def __init__(self, *args: Any, **kwargs: Any) -> None:
-                raise ImportError("BraintrustSpanHandler needs llama-index-core") from error
+                raise ImportError(f"BraintrustSpanHandler needs them: {error}") from error
 
         return Missing
 
-    class BraintrustSpanHandler(BaseSpanHandler[Any]):  # type: ignore[misc]
-        """A LlamaIndex span handler that traces LlamaIndex to Braintrust.
+    class BraintrustSpanHandler(base):  # type: ignore[misc,valid-type]
+        """A LlamaIndex span handler that traces the dispatcher it is added to.
 
-        Made (and added to a dispatcher, as with the official handler), it
-        turns on this package's LlamaIndex instrumentation, whose own handler
-        on the root dispatcher makes the spans; this one records nothing itself.
+        As with the official handler: ``get_dispatcher().add_span_handler(
+        BraintrustSpanHandler())`` traces LlamaIndex's spans there (and under
+        it); a handler made but not added records nothing. Adding one while
+        ``setup_llamaindex()`` tracing is on adds no second span.
         """
 
-        def model_post_init(self, __context: Any) -> None:
-            super().model_post_init(__context)
-            traced("llamaindex", None)
+        def __init__(self) -> None:
+            from .. import _state
 
-        @classmethod
-        def class_name(cls) -> str:
-            return "BraintrustSpanHandler"
-
-        def new_span(self, id_: str, bound_args: Any, instance: Any = None,
-                     parent_span_id: Any = None, tags: Any = None, **kwargs: Any) -> None:
-            return None
-
-        def prepare_to_exit_span(self, id_: str, bound_args: Any, instance: Any = None,
-                                 result: Any = None, **kwargs: Any) -> None:
-            return None
-
-        def prepare_to_drop_span(self, id_: str, bound_args: Any, instance: Any = None,
-                                 err: Any = None, **kwargs: Any) -> None:
-            return None
+            _state.tracer()
+            super().__init__()
 
     return BraintrustSpanHandler
 

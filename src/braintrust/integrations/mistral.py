@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["MistralIntegration", "wrap_mistral"]
 
@@ -16,12 +16,14 @@ class MistralIntegration(Integration):
 
 
 def wrap_mistral(client: Any) -> Any:
-    """Traces a ``Mistral`` client's calls and returns the client.
+    """Traces one ``Mistral`` client's calls and returns the client.
 
-    The client classes are patched, so every Mistral client in the process is
-    traced from now on, not only this one.
+    Other clients stay untraced (``MistralIntegration.setup()`` traces them
+    all); wrapping the same client again changes nothing.
     """
+    from braintrust_otel.instrumentation.mistral import wrap_mistral as wrap
+
     from .. import _state
 
     _state.tracer()
-    return traced("mistral", client)
+    return wrap(client)

@@ -1,8 +1,10 @@
 """``braintrust.integrations.pydantic_ai``: Pydantic AI (as in the official SDK).
 
-Pydantic AI makes OTel spans for agent runs and model requests itself; the
-``wrap_*`` helpers turn that on and hand back what they were given (the
-official ones patch it), so every agent and model request is traced.
+Pydantic AI makes OTel spans for agent runs and model requests itself. The
+``wrap_*`` helpers turn them on for what they are given only: ``wrap_agent``
+for one agent class (its subclasses too) or agent, ``wrap_model_request*``
+for the direct request function they return. ``setup_pydantic_ai`` (or
+``PydanticAIIntegration.setup()``) traces every agent.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, TypeVar
 
 from .._pydantic_ai import setup_pydantic_ai
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["PydanticAIIntegration", "setup_pydantic_ai", "wrap_agent", "wrap_model_classes",
            "wrap_model_request", "wrap_model_request_stream", "wrap_model_request_stream_sync",
@@ -25,9 +27,25 @@ class PydanticAIIntegration(Integration):
     name = "pydantic_ai"
 
 
+def _otel() -> Any:
+    from braintrust_otel.instrumentation import pydantic_ai
+
+    from .. import _state
+
+    _state.tracer()
+    return pydantic_ai
+
+
 def wrap_agent(Agent: Any) -> Any:
-    """Traces Pydantic AI agent runs and returns ``Agent``."""
-    return traced("pydantic_ai", Agent)
+    """Traces runs of one Pydantic AI agent class (and its subclasses) or one agent.
+
+    Args:
+        Agent: ``pydantic_ai.Agent``, a subclass, or an agent object.
+
+    Returns:
+        ``Agent``; wrapping it again changes nothing.
+    """
+    return _otel().trace_agent(Agent)
 
 
 def wrap_model_classes() -> bool:
@@ -38,20 +56,25 @@ def wrap_model_classes() -> bool:
 
 
 def wrap_model_request(original_func: F) -> F:
-    """Traces model requests and returns ``original_func`` (Pydantic AI spans them)."""
-    return traced("pydantic_ai", original_func)  # type: ignore[no-any-return]
+    """Returns ``original_func`` (``pydantic_ai.direct.model_request``) tracing each request.
+
+    The returned function asks Pydantic AI for its model-call span when the
+    caller passes no ``instrument=``; a function without that parameter is
+    returned unchanged.
+    """
+    return _otel().trace_requests(original_func)  # type: ignore[no-any-return]
 
 
 def wrap_model_request_sync(original_func: F) -> F:
-    """As :func:`wrap_model_request`, for the synchronous request function."""
-    return traced("pydantic_ai", original_func)  # type: ignore[no-any-return]
+    """As :func:`wrap_model_request`, for ``model_request_sync``."""
+    return _otel().trace_requests(original_func)  # type: ignore[no-any-return]
 
 
 def wrap_model_request_stream(original_func: F) -> F:
-    """As :func:`wrap_model_request`, for the streamed request function."""
-    return traced("pydantic_ai", original_func)  # type: ignore[no-any-return]
+    """As :func:`wrap_model_request`, for ``model_request_stream``."""
+    return _otel().trace_requests(original_func)  # type: ignore[no-any-return]
 
 
 def wrap_model_request_stream_sync(original_func: F) -> F:
-    """As :func:`wrap_model_request`, for the synchronous streamed request function."""
-    return traced("pydantic_ai", original_func)  # type: ignore[no-any-return]
+    """As :func:`wrap_model_request`, for ``model_request_stream_sync``."""
+    return _otel().trace_requests(original_func)  # type: ignore[no-any-return]

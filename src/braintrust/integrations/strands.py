@@ -16,10 +16,10 @@ class StrandsIntegration(Integration):
     name = "strands"
 
 
-def wrap_strands_tracer(tracer: Any) -> Any:
-    """Traces Strands' spans and returns ``tracer`` (Strands' tracer or its class).
+def wrap_strands_tracer(Tracer: Any) -> Any:
+    """Traces Strands' spans and returns ``Tracer`` (Strands' tracer class, or a tracer).
 
     Strands makes OTel spans itself; this turns our Strands instrumentation on
     (its spans reach Braintrust) and leaves the tracer as it is.
     """
-    return traced("strands", tracer)
+    return traced("strands", Tracer)

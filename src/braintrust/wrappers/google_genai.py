@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
+from ..integrations.google_genai import setup_genai
+
 __all__ = ["setup_genai"]
-
-
-def setup_genai() -> bool:
-    """Traces every ``google.genai`` client (as ``auto_instrument(google_genai=True)``).
-
-    Returns:
-        Whether ``google-genai`` is traced now (or will be when it is imported).
-    """
-    from .._auto import instrument_one
-
-    return instrument_one("google_genai")

@@ -45,6 +45,7 @@ class Row:
         self._capture = capture_content()
         self._metadata: dict[str, Any] = {}
         self._metrics: dict[str, float] = {}
+        self._scores: dict[str, float] = {}
         self._ended = False
         #: What the caller matched this span by (not logged); see the Claude Agent SDK's tools.
         self.input: Any = None
@@ -55,8 +56,12 @@ class Row:
 
     def log(self, input: Any = UNSET, output: Any = UNSET,
             metadata: Optional[Mapping[str, Any]] = None,
-            metrics: Optional[Mapping[str, float]] = None, error: Optional[str] = None) -> None:
-        """Logs fields on the span (content only when capture is on); never raises."""
+            metrics: Optional[Mapping[str, float]] = None, error: Optional[str] = None,
+            expected: Any = UNSET, scores: Optional[Mapping[str, float]] = None) -> None:
+        """Logs fields on the span (content only when capture is on); never raises.
+
+        ``scores`` merge key by key too.
+        """
         if self._ended:
             return
         try:
@@ -73,6 +78,11 @@ class Row:
                 attrs[A.METRICS] = dumps(self._metrics)
             if error is not None:
                 attrs[A.ERROR] = dumps(mask("error", error))
+            if expected is not UNSET and expected is not None and self._capture:
+                attrs[A.EXPECTED] = dumps(mask("expected", expected))
+            if scores:
+                self._scores.update(scores)
+                attrs[A.SCORES] = dumps(self._scores)
             self.span.set_attributes(attrs)
         except Exception as exc:
             diagnostics.report("instrumentation", "could not record a span", exc)

@@ -182,3 +182,48 @@ def unwrap_targets(targets: list[Target]) -> None:
         except (ImportError, AttributeError):
             continue
         unwrap(owner, method)
+
+
+#: ``(attribute path on the client, method, spec, how)``: one method of one client
+#: object; ``how`` is ``"sync"``, ``"async"`` or ``"async_stream"`` (see :func:`sync_wrapper`).
+ClientTarget = tuple[tuple[str, ...], str, Call, str]
+
+
+def wrap_client(tracer: trace.Tracer, client: Any, targets: list[ClientTarget]) -> Any:
+    """Wraps the targets on one client object (its resources), so only it is traced.
+
+    A resource or method this client lacks is skipped. The client is marked:
+    wrapping it again returns it as it is. Inside a call another wrapper
+    traces (the class's, when the instrumentor is on too), these pass through.
+
+    Returns:
+        ``client``.
+    """
+    import wrapt
+
+    if is_traced(client):
+        return client
+    for path, method, spec, how in targets:
+        resource = client
+        for part in path:
+            resource = getattr(resource, part, None)
+        if resource is None or not hasattr(resource, method):
+            continue
+        wrapper = (async_wrapper(tracer, spec) if how == "async" else
+                   sync_wrapper(tracer, spec, async_stream=how == "async_stream"))
+        wrapt.wrap_function_wrapper(resource, method, wrapper)
+    mark_traced(client)
+    return client
+
+
+def is_traced(client: Any) -> bool:
+    """Whether :func:`mark_traced` marked ``client`` (so wrapping it again is skipped)."""
+    return bool(getattr(client, "_braintrust_traced", False))
+
+
+def mark_traced(client: Any) -> None:
+    """Marks a client whose methods were wrapped one by one."""
+    try:
+        client._braintrust_traced = True
+    except AttributeError:
+        pass  # a client with __slots__: wrapped again next time, one span all the same

@@ -33,8 +33,9 @@ from ._bedrock_converse import (
 )
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, traced_iterable
+from ._wrap import is_traced, mark_traced
 
-__all__ = ["BedrockInstrumentor"]
+__all__ = ["BedrockInstrumentor", "wrap_bedrock"]
 
 _instruments = ("botocore >= 1.34",)
 PROVIDER = "bedrock"
@@ -225,6 +226,24 @@ def _wrapper(tracer: trace.Tracer) -> Callable[..., Any]:
             return result
 
     return wrapper
+
+
+def wrap_bedrock(client: Any) -> Any:
+    """Traces one boto3 ``bedrock-runtime`` client's Converse and InvokeModel calls.
+
+    The instrumentor's wrapper on this client's ``_make_api_call`` only (other
+    clients are untouched); wrapping again changes nothing, and with the
+    instrumentor on too a call is one span.
+
+    Returns:
+        ``client``.
+    """
+    if is_traced(client) or not hasattr(client, "_make_api_call"):
+        return client
+    wrapt.wrap_function_wrapper(client, "_make_api_call",
+                                _wrapper(trace.get_tracer(__name__, VERSION)))
+    mark_traced(client)
+    return client
 
 
 class BedrockInstrumentor(LazyInstrumentor):

@@ -21,9 +21,18 @@ from .._version import VERSION
 from ..attachments import Attachment
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
-from ._wrap import Call, Target, plain_params, sync_wrapper, unwrap_targets, wrap_targets
+from ._wrap import (
+    Call,
+    ClientTarget,
+    Target,
+    plain_params,
+    sync_wrapper,
+    unwrap_targets,
+    wrap_client,
+    wrap_targets,
+)
 
-__all__ = ["CohereInstrumentor"]
+__all__ = ["CohereInstrumentor", "wrap_cohere"]
 
 _instruments = ("cohere >= 5.0",)
 PROVIDER = "cohere"
@@ -295,6 +304,23 @@ def _targets() -> list[Target]:
 
 def _stream_targets() -> list[tuple[str, str, bool]]:
     return [(module, cls, is_async) for module, cls, is_async in _CLASSES]
+
+
+def wrap_cohere(client: Any) -> Any:
+    """Traces one ``cohere`` client (v1 or v2, sync or async) and returns it.
+
+    The instrumentor's specs on this client's ``chat``, ``chat_stream``,
+    ``embed``, ``rerank`` and ``audio.transcriptions.create``; other clients
+    are untouched, and wrapping again changes nothing.
+    """
+    how = "async" if type(client).__name__.startswith("Async") else "sync"
+    targets: list[ClientTarget] = [((), method, spec, how) for method, spec in (
+        ("chat", CHAT), ("embed", EMBED), ("rerank", RERANK))]
+    # chat_stream is a generator function (see _patch): a sync wrapper for both.
+    targets.append(((), "chat_stream", CHAT_STREAM,
+                    "async_stream" if how == "async" else "sync"))
+    targets.append((("audio", "transcriptions"), "create", TRANSCRIBE, how))
+    return wrap_client(trace.get_tracer(__name__, VERSION), client, targets)
 
 
 class CohereInstrumentor(LazyInstrumentor):

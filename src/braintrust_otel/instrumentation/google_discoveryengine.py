@@ -22,8 +22,9 @@ from .. import diagnostics
 from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, traced_async_iterable, traced_iterable
+from ._wrap import is_traced, mark_traced
 
-__all__ = ["GoogleDiscoveryEngineInstrumentor"]
+__all__ = ["GoogleDiscoveryEngineInstrumentor", "wrap_google_discoveryengine"]
 
 _instruments = ("google-cloud-discoveryengine >= 0.11",)
 PROVIDER = "google"
@@ -235,6 +236,25 @@ def _async(tracer: trace.Tracer, method: str) -> Callable[..., Any]:
         return _end(call, method, result, is_async=True)
 
     return wrapper
+
+
+def wrap_google_discoveryengine(client: Any) -> Any:
+    """Traces one Discovery Engine client (a v1 ``...ServiceClient`` or
+    ``...ServiceAsyncClient``) and returns it; other clients are untouched.
+
+    Wrapping it again changes nothing; with the instrumentor on too a call is
+    one span (the inner wrapper passes through while a traced call runs).
+    """
+    name = type(client).__name__
+    for service, methods in _CLIENTS.items():
+        for suffix, make in (("Client", _sync), ("AsyncClient", _async)):
+            if name != f"{service}{suffix}" or is_traced(client):
+                continue
+            tracer = trace.get_tracer(__name__, VERSION)
+            for method in methods:
+                wrapt.wrap_function_wrapper(client, method, make(tracer, method))
+            mark_traced(client)
+    return client
 
 
 class GoogleDiscoveryEngineInstrumentor(LazyInstrumentor):

@@ -22,9 +22,9 @@ from .._version import VERSION
 from ._chat import merge_chunks
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get, shape_of
-from ._wrap import Call, async_wrapper, plain_params, sync_wrapper
+from ._wrap import Call, async_wrapper, is_traced, mark_traced, plain_params, sync_wrapper
 
-__all__ = ["HuggingFaceHubInstrumentor"]
+__all__ = ["HuggingFaceHubInstrumentor", "wrap_huggingface_hub"]
 
 _instruments = ("huggingface_hub >= 0.22",)
 PROVIDER = "huggingface"
@@ -217,6 +217,24 @@ def _dispatch(tracer: trace.Tracer, method: str, is_async: bool) -> Callable[...
         return inner(wrapped, instance, (), named)
 
     return wrapper
+
+
+def wrap_huggingface_hub(client: Any) -> Any:
+    """Traces one ``InferenceClient`` or ``AsyncInferenceClient`` and returns it.
+
+    The instrumentor's wrappers on this client's methods only; wrapping again
+    changes nothing, and with the instrumentor on too a call is one span (the
+    inner wrapper passes through while a traced call runs).
+    """
+    if is_traced(client):
+        return client
+    tracer = trace.get_tracer(__name__, VERSION)
+    is_async = type(client).__name__.startswith("Async")
+    for method in _METHODS:
+        if hasattr(client, method):
+            wrapt.wrap_function_wrapper(client, method, _dispatch(tracer, method, is_async))
+    mark_traced(client)
+    return client
 
 
 class HuggingFaceHubInstrumentor(LazyInstrumentor):

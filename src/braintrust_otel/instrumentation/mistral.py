@@ -37,9 +37,9 @@ from ._mistral_media import (
     _transcription_request,
     _transcription_stream_done,
 )
-from ._wrap import Call, Target, unwrap_targets, wrap_targets
+from ._wrap import Call, ClientTarget, Target, unwrap_targets, wrap_client, wrap_targets
 
-__all__ = ["MistralInstrumentor"]
+__all__ = ["MistralInstrumentor", "wrap_mistral"]
 
 _instruments = ("mistralai >= 1.12.4",)
 PROVIDER = "mistral"
@@ -279,6 +279,33 @@ def _targets() -> list[Target]:
         targets.append((module, cls, method, spec, False))
         targets.append((module, cls, f"{method}_async", spec, True))
     return targets
+
+
+#: Where each resource hangs on a ``Mistral`` client (``_SPECS`` is keyed by its last part).
+_CLIENT_PATHS = (("chat",), ("agents",), ("fim",), ("embeddings",), ("ocr",),
+                 ("audio", "transcriptions"), ("audio", "speech"), ("beta", "conversations"))
+
+
+def wrap_mistral(client: Any) -> Any:
+    """Traces one ``mistralai`` client's calls (and returns it); other clients are untouched.
+
+    The same specs as :class:`MistralInstrumentor`, wrapped on this client's
+    resource objects instead of their classes. Wrapping a client twice, or
+    one whose classes are instrumented too, still makes one span per call
+    (an inner wrapper passes through while a traced call is running).
+
+    Args:
+        client: A ``Mistral`` client.
+
+    Returns:
+        The same client.
+    """
+    targets: list[ClientTarget] = []
+    for path in _CLIENT_PATHS:
+        for (name, method), spec in _SPECS.items():
+            if name == path[-1]:
+                targets += [(path, method, spec, "sync"), (path, f"{method}_async", spec, "async")]
+    return wrap_client(trace.get_tracer(__name__, VERSION), client, targets)
 
 
 class MistralInstrumentor(LazyInstrumentor):

@@ -27,7 +27,7 @@ from . import _pipecat as p
 from ._lazy import LazyInstrumentor
 from ._rows import Row
 
-__all__ = ["PipecatInstrumentor", "observer"]
+__all__ = ["PipecatInstrumentor", "observer", "observer_class", "wrap_worker_class"]
 
 _instruments = ("pipecat-ai >= 1.3.0",)
 _SCOPE = "braintrust_otel.pipecat"
@@ -293,6 +293,11 @@ def observer() -> Any:
     return _class()()
 
 
+def observer_class() -> type:
+    """The Braintrust observer class (``BraintrustPipecatObserver``; Pipecat must be installed)."""
+    return _class()
+
+
 def _class() -> type:
     global _observer_class
     if _observer_class is None:
@@ -341,6 +346,20 @@ def _worker_init(wrapped: Any, instance: Any, args: tuple[Any, ...],
     except Exception as exc:
         diagnostics.report("instrumentation", "could not add the Pipecat observer", exc)
     return wrapped(*args, **kwargs)
+
+
+def wrap_worker_class(cls: Any) -> Any:
+    """Adds a Braintrust observer to each worker of class ``cls`` (a Pipecat
+    ``PipelineWorker`` or a subclass) made from now on; returns ``cls``.
+
+    Wrapping the class again, or a worker class while the instrumentor is on,
+    adds no second observer (one is added only where none is).
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"expected a PipelineWorker class, got {type(cls).__name__}")
+    if not isinstance(cls.__dict__.get("__init__"), wrapt.FunctionWrapper):
+        wrapt.wrap_function_wrapper(cls, "__init__", _worker_init)
+    return cls
 
 
 class PipecatInstrumentor(LazyInstrumentor):

@@ -25,7 +25,7 @@ from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, active, shape_of
 
-__all__ = ["TransformersInstrumentor"]
+__all__ = ["TransformersInstrumentor", "wrap_transformers"]
 
 _instruments = ("transformers >= 4.42",)
 PROVIDER = "huggingface"
@@ -201,6 +201,29 @@ def _wrapper(tracer: trace.Tracer, expected: str) -> Callable[..., Any]:
         return result
 
     return wrapper
+
+
+def wrap_transformers(target: Any) -> Any:
+    """Traces calls of one pipeline class (``target``, or the class of a pipeline object).
+
+    As the official helper: the class's ``__call__`` is wrapped (``pipe(...)``
+    looks it up on the class), so its other objects are traced too, other
+    pipeline classes not. Anything that is not a supported pipeline is left
+    alone; wrapping again changes nothing.
+
+    Returns:
+        ``target``.
+    """
+    cls = target if isinstance(target, type) else type(target)
+    for module, name, task in _PIPELINES:
+        base = getattr(sys.modules.get(module), name, None)
+        if not (isinstance(base, type) and issubclass(cls, base)):
+            continue
+        if not hasattr(vars(cls).get("__call__"), "__wrapped__"):
+            wrapt.wrap_function_wrapper(cls, "__call__",
+                                        _wrapper(trace.get_tracer(__name__, VERSION), task))
+        break
+    return target
 
 
 class TransformersInstrumentor(LazyInstrumentor):

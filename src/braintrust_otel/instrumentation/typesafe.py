@@ -23,8 +23,9 @@ from .. import diagnostics
 from ..masking import mask, record_exception
 from ..serialize import dumps
 from ._lazy import LazyInstrumentor
+from ._wrap import is_traced, mark_traced
 
-__all__ = ["TypeSafeInstrumentor", "span_input", "span_output", "token_metrics"]
+__all__ = ["TypeSafeInstrumentor", "span_input", "span_output", "token_metrics", "wrap_typesafe"]
 
 _instruments = ("typesafe-sdk >= 0.6",)
 _SCOPE = "braintrust_otel.typesafe"
@@ -178,6 +179,30 @@ def _fail(span: trace.Span, exc: BaseException) -> None:
     record_exception(span, exc)
     span.set_attribute(A.ERROR, dumps(mask("error", str(exc) or type(exc).__name__)))
     span.end()
+
+
+def wrap_typesafe(client: Any) -> Any:
+    """Traces one TypeSafe client's ``system_one`` (sync or async) and returns it.
+
+    Other clients are untouched; wrapping again changes nothing, and a client
+    wrapped while the instrumentor is on keeps one span per call.
+    """
+    if is_traced(client) or not hasattr(client, "system_one"):
+        return client
+    tracer = trace.get_tracer(_SCOPE)
+    is_async = type(client).__name__.startswith("Async")
+    traced = _async_wrapper(tracer) if is_async else _sync_wrapper(tracer)
+
+    def unless_instrumented(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                            kwargs: dict[str, Any]) -> Any:
+        # Wrapped after the instrumentor: the method found is already its wrapper.
+        if isinstance(wrapped, (wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)):
+            return wrapped(*args, **kwargs)
+        return traced(wrapped, client, args, kwargs)
+
+    wrapt.wrap_function_wrapper(client, "system_one", unless_instrumented)
+    mark_traced(client)
+    return client
 
 
 class TypeSafeInstrumentor(LazyInstrumentor):

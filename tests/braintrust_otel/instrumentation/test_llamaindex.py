@@ -64,9 +64,12 @@ def test_function_agent_with_a_tool_call(python: Path, tmp_path: Path) -> None:
     with FakeLLM() as llm:
         out = _run(python, tmp_path, llm, STREAMING="0")
         assert len(llm.requests) == 2  # the tool call, then the answer
+    _check_agent_run(out, stored_rows(tmp_path / "store.sqlite", "p"))
+
+
+def _check_agent_run(out: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     assert out["turned_on"]["openai"] is True
     assert out["answer"] == FINAL_ANSWER
-    rows = stored_rows(tmp_path / "store.sqlite", "p")
     by_id = {r["span_id"]: r for r in rows}
 
     def ancestors(row: dict[str, Any]) -> list[str]:
@@ -159,16 +162,32 @@ def test_a_streamed_model_call_is_one_llm_row(python: Path, tmp_path: Path) -> N
     assert {r["root_span_id"] for r in rows} == {agent["root_span_id"]}
 
 
-def test_official_span_handler_turns_tracing_on(python: Path, tmp_path: Path) -> None:
+HANDLER_SETUP = {
+    # Added to the root dispatcher, as the official handler is: the same rows as setup.
+    "attached": "get_dispatcher().add_span_handler(BraintrustSpanHandler())\n",
+    # Made but never added: LlamaIndex is not traced (the OpenAI client still is).
+    "idle": "idle = BraintrustSpanHandler()\n",
+    # Added while setup_llamaindex() traces LlamaIndex: no second span.
+    "with setup": ('assert setup_llamaindex(project_name="p") is True\n'
+                   "get_dispatcher().add_span_handler(BraintrustSpanHandler())\n"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(HANDLER_SETUP))
+def test_official_span_handler_traces_where_it_is_attached(python: Path, tmp_path: Path,
+                                                           how: str) -> None:
     script = SCRIPT.replace(
         'assert setup_llamaindex(project_name="p") is True\n',
-        'from llama_index.core.instrumentation import get_dispatcher\n'
-        'from braintrust.integrations.llamaindex import BraintrustSpanHandler\n'
-        'get_dispatcher().add_span_handler(BraintrustSpanHandler())\n')
+        "from llama_index.core.instrumentation import get_dispatcher\n"
+        "from braintrust.integrations.llamaindex import BraintrustSpanHandler\n"
+        + HANDLER_SETUP[how])
     assert script != SCRIPT
     with FakeLLM() as llm:
-        run_script(python, script, tmp_path / "store.sqlite",
-                   {"FAKE_OPENAI_URL": llm.openai_url, "STREAMING": "0"})
+        out = run_script(python, script, tmp_path / "store.sqlite",
+                         {"FAKE_OPENAI_URL": llm.openai_url, "STREAMING": "0"})
     rows = stored_rows(tmp_path / "store.sqlite", "p")
-    names = [r["span_attributes"]["name"] for r in rows]
-    assert "FunctionAgent.run" in names and names.count("OpenAI.achat") == 2
+    if how == "idle":
+        names = {r["span_attributes"]["name"] for r in rows}
+        assert names == {"request", "weather lookup", "Chat Completion"}
+    else:
+        _check_agent_run(out, rows)

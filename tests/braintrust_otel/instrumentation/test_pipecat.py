@@ -140,3 +140,26 @@ def test_a_pipeline_with_a_function_call(python: Path, tmp_path: Path) -> None:
     assert [r["span_attributes"]["type"] for r in chats] == ["llm", "llm"]
     assert [r["output"][0]["finish_reason"] for r in chats] == ["tool_calls", "stop"]
     assert all(r["span_parents"] == [out["root"]] for r in chats)
+
+
+def test_wrap_pipeline_worker_observes_that_worker_class_once(python: Path,
+                                                              tmp_path: Path) -> None:
+    script = SCRIPT.replace("turned_on = braintrust.auto_instrument()",
+                            "turned_on = braintrust.auto_instrument(pipecat=False)").replace(
+        "llm = OpenAILLMService(",
+        "import wrapt\n"
+        "from braintrust.integrations.pipecat import wrap_pipeline_worker\n"
+        "class TracedWorker(PipelineWorker):\n"
+        "    pass\n"
+        "assert wrap_pipeline_worker(wrap_pipeline_worker(TracedWorker)) is TracedWorker\n"
+        "assert not isinstance(PipelineWorker.__dict__['__init__'], wrapt.FunctionWrapper)\n"
+        "llm = OpenAILLMService(").replace("worker = PipelineWorker(", "worker = TracedWorker(")
+    assert script.count("TracedWorker") == 4
+    with FakeLLM() as llm:
+        out = run_script(python, script, tmp_path / "store.sqlite",
+                         {"FAKE_OPENAI_URL": llm.openai_url})
+    assert out["turned_on"] == {"openai": True}
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    [pipeline] = _named(rows, "pipecat_pipeline")  # one observer, though wrapped twice
+    assert pipeline["span_parents"] == [out["root"]]
+    assert len(_named(rows, "pipecat_llm_response")) == 2

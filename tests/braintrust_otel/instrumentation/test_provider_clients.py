@@ -719,6 +719,26 @@ def test_transformers_pipelines(tmp_path: Any) -> None:
     assert "model" not in features["metadata"]  # a model built here has no name
 
 
+def test_wrap_transformers_traces_that_pipeline_class_only(tmp_path: Any) -> None:
+    from tests.conftest import run_python, stored_rows
+
+    script = TINY_PIPELINES.replace(
+        "TransformersInstrumentor().instrument()",
+        "from braintrust.integrations.transformers import wrap_transformers").replace(
+        "    text = generate(",
+        "    assert wrap_transformers(wrap_transformers(generate)) is generate\n"
+        "    text = generate(").replace(
+        "    TransformersInstrumentor().uninstrument()\n"
+        "    generate(\"say hello\", max_new_tokens=1)  # uninstrumented: no row\n", "")
+    assert script.count("wrap_transformers") == 3 and "uninstrument" not in script
+    proc = run_python(script, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = stored_rows(tmp_path / "sub.sqlite", "tf")
+    # The text-generation pipeline's two calls (wrapped once); the embedding one is not.
+    assert [r["span_attributes"]["name"] for r in rows] == [
+        "huggingface.transformers.text_generation"] * 2
+
+
 def test_transformers_inputs_and_outputs_of_other_tasks() -> None:
     # Summarization, translation and question answering exist in transformers 4.x
     # only; the test environment has 5.x, so their row shapes are checked directly.

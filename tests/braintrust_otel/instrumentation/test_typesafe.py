@@ -138,3 +138,27 @@ def test_uninstrument_restores_both_clients() -> None:
         instrumentor.uninstrument()
     assert not isinstance(ts.TypeSafeClient.__dict__["system_one"], wrapt.FunctionWrapper)
     assert not isinstance(ts.AsyncTypeSafeClient.__dict__["system_one"], wrapt.FunctionWrapper)
+
+
+def test_wrap_typesafe_traces_only_the_wrapped_client(api: str, store: StoreHelper) -> None:
+    from braintrust.integrations.typesafe import wrap_typesafe
+
+    braintrust.init_logger(project="p")
+    wrapped = ts.TypeSafeClient(api_key="k", base_url=api, model="jev-latest")
+    assert wrap_typesafe(wrap_typesafe(wrapped)) is wrapped
+    aclient = wrap_typesafe(ts.AsyncTypeSafeClient(api_key="k", base_url=api))
+    question = {"n": ts.Noul(instructions="q")}
+    wrapped.system_one("wrapped", question)
+    ts.TypeSafeClient(api_key="k", base_url=api).system_one("plain", question)
+    asyncio.run(aclient.system_one("async", question))
+    TypeSafeInstrumentor().instrument()  # every client traced: still one span each
+    try:
+        wrapped.system_one("both", question)
+        late = wrap_typesafe(ts.TypeSafeClient(api_key="k", base_url=api))
+        late.system_one("wrapped while instrumented", question)
+    finally:
+        TypeSafeInstrumentor().uninstrument()
+    rows = sorted(store.rows(), key=lambda r: r["metrics"]["start"])
+    assert [r["input"]["state"] for r in rows] == ["wrapped", "async", "both",
+                                                    "wrapped while instrumented"]
+    assert rows[0]["metadata"] == {"provider": "typesafe", "model": "jev-1"}
