@@ -37,11 +37,14 @@ observable offline). ``ObserveRun`` replays a run's stream, offsets and all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import secrets
 import struct
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,9 +67,12 @@ class Bridge:
     """The fake bridge's state: agents, their custom tools, the host's callback."""
 
     def __init__(self, token: str, callback_url: Optional[str],
-                 callback_token: Optional[str]) -> None:
+                 callback_token: Optional[str], gate: Optional[str] = None) -> None:
         self.token = token
         self.callback_url = callback_url
+        # A file the host makes once ``send()`` has returned: a mid-run tool call
+        # waits for it, so where the host is when the call comes is not left to timing.
+        self.gate = gate
         self.callback_token = callback_token
         self.agents: dict[str, dict[str, Any]] = {}
         self.runs = 0
@@ -184,6 +190,7 @@ class Bridge:
             if early is not None:
                 result = early
             elif CUSTOM_TOOL in agent.get("tools", ()):
+                self._wait_for_gate()
                 result = self.call_host_tool(agent_id, "call_1", args)
             else:
                 result = {"content": [{"type": "text", "text": "sunny"}]}
@@ -193,6 +200,15 @@ class Bridge:
                 "role": "assistant", "content": [{"type": "text", "text": delta}]}})
         yield sdk({"type": "usage", "usage": USAGE})
         yield from self._result(ids, model, "RUN_LIFECYCLE_STATUS_FINISHED", answer)
+
+    def _wait_for_gate(self, limit: float = 60.0) -> None:
+        if self.gate is None:
+            return
+        deadline = time.monotonic() + limit
+        while not os.path.exists(self.gate) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.gate)
 
     def _result(self, ids: dict[str, str], model: Any, status: str, text: str,
                 usage: bool = True, error: Optional[tuple[str, str]] = None
@@ -278,9 +294,6 @@ def handler(bridge: Bridge) -> type[BaseHTTPRequestHandler]:
 
 def _watch_parent(server: ThreadingHTTPServer, lifetime: float = 600.0) -> None:
     """Stops the bridge when the process that launched it is gone (or after ``lifetime``)."""
-    import os
-    import time
-
     parent = os.getppid()
     deadline = time.monotonic() + lifetime
     while os.getppid() == parent and time.monotonic() < deadline:
@@ -292,9 +305,10 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tool-callback-url")
     parser.add_argument("--tool-callback-auth-token")
+    parser.add_argument("--gate")
     options, _ = parser.parse_known_args(argv)
     bridge = Bridge(secrets.token_hex(16), options.tool_callback_url,
-                    options.tool_callback_auth_token)
+                    options.tool_callback_auth_token, options.gate)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(bridge))
     server.daemon_threads = True
     bridge.server = server

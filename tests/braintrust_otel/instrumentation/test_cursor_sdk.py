@@ -26,13 +26,16 @@ BRIDGE = Path(__file__).resolve().parents[2] / "fake_cursor_bridge.py"
 PACKAGE = "cursor-sdk==1.1.0"
 
 SCRIPT = f"""
-import asyncio, json, sys
+import asyncio, json, os, sys
 import braintrust
 from cursor_sdk import AsyncClient, Client, CustomTool, LocalAgentOptions
 
 braintrust.init_logger(project="p")
 turned_on = braintrust.auto_instrument()
 bridge = [sys.executable, {str(BRIDGE)!r}]
+# The official SDK tracks a run only once send() has returned, so the bridge calls
+# the custom tool after this script says so (a file); otherwise its rows vary with timing.
+gated = bridge + ["--gate", os.path.abspath("tool.gate")]
 
 
 def weather(args, context):
@@ -42,11 +45,13 @@ def weather(args, context):
 
 tools = {{{CUSTOM_TOOL!r}: CustomTool(execute=weather, description="The weather in a city.",
                                      input_schema={{"type": "object"}})}}
-client = Client.launch_bridge(bridge)
+client = Client.launch_bridge(gated)
 agent = client.agents.create(model={MODEL!r}, api_key="key",
                              local=LocalAgentOptions(cwd=".", custom_tools=tools))
 with braintrust.start_span(name="request"):
-    first = agent.send("What is the weather in Paris?").wait()
+    sent = agent.send("What is the weather in Paris?")
+    open("tool.gate", "w").close()
+    first = sent.wait()
 texts = list(agent.send("Read the file", {{"model": {{"id": "gpt-5"}}}}).iter_text())
 failed = agent.send("This run will fail").wait()
 abandoned = agent.send("Read the file; nobody waits")
