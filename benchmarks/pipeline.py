@@ -107,7 +107,7 @@ def burst(count):
         make(DEPTH)
 burst(min(200, N))
 {finish}
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 if THREADS == 1:
     burst(N)
 else:
@@ -117,9 +117,10 @@ else:
 loop = time.perf_counter() - t0
 {finish}
 total = time.perf_counter() - t0
+cpu = time.process_time() - c0
 made = (N // THREADS // DEPTH) * DEPTH * THREADS
 print(json.dumps({{"loop_us": loop / made * 1e6, "total_us": total / made * 1e6,
-                  "spans_per_s": made / total,
+                  "spans_per_s": made / total, "cpu_us": cpu / made * 1e6,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
@@ -150,6 +151,23 @@ else:
 provider = TracerProvider()
 # Sized to the run: the stock default (2,048) would drop spans instead of exporting them.
 provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size={n} + 1000))
+trace.set_tracer_provider(provider)
+tracer = trace.get_tracer("bench")
+def make(depth):
+    if depth == 0:
+        return
+    with tracer.start_as_current_span("llm") as s:
+        s.set_attribute("braintrust.input_json", json.dumps(MESSAGES))
+        s.set_attribute("braintrust.output_json", json.dumps(OUTPUT))
+        make(depth - 1)
+"""
+
+# The span alone: the same spans and attributes with no processor at all (the
+# floor of any pipeline that makes an OTel span per call).
+OTEL_ALONE = """
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+provider = TracerProvider()
 trace.set_tracer_provider(provider)
 tracer = trace.get_tracer("bench")
 def make(depth):
@@ -193,9 +211,11 @@ def make(depth):
 def worker(kind: str, *, n: int, size: int = 2000, depth: int = 1, threads: int = 1,
            url: str = "") -> str:
     setup = {"ours": OURS, "official": OURS, "langfuse": LANGFUSE.format(url=url),
-             "logfire": LOGFIRE.format(url=url, n=n)}.get(kind) or OTEL.format(url=url, n=n)
-    finish = {"otel": "provider.force_flush()", "langfuse": "lf.flush()",
-              "logfire": "logfire.force_flush()"}.get(kind, "braintrust.flush()")
+             "logfire": LOGFIRE.format(url=url, n=n), "otel0": OTEL_ALONE}.get(kind) \
+        or OTEL.format(url=url, n=n)
+    finish = {"otel": "provider.force_flush()", "otel0": "provider.force_flush()",
+              "langfuse": "lf.flush()", "logfire": "logfire.force_flush()"
+              }.get(kind, "braintrust.flush()")
     return WORKER.format(payload=textwrap.dedent(PAYLOAD.format(size=size)),
                          setup=textwrap.dedent(setup), finish=finish, n=n, depth=depth,
                          threads=threads)
@@ -215,15 +235,33 @@ def cell(values: list[float]) -> str:
     return f"{fmt(m)} ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else fmt(m)
 
 
-def _store_only(runs: int, n: int) -> None:
-    rates = []
+def _store_only(runs: int, n: int, compare: str | None) -> None:
+    # Rounds interleave the contenders, so a change in the machine's load hits
+    # them all alike. Wall time (loop + flush) is what a program waits; the
+    # process's CPU time (every thread) is what the work costs, and moves far
+    # less with the load of a shared machine.
+    contenders: list[tuple[str, str, dict[str, str]]] = [("ours: store", "ours", {})]
+    if compare:
+        contenders.append(("compared: store", "ours", {"PYTHONPATH": compare}))
+    contenders += [("otel bare (dropping exporter)", "otel", {}),
+                   ("otel, no processor", "otel0", {})]
+    res: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in contenders}
     for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            r = run(sys.executable, worker("ours", n=n),
-                    {"BRAINTRUST_LOCAL_STORE": f"{tmp}/store.sqlite"})
-            rates.append(r["spans_per_s"])
-    print(f"end to end into the embedded store: {cell(rates)} spans/s "
-          f"(median, min-max of {runs})")
+        for label, kind, env in contenders:
+            with tempfile.TemporaryDirectory() as tmp:
+                r = run(sys.executable, worker(kind, n=n),
+                        {"BRAINTRUST_LOCAL_STORE": f"{tmp}/store.sqlite", **env})
+            res[label].append(r)
+    print(f"{n:,} spans, ~2 KB messages in, one out; median (min-max) of {runs} fresh "
+          f"processes each; load average {os.getloadavg()[0]:.1f} at the end")
+    print("| contender | spans/s (wall, loop + flush) | loop us/span (wall) "
+          "| CPU us/span (process, all threads) | spans per CPU-second |")
+    print("|---|---|---|---|---|")
+    for label, results in res.items():
+        print(f"| {label} | {cell([r['spans_per_s'] for r in results])} "
+              f"| {cell([r['loop_us'] for r in results])} "
+              f"| {cell([r['cpu_us'] for r in results])} "
+              f"| {cell([1e6 / r['cpu_us'] for r in results])} |")
 
 
 def main() -> None:
@@ -232,12 +270,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-official", action="store_true")
     parser.add_argument("--store-only", action="store_true",
-                        help="only the end-to-end rate into the embedded store (spans/s)")
+                        help="only the end-to-end rate into the embedded store (spans/s "
+                        "and CPU per span), beside bare OTel with the same payload")
+    parser.add_argument("--compare", metavar="SRC",
+                        help="with --store-only: also run another source tree (its src/)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     n = 20_000 // scale
     if args.store_only:
-        _store_only(args.runs, n)
+        _store_only(args.runs, n, args.compare)
         return
     official = None if args.no_official else official_python()
     peers = {} if args.no_official else {name: peer_python(name)
