@@ -21,6 +21,13 @@ Then cost growth: per-span cost and peak RSS against payload size (1 KB,
 100 KB, 1 MB inputs), trace depth (1, 10, 100) and threads (1, 8, 32).
 
     python benchmarks/pipeline.py [--runs 3] [--quick]
+    python benchmarks/pipeline.py --store-only [--compare SRC] [--prefill ROWS]
+
+``--store-only`` measures only the end-to-end rate into the embedded store,
+with each process's CPU time per span, beside bare OTel making the same spans
+(with a dropping exporter, and with no processor at all: the ceilings);
+``--compare`` adds another source tree, ``--prefill`` starts from a store
+that already holds that many rows.
 
 Prints ratios against the baselines of the same run and writes the tables to
 benchmarks/results/pipeline.md.
@@ -235,7 +242,36 @@ def cell(values: list[float]) -> str:
     return f"{fmt(m)} ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else fmt(m)
 
 
-def _store_only(runs: int, n: int, compare: str | None) -> None:
+PREFILL = """
+import sys, uuid
+from braintrust_otel.store import Store
+n, location = int(sys.argv[1]), sys.argv[2]
+store = Store(location)
+project = store.ensure_project(name="bench")["id"]
+text = ("lorem ipsum dolor sit amet " * 80)[:2000]
+for start in range(0, n, 5000):
+    store.write([("project_logs", project, {
+        "id": uuid.uuid4().hex, "project_id": project, "log_id": "g",
+        "span_id": uuid.uuid4().hex[:16], "root_span_id": uuid.uuid4().hex,
+        "created": "2026-11-26T00:00:00.000000Z", "input": [{"role": "user", "content": text}],
+        "output": {"role": "assistant", "content": "x" * 300},
+        "span_attributes": {"name": "llm", "type": "llm"}}) for _ in range(min(5000, n - start))])
+store.close()
+"""
+
+
+def _prefilled(folder: str, rows: int) -> str:
+    # A store that already holds `rows` span rows (random ids, as real ones),
+    # made once and copied for each run.
+    import subprocess
+
+    path = f"{folder}/prefilled.sqlite"
+    subprocess.run([sys.executable, "-c", PREFILL, str(rows), path], check=True,
+                   cwd=tempfile.gettempdir(), env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    return path
+
+
+def _store_only(runs: int, n: int, compare: str | None, prefill: int = 0) -> None:
     # Rounds interleave the contenders, so a change in the machine's load hits
     # them all alike. Wall time (loop + flush) is what a program waits; the
     # process's CPU time (every thread) is what the work costs, and moves far
@@ -246,14 +282,21 @@ def _store_only(runs: int, n: int, compare: str | None) -> None:
     contenders += [("otel bare (dropping exporter)", "otel", {}),
                    ("otel, no processor", "otel0", {})]
     res: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in contenders}
-    for _ in range(runs):
-        for label, kind, env in contenders:
-            with tempfile.TemporaryDirectory() as tmp:
-                r = run(sys.executable, worker(kind, n=n),
-                        {"BRAINTRUST_LOCAL_STORE": f"{tmp}/store.sqlite", **env})
-            res[label].append(r)
-    print(f"{n:,} spans, ~2 KB messages in, one out; median (min-max) of {runs} fresh "
-          f"processes each; load average {os.getloadavg()[0]:.1f} at the end")
+    import shutil
+
+    with tempfile.TemporaryDirectory() as keep:
+        template = _prefilled(keep, prefill) if prefill else None
+        for _ in range(runs):
+            for label, kind, env in contenders:
+                with tempfile.TemporaryDirectory() as tmp:
+                    if template is not None and kind == "ours":
+                        shutil.copy(template, f"{tmp}/store.sqlite")
+                    r = run(sys.executable, worker(kind, n=n),
+                            {"BRAINTRUST_LOCAL_STORE": f"{tmp}/store.sqlite", **env})
+                res[label].append(r)
+    held = f"a store already holding {prefill:,} rows" if prefill else "a new store"
+    print(f"{n:,} spans into {held}, ~2 KB messages in, one out; median (min-max) of {runs} "
+          f"fresh processes each; load average {os.getloadavg()[0]:.1f} at the end")
     print("| contender | spans/s (wall, loop + flush) | loop us/span (wall) "
           "| CPU us/span (process, all threads) | spans per CPU-second |")
     print("|---|---|---|---|---|")
@@ -274,11 +317,13 @@ def main() -> None:
                         "and CPU per span), beside bare OTel with the same payload")
     parser.add_argument("--compare", metavar="SRC",
                         help="with --store-only: also run another source tree (its src/)")
+    parser.add_argument("--prefill", type=int, default=0, metavar="ROWS",
+                        help="with --store-only: into a store already holding ROWS rows")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     n = 20_000 // scale
     if args.store_only:
-        _store_only(args.runs, n, args.compare)
+        _store_only(args.runs, n, args.compare, args.prefill)
         return
     official = None if args.no_official else official_python()
     peers = {} if args.no_official else {name: peer_python(name)
