@@ -298,13 +298,14 @@ def _store_only(runs: int, n: int, compare: str | None, prefill: int = 0) -> Non
     print(f"{n:,} spans into {held}, ~2 KB messages in, one out; median (min-max) of {runs} "
           f"fresh processes each; load average {os.getloadavg()[0]:.1f} at the end")
     print("| contender | spans/s (wall, loop + flush) | loop us/span (wall) "
-          "| CPU us/span (process, all threads) | spans per CPU-second |")
-    print("|---|---|---|---|---|")
+          "| CPU us/span (process, all threads) | spans per CPU-second | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
     for label, results in res.items():
         print(f"| {label} | {cell([r['spans_per_s'] for r in results])} "
               f"| {cell([r['loop_us'] for r in results])} "
               f"| {cell([r['cpu_us'] for r in results])} "
-              f"| {cell([1e6 / r['cpu_us'] for r in results])} |")
+              f"| {cell([1e6 / r['cpu_us'] for r in results])} "
+              f"| {cell([r['rss_mb'] for r in results])} |")
 
 
 def main() -> None:
