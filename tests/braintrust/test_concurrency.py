@@ -255,3 +255,13 @@ def test_a_backlog_goes_into_the_store_in_transactions_of_up_to_2048_spans(
     assert sizes[1] == 2048 and max(sizes) == 2048
     assert sum(sizes) == 5001
     assert len(stored_rows(tmp_path / "s.sqlite", "bp")) == 5001
+
+
+def test_asking_the_exporter_for_rows_per_write_does_not_make_its_sink(tmp_path: Path) -> None:
+    # The processor asks at every drain; the default sink (and sqlite3) must
+    # still load only when the first span is exported.
+    exporter = BraintrustSpanExporter()
+    assert exporter.rows_per_write is None
+    assert exporter._sink is None
+    exporter.sink = LocalSink(tmp_path / "s.sqlite", notice=False)
+    assert exporter.rows_per_write == LocalSink.rows_per_write == 2048
