@@ -21,6 +21,13 @@ Then cost growth: per-span cost and peak RSS against payload size (1 KB,
 100 KB, 1 MB inputs), trace depth (1, 10, 100) and threads (1, 8, 32).
 
     python benchmarks/pipeline.py [--runs 3] [--quick]
+    python benchmarks/pipeline.py --store-only [--compare SRC] [--prefill ROWS]
+
+``--store-only`` measures only the end-to-end rate into the embedded store,
+with each process's CPU time per span, beside bare OTel making the same spans
+(with a dropping exporter, and with no processor at all: the ceilings);
+``--compare`` adds another source tree, ``--prefill`` starts from a store
+that already holds that many rows.
 
 Prints ratios against the baselines of the same run and writes the tables to
 benchmarks/results/pipeline.md.
@@ -107,7 +114,7 @@ def burst(count):
         make(DEPTH)
 burst(min(200, N))
 {finish}
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 if THREADS == 1:
     burst(N)
 else:
@@ -117,9 +124,10 @@ else:
 loop = time.perf_counter() - t0
 {finish}
 total = time.perf_counter() - t0
+cpu = time.process_time() - c0
 made = (N // THREADS // DEPTH) * DEPTH * THREADS
 print(json.dumps({{"loop_us": loop / made * 1e6, "total_us": total / made * 1e6,
-                  "spans_per_s": made / total,
+                  "spans_per_s": made / total, "cpu_us": cpu / made * 1e6,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
@@ -150,6 +158,23 @@ else:
 provider = TracerProvider()
 # Sized to the run: the stock default (2,048) would drop spans instead of exporting them.
 provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size={n} + 1000))
+trace.set_tracer_provider(provider)
+tracer = trace.get_tracer("bench")
+def make(depth):
+    if depth == 0:
+        return
+    with tracer.start_as_current_span("llm") as s:
+        s.set_attribute("braintrust.input_json", json.dumps(MESSAGES))
+        s.set_attribute("braintrust.output_json", json.dumps(OUTPUT))
+        make(depth - 1)
+"""
+
+# The span alone: the same spans and attributes with no processor at all (the
+# floor of any pipeline that makes an OTel span per call).
+OTEL_ALONE = """
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+provider = TracerProvider()
 trace.set_tracer_provider(provider)
 tracer = trace.get_tracer("bench")
 def make(depth):
@@ -193,9 +218,11 @@ def make(depth):
 def worker(kind: str, *, n: int, size: int = 2000, depth: int = 1, threads: int = 1,
            url: str = "") -> str:
     setup = {"ours": OURS, "official": OURS, "langfuse": LANGFUSE.format(url=url),
-             "logfire": LOGFIRE.format(url=url, n=n)}.get(kind) or OTEL.format(url=url, n=n)
-    finish = {"otel": "provider.force_flush()", "langfuse": "lf.flush()",
-              "logfire": "logfire.force_flush()"}.get(kind, "braintrust.flush()")
+             "logfire": LOGFIRE.format(url=url, n=n), "otel0": OTEL_ALONE}.get(kind) \
+        or OTEL.format(url=url, n=n)
+    finish = {"otel": "provider.force_flush()", "otel0": "provider.force_flush()",
+              "langfuse": "lf.flush()", "logfire": "logfire.force_flush()"
+              }.get(kind, "braintrust.flush()")
     return WORKER.format(payload=textwrap.dedent(PAYLOAD.format(size=size)),
                          setup=textwrap.dedent(setup), finish=finish, n=n, depth=depth,
                          threads=threads)
@@ -215,15 +242,70 @@ def cell(values: list[float]) -> str:
     return f"{fmt(m)} ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else fmt(m)
 
 
-def _store_only(runs: int, n: int) -> None:
-    rates = []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            r = run(sys.executable, worker("ours", n=n),
-                    {"BRAINTRUST_LOCAL_STORE": f"{tmp}/store.sqlite"})
-            rates.append(r["spans_per_s"])
-    print(f"end to end into the embedded store: {cell(rates)} spans/s "
-          f"(median, min-max of {runs})")
+PREFILL = """
+import sys, uuid
+from braintrust_otel.store import Store
+n, location = int(sys.argv[1]), sys.argv[2]
+store = Store(location)
+project = store.ensure_project(name="bench")["id"]
+text = ("lorem ipsum dolor sit amet " * 80)[:2000]
+for start in range(0, n, 5000):
+    store.write([("project_logs", project, {
+        "id": uuid.uuid4().hex, "project_id": project, "log_id": "g",
+        "span_id": uuid.uuid4().hex[:16], "root_span_id": uuid.uuid4().hex,
+        "created": "2026-11-26T00:00:00.000000Z", "input": [{"role": "user", "content": text}],
+        "output": {"role": "assistant", "content": "x" * 300},
+        "span_attributes": {"name": "llm", "type": "llm"}}) for _ in range(min(5000, n - start))])
+store.close()
+"""
+
+
+def _prefilled(folder: str, rows: int) -> str:
+    # A store that already holds `rows` span rows (random ids, as real ones),
+    # made once and copied for each run.
+    import subprocess
+
+    path = f"{folder}/prefilled.sqlite"
+    subprocess.run([sys.executable, "-c", PREFILL, str(rows), path], check=True,
+                   cwd=tempfile.gettempdir(), env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    return path
+
+
+def _store_only(runs: int, n: int, compare: str | None, prefill: int = 0) -> None:
+    # Rounds interleave the contenders, so a change in the machine's load hits
+    # them all alike. Wall time (loop + flush) is what a program waits; the
+    # process's CPU time (every thread) is what the work costs, and moves far
+    # less with the load of a shared machine.
+    contenders: list[tuple[str, str, dict[str, str]]] = [("ours: store", "ours", {})]
+    if compare:
+        contenders.append(("compared: store", "ours", {"PYTHONPATH": compare}))
+    contenders += [("otel bare (dropping exporter)", "otel", {}),
+                   ("otel, no processor", "otel0", {})]
+    res: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in contenders}
+    import shutil
+
+    with tempfile.TemporaryDirectory() as keep:
+        template = _prefilled(keep, prefill) if prefill else None
+        for _ in range(runs):
+            for label, kind, env in contenders:
+                with tempfile.TemporaryDirectory() as tmp:
+                    if template is not None and kind == "ours":
+                        shutil.copy(template, f"{tmp}/store.sqlite")
+                    r = run(sys.executable, worker(kind, n=n),
+                            {"BRAINTRUST_LOCAL_STORE": f"{tmp}/store.sqlite", **env})
+                res[label].append(r)
+    held = f"a store already holding {prefill:,} rows" if prefill else "a new store"
+    print(f"{n:,} spans into {held}, ~2 KB messages in, one out; median (min-max) of {runs} "
+          f"fresh processes each; load average {os.getloadavg()[0]:.1f} at the end")
+    print("| contender | spans/s (wall, loop + flush) | loop us/span (wall) "
+          "| CPU us/span (process, all threads) | spans per CPU-second | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for label, results in res.items():
+        print(f"| {label} | {cell([r['spans_per_s'] for r in results])} "
+              f"| {cell([r['loop_us'] for r in results])} "
+              f"| {cell([r['cpu_us'] for r in results])} "
+              f"| {cell([1e6 / r['cpu_us'] for r in results])} "
+              f"| {cell([r['rss_mb'] for r in results])} |")
 
 
 def main() -> None:
@@ -232,12 +314,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-official", action="store_true")
     parser.add_argument("--store-only", action="store_true",
-                        help="only the end-to-end rate into the embedded store (spans/s)")
+                        help="only the end-to-end rate into the embedded store (spans/s "
+                        "and CPU per span), beside bare OTel with the same payload")
+    parser.add_argument("--compare", metavar="SRC",
+                        help="with --store-only: also run another source tree (its src/)")
+    parser.add_argument("--prefill", type=int, default=0, metavar="ROWS",
+                        help="with --store-only: into a store already holding ROWS rows")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     n = 20_000 // scale
     if args.store_only:
-        _store_only(args.runs, n)
+        _store_only(args.runs, n, args.compare, args.prefill)
         return
     official = None if args.no_official else official_python()
     peers = {} if args.no_official else {name: peer_python(name)

@@ -1,12 +1,19 @@
 """The store's write rate: ``Store.write_each`` of span-sized rows, as the local sink calls it.
 
 Rows of about 2.5 KB (an LLM message list in, a message out, ids, metrics), in
-batches of 512 (the processor's export batch), each batch one transaction.
+batches of 512 (the processor's export batch; ``--batch``), each batch one
+transaction.
 Each run is a fresh process writing into a fresh store; it prints rows per
 second of wall time and per second of the process's CPU (the latter is what
 the store costs; the former also shows how loaded the machine is).
 
     python benchmarks/store_writes.py [--rows 20000] [--runs 3] [--postgres]
+        [--prefill 100000] [--compare /tmp/other/src]
+
+``--prefill N`` first writes N such rows (untimed), so the rate is that of a
+store that already holds them (ids are random: the id indexes grow with the
+store). ``--compare SRC`` also runs another source tree, alternating with
+this one.
 
 ``--postgres`` also runs it on a throwaway PostgreSQL cluster (as the tests
 start one; Debian's postgresql package).
@@ -28,9 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER = """
 import json, sys, time, uuid
 from braintrust_otel.store import Store
-n, location = int(sys.argv[1]), sys.argv[2]
+n, location, prefill, batch = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 text = ("lorem ipsum dolor sit amet " * 80)[:2000]
-rows = [("project_logs", "p1", {
+def make(n):
+    return [("project_logs", "p1", {
     "id": uuid.uuid4().hex, "project_id": "p1", "log_id": "g",
     "span_id": uuid.uuid4().hex[:16], "root_span_id": uuid.uuid4().hex, "span_parents": None,
     "created": "2026-11-26T00:00:00.000000Z", "input": [{"role": "user", "content": text}],
@@ -38,18 +46,25 @@ rows = [("project_logs", "p1", {
     "metrics": {"start": 1.0, "end": 2.0}, "span_attributes": {"name": "llm", "type": "llm"},
 }) for _ in range(n)]
 store = Store(location)
+for i in range(0, prefill, 5000):
+    store.write(make(min(5000, prefill - i)))
+rows = make(n)
 store.write(rows[:10])
 t0, c0 = time.perf_counter(), time.process_time()
-for i in range(10, n, 512):
-    assert not store.write_each(rows[i:i + 512])
+for i in range(10, n, batch):
+    assert not store.write_each(rows[i:i + batch])
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 print(json.dumps({"rows_per_s": (n - 10) / wall, "rows_per_cpu_s": (n - 10) / cpu}))
 """
 
 
-def _run(location: str, rows: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT / "src")}
-    out = subprocess.run([sys.executable, "-c", WORKER, str(rows), location], env=env,
+def _run(location: str, rows: int, prefill: int = 0, src: str | None = None,
+         batch: int = 512) -> dict[str, float]:
+    env = {**os.environ,
+           "PYTHONPATH": src or os.environ.get("PYTHONPATH") or str(ROOT / "src")}
+    out = subprocess.run([sys.executable, "-c", WORKER, str(rows), location, str(prefill),
+                          str(batch)],
+                         env=env,
                          capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
@@ -66,8 +81,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--prefill", type=int, default=0)
+    parser.add_argument("--batch", type=int, default=512, help="rows per transaction")
+    parser.add_argument("--compare", metavar="SRC", help="another source tree (its src/)")
     args = parser.parse_args()
     engines: dict[str, list[dict[str, float]]] = {"sqlite": []}
+    if args.compare:
+        engines["sqlite, compared tree"] = []
     server = None
     if args.postgres:
         sys.path.insert(0, str(ROOT))
@@ -78,9 +98,16 @@ def main() -> None:
     try:
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as tmp:
-                engines["sqlite"].append(_run(f"{tmp}/store.sqlite", args.rows))
+                engines["sqlite"].append(_run(f"{tmp}/store.sqlite", args.rows, args.prefill,
+                                                 batch=args.batch))
+            if args.compare:
+                with tempfile.TemporaryDirectory() as tmp:
+                    engines["sqlite, compared tree"].append(
+                        _run(f"{tmp}/store.sqlite", args.rows, args.prefill, args.compare,
+                             batch=args.batch))
             if server is not None:
-                engines["postgresql"].append(_run(server.new_database(), args.rows))
+                engines["postgresql"].append(
+                    _run(server.new_database(), args.rows, args.prefill, batch=args.batch))
     finally:
         if server is not None:
             server.stop()

@@ -60,6 +60,13 @@ class BraintrustSpanExporter(SpanExporter):
     def sink(self, sink: RowSink) -> None:
         self._sink = sink
 
+    @property
+    def rows_per_write(self) -> int | None:
+        """The most spans the sink takes per export call when they are queued
+        (its ``rows_per_write``), or None; asking does not create the sink."""
+        found = getattr(self._sink, "rows_per_write", None)
+        return found if isinstance(found, int) and found > 0 else None
+
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Maps ``spans`` to rows and writes them to the sink."""
         try:

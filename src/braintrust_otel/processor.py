@@ -129,7 +129,9 @@ class BraintrustSpanProcessor(SpanProcessor):
         filter_ai_spans: Keep only AI spans (see :func:`is_ai_span`).
         custom_filter: Called with each finished span; True keeps it, False
             drops it, None leaves the decision to ``filter_ai_spans``.
-        max_batch_size: Spans per export call (``OTEL_BSP_MAX_EXPORT_BATCH_SIZE``, 512).
+        max_batch_size: Spans per export call (``OTEL_BSP_MAX_EXPORT_BATCH_SIZE``, 512),
+            and how many queued spans wake the worker; a sink with a larger
+            ``rows_per_write`` (the embedded store) takes up to that many.
         schedule_delay: Seconds the worker waits for a full batch
             (``OTEL_BSP_SCHEDULE_DELAY`` in milliseconds, 500).
         max_queue_size: Spans held before producers wait
@@ -363,6 +365,11 @@ class BraintrustSpanProcessor(SpanProcessor):
             return False
         try:
             queue, size = self._queue, self._batch
+            # A sink that does better with larger batches (the embedded
+            # store: one transaction each) takes more of a backlog per call.
+            wanted = getattr(self.exporter, "rows_per_write", None)
+            if isinstance(wanted, int) and wanted > size:
+                size = wanted
             while queue:
                 batch = []
                 try:

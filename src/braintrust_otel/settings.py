@@ -205,7 +205,7 @@ OTEL_BSP_SCHEDULE_DELAY: Variable[float] = Variable(
     "ms the export worker waits for a full batch")
 OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Variable[int] = Variable(
     "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", _at_least(parse_int, 1), 512,
-    "spans per export batch")
+    "spans per export batch (the embedded store takes up to 2,048 of a backlog)")
 XDG_DATA_HOME: Variable[Optional[Path]] = Variable(
     "XDG_DATA_HOME", parse_path, None,
     "on Linux, the folder the default store goes under", "`~/.local/share`")

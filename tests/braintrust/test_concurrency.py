@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+from opentelemetry.sdk.trace import TracerProvider
 
 import braintrust
+from braintrust_otel import BraintrustSpanExporter, BraintrustSpanProcessor
+from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.store import Store
 from tests.conftest import StoreHelper, run_python, stored_rows
 
@@ -210,3 +217,51 @@ def test_fork_child_delivers_its_own_spans_once(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     inputs = sorted(r["input"] for r in stored_rows(tmp_path / "sub.sqlite", "fork"))
     assert inputs == ["child", "parent-after", "parent-before"]
+
+
+def test_a_backlog_goes_into_the_store_in_transactions_of_up_to_2048_spans(
+        tmp_path: Path) -> None:
+    # Each write to the store is one transaction; under a backlog the
+    # processor hands it up to its rows_per_write, past the 512-span batch.
+    gate = threading.Event()
+    sizes: list[int] = []
+
+    class Recording(LocalSink):
+        def write(self, rows: Sequence[dict[str, Any]]) -> None:
+            sizes.append(len(rows))
+            if len(sizes) == 1:
+                gate.wait(30)  # a backlog builds while the first write is busy
+            super().write(rows)
+
+    processor = BraintrustSpanProcessor(
+        BraintrustSpanExporter(Recording(tmp_path / "s.sqlite", notice=False)),
+        default_parent="project_name:bp", schedule_delay=0)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("t")
+    try:
+        tracer.start_span("first").end()
+        deadline = time.monotonic() + 30
+        while not sizes and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for i in range(5000):
+            tracer.start_span(f"s{i}").end()
+        gate.set()
+        assert provider.force_flush()
+    finally:
+        gate.set()
+        provider.shutdown()
+    assert sizes[0] == 1
+    assert sizes[1] == 2048 and max(sizes) == 2048
+    assert sum(sizes) == 5001
+    assert len(stored_rows(tmp_path / "s.sqlite", "bp")) == 5001
+
+
+def test_asking_the_exporter_for_rows_per_write_does_not_make_its_sink(tmp_path: Path) -> None:
+    # The processor asks at every drain; the default sink (and sqlite3) must
+    # still load only when the first span is exported.
+    exporter = BraintrustSpanExporter()
+    assert exporter.rows_per_write is None
+    assert exporter._sink is None
+    exporter.sink = LocalSink(tmp_path / "s.sqlite", notice=False)
+    assert exporter.rows_per_write == LocalSink.rows_per_write == 2048

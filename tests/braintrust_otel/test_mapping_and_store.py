@@ -116,3 +116,13 @@ def test_a_new_store_file_uses_large_pages_and_an_old_one_keeps_its_own(tmp_path
     assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
     assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 8192
     assert [r.data["input"] for r in old.rows("project_logs", "p")] == ["x" * 5000]
+
+
+def test_a_store_connection_keeps_the_id_indexes_of_a_large_store_in_its_page_cache(
+        tmp_path: Path) -> None:
+    # Random row and trace ids put each batch's index inserts all over both id
+    # indexes; with SQLite's default 2 MiB cache a store of 100,000 rows read
+    # their pages back for every batch (benchmarks/store_writes.py --prefill).
+    store = Store(tmp_path / "s.sqlite")
+    store.write([("project_logs", "p", {"id": "a"})])
+    assert store._connection().raw.execute("PRAGMA cache_size").fetchone()[0] == -16 * 1024

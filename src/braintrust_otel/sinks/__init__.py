@@ -17,7 +17,10 @@ class RowSink(Protocol):
     rows: it reports them through :mod:`braintrust_otel.diagnostics`. Rows
     hold plain JSON data, unless the sink sets ``accepts_raw_json = True``:
     then top-level values may be :class:`~braintrust_otel.serialize.RawJson`
-    (encoded text that ``serialize.dumps`` splices in unread).
+    (encoded text that ``serialize.dumps`` splices in unread). A sink whose
+    cost per row falls with the batch may set ``rows_per_write``: the
+    processor then hands it up to that many queued spans per call, even past
+    ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` (which still decides when it wakes).
     """
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:

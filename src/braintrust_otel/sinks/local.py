@@ -42,6 +42,15 @@ class LocalSink:
     #: are only ever encoded here, through ``serialize.dumps``, which splices them.
     accepts_raw_json = True
 
+    #: Spans the processor may hand over per ``write`` when that many are
+    #: queued (each write is one transaction). Row and trace ids are random,
+    #: so every transaction rewrites index pages all over the store's two id
+    #: indexes: 2,048 rows share those page writes 4x as widely as 512 do
+    #: (about 1.5x the rows per CPU-second into a store of 100,000 rows,
+    #: ``benchmarks/store_writes.py --prefill``). Only a backlog makes batches
+    #: this large, so a quiet program's rows are not held back.
+    rows_per_write = 2048
+
     def __init__(self, store: Store | str | os.PathLike[str] | None = None, notice: bool = True,
                  spool: Spool | None = None):
         self.store = store if isinstance(store, Store) else Store(store)

