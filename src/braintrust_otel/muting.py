@@ -7,8 +7,8 @@ out of Braintrust. Their instrumentation scopes are muted here: the
 Braintrust processor drops their spans (other processors on the provider
 still get them) and gives their children the nearest kept ancestor as parent,
 and the provider instrumentors stop treating them as a framework's model
-call. AutoGen's and LiveKit's stay muted while they are instrumented too:
-their instrumentors make the official rows themselves.
+call. AutoGen's, ADK's and LiveKit's stay muted while they are
+instrumented too: their instrumentors make the official rows themselves.
 """
 
 from __future__ import annotations
