@@ -20,7 +20,11 @@ whether the instrumentor is on or off):
   too) is the ``llm`` row inside it;
 - ``tool [<name>]`` (tool) per tool call: ``{"tool_name", "arguments"}`` in,
   the tool's result out, the tool's class as metadata; spans made in the tool
-  nest inside.
+  nest inside;
+- ``workflow [<name>]`` and ``workflow_node [<name>]`` (task) per ADK 2
+  workflow and node run (``BaseNode.run``; agents excepted, their
+  ``agent_run`` row stands for them): the node's input in, its last output
+  out, its name and class as metadata.
 
 ADK's generators are driven one event at a time with the row's span current
 (not while the caller handles an event), so rows made while ADK works nest
@@ -28,7 +32,7 @@ under it; the tools a model call chose (run while its stream is paused) nest
 under that call, as in the official rows. (``Runner.run``, sync, runs the
 runner in a thread that ADK 2 gives the caller's context, so its rows stay in
 the caller's trace; the official SDK copies it for older versions too.)
-Workflow nodes and MCP tools are not traced.
+Tools run by workflow tool nodes, MCP tools and live mode are not traced.
 """
 
 from __future__ import annotations
@@ -61,6 +65,10 @@ _SCOPE = "braintrust_otel.instrumentation.adk"
 #: while the stream is paused, and the official rows put them under it.
 _MODEL_CALL: contextvars.ContextVar[Optional[Row]] = contextvars.ContextVar(
     "braintrust_adk_model_call", default=None)
+#: The workflow whose graph is running: ADK starts each node in a task under a span of
+#: its own (muted), made before the node runs, so the node's row is parented here.
+_WORKFLOW: contextvars.ContextVar[Optional[Row]] = contextvars.ContextVar(
+    "braintrust_adk_workflow", default=None)
 
 
 def _tracer() -> trace.Tracer:
@@ -182,20 +190,48 @@ def _call_llm_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         row.log(output=_adk.event_output(event, state.get("content")),
                 metrics={"time_to_first_token": state["first"]})
 
-    return _model_call(row, _driven(row, wrapped(*args, **kwargs), seen))
+    return _holding(_MODEL_CALL, row, _driven(row, wrapped(*args, **kwargs), seen))
 
 
-async def _model_call(row: Optional[Row], stream: Any) -> AsyncIterator[Any]:
-    """``stream``, with ``row`` as the model call whose tools run while it is paused."""
-    token = _MODEL_CALL.set(row)
+async def _holding(var: contextvars.ContextVar[Optional[Row]], row: Optional[Row],
+                   stream: Any) -> AsyncIterator[Any]:
+    """``stream``, with ``var`` naming ``row`` until it ends (the caller sees it between
+    events too, and so do the tasks started meanwhile)."""
+    token = var.set(row)
     try:
         async for event in stream:
             yield event
     finally:
         try:
-            _MODEL_CALL.reset(token)
+            var.reset(token)
         except ValueError:  # closed from another context: it ends with that context
             pass
+
+
+def _is_a(instance: Any, class_name: str, module_prefix: str) -> bool:
+    return any(cls.__name__ == class_name and cls.__module__.startswith(module_prefix)
+               for cls in type(instance).__mro__)
+
+
+def _node_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    # ADK 2 runs agents as workflow nodes too; their agent_run row stands for them.
+    if _is_a(instance, "BaseAgent", "google.adk.agents"):
+        return wrapped(*args, **kwargs)
+    name = getattr(instance, "name", None) or type(instance).__name__
+    kind = "workflow" if _is_a(instance, "Workflow", "google.adk.workflow") else "workflow_node"
+    node_input = kwargs.get("node_input", args[1] if len(args) > 1 else None)
+    workflow = _WORKFLOW.get()
+    row = _row(f"{kind} [{name}]", "task", input=_adk.plain(node_input),
+               metadata={"node_name": name, "node_class": type(instance).__name__},
+               parent=workflow.span if workflow is not None else None)
+
+    def seen(event: Any) -> None:
+        output = getattr(event, "output", None)
+        if output is not None and row is not None:
+            row.log(output=_adk.plain(output))
+
+    stream = _driven(row, wrapped(*args, **kwargs), seen)
+    return _holding(_WORKFLOW, row, stream) if kind == "workflow" else stream
 
 
 async def _call_tool_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -225,6 +261,7 @@ async def _call_tool_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) 
 _PATCHES: tuple[tuple[str, str, Any], ...] = (
     ("google.adk.runners", "Runner.run_async", _runner_run_async),
     ("google.adk.agents.base_agent", "BaseAgent.run_async", _agent_run_async),
+    ("google.adk.workflow._base_node", "BaseNode.run", _node_run),
     ("google.adk.flows.llm_flows.base_llm_flow", "BaseLlmFlow.run_async", _flow_run_async),
     ("google.adk.flows.llm_flows.base_llm_flow", "BaseLlmFlow._call_llm_async",
      _call_llm_async),

@@ -225,3 +225,55 @@ def test_sync_run_stays_in_the_callers_trace(python: Path, tmp_path: Path) -> No
     [invocation] = [r for r in rows if r["span_attributes"]["name"] == "invocation [app]"]
     assert invocation["span_parents"] == [out["root"]]
     assert {r["root_span_id"] for r in rows} == {invocation["root_span_id"]}
+
+
+WORKFLOW = """
+import asyncio, json
+import braintrust
+braintrust.init_logger(project="p")
+braintrust.auto_instrument()
+from google.adk.runners import InMemoryRunner
+from google.adk.workflow import START, Workflow
+from google.genai import types
+
+def shout(node_input: str) -> str:
+    with braintrust.start_span(name="inside"):
+        return str(node_input).upper() + "!"
+
+def count(node_input: str) -> int:
+    return len(node_input)
+
+runner = InMemoryRunner(node=Workflow(name="wf", edges=[(START, shout), (shout, count)]),
+                        app_name="app")
+
+async def main():
+    session = await runner.session_service.create_session(app_name="app", user_id="u")
+    with braintrust.start_span(name="request"):
+        message = types.Content(role="user", parts=[types.Part(text="hi")])
+        return [getattr(e, "output", None) async for e in runner.run_async(
+            user_id="u", session_id=session.id, new_message=message)]
+
+outputs = asyncio.run(main())
+braintrust.flush()
+print(json.dumps({"outputs": outputs}))
+"""
+
+
+def test_workflow_rows_match_the_official_sdk(tmp_path: Path) -> None:
+    official, ours = framework_both("adk", PACKAGES, WORKFLOW, tmp_path,
+                                    {"GOOGLE_API_KEY": "fake-key"})
+    names = ("invocation [app]", "workflow [wf]", "workflow_node [shout]",
+             "workflow_node [count]")
+    tree = skeleton(ours, names)
+    assert tree == skeleton(official, names)
+    # The workflow's nodes nest under it (ADK starts each in a task of its own).
+    assert sorted(tree) == ["request", "request/invocation [app]",
+                            "request/invocation [app]/workflow [wf]",
+                            "request/invocation [app]/workflow [wf]/workflow_node [count]",
+                            "request/invocation [app]/workflow [wf]/workflow_node [shout]",
+                            "request/invocation [app]/workflow [wf]/workflow_node [shout]/inside"]
+    by_name = {r["span_attributes"]["name"]: r for r in ours}
+    assert by_name["workflow_node [count]"]["input"] == "HI!"
+    assert by_name["workflow_node [count]"]["output"] == 3
+    assert by_name["workflow_node [shout]"]["metadata"] == {"node_name": "shout",
+                                                           "node_class": "FunctionNode"}
