@@ -8,10 +8,12 @@ those values off ADK's and google-genai's objects the same way.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterable
 from typing import Any, Optional
 
-__all__ = ["call_type", "event_output", "llm_metadata", "llm_request_input", "plain"]
+__all__ = ["call_type", "event_output", "llm_metadata", "llm_request_input", "plain",
+           "tool_node_arguments"]
 
 #: The fields of a request's config that make its row readable.
 _CONFIG_FIELDS = ("system_instruction", "response_mime_type", "response_schema",
@@ -108,3 +110,19 @@ def event_output(last: Any, with_content: Optional[Any]) -> Any:
     if content is None:
         return plain(last)
     return {"event": plain(last), "content": plain(content)}
+
+
+def tool_node_arguments(node_input: Any) -> Any:
+    """A workflow tool node's input as the tool's arguments: a content's text or a
+    string parsed as JSON when it is; ``{}`` for what is not a mapping or a model."""
+    value = node_input
+    if hasattr(value, "parts"):
+        value = "".join(getattr(p, "text", "") or "" for p in (value.parts or []))
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    if isinstance(value, dict) or hasattr(value, "model_dump"):
+        return plain(value)
+    return {}

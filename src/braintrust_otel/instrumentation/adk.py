@@ -32,7 +32,8 @@ under it; the tools a model call chose (run while its stream is paused) nest
 under that call, as in the official rows. (``Runner.run``, sync, runs the
 runner in a thread that ADK 2 gives the caller's context, so its rows stay in
 the caller's trace; the official SDK copies it for older versions too.)
-Tools run by workflow tool nodes, MCP tools and live mode are not traced.
+A tool run by a workflow's tool node is a ``tool [<name>]`` row inside its
+node's row. MCP tools and live mode are not traced.
 """
 
 from __future__ import annotations
@@ -234,6 +235,24 @@ def _node_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     return _holding(_WORKFLOW, row, stream) if kind == "workflow" else stream
 
 
+def _tool_node_run_impl(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    tool = getattr(instance, "tool", None)
+    if tool is None or type(tool).__module__.startswith("google.adk.tools.mcp_tool"):
+        return wrapped(*args, **kwargs)
+    name = getattr(tool, "name", None) or type(tool).__name__
+    node_input = kwargs.get("node_input", args[1] if len(args) > 1 else None)
+    row = _row(f"tool [{name}]", "tool",
+               input={"tool_name": name, "arguments": _adk.tool_node_arguments(node_input)},
+               metadata={"tool_class": type(tool).__name__})
+
+    def seen(event: Any) -> None:
+        output = getattr(event, "output", None)
+        if output is not None and row is not None:
+            row.log(output=_adk.plain(output))
+
+    return _driven(row, wrapped(*args, **kwargs), seen)
+
+
 async def _call_tool_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     tool = args[0] if args else kwargs.get("tool")
     arguments = args[1] if len(args) > 1 else kwargs.get("args", {})
@@ -262,6 +281,7 @@ _PATCHES: tuple[tuple[str, str, Any], ...] = (
     ("google.adk.runners", "Runner.run_async", _runner_run_async),
     ("google.adk.agents.base_agent", "BaseAgent.run_async", _agent_run_async),
     ("google.adk.workflow._base_node", "BaseNode.run", _node_run),
+    ("google.adk.workflow._tool_node", "_ToolNode._run_impl", _tool_node_run_impl),
     ("google.adk.flows.llm_flows.base_llm_flow", "BaseLlmFlow.run_async", _flow_run_async),
     ("google.adk.flows.llm_flows.base_llm_flow", "BaseLlmFlow._call_llm_async",
      _call_llm_async),

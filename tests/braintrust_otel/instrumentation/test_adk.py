@@ -233,18 +233,20 @@ import braintrust
 braintrust.init_logger(project="p")
 braintrust.auto_instrument()
 from google.adk.runners import InMemoryRunner
+from google.adk.tools import FunctionTool
 from google.adk.workflow import START, Workflow
 from google.genai import types
 
-def shout(node_input: str) -> str:
-    with braintrust.start_span(name="inside"):
-        return str(node_input).upper() + "!"
+def where(node_input: str) -> dict:
+    return {"city": "Paris"}
 
-def count(node_input: str) -> int:
-    return len(node_input)
+def get_weather(city: str) -> str:
+    \"\"\"The weather in a city.\"\"\"
+    with braintrust.start_span(name="weather lookup"):
+        return f"sunny in {city}"
 
-runner = InMemoryRunner(node=Workflow(name="wf", edges=[(START, shout), (shout, count)]),
-                        app_name="app")
+workflow = Workflow(name="wf", edges=[(START, where), (where, FunctionTool(get_weather))])
+runner = InMemoryRunner(node=workflow, app_name="app")
 
 async def main():
     session = await runner.session_service.create_session(app_name="app", user_id="u")
@@ -262,18 +264,21 @@ print(json.dumps({"outputs": outputs}))
 def test_workflow_rows_match_the_official_sdk(tmp_path: Path) -> None:
     official, ours = framework_both("adk", PACKAGES, WORKFLOW, tmp_path,
                                     {"GOOGLE_API_KEY": "fake-key"})
-    names = ("invocation [app]", "workflow [wf]", "workflow_node [shout]",
-             "workflow_node [count]")
+    names = ("invocation [app]", "workflow [wf]", "workflow_node [where]",
+             "workflow_node [get_weather]", "tool [get_weather]")
     tree = skeleton(ours, names)
     assert tree == skeleton(official, names)
-    # The workflow's nodes nest under it (ADK starts each in a task of its own).
-    assert sorted(tree) == ["request", "request/invocation [app]",
-                            "request/invocation [app]/workflow [wf]",
-                            "request/invocation [app]/workflow [wf]/workflow_node [count]",
-                            "request/invocation [app]/workflow [wf]/workflow_node [shout]",
-                            "request/invocation [app]/workflow [wf]/workflow_node [shout]/inside"]
+    # The workflow's nodes nest under it (ADK starts each in a task of its own), a tool
+    # node's tool call under the node.
+    node = "request/invocation [app]/workflow [wf]/workflow_node"
+    assert sorted(tree) == [
+        "request", "request/invocation [app]", "request/invocation [app]/workflow [wf]",
+        f"{node} [get_weather]", f"{node} [get_weather]/tool [get_weather]",
+        f"{node} [get_weather]/tool [get_weather]/weather lookup", f"{node} [where]"]
     by_name = {r["span_attributes"]["name"]: r for r in ours}
-    assert by_name["workflow_node [count]"]["input"] == "HI!"
-    assert by_name["workflow_node [count]"]["output"] == 3
-    assert by_name["workflow_node [shout]"]["metadata"] == {"node_name": "shout",
-                                                           "node_class": "FunctionNode"}
+    assert by_name["workflow_node [where]"]["output"] == {"city": "Paris"}
+    assert by_name["workflow_node [get_weather]"]["metadata"] == {
+        "node_name": "get_weather", "node_class": "_ToolNode"}
+    tool = by_name["tool [get_weather]"]
+    assert tool["input"] == {"tool_name": "get_weather", "arguments": {"city": "Paris"}}
+    assert tool["output"] == "sunny in Paris"

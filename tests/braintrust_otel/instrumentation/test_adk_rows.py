@@ -50,3 +50,11 @@ def test_llm_metadata_names_the_flow_and_provider() -> None:
     request = NS(model="m", config=NS(tools=None, tool_config=None))
     assert _adk.llm_metadata(AutoFlow(), request) == {"flow_class": "AutoFlow", "model": "m",
                                                      "provider": "google"}
+
+
+def test_tool_node_arguments_are_a_mapping() -> None:
+    assert _adk.tool_node_arguments({"city": "Paris"}) == {"city": "Paris"}
+    assert _adk.tool_node_arguments('{"city": "Paris"}') == {"city": "Paris"}
+    assert _adk.tool_node_arguments(NS(parts=[NS(text='{"a": '), NS(text="1}")])) == {"a": 1}
+    assert _adk.tool_node_arguments("plain text") == {}
+    assert _adk.tool_node_arguments(3) == {}
