@@ -175,12 +175,16 @@ def test_rows_match_the_official_sdk(tmp_path: Path) -> None:
     script = SCRIPT.replace('from braintrust.wrappers.crewai import setup_crewai\n', '').replace(
         'turned_on = braintrust.auto_instrument(crewai=False)\n'
         'assert setup_crewai(project_name="p") is True\n',
-        'braintrust.init_logger(project="p")\nturned_on = braintrust.auto_instrument()\n')
-    assert "setup_crewai" not in script
+        'braintrust.init_logger(project="p")\nturned_on = braintrust.auto_instrument()\n').replace(
+        'description="Weather in Paris?"', 'description="Weather in {city}?"').replace(
+        ".kickoff()", '.kickoff(inputs={"city": "Paris"})')
+    assert "setup_crewai" not in script and "{city}" in script and "inputs=" in script
     with FakeLLM() as llm:
         official, ours = framework_both("crewai", PACKAGES, script, tmp_path,
                                         {"FAKE_OPENAI_URL": llm.openai_url, **ENV})
     # The same rows, but for the official SDK's crewai.llm rows (one more per model call,
     # beside the client's) and where its rows sit (all under the caller: see test above).
     assert _by_name(ours) == _by_name(official)
+    [kickoff] = [r for r in ours if r["span_attributes"]["name"] == "crewai.kickoff"]
+    assert kickoff["input"] == {"city": "Paris"}  # the crew's inputs, as the official logs
     assert len([r for r in official if r["span_attributes"]["name"] == "crewai.llm"]) == 2
