@@ -185,9 +185,16 @@ def test_rows_match_the_official_sdk(tmp_path: Path) -> None:
         "braintrust.flush()\n")
     assert "setup_crewai" not in script and "{city}" in script and "inputs=" in script
     assert "crewai_event_bus.flush()" in script
-    with FakeLLM() as llm:
-        official, ours = framework_both("crewai", PACKAGES, script, tmp_path,
-                                        {"FAKE_OPENAI_URL": llm.openai_url, **ENV})
+    for attempt in range(3):
+        (tmp_path / str(attempt)).mkdir()
+        with FakeLLM() as llm:
+            official, ours = framework_both("crewai", PACKAGES, script, tmp_path / str(attempt),
+                                            {"FAKE_OPENAI_URL": llm.openai_url, **ENV})
+        # The official handlers run in any order on the pool: when the kickoff's end ran
+        # first, it dropped the spans still open (a row without its end). Run it again.
+        if all(r.get("output") is not None for r in official
+               if r["span_attributes"]["name"].startswith("crewai.")):
+            break
     # The same rows, but for the official SDK's crewai.llm rows (one more per model call,
     # beside the client's) and where its rows sit (all under the caller: see test above).
     assert _by_name(ours) == _by_name(official)
