@@ -54,33 +54,6 @@ def framework_python(name: str, packages: list[str], base: str | None = None) ->
     return python
 
 
-def official_framework_python(name: str, packages: list[str]) -> Path:
-    """The interpreter of ``.venv-<name>-official``: the official SDK beside ``packages``.
-
-    For twin tests that run one framework script under the official SDK and
-    under ours (in :func:`framework_python`'s venv) and compare the rows.
-
-    Raises:
-        RuntimeError: When the packages cannot be installed (no package index).
-    """
-    from .official_sdk import VERSION
-
-    venv = ROOT / f".venv-{name}-official"
-    python = venv / "bin" / "python"
-    stamp = venv / ".packages"
-    wanted = "\n".join(sorted([f"braintrust=={VERSION}", *packages]))
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
-        return python
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                           f"braintrust=={VERSION}", *packages], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"cannot install {' '.join(packages)}: {done.stderr[-800:]}")
-    stamp.write_text(wanted)
-    return python
-
-
 def _find_python(base: str) -> str:
     found = shutil.which(base)
     # A pyenv shim is on PATH for every installed version but fails unless that

@@ -124,12 +124,13 @@ def spans(rows: list[Row]) -> dict[str, list[Row]]:
 def framework_both(name: str, packages: list[str], script: str, tmp_path: Path,
                    env: dict[str, str] | None = None) -> tuple[list[Row], list[Row]]:
     """``(official rows, our rows)`` for a framework script: the official SDK runs in
-    ``.venv-<name>-official``, ours in ``.venv-<name>`` (both with ``packages``);
+    ``.venv-official-<name>``, ours in ``.venv-<name>`` (both with ``packages``);
     skips when either cannot be installed."""
-    from .framework_venv import framework_python, official_framework_python
+    from .framework_venv import framework_python
+    from .official_sdk import official_python_with
 
     try:
-        official_py = official_framework_python(name, packages)
+        official_py = official_python_with(name, packages)
         ours_py = framework_python(name, packages)
     except RuntimeError as exc:
         pytest.skip(f"{name} cannot be installed here: {exc}")
