@@ -119,3 +119,50 @@ def spans(rows: list[Row]) -> dict[str, list[Row]]:
         found.setdefault(path(row), []).append(shape)
     return {k: sorted(v, key=lambda r: json.dumps(r, sort_keys=True))
             for k, v in found.items()}
+
+
+def framework_both(name: str, packages: list[str], script: str, tmp_path: Path,
+                   env: dict[str, str] | None = None) -> tuple[list[Row], list[Row]]:
+    """``(official rows, our rows)`` for a framework script: the official SDK runs in
+    ``.venv-official-<name>``, ours in ``.venv-<name>`` (both with ``packages``);
+    skips when either cannot be installed."""
+    from .framework_venv import framework_python
+    from .official_sdk import official_python_with
+
+    try:
+        official_py = official_python_with(name, packages)
+        ours_py = framework_python(name, packages)
+    except RuntimeError as exc:
+        pytest.skip(f"{name} cannot be installed here: {exc}")
+    (tmp_path / "official").mkdir()
+    (tmp_path / "ours").mkdir()
+    official, _ = run(str(official_py), script, tmp_path / "official", env)
+    ours, _ = run(str(ours_py), script, tmp_path / "ours", env)
+    return official, ours
+
+
+def _key_shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return sorted(value)
+    if isinstance(value, list):
+        return f"list[{len(value)}]"
+    return type(value).__name__
+
+
+def skeleton(rows: list[Row], metadata_of: tuple[str, ...] = ()) -> dict[str, list[Any]]:
+    """The tree of rows as a twin test compares it: per path of names (see :func:`spans`),
+    each row's type and the shape of its input and output (a dict's keys, a list's
+    length, a value's type); and for rows whose name is in ``metadata_of``, its
+    metadata keys."""
+    out: dict[str, list[Any]] = {}
+    for path, shapes in spans(rows).items():
+        items = []
+        for shape in shapes:
+            item = {"type": shape["span_attributes"].get("type"),
+                    "input": _key_shape(shape.get("input")),
+                    "output": _key_shape(shape.get("output"))}
+            if shape["span_attributes"]["name"] in metadata_of:
+                item["metadata"] = sorted(shape.get("metadata") or {})
+            items.append(item)
+        out[path] = sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
+    return out

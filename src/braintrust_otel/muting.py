@@ -1,14 +1,14 @@
 """Instrumentation scopes whose spans Braintrust leaves out.
 
-Some libraries (Strands, Google ADK, AutoGen) send OTel spans to the global
-tracer provider by themselves, so an instrumentor that is off cannot stop
-them; ``auto_instrument(strands=False)`` must still leave them out of
-Braintrust. Their instrumentation scopes are muted here: the Braintrust
-processor drops their spans (other processors on the provider still get
-them) and gives their children the nearest kept ancestor as parent, and the
-provider instrumentors stop treating them as a framework's model call.
-AutoGen's stay muted while it is instrumented too: its instrumentor makes
-the official rows itself.
+Some libraries (Strands, Google ADK, AutoGen, LiveKit Agents) send OTel
+spans to the global tracer provider by themselves, so an instrumentor that is
+off cannot stop them; ``auto_instrument(strands=False)`` must still leave them
+out of Braintrust. Their instrumentation scopes are muted here: the
+Braintrust processor drops their spans (other processors on the provider
+still get them) and gives their children the nearest kept ancestor as parent,
+and the provider instrumentors stop treating them as a framework's model
+call. AutoGen's, ADK's and LiveKit's stay muted while they are
+instrumented too: their instrumentors make the official rows themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ OWN_SPAN_SCOPES: dict[str, tuple[str, ...]] = {
     "strands": ("strands.telemetry.tracer",),
     "adk": ("gcp.vertex.agent",),
     "autogen": ("autogen-core", "autogen SingleThreadedAgentRuntime", "autogen Worker Runtime"),
+    "livekit_agents": ("livekit-agents",),
 }
 
 _muted: frozenset[str] = frozenset()

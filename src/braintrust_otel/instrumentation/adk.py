@@ -1,32 +1,51 @@
-"""Tracing for Google ADK (Agent Development Kit), which makes OTel GenAI spans itself.
+"""Tracing for Google ADK (Agent Development Kit): the official SDK's rows.
 
-ADK sends ``invoke_workflow``, ``invoke_agent <name>``, ``generate_content
-<model>`` and ``execute_tool <tool>`` spans to the global tracer provider;
-the GenAI mapper makes the rows (workflow and agent ``task``, model call
-``llm`` with messages and tokens, tool ``tool``). Its model-call span is
-current during the provider request, so the Google GenAI instrumentor adds no
-second ``llm`` row.
+ADK sends OTel GenAI spans of its own to the global tracer provider
+(``invoke_workflow``, ``invoke_agent``, ``generate_content``,
+``execute_tool``); the official SDK logs other rows, which this instrumentor
+makes instead, and ADK's scope is muted (:mod:`braintrust_otel.muting`,
+whether the instrumentor is on or off):
 
-What this instrumentor adds: it opts ADK into the current GenAI conventions
-with message content on the spans (``OTEL_SEMCONV_STABILITY_OPT_IN`` +=
-``gen_ai_latest_experimental``, and
-``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=span_only`` unless set or
-``BRAINTRUST_CAPTURE_CONTENT`` is off); without them ADK's spans carry no
-messages. ADK reads them per span, so they apply from the next call.
+- ``invocation [<app>]`` (task) per ``Runner.run_async``: the new message in
+  (``{"new_message": ...}``), the last final-response event out; app name,
+  user and session ids and the state delta as metadata;
+- ``agent_run [<agent>]`` (task) per ``BaseAgent.run_async``: the last
+  final-response event out, the agent's name as metadata;
+- ``call_llm`` (task) per ``BaseLlmFlow.run_async``: its last event out;
+- ``llm_call [<kind>]`` (task) per model call (``BaseLlmFlow._call_llm_async``),
+  the kind being ``tool_selection``, ``response_generation`` or
+  ``direct_response``: the request's model, contents and config in, the last
+  event out, time to first token; model, ``provider: google`` and the tools
+  as metadata. The provider client's request (google-genai, instrumented
+  too) is the ``llm`` row inside it;
+- ``tool [<name>]`` (tool) per tool call: ``{"tool_name", "arguments"}`` in,
+  the tool's result out, the tool's class as metadata; spans made in the tool
+  nest inside;
+- ``workflow [<name>]`` and ``workflow_node [<name>]`` (task) per ADK 2
+  workflow and node run (``BaseNode.run``; agents excepted, their
+  ``agent_run`` row stands for them): the node's input in, its last output
+  out, its name and class as metadata.
 
-It also puts on ADK's workflow and agent spans what the official rows show
-and ADK's spans leave out: the runner's ``new_message`` as the workflow's
-input, and the last final-response event as the output of both. ADK (2.x)
-drives each of those spans' events through ``stream_in_scope``, which is
-wrapped to watch them; an ADK without it gets no input or output there.
+ADK's generators are driven one event at a time with the row's span current
+(not while the caller handles an event), so rows made while ADK works nest
+under it; the tools a model call chose (run while its stream is paused) nest
+under that call, as in the official rows. (``Runner.run``, sync, runs the
+runner in a thread that ADK 2 gives the caller's context, so its rows stay in
+the caller's trace; the official SDK copies it for older versions too.)
+A tool run by a workflow's tool node is a ``tool [<name>]`` row inside its
+node's row. MCP tools and live mode are not traced.
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Collection
-from typing import Any
+import importlib
+import time
+from collections.abc import AsyncIterator, Callable, Collection
+from typing import Any, Optional
 
+import wrapt
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
     BaseInstrumentor,
@@ -34,118 +53,293 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 
 from .. import attributes as A
 from .. import diagnostics, muting
-from ..masking import mask
 from ..serialize import dumps
-from ._genai_env import opt_in_latest_genai
-from ._llm import capture_content
+from . import _adk
+from ._rows import Row
 
 __all__ = ["ADKInstrumentor"]
 
-_RUNNERS = "google.adk.runners"
-_SCOPES = "google.adk.telemetry._instrumentation"
+_instruments = ("google-adk >= 1.14",)
+_SCOPE = "braintrust_otel.instrumentation.adk"
 
-#: The ``new_message`` of the runner call whose events are being produced.
-_NEW_MESSAGE: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "braintrust_adk_new_message", default=None)
+#: The model call (``llm_call`` row) whose stream is open: ADK runs the tools it chose
+#: while the stream is paused, and the official rows put them under it.
+_MODEL_CALL: contextvars.ContextVar[Optional[Row]] = contextvars.ContextVar(
+    "braintrust_adk_model_call", default=None)
+#: The workflow whose graph is running: ADK starts each node in a task under a span of
+#: its own (muted), made before the node runs, so the node's row is parented here.
+_WORKFLOW: contextvars.ContextVar[Optional[Row]] = contextvars.ContextVar(
+    "braintrust_adk_workflow", default=None)
 
 
-def _plain(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    return dump(mode="json", exclude_none=True) if callable(dump) else value
+def _tracer() -> trace.Tracer:
+    return trace.get_tracer(_SCOPE)
 
 
-def _record(span: Any, attr: str, field: str, value: Any) -> None:
-    if not capture_content() or value is None:
+def _row(name: str, span_type: str, parent: Optional[trace.Span] = None,
+         **fields: Any) -> Optional[Row]:
+    try:
+        return Row(_tracer(), name, span_type, parent, **fields)
+    except Exception as exc:
+        diagnostics.report("instrumentation", f"could not trace ADK's {name}", exc)
+        return None
+
+
+async def _driven(row: Optional[Row], stream: Any,
+                  seen: Callable[[Any], None]) -> AsyncIterator[Any]:
+    """``stream``'s events, each produced with ``row``'s span current; ``seen`` gets
+    each event; the row ends with the stream (an error on it when it raised)."""
+    if row is None:
+        async for event in stream:
+            yield event
         return
     try:
-        span.set_attribute(attr, dumps(mask(field, _plain(value))))
-    except Exception as exc:
-        diagnostics.report("instrumentation", "could not record an ADK run", exc)
-
-
-async def _run_async(wrapped: Any, instance: Any, args: Any,
-                     kwargs: Any) -> AsyncIterator[Any]:
-    # Runner.run_async is an async generator: the message is visible only while
-    # ADK works on the next event (not while the caller handles one).
-    message = kwargs.get("new_message")
-    stream = wrapped(*args, **kwargs)
-    try:
         while True:
-            token = _NEW_MESSAGE.set(message)
+            token = otel_context.attach(trace.set_span_in_context(row.span))
             try:
                 event = await stream.__anext__()
             except StopAsyncIteration:
                 return
+            except Exception as exc:
+                row.log(error=f"{type(exc).__name__}: {exc}")
+                raise
             finally:
-                _NEW_MESSAGE.reset(token)
+                otel_context.detach(token)
+            try:
+                seen(event)
+            except Exception as exc:
+                diagnostics.report("instrumentation", "could not record an ADK event", exc)
             yield event
     finally:
-        await stream.aclose()
+        try:
+            await stream.aclose()
+        finally:
+            row.end()
 
 
-async def _stream_in_scope(wrapped: Any, instance: Any, args: Any,
-                           kwargs: Any) -> AsyncIterator[Any]:
-    otel_context = args[0] if args else kwargs.get("otel_context")
-    span = trace.get_current_span(otel_context)
-    name = str(getattr(span, "name", ""))
-    workflow = name.startswith(("invoke_workflow", "invocation"))
-    if workflow:
-        _record(span, A.INPUT, "input", {"new_message": _plain(_NEW_MESSAGE.get())})
-    watched = workflow or name.startswith("invoke_agent")
-    last = None
-    stream = wrapped(*args, **kwargs)
+def _is_final(event: Any) -> bool:
+    try:
+        return bool(event.is_final_response())
+    except Exception:  # an event of another shape
+        return False
+
+
+def _final_output(row: Optional[Row], stream: Any) -> AsyncIterator[Any]:
+    """Drives ``stream`` under ``row``, logging its last final-response event as output."""
+    last: list[Any] = []
+
+    def seen(event: Any) -> None:
+        if _is_final(event):
+            last[:] = [event]
+            if row is not None:
+                row.log(output=_adk.plain(event))
+
+    return _driven(row, stream, seen)
+
+
+def _runner_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    app = getattr(instance, "app_name", None)
+    message = kwargs.get("new_message")
+    row = _row(f"invocation [{app}]", "task",
+               input={"new_message": _adk.plain(message) if message is not None else None},
+               metadata={"app_name": app, "user_id": kwargs.get("user_id"),
+                         "session_id": kwargs.get("session_id"),
+                         "state_delta": kwargs.get("state_delta")})
+    return _final_output(row, wrapped(*args, **kwargs))
+
+
+def _agent_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    name = getattr(instance, "name", None)
+    row = _row(f"agent_run [{name}]", "task", metadata={"agent_name": name})
+    return _final_output(row, wrapped(*args, **kwargs))
+
+
+def _flow_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    row = _row("call_llm", "task", metadata={"flow_class": type(instance).__name__})
+
+    def seen(event: Any) -> None:
+        if row is not None:
+            row.log(output=_adk.plain(event))
+
+    return _driven(row, wrapped(*args, **kwargs), seen)
+
+
+def _call_llm_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    request = args[1] if len(args) > 1 else kwargs.get("llm_request")
+    row: Optional[Row] = None
+    try:
+        row = _row("llm_call", "task", input=_adk.llm_request_input(request),
+                   metadata=_adk.llm_metadata(instance, request))
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not trace an ADK model call", exc)
+    start = time.monotonic()
+    state: dict[str, Any] = {}
+
+    def seen(event: Any) -> None:
+        if row is None:
+            return
+        if "first" not in state:
+            state["first"] = time.monotonic() - start
+        state["last"] = event
+        if getattr(event, "content", None) is not None:
+            state["content"] = event
+        kind = _adk.call_type(request, event)
+        # The kind is known from the reply: the name says it, as in the official rows.
+        row.span.update_name(f"llm_call [{kind}]")
+        row.span.set_attribute(A.SPAN_ATTRIBUTES,
+                               dumps({"type": "task", "llm_call_type": kind}))
+        row.log(output=_adk.event_output(event, state.get("content")),
+                metrics={"time_to_first_token": state["first"]})
+
+    return _holding(_MODEL_CALL, row, _driven(row, wrapped(*args, **kwargs), seen))
+
+
+async def _holding(var: contextvars.ContextVar[Optional[Row]], row: Optional[Row],
+                   stream: Any) -> AsyncIterator[Any]:
+    """``stream``, with ``var`` naming ``row`` until it ends (the caller sees it between
+    events too, and so do the tasks started meanwhile)."""
+    token = var.set(row)
     try:
         async for event in stream:
-            if watched:
-                try:
-                    if event.is_final_response():
-                        last = event
-                except Exception:  # an event of another shape: nothing to record
-                    pass
             yield event
     finally:
-        await stream.aclose()
-    if last is not None:
-        _record(span, A.OUTPUT, "output", last)
+        try:
+            var.reset(token)
+        except ValueError:  # closed from another context: it ends with that context
+            pass
 
-_instruments = ("google-adk >= 1.14",)
+
+def _is_a(instance: Any, class_name: str, module_prefix: str) -> bool:
+    return any(cls.__name__ == class_name and cls.__module__.startswith(module_prefix)
+               for cls in type(instance).__mro__)
+
+
+def _node_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    # ADK 2 runs agents as workflow nodes too; their agent_run row stands for them.
+    if _is_a(instance, "BaseAgent", "google.adk.agents"):
+        return wrapped(*args, **kwargs)
+    name = getattr(instance, "name", None) or type(instance).__name__
+    kind = "workflow" if _is_a(instance, "Workflow", "google.adk.workflow") else "workflow_node"
+    node_input = kwargs.get("node_input", args[1] if len(args) > 1 else None)
+    workflow = _WORKFLOW.get()
+    row = _row(f"{kind} [{name}]", "task", input=_adk.plain(node_input),
+               metadata={"node_name": name, "node_class": type(instance).__name__},
+               parent=workflow.span if workflow is not None else None)
+
+    def seen(event: Any) -> None:
+        output = getattr(event, "output", None)
+        if output is not None and row is not None:
+            row.log(output=_adk.plain(output))
+
+    stream = _driven(row, wrapped(*args, **kwargs), seen)
+    return _holding(_WORKFLOW, row, stream) if kind == "workflow" else stream
+
+
+def _tool_node_run_impl(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    tool = getattr(instance, "tool", None)
+    if tool is None or type(tool).__module__.startswith("google.adk.tools.mcp_tool"):
+        return wrapped(*args, **kwargs)
+    name = getattr(tool, "name", None) or type(tool).__name__
+    node_input = kwargs.get("node_input", args[1] if len(args) > 1 else None)
+    row = _row(f"tool [{name}]", "tool",
+               input={"tool_name": name, "arguments": _adk.tool_node_arguments(node_input)},
+               metadata={"tool_class": type(tool).__name__})
+
+    def seen(event: Any) -> None:
+        output = getattr(event, "output", None)
+        if output is not None and row is not None:
+            row.log(output=_adk.plain(output))
+
+    return _driven(row, wrapped(*args, **kwargs), seen)
+
+
+async def _call_tool_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    tool = args[0] if args else kwargs.get("tool")
+    arguments = args[1] if len(args) > 1 else kwargs.get("args", {})
+    name = getattr(tool, "name", None) or type(tool).__name__
+    call = _MODEL_CALL.get()
+    row = _row(f"tool [{name}]", "tool", input={"tool_name": name, "arguments": arguments},
+               metadata={"tool_class": type(tool).__name__},
+               parent=call.span if call is not None else None)
+    if row is None:
+        return await wrapped(*args, **kwargs)
+    token = otel_context.attach(trace.set_span_in_context(row.span))
+    try:
+        result = await wrapped(*args, **kwargs)
+        row.log(output=_adk.plain(result))
+        return result
+    except Exception as exc:
+        row.log(error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        otel_context.detach(token)
+        row.end()
+
+
+#: (module, attribute path, wrapper): what the instrumentor patches, when present.
+_PATCHES: tuple[tuple[str, str, Any], ...] = (
+    ("google.adk.runners", "Runner.run_async", _runner_run_async),
+    ("google.adk.agents.base_agent", "BaseAgent.run_async", _agent_run_async),
+    ("google.adk.workflow._base_node", "BaseNode.run", _node_run),
+    ("google.adk.workflow._tool_node", "_ToolNode._run_impl", _tool_node_run_impl),
+    ("google.adk.flows.llm_flows.base_llm_flow", "BaseLlmFlow.run_async", _flow_run_async),
+    ("google.adk.flows.llm_flows.base_llm_flow", "BaseLlmFlow._call_llm_async",
+     _call_llm_async),
+    # Where ADK's versions keep the function that runs one tool.
+    ("google.adk.flows.llm_flows.tools._caller", "_call_tool_async", _call_tool_async),
+    ("google.adk.flows.llm_flows._tool_caller", "_call_tool_async", _call_tool_async),
+    ("google.adk.flows.llm_flows.functions", "__call_tool_async", _call_tool_async),
+)
+
+
+def _owner(module_name: str, path: str) -> Optional[tuple[Any, str]]:
+    try:
+        owner: Any = importlib.import_module(module_name)
+    except Exception:  # not in this ADK version
+        return None
+    *parents, name = path.split(".")
+    for part in parents:
+        owner = getattr(owner, part, None)
+    return (owner, name) if owner is not None and hasattr(owner, name) else None
 
 
 class ADKInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Opts ADK into the current GenAI conventions with content (its spans are its own).
+    """Logs the official SDK's rows for ADK runs; mutes ADK's own spans.
 
-    ADK always sends its spans to the global tracer provider; uninstrumenting
-    mutes their scope instead (:mod:`braintrust_otel.muting`), so they stay out
-    of Braintrust.
+    ADK always sends its spans to the global tracer provider; their scope is
+    muted (:mod:`braintrust_otel.muting`) whether this instrumentor is on or
+    off, so they stay out of Braintrust.
     """
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        import wrapt
+        # Our rows stand for ADK's spans; both would be the same work twice.
+        muting.mute("adk")
 
-        opt_in_latest_genai(content=True)
-        muting.unmute("adk")
+        def on_import(module: Any) -> None:
+            try:
+                for module_name, path, wrapper in _PATCHES:
+                    found = _owner(module_name, path)
+                    if found is not None:
+                        wrapt.wrap_function_wrapper(found[0], found[1], wrapper)
+            except Exception as exc:
+                diagnostics.report("instrumentation", "could not instrument google.adk", exc)
 
-        def on_runners(module: Any) -> None:
-            if hasattr(getattr(module, "Runner", None), "run_async"):
-                wrapt.wrap_function_wrapper(module, "Runner.run_async", _run_async)
-
-        def on_scopes(module: Any) -> None:
-            if hasattr(module, "stream_in_scope"):
-                wrapt.wrap_function_wrapper(module, "stream_in_scope", _stream_in_scope)
-
-        wrapt.register_post_import_hook(on_runners, _RUNNERS)
-        wrapt.register_post_import_hook(on_scopes, _SCOPES)
+        wrapt.register_post_import_hook(on_import, "google.adk.runners")
 
     def _uninstrument(self, **kwargs: Any) -> None:
         import sys
 
-        from opentelemetry.instrumentation.utils import unwrap
-
         muting.mute("adk")
-        if _RUNNERS in sys.modules:
-            unwrap(sys.modules[_RUNNERS].Runner, "run_async")
-        if _SCOPES in sys.modules:
-            unwrap(sys.modules[_SCOPES], "stream_in_scope")
+        if "google.adk.runners" not in sys.modules:
+            return
+        for module_name, path, _ in _PATCHES:
+            found = _owner(module_name, path)
+            if found is None:
+                continue
+            owner, name = found
+            attr = getattr(owner, "__dict__", {}).get(name)
+            if isinstance(attr, wrapt.FunctionWrapper):
+                setattr(owner, name, attr.__wrapped__)

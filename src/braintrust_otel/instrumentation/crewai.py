@@ -6,9 +6,15 @@ current while they run; the OpenInference mapper makes the rows under the
 official SDK's names (``crewai.kickoff`` and ``crewai.task`` ``task``,
 ``crewai.tool.<name>`` ``tool``). This instrumentor adds the official
 ``crewai.agent`` ``task`` span around each agent's work on a task (the task
-prompt in, the answer out), which OpenInference does not make. Model calls
-are left to the provider instrumentors (CrewAI calls the OpenAI, Anthropic...
-clients, or LiteLLM), whose ``llm`` rows nest under the agent.
+prompt in, the answer out), which OpenInference does not make, and gives the
+kickoff and task rows the official inputs, outputs and metadata: it wraps
+``Crew.kickoff`` and ``Task._execute_core`` inside OpenInference's wrappers
+and puts the official values on OpenInference's spans (which they win over):
+the crew's, task's and agent's ``crew_*``, ``task_*``, ``agent_*`` metadata,
+``{"context": ...}`` as a task's input, and the (last) task's output without
+its empty fields as output. Model calls are left to the provider
+instrumentors (CrewAI calls the OpenAI, Anthropic... clients, or LiteLLM),
+whose ``llm`` rows nest under the agent.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from .. import diagnostics
 from .._version import VERSION
 from ..masking import mask
 from ..serialize import dumps
+from . import _crewai as c
 from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
@@ -31,15 +38,8 @@ __all__ = ["CrewAIInstrumentor"]
 
 _instruments = ("crewai >= 0.70",)
 _SCOPE = "braintrust_otel.instrumentation.crewai"
+_OPENINFERENCE_SCOPE = "openinference.instrumentation.crewai"
 _TASK = json.dumps({"type": "task"})
-
-
-def _agent_metadata(agent: Any) -> dict[str, Any]:
-    llm = getattr(agent, "llm", None)
-    meta = {"agent_role": getattr(agent, "role", None), "agent_goal": getattr(agent, "goal", None),
-            "agent_backstory": getattr(agent, "backstory", None),
-            "agent_llm": getattr(llm, "model", None) if llm is not None else None}
-    return {k: v for k, v in meta.items() if v is not None}
 
 
 def _set(span: Any, attr: str, field: str, value: Any) -> None:
@@ -54,8 +54,14 @@ def _execute_task(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
                                       set_status_on_exception=False) as span:
         try:
             span.set_attribute(A.SPAN_ATTRIBUTES, _TASK)
-            _set(span, A.METADATA, "metadata", _agent_metadata(instance))
             task = args[0] if args else kwargs.get("task")
+            tools = args[2] if len(args) > 2 else kwargs.get("tools")
+            meta = {**c.agent_metadata(instance), **c.task_metadata(task)}
+            listed = c.tools_metadata(tools if tools is not None
+                                      else getattr(instance, "tools", None))
+            if listed:
+                meta["tools"] = listed
+            _set(span, A.METADATA, "metadata", meta)
             prompt = getattr(task, "prompt", None)
             _set(span, A.INPUT, "input", {"task_prompt": prompt() if callable(prompt) else None})
         except Exception as exc:
@@ -71,6 +77,58 @@ def _execute_task(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         except Exception as exc:
             diagnostics.report("instrumentation", "could not record a CrewAI agent", exc)
         return result
+
+
+def _openinference_span() -> Any:
+    """OpenInference's CrewAI span, when it is the current one (our wrappers run inside
+    its own); None otherwise, so nothing lands on another library's span."""
+    span = trace.get_current_span()
+    scope = getattr(span, "instrumentation_scope", None)
+    if getattr(scope, "name", None) == _OPENINFERENCE_SCOPE and span.is_recording():
+        return span
+    return None
+
+
+def _crew_kickoff(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    """``Crew.kickoff``'s row: the crew's metadata, the last task's output."""
+    span = _openinference_span()
+    if span is None:
+        return wrapped(*args, **kwargs)
+    try:
+        _set(span, A.METADATA, "metadata", c.crew_metadata(instance))
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not trace a CrewAI kickoff", exc)
+    result = wrapped(*args, **kwargs)
+    try:
+        tasks = getattr(result, "tasks_output", None)
+        if isinstance(tasks, list) and tasks:
+            _set(span, A.OUTPUT, "output", c.task_output(tasks[-1]))
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not record a CrewAI kickoff", exc)
+    return result
+
+
+def _execute_core(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    """``Task._execute_core(agent, context, tools)``'s row: the context in, the task's and
+    agent's metadata, the task output out."""
+    span = _openinference_span()
+    if span is None:
+        return wrapped(*args, **kwargs)
+    try:
+        agent = args[0] if args else kwargs.get("agent")
+        context = args[1] if len(args) > 1 else kwargs.get("context")
+        _set(span, A.METADATA, "metadata", {**c.task_metadata(instance),
+                                            **c.agent_metadata(agent)})
+        if context is not None:
+            _set(span, A.INPUT, "input", {"context": context})
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not trace a CrewAI task", exc)
+    result = wrapped(*args, **kwargs)
+    try:
+        _set(span, A.OUTPUT, "output", c.task_output(result))
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not record a CrewAI task", exc)
+    return result
 
 
 class CrewAIInstrumentor(LazyInstrumentor):
@@ -94,19 +152,25 @@ class CrewAIInstrumentor(LazyInstrumentor):
         except ImportError as exc:
             raise ImportError("tracing CrewAI needs openinference-instrumentation-crewai "
                               "(pip install 'braintrust-otel[crewai]')") from exc
+        import wrapt
+
+        # Before OpenInference's, so these run inside its spans.
+        wrapt.wrap_function_wrapper("crewai", "Crew.kickoff", _crew_kickoff)
+        wrapt.wrap_function_wrapper("crewai", "Task._execute_core", _execute_core)
         hide = None if capture_content() else True
         config = TraceConfig(hide_inputs=hide, hide_outputs=hide, hide_input_messages=hide,
                              hide_output_messages=hide)
         OpenInferenceCrewAI().instrument(tracer_provider=kwargs.get("tracer_provider"),
                                          config=config)
-        import wrapt
-
         wrapt.wrap_function_wrapper("crewai", "Agent.execute_task", _execute_task)
 
     def _unpatch(self, **kwargs: Any) -> None:
-        from crewai import Agent  # type: ignore[import-not-found]
+        from crewai import Agent, Crew, Task  # type: ignore[import-not-found]
         from openinference.instrumentation.crewai import CrewAIInstrumentor as OpenInferenceCrewAI
         from opentelemetry.instrumentation.utils import unwrap
 
+        # OpenInference puts back what it found: our wrappers, removed after it.
         OpenInferenceCrewAI().uninstrument()
         unwrap(Agent, "execute_task")
+        unwrap(Crew, "kickoff")
+        unwrap(Task, "_execute_core")

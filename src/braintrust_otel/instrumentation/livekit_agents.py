@@ -1,55 +1,200 @@
-"""LiveKit Agents: its own OTel spans, with one ``llm`` row per model call.
+"""Tracing for LiveKit Agents: the official SDK's rows for a session.
 
-LiveKit Agents always traces itself to the global tracer provider (ours under
-the distro): ``agent_session``, ``agent_turn``, the tools it executes (name,
-arguments in, output out, and the application's spans inside), and for each
-model call an ``llm_node`` span around an ``llm_request`` span (GenAI
-conventions: the messages, the reply, tokens, time to first token) around an
-``llm_request_run`` span per attempt, inside which the provider client sends
-the request. The GenAI mapper reads these as they are; this instrumentor only
-keeps the model call one row: it marks ``llm_node`` and ``llm_request_run``
-(which carry the model too) as ``task`` rows, and marks the attempt as a
-framework model call so the provider instrumentors (the OpenAI plugin's
-client) add no second ``llm`` row.
+LiveKit Agents traces itself to the global tracer provider (``agent_session``,
+``agent_turn``, ``llm_node``, ``llm_request``, ``function_tool``...), but the
+official SDK logs other rows, which this instrumentor makes instead; LiveKit's
+own spans are muted (:mod:`braintrust_otel.muting`, whether the instrumentor
+is on or off), their children going to the nearest row kept:
+
+- ``livekit_agent_session`` (task), from ``AgentSession.start`` to its close,
+  under what was current at the start; the model's metrics events land on it
+  (time to first token as a metric; model, provider, request and speech ids
+  and LiveKit's token counts as metadata), and what a run's result says
+  about the turn as metadata;
+- ``llm_request_run`` (task) per model request attempt, under the session;
+  the provider client's request (the OpenAI plugin's client, instrumented
+  too) is the ``llm`` row inside it;
+- ``function_tool`` (tool) for the tools of one reply, logged when they are
+  done, under the session: name and arguments in, output and error flag out,
+  the call id as metadata (several calls: ``{"tool_calls": [...]}`` out).
+  As in the official rows, the application's spans inside a tool are
+  children of the session, not of this row.
+
+Speech (STT, TTS, end of utterance, speaking turns) is not traced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Optional
 
 import wrapt
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from .. import attributes as A
-from .. import diagnostics
+from .. import diagnostics, muting
+from . import _livekit as lk
 from ._lazy import LazyInstrumentor
-from ._llm import mark_model_call, unmark_model_call
+from ._rows import Row
 
 __all__ = ["LiveKitAgentsInstrumentor"]
 
 _instruments = ("livekit-agents >= 1.3.1",)
+_SCOPE = "braintrust_otel.livekit_agents"
+_SESSION_MODULE = "livekit.agents.voice.agent_session"
+_GENERATION_MODULE = "livekit.agents.voice.generation"
 _STREAM_MODULE = "livekit.agents.llm.llm"
-_TASK = '{"type":"task"}'
-#: LiveKit's spans that wrap a model call without being it.
-_WRAPPERS = frozenset({"llm_node", "llm_request_run"})
+#: Where a session keeps its row (LiveKit's objects take attributes).
+_ROW_ATTR = "_braintrust_otel_session_row"
+_HANDLER_ATTR = "_braintrust_otel_metrics_handler"
+
+#: The session row of the session whose work is running (set by start and run,
+#: inherited by the tasks LiveKit makes for them).
+_SESSION: contextvars.ContextVar[Optional[Row]] = contextvars.ContextVar(
+    "braintrust_livekit_session", default=None)
 
 
-def _as_task(span: Any) -> None:
-    """Marks one of LiveKit's wrapper spans as a task row (it names the model too)."""
-    if getattr(span, "name", None) in _WRAPPERS and span.is_recording():
-        span.set_attribute(A.SPAN_ATTRIBUTES, _TASK)
+def _tracer() -> trace.Tracer:
+    return trace.get_tracer(_SCOPE)
+
+
+def _row_of(session: Any) -> Optional[Row]:
+    row = getattr(session, _ROW_ATTR, None)
+    return row if isinstance(row, Row) else None
+
+
+@contextlib.contextmanager
+def _in_session(row: Optional[Row]) -> Iterator[None]:
+    """The session row current (as OTel span and as ours) while LiveKit works on it."""
+    if row is None:
+        yield
+        return
+    token = otel_context.attach(trace.set_span_in_context(row.span))
+    mine = _SESSION.set(row)
+    try:
+        yield
+    finally:
+        _SESSION.reset(mine)
+        otel_context.detach(token)
+
+
+async def _session_start(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+    row = _row_of(instance)
+    if row is None:
+        try:
+            row = Row(_tracer(), "livekit_agent_session", "task", None)
+            setattr(instance, _ROW_ATTR, row)
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not trace a LiveKit session", exc)
+            row = None
+    try:
+        with _in_session(row):
+            return await wrapped(*args, **kwargs)
+    except BaseException:
+        _end_session(instance)
+        raise
+
+
+def _session_run(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> Any:
+    row = _row_of(instance)
+    # run() starts the reply in tasks that inherit this context, and returns at once.
+    with _in_session(row):
+        result = wrapped(*args, **kwargs)
+    if row is not None:
+        try:
+            done = getattr(result, "_done_fut", None)
+            if done is not None and hasattr(done, "add_done_callback"):
+                done.add_done_callback(lambda _: _log_turn(row, result))
+        except Exception as exc:
+            diagnostics.report("instrumentation", "could not follow a LiveKit run", exc)
+    return result
+
+
+def _log_turn(row: Row, result: Any) -> None:
+    try:
+        meta = lk.turn_metadata(result)
+        if meta:
+            row.log(metadata=meta)
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not record a LiveKit run", exc)
+
+
+def _end_session(session: Any) -> None:
+    row = _row_of(session)
+    if row is not None:
+        row.end()
+        with contextlib.suppress(Exception):
+            delattr(session, _ROW_ATTR)
+
+
+async def _session_close(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        _end_session(instance)
+
+
+async def _execute_tools(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+    row = _row_of(kwargs.get("session")) or _SESSION.get()
+    start = time.time_ns()
+    error: Optional[BaseException] = None
+    try:
+        return await wrapped(*args, **kwargs)
+    except Exception as exc:
+        error = exc
+        raise
+    finally:
+        if row is not None:
+            _log_tools(row, kwargs.get("tool_output"), start, error)
+
+
+def _log_tools(session: Row, tool_output: Any, start: int, error: Optional[BaseException]
+               ) -> None:
+    try:
+        event = lk.tool_event(tool_output)
+        if event is None:
+            return  # the reply ran no tool: no row, as in the official SDK
+        tool = Row(_tracer(), "function_tool", "tool", session.span, start_ns=start)
+        tool.log(input=event.get("input"), output=event.get("output"),
+                 metadata=event.get("metadata"),
+                 error=None if error is None else f"{type(error).__name__}: {error}")
+        tool.end()
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not record LiveKit tool calls", exc)
+
+
+def _on_metrics(event: Any) -> None:
+    # LiveKit emits from the stream's own task, which carries the session's context.
+    row = _SESSION.get()
+    if row is None:
+        return
+    try:
+        found = lk.metrics_event(event)
+        if found is not None:
+            metrics, metadata = found
+            row.log(metadata=metadata, metrics=metrics)
+    except Exception as exc:
+        diagnostics.report("instrumentation", "could not record LiveKit metrics", exc)
 
 
 def _stream_init(wrapped: Any, instance: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
     try:
-        # A stream is made by LLM.chat inside the ``llm_node`` span of a reply.
-        _as_task(trace.get_current_span())
+        llm = getattr(instance, "_llm", None)
+        on = getattr(llm, "on", None)
+        if callable(on) and not getattr(llm, _HANDLER_ATTR, False):
+            on("metrics_collected", _on_metrics)
+            setattr(llm, _HANDLER_ATTR, True)
     except Exception as exc:
-        diagnostics.report("instrumentation", "could not mark LiveKit's llm_node span", exc)
+        diagnostics.report("instrumentation", "could not follow a LiveKit model's metrics", exc)
     return result
 
 
@@ -58,38 +203,78 @@ def _attempt_span(wrapped: Any, instance: Any, args: tuple[Any, ...],
     @contextlib.contextmanager
     def attempt() -> Iterator[Any]:
         with wrapped(*args, **kwargs) as span:
+            row: Optional[Row] = None
             try:
-                _as_task(span)
+                session = _SESSION.get()
+                row = Row(_tracer(), "llm_request_run", "task",
+                          session.span if session is not None else None)
+                token = otel_context.attach(trace.set_span_in_context(row.span))
             except Exception as exc:
-                diagnostics.report("instrumentation", "could not mark a LiveKit attempt", exc)
-            # The provider request runs in this task while the attempt is open.
-            token = mark_model_call()
+                diagnostics.report("instrumentation", "could not trace a LiveKit request", exc)
+                token = None
             try:
+                # The provider request runs in this task while the attempt is open.
                 yield span
+            except BaseException as exc:
+                if row is not None and isinstance(exc, Exception):
+                    row.log(error=f"{type(exc).__name__}: {exc}")
+                raise
             finally:
-                unmark_model_call(token)
+                if token is not None:
+                    otel_context.detach(token)
+                if row is not None:
+                    row.end()
 
     return attempt()
 
 
+#: (module, attribute path, wrapper): what the instrumentor patches, when present.
+_PATCHES = (
+    (_SESSION_MODULE, "AgentSession.start", _session_start),
+    (_SESSION_MODULE, "AgentSession.run", _session_run),
+    (_SESSION_MODULE, "AgentSession._aclose_impl", _session_close),
+    (_GENERATION_MODULE, "_execute_tools_task", _execute_tools),
+    (_STREAM_MODULE, "LLMStream.__init__", _stream_init),
+    (_STREAM_MODULE, "LLMStream._attempt_span", _attempt_span),
+)
+
+
+def _owner(module: Any, path: str) -> tuple[Any, str]:
+    owner = module
+    *parents, name = path.split(".")
+    for part in parents:
+        owner = getattr(owner, part)
+    return owner, name
+
+
 class LiveKitAgentsInstrumentor(LazyInstrumentor):
-    """Keeps each LiveKit model call one ``llm`` row (LiveKit's spans do the rest)."""
+    """Logs the official SDK's rows for LiveKit sessions; mutes LiveKit's own spans."""
 
     library = "livekit.agents"
     instruments = _instruments
 
+    def _instrument(self, **kwargs: Any) -> None:
+        # Our rows stand for LiveKit's spans; both would be the same work twice.
+        muting.mute("livekit_agents")
+        super()._instrument(**kwargs)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        super()._uninstrument(**kwargs)
+        muting.mute("livekit_agents")
+
     def _patch(self, **kwargs: Any) -> None:
         import importlib
 
-        stream = importlib.import_module(_STREAM_MODULE).LLMStream
-        wrapt.wrap_function_wrapper(stream, "__init__", _stream_init)
-        wrapt.wrap_function_wrapper(stream, "_attempt_span", _attempt_span)
+        for module_name, path, wrapper in _PATCHES:
+            owner, name = _owner(importlib.import_module(module_name), path)
+            if hasattr(owner, name):
+                wrapt.wrap_function_wrapper(owner, name, wrapper)
 
     def _unpatch(self, **kwargs: Any) -> None:
         import importlib
 
-        stream = importlib.import_module(_STREAM_MODULE).LLMStream
-        for name in ("__init__", "_attempt_span"):
-            attr = stream.__dict__.get(name)
+        for module_name, path, _ in _PATCHES:
+            owner, name = _owner(importlib.import_module(module_name), path)
+            attr = getattr(owner, "__dict__", {}).get(name)
             if isinstance(attr, wrapt.FunctionWrapper):
-                setattr(stream, name, attr.__wrapped__)
+                setattr(owner, name, attr.__wrapped__)

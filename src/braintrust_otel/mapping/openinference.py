@@ -7,6 +7,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from .. import attributes as A
 from ._util import Row, choices, indexed, json_value, number, put, put_in, set_type, tool_call
 
 _KINDS = {"LLM": "llm", "EMBEDDING": "llm", "TOOL": "tool", "CHAIN": "task", "AGENT": "task",
@@ -45,18 +46,30 @@ def _message(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _CREWAI_SCOPE = "openinference.instrumentation.crewai"
+#: What OpenInference puts on CrewAI's kickoff and task spans besides its conventions;
+#: left out when our instrumentor gave the row the official metadata instead.
+_CREWAI_OWN = ("crew_key", "crew_id", "crew_inputs", "crew_agents", "crew_tasks", "kickoff_id",
+               "task_key", "task_id", "task_name", "formatted_description",
+               "formatted_expected_output", "graph.node.id", "graph.node.parent_id")
 
 
-def _crewai_name(row: Row, name: str, kind: str, attrs: Mapping[str, Any]) -> None:
+def _crewai(row: Row, name: str, kind: str, attrs: Mapping[str, Any], consumed: set[str]) -> None:
     """The official SDK's names for CrewAI's spans (OpenInference names them after the
     crew, the agent's role or the tool): ``crewai.kickoff``, ``crewai.task``,
-    ``crewai.tool.<name>``. Its other spans (flows, memory) keep their names."""
+    ``crewai.tool.<name>`` (with the tool's name as metadata). Its other spans (flows,
+    memory) keep their names."""
     if kind == "TOOL":
-        row["span_attributes"]["name"] = f"crewai.tool.{attrs.get('tool.name') or name}"
+        tool = attrs.get("tool.name") or name
+        row["span_attributes"]["name"] = f"crewai.tool.{tool}"
+        put_in(row, "metadata", {"tool_name": tool})
     elif name.endswith("._execute_core"):
         row["span_attributes"]["name"] = "crewai.task"
     elif name.endswith(".kickoff") and "crew_key" in attrs:
         row["span_attributes"]["name"] = "crewai.kickoff"
+    else:
+        return
+    if A.METADATA in attrs:
+        consumed.update(k for k in _CREWAI_OWN if k in attrs)
 
 
 def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[str]) -> None:
@@ -77,7 +90,7 @@ def apply(row: Row, span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[
         row["span_attributes"]["name"] = get("tool.name")
     scope = span.instrumentation_scope
     if scope is not None and scope.name == _CREWAI_SCOPE:
-        _crewai_name(row, span.name, str(kind).upper(), attrs)
+        _crewai(row, span.name, str(kind).upper(), attrs, consumed)
     inputs, _ = indexed(attrs, "llm.input_messages")
     outputs, _ = indexed(attrs, "llm.output_messages")
     if inputs:

@@ -1,7 +1,8 @@
 """LiveKit Agents: an AgentSession run in text mode (no room, no audio) with a function tool,
 against the fake OpenAI, in a virtualenv of its own (LiveKit's RTC wheel and plugins).
 
-LiveKit traces itself; the instrumentor only keeps each model call one llm row.
+The rows are the official SDK's (checked against it by a twin run); LiveKit's own spans
+are left out, with the flag on or off.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import pytest
 
 from tests.conftest import stored_rows
 from tests.fake_llm import FINAL_ANSWER, FakeLLM
-from tests.framework_venv import ancestors, framework_python, run_script
+from tests.framework_venv import framework_python, run_script
+from tests.twin import framework_both, skeleton
 
 PACKAGES = ["livekit-agents[openai]==1.8.9"]
 
@@ -67,8 +69,7 @@ def _named(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
                   key=lambda r: r["metrics"]["start"])
 
 
-def test_a_session_run_with_a_tool_call_is_one_llm_row_per_model_call(
-        python: Path, tmp_path: Path) -> None:
+def test_a_session_run_makes_the_official_rows(python: Path, tmp_path: Path) -> None:
     with FakeLLM() as llm:
         out = run_script(python, SCRIPT, tmp_path / "store.sqlite",
                          {"FAKE_OPENAI_URL": llm.openai_url})
@@ -76,37 +77,83 @@ def test_a_session_run_with_a_tool_call_is_one_llm_row_per_model_call(
     assert out["turned_on"] == {"openai": True, "livekit_agents": True}
     assert out["events"] == ["FunctionCallEvent", "FunctionCallOutputEvent", "ChatMessageEvent"]
     rows = stored_rows(tmp_path / "store.sqlite", "p")
+    # The official SDK's rows; none of LiveKit's own spans (agent_turn, llm_node...).
+    assert sorted(r["span_attributes"]["name"] for r in rows) == [
+        "Chat Completion", "Chat Completion", "function_tool", "livekit_agent_session",
+        "llm_request_run", "llm_request_run", "request", "weather lookup"]
 
-    # One llm row per request: LiveKit's llm_request. Its wrappers are tasks, and the
-    # OpenAI plugin's client (instrumented too) adds none.
-    llms = sorted((r for r in rows if r["span_attributes"].get("type") == "llm"),
-                  key=lambda r: r["metrics"]["start"])
-    assert [r["span_attributes"]["name"] for r in llms] == ["llm_request", "llm_request"]
-    assert not _named(rows, "Chat Completion")
-    assert {r["span_attributes"]["type"] for r in _named(rows, "llm_node")} == {"task"}
-    assert {r["span_attributes"]["type"] for r in _named(rows, "llm_request_run")} == {"task"}
+    [session] = _named(rows, "livekit_agent_session")
+    assert session["span_attributes"]["type"] == "task"
+    assert session["span_parents"] == [out["root"]]
+    # The model's metrics events land on the session row.
+    meta = session["metadata"]
+    assert meta["model"] == "gpt-4o-mini"
+    assert meta["provider"].startswith("127.0.0.1:")
+    assert meta["label"] == "livekit.plugins.openai.llm.LLM"
+    assert meta["request_id"] == "chatcmpl-fakestream"
+    assert meta["speech_id"].startswith("speech_")
+    counts = meta["livekit_metrics"]
+    assert (counts["prompt_tokens"], counts["completion_tokens"], counts["total_tokens"]) \
+        == (12, 3, 15)
+    assert session["metrics"]["time_to_first_token"] >= 0
+    assert "input" not in session or session["input"] is None
 
-    first, second = llms
-    call = {"id": "call_1", "type": "function",
-            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
-    for row in llms:
-        assert ancestors(rows, row) == ["llm_node", "agent_turn", "agent_session", "request"]
+    # Each request attempt is a task under the session, the client's llm row inside.
+    runs = _named(rows, "llm_request_run")
+    llms = _named(rows, "Chat Completion")
+    for run, row in zip(runs, llms):
+        assert run["span_attributes"]["type"] == "task"
+        assert run["span_parents"] == [session["span_id"]]
+        assert row["span_attributes"]["type"] == "llm"
+        assert row["span_parents"] == [run["span_id"]]
         assert row["metadata"]["model"] == "gpt-4o-mini"
         m = row["metrics"]
         assert (m["prompt_tokens"], m["completion_tokens"], m["tokens"]) == (12, 3, 15)
-        assert m["time_to_first_token"] >= 0
+    first, second = llms
+    call = {"id": "call_1", "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
     assert first["input"] == [{"role": "system", "content": "Be terse."},
                               {"role": "user", "content": "Weather in Paris?"}]
     assert first["output"][0]["message"]["tool_calls"] == [call]
-    assert second["input"][2:] == [
-        {"role": "assistant", "content": None, "tool_calls": [call]},
-        {"role": "tool", "tool_call_id": "call_1", "content": "sunny in Paris"}]
-    assert second["output"][0]["message"] == {"role": "assistant", "content": FINAL_ANSWER}
+    assert second["input"][-1] == {"role": "tool", "tool_call_id": "call_1",
+                                   "content": "sunny in Paris"}
+    assert second["output"][0]["message"]["content"] == FINAL_ANSWER
 
-    [tool] = _named(rows, "get_weather")
+    [tool] = _named(rows, "function_tool")
     assert tool["span_attributes"]["type"] == "tool"
-    assert ancestors(rows, tool) == ["agent_turn", "agent_session", "request"]
-    assert tool["input"] == {"city": "Paris"}
-    assert tool["output"] == "sunny in Paris"
+    assert tool["span_parents"] == [session["span_id"]]
+    assert tool["input"] == {"name": "get_weather", "arguments": {"city": "Paris"}}
+    assert tool["output"] == {"output": "sunny in Paris", "is_error": False}
+    assert tool["metadata"] == {"call_id": "call_1"}
+    # As in the official rows, the application's span in the tool is the session's child.
     [lookup] = _named(rows, "weather lookup")
-    assert lookup["span_parents"] == [tool["span_id"]]
+    assert lookup["span_parents"] == [session["span_id"]]
+
+
+def test_flag_off_leaves_livekit_spans_out(python: Path, tmp_path: Path) -> None:
+    script = SCRIPT.replace("braintrust.auto_instrument()",
+                            "braintrust.auto_instrument(livekit_agents=False)")
+    assert script != SCRIPT
+    with FakeLLM() as llm:
+        out = run_script(python, script, tmp_path / "store.sqlite",
+                         {"FAKE_OPENAI_URL": llm.openai_url})
+        assert len(llm.requests) == 2
+    assert out["turned_on"] == {"openai": True}
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    # What the official SDK logs with livekit_agents=False: the OpenAI client's rows and
+    # the application's spans, under their nearest kept ancestor.
+    assert sorted(r["span_attributes"]["name"] for r in rows) == [
+        "Chat Completion", "Chat Completion", "request", "weather lookup"]
+    for row in rows:
+        if row["span_attributes"]["name"] != "request":
+            assert row["span_parents"] == [out["root"]]
+    assert all(r["metrics"]["tokens"] == 15 for r in _named(rows, "Chat Completion"))
+
+
+def test_rows_match_the_official_sdk(tmp_path: Path) -> None:
+    with FakeLLM() as llm:
+        official, ours = framework_both("livekit", PACKAGES, SCRIPT, tmp_path,
+                                        {"FAKE_OPENAI_URL": llm.openai_url})
+    assert official, "the official SDK logged nothing"
+    names = ("livekit_agent_session", "function_tool", "llm_request_run")
+    assert skeleton(ours, names) == skeleton(official, names)
