@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 
 from braintrust_otel.serialize import json_text
 from braintrust_otel.span_attributes import set_text_attributes
+from tests.conftest import StoreHelper
 
 START: dict[str, Any] = {"braintrust.parent": "project_name:p",
                          "braintrust.span_attributes": '{"type":"llm"}', "other": 1}
@@ -89,3 +90,25 @@ def test_a_span_class_with_its_own_set_attributes_is_asked() -> None:
 
     set_text_attributes(Spy(), LOGGED)
     assert calls == [LOGGED]
+
+
+def test_a_facade_span_sets_its_logged_fields_without_the_sdk_checks(
+        store: StoreHelper, monkeypatch: pytest.MonkeyPatch) -> None:
+    import braintrust
+
+    logger = braintrust.init_logger(project="p")
+    span = logger.start_span(name="s")
+    span.log(input={"q": 1}, output="a", metadata={"m": 1})
+    calls: list[Any] = []
+    original = BoundedAttributes._set_items
+
+    def counting(self: BoundedAttributes, attrs: Any) -> None:
+        calls.append(dict(attrs))
+        original(self, attrs)
+
+    monkeypatch.setattr(BoundedAttributes, "_set_items", counting)
+    span.end()
+    monkeypatch.undo()
+    assert calls == []
+    row = store.by_name()["s"]
+    assert (row["input"], row["output"], row["metadata"]) == ({"q": 1}, "a", {"m": 1})
