@@ -43,7 +43,7 @@ def set_text_attributes(span: Any, attrs: Mapping[str, Any]) -> None:
     store = getattr(span, "_attributes", None)
     if (type(store) is BoundedAttributes and store.max_value_len is None
             and getattr(type(span), "set_attributes", None) is _SDK_SET
-            and (store.maxlen is None or len(store) + len(attrs) <= store.maxlen)):
+            and (store.maxlen is None or len(store._dict) + len(attrs) <= store.maxlen)):
         for value in attrs.values():
             if type(value) is not JsonText and type(value) is not str:
                 break
