@@ -20,8 +20,15 @@ loop. Measured in the same run, each in a fresh process:
 Then cost growth: per-span cost and peak RSS against payload size (1 KB,
 100 KB, 1 MB inputs), trace depth (1, 10, 100) and threads (1, 8, 32).
 
-    python benchmarks/pipeline.py [--runs 3] [--quick]
+    python benchmarks/pipeline.py [--runs 3] [--quick] [--core] [--compare SRC]
     python benchmarks/pipeline.py --store-only [--compare SRC] [--prefill ROWS]
+
+Wall-clock figures move with the machine's load; the "CPU" row is the
+process's CPU time (every thread: the app's loop, the exporter, delivery) per
+span from the start of the loop to the end of the flush, which a busy machine
+moves far less. ``--core`` runs only the main table's OTel and this-SDK rows;
+``--compare`` also runs this SDK from another source tree (say, a ``git
+archive`` of main) in each round, interleaved, as "ours (compared)".
 
 ``--store-only`` measures only the end-to-end rate into the embedded store,
 with each process's CPU time per span, beside bare OTel making the same spans
@@ -313,11 +320,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-official", action="store_true")
+    parser.add_argument("--core", action="store_true",
+                        help="only OTel+OTLP, bare OTel and this SDK (no peers, no growth)")
     parser.add_argument("--store-only", action="store_true",
                         help="only the end-to-end rate into the embedded store (spans/s "
                         "and CPU per span), beside bare OTel with the same payload")
     parser.add_argument("--compare", metavar="SRC",
-                        help="with --store-only: also run another source tree (its src/)")
+                        help="also run this SDK from another source tree, interleaved "
+                        "(with --store-only, into the store)")
     parser.add_argument("--prefill", type=int, default=0, metavar="ROWS",
                         help="with --store-only: into a store already holding ROWS rows")
     args = parser.parse_args()
@@ -326,8 +336,9 @@ def main() -> None:
     if args.store_only:
         _store_only(args.runs, n, args.compare, args.prefill)
         return
-    official = None if args.no_official else official_python()
-    peers = {} if args.no_official else {name: peer_python(name)
+    skip_peers = args.no_official or args.core
+    official = None if skip_peers else official_python()
+    peers = {} if skip_peers else {name: peer_python(name)
                                          for name in ("langfuse", "logfire")}
     # The peers' stock BatchSpanProcessor reads its queue size from here; sized
     # to the run so that none of them drops spans instead of exporting them.
@@ -360,22 +371,33 @@ def main() -> None:
     ] + [
         (f"threads {t}", {"threads": t, "n": n // 4 // t * t, "size": 1_000}) for t in (1, 8, 32)
     ]
+    if args.core:
+        growth = []
+    # This SDK, and this SDK from the compared tree (its src/ first on the path).
+    ours_trees: list[tuple[str, dict[str, str]]] = [("ours", {})]
+    if args.compare:
+        ours_trees.append(("ours (compared)", {"PYTHONPATH": args.compare}))
     try:
         for _ in range(args.runs):
             r = run(sys.executable, worker("otel", n=n, url=otlp), {})
             add("full", "otel+otlp", r["total_us"])
             add("loop", "otel+otlp", r["loop_us"])
+            add("cpu", "otel+otlp", r["cpu_us"])
             r = run(sys.executable, worker("otel", n=n), {})
             add("full", "otel bare", r["total_us"])
             add("loop", "otel bare", r["loop_us"])
-            r = run(sys.executable, worker("ours", n=n), api_env)
-            add("full", "ours", r["total_us"])
-            add("loop", "ours", r["loop_us"])
-            r = run(sys.executable, worker("ours", n=n), fake_env)
-            add("fake", "ours", r["total_us"])
-            r = run(sys.executable, worker("ours", n=n), store_env)
-            add("store", "ours", r["spans_per_s"])
-            add("store_loop", "ours", r["loop_us"])
+            add("cpu", "otel bare", r["cpu_us"])
+            for who, tree_env in ours_trees:
+                r = run(sys.executable, worker("ours", n=n), {**api_env, **tree_env})
+                add("full", who, r["total_us"])
+                add("loop", who, r["loop_us"])
+                add("cpu", who, r["cpu_us"])
+                if not args.core:
+                    r = run(sys.executable, worker("ours", n=n), {**fake_env, **tree_env})
+                    add("fake", who, r["total_us"])
+                r = run(sys.executable, worker("ours", n=n), {**store_env, **tree_env})
+                add("store", who, r["spans_per_s"])
+                add("store_cpu", who, r["cpu_us"])
             if official is not None:
                 r = run(official, worker("official", n=n), {**api_env, **big_queue})
                 add("full", "official", r["total_us"])
@@ -428,10 +450,17 @@ def main() -> None:
         f"| {cell(res['loop'].get('official', []))} | {cell(res['loop'].get('langfuse', []))} "
         f"| {cell(res['loop'].get('logfire', []))} | ours / otel bare "
         f"{ratio('loop', 'ours', 'otel bare')} |",
+        f"| CPU time per span, whole process (loop + flush) | CPU us/span | "
+        f"{cell(res['cpu'].get('ours', []))} | {cell(res['cpu'].get('otel+otlp', []))} "
+        f"| {cell(res['cpu'].get('otel bare', []))} | - | - | - | ours / otel+otlp "
+        f"{ratio('cpu', 'ours', 'otel+otlp')}; ours / otel bare "
+        f"{ratio('cpu', 'ours', 'otel bare')} |",
         f"| full cost, to the fake service instead (parses every row) | us/span | "
-        f"{cell(res['fake']['ours'])} | - | - | - | - | - | - |",
+        f"{cell(res.get('fake', {}).get('ours', []))} | - | - | - | - | - | - |",
         f"| end to end into the embedded store | spans/s | {cell(res['store']['ours'])} "
         "| - | - | - | - | - | - |",
+        f"| CPU time per span into the embedded store | CPU us/span | "
+        f"{cell(res['store_cpu']['ours'])} | - | - | - | - | - | - |",
         "",
         "Cost growth: full cost per span (us, delivery included) and peak RSS (MB) of the "
         "process; payload rows scale the user message, depth rows nest spans, thread rows "
@@ -451,8 +480,30 @@ def main() -> None:
             f"{cell(m.get('ours', []))} | {cell(m.get('otel+otlp', []))} | "
             f"{cell(m.get('official', []))} | {cell(m.get('langfuse', []))} | "
             f"{cell(m.get('logfire', []))} |")
+    if args.compare:
+        cmp = "ours (compared)"
+        lines += ["", f"This SDK against the compared tree ({args.compare}), interleaved in "
+                  "each round (wall ratios move with the load; CPU ratios far less):", "",
+                  "| measure | unit | ours | compared | ours / compared |", "|---|---|---|---|---|"]
+        for key, label, unit in (("full", "full cost incl. delivery", "us/span"),
+                                 ("loop", "span loop, export running", "us/span"),
+                                 ("cpu", "CPU, whole process", "CPU us/span"),
+                                 ("store", "into the embedded store", "spans/s"),
+                                 ("store_cpu", "CPU into the embedded store", "CPU us/span")):
+            lines.append(f"| {label} | {unit} | {cell(res[key].get('ours', []))} | "
+                         f"{cell(res[key].get(cmp, []))} | {ratio(key, 'ours', cmp)} |")
+        lines += ["", "Loop / bare OTel and full / OTel+OTLP per round (ours; compared): "
+                  + "; ".join(
+            f"{lo / b:.2f}x, {fu / o:.2f}x; {lc / b:.2f}x, {fc / o:.2f}x"
+            for lo, fu, lc, fc, b, o in zip(res["loop"]["ours"], res["full"]["ours"],
+                                            res["loop"][cmp], res["full"][cmp],
+                                            res["loop"]["otel bare"], res["full"]["otel+otlp"]))]
     table = "\n".join(lines) + "\n"
     print(table)
+    if args.core or args.compare:
+        # A partial run: kept apart from the full tables.
+        (ROOT / "benchmarks" / "results" / "pipeline-compare.md").write_text(table)
+        return
     out = ROOT / "benchmarks" / "results" / "pipeline.md"
     out.write_text(table)
     # latest.md holds both tables: the suite's, then this one's (each keeps the other's).

@@ -16,6 +16,7 @@ from braintrust_otel.ids import row_id, span_id_hex, trace_id_hex
 from braintrust_otel.mapping import braintrust as braintrust_mapping
 from braintrust_otel.masking import mask, mask_metadata, mask_numbers, mask_tags, record_exception
 from braintrust_otel.serialize import dumps, json_text
+from braintrust_otel.span_attributes import set_text_attributes
 
 from . import _state
 from ._checks import (
@@ -301,7 +302,8 @@ class Span:
         self._ended = True
         try:
             if self._attrs:
-                self._otel.set_attributes(self._attrs)
+                # Values encoded here: set without the SDK's per-value checks.
+                set_text_attributes(self._otel, self._attrs)
                 self._attrs = {}
             self._otel.end(end_time=end_ns)
         except Exception as exc:

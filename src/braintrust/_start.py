@@ -221,7 +221,7 @@ def _start(
     span = Span(otel_span, bt_parent, set_current=True if set_current is None else set_current)
     if span_id or (is_root and root_span_id) or up_ids:
         _choose_ids(span, span_id, root_span_id if is_root else None, up_ids)
-    else:
+    elif not is_root:  # (a trace's first span has no parent to inherit a root from)
         _inherited_root(span)
     # As the official SDK: a span's own propagated_event replaces its parent's, and
     # wins over the event's fields where both set one.

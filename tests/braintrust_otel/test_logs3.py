@@ -13,6 +13,15 @@ def test_body_holds_the_rows_unread_and_the_api_version() -> None:
     assert json.loads(body) == {"rows": [{"id": "a"}, {"id": "b"}], "api_version": API_VERSION}
 
 
+def test_body_is_the_rows_joined_in_order_for_any_count() -> None:
+    # The body is joined from per-row bytes: every count (none, one, many) and
+    # non-ASCII text give exactly the text joining would, encoded once.
+    for rows in ([], ['{"id":"a"}'], ['{"id":"a"}', '{"x":"\u00e9\u4e2d"}', '{"id":"c"}']):
+        expected = '{"rows":[' + ",".join(rows) + f'],"api_version":{API_VERSION}}}'
+        assert logs3_body(rows) == expected.encode()
+        assert json.loads(logs3_body(rows))["rows"] == [json.loads(r) for r in rows]
+
+
 def test_cuts_by_row_count() -> None:
     rows = [json.dumps({"id": str(i)}) for i in range(5)]
     assert cut_requests(rows, 10_000, batch_rows=2) == [2, 4, 5]

@@ -8,11 +8,40 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from .. import attributes as A
+from ..serialize import RawJson, dumps
 from .common import error_text
 
 
+def facade_origin(version: str | None) -> dict[str, Any]:
+    """``context.span_origin`` of the facade's rows, as the official SDK writes its own."""
+    return {"name": A.SDK_ORIGIN_NAME, "version": version or "unknown",
+            "instrumentation": {"name": A.FACADE_INSTRUMENTATION}}
+
+
+# ``{"span_origin": facade_origin(version)}`` as JSON, per version: the context of
+# nearly every facade row, encoded once instead of once per row.
+_origin_context: dict[str | None, RawJson] = {}
+
+
+def facade_context(version: str | None) -> RawJson:
+    """The context of a facade row that carries no context of its own, as raw JSON.
+
+    Args:
+        version: The facade scope's version.
+
+    Returns:
+        The same :class:`~braintrust_otel.serialize.RawJson` for every row of
+        that version (rows replace it, never change it).
+    """
+    found = _origin_context.get(version)
+    if found is None:
+        found = _origin_context[version] = RawJson(dumps({"span_origin": facade_origin(version)}))
+    return found
+
+
 def apply(
-    row: dict[str, Any], span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[str]
+    row: dict[str, Any], span: ReadableSpan, attrs: Mapping[str, Any], consumed: set[str],
+    raw: bool = False,
 ) -> None:
     """Fills what the convention mappers left empty.
 
@@ -28,6 +57,8 @@ def apply(
         span: The finished span.
         attrs: The span's attributes.
         consumed: Attribute names already used by other mappers.
+        raw: The row may hold raw JSON (see :func:`~braintrust_otel.mapping.span_to_row`):
+            a facade row with no context of its own gets :func:`facade_context`.
     """
     leftovers = {k: _plain(v) for k, v in attrs.items() if k not in consumed}
     if leftovers:
@@ -50,12 +81,14 @@ def apply(
             row["error"] = error
     scope = span.instrumentation_scope
     if scope is not None:
+        if raw and scope.name == A.FACADE_SCOPE and "context" not in row:
+            row["context"] = facade_context(scope.version)
+            return
         context = row.setdefault("context", {})
         origin: dict[str, Any]
         if scope.name == A.FACADE_SCOPE:
             # As the official SDK writes its own spans' origin.
-            origin = {"name": A.SDK_ORIGIN_NAME, "version": scope.version or "unknown",
-                      "instrumentation": {"name": A.FACADE_INSTRUMENTATION}}
+            origin = facade_origin(scope.version)
         else:
             instrumentation: dict[str, Any] = {"name": scope.name}
             if scope.version:

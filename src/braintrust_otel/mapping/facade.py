@@ -1,0 +1,142 @@
+"""The facade's own spans, mapped in one pass.
+
+A span the ``braintrust`` facade made carries only ``braintrust.*``
+attributes it wrote itself (see docs/design.md, "What a facade span costs").
+For such a span most of the generic mapping does nothing: every attribute is
+consumed by the ``braintrust`` mapper, so there are no leftovers and no other
+convention applies, and the origin is always the facade's. This module makes
+the row those steps would make (the same fields in the same order, so the
+same JSON), doing only the work that has an effect: one dispatch per
+attribute, no consumed set, no leftover scan, and, for sinks that take raw
+JSON, the usual ``context`` (the facade's origin alone) as text made once.
+
+:func:`facade_row` returns None for any span it does not cover (another
+scope, an attribute of any other name, a time or id the generic base row
+would repair), and :func:`~braintrust_otel.mapping.span_to_row` then maps it
+the generic way. ``tests/braintrust_otel/mapping/test_facade.py`` maps a wide
+set of facade spans both ways and compares the rows and their JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
+
+from .. import attributes as A
+from ..ids import row_id_of_hex
+from ..serialize import JsonText, RawJson, loads
+from .common import MAX_TIME_NS, _created, error_text
+from .generic import facade_context, facade_origin
+
+Row = dict[str, Any]
+
+# What each attribute the facade writes does to the row (as mapping.braintrust.apply).
+_REPLACE, _MERGE, _TAGS, _CONTEXT, _ID, _PARENTS, _NOTHING = range(7)
+_MERGED = ("metadata", "metrics", "scores", "span_attributes")
+_ACTIONS: dict[str, tuple[int, str]] = {
+    key: ((_MERGE if field in _MERGED else _REPLACE), field)
+    for key, field in A.JSON_FIELDS.items()
+}
+_ACTIONS[A.TAGS] = (_TAGS, "tags")
+_ACTIONS[A.CONTEXT] = (_CONTEXT, "context")
+_ACTIONS[A.SPAN_ID] = (_ID, "span_id")
+_ACTIONS[A.ROOT_SPAN_ID] = (_ID, "root_span_id")
+_ACTIONS[A.SPAN_PARENTS] = (_PARENTS, "span_parents")
+# braintrust.parent and braintrust.row_id are read for the base fields only.
+_ACTIONS[A.PARENT] = (_NOTHING, "")
+_ACTIONS[A.ROW_ID] = (_NOTHING, "")
+
+#: The attribute names this module maps; a span with any other takes the generic path.
+FACADE_KEYS = frozenset(_ACTIONS)
+
+def _decode(value: Any) -> Any:
+    return loads(value) if isinstance(value, str) else value
+
+
+def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) -> Row | None:
+    """The row of a span the facade made, or None when the generic mapping must make it.
+
+    Args:
+        span: A finished span.
+        attrs: Its attributes (:func:`~braintrust_otel.mapping.common.plain_attributes`).
+        raw: As for :func:`~braintrust_otel.mapping.span_to_row`.
+
+    Returns:
+        The row the generic mapping would make, or None.
+    """
+    scope = span.instrumentation_scope
+    if scope is None or scope.name != A.FACADE_SCOPE or not FACADE_KEYS.issuperset(attrs):
+        return None
+    ctx = span.context
+    start = span.start_time or 0
+    end = span.end_time or start
+    if (ctx is None or not ctx.span_id or not ctx.trace_id or type(start) is not int
+            or type(end) is not int or not 0 <= start <= MAX_TIME_NS
+            or not 0 <= end <= MAX_TIME_NS):
+        return None  # the generic base row's repairs
+    # (ids.span_id_hex and trace_id_hex, inline: this runs once per row.)
+    span_hex = "%016x" % ctx.span_id  # noqa: UP031
+    trace_hex = "%032x" % ctx.trace_id  # noqa: UP031
+    explicit_id = attrs.get(A.ROW_ID)
+    parent_ctx = span.parent
+    parent = attrs.get(A.PARENT)
+    span_attributes: dict[str, Any] = {"name": span.name}
+    row: Row = {
+        "id": explicit_id if isinstance(explicit_id, str) and explicit_id
+        else row_id_of_hex(span_hex, trace_hex),
+        "span_id": span_hex,
+        "root_span_id": trace_hex,
+        "span_parents": ["%016x" % parent_ctx.span_id]  # noqa: UP031
+        if parent_ctx is not None else None,
+        "created": _created(start),
+        "metrics": {"start": start / 1e9, "end": end / 1e9},
+        "span_attributes": span_attributes,
+        "_parent": parent if isinstance(parent, str) else None,
+    }
+    context: dict[str, Any] | None = None
+    for key, value in attrs.items():
+        action, field = _ACTIONS[key]
+        if action == _REPLACE:
+            row[field] = RawJson(value) if raw and type(value) is JsonText else _decode(value)
+        elif action == _MERGE:
+            value = _decode(value)
+            if isinstance(value, Mapping):
+                current = row.get(field)
+                if isinstance(current, dict):
+                    current.update(value)
+                else:
+                    row[field] = dict(value)
+        elif action == _TAGS:
+            row["tags"] = [value] if isinstance(value, str) else list(value)
+        elif action == _CONTEXT:
+            value = _decode(value)
+            if isinstance(value, Mapping):
+                if context is None:
+                    context = {}
+                context.update(value)
+        elif action == _ID:
+            if isinstance(value, str) and value:
+                row[field] = value
+        elif action == _PARENTS:
+            parents = _decode(value)
+            if isinstance(parents, list) and all(isinstance(p, str) for p in parents):
+                row["span_parents"] = parents or None
+    if context:
+        row["context"] = context  # where mapping.braintrust puts it: before an error
+    # What mapping.generic adds: the default type, the recorded error, the origin.
+    if "type" not in span_attributes and parent_ctx is None:
+        span_attributes["type"] = "task"
+    if "error" not in row and span.status.status_code is StatusCode.ERROR:
+        row["error"] = error_text(span)
+    if context:
+        given = context.get("span_origin")
+        origin = facade_origin(scope.version)
+        context["span_origin"] = {**origin, **given} if isinstance(given, dict) else origin
+    elif raw:
+        row["context"] = facade_context(scope.version)
+    else:
+        row["context"] = {"span_origin": facade_origin(scope.version)}
+    return row
