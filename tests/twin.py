@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from .fake_braintrust import GOOD_KEY, FakeBraintrust
-from .official_sdk import official_python
+from .official_sdk import official_python_with
 
 Row = dict[str, Any]
 
@@ -65,11 +65,15 @@ def run(python: str, script: str, tmp_path: Path, env: dict[str, str] | None = N
         return sent_rows(fake), proc.stdout
 
 
-def both(script: str, tmp_path: Path, env: dict[str, str] | None = None
-         ) -> tuple[list[Row], list[Row]]:
-    """``(official rows, our rows)`` for the same script; skips without the official SDK."""
+def both(script: str, tmp_path: Path, env: dict[str, str] | None = None,
+         packages: tuple[str, ...] = ()) -> tuple[list[Row], list[Row]]:
+    """``(official rows, our rows)`` for the same script; skips without the official SDK.
+
+    ``packages`` (distribution names) are installed beside the official SDK, at
+    the versions this interpreter has.
+    """
     try:
-        python = str(official_python())
+        python = str(official_python_with(*packages))
     except RuntimeError as exc:
         pytest.skip(f"the official SDK cannot be installed here: {exc}")
     (tmp_path / "official").mkdir()

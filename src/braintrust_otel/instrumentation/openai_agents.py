@@ -2,15 +2,17 @@
 
 The Agents SDK has its own tracing with pluggable processors; this
 instrumentor adds one that mirrors every Agents trace and span as an OTel
-span (agents and tasks as ``task``, function tools as ``tool``, generations
-as ``llm``), nested in whatever span was current when the run started. The
-model calls themselves are traced by the OpenAI instrumentor, nested under
-the Agents response span.
+span, nested in whatever span was current when the run started. Names, types
+and fields come from ``_agents_mapping`` (as the official SDK logs them); the
+trace's span also gets the run's first model request as input and its last
+reply as output. The model calls themselves are traced by the OpenAI
+instrumentor when it is on, nested under the Agents response span.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Optional
 
 from opentelemetry import context as otel_context
@@ -22,24 +24,13 @@ from .. import diagnostics
 from .._version import VERSION
 from ..masking import mask
 from ..serialize import dumps
+from ._agents_mapping import span_fields, start_name
 from ._lazy import LazyInstrumentor
 from ._llm import capture_content
 
 __all__ = ["OpenAIAgentsInstrumentor", "TracingProcessor"]
 
 _instruments = ("openai-agents >= 0.1",)
-
-_TYPES = {"agent": "task", "function": "tool", "generation": "llm", "response": "task",
-          "handoff": "function", "guardrail": "function", "custom": "task",
-          "mcp_tools": "function", "transcription": "llm", "speech": "llm"}
-
-
-def _name(data: dict[str, Any]) -> str:
-    kind = data.get("type")
-    if kind == "handoff":
-        return f"handoff to {data.get('to_agent')}"
-    return str(data.get("name") or kind or "span")
-
 
 class _Processor:
     """An Agents ``TracingProcessor`` that mirrors traces and spans as OTel spans."""
@@ -53,7 +44,9 @@ class _Processor:
         self.root_span = root_span
         self.root_parent = root_parent
         self._lock = threading.Lock()
-        self._spans: dict[str, tuple[trace.Span, Optional[object]]] = {}
+        self._spans: dict[str, tuple[trace.Span, Optional[object], float]] = {}
+        # Per trace: the first model request and the last reply, logged on the trace's span.
+        self._io: dict[str, dict[str, Any]] = {}
 
     def _start(self, key: str, name: str, parent_key: Optional[str]) -> None:
         parent = self._spans.get(parent_key) if parent_key else None
@@ -68,14 +61,18 @@ class _Processor:
         # Current while the Agents span is, so model calls made in it nest.
         token = otel_context.attach(trace.set_span_in_context(span))
         with self._lock:
-            self._spans[key] = (span, token)
+            self._spans[key] = (span, token, time.perf_counter())
+
+    def _elapsed(self, key: str) -> Optional[float]:
+        found = self._spans.get(key)
+        return time.perf_counter() - found[2] if found else None
 
     def _end(self, key: str, attrs: dict[str, Any], error: Any = None) -> None:
         with self._lock:
             found = self._spans.pop(key, None)
         if found is None:
             return
-        span, token = found
+        span, token, _ = found
         try:
             otel_context.detach(token)  # type: ignore[arg-type]
         except Exception:
@@ -98,10 +95,17 @@ class _Processor:
 
     def on_trace_end(self, t: Any) -> None:
         try:
-            metadata = getattr(t, "metadata", None)
+            exported = t.export() or {}
+            io = self._io.pop(t.trace_id, {})
             attrs = {A.SPAN_ATTRIBUTES: '{"type":"task"}'}
-            if metadata:
-                attrs[A.METADATA] = dumps(mask("metadata", metadata))
+            # The group id always, as the official SDK logs a trace (null when unset).
+            metadata = {"group_id": exported.get("group_id"),
+                        **(getattr(t, "metadata", None) or {})}
+            attrs[A.METADATA] = dumps(mask("metadata", metadata))
+            if capture_content():
+                for key, attr in (("input", A.INPUT), ("output", A.OUTPUT)):
+                    if key in io:
+                        attrs[attr] = dumps(mask(key, io[key]))
             self._end(t.trace_id, attrs)
         except Exception as exc:
             diagnostics.report("instrumentation", "could not mirror an Agents trace", exc)
@@ -110,31 +114,33 @@ class _Processor:
         if self.enabled:
             try:
                 data = s.span_data.export()
-                self._start(s.span_id, _name(data), s.parent_id or s.trace_id)
+                self._start(s.span_id, start_name(data), s.parent_id or s.trace_id)
             except Exception as exc:
                 diagnostics.report("instrumentation", "could not mirror an Agents span", exc)
 
     def on_span_end(self, s: Any) -> None:
         try:
-            data = dict(s.span_data.export())
-            kind = str(data.pop("type", "custom"))
-            attrs: dict[str, Any] = {A.SPAN_ATTRIBUTES: dumps({"type": _TYPES.get(kind, "task")})}
+            fields = span_fields(s.span_data)
+            attrs: dict[str, Any] = {A.SPAN_ATTRIBUTES: dumps({"type": fields.type})}
             capture = capture_content()
-            for field, attr in (("input", A.INPUT), ("output", A.OUTPUT)):
-                if field in data:
-                    value = data.pop(field)
-                    if capture and value is not None:
-                        attrs[attr] = dumps(mask(field, value))
-            usage = data.pop("usage", None)
-            if kind == "generation" and isinstance(usage, dict):
-                prompt, out = usage.get("input_tokens"), usage.get("output_tokens")
-                attrs[A.METRICS] = dumps({"prompt_tokens": prompt, "completion_tokens": out,
-                                          "tokens": (prompt or 0) + (out or 0)})
-            elif usage is not None:
-                data["usage"] = usage
-            data.pop("name", None)
-            if data:
-                attrs[A.METADATA] = dumps(mask("metadata", data))
+            for key, attr in (("input", A.INPUT), ("output", A.OUTPUT)):
+                value = getattr(fields, key)
+                if capture and value is not None:
+                    attrs[attr] = dumps(mask(key, value))
+            metrics = dict(fields.metrics)
+            if s.span_data.type == "response":
+                elapsed = self._elapsed(s.span_id)
+                if elapsed is not None:
+                    metrics["time_to_first_token"] = elapsed
+                io = self._io.setdefault(s.trace_id, {})
+                if fields.has_input:
+                    io.setdefault("input", fields.input)
+                if fields.has_output:
+                    io["output"] = fields.output
+            if metrics:
+                attrs[A.METRICS] = dumps(metrics)
+            if fields.metadata:
+                attrs[A.METADATA] = dumps(mask("metadata", fields.metadata))
             self._end(s.span_id, attrs, getattr(s, "error", None))
         except Exception as exc:
             diagnostics.report("instrumentation", "could not mirror an Agents span", exc)

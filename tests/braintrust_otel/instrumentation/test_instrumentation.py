@@ -413,14 +413,36 @@ def test_openai_agents_sdk(store: StoreHelper, llm: FakeLLM) -> None:
     assert result.final_output == "Hello from responses!"
     rows = store.rows()
     by_name = {r["span_attributes"]["name"]: r for r in rows}
-    workflow, agent = by_name["Agent workflow"], by_name["Greeter"]
-    assert workflow["span_parents"] == [request.span_id]
+    [workflow] = [r for r in rows if r["span_attributes"]["name"] == "Agent workflow"
+                  and r["span_parents"] == [request.span_id]]
+    agent = by_name["Greeter"]
     assert agent["span_attributes"]["type"] == "task"
     assert agent["metadata"]["tools"] == [] and agent["metadata"]["output_type"] == "str"
     [model_call] = [r for r in rows if r["span_attributes"]["name"] == "openai.responses.create"]
-    response_span = by_name["response"]
+    # Named, typed and filled as the official SDK (0.48.1) logs an Agents run.
+    response_span, turn = by_name["Response"], by_name["Turn 1 (Greeter)"]
     assert model_call["span_parents"] == [response_span["span_id"]]
+    assert turn["span_parents"] == [agent["span_id"]]
+    assert response_span["span_parents"] == [turn["span_id"]]
     assert model_call["output"][0]["content"][0]["text"] == "Hello from responses!"
+    assert response_span["span_attributes"]["type"] == "llm"
+    assert response_span["input"] == [{"role": "user", "content": "hi"}]
+    assert response_span["output"] == model_call["output"]
+    assert response_span["metadata"]["id"] == "resp_fake"
+    assert not {"output", "usage", "instructions"} & set(response_span["metadata"])
+    assert {k: response_span["metrics"][k] for k in (
+        "prompt_tokens", "completion_tokens", "tokens", "prompt_cached_tokens",
+        "completion_reasoning_tokens")} == {"prompt_tokens": 9, "completion_tokens": 4,
+                                            "tokens": 13, "prompt_cached_tokens": 0,
+                                            "completion_reasoning_tokens": 0}
+    assert response_span["metrics"]["time_to_first_token"] > 0
+    assert turn["metadata"] == {"agent_name": "Greeter", "turn": 1}
+    assert {k: turn["metrics"][k] for k in ("prompt_tokens", "completion_tokens", "tokens")} \
+        == {"prompt_tokens": 9, "completion_tokens": 4, "tokens": 13}
+    # The trace's span: the run's request and final reply, and its group id.
+    assert workflow["input"] == response_span["input"]
+    assert workflow["output"] == response_span["output"]
+    assert workflow["metadata"] == {"group_id": None}
     assert {r["root_span_id"] for r in rows} == {request.root_span_id}
 
 
@@ -453,3 +475,24 @@ def test_structured_output_parse_is_traced_failures_included(store: StoreHelper,
     assert message["content"] == '{"city": "Paris"}' and message["parsed"] == {"city": "Paris"}
     assert ok["metrics"]["tokens"] == 17
     assert "ValidationError" in failed["error"] and "output" not in failed
+
+
+def test_agents_span_mapping_reads_the_span_data_objects() -> None:
+    agents_tracing = pytest.importorskip("agents.tracing")
+    from braintrust_otel.instrumentation._agents_mapping import span_fields
+
+    task = span_fields(agents_tracing.TaskSpanData(name="Flow", usage={
+        "input_tokens": 3, "output_tokens": 2}))
+    assert (task.name, task.type, task.metrics) == (
+        "Flow", "task", {"prompt_tokens": 3, "completion_tokens": 2, "tokens": 5})
+    turn = span_fields(agents_tracing.TurnSpanData(turn=2, agent_name="A"))
+    assert (turn.name, turn.metadata, turn.metrics) == (
+        "Turn 2 (A)", {"agent_name": "A", "turn": 2}, {})
+    # A response that never came (the call failed): no output, and no input unless given.
+    failed = span_fields(agents_tracing.ResponseSpanData())
+    assert (failed.name, failed.type, failed.has_input, failed.has_output) == (
+        "Response", "llm", False, False)
+    tool = span_fields(agents_tracing.FunctionSpanData(name="get_weather", input='{"c": 1}',
+                                                       output="sunny"))
+    assert (tool.name, tool.type, tool.input, tool.output) == (
+        "get_weather", "tool", '{"c": 1}', "sunny")
