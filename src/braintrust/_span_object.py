@@ -131,7 +131,9 @@ class Span:
 
         Later calls replace ``input``, ``output``, ``expected``, ``error`` and
         ``tags``, and merge ``scores``, ``metrics`` (key by key) and
-        ``metadata`` (deeply).
+        ``metadata`` (deeply). A field given as None is left as it was (as the
+        official SDK does), so ``@traced`` returning None keeps an output the
+        function logged itself.
 
         Args:
             input: The arguments or prompt of this step.
@@ -151,13 +153,13 @@ class Span:
         tag_tuple = check_log_fields("Span.log()", scores, metrics, metadata, tags, id)
         try:
             attrs = self._attrs
-            if input is not _MISSING:
+            if input is not _MISSING and input is not None:
                 attrs[A.INPUT] = json_text(mask("input", input))
-            if output is not _MISSING:
+            if output is not _MISSING and output is not None:
                 attrs[A.OUTPUT] = json_text(mask("output", output))
-            if expected is not _MISSING:
+            if expected is not _MISSING and expected is not None:
                 attrs[A.EXPECTED] = json_text(mask("expected", expected))
-            if error is not _MISSING:
+            if error is not _MISSING and error is not None:
                 attrs[A.ERROR] = json_text(mask("error", error))
             if metadata is not None:
                 attrs[A.METADATA] = _merge_json(self._previous(A.METADATA),

@@ -80,6 +80,59 @@ def test_agents_tracing_processor_rows_match_the_official_sdk(tmp_path: Path,
     assert spans["Haiku workflow"][0]["metadata"] == {"group_id": "thread-1", "user": "u1"}
 
 
+# A wrapped Anthropic client inside a logger span and a traced task that log
+# their own input and output; then a stream helper, a raw stream and tools.
+ANTHROPIC = """
+import json
+import anthropic
+import braintrust
+
+logger = braintrust.init_logger(project="test-project")
+client = braintrust.wrap_anthropic(anthropic.Anthropic())
+
+def simple_qa(question):
+    with logger.start_span(name="simple_qa") as span:
+        span.log(input=question)
+        response = client.messages.create(model="claude-3-haiku-20240307", max_tokens=256,
+                                          messages=[{"role": "user", "content": question}])
+        span.log(output=response.content[0].text)
+
+@braintrust.traced(name="analyze_metrics", type="task")
+def analyze_metrics(ticker, metrics):
+    span = braintrust.current_span()
+    span.log(input={"ticker": ticker, "metrics": metrics})
+    resp = client.messages.create(model="claude-haiku-4-5", max_tokens=1024,
+                                  system="You are an analyst.",
+                                  messages=[{"role": "user", "content": json.dumps(metrics)}])
+    span.log(output="".join(b.text for b in resp.content if b.type == "text"))
+
+simple_qa("What is 2 + 2?")
+analyze_metrics("ACME", {"revenue": 3})
+with client.messages.stream(model="claude-3-5-sonnet-latest", max_tokens=100,
+                            messages=[{"role": "user", "content": "hi"}]) as stream:
+    for _ in stream.text_stream:
+        pass
+for _ in client.messages.create(model="claude-3-5-sonnet-latest", max_tokens=100, stream=True,
+                                messages=[{"role": "user", "content": "hi"}]):
+    pass
+client.messages.create(model="claude-3-5-sonnet-latest", max_tokens=100,
+                       tools=[{"name": "get_weather", "description": "weather",
+                               "input_schema": {"type": "object",
+                                                "properties": {"city": {"type": "string"}}}}],
+                       messages=[{"role": "user", "content": "weather in Paris?"}])
+braintrust.flush()
+"""
+
+
+def test_wrapped_anthropic_rows_match_the_official_sdk(tmp_path: Path,
+                                                       env: dict[str, str]) -> None:
+    official, ours = twin.both(ANTHROPIC, tmp_path, env, packages=("anthropic",))
+    spans = assert_same(official, ours)
+    assert sorted(spans) == ["analyze_metrics", "analyze_metrics/anthropic.messages.create",
+                             "anthropic.messages.create", "anthropic.messages.stream",
+                             "simple_qa", "simple_qa/anthropic.messages.create"]
+
+
 # A wrapped OpenAI client: chat (system prompt, temperature), a stream with
 # usage, the Responses API, structured parse and embeddings.
 OPENAI = """

@@ -233,3 +233,21 @@ def test_bool_scores_are_stored_as_1_and_0_as_the_official_stores_them(
     # json.dumps tells 1 from True, which == does not.
     assert json.dumps(row["scores"], sort_keys=True) == \
         '{"bad": 0, "half": 0.5, "later": 1, "ok": 1}'
+
+
+def test_a_none_field_in_span_log_keeps_what_was_logged(store: StoreHelper) -> None:
+    logger = braintrust.init_logger(project="p")
+
+    # As the official SDK: a field given as None is not logged (it does not clear).
+    @braintrust.traced(name="task")
+    def task() -> None:
+        braintrust.current_span().log(output="logged by hand")
+
+    task()
+    with logger.start_span(name="a") as span:
+        span.log(input="i", output="o", expected="e", error="x")
+        span.log(input=None, output=None, expected=None, error=None)
+    rows = store.by_name()
+    assert rows["task"]["output"] == "logged by hand"
+    assert (rows["a"]["input"], rows["a"]["output"], rows["a"]["expected"]) == ("i", "o", "e")
+    assert rows["a"]["error"] == "x"
