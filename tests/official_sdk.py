@@ -31,31 +31,6 @@ def official_python() -> Path:
     return python
 
 
-def official_python_with(*packages: str) -> Path:
-    """The official SDK's interpreter with ``packages`` (distribution names) installed too.
-
-    Each is installed at the version this interpreter has, so both SDKs trace the
-    same library code.
-
-    Raises:
-        RuntimeError: When the SDK or a package cannot be installed.
-    """
-    import importlib.metadata
-
-    python = official_python()
-    for package in packages:
-        version = importlib.metadata.version(package)
-        if subprocess.run([str(python), "-c", "import importlib.metadata as m, sys; "
-                           f"sys.exit(m.version({package!r}) != {version!r})"],
-                          capture_output=True).returncode == 0:
-            continue
-        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                               f"{package}=={version}"], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"cannot install {package}=={version}: {done.stderr[-500:]}")
-    return python
-
-
 #: What the official `braintrust push` puts in a code bundle, at the versions its
 #: virtualenv has (it pins them from there); fetched once into WHEELHOUSE.
 BUNDLED = ("pydantic", "braintrust", "autoevals", "requests", "openai")

@@ -7,6 +7,7 @@ reduced to a comparable shape: every span by its path of names from the root.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from .fake_braintrust import GOOD_KEY, FakeBraintrust
-from .official_sdk import official_python_with
+from .official_sdk import official_python, official_python_with
 
 Row = dict[str, Any]
 
@@ -70,10 +71,14 @@ def both(script: str, tmp_path: Path, env: dict[str, str] | None = None,
     """``(official rows, our rows)`` for the same script; skips without the official SDK.
 
     ``packages`` (distribution names) are installed beside the official SDK, at
-    the versions this interpreter has.
+    the versions this interpreter has (with its openai), in a virtualenv of their own.
     """
     try:
-        python = str(official_python_with(*packages))
+        if packages:
+            pins = [f"{p}=={importlib.metadata.version(p)}" for p in (*packages, "openai")]
+            python = str(official_python_with("-".join(packages), pins))
+        else:
+            python = str(official_python())
     except RuntimeError as exc:
         pytest.skip(f"the official SDK cannot be installed here: {exc}")
     (tmp_path / "official").mkdir()
