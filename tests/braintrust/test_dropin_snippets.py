@@ -23,7 +23,9 @@ from tests.fake_llm import FakeLLM
 def env() -> Iterator[dict[str, str]]:
     with FakeLLM() as llm:
         yield {"OPENAI_BASE_URL": llm.openai_url, "OPENAI_API_KEY": "sk-test",
-               "ANTHROPIC_BASE_URL": llm.anthropic_url, "ANTHROPIC_API_KEY": "k"}
+               "ANTHROPIC_BASE_URL": llm.anthropic_url, "ANTHROPIC_API_KEY": "k",
+               "GOOGLE_GEMINI_BASE_URL": llm.google_url, "GOOGLE_API_KEY": "k",
+               "GOOGLE_GENAI_USE_VERTEXAI": "false"}
 
 
 def _metric_names(rows: list[twin.Row]) -> dict[str, list[list[str]]]:
@@ -167,3 +169,35 @@ def test_wrapped_openai_rows_match_the_official_sdk(tmp_path: Path,
     official, ours = twin.both(OPENAI, tmp_path, env)
     spans = assert_same(official, ours)
     assert len(spans["Chat Completion"]) == 3
+
+
+# The Google GenAI client traced by setup_genai(): a call with a config, a stream.
+GENAI = """
+import braintrust
+from braintrust.wrappers.google_genai import setup_genai
+from google import genai
+from google.genai import types
+
+braintrust.init_logger(project="gemini")
+setup_genai()
+client = genai.Client()
+client.models.generate_content(
+    model="gemini-2.0-flash", contents="Why is the sky blue?",
+    config=types.GenerateContentConfig(temperature=0.2, system_instruction="be brief"))
+for _ in client.models.generate_content_stream(model="gemini-2.0-flash", contents="count"):
+    pass
+braintrust.flush()
+"""
+
+
+def test_google_genai_rows_match_the_official_sdk(tmp_path: Path, env: dict[str, str]) -> None:
+    pytest.importorskip("google.genai")
+    official, ours = twin.both(GENAI, tmp_path, env, packages=("google-genai",))
+    for row in (*official, *ours):
+        # The reply's HTTP headers are logged too; their Date differs from run to run.
+        headers = ((row.get("output") or {}).get("sdk_http_response") or {}).get("headers")
+        if isinstance(headers, dict):
+            headers.pop("date", None)
+    spans = assert_same(official, ours)
+    assert spans["generate_content"][0]["metadata"] == {"model": "gemini-2.0-flash",
+                                                        "provider": "google"}

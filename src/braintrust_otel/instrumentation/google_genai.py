@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,41 +18,24 @@ from ._wrap import Call, async_wrapper, sync_wrapper
 __all__ = ["GoogleGenAIInstrumentor"]
 
 _instruments = ("google-genai >= 1.0",)
-PROVIDER = "gcp.gen_ai"
-_ROLES = {"model": "assistant"}
+# As the official SDK names the provider in a row's metadata.
+PROVIDER = "google"
 
 
-def _text(parts: Any) -> str:
-    return "".join(str(get(p, "text") or "") for p in parts or [] if get(p, "text"))
-
-
-def _messages(contents: Any) -> list[dict[str, Any]]:
-    if isinstance(contents, str):
-        return [{"role": "user", "content": contents}]
-    items = contents if isinstance(contents, list) else [contents]
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            out.append({"role": "user", "content": item})
-        else:
-            role = get(item, "role") or "user"
-            out.append({"role": _ROLES.get(role, role), "content": _text(get(item, "parts"))})
-    return out
+def _plain(value: Any) -> Any:
+    """Request values as plain data: pydantic objects dumped without unset fields."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return dump(value)
 
 
 def _request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-    config = dump(kwargs.get("config")) or {}
-    if not isinstance(config, dict):
-        config = {}
-    messages = _messages(kwargs.get("contents"))
-    system = config.pop("system_instruction", None)
-    if system is not None:
-        text = system if isinstance(system, str) else _text(get(system, "parts"))
-        messages.insert(0, {"role": "system", "content": text})
-    params = {k: v for k, v in config.items() if v is not None}
-    if "max_output_tokens" in params:
-        params["max_tokens"] = params.pop("max_output_tokens")
-    return kwargs.get("model"), messages, params
+    # The call's own arguments are the input (as the official SDK logs them);
+    # the metadata holds only the model and provider.
+    config = kwargs.get("config")
+    request = {"config": _plain(config) if config is not None else None,
+               "contents": _plain(kwargs.get("contents")), "model": kwargs.get("model")}
+    return kwargs.get("model"), request, {}
 
 
 def _usage(meta: Any) -> dict[str, Any]:
@@ -64,46 +46,73 @@ def _usage(meta: Any) -> dict[str, Any]:
             "completion_reasoning_tokens": get(meta, "thoughts_token_count")}
 
 
-def _choices(candidates: Any, texts: dict[int, str] | None = None) -> list[dict[str, Any]]:
-    out = []
-    for i, cand in enumerate(candidates or []):
-        parts = get(cand, "content", "parts") or []
-        calls = [{"id": get(p, "function_call", "id"), "type": "function",
-                  "function": {"name": get(p, "function_call", "name"),
-                               "arguments": json.dumps(get(p, "function_call", "args") or {})}}
-                 for p in parts if get(p, "function_call")]
-        message: dict[str, Any] = {"role": "assistant",
-                                   "content": texts.get(i, "") if texts else _text(parts)}
-        if calls:
-            message["tool_calls"] = calls
-        reason = get(cand, "finish_reason")
-        out.append({"index": i, "message": message,
-                    "finish_reason": getattr(reason, "value", reason)})
-    return out
+def _reason(candidate: Any) -> Any:
+    reason = get(candidate, "finish_reason")
+    return getattr(reason, "value", reason)
+
+
+def response_output(response: Any) -> Any:
+    """A whole reply as the row's output: the response as plain data.
+
+    An empty ``automatic_function_calling_history`` is left out, as the
+    official SDK logs a reply.
+    """
+    output = dump(response)
+    if isinstance(output, dict) and not output.get("automatic_function_calling_history"):
+        output.pop("automatic_function_calling_history", None)
+    return output
 
 
 def _finish(call: LLMCall, response: Any) -> None:
-    choices = _choices(get(response, "candidates"))
-    call.finish(output=choices, usage=_usage(get(response, "usage_metadata")),
-                response_model=get(response, "model_version"),
-                response_id=get(response, "response_id"),
-                finish_reasons=[c["finish_reason"] for c in choices])
+    reasons = [_reason(c) for c in get(response, "candidates") or []]
+    call.finish(output=response_output(response),
+                usage={**_usage(get(response, "usage_metadata")), "duration": call.elapsed()},
+                response_id=get(response, "response_id"), finish_reasons=reasons)
+
+
+def stream_output(chunks: list[Any]) -> dict[str, Any]:
+    """A consumed stream as one reply: its candidates' text joined, the last usage."""
+    texts: dict[int, str] = {}
+    calls: dict[int, list[Any]] = {}
+    last: dict[int, Any] = {}
+    usage = None
+    for chunk in chunks:
+        usage = get(chunk, "usage_metadata") or usage
+        for i, cand in enumerate(get(chunk, "candidates") or []):
+            index = get(cand, "index")
+            index = index if isinstance(index, int) else i
+            last[index] = cand
+            for part in get(cand, "content", "parts") or []:
+                if get(part, "text"):
+                    texts[index] = texts.get(index, "") + str(get(part, "text"))
+                elif get(part, "function_call") is not None:
+                    calls.setdefault(index, []).append(dump(part))
+    candidates = []
+    for index in sorted(last):
+        parts = ([{"text": texts[index]}] if index in texts else []) + calls.get(index, [])
+        candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"},
+                                     "index": index}
+        if _reason(last[index]) is not None:
+            candidate["finish_reason"] = _reason(last[index])
+        candidates.append(candidate)
+    output: dict[str, Any] = {"candidates": candidates}
+    if texts:
+        output["text"] = "".join(texts[i] for i in sorted(texts))
+    if usage is not None:
+        output["usage_metadata"] = dump(usage)
+    return output
 
 
 def _stream_done(call: LLMCall, chunks: list[Any]) -> None:
-    texts: dict[int, str] = {}
-    last = None
-    for chunk in chunks:
-        last = chunk
-        for i, cand in enumerate(get(chunk, "candidates") or []):
-            texts[i] = texts.get(i, "") + _text(get(cand, "content", "parts"))
-    if last is None:
+    if not chunks:
         call.finish()
         return
-    choices = _choices(get(last, "candidates"), texts)
-    call.finish(output=choices, usage=_usage(get(last, "usage_metadata")),
-                response_model=get(last, "model_version"),
-                finish_reasons=[c["finish_reason"] for c in choices])
+    output = stream_output(chunks)
+    usage = None
+    for chunk in chunks:
+        usage = get(chunk, "usage_metadata") or usage
+    call.finish(output=output, usage={**_usage(usage), "duration": call.elapsed()},
+                finish_reasons=[c.get("finish_reason") for c in output["candidates"]])
 
 
 def _is_stream(value: Any) -> bool:

@@ -379,15 +379,26 @@ def test_google_genai(store: StoreHelper, llm: FakeLLM) -> None:
         GoogleGenAIInstrumentor().uninstrument()
     assert streamed == "Hello streamed Gemini"
     first, stream, asynced = _llm_rows(store)
-    assert first["input"] == [{"role": "system", "content": "be brief"},
-                              {"role": "user", "content": "hi"}]
-    assert first["output"] == [{"index": 0, "finish_reason": "STOP",
-                                "message": {"role": "assistant",
-                                            "content": "Hello from fake Gemini!"}}]
-    assert first["metadata"]["provider"] == "gcp.gen_ai"
-    assert first["metadata"]["temperature"] == 0.3
+    # As the official SDK (0.48.1) logs them: the call's arguments, the reply as plain data.
+    assert first["input"] == {"config": {"temperature": 0.3, "system_instruction": "be brief"},
+                              "contents": "hi", "model": "gemini-2.0-flash"}
+    assert first["output"]["candidates"] == [{
+        "content": {"parts": [{"text": "Hello from fake Gemini!"}], "role": "model"},
+        "finish_reason": "STOP", "index": 0}]
+    assert first["output"]["usage_metadata"] == {"candidates_token_count": 4,
+                                                 "prompt_token_count": 5,
+                                                 "total_token_count": 9}
+    assert "automatic_function_calling_history" not in first["output"]
+    assert first["metadata"] == {"model": "gemini-2.0-flash", "provider": "google"}
     assert (first["metrics"]["prompt_tokens"], first["metrics"]["tokens"]) == (5, 9)
-    assert stream["output"][0]["message"]["content"] == "Hello streamed Gemini"
+    assert first["metrics"]["duration"] > 0
+    assert stream["input"] == {"config": None, "contents": "hi", "model": "gemini-2.0-flash"}
+    assert stream["output"] == {
+        "candidates": [{"content": {"parts": [{"text": "Hello streamed Gemini"}],
+                                    "role": "model"}, "finish_reason": "STOP", "index": 0}],
+        "text": "Hello streamed Gemini",
+        "usage_metadata": {"candidates_token_count": 3, "prompt_token_count": 5,
+                           "total_token_count": 8}}
     assert stream["metrics"]["time_to_first_token"] > 0
     assert asynced["metrics"]["completion_tokens"] == 4
 
