@@ -136,7 +136,8 @@ def test_wrapped_anthropic_rows_match_the_official_sdk(tmp_path: Path,
 
 
 # A wrapped OpenAI client: chat (system prompt, temperature), a stream with
-# usage, the Responses API, structured parse and embeddings.
+# usage, the Responses API (whole and streamed), the chat stream helper,
+# structured parse and embeddings.
 OPENAI = """
 import braintrust
 from braintrust import wrap_openai
@@ -157,6 +158,12 @@ for _ in client.chat.completions.create(model="gpt-4o", stream=True,
                                         messages=[{"role": "user", "content": "hi"}]):
     pass
 client.responses.create(model="gpt-4o", input="hi", instructions="be brief")
+for _ in client.responses.create(model="gpt-4o", input="hi", stream=True):
+    pass
+with client.chat.completions.stream(model="gpt-4o",
+                                    messages=[{"role": "user", "content": "hi"}]) as stream:
+    for _ in stream:
+        pass
 client.chat.completions.parse(model="gpt-4o", response_format=City,
                               messages=[{"role": "user", "content": "city?"}])
 client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
@@ -168,7 +175,8 @@ def test_wrapped_openai_rows_match_the_official_sdk(tmp_path: Path,
                                                     env: dict[str, str]) -> None:
     official, ours = twin.both(OPENAI, tmp_path, env)
     spans = assert_same(official, ours)
-    assert len(spans["Chat Completion"]) == 3
+    assert len(spans["Chat Completion"]) == 4
+    assert len(spans["openai.responses.create"]) == 2
 
 
 # The Google GenAI client traced by setup_genai(): a call with a config, a stream.

@@ -141,7 +141,12 @@ def _responses_finish(call: LLMCall, response: Any) -> None:
 def _responses_stream_done(call: LLMCall, events: list[Any]) -> None:
     for event in reversed(events):
         if get(event, "type") in ("response.completed", "response.incomplete"):
-            _responses_finish(call, get(event, "response"))
+            # A stream keeps the request's metadata as it was (the requested model,
+            # no response identity), as the official SDK logs a streamed response.
+            response = get(event, "response")
+            call.finish(output=[dump(o) for o in get(response, "output") or []],
+                        usage=_usage(get(response, "usage")),
+                        response_id=get(response, "id"))
             return
     text = "".join(str(get(e, "delta") or "") for e in events
                    if get(e, "type") == "response.output_text.delta")

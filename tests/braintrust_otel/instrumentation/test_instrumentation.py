@@ -158,6 +158,9 @@ def test_responses_embeddings_moderations_and_raw(store: StoreHelper, llm: FakeL
     assert responses[0]["output"][0]["content"][0]["text"] == "Hello from responses!"
     assert responses[1]["output"][0]["content"][0]["text"] == "Hello streamed responses"
     assert responses[1]["metrics"]["time_to_first_token"] > 0
+    # A streamed response keeps the request's metadata (the model asked for, no identity).
+    assert responses[1]["metadata"] == {"provider": "openai", "model": "m", "stream": True}
+    assert responses[1]["metrics"]["tokens"] == 13
     assert responses[0]["metrics"]["tokens"] == 13
     assert rows["Embedding"]["output"] == {"embedding_length": 3}  # as the official SDK
     assert rows["Embedding"]["metrics"]["prompt_tokens"] == 4
