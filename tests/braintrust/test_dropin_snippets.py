@@ -83,7 +83,8 @@ def test_agents_tracing_processor_rows_match_the_official_sdk(tmp_path: Path,
 
 
 # A wrapped Anthropic client inside a logger span and a traced task that log
-# their own input and output; then a stream helper, a raw stream and tools.
+# their own input and output; then a stream helper, a raw stream, tools and
+# the beta messages API.
 ANTHROPIC = """
 import json
 import anthropic
@@ -122,6 +123,8 @@ client.messages.create(model="claude-3-5-sonnet-latest", max_tokens=100,
                                "input_schema": {"type": "object",
                                                 "properties": {"city": {"type": "string"}}}}],
                        messages=[{"role": "user", "content": "weather in Paris?"}])
+client.beta.messages.create(model="claude-3-5-sonnet-latest", max_tokens=100,
+                            messages=[{"role": "user", "content": "beta"}])
 braintrust.flush()
 """
 

@@ -129,6 +129,7 @@ STREAM = Call("anthropic.messages.stream", PROVIDER, "chat", _request, _finish, 
               _is_token, before=_quiet_client)
 
 _MODULE = "anthropic.resources.messages"
+_BETA_MODULE = "anthropic.resources.beta.messages.messages"
 _OWN_SPANS_OFF = True
 
 
@@ -206,16 +207,18 @@ class AnthropicInstrumentor(LazyInstrumentor):
         # anthropic's own variable: a default written for it, not our configuration.
         _OWN_SPANS_OFF = os.environ.setdefault("ANTHROPIC_OPEN_TELEMETRY", "false") == "false"
         tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
-        wrapt.wrap_function_wrapper(_MODULE, "Messages.create", sync_wrapper(tracer, MESSAGES))
-        wrapt.wrap_function_wrapper(_MODULE, "AsyncMessages.create",
-                                    async_wrapper(tracer, MESSAGES))
-        wrapt.wrap_function_wrapper(_MODULE, "Messages.stream", stream_wrapper(tracer))
-        wrapt.wrap_function_wrapper(_MODULE, "AsyncMessages.stream", stream_wrapper(tracer))
+        for module in (_MODULE, _BETA_MODULE):
+            wrapt.wrap_function_wrapper(module, "Messages.create", sync_wrapper(tracer, MESSAGES))
+            wrapt.wrap_function_wrapper(module, "AsyncMessages.create",
+                                        async_wrapper(tracer, MESSAGES))
+            wrapt.wrap_function_wrapper(module, "Messages.stream", stream_wrapper(tracer))
+            wrapt.wrap_function_wrapper(module, "AsyncMessages.stream", stream_wrapper(tracer))
 
     def _unpatch(self, **kwargs: Any) -> None:
+        import anthropic.resources.beta.messages.messages as beta
         import anthropic.resources.messages as mod
 
-        for cls in (mod.Messages, mod.AsyncMessages):
+        for cls in (mod.Messages, mod.AsyncMessages, beta.Messages, beta.AsyncMessages):
             unwrap(cls, "create")
             unwrap(cls, "stream")
 
@@ -226,8 +229,12 @@ def wrap_anthropic(client: Any) -> Any:
         return client  # wrapping twice would stack wrappers on every call
     tracer = trace.get_tracer(__name__, VERSION)
     wrap = async_wrapper if type(client).__name__.startswith("Async") else sync_wrapper
-    wrapt.wrap_function_wrapper(client.messages, "create", wrap(tracer, MESSAGES))
-    wrapt.wrap_function_wrapper(client.messages, "stream", stream_wrapper(tracer))
+    # The beta messages API records the same span as the stable one.
+    beta = getattr(getattr(client, "beta", None), "messages", None)
+    for messages in (client.messages, beta):
+        if messages is not None:
+            wrapt.wrap_function_wrapper(messages, "create", wrap(tracer, MESSAGES))
+            wrapt.wrap_function_wrapper(messages, "stream", stream_wrapper(tracer))
     try:
         client._braintrust_traced = True
     except AttributeError:

@@ -263,6 +263,31 @@ def test_anthropic_messages_stream_helper(store: StoreHelper, llm: FakeLLM) -> N
         assert row["metrics"]["tokens"] == 13 and row["metrics"]["time_to_first_token"] > 0
 
 
+def test_anthropic_beta_messages_are_traced_as_the_stable_ones(store: StoreHelper,
+                                                              llm: FakeLLM) -> None:
+    braintrust.init_logger(project="p")
+    client = anthropic.Anthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
+    client.beta.messages.create(model="claude", max_tokens=10,
+                                messages=[{"role": "user", "content": "hi"}])
+    with client.beta.messages.stream(model="claude", max_tokens=10,
+                                     messages=[{"role": "user", "content": "hi"}]) as stream:
+        assert "".join(stream.text_stream) == "Hello streamed Claude"
+
+    async def run_async() -> None:
+        a = anthropic.AsyncAnthropic(base_url=llm.anthropic_url, api_key="k", max_retries=0)
+        await a.beta.messages.create(model="claude", max_tokens=10,
+                                     messages=[{"role": "user", "content": "hi"}])
+
+    asyncio.run(run_async())
+    rows = _llm_rows(store)
+    # As the official SDK names them: the beta API is not told apart.
+    assert [r["span_attributes"]["name"] for r in rows] == [
+        "anthropic.messages.create", "anthropic.messages.stream", "anthropic.messages.create"]
+    assert rows[0]["output"]["content"] == [{"type": "text", "text": "Hello from fake Claude!"}]
+    assert rows[1]["output"]["content"] == [{"type": "text", "text": "Hello streamed Claude"}]
+    assert all(r["metrics"]["tokens"] > 0 for r in rows)
+
+
 def test_anthropic_client_made_before_instrumenting_makes_one_span(
         store: StoreHelper, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
     AnthropicInstrumentor().uninstrument()
