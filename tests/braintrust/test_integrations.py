@@ -169,6 +169,28 @@ def test_wrap_litellm_traces_the_module_once(store: StoreHelper, llm: FakeLLM) -
     assert [r["span_attributes"]["name"] for r in _llm_rows(store)] == ["Completion"]
 
 
+def test_litellm_responses_keep_the_requested_model(store: StoreHelper, llm: FakeLLM) -> None:
+    import litellm
+
+    from braintrust_otel.instrumentation.litellm import LiteLLMInstrumentor
+
+    LiteLLMInstrumentor().instrument()
+    try:
+        braintrust.init_logger(project="p")
+        reply = litellm.responses(model="openai/gpt-4o-mini", input="hi",
+                                  api_base=llm.openai_url, api_key="k")
+    finally:
+        LiteLLMInstrumentor().uninstrument()
+    assert reply.output[0].content[0].text == "Hello from responses!"
+    [row] = _llm_rows(store)
+    # As the official SDK (0.48.1) logs litellm.responses(): the request's metadata only.
+    assert row["span_attributes"]["name"] == "Response"
+    assert row["metadata"] == {"model": "openai/gpt-4o-mini", "provider": "openai"}
+    assert row["input"] == "hi"
+    assert row["output"][0]["content"][0]["text"] == "Hello from responses!"
+    assert row["metrics"]["tokens"] == 13
+
+
 def test_instructor_task_span_with_retries_and_llm_children(store: StoreHelper,
                                                             llm: FakeLLM) -> None:
     import instructor

@@ -20,7 +20,7 @@ from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
 from ._wrap import Call, async_wrapper, sync_wrapper
-from .openai import _chat_stream_done, _chat_token, _responses_finish, _responses_stream_done
+from .openai import _chat_stream_done, _chat_token, _responses_stream_done
 from .openai import _usage as _openai_usage
 
 __all__ = ["LiteLLMInstrumentor", "wrap_litellm"]
@@ -90,6 +90,14 @@ def _embedding_finish(call: LLMCall, response: Any) -> None:
                 usage=metrics, response_model=get(response, "model"))
 
 
+def _responses_result(call: LLMCall, response: Any) -> None:
+    # Unlike a direct OpenAI call, the official SDK keeps LiteLLM's request
+    # metadata as it was: the model asked for, no response id or status.
+    call.first_token()  # a whole response: its first token came with it
+    call.finish(output=[dump(o) for o in get(response, "output") or []],
+                usage=_openai_usage(get(response, "usage")), response_id=get(response, "id"))
+
+
 def _is_stream(value: Any) -> bool:
     return type(value).__name__ in ("CustomStreamWrapper", "ResponsesAPIStreamingIterator",
                                     "SyncResponsesAPIStreamingIterator")
@@ -98,7 +106,7 @@ def _is_stream(value: Any) -> bool:
 COMPLETION = Call("Completion", "litellm", "chat", _chat_request, _chat_finish,
                   _chat_stream_done, _chat_token, _is_stream)
 EMBEDDING = Call("Embedding", "litellm", "embeddings", _input_request, _embedding_finish)
-RESPONSE = Call("Response", "litellm", "chat", _input_request, _responses_finish,
+RESPONSE = Call("Response", "litellm", "chat", _input_request, _responses_result,
                 _responses_stream_done,
                 lambda e: get(e, "type") == "response.output_text.delta", _is_stream)
 
