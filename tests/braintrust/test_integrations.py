@@ -177,8 +177,8 @@ def test_litellm_responses_keep_the_requested_model(store: StoreHelper, llm: Fak
     LiteLLMInstrumentor().instrument()
     try:
         braintrust.init_logger(project="p")
-        reply = litellm.responses(model="openai/gpt-4o-mini", input="hi",
-                                  api_base=llm.openai_url, api_key="k")
+        reply: Any = litellm.responses(model="openai/gpt-4o-mini", input="hi",
+                                       api_base=llm.openai_url, api_key="k")
     finally:
         LiteLLMInstrumentor().uninstrument()
     assert reply.output[0].content[0].text == "Hello from responses!"
