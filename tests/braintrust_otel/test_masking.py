@@ -322,7 +322,7 @@ def test_openai_agents_trace_metadata_span_error(store: StoreHelper) -> None:
         OpenAIAgentsInstrumentor().uninstrument()
     rows = store.rows()
     by_name = {r["span_attributes"]["name"]: r for r in rows}
-    assert by_name["wf"]["metadata"] == {"user": MASKED}
+    assert by_name["wf"]["metadata"] == {"group_id": None, "user": MASKED}
     assert by_name["lookup"]["input"] == f"q {MASKED}"
     assert MASKED in json.dumps(by_name["step"]["error"])
     assert foreign("step").status.description == f"failed on {MASKED}"
