@@ -9,10 +9,10 @@ from urllib.parse import quote
 from braintrust_otel import diagnostics
 
 from . import _state
-from ._logger import SpanTarget
 from ._objects import ObjectMetadata, StoredRecord
 from ._slugs import EXPERIMENT, SpanRef, app_url, encode_slug
 from ._span import _MISSING
+from ._span_target import SpanTarget
 from ._summary import CaseStats, ExperimentSummary, cases_from_rows, summarize_cases
 
 if TYPE_CHECKING:

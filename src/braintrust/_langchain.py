@@ -12,8 +12,8 @@ from braintrust_otel.instrumentation import _langchain_handler as _handler
 from braintrust_otel.instrumentation import langchain as _lc
 
 from . import _state
-from ._logger import SpanTarget
 from ._span import NOOP_SPAN, NoopSpan, Span, current_span
+from ._span_target import SpanTarget
 
 __all__ = ["BraintrustCallbackHandler", "clear_global_handler", "get_global_handler",
            "set_global_handler", "setup_langchain"]

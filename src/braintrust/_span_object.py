@@ -354,7 +354,7 @@ class Span:
         Args:
             **event: ``scores``, ``expected``, ``tags``, ``comment``, ``metadata``, ``source``.
         """
-        from ._logger import SpanTarget
+        from ._span_target import SpanTarget
 
         if self._parent is None:
             raise ValueError("Span.log_feedback(): this span belongs to no Braintrust object")

@@ -35,7 +35,7 @@ from ._slugs import decode_slug, permalink
 from ._span_object import _SPAN_KEY, Attrs, Span
 
 if TYPE_CHECKING:
-    from ._logger import SpanTarget as Logger
+    from ._span_target import SpanTarget as Logger
 
 __all__ = ["current_span", "link", "start_span"]
 

@@ -22,7 +22,7 @@ from ._span import (
 )
 
 if TYPE_CHECKING:
-    from ._logger import SpanTarget as Logger
+    from ._span_target import SpanTarget as Logger
 
 __all__ = ["traced"]
 
