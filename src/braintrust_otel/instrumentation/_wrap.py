@@ -94,21 +94,25 @@ def _result(spec: Call, call: LLMCall, result: Any, is_async: bool) -> Any:
     return result
 
 
-def sync_wrapper(tracer: trace.Tracer, spec: Call,
-                 async_stream: bool = False) -> Callable[..., Any]:
-    """A wrapt wrapper tracing a sync method.
+#: ``(instance, args, kwargs) -> call``: starts a traced call's span, or None to call
+#: the method untraced. ``kwargs`` is the wrapper's own copy, which the method is then
+#: called with, so a start may take out arguments that are not for the provider.
+Start = Callable[[Any, tuple[Any, ...], dict[str, Any]], Optional[LLMCall]]
+#: ``(call, result) -> result``: records a result (or wraps a stream that will),
+#: returning what the caller gets.
+End = Callable[[LLMCall, Any], Any]
 
-    ``async_stream``: the method is a plain call returning an async iterator
-    (an ``async def`` generator), so the stream it returns is traced as async.
-    """
+
+def traced_sync(start: Start, end: End) -> Callable[..., Any]:
+    """A wrapt wrapper tracing a sync method: ``start`` opens the call's span, the
+    span is current while the method runs, ``end`` records its result."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
         if active():
             return wrapped(*args, **kwargs)
         kwargs = dict(kwargs)
-        call = start_call(tracer, spec, kwargs, instance)
-        kwargs.pop("span_info", None)  # set by Prompt.build(); not for the provider
+        call = start(instance, args, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
         tokens = call.activate()
@@ -119,21 +123,20 @@ def sync_wrapper(tracer: trace.Tracer, spec: Call,
             raise
         finally:
             call.deactivate(tokens)
-        return _result(spec, call, result, is_async=async_stream)
+        return end(call, result)
 
     return wrapper
 
 
-def async_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
-    """A wrapt wrapper tracing an async method."""
+def traced_async(start: Start, end: End) -> Callable[..., Any]:
+    """:func:`traced_sync` for an async method."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
         if active():
             return await wrapped(*args, **kwargs)
         kwargs = dict(kwargs)
-        call = start_call(tracer, spec, kwargs, instance)
-        kwargs.pop("span_info", None)
+        call = start(instance, args, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
         tokens = call.activate()
@@ -144,9 +147,35 @@ def async_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
             raise
         finally:
             call.deactivate(tokens)
-        return _result(spec, call, result, is_async=True)
+        return end(call, result)
 
     return wrapper
+
+
+def _spec_start(tracer: trace.Tracer, spec: Call) -> Start:
+    def start(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[LLMCall]:
+        call = start_call(tracer, spec, kwargs, instance)
+        kwargs.pop("span_info", None)  # set by Prompt.build(); not for the provider
+        return call
+
+    return start
+
+
+def sync_wrapper(tracer: trace.Tracer, spec: Call,
+                 async_stream: bool = False) -> Callable[..., Any]:
+    """A wrapt wrapper tracing a sync method.
+
+    ``async_stream``: the method is a plain call returning an async iterator
+    (an ``async def`` generator), so the stream it returns is traced as async.
+    """
+    return traced_sync(_spec_start(tracer, spec),
+                       lambda call, result: _result(spec, call, result, async_stream))
+
+
+def async_wrapper(tracer: trace.Tracer, spec: Call) -> Callable[..., Any]:
+    """A wrapt wrapper tracing an async method."""
+    return traced_async(_spec_start(tracer, spec),
+                        lambda call, result: _result(spec, call, result, True))
 
 
 #: ``(module, class, method, spec, is_async)``: one method an instrumentor wraps.

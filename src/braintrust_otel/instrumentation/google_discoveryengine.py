@@ -21,8 +21,8 @@ from opentelemetry.instrumentation.utils import unwrap
 from .. import diagnostics
 from .._version import VERSION
 from ._lazy import LazyInstrumentor
-from ._llm import LLMCall, active, traced_async_iterable, traced_iterable
-from ._wrap import is_traced, mark_traced
+from ._llm import LLMCall, traced_async_iterable, traced_iterable
+from ._wrap import is_traced, mark_traced, traced_async, traced_sync
 
 __all__ = ["GoogleDiscoveryEngineInstrumentor", "wrap_google_discoveryengine"]
 
@@ -201,41 +201,13 @@ def _end(call: LLMCall, method: str, result: Any, is_async: bool) -> Any:
 
 
 def _sync(tracer: trace.Tracer, method: str) -> Callable[..., Any]:
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                kwargs: dict[str, Any]) -> Any:
-        call = None if active() else _start(tracer, method, args, kwargs)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        tokens = call.activate()
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            call.fail(exc)
-            raise
-        finally:
-            call.deactivate(tokens)
-        return _end(call, method, result, is_async=False)
-
-    return wrapper
+    return traced_sync(lambda instance, args, kwargs: _start(tracer, method, args, kwargs),
+                       lambda call, result: _end(call, method, result, is_async=False))
 
 
 def _async(tracer: trace.Tracer, method: str) -> Callable[..., Any]:
-    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                      kwargs: dict[str, Any]) -> Any:
-        call = None if active() else _start(tracer, method, args, kwargs)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        tokens = call.activate()
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            call.fail(exc)
-            raise
-        finally:
-            call.deactivate(tokens)
-        return _end(call, method, result, is_async=True)
-
-    return wrapper
+    return traced_async(lambda instance, args, kwargs: _start(tracer, method, args, kwargs),
+                        lambda call, result: _end(call, method, result, is_async=True))
 
 
 def wrap_google_discoveryengine(client: Any) -> Any:
