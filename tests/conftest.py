@@ -17,7 +17,11 @@ from braintrust import _state
 from braintrust._environment import _MARKERS
 from braintrust_otel import diagnostics
 from braintrust_otel import masking as _masking
+from braintrust_otel.api import ApiConnection
+from braintrust_otel.sinks.http import HttpSink
 from braintrust_otel.sinks.local import LocalSink
+from braintrust_otel.spool import Spool
+from tests.fake_braintrust import GOOD_KEY, FakeBraintrust
 
 # The tests expect no detected environment on rows (context.span_origin): a CI
 # runner's own variables (CI=true, GITHUB_ACTIONS, ...) would put one on every
@@ -113,6 +117,41 @@ def undo_auto_instrument(result: dict[str, bool]) -> None:
         if on:
             module, _, cls = INSTRUMENTORS[name].instrumentor.partition(":")
             getattr(importlib.import_module(module), cls)().uninstrument()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBraintrust]:
+    """The fake Braintrust service on 127.0.0.1 (tests/fake_braintrust.py)."""
+    with FakeBraintrust() as server:
+        yield server
+
+
+def use_sink(sink: Any) -> None:
+    """Makes ``sink`` the exporter's sink, after handing queued spans to the old one."""
+    # A sink facing a dead service would otherwise keep trying for flush()'s whole timeout.
+    braintrust.flush(1)
+    exporter = _state.exporter()
+    old = exporter._sink
+    exporter.sink = sink
+    if isinstance(old, HttpSink):
+        old._start_closing()  # stops its replayer; its spool stays for the test to read
+
+
+@pytest.fixture
+def api(fake: FakeBraintrust, tmp_path: Path) -> Iterator[HttpSink]:
+    """Delivery to ``fake`` over HTTP, with quick retries, for the test's duration."""
+    conn = ApiConnection(api_key=GOOD_KEY, app_url=fake.url, timeout=5)
+    sink = HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.01, backoff_cap=0.05,
+                    cooldown_cap=0.2)
+    use_sink(sink)
+    _state.current_logger = None
+    diagnostics.reset()
+    yield sink
+    braintrust.flush()
+    use_sink(LocalSink(tmp_path / "after.sqlite", notice=False))
+    _state.current_logger = None
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Any]:
     """A real PostgreSQL server for the session (skipped, with the reason, where none runs)."""

@@ -40,7 +40,6 @@ from braintrust import (
 )
 from braintrust._prompt_schema import ImageURL, PromptChatBlock
 from braintrust._stream import chunks_from_sse
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.conftest import StoreHelper
 from tests.fake_braintrust import FakeBraintrust
 
@@ -67,7 +66,7 @@ def test_error_classes_keep_the_official_hierarchy_and_what_we_raised_before() -
 
 
 def test_load_prompt_raises_http_errors_and_skips_the_cache_for_a_refusal(
-    api: object, fake: FakeBraintrust, tmp_path: Path,  # noqa: F811
+    api: object, fake: FakeBraintrust, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BRAINTRUST_PROMPT_CACHE_DIR", str(tmp_path / "cache"))
@@ -94,7 +93,7 @@ def test_load_prompt_raises_http_errors_and_skips_the_cache_for_a_refusal(
 
 
 def test_invoke_raises_http_errors_with_the_function_named(
-    api: object, fake: FakeBraintrust  # noqa: F811
+    api: object, fake: FakeBraintrust
 ) -> None:
     with pytest.raises(BraintrustHTTPError, match="no function 'missing'") as missing:
         braintrust.invoke(project_name="svc", slug="missing", input=1)
@@ -352,7 +351,7 @@ def test_push_saves_parameters(tmp_path: Path, store: StoreHelper) -> None:
     assert braintrust.load_parameters(project="pushed", slug="knobs").data == {"model": "m1"}
 
 
-def test_service_definition_of_parameters(api: object, fake: FakeBraintrust  # noqa: F811
+def test_service_definition_of_parameters(api: object, fake: FakeBraintrust
                                           ) -> None:
     project = braintrust.projects.create("svc")
     project.parameters.create(name="K", schema={"model": {"type": "model"}},
@@ -378,7 +377,7 @@ def test_parameters_through_braintrust_serve(tmp_path: Path) -> None:
     from braintrust_otel.sinks.local import LocalSink
     from braintrust_otel.spool import Spool
     from braintrust_otel.store import Store
-    from tests.braintrust.server.test_server import Running
+    from tests.served import Running
 
     running = Running(Store(tmp_path / "served.sqlite"))
     braintrust.flush()
@@ -401,7 +400,7 @@ def test_parameters_through_braintrust_serve(tmp_path: Path) -> None:
 
 
 def test_a_stream_cut_halfway_raises_a_transport_error(
-    api: object, fake: FakeBraintrust  # noqa: F811
+    api: object, fake: FakeBraintrust
 ) -> None:
     def cut(h: Any) -> bool:
         # Promises more than it sends, then hangs up.
@@ -420,7 +419,7 @@ def test_a_stream_cut_halfway_raises_a_transport_error(
 
 
 def test_loaded_parameters_answer_while_the_service_does_not(
-    api: object, fake: FakeBraintrust, tmp_path: Path,  # noqa: F811
+    api: object, fake: FakeBraintrust, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BRAINTRUST_PROMPT_CACHE_DIR", str(tmp_path / "cache"))
@@ -477,7 +476,7 @@ def test_loaded_parameters_name_the_experiment_that_used_them(store: StoreHelper
 
 
 def test_an_unknown_id_is_a_404_that_names_what_was_asked(
-    api: object, fake: FakeBraintrust  # noqa: F811
+    api: object, fake: FakeBraintrust
 ) -> None:
     with pytest.raises(BraintrustHTTPError, match="no prompt id 'nope'") as prompt:
         braintrust.load_prompt(id="nope")
@@ -487,7 +486,7 @@ def test_an_unknown_id_is_a_404_that_names_what_was_asked(
 
 
 def test_other_refused_service_calls_raise_http_errors(
-    api: object, fake: FakeBraintrust  # noqa: F811
+    api: object, fake: FakeBraintrust
 ) -> None:
     project = braintrust.projects.create("svc")
     project.prompts.create(name="P", model="m", prompt="x")
@@ -534,8 +533,8 @@ def test_parameters_match_the_official_sdk_and_load_what_it_saved(tmp_path: Path
     import sys
 
     from braintrust_otel.store import Store
-    from tests.braintrust.server.test_server import Running
     from tests.official_sdk import official_python
+    from tests.served import Running
 
     try:
         python = official_python()

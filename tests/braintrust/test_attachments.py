@@ -9,7 +9,6 @@ import pytest
 
 import braintrust
 from braintrust import Attachment, ExternalAttachment, ReadonlyAttachment
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.conftest import StoreHelper
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
@@ -75,7 +74,7 @@ def test_data_urls_in_llm_messages_become_attachments(store: StoreHelper) -> Non
     assert extract_data_urls("data:image/png;base64,AAAA") == "data:image/png;base64,AAAA"
 
 
-def test_attachments_against_the_service(api: object, fake: object) -> None:  # noqa: F811
+def test_attachments_against_the_service(api: object, fake: object) -> None:
     from tests.fake_braintrust import FakeBraintrust
 
     assert isinstance(fake, FakeBraintrust)
@@ -175,7 +174,7 @@ def test_upload_failure_is_a_status_not_an_exception(store: StoreHelper) -> None
     assert attachment.status() == status
 
 
-def test_upload_on_the_service(api: object, fake: object) -> None:  # noqa: F811
+def test_upload_on_the_service(api: object, fake: object) -> None:
     from tests.fake_braintrust import FakeBraintrust
 
     assert isinstance(fake, FakeBraintrust)

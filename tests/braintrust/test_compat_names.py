@@ -26,7 +26,6 @@ from braintrust import (
     update_span,
 )
 from braintrust.framework import ReporterDef, default_reporter
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.conftest import StoreHelper
 
 
@@ -74,7 +73,7 @@ def test_an_eval_does_not_become_the_current_experiment(store: StoreHelper) -> N
     assert current_experiment() is None
 
 
-def test_current_experiment_on_the_service(api: object, fake: Any) -> None:  # noqa: F811
+def test_current_experiment_on_the_service(api: object, fake: Any) -> None:
     exp = braintrust.init(project="svc", experiment="remote")
     assert current_experiment() is exp
     row_id = braintrust.log(input="x", output="y", scores={"s": 1})
@@ -131,7 +130,7 @@ def test_logger_and_experiment_update_span_by_row_id(store: StoreHelper) -> None
     assert erow["scores"] == {"late": 1} and erow["output"] == 2
 
 
-def test_update_span_on_the_service(api: object, fake: Any) -> None:  # noqa: F811
+def test_update_span_on_the_service(api: object, fake: Any) -> None:
     logger = braintrust.init_logger(project="svc")
     with logger.start_span(name="s") as span:
         span.log(output="draft")
@@ -233,7 +232,7 @@ def test_base_experiment_as_eval_data(store: StoreHelper) -> None:
     assert again.summary.comparison_experiment_id == latest
 
 
-def test_open_and_base_experiment_on_the_service(api: object, fake: Any) -> None:  # noqa: F811
+def test_open_and_base_experiment_on_the_service(api: object, fake: Any) -> None:
     braintrust.Eval("svc", data=[{"input": "a", "expected": "A"}], task=lambda x: x.upper(),
                     scores=[], experiment_name="base", quiet=True)
     braintrust.flush()
@@ -302,7 +301,7 @@ def test_get_prompt_versions_and_load_prompt_async(store: StoreHelper) -> None:
         get_prompt_versions(first.project_id, None)  # type: ignore[arg-type]
 
 
-def test_get_prompt_versions_on_the_service(api: object, fake: Any) -> None:  # noqa: F811
+def test_get_prompt_versions_on_the_service(api: object, fake: Any) -> None:
     from tests.fake_braintrust import pretty_xact
 
     first, _ = _prompt("one"), _prompt("two")
@@ -433,7 +432,7 @@ def test_experiment_reads_and_close(store: StoreHelper) -> None:
     assert ds.close() == ds.id and [r["input"] for r in ds.fetch()] == [1]
 
 
-def test_experiment_reads_on_the_service(api: object, fake: Any) -> None:  # noqa: F811
+def test_experiment_reads_on_the_service(api: object, fake: Any) -> None:
     base = braintrust.init(project="svc", experiment="base")
     base.log(input=1, output=1)
     braintrust.flush()
@@ -483,7 +482,7 @@ def test_positional_arguments_in_the_official_order(store: StoreHelper) -> None:
 
 
 def test_attachment_upload_debug_info_and_external_data(store: StoreHelper,
-                                                        fake: Any) -> None:  # noqa: F811
+                                                        fake: Any) -> None:
     braintrust.init_logger(project="p").log(input="pipeline installed")
     attachment = braintrust.Attachment(b"hello", filename="h.txt")
     assert attachment.debug_info()["reference"]["filename"] == "h.txt"
@@ -499,7 +498,7 @@ def test_attachment_upload_debug_info_and_external_data(store: StoreHelper,
     assert external.debug_info() == {"reference": external.reference}
 
 
-def test_login_takes_app_url_first_as_officially(api: object, fake: Any) -> None:  # noqa: F811
+def test_login_takes_app_url_first_as_officially(api: object, fake: Any) -> None:
     from braintrust import _state
     from tests.fake_braintrust import GOOD_KEY
 
@@ -509,7 +508,7 @@ def test_login_takes_app_url_first_as_officially(api: object, fake: Any) -> None
 
 
 def test_async_loaders_and_json_attachments_on_the_service(
-        api: object, fake: Any) -> None:  # noqa: F811
+        api: object, fake: Any) -> None:
     _prompt("remote")
     logger = braintrust.init_logger(project="p")
 

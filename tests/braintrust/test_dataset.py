@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import braintrust
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.conftest import StoreHelper
 
 
@@ -73,7 +72,7 @@ def test_bad_arguments(store: StoreHelper) -> None:
         braintrust.init_dataset(project="p", name=5)  # type: ignore[arg-type]
 
 
-def test_dataset_against_the_service(api: object, fake: object) -> None:  # noqa: F811
+def test_dataset_against_the_service(api: object, fake: object) -> None:
     from tests.fake_braintrust import FakeBraintrust
 
     assert isinstance(fake, FakeBraintrust)
@@ -94,7 +93,7 @@ def test_dataset_against_the_service(api: object, fake: object) -> None:  # noqa
     assert any(r.get("_object_delete") for r in sent)
 
 
-def test_version_on_the_service_reads_one_row(api: object, fake: object) -> None:  # noqa: F811
+def test_version_on_the_service_reads_one_row(api: object, fake: object) -> None:
     # The service's fetch pages from the latest transaction down, so a page of one
     # record carries the version: no reading of every record (the official SDK does).
     from tests.fake_braintrust import FakeBraintrust

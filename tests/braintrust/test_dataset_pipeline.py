@@ -15,7 +15,6 @@ from braintrust import DatasetPipeline, DatasetPipelineDefinition
 from braintrust._pipeline_filter import compile_filter
 from braintrust.cli import main as cli_main
 from braintrust.dataset_pipeline import get_registered_dataset_pipelines
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.fake_braintrust import FakeBraintrust
 
 # Transforms here take fewer keywords than the official Protocol spells out (the

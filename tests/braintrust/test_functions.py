@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 import braintrust
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.conftest import StoreHelper
 from tests.fake_braintrust import FakeBraintrust
 from tests.fake_llm import FakeLLM
@@ -120,7 +119,7 @@ def _invokes(server: FakeBraintrust) -> list[dict[str, Any]]:
 
 
 def test_invoke_on_the_service_sends_what_the_official_sends(
-    api: object, fake: FakeBraintrust  # noqa: F811
+    api: object, fake: FakeBraintrust
 ) -> None:
     braintrust.invoke("fid-1", input={"a": 1})
     assert _invokes(fake)[-1]["body"] == {"api_version": 1, "function_id": "fid-1",
@@ -144,7 +143,7 @@ def test_invoke_on_the_service_sends_what_the_official_sends(
 
 
 def test_invoke_parent_is_the_current_span_else_the_logger(
-    api: object, fake: FakeBraintrust  # noqa: F811
+    api: object, fake: FakeBraintrust
 ) -> None:
     from braintrust._slugs import decode_slug
 
@@ -170,7 +169,7 @@ def test_invoke_parent_is_the_current_span_else_the_logger(
                                            "slug": "echo"}
 
 
-def test_invoke_service_errors_and_streams(api: object, fake: FakeBraintrust  # noqa: F811
+def test_invoke_service_errors_and_streams(api: object, fake: FakeBraintrust
                                            ) -> None:
     stream = braintrust.invoke(project_name="svc", slug="echo", input={"x": 1}, stream=True)
     assert stream.final_value() == "Hello world"

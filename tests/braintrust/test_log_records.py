@@ -25,7 +25,6 @@ import braintrust.logger
 import braintrust.logs
 from braintrust_otel._version import VERSION
 from braintrust_otel.merge import merge_row
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.fake_braintrust import FakeBraintrust
 
 

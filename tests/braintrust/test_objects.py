@@ -31,7 +31,6 @@ from braintrust import (
     SummarySuccess,
 )
 from braintrust_otel.merge import merge_row
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.fake_braintrust import FakeBraintrust
 
 

@@ -394,7 +394,7 @@ def test_ai_span_processor_and_is_root_span() -> None:
 
 def test_otel_exporter_sends_otlp_to_braintrust_serve(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.braintrust.server.test_server import Running
+    from tests.served import Running
 
     store = Store(tmp_path / "served.sqlite")
     running = Running(store)

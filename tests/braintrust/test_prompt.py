@@ -15,7 +15,6 @@ import openai
 import pytest
 
 import braintrust
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.conftest import StoreHelper
 from tests.fake_llm import FakeLLM
 
@@ -217,7 +216,7 @@ def test_not_found_errors_name_what_was_missing(store: StoreHelper) -> None:
 
 
 def test_prompts_against_the_service_and_the_disk_cache(
-    fake: object, api: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    fake: object, api: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.fake_braintrust import FakeBraintrust
 

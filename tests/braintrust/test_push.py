@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 import braintrust
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.conftest import StoreHelper
 from tests.fake_braintrust import GOOD_KEY, FakeBraintrust
+from tests.pushing import PUSHED, push
 
 
 def _define() -> braintrust.Project:
@@ -79,7 +79,7 @@ def _official_definitions(pid: str) -> list[dict[str, Any]]:
          "if_exists": None, "function_type": "scorer"}]
 
 
-def test_publish_sends_the_official_definitions(api: object, fake: FakeBraintrust,  # noqa: F811
+def test_publish_sends_the_official_definitions(api: object, fake: FakeBraintrust,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     project = _define()
     assert project.publish()["status"] == "success"
@@ -108,43 +108,8 @@ def test_publish_on_the_embedded_store_then_load_and_invoke(store: StoreHelper) 
     assert braintrust.invoke(project_name="pub", slug="adder", input={"a": 2, "b": 3}) == 5
 
 
-PUSHED = '''
-import braintrust
-from pydantic import BaseModel
-
-
-class Args(BaseModel):
-    a: int
-    b: int
-
-
-project = braintrust.projects.create("pushed")
-
-
-def multiply(a: int, b: int) -> int:
-    return a * b
-
-
-tool = project.tools.create(handler=multiply, parameters=Args, returns=None)
-project.prompts.create(name="Calc", model="gpt-4o", tools=[tool],
-                       messages=[{"role": "user", "content": "{{a}} times {{b}}?"}])
-project.publish()  # does nothing under `braintrust push`
-'''
-
-
-def _push(tmp_path: Path, *args: str, env: dict[str, str] | None = None
-          ) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "functions.py").write_text(PUSHED)
-    full = dict(os.environ, BRAINTRUST_LOCAL_STORE=str(tmp_path / "s.sqlite"), **(env or {}))
-    if not env:
-        full.pop("BRAINTRUST_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "braintrust", "push", "functions.py", *args],
-                          capture_output=True, text=True, env=full, cwd=str(tmp_path),
-                          timeout=120)
-
-
 def test_push_to_the_embedded_store_then_invoke_elsewhere(tmp_path: Path) -> None:
-    done = _push(tmp_path)
+    done = push(tmp_path)
     assert done.returncode == 0, done.stderr
     assert "pushed 2 functions: multiply, calc" in done.stdout
     assert "does nothing while `braintrust push` runs" in done.stderr
@@ -163,9 +128,9 @@ def test_push_to_the_embedded_store_then_invoke_elsewhere(tmp_path: Path) -> Non
     assert json.loads(out) == 42
     assert json.loads(tools)[0]["slug"] == "multiply"
     assert json.loads(messages) == [{"role": "user", "content": "2 times 3?"}]
-    again = _push(tmp_path)  # the slugs exist and --if-exists defaults to error
+    again = push(tmp_path)  # the slugs exist and --if-exists defaults to error
     assert again.returncode != 0 and "exists" in again.stderr
-    assert _push(tmp_path, "--if-exists", "replace").returncode == 0
+    assert push(tmp_path, "--if-exists", "replace").returncode == 0
 
 
 def test_push_to_the_service_uploads_a_bundle_and_inserts_definitions(tmp_path: Path) -> None:
@@ -176,7 +141,7 @@ def test_push_to_the_service_uploads_a_bundle_and_inserts_definitions(tmp_path: 
         b: int
 
     with FakeBraintrust() as server:
-        done = _push(tmp_path, "--if-exists", "replace",
+        done = push(tmp_path, "--if-exists", "replace",
                      env={"BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_APP_URL": server.url})
         assert done.returncode == 0, done.stderr
         [code] = [r for r in server.requests if r["path"] == "/function/code"]

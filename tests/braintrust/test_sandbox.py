@@ -20,7 +20,6 @@ from braintrust import (
     register_sandbox,
 )
 from braintrust_otel.api import LoginError
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.fake_braintrust import GOOD_KEY, FakeBraintrust
 from tests.official_sdk import official_python
 
@@ -33,7 +32,7 @@ def _posted(service: FakeBraintrust, path: str) -> list[dict[str, Any]]:
 
 
 def test_register_sandbox_lists_the_evals_and_saves_one_function_each(
-        api: object, fake: FakeBraintrust) -> None:  # noqa: F811
+        api: object, fake: FakeBraintrust) -> None:
     fake.sandbox_evals = EVALS
     result = register_sandbox("nightly", "sb-proj",
                               SandboxConfig(provider="modal", snapshot_ref="sb-123"),
@@ -66,7 +65,7 @@ def test_register_sandbox_lists_the_evals_and_saves_one_function_each(
         "if_exists": "replace"}
 
 
-def test_a_refused_listing_is_an_error(api: object, fake: FakeBraintrust) -> None:  # noqa: F811
+def test_a_refused_listing_is_an_error(api: object, fake: FakeBraintrust) -> None:
     fake.fail("/function/sandbox-list", 500)
     with pytest.raises(RuntimeError, match="listing the sandbox's evals failed"):
         register_sandbox("n", "p", SandboxConfig(provider="modal", snapshot_ref="s"))

@@ -15,7 +15,6 @@ import braintrust
 from braintrust import _state
 from braintrust._environment import detect_environment
 from braintrust_otel._version import VERSION
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.conftest import StoreHelper
 
 OFFICIAL_ORIGIN = {"name": "braintrust.sdk.python", "version": VERSION,

@@ -36,7 +36,6 @@ from braintrust import (
     define_workflow_eval,
 )
 from braintrust._experiment import rows_of
-from tests.braintrust_otel.test_http_delivery import api, fake  # noqa: F401  (fixtures)
 from tests.fake_braintrust import FakeBraintrust
 from tests.twin import both, spans
 

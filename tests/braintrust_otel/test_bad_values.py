@@ -26,9 +26,9 @@ from braintrust_otel.sinks.http import HttpSink
 from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.spool import Spool
 from braintrust_otel.store import Store
-from tests.braintrust.server.test_server import Running
 from tests.conftest import StoreHelper
 from tests.fake_braintrust import GOOD_KEY, FakeBraintrust
+from tests.served import Running
 
 BAD = "bad \ud800 value"
 FIXED = "bad \ufffd value"

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,44 +14,13 @@ import pytest
 import requests
 
 import braintrust
-from braintrust import _state
 from braintrust_otel import diagnostics
 from braintrust_otel.api import ApiConnection, LoginError
 from braintrust_otel.sinks.http import HttpSink
 from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.spool import Spool
+from tests.conftest import use_sink
 from tests.fake_braintrust import GOOD_KEY, FakeBraintrust
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBraintrust]:
-    with FakeBraintrust() as server:
-        yield server
-
-
-def _use(sink: Any) -> None:
-    # Hands queued spans to the old sink; a sink facing a dead service would
-    # otherwise keep trying for flush()'s whole timeout.
-    braintrust.flush(1)
-    exporter = _state.exporter()
-    old = exporter._sink
-    exporter.sink = sink
-    if isinstance(old, HttpSink):
-        old._start_closing()  # stops its replayer; its spool stays for the test to read
-
-
-@pytest.fixture
-def api(fake: FakeBraintrust, tmp_path: Path) -> Iterator[HttpSink]:
-    conn = ApiConnection(api_key=GOOD_KEY, app_url=fake.url, timeout=5)
-    sink = HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.01, backoff_cap=0.05,
-                    cooldown_cap=0.2)
-    _use(sink)
-    _state.current_logger = None
-    diagnostics.reset()
-    yield sink
-    braintrust.flush()
-    _use(LocalSink(tmp_path / "after.sqlite", notice=False))
-    _state.current_logger = None
 
 
 def _log_rows(n: int, project: str = "p") -> set[str]:
@@ -127,7 +95,7 @@ def test_4xx_is_not_retried_and_is_reported_with_the_message(
 def test_timeout_is_retried_idempotently(fake: FakeBraintrust, tmp_path: Path) -> None:
     conn = ApiConnection(api_key=GOOD_KEY, app_url=fake.url, timeout=0.3)
     sink = HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.01, backoff_cap=0.02)
-    _use(sink)
+    use_sink(sink)
     try:
         conn.login()
         conn.project_id("p")
@@ -139,7 +107,7 @@ def test_timeout_is_retried_idempotently(fake: FakeBraintrust, tmp_path: Path) -
         assert set(fake.rows) == ids
         assert fake.row_writes >= 20
     finally:
-        _use(LocalSink(tmp_path / "x.sqlite", notice=False))
+        use_sink(LocalSink(tmp_path / "x.sqlite", notice=False))
 
 
 def test_service_down_spools_then_delivers_when_back(api: HttpSink,
@@ -179,25 +147,25 @@ def test_connection_refused_from_the_start(tmp_path: Path) -> None:
         url = server.url
     conn = ApiConnection(api_key=GOOD_KEY, app_url=url, timeout=1)
     sink = HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.01, cooldown_cap=0.1)
-    _use(sink)
+    use_sink(sink)
     try:
         _log_rows(10)
         assert braintrust.flush(1) is False
         assert sink.spool.pending_rows() == 10
     finally:
-        _use(LocalSink(tmp_path / "x.sqlite", notice=False))
+        use_sink(LocalSink(tmp_path / "x.sqlite", notice=False))
 
 
 def test_requests_respect_the_payload_limit(tmp_path: Path) -> None:
     with FakeBraintrust(payload_limit=4000) as server:
         conn = ApiConnection(api_key=GOOD_KEY, app_url=server.url)
-        _use(HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.01))
+        use_sink(HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.01))
         try:
             ids = _log_rows(100)
             big = braintrust.init_logger(project="p").log(input="x" * 20_000)
             assert braintrust.flush() is True
         finally:
-            _use(LocalSink(tmp_path / "x.sqlite", notice=False))
+            use_sink(LocalSink(tmp_path / "x.sqlite", notice=False))
         logs3 = [r for r in server.requests if r["path"] == "/logs3"]
         assert len(logs3) > 1 and all(r["size"] <= 4000 for r in logs3)
         assert set(server.rows) == ids | {big}
@@ -232,7 +200,7 @@ def test_wrong_api_key_is_a_clear_error_and_the_app_keeps_running(
     assert bad not in str(info.value)
     conn = ApiConnection(api_key=bad, app_url=fake.url)
     sink = HttpSink(conn, Spool(tmp_path / "spool"), backoff_base=0.01, cooldown_cap=0.1)
-    _use(sink)
+    use_sink(sink)
     diagnostics.reset()
     try:
         logger = braintrust.init_logger(project="p")
@@ -246,7 +214,7 @@ def test_wrong_api_key_is_a_clear_error_and_the_app_keeps_running(
             if path.is_file():
                 assert bad not in path.read_text()
     finally:
-        _use(LocalSink(tmp_path / "x.sqlite", notice=False))
+        use_sink(LocalSink(tmp_path / "x.sqlite", notice=False))
 
 
 def test_org_is_chosen_by_name(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ import pytest
 import requests
 
 from braintrust_otel.store import Store
-from tests.braintrust.server.test_server import Running
 from tests.fake_llm import FakeLLM
+from tests.served import Running
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "official_scenarios"
 
@@ -286,14 +286,14 @@ def test_invoke_a_code_function_pushed_to_the_store(tmp_path: Path,
     # Pushed by this package's `braintrust push` into the store the server
     # serves; the official SDK invokes it through the server, which runs it
     # from its file with the embedded backend's code.
-    from tests.braintrust.test_push import _push
     from tests.official_sdk import official_python
+    from tests.pushing import push
 
     try:
         official_python()
     except RuntimeError as exc:
         pytest.skip(f"the official SDK cannot be installed here: {exc}")
-    assert _push(tmp_path).returncode == 0
+    assert push(tmp_path).returncode == 0
     store = Store(tmp_path / "s.sqlite")
     with FakeLLM() as llm:
         monkeypatch.setenv("OPENAI_BASE_URL", llm.openai_url)

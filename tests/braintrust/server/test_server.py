@@ -4,54 +4,21 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
 import braintrust
 from braintrust import _state
-from braintrust.server import create_app, server_config
 from braintrust_otel.api import ApiConnection
 from braintrust_otel.sinks.http import HttpSink
 from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.spool import Spool
 from braintrust_otel.store import Store
-
-
-class Running:
-    """``braintrust serve``'s app and connection limits, served from a thread on 127.0.0.1.
-
-    ``max_connections`` and ``idle_timeout`` go to ``server_config``, the rest to
-    ``create_app``.
-    """
-
-    def __init__(self, store: Store, token: str | None = None, **options: Any) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        limits = {k: options.pop(k) for k in ("max_connections", "idle_timeout")
-                  if k in options}
-        config = server_config(create_app(store, token, **options), "127.0.0.1", self.port,
-                               **limits)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                break
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+from tests.served import Running
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import requests
 
 from braintrust.server._uploads import UploadSpool
 from braintrust_otel.store import Store
-from tests.braintrust.server.test_server import Running
+from tests.served import Running, free_port
 
 
 @pytest.fixture
@@ -130,12 +130,6 @@ def test_the_stock_otlp_exporter_with_gzip_still_delivers(served: tuple[Running,
 
 # -- 13. Decompression bombs --------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _memory_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -151,7 +145,7 @@ def _bomb(size: int, wbits: int) -> bytes:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_a_gzip_bomb_gets_413_with_bounded_memory(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
     server = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
                                "--store", str(tmp_path / "bomb.sqlite")],
@@ -261,9 +255,9 @@ def test_overflow_uploads_are_claimed_through_any_worker(tmp_path: Path) -> None
     # With --workers N the three requests of an overflow upload (key, PUT, claim)
     # may each reach another worker: every one must know every key, and no
     # worker's sweep may remove another's live upload.
-    from tests.braintrust.server.test_store_engines import _serve
+    from tests.served import serve_process
 
-    proc, url = _serve(str(tmp_path / "s.sqlite"), 3)
+    proc, url = serve_process(str(tmp_path / "s.sqlite"), 3)
     try:
         project = requests.post(f"{url}/v1/project", json={"name": "big"}, timeout=10).json()
         # Sessions opened at once are spread over the workers by the kernel.
@@ -493,7 +487,7 @@ def test_serve_options_reach_the_server(tmp_path: Path,
     helptext = capsys.readouterr().out
     for option in ("--public-host", "--max-connections", "--idle-timeout"):
         assert option in helptext
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
     server = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
                                "--store", str(tmp_path / "cli.sqlite"), "--idle-timeout", "1",

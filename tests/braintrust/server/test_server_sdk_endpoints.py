@@ -13,7 +13,7 @@ import requests
 
 from braintrust.server._btql_eval import apply, parse_query
 from braintrust_otel.store import Store
-from tests.braintrust.server.test_server import Running
+from tests.served import Running
 
 
 @pytest.fixture
@@ -212,12 +212,12 @@ def test_this_package_s_push_to_a_server_runs_from_the_uploaded_bundle(
         tmp_path: Path) -> None:
     # With an API key, `braintrust push` uploads a bundle to the server (as to the
     # service); the server keeps it and runs the function from it when invoked.
-    from tests.braintrust.test_push import _push
+    from tests.pushing import push
 
     store = Store(tmp_path / "served.sqlite")
     running = Running(store)
     try:
-        done = _push(tmp_path, env={"BRAINTRUST_API_KEY": "local",
+        done = push(tmp_path, env={"BRAINTRUST_API_KEY": "local",
                                     "BRAINTRUST_API_URL": running.url,
                                     "BRAINTRUST_APP_URL": running.url})
         assert done.returncode == 0, done.stderr

@@ -6,10 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +16,7 @@ import requests
 
 from braintrust_otel.store import Store
 from tests.conftest import ROOT
+from tests.served import serve_process
 
 WRITERS = 4
 MERGES = 40
@@ -74,36 +73,11 @@ def test_transaction_ids_appear_in_order_to_a_concurrent_reader(store_location: 
     assert reader.count("project_logs", "p") == 1 + WRITERS * 25 * 20
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(location: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
-                             "--store", location, "--workers", str(workers)], env=env,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            requests.get(url + "/version", timeout=1)
-            return proc, url
-        except requests.ConnectionError as exc:
-            if proc.poll() is not None:
-                raise AssertionError(proc.stderr.read().decode() if proc.stderr
-                                     else "exited") from exc
-            time.sleep(0.1)
-    raise AssertionError("braintrust serve did not start")
-
-
 @pytest.fixture
 def two_servers(postgres: Any) -> Iterator[tuple[str, list[str]]]:
     """Two ``braintrust serve`` processes on one PostgreSQL database, one with 2 workers."""
     location = postgres.new_database()
-    started = [_serve(location, 2), _serve(location, 1)]
+    started = [serve_process(location, 2), serve_process(location, 1)]
     yield location, [url for _, url in started]
     for proc, _ in started:
         proc.send_signal(signal.SIGTERM)
@@ -231,7 +205,7 @@ def test_the_server_answers_503_while_postgres_is_down_then_stores_the_retry(
         postgres: Any) -> None:
     # While the database is away a write cannot be stored: the client is told to
     # retry (503 with Retry-After, as the SDKs do), never a 200 for lost rows.
-    from tests.braintrust.server.test_server import Running
+    from tests.served import Running
 
     location = postgres.new_database()
     running = Running(Store(location))

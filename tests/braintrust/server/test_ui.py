@@ -19,8 +19,8 @@ import braintrust
 from braintrust import _state
 from braintrust_otel.sinks.local import LocalSink
 from braintrust_otel.store import Store
-from tests.braintrust.server.test_server import Running
 from tests.conftest import ROOT
+from tests.served import Running
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"

@@ -17,8 +17,8 @@ from braintrust._summary import ExperimentSummary, ScoreSummary
 from braintrust.server._rollup import estimated_cost, overview, trace_summary
 from braintrust_otel.sinks.local import _print_notice
 from braintrust_otel.store import Store
-from tests.braintrust.server.test_server import Running
 from tests.conftest import StoreHelper
+from tests.served import Running
 
 T = 1_700_000_000.0
 
