@@ -213,13 +213,15 @@ def main() -> None:
     if "--inside" in sys.argv:
         json.dump(record(), sys.stdout, indent=1, sort_keys=True)
         return
-    sys.path.insert(0, str(ROOT / "tests"))
-    from official_sdk import VERSION, official_python
+    sys.path.insert(0, str(ROOT))
+    from tests.framework_venv import find_uv, install
+    from tests.official_sdk import VENV, VERSION, official_python
 
     python = official_python()
     # braintrust.otel needs the OTel packages of the "otel" extra.
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                    f"braintrust[otel]=={VERSION}"], check=True)
+    done = install(VENV, sys.executable, [f"braintrust[otel]=={VERSION}"], find_uv())
+    if done.returncode != 0:
+        raise SystemExit(f"cannot install braintrust[otel]: {done.stderr[-500:]}")
     done = subprocess.run([str(python), __file__, "--inside"], check=True,
                           capture_output=True, text=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)

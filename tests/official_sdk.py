@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.framework_venv import find_uv, install
+
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = "0.48.1"
 VENV = ROOT / ".venv-official"
@@ -19,13 +21,10 @@ def official_python() -> Path:
         RuntimeError: When it cannot be installed (no package index reachable).
     """
     python = VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    if subprocess.run([str(python), "-c", "import braintrust, openai"],
-                      capture_output=True).returncode != 0:
-        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                               f"braintrust=={VERSION}", "openai==3.57.0"],
-                              capture_output=True, text=True)
+    if not python.exists() or subprocess.run([str(python), "-c", "import braintrust, openai"],
+                                             capture_output=True).returncode != 0:
+        done = install(VENV, sys.executable, [f"braintrust=={VERSION}", "openai==3.57.0"],
+                       find_uv())
         if done.returncode != 0:
             raise RuntimeError(f"cannot install braintrust=={VERSION}: {done.stderr[-500:]}")
     return python
@@ -51,8 +50,7 @@ def official_cli_env() -> dict[str, str]:
     python = official_python()
     if subprocess.run([str(python), "-c", "import uv, autoevals"],
                       capture_output=True).returncode != 0:
-        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "uv",
-                               "autoevals"], capture_output=True, text=True)
+        done = install(VENV, sys.executable, ["uv", "autoevals"], find_uv())
         if done.returncode != 0:
             raise RuntimeError(f"cannot install uv for the official CLI: {done.stderr[-500:]}")
     if not (WHEELHOUSE / ".complete").exists():
@@ -60,7 +58,8 @@ def official_cli_env() -> dict[str, str]:
             [str(python), "-c", "import importlib.metadata as m; print(' '.join("
              f"f'{{p}}=={{m.version(p)}}' for p in {BUNDLED!r}))"],
             capture_output=True, text=True, check=True).stdout.split()
-        done = subprocess.run([str(python), "-m", "pip", "download", "--quiet",
+        # This interpreter's pip (the same Python): a venv made by uv has none.
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet",
                                "--only-binary=:all:", "-d", str(WHEELHOUSE), *pins],
                               capture_output=True, text=True)
         if done.returncode != 0:
