@@ -152,6 +152,17 @@ def api(fake: FakeBraintrust, tmp_path: Path) -> Iterator[HttpSink]:
     _state.current_logger = None
 
 
+@pytest.fixture(params=["store", "service"])
+def where(request: pytest.FixtureRequest) -> Iterator[FakeBraintrust | None]:
+    """Each test once on the embedded store (None) and once on the fake service."""
+    if request.param == "store":
+        request.getfixturevalue("store")
+        yield None
+    else:
+        request.getfixturevalue("api")
+        yield request.getfixturevalue("fake")
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Any]:
     """A real PostgreSQL server for the session (skipped, with the reason, where none runs)."""

@@ -4,7 +4,6 @@ dataset rows, on the embedded store and on the fake service."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,6 @@ from tests.fake_braintrust import FakeBraintrust
 # Transforms here take fewer keywords than the official Protocol spells out (the
 # runner passes only those a transform takes), which a type checker cannot see.
 Pipeline: Any = DatasetPipeline
-
-
-@pytest.fixture(params=["store", "service"])
-def where(request: pytest.FixtureRequest) -> Iterator[FakeBraintrust | None]:
-    """Each test once on the embedded store (None) and once on the fake service."""
-    if request.param == "store":
-        request.getfixturevalue("store")
-        yield None
-    else:
-        request.getfixturevalue("api")
-        yield request.getfixturevalue("fake")
 
 
 def _log_chats(project: str) -> list[str]:

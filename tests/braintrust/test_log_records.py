@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import queue
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,17 +25,6 @@ import braintrust.logs
 from braintrust_otel._version import VERSION
 from braintrust_otel.merge import merge_row
 from tests.fake_braintrust import FakeBraintrust
-
-
-@pytest.fixture(params=["store", "service"])
-def where(request: pytest.FixtureRequest) -> Iterator[FakeBraintrust | None]:
-    """Each test once on the embedded store (None) and once on the fake service."""
-    if request.param == "store":
-        request.getfixturevalue("store")
-        yield None
-    else:
-        request.getfixturevalue("api")
-        yield request.getfixturevalue("fake")
 
 
 def _rows(where: FakeBraintrust | None, request: pytest.FixtureRequest,

@@ -10,7 +10,6 @@ fake Braintrust service on 127.0.0.1.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +31,6 @@ from braintrust import (
 )
 from braintrust_otel.merge import merge_row
 from tests.fake_braintrust import FakeBraintrust
-
-
-@pytest.fixture(params=["store", "service"])
-def where(request: pytest.FixtureRequest) -> Iterator[FakeBraintrust | None]:
-    """Each test once on the embedded store (None) and once on the fake service."""
-    if request.param == "store":
-        request.getfixturevalue("store")
-        yield None
-    else:
-        request.getfixturevalue("api")
-        yield request.getfixturevalue("fake")
 
 
 def _posted(service: FakeBraintrust, path: str) -> list[dict[str, Any]]:

@@ -43,17 +43,6 @@ CASES = [{"id": "a", "input": 1, "expected": 2, "metadata": {"k": "a"}},
          {"id": "b", "input": 2, "expected": 5, "tags": ["t"]}]
 
 
-@pytest.fixture(params=["store", "service"])
-def where(request: pytest.FixtureRequest) -> Iterator[FakeBraintrust | None]:
-    """Each test once on the embedded store (None) and once on the fake service."""
-    if request.param == "store":
-        request.getfixturevalue("store")
-        yield None
-    else:
-        request.getfixturevalue("api")
-        yield request.getfixturevalue("fake")
-
-
 class Provider:
     """A pretend batch API: jobs finish when ``finish()`` is called."""
 
