@@ -23,7 +23,8 @@ from opentelemetry.instrumentation.utils import unwrap
 from .. import diagnostics
 from .._version import VERSION
 from ._lazy import LazyInstrumentor
-from ._llm import LLMCall, active, shape_of
+from ._llm import LLMCall, shape_of
+from ._wrap import traced_sync
 
 __all__ = ["TransformersInstrumentor", "wrap_transformers"]
 
@@ -170,37 +171,33 @@ def _matches(expected: str, task: Any) -> bool:
 
 
 def _wrapper(tracer: trace.Tracer, expected: str) -> Callable[..., Any]:
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                kwargs: dict[str, Any]) -> Any:
+    def start(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[LLMCall]:
         task: Any = getattr(instance, "task", None)
         # A subclass calling its parent's __call__ is traced once, by its own wrapper.
-        if not _matches(expected, task) or active() or kwargs.get("streamer") is not None:
-            return wrapped(*args, **kwargs)
+        if not _matches(expected, task) or kwargs.get("streamer") is not None:
+            return None
         try:
             operation = "embeddings" if task == "feature-extraction" else "text_completion"
-            call = LLMCall(tracer, f"huggingface.transformers.{task.replace('-', '_')}",
+            return LLMCall(tracer, f"huggingface.transformers.{task.replace('-', '_')}",
                            PROVIDER, operation, _model_name(instance),
                            call_input(task, args, kwargs), _params(instance, task, kwargs))
         except Exception as exc:
             diagnostics.report("instrumentation", f"could not trace a {task} pipeline", exc)
-            return wrapped(*args, **kwargs)
-        tokens = call.activate()
+            return None
+
+    def end(call: LLMCall, result: Any) -> Any:
+        # The output's shape depends on the task's family (translation_en_to_fr is
+        # a translation), which is what ``expected`` names.
         try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            call.fail(exc)
-            raise
-        finally:
-            call.deactivate(tokens)
-        try:
-            output = call_output(task, result)
+            output = call_output(expected, result)
         except Exception as exc:
-            diagnostics.report("instrumentation", f"could not record a {task} pipeline", exc)
+            diagnostics.report("instrumentation", f"could not record a {expected} pipeline",
+                               exc)
             output = None
         call.finish(output=output)
         return result
 
-    return wrapper
+    return traced_sync(start, end)
 
 
 def wrap_transformers(target: Any) -> Any:
