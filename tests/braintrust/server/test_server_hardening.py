@@ -130,6 +130,28 @@ def test_the_stock_otlp_exporter_with_gzip_still_delivers(served: tuple[Running,
 
 # -- 13. Decompression bombs --------------------------------------------------
 
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
+
+
+def _serve_cli(port: int, *options: str) -> subprocess.Popen[bytes]:
+    """``braintrust serve --port PORT OPTIONS`` as a process, without this process's
+    BRAINTRUST_/OTEL_ settings, returned once it answers (or after 30 s)."""
+    server = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
+                               *options], stderr=subprocess.DEVNULL, env=_clean_env())
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/version", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+    except BaseException:
+        server.kill()
+        raise
+    return server
+
+
 def _memory_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -146,18 +168,9 @@ def _bomb(size: int, wbits: int) -> bytes:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_a_gzip_bomb_gets_413_with_bounded_memory(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
-    server = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
-                               "--store", str(tmp_path / "bomb.sqlite")],
-                              stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
+    server = _serve_cli(port, "--store", str(tmp_path / "bomb.sqlite"))
     try:
-        for _ in range(300):
-            try:
-                requests.get(f"{url}/version", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         before = _memory_kib(server.pid, "VmRSS")
         bomb = _bomb(1 << 30, 16 + zlib.MAX_WBITS)  # 1 GiB of zeros in about 1 MiB
         assert len(bomb) < 2 << 20
@@ -488,19 +501,10 @@ def test_serve_options_reach_the_server(tmp_path: Path,
     for option in ("--public-host", "--max-connections", "--idle-timeout"):
         assert option in helptext
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRAINTRUST_", "OTEL_"))}
-    server = subprocess.Popen([sys.executable, "-m", "braintrust", "serve", "--port", str(port),
-                               "--store", str(tmp_path / "cli.sqlite"), "--idle-timeout", "1",
-                               "--max-connections", "4", "--public-host", "bt.test"],
-                              stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
+    server = _serve_cli(port, "--store", str(tmp_path / "cli.sqlite"), "--idle-timeout", "1",
+                        "--max-connections", "4", "--public-host", "bt.test")
     try:
-        for _ in range(300):
-            try:
-                requests.get(f"{url}/version", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         assert requests.get(f"{url}/version", headers={"Host": f"bt.test:{port}"},
                             timeout=10).status_code == 200
         assert requests.get(f"{url}/version", headers={"Host": f"other.test:{port}"},
@@ -513,7 +517,7 @@ def test_serve_options_reach_the_server(tmp_path: Path,
             sock.close()
         bad = subprocess.run([sys.executable, "-m", "braintrust", "serve", "--max-connections",
                               "0", "--store", str(tmp_path / "cli.sqlite")],
-                             capture_output=True, text=True, env=env, timeout=60)
+                             capture_output=True, text=True, env=_clean_env(), timeout=60)
         assert bad.returncode == 2 and "max_connections" in bad.stderr
     finally:
         server.terminate()
