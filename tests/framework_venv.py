@@ -79,17 +79,14 @@ def install(venv: Path, interpreter: str, args: list[str],
         # Never a download of a Python: the interpreter is given.
         env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
         if not python.exists():
-            subprocess.run([uv, "venv", "--quiet", "--clear", "--python", interpreter,
-                            str(venv)], check=True, env=env)
+            # --seed: pip (and setuptools) as in a venv made by `venv`, for code that
+            # runs the venv's pip, and for pip to update the venv where uv went missing.
+            subprocess.run([uv, "venv", "--quiet", "--clear", "--seed", "--python",
+                            interpreter, str(venv)], check=True, env=env)
         return subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python),
                                *args], capture_output=True, text=True, env=env)
     if not python.exists():
         subprocess.run([interpreter, "-m", "venv", "--clear", str(venv)], check=True)
-    elif subprocess.run([str(python), "-m", "pip", "--version"],
-                        capture_output=True).returncode != 0:
-        # Made by uv, which puts no pip in a venv.
-        subprocess.run([str(python), "-m", "ensurepip", "--default-pip"],
-                       capture_output=True, check=True)
     return subprocess.run([str(python), "-m", "pip", "install", "--quiet", *args],
                           capture_output=True, text=True)
 

@@ -58,8 +58,7 @@ def official_cli_env() -> dict[str, str]:
             [str(python), "-c", "import importlib.metadata as m; print(' '.join("
              f"f'{{p}}=={{m.version(p)}}' for p in {BUNDLED!r}))"],
             capture_output=True, text=True, check=True).stdout.split()
-        # This interpreter's pip (the same Python): a venv made by uv has none.
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet",
+        done = subprocess.run([str(python), "-m", "pip", "download", "--quiet",
                                "--only-binary=:all:", "-d", str(WHEELHOUSE), *pins],
                               capture_output=True, text=True)
         if done.returncode != 0:
@@ -90,10 +89,7 @@ def official_python_with(name: str, packages: list[str]) -> Path:
     wanted = "\n".join([f"braintrust=={VERSION}", *sorted(packages)])
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                           f"braintrust=={VERSION}", *packages], capture_output=True, text=True)
+    done = install(venv, sys.executable, [f"braintrust=={VERSION}", *packages], find_uv())
     if done.returncode != 0:
         raise RuntimeError(f"cannot install {' '.join(packages)}: {done.stderr[-500:]}")
     stamp.write_text(wanted)

@@ -55,7 +55,7 @@ def test_uv_builds_the_venv_and_pip_can_update_it_later(tmp_path: Path) -> None:
     done = install(venv, sys.executable, ["--no-index", str(_wheel(tmp_path, "1.0"))], uv)
     assert done.returncode == 0, done.stderr
     assert _made_by_uv(venv) and _value(venv) == "1.0"
-    # uv puts no pip in a venv: where uv went missing since, pip must still update it.
+    # Where uv went missing since, pip must still update the venv uv made.
     done = install(venv, sys.executable, ["--no-index", str(_wheel(tmp_path, "2.0"))], None)
     assert done.returncode == 0, done.stderr
     assert _value(venv) == "2.0"
