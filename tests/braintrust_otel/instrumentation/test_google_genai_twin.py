@@ -101,3 +101,35 @@ def test_google_genai_rows_match_the_official_sdk(tmp_path: Path, env: dict[str,
     assert all(r["metadata"]["tools"][0]["functionDeclarations"][0]["name"] == "get_weather"
                for r in afc)
     assert all("tools" not in (r["input"]["config"] or {}) for r in rows)
+
+
+def test_a_python_function_tool_goes_to_the_metadata_as_its_declaration() -> None:
+    # Without the official SDK: the request mapping itself, with a real client.
+    genai = pytest.importorskip("google.genai")
+    from google.genai import types
+
+    from braintrust_otel.instrumentation.google_genai import request_row
+
+    def get_weather(city: str) -> str:
+        """Weather in a city."""
+        return city
+
+    client = genai.Client(api_key="k")
+    config = types.GenerateContentConfig(tools=[get_weather], temperature=0.5)
+    model, request, params = request_row(client.models._api_client, {
+        "model": "gemini-2.0-flash", "contents": "hi", "config": config})
+    assert model == "gemini-2.0-flash"
+    # Only the set fields, tools left out (a whole dump of this config fails on the function).
+    assert request == {"config": {"temperature": 0.5}, "contents": "hi",
+                       "model": "gemini-2.0-flash"}
+    [declaration] = params["tools"][0]["functionDeclarations"]
+    assert (declaration["name"], declaration["description"]) == ("get_weather",
+                                                                 "Weather in a city.")
+    assert "behavior" not in declaration  # unset fields left out, as sent
+    # A dict config: every key but tools, as given.
+    _, request, params = request_row(client.models._api_client, {
+        "model": "m", "contents": [types.Content(role="user", parts=[types.Part(text="x")])],
+        "config": {"temperature": None, "tools": [get_weather]}})
+    assert request["config"] == {"temperature": None}
+    assert request["contents"] == [{"role": "user", "parts": [{"text": "x"}]}]
+    assert params["tools"][0]["functionDeclarations"][0]["name"] == "get_weather"
