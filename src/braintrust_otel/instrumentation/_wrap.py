@@ -30,6 +30,9 @@ class Call:
         before: Runs with the resource object before each traced call.
         span_type: The Braintrust span type (``llm``, or ``task`` for a call that
             may run several model calls and tools).
+        request_with: ``(resource, kwargs) -> (model, input, params)``, used
+            instead of ``request`` when reading the request needs the resource
+            object (its client's settings).
     """
 
     name: str
@@ -45,6 +48,8 @@ class Call:
     #: ``resource -> None``: run before each traced call (on the client resource).
     before: Optional[Callable[[Any], None]] = None
     span_type: str = "llm"
+    request_with: Optional[Callable[[Any, Mapping[str, Any]],
+                                    tuple[Any, Any, dict[str, Any]]]] = None
 
 
 def plain_params(kwargs: Mapping[str, Any], skip: tuple[str, ...]) -> dict[str, Any]:
@@ -66,7 +71,10 @@ def start_call(tracer: trace.Tracer, spec: Call, kwargs: dict[str, Any],
     try:
         if spec.before is not None:
             spec.before(instance)
-        model, input, params = spec.request(kwargs)
+        if spec.request_with is not None:
+            model, input, params = spec.request_with(instance, kwargs)
+        else:
+            model, input, params = spec.request(kwargs)
         name = spec.name_for(kwargs) if spec.name_for is not None else spec.name
         return LLMCall(tracer, name, spec.provider, spec.operation, model, input, params,
                        span_type=spec.span_type)

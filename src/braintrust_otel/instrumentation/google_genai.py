@@ -10,6 +10,7 @@ import wrapt
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
+from .. import diagnostics
 from .._version import VERSION
 from ._lazy import LazyInstrumentor
 from ._llm import LLMCall, dump, get
@@ -23,19 +24,67 @@ PROVIDER = "google"
 
 
 def _plain(value: Any) -> Any:
-    """Request values as plain data: pydantic objects dumped without unset fields."""
+    """Request values as plain data: pydantic objects (at any depth) dumped
+    without unset fields."""
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
     return dump(value)
 
 
+def config_input(config: Any) -> Any:
+    """The config as the row's input shows it: its set fields as plain data, less
+    ``tools`` (which the metadata holds, as the API receives them)."""
+    if config is None:
+        return None
+    if isinstance(config, Mapping):
+        return {k: _plain(v) for k, v in config.items() if k != "tools"}
+    fields = getattr(type(config), "model_fields", None)
+    if fields is None:
+        return _plain(config)
+    # Field by field: a whole dump fails on a Python function given as a tool.
+    return {k: _plain(getattr(config, k)) for k in fields
+            if k != "tools" and getattr(config, k, None) is not None}
+
+
+def wire_tools(api_client: Any, model: Any, config: Any) -> Any:
+    """The config's tools as google-genai sends them to the API (Python functions
+    turned into declarations), or None when there are none."""
+    tools = get(config, "tools")
+    if not tools:
+        return None
+    from google.genai import models
+
+    convert = (models._GenerateContentParameters_to_vertex
+               if getattr(api_client, "vertexai", False)
+               else models._GenerateContentParameters_to_mldev)
+    return _plain(convert(api_client, {"model": model, "config": config}).get("tools"))
+
+
+def request_row(api_client: Any, kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """``(model, input, params)`` of one call, as the official SDK logs it: the
+    call's arguments in, the wire form of its tools in the metadata."""
+    model, config = kwargs.get("model"), kwargs.get("config")
+    request = {"config": config_input(config), "contents": _plain(kwargs.get("contents")),
+               "model": model}
+    params: dict[str, Any] = {}
+    try:
+        tools = wire_tools(api_client, model, config)
+    except Exception as exc:  # a tool google-genai itself would reject: trace the rest
+        diagnostics.report("instrumentation", "could not read google-genai tools", exc)
+        tools = None
+    if tools is not None:
+        params["tools"] = tools
+    return model, request, params
+
+
+def _request_with(models: Any, kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    return request_row(getattr(models, "_api_client", None), kwargs)
+
+
 def _request(kwargs: Mapping[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
-    # The call's own arguments are the input (as the official SDK logs them);
-    # the metadata holds only the model and provider.
-    config = kwargs.get("config")
-    request = {"config": _plain(config) if config is not None else None,
-               "contents": _plain(kwargs.get("contents")), "model": kwargs.get("model")}
-    return kwargs.get("model"), request, {}
+    return request_row(None, kwargs)
 
 
 def _usage(meta: Any) -> dict[str, Any]:
@@ -52,15 +101,10 @@ def _reason(candidate: Any) -> Any:
 
 
 def response_output(response: Any) -> Any:
-    """A whole reply as the row's output: the response as plain data.
-
-    An empty ``automatic_function_calling_history`` is left out, as the
-    official SDK logs a reply.
-    """
-    output = dump(response)
-    if isinstance(output, dict) and not output.get("automatic_function_calling_history"):
-        output.pop("automatic_function_calling_history", None)
-    return output
+    """A whole reply as the row's output: the response as plain data (with
+    ``automatic_function_calling_history`` when google-genai set it: on an
+    async call, not on one model call of a sync one)."""
+    return dump(response)
 
 
 def _finish(call: LLMCall, response: Any) -> None:
@@ -120,10 +164,17 @@ def _is_stream(value: Any) -> bool:
         hasattr(value, "__next__") or hasattr(value, "__anext__"))
 
 
-GENERATE = Call("generate_content", PROVIDER, "generate_content", _request, _finish)
+GENERATE = Call("generate_content", PROVIDER, "generate_content", _request, _finish,
+                request_with=_request_with)
 STREAM = Call("generate_content_stream", PROVIDER, "generate_content", _request, _finish,
-              _stream_done, lambda chunk: bool(get(chunk, "candidates")), _is_stream)
+              _stream_done, lambda chunk: bool(get(chunk, "candidates")), _is_stream,
+              request_with=_request_with)
 _MODULE = "google.genai.models"
+# The sync client's own model call (as the official SDK traces it): automatic
+# function calling runs one per round, each its own row; the async client is
+# traced at its public method, so an async call is one row.
+_SYNC_METHODS = {"_generate_content": GENERATE, "generate_content_stream": STREAM}
+_ASYNC_METHODS = {"generate_content": GENERATE, "generate_content_stream": STREAM}
 
 
 class GoogleGenAIInstrumentor(LazyInstrumentor):
@@ -134,15 +185,16 @@ class GoogleGenAIInstrumentor(LazyInstrumentor):
 
     def _patch(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(__name__, VERSION, kwargs.get("tracer_provider"))
-        for method, spec in (("generate_content", GENERATE),
-                             ("generate_content_stream", STREAM)):
+        for method, spec in _SYNC_METHODS.items():
             wrapt.wrap_function_wrapper(_MODULE, f"Models.{method}", sync_wrapper(tracer, spec))
+        for method, spec in _ASYNC_METHODS.items():
             wrapt.wrap_function_wrapper(_MODULE, f"AsyncModels.{method}",
                                         async_wrapper(tracer, spec))
 
     def _unpatch(self, **kwargs: Any) -> None:
         import google.genai.models as mod
 
-        for method in ("generate_content", "generate_content_stream"):
+        for method in _SYNC_METHODS:
             unwrap(mod.Models, method)
+        for method in _ASYNC_METHODS:
             unwrap(mod.AsyncModels, method)
