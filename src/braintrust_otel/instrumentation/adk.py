@@ -57,7 +57,7 @@ from ..serialize import dumps
 from . import _adk
 from ._rows import Row
 
-__all__ = ["ADKInstrumentor"]
+__all__ = ["ADKInstrumentor", "wrap_class"]
 
 _instruments = ("google-adk >= 1.14",)
 _SCOPE = "braintrust_otel.instrumentation.adk"
@@ -137,6 +137,26 @@ def _final_output(row: Optional[Row], stream: Any) -> AsyncIterator[Any]:
     return _driven(row, stream, seen)
 
 
+#: Our wrappers (as guarded by :func:`_once`): one finding another beneath it passes through.
+_OURS: set[Callable[..., Any]] = set()
+
+
+def _once(wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """``wrapper``, passing through when the method it wraps is wrapped by us already.
+
+    A per-class helper and the instrumentor (or two helpers, on a class and its
+    base) can wrap the same call twice; the inner wrapper makes the one row.
+    """
+    def guarded(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if getattr(wrapped, "_self_wrapper", None) in _OURS:
+            return wrapped(*args, **kwargs)
+        return wrapper(wrapped, instance, args, kwargs)
+
+    _OURS.add(guarded)
+    return guarded
+
+
+@_once
 def _runner_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     app = getattr(instance, "app_name", None)
     message = kwargs.get("new_message")
@@ -148,12 +168,14 @@ def _runner_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> An
     return _final_output(row, wrapped(*args, **kwargs))
 
 
+@_once
 def _agent_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     name = getattr(instance, "name", None)
     row = _row(f"agent_run [{name}]", "task", metadata={"agent_name": name})
     return _final_output(row, wrapped(*args, **kwargs))
 
 
+@_once
 def _flow_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     row = _row("call_llm", "task", metadata={"flow_class": type(instance).__name__})
 
@@ -164,6 +186,7 @@ def _flow_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     return _driven(row, wrapped(*args, **kwargs), seen)
 
 
+@_once
 def _call_llm_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     request = args[1] if len(args) > 1 else kwargs.get("llm_request")
     row: Optional[Row] = None
@@ -214,6 +237,7 @@ def _is_a(instance: Any, class_name: str, module_prefix: str) -> bool:
                for cls in type(instance).__mro__)
 
 
+@_once
 def _node_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     # ADK 2 runs agents as workflow nodes too; their agent_run row stands for them.
     if _is_a(instance, "BaseAgent", "google.adk.agents"):
@@ -235,6 +259,7 @@ def _node_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     return _holding(_WORKFLOW, row, stream) if kind == "workflow" else stream
 
 
+@_once
 def _tool_node_run_impl(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     tool = getattr(instance, "tool", None)
     if tool is None or type(tool).__module__.startswith("google.adk.tools.mcp_tool"):
@@ -253,6 +278,7 @@ def _tool_node_run_impl(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> 
     return _driven(row, wrapped(*args, **kwargs), seen)
 
 
+@_once
 async def _call_tool_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     tool = args[0] if args else kwargs.get("tool")
     arguments = args[1] if len(args) > 1 else kwargs.get("args", {})
@@ -261,11 +287,25 @@ async def _call_tool_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) 
     row = _row(f"tool [{name}]", "tool", input={"tool_name": name, "arguments": arguments},
                metadata={"tool_class": type(tool).__name__},
                parent=call.span if call is not None else None)
+    return await _awaited_in(row, wrapped(*args, **kwargs))
+
+
+@_once
+async def _mcp_tool_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    name = getattr(instance, "name", None) or type(instance).__name__
+    row = _row(f"mcp_tool [{name}]", "tool",
+               input={"tool_name": name, "arguments": kwargs.get("args", {})},
+               metadata={"tool_class": type(instance).__name__})
+    return await _awaited_in(row, wrapped(*args, **kwargs))
+
+
+async def _awaited_in(row: Optional[Row], call: Any) -> Any:
+    """``call`` awaited with ``row``'s span current; its result (or error) logged on it."""
     if row is None:
-        return await wrapped(*args, **kwargs)
+        return await call
     token = otel_context.attach(trace.set_span_in_context(row.span))
     try:
-        result = await wrapped(*args, **kwargs)
+        result = await call
         row.log(output=_adk.plain(result))
         return result
     except Exception as exc:
@@ -290,6 +330,48 @@ _PATCHES: tuple[tuple[str, str, Any], ...] = (
     ("google.adk.flows.llm_flows._tool_caller", "_call_tool_async", _call_tool_async),
     ("google.adk.flows.llm_flows.functions", "__call_tool_async", _call_tool_async),
 )
+
+
+#: What each per-class helper puts on the class (or object) it is given.
+_HELPERS: dict[str, tuple[tuple[str, Callable[..., Any]], ...]] = {
+    "agent": (("run_async", _agent_run_async),),
+    "runner": (("run_async", _runner_run_async),),
+    "flow": (("run_async", _flow_run_async), ("_call_llm_async", _call_llm_async)),
+    "node": (("run", _node_run),),
+    "tool_node": (("_run_impl", _tool_node_run_impl),),
+    "mcp_tool": (("run_async", _mcp_tool_run_async),),
+}
+
+
+def wrap_class(target: Any, kind: str) -> Any:
+    """Puts the instrumentor's wrappers for ``kind`` on ``target`` alone; returns it.
+
+    Args:
+        target: A class (its subclasses inherit the wrappers; its siblings do
+            not) or an object taking attributes.
+        kind: ``agent``, ``runner``, ``flow``, ``node``, ``tool_node`` or
+            ``mcp_tool``: which of ``target``'s methods are traced.
+
+    Returns:
+        ``target``. Wrapping it again, or a class it inherits from, or turning
+        the instrumentor on too, adds no second row: the inner wrapper makes it.
+
+    Raises:
+        TypeError: When ``target`` has none of the methods, or cannot be patched.
+    """
+    wrappers = _HELPERS[kind]
+    if not any(hasattr(target, attr) for attr, _ in wrappers):
+        raise TypeError(f"target has no {' or '.join(a for a, _ in wrappers)} method "
+                        f"to trace: {target!r}")
+    for attr, wrapper in wrappers:
+        own = getattr(target, "__dict__", {}).get(attr)
+        if not hasattr(target, attr) or getattr(own, "_self_wrapper", None) is wrapper:
+            continue
+        try:
+            wrapt.wrap_function_wrapper(target, attr, wrapper)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise TypeError(f"target cannot be patched ({exc}): {target!r}") from exc
+    return target
 
 
 def _owner(module_name: str, path: str) -> Optional[tuple[Any, str]]:
