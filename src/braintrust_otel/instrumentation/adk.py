@@ -54,7 +54,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from .. import attributes as A
 from .. import diagnostics, muting
 from ..serialize import dumps
-from . import _adk
+from . import _adk, _wrap
 from ._rows import Row
 
 __all__ = ["ADKInstrumentor", "wrap_class"]
@@ -137,23 +137,10 @@ def _final_output(row: Optional[Row], stream: Any) -> AsyncIterator[Any]:
     return _driven(row, stream, seen)
 
 
-#: Our wrappers (as guarded by :func:`_once`): one finding another beneath it passes through.
+#: Our wrappers: one finding another beneath it passes through (a helper and the
+#: instrumentor, or helpers on a class and its base, wrapping one method).
 _OURS: set[Callable[..., Any]] = set()
-
-
-def _once(wrapper: Callable[..., Any]) -> Callable[..., Any]:
-    """``wrapper``, passing through when the method it wraps is wrapped by us already.
-
-    A per-class helper and the instrumentor (or two helpers, on a class and its
-    base) can wrap the same call twice; the inner wrapper makes the one row.
-    """
-    def guarded(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        if getattr(wrapped, "_self_wrapper", None) in _OURS:
-            return wrapped(*args, **kwargs)
-        return wrapper(wrapped, instance, args, kwargs)
-
-    _OURS.add(guarded)
-    return guarded
+_once = _wrap.once_among(_OURS)
 
 
 @_once
@@ -359,19 +346,9 @@ def wrap_class(target: Any, kind: str) -> Any:
     Raises:
         TypeError: When ``target`` has none of the methods, or cannot be patched.
     """
-    wrappers = _HELPERS[kind]
-    if not any(hasattr(target, attr) for attr, _ in wrappers):
-        raise TypeError(f"target has no {' or '.join(a for a, _ in wrappers)} method "
-                        f"to trace: {target!r}")
-    for attr, wrapper in wrappers:
-        own = getattr(target, "__dict__", {}).get(attr)
-        if not hasattr(target, attr) or getattr(own, "_self_wrapper", None) is wrapper:
-            continue
-        try:
-            wrapt.wrap_function_wrapper(target, attr, wrapper)
-        except (AttributeError, TypeError, ValueError) as exc:
-            raise TypeError(f"target cannot be patched ({exc}): {target!r}") from exc
-    return target
+    # Our rows stand for ADK's own spans, whatever turned them on.
+    muting.mute("adk")
+    return _wrap.wrap_methods(target, _HELPERS[kind])
 
 
 def _owner(module_name: str, path: str) -> Optional[tuple[Any, str]]:

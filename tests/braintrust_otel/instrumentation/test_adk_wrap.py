@@ -20,7 +20,7 @@ import asyncio, json, os
 import braintrust
 from braintrust.integrations.adk import setup_adk, wrap_agent, wrap_flow, wrap_runner
 
-braintrust.auto_instrument(adk=False)
+# No auto_instrument(): ADK's own spans (invoke_agent...) are left out by the helpers too.
 braintrust.init_logger(project="p")
 from google.adk.agents import LlmAgent
 from google.adk.flows.llm_flows.auto_flow import AutoFlow
