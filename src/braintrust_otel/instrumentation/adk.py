@@ -33,7 +33,13 @@ under that call, as in the official rows. (``Runner.run``, sync, runs the
 runner in a thread that ADK 2 gives the caller's context, so its rows stay in
 the caller's trace; the official SDK copies it for older versions too.)
 A tool run by a workflow's tool node is a ``tool [<name>]`` row inside its
-node's row. MCP tools and live mode are not traced.
+node's row. Live mode is not traced; an MCP tool's own call gets an
+``mcp_tool [<name>]`` row (inside its ``tool`` row) only from :func:`wrap_class`
+(``wrap_mcp_tool``).
+
+:func:`wrap_class` puts these wrappers on one class (the per-class helpers);
+each passes through when one of ours is beneath it, so a call wrapped twice
+(helper and instrumentor, or a class and its base) makes one row.
 """
 
 from __future__ import annotations

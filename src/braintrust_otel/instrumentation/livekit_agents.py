@@ -21,6 +21,9 @@ is on or off), their children going to the nearest row kept:
   children of the session, not of this row.
 
 Speech (STT, TTS, end of utterance, speaking turns) is not traced.
+
+:func:`wrap_session_class` traces the sessions of one class only (the
+per-class helper); a call wrapped twice (helper and instrumentor) makes one row.
 """
 
 from __future__ import annotations

@@ -132,3 +132,76 @@ print(json.dumps(errors))
 """
     out = run_script(python, script, tmp_path / "store.sqlite", {})
     assert len(out) == 2 and all("run_async" in e for e in out)  # type: ignore[arg-type]
+
+
+TOOL_SCRIPT = """
+import asyncio, json, os
+import braintrust
+from braintrust.integrations.adk import setup_adk, wrap_mcp_tool
+
+braintrust.init_logger(project="p")
+from google.adk.agents import LlmAgent
+from google.adk.runners import InMemoryRunner
+from google.adk.tools.base_tool import BaseTool
+from google.genai import types
+
+class Shape(BaseTool):
+    # A tool with McpTool's calling shape: run_async(*, args, tool_context).
+    def _get_declaration(self):
+        return types.FunctionDeclaration(
+            name=self.name, description=self.description,
+            parameters=types.Schema(type="OBJECT",
+                                    properties={"city": types.Schema(type="STRING")}))
+
+    async def run_async(self, *, args, tool_context):
+        with braintrust.start_span(name="inside"):
+            return f"sunny in {args['city']}"
+
+class Lookup(Shape):
+    pass
+
+class Other(Shape):
+    pass
+
+if os.environ["MODE"] == "setup":
+    setup_adk(project_name="p")
+wrap_mcp_tool(Lookup)
+wrap_mcp_tool(Lookup)
+
+async def run(tool):
+    agent = LlmAgent(name="a", model="gemini-2.0-flash", tools=[tool])
+    runner = InMemoryRunner(agent=agent, app_name="app")
+    session = await runner.session_service.create_session(app_name="app", user_id="u")
+    message = types.Content(role="user", parts=[types.Part(text="Weather in Paris?")])
+    async for _ in runner.run_async(user_id="u", session_id=session.id, new_message=message):
+        pass
+
+asyncio.run(run(Lookup(name="lookup", description="The weather.")))
+asyncio.run(run(Other(name="other", description="The weather.")))
+braintrust.flush()
+print(json.dumps({}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["wrap", "setup"])
+def test_wrap_mcp_tool_rows(python: Path, tmp_path: Path, mode: str) -> None:
+    with FakeLLM() as llm:
+        run_script(python, TOOL_SCRIPT, tmp_path / "store.sqlite", {
+            "MODE": mode, "GOOGLE_GEMINI_BASE_URL": llm.google_url,
+            "GOOGLE_API_KEY": "fake-key", "GOOGLE_GENAI_USE_VERTEXAI": "false"})
+    rows = stored_rows(tmp_path / "store.sqlite", "p")
+    by_id = {r["span_id"]: r for r in rows}
+    # Lookup's call (wrapped twice): one mcp_tool row; its sibling Other's: none.
+    mcp = [r for r in rows if r["span_attributes"]["name"].startswith("mcp_tool")]
+    assert [r["span_attributes"]["name"] for r in mcp] == ["mcp_tool [lookup]"]
+    first = mcp[0]
+    assert first["span_attributes"]["type"] == "tool"
+    assert first["input"] == {"tool_name": "lookup", "arguments": {"city": "Paris"}}
+    assert first["output"] == "sunny in Paris"
+    assert first["metadata"] == {"tool_class": "Lookup"}
+    [inside] = [r for r in rows if r["span_attributes"]["name"] == "inside"
+                and r["span_parents"] == [first["span_id"]]]
+    assert inside
+    if mode == "setup":
+        # Inside the instrumentor's tool row for the same call.
+        assert by_id[first["span_parents"][0]]["span_attributes"]["name"] == "tool [lookup]"
