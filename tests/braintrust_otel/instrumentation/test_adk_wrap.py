@@ -205,3 +205,30 @@ def test_wrap_mcp_tool_rows(python: Path, tmp_path: Path, mode: str) -> None:
     if mode == "setup":
         # Inside the instrumentor's tool row for the same call.
         assert by_id[first["span_parents"][0]]["span_attributes"]["name"] == "tool [lookup]"
+
+
+def test_wrap_workflow_traces_workflow_nodes_once(python: Path, tmp_path: Path) -> None:
+    from .test_adk import WORKFLOW
+
+    script = WORKFLOW.replace(
+        "braintrust.auto_instrument()\n", "").replace(
+        "from google.genai import types\n",
+        "from google.genai import types\n"
+        "from braintrust.integrations.adk import wrap_workflow\n"
+        "assert wrap_workflow(Workflow) is Workflow\n"
+        "wrap_workflow(Workflow)\n"
+        "try:\n"
+        "    wrap_workflow(InMemoryRunner)\n"
+        "except TypeError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('a runner is not a workflow')\n")
+    assert script.count("wrap_workflow(") == 3
+    run_script(python, script, tmp_path / "store.sqlite", {"GOOGLE_API_KEY": "fake-key"})
+    names = Counter(r["span_attributes"]["name"]
+                    for r in stored_rows(tmp_path / "store.sqlite", "p"))
+    # The workflow and its nodes (the tool node's tool too), once each; the runner's
+    # invocation is not wrapped.
+    assert names == {"request": 1, "workflow [wf]": 1, "workflow_node [where]": 1,
+                     "workflow_node [get_weather]": 1, "tool [get_weather]": 1,
+                     "weather lookup": 1}
