@@ -131,7 +131,7 @@ for helper in (wrap_agent, wrap_mcp_tool):
 print(json.dumps(errors))
 """
     out = run_script(python, script, tmp_path / "store.sqlite", {})
-    assert len(out) == 2 and all("run_async" in e for e in out)  # type: ignore[arg-type]
+    assert len(out) == 2 and all("run_async" in e for e in out)
 
 
 TOOL_SCRIPT = """
