@@ -37,7 +37,9 @@ def setup_cursor_sdk(api_key: Optional[str] = None, project_id: Optional[str] = 
 def wrap_cursor_sdk_agent(agent_class: Any) -> Any:
     """Traces Cursor SDK agent runs and returns ``agent_class`` (``Agent`` or ``AsyncAgent``).
 
-    The official helper patches the class it is given; here the instrumentor
-    patches both agent classes and the run classes process-wide.
+    The official helper runs the whole Cursor SDK setup too (its model turns
+    are traced off the run classes), so every agent is traced either way;
+    here that setup is the instrumentor, which patches both agent classes and
+    the run classes process-wide.
     """
     return traced("cursor_sdk", agent_class)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Integration, traced
+from ._base import Integration
 
 __all__ = ["LiveKitAgentsIntegration", "setup_livekit_agents", "wrap_livekit_agents"]
 
@@ -27,9 +27,23 @@ def setup_livekit_agents() -> bool:
 
 
 def wrap_livekit_agents(target: Any) -> Any:
-    """Traces LiveKit Agents and returns ``target`` (an ``AgentSession`` class).
+    """Traces the sessions of one LiveKit ``AgentSession`` class and returns it.
 
-    Unlike the official helper, which patches what it is given, this turns
-    the LiveKit Agents instrumentation on for the whole process.
+    As the official helper does, this patches the class it is given: a
+    ``livekit_agent_session`` row per session of that class (or a subclass),
+    with its model request, tool and metrics rows; other sessions stay
+    untraced (``setup_livekit_agents()`` traces them all). Wrapping again, or
+    with ``setup_livekit_agents()`` on too, adds no second row.
+
+    Args:
+        target: ``livekit.agents.AgentSession`` or a subclass.
+
+    Raises:
+        TypeError: When ``target`` has no ``start``/``run``, or cannot be patched.
     """
-    return traced("livekit_agents", target)
+    from braintrust_otel.instrumentation import livekit_agents
+
+    from .. import _state
+
+    _state.tracer()
+    return livekit_agents.wrap_session_class(target)

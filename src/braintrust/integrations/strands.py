@@ -19,7 +19,9 @@ class StrandsIntegration(Integration):
 def wrap_strands_tracer(Tracer: Any) -> Any:
     """Traces Strands' spans and returns ``Tracer`` (Strands' tracer class, or a tracer).
 
-    Strands makes OTel spans itself; this turns our Strands instrumentation on
-    (its spans reach Braintrust) and leaves the tracer as it is.
+    Strands makes OTel spans itself, through one tracer every agent shares,
+    and our rows are those spans; this turns our Strands instrumentation on
+    (its spans reach Braintrust, for every agent: muting them is the only
+    switch, and it is process-wide) and leaves the tracer as it is.
     """
     return traced("strands", Tracer)

@@ -264,3 +264,46 @@ def mark_traced(client: Any) -> None:
         client._braintrust_traced = True
     except AttributeError:
         pass  # a client with __slots__: wrapped again next time, one span all the same
+
+
+def once_among(ours: set[Callable[..., Any]]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator for wrapt wrappers: each passes through when what it wraps is one of ``ours``.
+
+    A per-class helper and its instrumentor (or two helpers, on a class and on
+    its base) can wrap the same method twice; the inner wrapper makes the one row.
+    Each decorated wrapper joins ``ours``.
+    """
+    def once(wrapper: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+            if getattr(wrapped, "_self_wrapper", None) in ours:
+                return wrapped(*args, **kwargs)
+            return wrapper(wrapped, instance, args, kwargs)
+
+        ours.add(guarded)
+        return guarded
+
+    return once
+
+
+def wrap_methods(target: Any, wrappers: tuple[tuple[str, Callable[..., Any]], ...]) -> Any:
+    """Puts each ``(method, wrapper)`` of ``wrappers`` on ``target`` alone; returns it.
+
+    A method already wrapped there by the same wrapper is left as it is.
+
+    Raises:
+        TypeError: When ``target`` has none of the methods, or cannot be patched.
+    """
+    import wrapt
+
+    if not any(hasattr(target, attr) for attr, _ in wrappers):
+        raise TypeError(f"target has no {' or '.join(a for a, _ in wrappers)} method "
+                        f"to trace: {target!r}")
+    for attr, wrapper in wrappers:
+        own = getattr(target, "__dict__", {}).get(attr)
+        if not hasattr(target, attr) or getattr(own, "_self_wrapper", None) is wrapper:
+            continue
+        try:
+            wrapt.wrap_function_wrapper(target, attr, wrapper)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise TypeError(f"target cannot be patched ({exc}): {target!r}") from exc
+    return target

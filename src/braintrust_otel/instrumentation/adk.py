@@ -33,7 +33,13 @@ under that call, as in the official rows. (``Runner.run``, sync, runs the
 runner in a thread that ADK 2 gives the caller's context, so its rows stay in
 the caller's trace; the official SDK copies it for older versions too.)
 A tool run by a workflow's tool node is a ``tool [<name>]`` row inside its
-node's row. MCP tools and live mode are not traced.
+node's row. Live mode is not traced; an MCP tool's own call gets an
+``mcp_tool [<name>]`` row (inside its ``tool`` row) only from :func:`wrap_class`
+(``wrap_mcp_tool``).
+
+:func:`wrap_class` puts these wrappers on one class (the per-class helpers);
+each passes through when one of ours is beneath it, so a call wrapped twice
+(helper and instrumentor, or a class and its base) makes one row.
 """
 
 from __future__ import annotations
@@ -54,10 +60,10 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from .. import attributes as A
 from .. import diagnostics, muting
 from ..serialize import dumps
-from . import _adk
+from . import _adk, _wrap
 from ._rows import Row
 
-__all__ = ["ADKInstrumentor"]
+__all__ = ["ADKInstrumentor", "wrap_class"]
 
 _instruments = ("google-adk >= 1.14",)
 _SCOPE = "braintrust_otel.instrumentation.adk"
@@ -137,6 +143,13 @@ def _final_output(row: Optional[Row], stream: Any) -> AsyncIterator[Any]:
     return _driven(row, stream, seen)
 
 
+#: Our wrappers: one finding another beneath it passes through (a helper and the
+#: instrumentor, or helpers on a class and its base, wrapping one method).
+_OURS: set[Callable[..., Any]] = set()
+_once = _wrap.once_among(_OURS)
+
+
+@_once
 def _runner_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     app = getattr(instance, "app_name", None)
     message = kwargs.get("new_message")
@@ -148,12 +161,14 @@ def _runner_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> An
     return _final_output(row, wrapped(*args, **kwargs))
 
 
+@_once
 def _agent_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     name = getattr(instance, "name", None)
     row = _row(f"agent_run [{name}]", "task", metadata={"agent_name": name})
     return _final_output(row, wrapped(*args, **kwargs))
 
 
+@_once
 def _flow_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     row = _row("call_llm", "task", metadata={"flow_class": type(instance).__name__})
 
@@ -164,6 +179,7 @@ def _flow_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     return _driven(row, wrapped(*args, **kwargs), seen)
 
 
+@_once
 def _call_llm_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     request = args[1] if len(args) > 1 else kwargs.get("llm_request")
     row: Optional[Row] = None
@@ -214,6 +230,7 @@ def _is_a(instance: Any, class_name: str, module_prefix: str) -> bool:
                for cls in type(instance).__mro__)
 
 
+@_once
 def _node_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     # ADK 2 runs agents as workflow nodes too; their agent_run row stands for them.
     if _is_a(instance, "BaseAgent", "google.adk.agents"):
@@ -235,6 +252,7 @@ def _node_run(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     return _holding(_WORKFLOW, row, stream) if kind == "workflow" else stream
 
 
+@_once
 def _tool_node_run_impl(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     tool = getattr(instance, "tool", None)
     if tool is None or type(tool).__module__.startswith("google.adk.tools.mcp_tool"):
@@ -253,6 +271,7 @@ def _tool_node_run_impl(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> 
     return _driven(row, wrapped(*args, **kwargs), seen)
 
 
+@_once
 async def _call_tool_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     tool = args[0] if args else kwargs.get("tool")
     arguments = args[1] if len(args) > 1 else kwargs.get("args", {})
@@ -261,11 +280,25 @@ async def _call_tool_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) 
     row = _row(f"tool [{name}]", "tool", input={"tool_name": name, "arguments": arguments},
                metadata={"tool_class": type(tool).__name__},
                parent=call.span if call is not None else None)
+    return await _awaited_in(row, wrapped(*args, **kwargs))
+
+
+@_once
+async def _mcp_tool_run_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    name = getattr(instance, "name", None) or type(instance).__name__
+    row = _row(f"mcp_tool [{name}]", "tool",
+               input={"tool_name": name, "arguments": kwargs.get("args", {})},
+               metadata={"tool_class": type(instance).__name__})
+    return await _awaited_in(row, wrapped(*args, **kwargs))
+
+
+async def _awaited_in(row: Optional[Row], call: Any) -> Any:
+    """``call`` awaited with ``row``'s span current; its result (or error) logged on it."""
     if row is None:
-        return await wrapped(*args, **kwargs)
+        return await call
     token = otel_context.attach(trace.set_span_in_context(row.span))
     try:
-        result = await wrapped(*args, **kwargs)
+        result = await call
         row.log(output=_adk.plain(result))
         return result
     except Exception as exc:
@@ -290,6 +323,38 @@ _PATCHES: tuple[tuple[str, str, Any], ...] = (
     ("google.adk.flows.llm_flows._tool_caller", "_call_tool_async", _call_tool_async),
     ("google.adk.flows.llm_flows.functions", "__call_tool_async", _call_tool_async),
 )
+
+
+#: What each per-class helper puts on the class (or object) it is given.
+_HELPERS: dict[str, tuple[tuple[str, Callable[..., Any]], ...]] = {
+    "agent": (("run_async", _agent_run_async),),
+    "runner": (("run_async", _runner_run_async),),
+    "flow": (("run_async", _flow_run_async), ("_call_llm_async", _call_llm_async)),
+    "node": (("run", _node_run),),
+    "tool_node": (("_run_impl", _tool_node_run_impl),),
+    "mcp_tool": (("run_async", _mcp_tool_run_async),),
+}
+
+
+def wrap_class(target: Any, kind: str) -> Any:
+    """Puts the instrumentor's wrappers for ``kind`` on ``target`` alone; returns it.
+
+    Args:
+        target: A class (its subclasses inherit the wrappers; its siblings do
+            not) or an object taking attributes.
+        kind: ``agent``, ``runner``, ``flow``, ``node``, ``tool_node`` or
+            ``mcp_tool``: which of ``target``'s methods are traced.
+
+    Returns:
+        ``target``. Wrapping it again, or a class it inherits from, or turning
+        the instrumentor on too, adds no second row: the inner wrapper makes it.
+
+    Raises:
+        TypeError: When ``target`` has none of the methods, or cannot be patched.
+    """
+    # Our rows stand for ADK's own spans, whatever turned them on.
+    muting.mute("adk")
+    return _wrap.wrap_methods(target, _HELPERS[kind])
 
 
 def _owner(module_name: str, path: str) -> Optional[tuple[Any, str]]:

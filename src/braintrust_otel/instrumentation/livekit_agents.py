@@ -21,12 +21,16 @@ is on or off), their children going to the nearest row kept:
   children of the session, not of this row.
 
 Speech (STT, TTS, end of utterance, speaking turns) is not traced.
+
+:func:`wrap_session_class` traces the sessions of one class only (the
+per-class helper); a call wrapped twice (helper and instrumentor) makes one row.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any, Optional
@@ -37,10 +41,11 @@ from opentelemetry import trace
 
 from .. import diagnostics, muting
 from . import _livekit as lk
+from . import _wrap
 from ._lazy import LazyInstrumentor
 from ._rows import Row
 
-__all__ = ["LiveKitAgentsInstrumentor"]
+__all__ = ["LiveKitAgentsInstrumentor", "wrap_session_class"]
 
 _instruments = ("livekit-agents >= 1.3.1",)
 _SCOPE = "braintrust_otel.livekit_agents"
@@ -55,6 +60,12 @@ _HANDLER_ATTR = "_braintrust_otel_metrics_handler"
 #: inherited by the tasks LiveKit makes for them).
 _SESSION: contextvars.ContextVar[Optional[Row]] = contextvars.ContextVar(
     "braintrust_livekit_session", default=None)
+
+
+#: Our wrappers: one finding another beneath it passes through (the helper and the
+#: instrumentor wrapping one method).
+_OURS: set[Any] = set()
+_once = _wrap.once_among(_OURS)
 
 
 def _tracer() -> trace.Tracer:
@@ -81,6 +92,7 @@ def _in_session(row: Optional[Row]) -> Iterator[None]:
         otel_context.detach(token)
 
 
+@_once
 async def _session_start(wrapped: Any, instance: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
     row = _row_of(instance)
@@ -99,6 +111,7 @@ async def _session_start(wrapped: Any, instance: Any, args: tuple[Any, ...],
         raise
 
 
+@_once
 def _session_run(wrapped: Any, instance: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Any:
     row = _row_of(instance)
@@ -132,6 +145,7 @@ def _end_session(session: Any) -> None:
             delattr(session, _ROW_ATTR)
 
 
+@_once
 async def _session_close(wrapped: Any, instance: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
     try:
@@ -140,6 +154,7 @@ async def _session_close(wrapped: Any, instance: Any, args: tuple[Any, ...],
         _end_session(instance)
 
 
+@_once
 async def _execute_tools(wrapped: Any, instance: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
     row = _row_of(kwargs.get("session")) or _SESSION.get()
@@ -184,6 +199,7 @@ def _on_metrics(event: Any) -> None:
         diagnostics.report("instrumentation", "could not record LiveKit metrics", exc)
 
 
+@_once
 def _stream_init(wrapped: Any, instance: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
@@ -198,8 +214,13 @@ def _stream_init(wrapped: Any, instance: Any, args: tuple[Any, ...],
     return result
 
 
+@_once
 def _attempt_span(wrapped: Any, instance: Any, args: tuple[Any, ...],
                   kwargs: dict[str, Any]) -> Any:
+    if _SESSION.get() is None and not LiveKitAgentsInstrumentor().is_instrumented_by_opentelemetry:
+        # Only wrap_livekit_agents is on, and this request is not in a session it wraps.
+        return wrapped(*args, **kwargs)
+
     @contextlib.contextmanager
     def attempt() -> Iterator[Any]:
         with wrapped(*args, **kwargs) as span:
@@ -228,15 +249,48 @@ def _attempt_span(wrapped: Any, instance: Any, args: tuple[Any, ...],
     return attempt()
 
 
-#: (module, attribute path, wrapper): what the instrumentor patches, when present.
-_PATCHES = (
-    (_SESSION_MODULE, "AgentSession.start", _session_start),
-    (_SESSION_MODULE, "AgentSession.run", _session_run),
-    (_SESSION_MODULE, "AgentSession._aclose_impl", _session_close),
+#: What a session class gets, from the instrumentor or from wrap_session_class.
+_SESSION_METHODS = (("start", _session_start), ("run", _session_run),
+                    ("_aclose_impl", _session_close))
+#: Below the session: they make rows only inside a traced session (the tool and metrics
+#: wrappers always; the request attempt's, while the instrumentor is off).
+_WORK_PATCHES = (
     (_GENERATION_MODULE, "_execute_tools_task", _execute_tools),
     (_STREAM_MODULE, "LLMStream.__init__", _stream_init),
     (_STREAM_MODULE, "LLMStream._attempt_span", _attempt_span),
 )
+#: (module, attribute path, wrapper): what the instrumentor patches, when present.
+_PATCHES = tuple((_SESSION_MODULE, f"AgentSession.{name}", wrapper)
+                 for name, wrapper in _SESSION_METHODS) + _WORK_PATCHES
+_work_patched = False
+_work_lock = threading.Lock()
+
+
+def wrap_session_class(target: Any) -> Any:
+    """Traces the sessions of one ``AgentSession`` class (and its subclasses); returns it.
+
+    Its ``start``/``run``/``_aclose_impl`` get the instrumentor's wrappers (a
+    ``livekit_agent_session`` row per session); the tool, metrics and request
+    wrappers go on LiveKit's functions once, making rows only inside a traced
+    session. Wrapping again, or with the instrumentor on too, adds no second row.
+
+    Raises:
+        TypeError: When ``target`` has no ``start``/``run``, or cannot be patched.
+    """
+    global _work_patched
+    _wrap.wrap_methods(target, _SESSION_METHODS)
+    # Our rows stand for LiveKit's own spans, whatever turned them on.
+    muting.mute("livekit_agents")
+    with _work_lock:
+        if not _work_patched:
+            import importlib
+
+            for module_name, path, wrapper in _WORK_PATCHES:
+                owner, name = _owner(importlib.import_module(module_name), path)
+                if hasattr(owner, name):
+                    wrapt.wrap_function_wrapper(owner, name, wrapper)
+            _work_patched = True
+    return target
 
 
 def _owner(module: Any, path: str) -> tuple[Any, str]:
