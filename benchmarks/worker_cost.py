@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -44,6 +45,8 @@ def measure(spans_n: int, repeat: int | None) -> dict[str, Any]:
         # Export held back: the spans stay queued for this thread to take.
         "OTEL_BSP_SCHEDULE_DELAY": "1000000000", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "100000000",
         "BRAINTRUST_QUEUE_SIZE": "100000000",
+        # A spill or an exit-time spool goes to a throwaway folder, never the user's.
+        "BRAINTRUST_SPOOL_DIR": tempfile.mkdtemp(prefix="worker-cost-spool-"),
     })
     try:
         import braintrust
