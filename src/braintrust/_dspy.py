@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dspy.utils.callback import BaseCallback
-
+from braintrust_otel.instrumentation._dspy_callback import DSPyTracer
 from braintrust_otel.instrumentation.dspy import DSPyInstrumentor
 
 from . import _state
@@ -18,7 +17,7 @@ __all__ = ["BraintrustDSpyCallback", "patch_dspy"]
 
 
 def patch_dspy() -> bool:
-    """Traces every DSPy module, predictor, adapter, tool and LM call.
+    """Traces every DSPy module, adapter, LM, tool and evaluation call.
 
     Returns:
         Whether DSPy is now traced.
@@ -30,14 +29,14 @@ def patch_dspy() -> bool:
     return bool(instrumentor.is_instrumented_by_opentelemetry)
 
 
-class BraintrustDSpyCallback(BaseCallback):  # type: ignore[misc]
+class BraintrustDSpyCallback(DSPyTracer):
     """For code written against the official SDK: ``dspy.configure(callbacks=[...])``.
 
-    Creating it turns on the DSPy instrumentor (as :func:`patch_dspy` does),
-    which traces every call; the callback itself records nothing, so a run
-    that also has ``auto_instrument()`` on is traced once, not twice.
+    It traces the calls DSPy reports to it, as the instrumentor's own tracer
+    does; when both see a call (``auto_instrument()`` is on too), it is
+    traced once.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _state.tracer()
         super().__init__()
-        patch_dspy()

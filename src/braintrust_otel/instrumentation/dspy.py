@@ -1,119 +1,73 @@
-"""Tracing for DSPy through OpenInference's DSPy instrumentor, plus token counts.
+"""Tracing for DSPy through DSPy's own callbacks, with the official SDK's rows.
 
-OpenInference's instrumentor (``openinference-instrumentation-dspy``) wraps
-modules, predictors, adapters, tools and ``LM`` calls in spans that are
-current while they run; the OpenInference mapper makes the rows (modules
-``task``, ``LM.__call__`` ``llm`` with the messages, tools ``tool``). It does
-not record token usage, and its ``LM`` span hides the provider call from the
-provider instrumentors, so this instrumentor wraps ``LM.__call__`` and
-``LM.acall`` beneath it and copies the usage DSPy keeps in the LM's history
-onto that span.
+DSPy calls its callbacks around every module, adapter, LM, tool and
+``Evaluate`` call; :class:`~._dspy_callback.DSPyTracer` makes a span for each,
+named, nested and filled as the official SDK's ``BraintrustDSpyCallback``
+does (``dspy.module.Predict``, ``dspy.adapter.format``, ``dspy.lm``...).
+
+The instrumentor puts one tracer among the callbacks DSPy looks up for each
+call (``dspy.settings.get("callbacks")``), so it traces however and whenever
+DSPy is configured, from any thread, without touching the user's callback
+lists; a tracer the user configured already is not added twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
 import wrapt
-from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 
 from .. import diagnostics
 from ._lazy import LazyInstrumentor
-from ._llm import capture_content
 
 __all__ = ["DSPyInstrumentor"]
 
 _instruments = ("dspy >= 2.6",)
-_USAGE = (("prompt_tokens", "llm.token_count.prompt"),
-          ("completion_tokens", "llm.token_count.completion"),
-          ("total_tokens", "llm.token_count.total"))
+
+#: The tracer added to DSPy's callbacks while instrumented.
+_tracer: Optional[Any] = None
 
 
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-
-def _usage_attributes(entry: Any) -> dict[str, Any]:
-    """OpenInference token-count attributes from one DSPy LM history entry."""
-    usage = _field(entry, "usage") or {}
-    attrs = {attr: _field(usage, key) for key, attr in _USAGE}
-    attrs["llm.token_count.prompt_details.cache_read"] = _field(
-        _field(usage, "prompt_tokens_details"), "cached_tokens")
-    attrs["llm.token_count.completion_details.reasoning"] = _field(
-        _field(usage, "completion_tokens_details"), "reasoning_tokens")
-    model = _field(entry, "response_model")
-    if isinstance(model, str):
-        attrs["llm.model_name"] = model
-    return {k: v for k, v in attrs.items()
-            if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
-
-
-def _last(instance: Any) -> Any:
-    history = getattr(instance, "history", None)
-    return history[-1] if isinstance(history, list) and history else None
-
-
-def _record(instance: Any, before: Any) -> None:
-    # The OpenInference LM span is the current span here (this wrapper runs
-    # inside it); the history entry the call just added carries the usage.
+def _with_tracer(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    value = wrapped(*args, **kwargs)
+    key = args[0] if args else kwargs.get("key")
+    tracer = _tracer
+    if key != "callbacks" or tracer is None:
+        return value
     try:
-        entry = _last(instance)
-        span = trace.get_current_span()
-        if entry is None or entry is before or not span.is_recording():
-            return
-        span.set_attributes(_usage_attributes(entry))
+        from ._dspy_callback import DSPyTracer
+
+        current = list(value or [])
+        if any(isinstance(cb, DSPyTracer) for cb in current):
+            return value
+        return [*current, tracer]
     except Exception as exc:
-        diagnostics.report("instrumentation", "could not read DSPy token usage", exc)
-
-
-def _call(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    before = _last(instance)
-    result = wrapped(*args, **kwargs)
-    _record(instance, before)
-    return result
-
-
-async def _acall(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    before = _last(instance)
-    result = await wrapped(*args, **kwargs)
-    _record(instance, before)
-    return result
+        diagnostics.report("instrumentation", "could not add the DSPy tracer", exc)
+        return value
 
 
 class DSPyInstrumentor(LazyInstrumentor):
-    """Turns on OpenInference's DSPy instrumentation, with token counts on ``LM`` spans.
+    """Traces DSPy modules, adapters, LM calls, tools and evaluations.
 
-    Needs ``openinference-instrumentation-dspy`` (the ``dspy`` extra); without
-    it, :meth:`instrument` raises ``ImportError`` naming the package.
+    Rows are those of the official SDK's DSPy integration; the provider
+    request under each ``dspy.lm`` span (LiteLLM's, when it is instrumented)
+    is the ``llm`` row.
     """
 
     library = "dspy"
     instruments = _instruments
 
     def _patch(self, **kwargs: Any) -> None:
-        try:
-            from openinference.instrumentation import TraceConfig
-            from openinference.instrumentation.dspy import (
-                DSPyInstrumentor as OpenInferenceDSPy,
-            )
-        except ImportError as exc:
-            raise ImportError("tracing DSPy needs openinference-instrumentation-dspy "
-                              "(pip install 'braintrust-otel[dspy]')") from exc
-        # Ours first, so OpenInference's span wraps it and is current inside.
-        wrapt.wrap_function_wrapper("dspy", "LM.__call__", _call)
-        wrapt.wrap_function_wrapper("dspy", "LM.acall", _acall)
-        hide = None if capture_content() else True
-        config = TraceConfig(hide_inputs=hide, hide_outputs=hide, hide_input_messages=hide,
-                             hide_output_messages=hide)
-        OpenInferenceDSPy().instrument(tracer_provider=kwargs.get("tracer_provider"),
-                                       config=config)
+        global _tracer
+        from ._dspy_callback import DSPyTracer
+
+        _tracer = DSPyTracer(tracer_provider=kwargs.get("tracer_provider"))
+        wrapt.wrap_function_wrapper("dspy.dsp.utils.settings", "Settings.get", _with_tracer)
 
     def _unpatch(self, **kwargs: Any) -> None:
-        import dspy
-        from openinference.instrumentation.dspy import DSPyInstrumentor as OpenInferenceDSPy
+        global _tracer
+        from dspy.dsp.utils.settings import Settings
 
-        OpenInferenceDSPy().uninstrument()
-        unwrap(dspy.LM, "__call__")
-        unwrap(dspy.LM, "acall")
+        _tracer = None
+        unwrap(Settings, "get")

@@ -75,6 +75,9 @@ def apply(
             span_attributes["type"] = "task"
         elif scope is None or scope.name != A.FACADE_SCOPE:
             span_attributes["type"] = "function"
+    elif span_attributes["type"] is None:
+        # Typed null on purpose: a row the official SDK leaves untyped (DSPy's dspy.lm).
+        del span_attributes["type"]
     if "error" not in row:
         error = error_text(span)
         if error is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,7 @@ import dspy
 import braintrust
 from braintrust_otel.instrumentation.dspy import DSPyInstrumentor
 from tests.conftest import StoreHelper, auto_instrument_only, undo_auto_instrument
-from tests.fake_llm import FINAL_ANSWER, MODEL, FakeLLM
+from tests.fake_llm import FINAL_ANSWER, FakeLLM
 
 KEY = "sk-fake-dspy-key"
 
@@ -33,14 +34,17 @@ def get_weather(city: str) -> str:
         return f"sunny in {city}"
 
 
-def _program(llm: FakeLLM) -> dspy.ReAct:
+def _program(llm: FakeLLM, litellm: bool = False) -> dspy.ReAct:
+    # DSPy 3.4 calls the provider itself (its lm15 engine) unless told to use LiteLLM.
+    engine = {"engine": "litellm"} if litellm and "engine" in inspect.signature(
+        dspy.LM).parameters else {}
     lm = dspy.LM("openai/gpt-4o-mini", api_base=llm.openai_url, api_key=KEY, cache=False,
-                 num_retries=0, temperature=0.1)
+                 num_retries=0, temperature=0.1, **engine)
     dspy.configure(lm=lm)
     return dspy.ReAct("question -> answer", tools=[get_weather], max_iters=3)
 
 
-def _check(rows: list[dict[str, Any]], root_id: str) -> None:
+def _check(rows: list[dict[str, Any]], root_id: str, provider_rows: bool) -> None:
     by_id = {r["span_id"]: r for r in rows}
 
     def ancestors(row: dict[str, Any]) -> list[str]:
@@ -50,38 +54,62 @@ def _check(rows: list[dict[str, Any]], root_id: str) -> None:
             names.append(row["span_attributes"]["name"])
         return names
 
-    [react] = [r for r in rows if r["span_attributes"]["name"].startswith("ReAct.")]
+    def named(name: str) -> list[dict[str, Any]]:
+        return sorted((r for r in rows if r["span_attributes"]["name"] == name),
+                      key=lambda r: r["metrics"]["start"])
+
+    # The official SDK's names and types: modules are dspy.module.<Class>
+    # tasks, adapters' format and parse tasks, LM calls untyped dspy.lm rows.
+    [react] = named("dspy.module.ReAct")
     assert react["span_attributes"]["type"] == "task"
     assert react["span_parents"] == [root_id]
+    assert react["metadata"] == {"module_class": "dspy.predict.react.ReAct"}
+    assert react["input"] == {"args": [], "kwargs": {"question": "Weather in Paris?"}}
     assert react["output"]["answer"] == FINAL_ANSWER
+    assert react["output"]["trajectory"]["tool_name_0"] == "get_weather"
 
-    # Three model calls (tool step, finish step, extract), one llm row each:
-    # the OpenAI instrumentor is on and LiteLLM calls the OpenAI client, but
-    # DSPy's LM span is current, so the client adds no row.
-    llms = sorted((r for r in rows if r["span_attributes"].get("type") == "llm"),
-                  key=lambda r: r["metrics"]["start"])
-    assert len(llms) == 3
-    for row in llms:
-        assert row["span_attributes"]["name"] in ("LM.__call__", "LM.acall")
-        assert ancestors(row)[-2:] == [react["span_attributes"]["name"], "request"]
-        assert row["metadata"]["model"] == MODEL
-        assert row["metadata"]["provider"] == "openai"
-        assert row["metadata"]["temperature"] == 0.1
-        m = row["metrics"]
+    # Three model calls (tool step, finish step, extract), each a dspy.lm row
+    # beside its adapter's format and parse rows, under a Predict module.
+    lms = named("dspy.lm")
+    assert len(lms) == 3
+    for lm in lms:
+        assert "type" not in lm["span_attributes"]
+        assert ancestors(lm)[0] == "dspy.module.Predict"
+        assert ancestors(lm)[-2:] == ["dspy.module.ReAct", "request"]
+        assert lm["metadata"] == {"model": "openai/gpt-4o-mini", "provider": "openai"}
+        m = lm["metrics"]
         assert (m["prompt_tokens"], m["completion_tokens"], m["tokens"]) == (12, 5, 17)
-        assert m["prompt_cached_tokens"] == 2 and m["completion_reasoning_tokens"] == 1
-        assert row["input"][0]["role"] == "system"
-        assert row["input"][-1]["role"] == "user"
-        assert "Weather in Paris?" in row["input"][-1]["content"]
-    first, _, last = llms
-    assert "[[ ## next_tool_name ## ]]\nget_weather" in first["output"][0]["message"]["content"]
-    assert f"[[ ## answer ## ]]\n{FINAL_ANSWER}" in last["output"][0]["message"]["content"]
+        assert lm["input"]["messages"][0]["role"] == "system"
+        assert "Weather in Paris?" in lm["input"]["messages"][-1]["content"]
+        siblings = sorted(r["span_attributes"]["name"] for r in rows
+                          if r["span_parents"] == lm["span_parents"])
+        assert siblings == ["dspy.adapter.format", "dspy.adapter.parse", "dspy.lm"]
+    first, _, last = lms
+    assert "[[ ## next_tool_name ## ]]\nget_weather" in first["output"][0]
+    assert f"[[ ## answer ## ]]\n{FINAL_ANSWER}" in last["output"][0]
+    [parse, *_] = named("dspy.adapter.parse")
+    assert parse["span_attributes"]["type"] == "task"
+    assert parse["metadata"] == {"adapter_class": "dspy.adapters.chat_adapter.ChatAdapter"}
+    assert parse["input"]["signature"]["title"] == "StringSignature"  # its JSON schema
+    assert parse["output"]["next_tool_name"] == "get_weather"
 
-    tools = [r for r in rows if r["span_attributes"].get("type") == "tool"]
-    [weather] = [r for r in tools if r["span_attributes"]["name"].startswith("get_weather")]
+    # One llm row per model call: LiteLLM's request under dspy.lm when DSPy
+    # calls LiteLLM and it is instrumented (the OpenAI client it calls adds
+    # none). DSPy's own engine (lm15) makes no row the official SDK sees either.
+    llms = [r for r in rows if r["span_attributes"].get("type") == "llm"]
+    if provider_rows:
+        assert sorted(by_id[r["span_parents"][0]]["span_id"] for r in llms) == sorted(
+            lm["span_id"] for lm in lms)
+        assert {r["span_attributes"]["name"] for r in llms} == {"Completion"}
+    else:
+        assert llms == []
+
+    [weather] = named("get_weather")
+    assert weather["span_attributes"]["type"] == "tool"
+    assert weather["span_parents"] == [react["span_id"]]
     assert weather["input"] == {"kwargs": {"city": "Paris"}}
     assert weather["output"] == "sunny in Paris"
-    [lookup] = [r for r in rows if r["span_attributes"]["name"] == "weather lookup"]
+    [lookup] = named("weather lookup")
     assert by_id[lookup["span_parents"][0]] is weather
     assert KEY not in json.dumps(rows)  # the API key never reaches a row
 
@@ -92,11 +120,12 @@ def test_react_with_a_tool_call(store: StoreHelper, llm: FakeLLM) -> None:
         assert turned_on["dspy"] is True and turned_on["openai"] is True
         braintrust.init_logger(project="p")
         with braintrust.start_span(name="request") as root:
-            assert _program(llm)(question="Weather in Paris?").answer == FINAL_ANSWER
+            assert _program(llm, litellm=True)(
+                question="Weather in Paris?").answer == FINAL_ANSWER
     finally:
         undo_auto_instrument(turned_on)
     assert len(llm.requests) == 3
-    _check(store.rows(), root.span_id)
+    _check(store.rows(), root.span_id, provider_rows=True)
 
 
 def test_async_program_and_the_compat_callback(store: StoreHelper, llm: FakeLLM) -> None:
@@ -120,7 +149,7 @@ def test_async_program_and_the_compat_callback(store: StoreHelper, llm: FakeLLM)
     finally:
         dspy.configure(callbacks=[])
         DSPyInstrumentor().uninstrument()
-    _check(store.rows(), root_id)
+    _check(store.rows(), root_id, provider_rows=False)
 
 
 def test_uninstrumented_programs_make_no_rows(store: StoreHelper, llm: FakeLLM) -> None:
