@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import dspy
 
 import braintrust
 from braintrust_otel.instrumentation.dspy import DSPyInstrumentor
+from tests import twin
 from tests.conftest import StoreHelper, auto_instrument_only, undo_auto_instrument
 from tests.fake_llm import FINAL_ANSWER, FakeLLM
 
@@ -162,3 +164,55 @@ def test_uninstrumented_programs_make_no_rows(store: StoreHelper, llm: FakeLLM) 
         _program(llm)(question="Weather in Paris?")
     assert sorted(r["span_attributes"]["name"] for r in store.rows()) == ["request",
                                                                          "weather lookup"]
+
+
+# Code written for the official SDK: auto_instrument(), the callback passed to
+# dspy.configure as its docs show, a ReAct program with a tool and a plain
+# Predict; DSPy calls LiteLLM (the provider's address comes from the environment).
+TWIN = """
+import os
+import braintrust
+braintrust.auto_instrument()
+import dspy
+from braintrust.wrappers.dspy import BraintrustDSpyCallback
+
+def get_weather(city: str) -> str:
+    "The weather in a city."
+    return f"sunny in {city}"
+
+braintrust.init_logger(project="dspy-example")
+lm = dspy.LM("openai/gpt-4o-mini", cache=False, temperature=0.1)
+dspy.configure(lm=lm, callbacks=[BraintrustDSpyCallback()])
+react = dspy.ReAct("question -> answer", tools=[get_weather], max_iters=3)
+print(react(question="Weather in Paris?").answer)
+print(dspy.Predict("question -> answer")(question="What is 2+2?").answer)
+braintrust.flush()
+"""
+
+
+def test_rows_match_the_official_sdk(tmp_path: Path, llm: FakeLLM) -> None:
+    env = {"OPENAI_BASE_URL": llm.openai_url, "OPENAI_API_KEY": "sk-test"}
+    official, ours = twin.both(TWIN, tmp_path, env, packages=("dspy", "litellm"))
+    theirs, mine = twin.spans(official), twin.spans(ours)
+    for spans in (theirs, mine):
+        for path, shapes in spans.items():
+            if path.endswith("/Completion"):
+                # LiteLLM's own rows: its request parameters in metadata differ
+                # (the official SDK keeps None values and drops num_retries), a
+                # LiteLLM matter, not DSPy's; the rest of the row is compared.
+                for shape in shapes:
+                    shape.pop("metadata")
+    assert sorted(mine) == sorted(theirs)
+    for path in theirs:
+        assert mine[path] == theirs[path], path
+    assert "dspy.module.ReAct/dspy.module.Predict/dspy.lm/Completion" in mine
+    assert "dspy.module.Predict/dspy.adapter.parse" in mine
+
+    def metric_names(rows: list[twin.Row]) -> dict[str, list[list[str]]]:
+        found: dict[str, list[list[str]]] = {}
+        for row in rows:
+            found.setdefault(row["span_attributes"]["name"], []).append(
+                sorted(row.get("metrics") or {}))
+        return {k: sorted(v) for k, v in found.items()}
+
+    assert metric_names(ours) == metric_names(official)
