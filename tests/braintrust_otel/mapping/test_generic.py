@@ -28,6 +28,9 @@ CASES = {
     "child_defaults_to_function": Case(
         attrs={}, expected={"span_attributes": {"name": "op", "type": "function"},
                             "error": ABSENT}),
+    "null_type_stays_untyped": Case(
+        attrs={"braintrust.span_attributes": '{"type": null}'},
+        expected={"span_attributes": {"name": "op"}}),
     "root_defaults_to_task": Case(
         attrs={}, parent=False,
         expected={"span_attributes": {"name": "op", "type": "task"}, "span_parents": None}),
