@@ -216,3 +216,48 @@ def test_rows_match_the_official_sdk(tmp_path: Path, llm: FakeLLM) -> None:
         return {k: sorted(v) for k, v in found.items()}
 
     assert metric_names(ours) == metric_names(official)
+
+
+def test_a_failed_lm_call_is_an_error_on_its_rows(store: StoreHelper, llm: FakeLLM) -> None:
+    from braintrust.wrappers.dspy import patch_dspy
+
+    assert patch_dspy() is True
+    try:
+        braintrust.init_logger(project="p")
+        lm = dspy.LM("openai/gpt-4o-mini", api_base=llm.openai_url, api_key=KEY, cache=False,
+                     num_retries=0)
+        dspy.configure(lm=lm)
+        llm.fail_next(400, {"error": {"message": "bad request", "type": "invalid_request"}})
+        with pytest.raises(Exception, match="bad request"):  # DSPy's own error reaches the caller
+            dspy.Predict("question -> answer")(question="hi")
+    finally:
+        DSPyInstrumentor().uninstrument()
+    rows = {r["span_attributes"]["name"]: r for r in store.rows()}
+    assert "bad request" in rows["dspy.lm"]["error"]
+    assert "output" not in rows["dspy.lm"] and "tokens" not in rows["dspy.lm"]["metrics"]
+    assert "bad request" in rows["dspy.module.Predict"]["error"]
+
+
+def test_evaluate_is_a_task_with_its_metric(store: StoreHelper, llm: FakeLLM) -> None:
+    from braintrust.wrappers.dspy import patch_dspy
+
+    def exact(example: Any, prediction: Any, trace: Any = None) -> bool:
+        return bool(example.answer == prediction.answer)
+
+    assert patch_dspy() is True
+    try:
+        braintrust.init_logger(project="p")
+        dspy.configure(lm=dspy.LM("openai/gpt-4o-mini", api_base=llm.openai_url, api_key=KEY,
+                                  cache=False, num_retries=0))
+        devset = [dspy.Example(question="Weather in Paris?",
+                               answer=FINAL_ANSWER).with_inputs("question")]
+        evaluate = dspy.Evaluate(devset=devset, metric=exact, num_threads=1)
+        assert evaluate(dspy.Predict("question -> answer")).score == 100.0
+    finally:
+        DSPyInstrumentor().uninstrument()
+    rows = store.rows()
+    [ev] = [r for r in rows if r["span_attributes"]["name"] == "dspy.evaluate"]
+    assert ev["span_attributes"]["type"] == "task"
+    assert ev["metadata"] == {"metric": "exact", "num_threads": 1}
+    [predict] = [r for r in rows if r["span_attributes"]["name"] == "dspy.module.Predict"]
+    assert predict["root_span_id"] == ev["root_span_id"]
