@@ -1,10 +1,10 @@
 """LangChain code written for the official SDK logs the same rows under this one.
 
 One script (a chat model call with tags and metadata, a prompt piped into the
-model, a tool call the model asked for, a streamed answer) runs under the
-official SDK and under this one (``tests/twin.py``) with the real ChatOpenAI
-against the fake provider; every span's input, output, metadata and metrics
-must match field by field. Only what differs between any two runs is
+model, a tool call the model asked for, a streamed answer, a tool that fails)
+runs under the official SDK and under this one (``tests/twin.py``) with the
+real ChatOpenAI against the fake provider; every span's input, output, metadata, metrics
+and error must match field by field. Only what differs between any two runs is
 normalised: run ids (UUIDs, also inside LangChain's message ids), the SDK
 version in the ``braintrust`` block, and the value of ``time_to_first_token``.
 """
@@ -49,6 +49,16 @@ for call in answer.tool_calls:
     get_weather.invoke(call)
 for _ in model.stream("Stream please"):
     pass
+
+@tool
+def broken(city: str) -> str:
+    \"\"\"A tool that fails.\"\"\"
+    raise ValueError(f"no weather for {city}")
+
+try:
+    broken.invoke({"city": "Oslo"})
+except ValueError:
+    pass
 logger.flush()
 """
 
@@ -83,7 +93,7 @@ def _shapes(rows: list[twin.Row], version: str, extra: set[str]) -> dict[str, An
             metrics["time_to_first_token"] = "<seconds>"
         shape = {"type": attrs.get("type"), "input": row.get("input"),
                  "output": row.get("output"), "metadata": metadata, "metrics": metrics,
-                 "error": bool(row.get("error")), "tags": row.get("tags")}
+                 "error": row.get("error"), "tags": row.get("tags")}
         text = _UUID.sub("<uuid>", json.dumps(shape, sort_keys=True))
         out.setdefault(attrs["name"], []).append(json.loads(text))
     return {k: sorted(v, key=lambda s: json.dumps(s, sort_keys=True)) for k, v in out.items()}
@@ -93,7 +103,7 @@ def test_langchain_rows_match_the_official_sdk(tmp_path: Path, env: dict[str, st
     official, ours = twin.both(SCRIPT, tmp_path, env,
                                packages=("langchain-core", "langchain-openai"))
     assert sorted(twin.spans(ours)) == sorted(twin.spans(official)) == [
-        "ChatOpenAI", "get_weather", "prompted", "prompted/ChatOpenAI",
+        "ChatOpenAI", "broken", "get_weather", "prompted", "prompted/ChatOpenAI",
         "prompted/ChatPromptTemplate"]
     theirs = _shapes(official, "0.48.1", set())
     mine = _shapes(ours, VERSION, OUR_EXTRA_METRICS)
@@ -120,6 +130,8 @@ def test_langchain_rows_match_the_official_sdk(tmp_path: Path, env: dict[str, st
     assert direct["metadata"]["model"] == "gpt-4o-mini-2024-07-18"
     assert direct["metrics"] == {"prompt_tokens": 12, "completion_tokens": 5,
                                  "total_tokens": 17, "tokens": 17, "prompt_cached_tokens": 2}
+    # A failed tool run's error is the exception's message, as the official logs it.
+    assert [s["error"] for s in theirs["broken"]] == ["no weather for Oslo"]
     # Our extra metric is there, with OpenAI's count.
     [ours_direct] = [r for r in ours if (r.get("metadata") or {}).get("tags") == ["direct"]]
     assert ours_direct["metrics"]["completion_reasoning_tokens"] == 1

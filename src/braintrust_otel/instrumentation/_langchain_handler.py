@@ -169,6 +169,10 @@ class LangChainCallbackHandler(BaseCallbackHandler):
             if error is not None:
                 run.span.record_exception(error)
                 run.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+                # The row's error is the message alone, as the official handler logs it
+                # (the traceback stays on the span's exception event).
+                run.span.set_attribute(
+                    A.ERROR, dumps(mask("error", str(error) or type(error).__name__)))
         except Exception as exc:
             diagnostics.report("instrumentation", "could not record a LangChain run", exc)
         run.span.end()
