@@ -2,12 +2,14 @@
 
 LangChain reports every run (chain, chat model, LLM, tool, retriever) to
 callback handlers. :class:`LangChainCallbackHandler` turns each run into an
-OTel span with Braintrust fields: chains ``task``, model runs ``llm`` (messages
-in OpenAI chat format, model, parameters, tokens, time to first token), tools
-``tool``, retrievers ``function``. Each span is made current while its run
-lasts, so a provider request or a ``@traced`` function inside a run nests
-under it, and a model run marks the context so the provider instrumentors add
-no second ``llm`` row for the same request.
+OTel span with the fields the official SDK's handler logs: chains ``task``,
+model runs ``llm`` (LangChain's messages in, the ``LLMResult`` out, invocation
+parameters, tokens, time to first token), tools ``tool``, retrievers
+``function``; each with a metadata block of LangChain's metadata, tags and run
+ids. Each span is made current while its run lasts, so a provider request or
+a ``@traced`` function inside a run nests under it, and a model run marks the
+context so the provider instrumentors add no second ``llm`` row for the same
+request.
 
 OpenInference's LangChain tracer was the first choice, but it deliberately
 never makes its spans current, so nothing a run calls nests under it.
@@ -19,7 +21,6 @@ hooks; a handler passed in ``callbacks=`` replaces it for that run.
 from __future__ import annotations
 
 import contextvars
-import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -37,16 +38,14 @@ from .._version import VERSION
 from ..masking import mask
 from ..serialize import dumps
 from ._langchain_mapping import (
-    _PARAMS,
-    _TOOL_CHOICE_PARAMS,
-    _TOOL_PARAMS,
-    _choices,
-    _message,
+    _model_params,
     _name,
     _plain,
-    _response_model,
+    _provider,
+    _response_fields,
+    _run_metadata,
+    _tool_input,
     _usage,
-    _user_metadata,
 )
 from ._llm import capture_content, mark_model_call, unmark_model_call
 
@@ -117,8 +116,9 @@ class LangChainCallbackHandler(BaseCallbackHandler):
         return self._parent
 
     def _start(self, run_id: UUID, parent_run_id: Optional[UUID], name: str, span_type: str,
-               input: Any, metadata: Mapping[str, Any], tags: Optional[Sequence[str]],
-               model_call: bool = False) -> None:
+               input: Any, tags: Optional[Sequence[str]],
+               metadata: Optional[Mapping[str, Any]], model_call: bool = False,
+               **extra: Any) -> None:
         if not self.enabled:
             return
         if tags and "langsmith:hidden" in tags:
@@ -133,8 +133,8 @@ class LangChainCallbackHandler(BaseCallbackHandler):
                 attrs[A.PARENT] = self._bt_parent
             if capture_content() and input is not None:
                 attrs[A.INPUT] = dumps(mask("input", _plain(input)))
-            if metadata:
-                attrs[A.METADATA] = dumps(mask("metadata", _plain(metadata)))
+            block = _run_metadata(run_id, parent_run_id, tags, metadata, **extra)
+            attrs[A.METADATA] = dumps(mask("metadata", _plain(block)))
             span = self._tracer.start_span(name, context=ctx, attributes=attrs)
             ctx_token = otel_context.attach(trace.set_span_in_context(span))
             llm_token = mark_model_call() if model_call else None
@@ -158,8 +158,8 @@ class LangChainCallbackHandler(BaseCallbackHandler):
             attrs: dict[str, Any] = {}
             if capture_content() and output is not None:
                 attrs[A.OUTPUT] = dumps(mask("output", _plain(output)))
-            if metadata:
-                attrs[A.METADATA + ".model"] = metadata.get("model")
+            for key, value in (metadata or {}).items():
+                attrs[f"{A.METADATA}.{key}"] = value
             all_metrics = dict(metrics or {})
             if run.ttft is not None:
                 all_metrics["time_to_first_token"] = run.ttft
@@ -169,6 +169,10 @@ class LangChainCallbackHandler(BaseCallbackHandler):
             if error is not None:
                 run.span.record_exception(error)
                 run.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+                # The row's error is the message alone, as the official handler logs it
+                # (the traceback stays on the span's exception event).
+                run.span.set_attribute(
+                    A.ERROR, dumps(mask("error", str(error) or type(error).__name__)))
         except Exception as exc:
             diagnostics.report("instrumentation", "could not record a LangChain run", exc)
         run.span.end()
@@ -181,7 +185,7 @@ class LangChainCallbackHandler(BaseCallbackHandler):
                        **kwargs: Any) -> None:
         node = (metadata or {}).get("langgraph_node")
         self._start(run_id, parent_run_id, _name(name or node, serialized, "Chain"), "task",
-                    inputs, _user_metadata(metadata, tags), tags)
+                    inputs, tags, metadata)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, outputs)
@@ -195,28 +199,6 @@ class LangChainCallbackHandler(BaseCallbackHandler):
 
     # models
 
-    def _model_start(self, serialized: Optional[dict[str, Any]], input: Any, run_id: UUID,
-                     parent_run_id: Optional[UUID], tags: Optional[list[str]],
-                     metadata: Optional[dict[str, Any]], name: Optional[str], default: str,
-                     invocation_params: Optional[Mapping[str, Any]]) -> None:
-        params = dict(invocation_params or {})
-        meta = metadata or {}
-        info: dict[str, Any] = {
-            "model": params.get("model") or params.get("model_name") or meta.get("ls_model_name"),
-            "provider": meta.get("ls_provider"),
-            **{k: params[k] for k in _PARAMS if params.get(k) is not None},
-        }
-        tools = next((params[k] for k in _TOOL_PARAMS if params.get(k)), None)
-        if tools:
-            info["tools"] = tools
-        choice = next((params[k] for k in _TOOL_CHOICE_PARAMS if params.get(k) is not None),
-                      None)
-        if choice is not None:
-            info["tool_choice"] = choice
-        info.update(_user_metadata(metadata, tags))
-        self._start(run_id, parent_run_id, _name(name, serialized, default), "llm", input,
-                    {k: v for k, v in info.items() if v is not None}, tags, model_call=True)
-
     def on_chat_model_start(self, serialized: Optional[dict[str, Any]],
                             messages: list[list[Any]], *, run_id: UUID,
                             parent_run_id: Optional[UUID] = None,
@@ -225,18 +207,17 @@ class LangChainCallbackHandler(BaseCallbackHandler):
                             name: Optional[str] = None,
                             invocation_params: Optional[dict[str, Any]] = None,
                             **kwargs: Any) -> None:
-        batches = [[_message(m) for m in batch] for batch in messages]
-        self._model_start(serialized, batches[0] if len(batches) == 1 else batches, run_id,
-                          parent_run_id, tags, metadata, name, "Chat Model", invocation_params)
+        # One list of messages per prompt, batched or not, as LangChain passes them.
+        self._start(run_id, parent_run_id, _name(name, serialized, "Chat Model"), "llm",
+                    messages, tags, metadata, model_call=True,
+                    **_model_params(invocation_params), provider=_provider(serialized))
 
     def on_llm_start(self, serialized: Optional[dict[str, Any]], prompts: list[str], *,
                      run_id: UUID, parent_run_id: Optional[UUID] = None,
                      tags: Optional[list[str]] = None, metadata: Optional[dict[str, Any]] = None,
-                     name: Optional[str] = None,
-                     invocation_params: Optional[dict[str, Any]] = None,
-                     **kwargs: Any) -> None:
-        self._model_start(serialized, list(prompts), run_id, parent_run_id, tags, metadata, name,
-                          "LLM", invocation_params)
+                     name: Optional[str] = None, **kwargs: Any) -> None:
+        self._start(run_id, parent_run_id, _name(name, serialized, "LLM"), "llm", list(prompts),
+                    tags, metadata, model_call=True, provider=_provider(serialized))
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         run = self._runs.get(run_id)
@@ -245,12 +226,11 @@ class LangChainCallbackHandler(BaseCallbackHandler):
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            output, metrics = _choices(response), _usage(response)
-            model = _response_model(response)
+            metrics, fields = _usage(response), _response_fields(response)
         except Exception as exc:
             diagnostics.report("instrumentation", "could not read a LangChain model result", exc)
-            output, metrics, model = None, {}, None
-        self._end(run_id, output, {"model": model} if model else None, metrics)
+            metrics, fields = {}, {}
+        self._end(run_id, response, fields, metrics)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, error=error)
@@ -263,19 +243,10 @@ class LangChainCallbackHandler(BaseCallbackHandler):
                       metadata: Optional[dict[str, Any]] = None,
                       inputs: Optional[dict[str, Any]] = None, name: Optional[str] = None,
                       **kwargs: Any) -> None:
-        value: Any = inputs
-        if value is None:
-            try:
-                value = json.loads(input_str)
-            except (TypeError, ValueError):
-                value = input_str
-        self._start(run_id, parent_run_id, _name(name, serialized, "Tool"), "tool", value,
-                    _user_metadata(metadata, tags), tags)
+        self._start(run_id, parent_run_id, _name(name, serialized, "Tool"), "tool",
+                    _tool_input(inputs, input_str), tags, metadata)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        # A tool run's ToolMessage: its content is the tool's answer.
-        if getattr(output, "type", None) == "tool" and hasattr(output, "content"):
-            output = output.content
         self._end(run_id, output)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -287,7 +258,7 @@ class LangChainCallbackHandler(BaseCallbackHandler):
                            metadata: Optional[dict[str, Any]] = None,
                            name: Optional[str] = None, **kwargs: Any) -> None:
         self._start(run_id, parent_run_id, _name(name, serialized, "Retriever"), "function",
-                    query, _user_metadata(metadata, tags), tags)
+                    query, tags, metadata)
 
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, documents)

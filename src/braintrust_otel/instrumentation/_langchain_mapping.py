@@ -1,50 +1,34 @@
-"""LangChain's run objects as Braintrust fields: messages in OpenAI chat format, choices,
-token counts, model, run names and user metadata. Pure mapping for the callback handler
-in :mod:`._langchain_handler`; it touches LangChain objects only through their attributes."""
+"""LangChain's run objects as Braintrust fields, as the official SDK's LangChain handler
+logs them: run inputs and outputs as LangChain's own objects in plain data (messages,
+``LLMResult``), a metadata block per run (LangChain's metadata, invocation parameters,
+run ids, tags), token metrics. Pure mapping for the callback handler in
+:mod:`._langchain_handler`; it touches LangChain objects only through their attributes."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
+from uuid import UUID
 
-_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool",
-          "function": "function", "developer": "developer",
-          "AIMessageChunk": "assistant", "HumanMessageChunk": "user"}
+from .._version import VERSION
+
 _TOOL_PARAMS = ("tools", "functions")
 _TOOL_CHOICE_PARAMS = ("tool_choice", "function_call")
-# Request parameters worth keeping as metadata; the rest of invocation_params
-# repeats the client's configuration.
-_PARAMS = ("temperature", "top_p", "top_k", "max_tokens", "max_completion_tokens", "stop",
-           "seed", "frequency_penalty", "presence_penalty", "n", "stream", "response_format",
-           "reasoning_effort", "parallel_tool_calls")
-
-
-def _message(msg: Any) -> Any:
-    """A LangChain message in OpenAI chat format (anything else as it is)."""
-    kind = getattr(msg, "type", None)
-    if not isinstance(kind, str) or not hasattr(msg, "content"):
-        return msg
-    role = getattr(msg, "role", None) if kind == "chat" else _ROLES.get(kind, kind)
-    out: dict[str, Any] = {"role": role, "content": msg.content}
-    calls = getattr(msg, "tool_calls", None)
-    if calls:
-        out["tool_calls"] = [
-            {"id": c.get("id"), "type": "function",
-             "function": {"name": c.get("name"), "arguments": json.dumps(c.get("args") or {})}}
-            for c in calls if isinstance(c, Mapping)]
-        if out["content"] == "":
-            out["content"] = None  # as OpenAI returns an answer that only calls tools
-    if kind == "tool" and getattr(msg, "tool_call_id", None):
-        out["tool_call_id"] = msg.tool_call_id
-    if getattr(msg, "name", None):
-        out["name"] = msg.name
-    return out
+# Integration packages whose name is not ``langchain_<provider>``.
+_PROVIDERS = {"langchain_google_vertexai": "google", "langchain_google_genai": "google",
+              "langchain_google": "google", "langchain_aws": "aws", "langchain_bedrock": "aws",
+              "langchain_azure_ai": "azure", "langchain_azure": "azure",
+              "langchain_mistralai": "mistral"}
+#: Who logged a span, in every LangChain span's metadata (the official SDK's names).
+INTEGRATION = {"integration_name": "langchain-py", "sdk_version": VERSION, "language": "python"}
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
-    """Run inputs and outputs as plain data: messages in chat format, documents as dicts."""
-    if depth > 20:
+    """Run inputs and outputs as plain data: pydantic objects (LangChain's messages,
+    documents, ``LLMResult``) as their ``model_dump`` without unset (``None``) fields,
+    which is how the official SDK logs them."""
+    if depth > 64:
         return value
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
@@ -52,80 +36,146 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return {str(k): _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v, depth + 1) for v in value]
-    if hasattr(value, "page_content"):  # a Document
-        return {"page_content": value.page_content,
-                "metadata": _plain(getattr(value, "metadata", {}), depth + 1)}
-    converted = _message(value)
-    if converted is not value:
-        return converted
+    if isinstance(value, UUID):
+        return str(value)
     dump = getattr(value, "model_dump", None)
-    if callable(dump):
+    if callable(dump) and not isinstance(value, type):
         try:
-            return _plain(dump(), depth + 1)
+            return _plain(dump(exclude_none=True), depth + 1)
         except Exception:
             pass
     return value
 
 
-def _choices(response: Any) -> Any:
-    """An ``LLMResult`` as OpenAI-style choices (one list per prompt when batched)."""
-    out = []
-    for batch in getattr(response, "generations", None) or []:
-        choices = []
-        for i, gen in enumerate(batch or []):
-            message = getattr(gen, "message", None)
-            info = getattr(gen, "generation_info", None) or {}
-            choices.append({
-                "index": i,
-                "message": _message(message) if message is not None
-                else {"role": "assistant", "content": getattr(gen, "text", None)},
-                "finish_reason": info.get("finish_reason")
-                or (getattr(message, "response_metadata", None) or {}).get("finish_reason"),
-            })
-        out.append(choices)
-    return out[0] if len(out) == 1 else out
+def _tool_input(inputs: Optional[Mapping[str, Any]], input_str: Any) -> Any:
+    """A tool run's input: its arguments, else its input string (decoded when JSON)."""
+    if inputs is not None:
+        return inputs
+    try:
+        return json.loads(input_str)
+    except (TypeError, ValueError):
+        return input_str
+
+
+def _provider(serialized: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The provider a model class's integration package names (``langchain_openai``: openai)."""
+    for part in (serialized or {}).get("id") or []:
+        if not isinstance(part, str):
+            continue
+        package = part.lower().split(".", 1)[0]
+        if package in _PROVIDERS:
+            return _PROVIDERS[package]
+        if package.startswith("langchain_"):
+            return package[len("langchain_"):]
+    return None
+
+
+def _model_params(invocation_params: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    """A chat model run's metadata from its invocation parameters: the tools offered and
+    the tool choice on their own, the other parameters as ``invocation_params``."""
+    params: dict[str, Any] = {}
+    out: dict[str, Any] = {}
+    for key, value in (invocation_params or {}).items():
+        if key in _TOOL_PARAMS and "tools" not in out and value:
+            out["tools"] = value
+        elif key in _TOOL_CHOICE_PARAMS and "tool_choice" not in out and value is not None:
+            out["tool_choice"] = value
+        else:
+            params[key] = value
+    return {"invocation_params": params, **out}
+
+
+def _run_metadata(run_id: UUID, parent_run_id: Optional[UUID], tags: Optional[Sequence[str]],
+                  metadata: Optional[Mapping[str, Any]], **extra: Any) -> dict[str, Any]:
+    """The metadata every run's span starts with: its tags, LangChain's metadata for the
+    run (``ls_*`` fields included) under ``metadata``, ``extra``, the run ids and who logged it."""
+    return {"tags": list(tags or []), "metadata": dict(metadata or {}),
+            **{k: v for k, v in extra.items() if v is not None},
+            "run_id": str(run_id),
+            "parent_run_id": str(parent_run_id) if parent_run_id is not None else None,
+            "braintrust": dict(INTEGRATION)}
+
+
+def _generations(response: Any) -> list[Any]:
+    return [gen for batch in getattr(response, "generations", None) or [] for gen in batch or []]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(value: Any) -> float:
+    return float(value) if _number(value) else 0
+
+
+def _add(metrics: dict[str, Any], key: str, value: Any) -> None:
+    if _number(value):
+        metrics[key] = metrics.get(key, 0) + value
 
 
 def _usage(response: Any) -> dict[str, Any]:
-    """Token metrics of an ``LLMResult``, in Braintrust's names."""
+    """Token metrics of an ``LLMResult``: ``prompt_tokens``, ``completion_tokens``,
+    ``total_tokens`` and ``tokens`` (prompt plus completion), cache and reasoning tokens."""
     metrics: dict[str, Any] = {}
-    for batch in getattr(response, "generations", None) or []:
-        for gen in batch or []:
-            usage = getattr(getattr(gen, "message", None), "usage_metadata", None)
-            if not isinstance(usage, Mapping):
-                continue
-            for src, dst in (("input_tokens", "prompt_tokens"),
-                             ("output_tokens", "completion_tokens"), ("total_tokens", "tokens")):
-                if isinstance(usage.get(src), (int, float)):
-                    metrics[dst] = metrics.get(dst, 0) + usage[src]
-            details = usage.get("input_token_details") or {}
-            for src, dst in (("cache_read", "prompt_cached_tokens"),
-                             ("cache_creation", "prompt_cache_creation_tokens")):
-                if isinstance(details.get(src), (int, float)):
-                    metrics[dst] = metrics.get(dst, 0) + details[src]
-            reasoning = (usage.get("output_token_details") or {}).get("reasoning")
-            if isinstance(reasoning, (int, float)):
-                metrics["completion_reasoning_tokens"] = (
-                    metrics.get("completion_reasoning_tokens", 0) + reasoning)
-    if not metrics:  # older integrations report usage only in llm_output
-        usage = (getattr(response, "llm_output", None) or {}).get("token_usage") or {}
-        for src, dst in (("prompt_tokens", "prompt_tokens"),
-                         ("completion_tokens", "completion_tokens"), ("total_tokens", "tokens")):
-            if isinstance(usage.get(src), (int, float)):
-                metrics[dst] = usage[src]
-    if "tokens" not in metrics and {"prompt_tokens", "completion_tokens"} <= set(metrics):
+    for gen in _generations(response):
+        usage = getattr(getattr(gen, "message", None), "usage_metadata", None)
+        if not isinstance(usage, Mapping):
+            continue
+        prompt, completion = usage.get("input_tokens"), usage.get("output_tokens")
+        _add(metrics, "prompt_tokens", prompt)
+        _add(metrics, "completion_tokens", completion)
+        _add(metrics, "total_tokens", usage.get("total_tokens"))
+        details = usage.get("input_token_details")
+        details = details if isinstance(details, Mapping) else {}
+        read = details.get("cache_read")
+        _add(metrics, "prompt_cached_tokens", read)
+        cached = _count(read)
+        split = {life: details.get(f"ephemeral_{life}_input_tokens") for life in ("5m", "1h")}
+        if any(_number(v) for v in split.values()):
+            # Anthropic's cache writes split by lifetime; their sum is all cache writes.
+            for life, count in split.items():
+                _add(metrics, f"prompt_cache_creation_{life}_tokens", count)
+                cached += _count(count)
+        elif _number(details.get("cache_creation")):
+            _add(metrics, "prompt_cache_creation_tokens", details["cache_creation"])
+            cached += _count(details["cache_creation"])
+        out_details = usage.get("output_token_details")
+        if isinstance(out_details, Mapping):
+            _add(metrics, "completion_reasoning_tokens", out_details.get("reasoning"))
+        if (isinstance(prompt, (int, float)) and isinstance(completion, (int, float))
+                and cached > prompt and usage.get("total_tokens") == prompt + completion):
+            # An integration that counts only uncached input: the cache is on top of it.
+            metrics["prompt_tokens"] += int(cached)
+            metrics["total_tokens"] += int(cached)
+    if not any(metrics.values()):  # older integrations report usage only in llm_output
+        output = getattr(response, "llm_output", None)
+        usage = (output.get("token_usage") or output.get("estimatedTokens")
+                 if isinstance(output, Mapping) else None)
+        metrics = ({k: v for k, v in usage.items() if _number(v)}
+                   if isinstance(usage, Mapping) else {})
+    if ("tokens" not in metrics and _number(metrics.get("prompt_tokens"))
+            and _number(metrics.get("completion_tokens"))):
         metrics["tokens"] = metrics["prompt_tokens"] + metrics["completion_tokens"]
     return metrics
 
 
-def _response_model(response: Any) -> Any:
-    for batch in getattr(response, "generations", None) or []:
-        for gen in batch or []:
-            meta = getattr(getattr(gen, "message", None), "response_metadata", None) or {}
-            if meta.get("model_name") or meta.get("model"):
-                return meta.get("model_name") or meta.get("model")
-    output = getattr(response, "llm_output", None) or {}
-    return output.get("model_name") or output.get("model")
+def _response_fields(response: Any) -> dict[str, Any]:
+    """The model that answered and its provider, as a model run's response names them."""
+    model: Any = None
+    provider: Any = None
+    for gen in _generations(response):
+        meta = getattr(getattr(gen, "message", None), "response_metadata", None)
+        if not isinstance(meta, Mapping):
+            continue
+        model = model or meta.get("model_name") or None
+        named = meta.get("model_provider")
+        if not provider and isinstance(named, str) and named:
+            provider = named.lower()
+    if not model:
+        output = getattr(response, "llm_output", None)
+        if isinstance(output, Mapping):
+            model = output.get("model_name") or output.get("model") or None
+    return {k: v for k, v in (("model", model), ("provider", provider)) if v}
 
 
 def _name(name: Optional[str], serialized: Optional[Mapping[str, Any]], default: str) -> str:
@@ -134,11 +184,3 @@ def _name(name: Optional[str], serialized: Optional[Mapping[str, Any]], default:
     serialized = serialized or {}
     ids = serialized.get("id") or []
     return str(serialized.get("name") or (ids[-1] if ids else None) or default)
-
-
-def _user_metadata(metadata: Optional[Mapping[str, Any]], tags: Optional[Sequence[str]]
-                   ) -> dict[str, Any]:
-    out = {k: v for k, v in (metadata or {}).items() if not k.startswith("ls_")}
-    if tags:
-        out["tags"] = list(tags)
-    return out

@@ -17,6 +17,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 import braintrust
+from braintrust_otel._version import VERSION
 from tests.conftest import StoreHelper, auto_instrument_only, undo_auto_instrument
 from tests.fake_llm import FINAL_ANSWER, MODEL, FakeLLM
 
@@ -67,8 +68,9 @@ def _agent(llm: FakeLLM) -> Any:
     return RunnableLambda(loop, afunc=aloop).with_config(run_name="weather_agent")
 
 
-TOOL_CALL = {"id": "call_1", "type": "function",
-             "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+def _human(text: str) -> dict[str, Any]:
+    # A LangChain message as logged: its model_dump without unset fields.
+    return {"type": "human", "content": text, "additional_kwargs": {}, "response_metadata": {}}
 
 
 def _check_rows(rows: list[dict[str, Any]], root_id: str) -> None:
@@ -78,38 +80,55 @@ def _check_rows(rows: list[dict[str, Any]], root_id: str) -> None:
     assert chain["span_parents"] == [root_id]
     assert chain["input"] == "Weather in Paris?"
     assert chain["output"] == FINAL_ANSWER
+    chain_run = chain["metadata"]["run_id"]
+    assert chain["metadata"] == {
+        "tags": [], "metadata": {}, "run_id": chain_run, "parent_run_id": None,
+        "braintrust": {"integration_name": "langchain-py", "sdk_version": VERSION,
+                       "language": "python"}}
 
     llms = sorted((r for r in rows if r["span_attributes"].get("type") == "llm"),
                   key=lambda r: r["metrics"]["start"])
     assert [r["span_attributes"]["name"] for r in llms] == ["ChatOpenAI", "ChatOpenAI"]
     first, second = llms
     for row in llms:
+        meta = row["metadata"]
         assert row["span_parents"] == [chain["span_id"]]
-        assert row["metadata"]["model"] == MODEL  # the model that answered
-        assert row["metadata"]["provider"] == "openai"
-        assert row["metadata"]["temperature"] == 0.1
-        assert row["metadata"]["tools"][0]["function"]["name"] == "get_weather"
+        assert meta["model"] == MODEL  # the model that answered
+        assert meta["provider"] == "openai"
+        assert meta["invocation_params"]["temperature"] == 0.1
+        assert meta["invocation_params"]["model"] == "gpt-4o-mini"  # the model asked for
+        assert meta["tools"][0]["function"]["name"] == "get_weather"
+        assert "tools" not in meta["invocation_params"]
+        assert meta["metadata"]["ls_provider"] == "openai"
+        assert meta["parent_run_id"] == chain_run and meta["run_id"] != chain_run
+        assert meta["braintrust"]["integration_name"] == "langchain-py"
         m = row["metrics"]
-        assert (m["prompt_tokens"], m["completion_tokens"], m["tokens"]) == (12, 5, 17)
-        assert m["prompt_cached_tokens"] == 2 and m["completion_reasoning_tokens"] == 1
-    assert first["input"] == [{"role": "user", "content": "Weather in Paris?"}]
-    assert first["output"] == [{"index": 0, "finish_reason": "tool_calls",
-                                "message": {"role": "assistant", "content": None,
-                                            "tool_calls": [TOOL_CALL]}}]
-    assert second["input"] == [
-        {"role": "user", "content": "Weather in Paris?"},
-        {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
-        {"role": "tool", "content": "sunny in Paris", "tool_call_id": "call_1",
-         "name": "get_weather"},
-    ]
-    assert second["output"] == [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": FINAL_ANSWER}}]
+        assert {k: v for k, v in m.items() if k not in ("start", "end")} == {
+            "prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17, "tokens": 17,
+            "prompt_cached_tokens": 2, "completion_reasoning_tokens": 1}
+        assert row["output"]["type"] == "LLMResult"
+    assert first["input"] == [[_human("Weather in Paris?")]]
+    [[generation]] = first["output"]["generations"]
+    assert generation["generation_info"]["finish_reason"] == "tool_calls"
+    assert generation["message"]["response_metadata"]["finish_reason"] == "tool_calls"
+    [[asked, answered, tool_result]] = second["input"]
+    assert asked == _human("Weather in Paris?")
+    assert answered["type"] == "ai"
+    assert answered["tool_calls"] == [{"name": "get_weather", "args": {"city": "Paris"},
+                                       "id": "call_1", "type": "tool_call"}]
+    assert {k: tool_result.get(k) for k in ("type", "content", "tool_call_id", "name")} == {
+        "type": "tool", "content": "sunny in Paris", "tool_call_id": "call_1",
+        "name": "get_weather"}
+    [[generation]] = second["output"]["generations"]
+    assert generation["text"] == generation["message"]["content"] == FINAL_ANSWER
 
     [tool_row] = [r for r in rows if r["span_attributes"].get("type") == "tool"]
     assert tool_row["span_attributes"]["name"] == "get_weather"
     assert tool_row["span_parents"] == [chain["span_id"]]
     assert tool_row["input"] == {"city": "Paris"}
-    assert tool_row["output"] == "sunny in Paris"
+    assert tool_row["output"]["content"] == "sunny in Paris"  # the tool's ToolMessage
+    assert tool_row["output"]["type"] == "tool"
+    assert tool_row["metadata"]["parent_run_id"] == chain_run
     [lookup] = [r for r in rows if r["span_attributes"]["name"] == "weather lookup"]
     assert by_id[lookup["span_parents"][0]] is tool_row
     assert {r["root_span_id"] for r in rows} == {chain["root_span_id"]}
@@ -154,5 +173,5 @@ def test_explicit_handler_and_a_model_error(store: StoreHelper, llm: FakeLLM) ->
     [row] = store.rows()
     assert row["span_attributes"] == {"name": "ChatOpenAI", "type": "llm"}
     assert row["span_parents"] is None
-    assert row["input"] == [{"role": "user", "content": "hi"}]
+    assert row["input"] == [[_human("hi")]]
     assert "injected failure" in row["error"]
