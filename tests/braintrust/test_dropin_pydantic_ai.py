@@ -1,11 +1,11 @@
 """Pydantic AI traced by ``setup_pydantic_ai()``: the official SDK's rows, field by field.
 
 One script (an agent with a tool run with ``run_sync``, a plain agent run with
-``run`` and then ``run_stream``) runs under the official SDK and under this
-one against the fake provider; every span (by its path of names) must match in
-type, input, output and metadata, and carry the same metric names. Values that
-differ from run to run (Pydantic AI's run and conversation ids, timestamps)
-are compared by kind.
+``run`` and then ``run_stream``, the direct ``model_request*`` functions) runs
+under the official SDK and under this one against the fake provider; every
+span (by its path of names) must match in type, input, output and metadata,
+and carry the same metric names. Values that differ from run to run (Pydantic
+AI's run and conversation ids, timestamps) are compared by kind.
 """
 
 from __future__ import annotations
@@ -43,6 +43,20 @@ async def stream():
             pass
 
 asyncio.run(stream())
+
+from pydantic_ai.direct import model_request, model_request_stream, model_request_sync
+from pydantic_ai.messages import ModelRequest
+
+model_request_sync("openai-chat:gpt-4o", [ModelRequest.user_text_prompt("direct")])
+asyncio.run(model_request("openai-chat:gpt-4o", [ModelRequest.user_text_prompt("async")]))
+
+async def direct_stream():
+    async with model_request_stream("openai-chat:gpt-4o",
+                                    [ModelRequest.user_text_prompt("streamed")]) as events:
+        async for _ in events:
+            pass
+
+asyncio.run(direct_stream())
 '''
 
 _ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -101,7 +115,10 @@ def test_setup_pydantic_ai_rows_match_the_official_sdk(tmp_path: Path,
         "agent_run_stream [instance]/chat gpt-4o", "agent_run_sync [weather]",
         "agent_run_sync [weather]/agent_run [weather]",
         "agent_run_sync [weather]/agent_run [weather]/chat gpt-4o",
-        "agent_run_sync [weather]/agent_run [weather]/get_weather"]
+        "agent_run_sync [weather]/agent_run [weather]/get_weather",
+        "model_request", "model_request/chat gpt-4o", "model_request_stream",
+        "model_request_stream/chat gpt-4o", "model_request_sync",
+        "model_request_sync/model_request", "model_request_sync/model_request/chat gpt-4o"]
     for path in theirs:
         assert mine[path] == theirs[path], path
 

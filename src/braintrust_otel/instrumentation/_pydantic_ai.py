@@ -14,14 +14,14 @@ import inspect
 from collections.abc import Mapping
 from typing import Any, Optional
 
-__all__ = ["agent_input_and_metadata", "agent_output", "model_info", "model_request_fields",
-           "resolved_input", "response_metadata", "response_metrics", "stream_output",
-           "tool_definitions"]
+__all__ = ["agent_input_and_metadata", "agent_output", "direct_request_fields", "model_info",
+           "model_request_fields", "resolved_input", "response_metadata", "response_metrics",
+           "stream_output", "tool_definitions"]
 
 #: The ``run*`` keyword arguments an agent run's input shows (when the caller passes them).
 _RUN_KWARGS = ("output_type", "message_history", "deferred_tool_results", "model_settings",
                "usage_limits", "toolsets", "instructions", "metadata", "conversation_id",
-               "capabilities", "retries", "spec")
+               "capabilities", "retries", "spec", "prog_name")
 
 #: Words in a model class's name -> the provider the official rows name.
 _PROVIDERS = (("OpenAI", "openai"), ("Anthropic", "anthropic"), ("GoogleCloud", "google-cloud"),
@@ -210,6 +210,28 @@ def model_request_fields(model: Any, args: tuple[Any, ...], kwargs: Mapping[str,
         data["model_settings"] = settings
         metadata["invocation_params"] = settings
     return f"chat {name or type(model).__name__}", data, metadata
+
+
+def direct_request_fields(args: tuple[Any, ...], kwargs: Mapping[str, Any]
+                          ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(input, metadata)`` of a direct ``model_request*(model, messages, ...)`` call."""
+    model = args[0] if args else kwargs.get("model")
+    messages = args[1] if len(args) > 1 else kwargs.get("messages")
+    data: dict[str, Any] = {}
+    if model is not None:
+        data["model"] = str(model)
+    if messages:
+        data["messages"] = list(messages)
+    for key in ("model_settings", "model_request_parameters"):
+        if key in kwargs:
+            data[key] = kwargs[key]
+    name, provider = _split_model(model)
+    metadata: dict[str, Any] = {}
+    if name:
+        metadata["model"] = name
+    if provider:
+        metadata["provider"] = provider
+    return data, metadata
 
 
 def response_metrics(response: Any) -> dict[str, float]:

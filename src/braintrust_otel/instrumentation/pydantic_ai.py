@@ -7,7 +7,9 @@ output, model/agent/end-strategy/output-type metadata), the concrete model
 class each run resolves (``request``/``request_stream``: an ``llm`` row
 ``chat <model>`` with Pydantic AI's messages as input and its response as
 output, tokens as metrics, tool definitions as metadata) and
-``ToolManager.execute_tool_call`` (a ``tool`` row per call). Pydantic AI's
+``ToolManager.execute_tool_call`` (a ``tool`` row per call), and the direct
+``model_request``/``_sync``/``_stream`` functions (a ``task`` row around the
+``chat`` row). Pydantic AI's
 own spans (scope ``pydantic-ai``) are muted meanwhile: they would be the same
 work twice, in another shape. ``trace_agent`` and ``trace_requests`` (the
 per-object ``wrap_*`` helpers) still turn Pydantic AI's own spans on.
@@ -370,11 +372,17 @@ class _FirstEvent(wrapt.ObjectProxy):  # type: ignore[type-arg]
 
 
 class _ModelStream:
-    """``request_stream``'s context manager: the ``chat`` row is open while it is."""
+    """A response stream's context manager: ``row`` is open (and current) while it is.
 
-    def __init__(self, manager: Any, row: Row) -> None:
+    ``llm``: the row is the model call (``request_stream``: tokens, and the tools
+    the model was sent); otherwise the direct ``model_request_stream`` task
+    around it (timing only).
+    """
+
+    def __init__(self, manager: Any, row: Row, llm: bool = True) -> None:
         self._manager = manager
         self._row = row
+        self._llm = llm
         self._start = 0.0
         self._first: Optional[float] = None
         self._stream: Any = None
@@ -385,8 +393,9 @@ class _ModelStream:
             self._first = time.time()
 
     async def __aenter__(self) -> Any:
-        self._tokens = [otel_context.attach(trace.set_span_in_context(self._row.span)),
-                        mark_model_call(), _IN_REQUEST.set(True), _MODEL_ROW.set(self._row)]
+        self._tokens = [otel_context.attach(trace.set_span_in_context(self._row.span))]
+        if self._llm:
+            self._tokens += [mark_model_call(), _IN_REQUEST.set(True), _MODEL_ROW.set(self._row)]
         self._start = time.time()
         try:
             self._stream = await self._manager.__aenter__()
@@ -400,12 +409,12 @@ class _ModelStream:
         tokens, self._tokens = self._tokens, []
         if not tokens:
             return
-        context, mark, flag, current = tokens
         try:
-            _MODEL_ROW.reset(current)
-            _IN_REQUEST.reset(flag)
-            unmark_model_call(mark)
-            otel_context.detach(context)
+            if self._llm:
+                _MODEL_ROW.reset(tokens[3])
+                _IN_REQUEST.reset(tokens[2])
+                unmark_model_call(tokens[1])
+            otel_context.detach(tokens[0])
         except Exception:  # exited in another context: nothing of ours is set there
             pass
 
@@ -422,13 +431,71 @@ class _ModelStream:
                     response = self._stream.get()
                 except Exception:
                     response = getattr(self._stream, "response", None)
-            _finish_model(self._row, response, self._start, self._first)
+            if self._llm:
+                _finish_model(self._row, response, self._start, self._first)
+            else:
+                row = self._row
+                _safely("model response", lambda: row.log(
+                    output=response or None, metrics=_timing(self._start, self._first)))
+                row.end()
 
 
 def _model_request_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     row = _model_row(instance, args, kwargs)
     manager = wrapped(*args, **kwargs)
     return manager if row is None else _ModelStream(manager, row)
+
+
+def _direct_row(name: str, args: Any, kwargs: Any) -> Optional[Row]:
+    try:
+        data, metadata = shape.direct_request_fields(args, kwargs)
+    except Exception as exc:
+        diagnostics.report("instrumentation", f"could not read Pydantic AI's {name}", exc)
+        return None
+    return _row(name, "task", input=data, metadata=metadata)
+
+
+def _direct_done(row: Row, response: Any, start: float) -> None:
+    _safely("model response", lambda: row.log(output=response or None, metrics=_timing(start)))
+    row.end()
+
+
+async def _direct_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    row = _direct_row("model_request", args, kwargs)
+    if row is None:
+        return await wrapped(*args, **kwargs)
+    start = time.time()
+    with trace.use_span(row.span, end_on_exit=False, record_exception=False,
+                        set_status_on_exception=False):
+        try:
+            response = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _failed(row, exc)
+            raise
+    _direct_done(row, response, start)
+    return response
+
+
+def _direct_request_sync(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    row = _direct_row("model_request_sync", args, kwargs)
+    if row is None:
+        return wrapped(*args, **kwargs)
+    start = time.time()
+    with trace.use_span(row.span, end_on_exit=False, record_exception=False,
+                        set_status_on_exception=False):
+        try:
+            response = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _failed(row, exc)
+            raise
+    _direct_done(row, response, start)
+    return response
+
+
+def _direct_request_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    row = _direct_row("model_request_stream", args, kwargs)
+    manager = wrapped(*args, **kwargs)
+    return manager if row is None else _ModelStream(manager, row, llm=False)
 
 
 def _prepare_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -520,6 +587,9 @@ _PATCHES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     ("pydantic_ai.agent", "Agent._resolve_model_selection", _resolve_model),
     ("pydantic_ai.agent", "Agent._get_model", _resolve_model_sync),
     ("pydantic_ai.direct", "_prepare_model", _resolve_model_sync),
+    ("pydantic_ai.direct", "model_request", _direct_request),
+    ("pydantic_ai.direct", "model_request_sync", _direct_request_sync),
+    ("pydantic_ai.direct", "model_request_stream", _direct_request_stream),
     ("pydantic_ai.tool_manager", "ToolManager.execute_tool_call", _tool_call),
 )
 
