@@ -53,7 +53,9 @@ _MODEL_ROW: contextvars.ContextVar[Optional[Row]] = contextvars.ContextVar(
 _TOOL_ROWS: contextvars.ContextVar[Optional[list[int]]] = contextvars.ContextVar(
     "braintrust_pydantic_ai_tool_rows", default=None)
 #: The model classes whose requests are wrapped (unwrapped by ``uninstrument``).
-_WRAPPED_MODELS: list[type] = []
+#: Each maps to the methods wrapped on it and whether the class defined each itself
+#: (an inherited one is wrapped by an attribute of the class's own, deleted again).
+_WRAPPED_MODELS: dict[type, list[tuple[str, bool]]] = {}
 
 
 def settings(tracer_provider: Any = None) -> Any:
@@ -517,12 +519,13 @@ def _wrap_model_class(model: Any) -> Any:
     try:
         if model is None or cls in _WRAPPED_MODELS or not hasattr(cls, "request"):
             return model
-        _WRAPPED_MODELS.append(cls)
-        wrapt.wrap_function_wrapper(cls, "request", _model_request)
-        if hasattr(cls, "request_stream"):
-            wrapt.wrap_function_wrapper(cls, "request_stream", _model_request_stream)
-        if hasattr(cls, "prepare_request"):
-            wrapt.wrap_function_wrapper(cls, "prepare_request", _prepare_request)
+        wrapped = _WRAPPED_MODELS.setdefault(cls, [])
+        for name, wrapper in (("request", _model_request),
+                              ("request_stream", _model_request_stream),
+                              ("prepare_request", _prepare_request)):
+            if hasattr(cls, name):
+                wrapped.append((name, name in cls.__dict__))
+                wrapt.wrap_function_wrapper(cls, name, wrapper)
     except Exception as exc:
         diagnostics.report("instrumentation", "could not trace a Pydantic AI model", exc)
     return model
@@ -636,10 +639,12 @@ class PydanticAIInstrumentor(LazyInstrumentor):
             if found is not None:
                 _unwrap(*found)
         while _WRAPPED_MODELS:
-            cls = _WRAPPED_MODELS.pop()
-            _unwrap(cls, "request")
-            _unwrap(cls, "request_stream")
-            _unwrap(cls, "prepare_request")
+            cls, methods = _WRAPPED_MODELS.popitem()
+            for name, own in methods:
+                if own:
+                    _unwrap(cls, name)
+                elif isinstance(cls.__dict__.get(name), wrapt.FunctionWrapper):
+                    delattr(cls, name)
 
 
 def trace_agent(agent: Any) -> Any:

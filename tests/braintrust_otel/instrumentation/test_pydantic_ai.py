@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import wrapt
 
 pytest.importorskip("pydantic_ai")
 
@@ -174,9 +175,61 @@ def test_content_capture_off_keeps_structure(store: StoreHelper, llm: FakeLLM,
 def test_uninstrumented_agents_make_no_rows(store: StoreHelper, llm: FakeLLM) -> None:
     braintrust.init_logger(project="p")
     PydanticAIInstrumentor().instrument()
-    PydanticAIInstrumentor().uninstrument()
+    try:
+        # A run wraps the model class it resolves: uninstrument must unwrap it too.
+        _agent(llm).run_sync("Weather in Paris?")
+    finally:
+        PydanticAIInstrumentor().uninstrument()
+    assert not isinstance(OpenAIChatModel.__dict__["request"], wrapt.FunctionWrapper)
+    seen = {r["span_id"] for r in store.rows()}
+    assert len(seen) == 6
     with braintrust.start_span(name="request"):
         _agent(llm).run_sync("Weather in Paris?")
     # Only the user's own spans (one inside the tool) remain.
-    assert sorted(r["span_attributes"]["name"] for r in store.rows()) == ["request",
-                                                                         "weather lookup"]
+    assert sorted(r["span_attributes"]["name"] for r in store.rows()
+                  if r["span_id"] not in seen) == ["request", "weather lookup"]
+
+
+def test_a_failing_tool_marks_its_row_and_the_runs(store: StoreHelper, llm: FakeLLM) -> None:
+    braintrust.init_logger(project="p")
+    model = OpenAIChatModel("gpt-4o-mini", provider=OpenAIProvider(base_url=llm.openai_url,
+                                                                   api_key="sk-fake"))
+    agent = Agent(model, name="weather")
+
+    @agent.tool_plain
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        raise RuntimeError("station offline")
+
+    PydanticAIInstrumentor().instrument()
+    try:
+        with pytest.raises(RuntimeError, match="station offline"):
+            agent.run_sync("Weather in Paris?")
+    finally:
+        PydanticAIInstrumentor().uninstrument()
+    rows = {r["span_attributes"]["name"]: r for r in store.rows()}
+    assert sorted(rows) == ["agent_run [weather]", "agent_run_sync [weather]",
+                            "chat gpt-4o-mini", "get_weather"]
+    for name in ("get_weather", "agent_run [weather]", "agent_run_sync [weather]"):
+        assert "station offline" in rows[name]["error"], name
+    assert rows["get_weather"]["input"] == {"city": "Paris"}
+    assert not rows["chat gpt-4o-mini"].get("error")
+
+
+def test_a_model_subclass_is_traced_once_and_unwrapped(store: StoreHelper, llm: FakeLLM) -> None:
+    class TunedModel(OpenAIChatModel):  # inherits request: wrapped on both classes
+        pass
+
+    braintrust.init_logger(project="p")
+    PydanticAIInstrumentor().instrument()
+    try:
+        _agent(llm).run_sync("Weather in Paris?")
+        tuned = TunedModel("gpt-4o-mini", provider=OpenAIProvider(base_url=llm.openai_url,
+                                                                  api_key="sk-fake"))
+        Agent(tuned, name="tuned").run_sync("Hi")
+    finally:
+        PydanticAIInstrumentor().uninstrument()
+    chats = [r for r in store.rows() if r["span_attributes"]["name"] == "chat gpt-4o-mini"]
+    assert len(chats) == 3  # two for the weather agent, one (not two) for the tuned one
+    assert "request" not in TunedModel.__dict__
+    assert not isinstance(OpenAIChatModel.__dict__["request"], wrapt.FunctionWrapper)
