@@ -113,16 +113,25 @@ def _timing(start: float, first: Optional[float] = None) -> dict[str, float]:
 
 def _agent_row(kind: str, instance: Any, args: Any, kwargs: Any
                ) -> tuple[Optional[Row], dict[str, Any]]:
-    data: dict[str, Any] = {}
+    make = _agent_row_maker(kind, instance, args, kwargs)
+    return make()
+
+
+def _agent_row_maker(kind: str, instance: Any, args: Any, kwargs: Any
+                     ) -> Callable[[], tuple[Optional[Row], dict[str, Any]]]:
+    """Reads the run now (the agent's name before the run may infer one) and returns
+    what makes its row (a stream's row starts when the stream is entered)."""
     try:
         data, metadata = shape.agent_input_and_metadata(instance, args, kwargs)
         name = getattr(instance, "name", None)
     except Exception as exc:
         diagnostics.report("instrumentation", "could not read a Pydantic AI run", exc)
-        return None, data
-    row = _row(f"{kind} [{name}]" if name else kind, "task", input=data or None,
-               metadata=metadata)
-    return row, data
+        return lambda: (None, {})
+
+    def make() -> tuple[Optional[Row], dict[str, Any]]:
+        return _row(f"{kind} [{name}]" if name else kind, "task", input=data or None,
+                    metadata=metadata), data
+    return make
 
 
 def _capture() -> Optional[contextvars.Token[Optional[list[int]]]]:
@@ -259,10 +268,12 @@ class _FirstToken(wrapt.ObjectProxy):  # type: ignore[type-arg]
 class _AgentStream:
     """``run_stream``'s context manager: the run's row is open (and current) while it is."""
 
-    def __init__(self, manager: Any, row: Optional[Row], data: dict[str, Any]) -> None:
+    def __init__(self, manager: Any,
+                 make_row: Callable[[], tuple[Optional[Row], dict[str, Any]]]) -> None:
         self._manager = manager
-        self._row = row
-        self._data = data
+        self._make_row = make_row
+        self._row: Optional[Row] = None
+        self._data: dict[str, Any] = {}
         self._start = 0.0
         self._first: Optional[float] = None
         self._result: Any = None
@@ -274,6 +285,7 @@ class _AgentStream:
             self._first = time.time()
 
     async def __aenter__(self) -> Any:
+        self._row, self._data = self._make_row()
         if self._row is None:
             return await self._manager.__aenter__()
         self._token = otel_context.attach(trace.set_span_in_context(self._row.span))
@@ -310,8 +322,8 @@ class _AgentStream:
 
 
 def _agent_run_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    row, data = _agent_row("agent_run_stream", instance, args, kwargs)
-    return _AgentStream(wrapped(*args, **kwargs), row, data)
+    make_row = _agent_row_maker("agent_run_stream", instance, args, kwargs)
+    return _AgentStream(wrapped(*args, **kwargs), make_row)
 
 
 def _model_row(instance: Any, args: Any, kwargs: Any) -> Optional[Row]:
@@ -381,9 +393,11 @@ class _ModelStream:
     around it (timing only).
     """
 
-    def __init__(self, manager: Any, row: Row, llm: bool = True) -> None:
+    def __init__(self, manager: Any, make_row: Callable[[], Optional[Row]],
+                 llm: bool = True) -> None:
         self._manager = manager
-        self._row = row
+        self._make_row = make_row
+        self._row: Optional[Row] = None
         self._llm = llm
         self._start = 0.0
         self._first: Optional[float] = None
@@ -395,15 +409,18 @@ class _ModelStream:
             self._first = time.time()
 
     async def __aenter__(self) -> Any:
-        self._tokens = [otel_context.attach(trace.set_span_in_context(self._row.span))]
+        self._row = row = self._make_row()
+        if row is None:
+            return await self._manager.__aenter__()
+        self._tokens = [otel_context.attach(trace.set_span_in_context(row.span))]
         if self._llm:
-            self._tokens += [mark_model_call(), _IN_REQUEST.set(True), _MODEL_ROW.set(self._row)]
+            self._tokens += [mark_model_call(), _IN_REQUEST.set(True), _MODEL_ROW.set(row)]
         self._start = time.time()
         try:
             self._stream = await self._manager.__aenter__()
         except BaseException as exc:
             self._reset()
-            _failed(self._row, exc)
+            _failed(row, exc)
             raise
         return _FirstEvent(self._stream, self._seen)
 
@@ -425,27 +442,30 @@ class _ModelStream:
             return await self._manager.__aexit__(*exc_info)
         finally:
             self._reset()
-            if exc_info[1] is not None:
-                self._row.log(error=f"{type(exc_info[1]).__name__}: {exc_info[1]}")
-            response = None
-            if self._stream is not None:
-                try:
-                    response = self._stream.get()
-                except Exception:
-                    response = getattr(self._stream, "response", None)
-            if self._llm:
-                _finish_model(self._row, response, self._start, self._first)
-            else:
-                row = self._row
-                _safely("model response", lambda: row.log(
-                    output=response or None, metrics=_timing(self._start, self._first)))
-                row.end()
+            if self._row is not None:
+                self._finish(exc_info[1])
+
+    def _finish(self, error: Optional[BaseException]) -> None:
+        row = self._row
+        assert row is not None
+        if error is not None:
+            row.log(error=f"{type(error).__name__}: {error}")
+        response = None
+        if self._stream is not None:
+            try:
+                response = self._stream.get()
+            except Exception:
+                response = getattr(self._stream, "response", None)
+        if self._llm:
+            _finish_model(row, response, self._start, self._first)
+        else:
+            _safely("model response", lambda: row.log(
+                output=response or None, metrics=_timing(self._start, self._first)))
+            row.end()
 
 
 def _model_request_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    row = _model_row(instance, args, kwargs)
-    manager = wrapped(*args, **kwargs)
-    return manager if row is None else _ModelStream(manager, row)
+    return _ModelStream(wrapped(*args, **kwargs), lambda: _model_row(instance, args, kwargs))
 
 
 def _direct_row(name: str, args: Any, kwargs: Any) -> Optional[Row]:
@@ -495,9 +515,8 @@ def _direct_request_sync(wrapped: Any, instance: Any, args: Any, kwargs: Any) ->
 
 
 def _direct_request_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    row = _direct_row("model_request_stream", args, kwargs)
-    manager = wrapped(*args, **kwargs)
-    return manager if row is None else _ModelStream(manager, row, llm=False)
+    return _ModelStream(wrapped(*args, **kwargs),
+                        lambda: _direct_row("model_request_stream", args, kwargs), llm=False)
 
 
 def _prepare_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:

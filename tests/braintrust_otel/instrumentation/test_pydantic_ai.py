@@ -136,8 +136,11 @@ def test_streamed_run_and_model_request_rows(store: StoreHelper, llm: FakeLLM) -
     agent = Agent(model, name="streamer")
 
     async def main() -> list[str]:
-        async with agent.run_stream("Say hi") as streamed:
-            return [text async for text in streamed.stream_text()]
+        # Made before the span, entered inside it: the row starts (and nests) on entry.
+        manager = agent.run_stream("Say hi")
+        with braintrust.start_span(name="outer"):
+            async with manager as streamed:
+                return [text async for text in streamed.stream_text()]
     try:
         chunks = asyncio.run(main())
     finally:
@@ -146,13 +149,15 @@ def test_streamed_run_and_model_request_rows(store: StoreHelper, llm: FakeLLM) -
     rows = store.rows()
     [run] = [r for r in rows if r["span_attributes"]["name"] == "agent_run_stream [streamer]"]
     [chat] = [r for r in rows if r["span_attributes"]["name"] == "chat gpt-4o-mini"]
+    [outer] = [r for r in rows if r["span_attributes"]["name"] == "outer"]
+    assert run["span_parents"] == [outer["span_id"]]
     assert chat["span_parents"] == [run["span_id"]]
     assert chat["span_attributes"]["type"] == "llm"
     assert run["input"]["user_prompt"] == "Say hi"
     assert run["output"]["response"]["parts"][0]["content"] == chunks[-1]
     assert "time_to_first_token" in run["metrics"] and "time_to_first_token" in chat["metrics"]
     assert chat["output"]["parts"][0]["content"] == chunks[-1]
-    assert len(rows) == 2
+    assert len(rows) == 3
 
 
 def test_content_capture_off_keeps_structure(store: StoreHelper, llm: FakeLLM,
