@@ -1,11 +1,12 @@
 """Pydantic AI traced by ``setup_pydantic_ai()``: the official SDK's rows, field by field.
 
 One script (an agent with a tool run with ``run_sync``, a plain agent run with
-``run`` and then ``run_stream``, the direct ``model_request*`` functions) runs
-under the official SDK and under this one against the fake provider; every
-span (by its path of names) must match in type, input, output and metadata,
-and carry the same metric names. Values that differ from run to run (Pydantic
-AI's run and conversation ids, timestamps) are compared by kind.
+``run`` and then ``run_stream``, one ``run_stream_sync``, the direct
+``model_request*`` functions) runs under the official SDK and under this one
+against the fake provider; every span (by its path of names) must match in
+type, input, output and metadata, and carry the same metric names. Values that
+differ from run to run (Pydantic AI's run and conversation ids, timestamps)
+are compared by kind.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ async def stream():
             pass
 
 asyncio.run(stream())
+for _ in Agent("openai-chat:gpt-4o", name="sync").run_stream_sync("stream sync").stream_text():
+    pass
 
 from pydantic_ai.direct import model_request, model_request_stream, model_request_sync
 from pydantic_ai.messages import ModelRequest
@@ -110,15 +113,17 @@ def test_setup_pydantic_ai_rows_match_the_official_sdk(tmp_path: Path,
     duplicate = "agent_run_sync [weather]/get_weather"
     assert theirs.pop(duplicate) == mine[
         "agent_run_sync [weather]/agent_run [weather]/get_weather"]
-    assert sorted(mine) == sorted(theirs) == [
+    assert sorted(mine) == sorted(theirs) == sorted([
         "agent_run", "agent_run/chat gpt-4o", "agent_run_stream [instance]",
         "agent_run_stream [instance]/chat gpt-4o", "agent_run_sync [weather]",
         "agent_run_sync [weather]/agent_run [weather]",
         "agent_run_sync [weather]/agent_run [weather]/chat gpt-4o",
         "agent_run_sync [weather]/agent_run [weather]/get_weather",
+        "agent_run_stream_sync [sync]", "agent_run_stream_sync [sync]/agent_run_stream [sync]",
+        "agent_run_stream_sync [sync]/agent_run_stream [sync]/chat gpt-4o",
         "model_request", "model_request/chat gpt-4o", "model_request_stream",
         "model_request_stream/chat gpt-4o", "model_request_sync",
-        "model_request_sync/model_request", "model_request_sync/model_request/chat gpt-4o"]
+        "model_request_sync/model_request", "model_request_sync/model_request/chat gpt-4o"])
     for path in theirs:
         assert mine[path] == theirs[path], path
 

@@ -326,6 +326,96 @@ def _agent_run_stream(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> An
     return _AgentStream(wrapped(*args, **kwargs), make_row)
 
 
+class _SyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
+    """``run_stream_sync``'s result: the run's row stays current in the caller until its
+    text or output has been read to the end (or the result is dropped), as the
+    official SDK's does, so the streamed run inside nests under it."""
+
+    def __init__(self, wrapped: Any, row: Row, data: dict[str, Any], start: float,
+                 token: object, capture: Optional[contextvars.Token[Optional[list[int]]]]
+                 ) -> None:
+        super().__init__(wrapped)
+        self._self_row: Optional[Row] = row
+        self._self_data = data
+        self._self_start = start
+        self._self_token = token
+        self._self_capture = capture
+        self._self_first: Optional[float] = None
+
+    def _streamed(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        def items() -> Any:
+            try:
+                for item in getattr(self.__wrapped__, method)(*args, **kwargs):
+                    if self._self_first is None:
+                        self._self_first = time.time()
+                    yield item
+            finally:
+                self._self_finish()
+        return items()
+
+    def stream_text(self, *args: Any, **kwargs: Any) -> Any:
+        return self._streamed("stream_text", *args, **kwargs)
+
+    def stream_output(self, *args: Any, **kwargs: Any) -> Any:
+        return self._streamed("stream_output", *args, **kwargs)
+
+    def __iter__(self) -> Any:
+        return self._streamed("__iter__")
+
+    def __enter__(self) -> Any:
+        self.__wrapped__.__enter__()
+        return self  # the proxy, so what is read through it is timed
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            if exc_info[1] is not None and self._self_row is not None:
+                self._self_row.log(error=f"{type(exc_info[1]).__name__}: {exc_info[1]}")
+            self._self_finish()
+
+    def _self_finish(self) -> None:
+        row, self._self_row = self._self_row, None
+        if row is None:
+            return
+        try:
+            _finish_agent(row, self._self_data, self.__wrapped__,
+                          shape.stream_output(self.__wrapped__), self._self_start,
+                          self._self_first)
+        finally:
+            _end_capture(self._self_capture)
+            # Only where our row is still the current span: elsewhere (another thread,
+            # the garbage collector) the token is not this context's to undo.
+            if trace.get_current_span() is row.span:
+                try:
+                    otel_context.detach(self._self_token)  # type: ignore[arg-type]
+                except Exception:
+                    pass
+
+    def __del__(self) -> None:
+        try:
+            self._self_finish()
+        except Exception:
+            pass
+
+
+def _agent_run_stream_sync(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    row, data = _agent_row("agent_run_stream_sync", instance, args, kwargs)
+    if row is None:
+        return wrapped(*args, **kwargs)
+    token = otel_context.attach(trace.set_span_in_context(row.span))
+    capture = _capture()
+    start = time.time()
+    try:
+        result = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        _end_capture(capture)
+        otel_context.detach(token)
+        _failed(row, exc)
+        raise
+    return _SyncStream(result, row, data, start, token, capture)
+
+
 def _model_row(instance: Any, args: Any, kwargs: Any) -> Optional[Row]:
     if _IN_REQUEST.get():
         return None
@@ -606,6 +696,7 @@ _PATCHES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     ("pydantic_ai.agent.abstract", "AbstractAgent.run", _agent_run),
     ("pydantic_ai.agent.abstract", "AbstractAgent.run_sync", _agent_run_sync),
     ("pydantic_ai.agent.abstract", "AbstractAgent.run_stream", _agent_run_stream),
+    ("pydantic_ai.agent.abstract", "AbstractAgent.run_stream_sync", _agent_run_stream_sync),
     ("pydantic_ai.agent", "Agent._resolve_model_selection", _resolve_model),
     ("pydantic_ai.agent", "Agent._get_model", _resolve_model_sync),
     ("pydantic_ai.direct", "_prepare_model", _resolve_model_sync),

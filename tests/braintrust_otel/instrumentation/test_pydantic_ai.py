@@ -238,3 +238,28 @@ def test_a_model_subclass_is_traced_once_and_unwrapped(store: StoreHelper, llm: 
     assert len(chats) == 3  # two for the weather agent, one (not two) for the tuned one
     assert "request" not in TunedModel.__dict__
     assert not isinstance(OpenAIChatModel.__dict__["request"], wrapt.FunctionWrapper)
+
+
+def test_run_stream_sync_row_is_current_until_read_then_released(store: StoreHelper,
+                                                                 llm: FakeLLM) -> None:
+    from opentelemetry import trace
+
+    braintrust.init_logger(project="p")
+    PydanticAIInstrumentor().instrument()
+    model = OpenAIChatModel("gpt-4o-mini", provider=OpenAIProvider(base_url=llm.openai_url,
+                                                                   api_key="sk-fake"))
+    try:
+        with braintrust.start_span(name="outer") as outer:
+            before = trace.get_current_span()
+            with Agent(model, name="syncer").run_stream_sync("Say hi") as result:
+                chunks = list(result.stream_text())
+            assert trace.get_current_span() is before  # the run's row is no longer current
+    finally:
+        PydanticAIInstrumentor().uninstrument()
+    assert chunks
+    rows = {r["span_attributes"]["name"]: r for r in store.rows()}
+    sync_row = rows["agent_run_stream_sync [syncer]"]
+    assert sync_row["span_parents"] == [outer.span_id]
+    assert rows["agent_run_stream [syncer]"]["span_parents"] == [sync_row["span_id"]]
+    assert sync_row["output"]["response"]["parts"][0]["content"] == chunks[-1]
+    assert "time_to_first_token" in sync_row["metrics"]
