@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["OWN_SPAN_SCOPES", "is_muted", "mute", "muted_scopes", "unmute"]
+__all__ = ["OWN_SPAN_SCOPES", "WHILE_INSTRUMENTED", "is_muted", "mute", "muted_scopes", "unmute"]
 
 #: auto_instrument flag -> the instrumentation scopes of the spans that library makes itself.
 OWN_SPAN_SCOPES: dict[str, tuple[str, ...]] = {
@@ -25,22 +25,33 @@ OWN_SPAN_SCOPES: dict[str, tuple[str, ...]] = {
     "livekit_agents": ("livekit-agents",),
 }
 
+#: Libraries whose own spans are muted only while their instrumentor is on (it makes
+#: the official rows instead); a flag that is off leaves them alone, since they
+#: exist only where the user turned them on (Pydantic AI's ``instrument=``).
+WHILE_INSTRUMENTED: dict[str, tuple[str, ...]] = {
+    "pydantic_ai": ("pydantic-ai",),
+}
+
 _muted: frozenset[str] = frozenset()
 _lock = threading.Lock()
+
+
+def _scopes(flag: str) -> tuple[str, ...]:
+    return OWN_SPAN_SCOPES.get(flag, ()) + WHILE_INSTRUMENTED.get(flag, ())
 
 
 def mute(flag: str) -> None:
     """Leaves the spans a library makes itself out of Braintrust (no-op for other flags)."""
     global _muted
     with _lock:
-        _muted = _muted | frozenset(OWN_SPAN_SCOPES.get(flag, ()))
+        _muted = _muted | frozenset(_scopes(flag))
 
 
 def unmute(flag: str) -> None:
     """Undoes :func:`mute`: the library's own spans reach Braintrust again."""
     global _muted
     with _lock:
-        _muted = _muted - frozenset(OWN_SPAN_SCOPES.get(flag, ()))
+        _muted = _muted - frozenset(_scopes(flag))
 
 
 def muted_scopes() -> frozenset[str]:

@@ -1,10 +1,10 @@
 """``braintrust.integrations.pydantic_ai``: Pydantic AI (as in the official SDK).
 
-Pydantic AI makes OTel spans for agent runs and model requests itself. The
-``wrap_*`` helpers turn them on for what they are given only: ``wrap_agent``
-for one agent class (its subclasses too) or agent, ``wrap_model_request*``
-for the direct request function they return. ``setup_pydantic_ai`` (or
-``PydanticAIIntegration.setup()``) traces every agent.
+``setup_pydantic_ai`` (or ``PydanticAIIntegration.setup()``) traces every
+agent with the official SDK's rows (``agent_run*``, ``chat <model>``, tool
+rows). The ``wrap_*`` helpers turn Pydantic AI's own OTel spans on for what
+they are given only: ``wrap_agent`` for one agent class (its subclasses too)
+or agent, ``wrap_model_request*`` for the direct request function they return.
 """
 
 from __future__ import annotations
