@@ -40,6 +40,16 @@ def set_text_attributes(span: Any, attrs: Mapping[str, Any]) -> None:
         span: An OTel span.
         attrs: Attribute names (non-empty ``str``) to values.
     """
+    try:
+        if _set_directly(span, attrs):
+            return
+    except Exception:  # an SDK whose private layout moved: the public call still works
+        pass
+    span.set_attributes(attrs)
+
+
+def _set_directly(span: Any, attrs: Mapping[str, Any]) -> bool:
+    """Sets ``attrs`` in the span's attribute dict when that is safe; False when not done."""
     store = getattr(span, "_attributes", None)
     if (type(store) is BoundedAttributes and store.max_value_len is None
             and getattr(type(span), "set_attributes", None) is _SDK_SET
@@ -56,5 +66,5 @@ def set_text_attributes(span: Any, attrs: Mapping[str, Any]) -> None:
                             # As the SDK's _setitem_locked: a key set again moves to the end.
                             inner.pop(key, None)
                             inner[key] = value
-                    return
-    span.set_attributes(attrs)
+                    return True
+    return False

@@ -112,3 +112,18 @@ def test_a_facade_span_sets_its_logged_fields_without_the_sdk_checks(
     assert calls == []
     row = store.by_name()["s"]
     assert (row["input"], row["output"], row["metadata"]) == ({"q": 1}, "a", {"m": 1})
+
+
+
+def test_a_failing_direct_path_falls_back_to_set_attributes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # As with an SDK whose private layout moved: the public call sets the values
+    # instead of an error leaving the span unended.
+    from braintrust_otel import span_attributes
+
+    def moved(span: Any, attrs: Any) -> bool:
+        raise AttributeError("'BoundedAttributes' object has no attribute '_immutable'")
+
+    monkeypatch.setattr(span_attributes, "_set_directly", moved)
+    ours, sdk = _both(LOGGED)
+    assert list(ours.attributes.items()) == list(sdk.attributes.items())
