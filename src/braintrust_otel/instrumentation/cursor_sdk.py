@@ -185,6 +185,28 @@ def _apply_event_state(tracer: trace.Tracer) -> Any:
     return wrapper
 
 
+def _failed(run: Any, exc: BaseException) -> None:
+    """Ends the traced run of ``run`` (if any) with the error that stopped its stream."""
+    traced = _run_of(run)
+    if traced is not None:
+        traced.fail(exc)
+
+
+def _drained(run: Any) -> None:
+    """Ends the traced run once the SDK has dropped its used-up event stream."""
+    if getattr(run, "_event_stream", None) is None:
+        traced = _run_of(run)
+        if traced is not None:
+            traced.finish(run)
+
+
+def _cancelled(run: Any) -> None:
+    """Ends the traced run of a ``run`` whose ``cancel()`` went through."""
+    traced = _run_of(run)
+    if traced is not None:
+        traced.finish(run, cancelled=True)
+
+
 def _events(tracer: trace.Tracer) -> Any:
     """A run's event iterator: its end (or failure) ends the traced run."""
 
@@ -194,14 +216,9 @@ def _events(tracer: trace.Tracer) -> Any:
             try:
                 yield from wrapped(*args, **kwargs)
             except Exception as exc:
-                traced = _run_of(instance)
-                if traced is not None:
-                    traced.fail(exc)
+                _failed(instance, exc)
                 raise
-            if getattr(instance, "_event_stream", None) is None:
-                traced = _run_of(instance)
-                if traced is not None:
-                    traced.finish(instance)
+            _drained(instance)
 
         return events()
 
@@ -216,14 +233,9 @@ def _async_events(tracer: trace.Tracer) -> Any:
                 async for event in wrapped(*args, **kwargs):
                     yield event
             except Exception as exc:
-                traced = _run_of(instance)
-                if traced is not None:
-                    traced.fail(exc)
+                _failed(instance, exc)
                 raise
-            if getattr(instance, "_event_stream", None) is None:
-                traced = _run_of(instance)
-                if traced is not None:
-                    traced.finish(instance)
+            _drained(instance)
 
         return events()
 
@@ -272,9 +284,7 @@ def _cancel(tracer: trace.Tracer) -> Any:
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
         result = wrapped(*args, **kwargs)
-        traced = _run_of(instance)
-        if traced is not None:
-            traced.finish(instance, cancelled=True)
+        _cancelled(instance)
         return result
 
     return wrapper
@@ -285,9 +295,7 @@ def _async_cancel(tracer: trace.Tracer) -> Any:
                 kwargs: dict[str, Any]) -> Any:
         async def cancel() -> Any:
             result = await wrapped(*args, **kwargs)
-            traced = _run_of(instance)
-            if traced is not None:
-                traced.finish(instance, cancelled=True)
+            _cancelled(instance)
             return result
 
         return cancel()
