@@ -126,3 +126,49 @@ def test_a_store_connection_keeps_the_id_indexes_of_a_large_store_in_its_page_ca
     store = Store(tmp_path / "s.sqlite")
     store.write([("project_logs", "p", {"id": "a"})])
     assert store._connection().raw.execute("PRAGMA cache_size").fetchone()[0] == -16 * 1024
+
+
+def test_a_large_batch_reaches_sqlite_in_a_few_statements_not_one_per_row(
+        tmp_path: Path) -> None:
+    # sqlite3 gives up the GIL around each statement step, and getting it back
+    # waits on the application's busy thread (up to 5 ms): a statement per row
+    # cost the application 20-50 us of progress per stored row (benchmarks in
+    # docs/design.md, "The store's write path"). Chunks of rows cross the
+    # chunk sizes here (1,300 = 512 + 512 + 256 + 16 + 4), with a repeated id.
+    store = Store(tmp_path / "s.sqlite")
+    store.write([("project_logs", "p", {"id": "warm"})])
+    statements: list[str] = []
+    store._connection().raw.set_trace_callback(statements.append)
+    rows = [("project_logs", "p", {"id": f"r{i}", "root_span_id": f"t{i % 7}",
+                                   "span_id": f"s{i}", "span_parents": [f"s{i - 1}"] if i % 7
+                                   else None, "created": f"2026-01-01T00:00:{i % 60:02d}Z",
+                                   "input": i})
+            for i in range(1300)]
+    rows.append(("project_logs", "p", {"id": "r5", "root_span_id": "t5", "span_id": "s5",
+                                       "input": "last write wins"}))
+    store.write(rows)
+    inserts = [s for s in statements if s.startswith("INSERT INTO rows")]
+    assert 1 <= len(inserts) <= 6
+    stored = {r.data["id"]: r.data for r in store.rows("project_logs", "p")}
+    assert len(stored) == 1301 and stored["r5"]["input"] == "last write wins"
+    assert stored["r1299"]["input"] == 1299
+    assert sorted(r["id"] for r in store.trace("project_logs", "p", "t3")) == sorted(
+        f"r{i}" for i in range(1300) if i % 7 == 3)
+    roots = sum(1 for i in range(1300) if i % 7 == 0) + 2  # with "warm" and the new r5
+    assert len(store.recent_traces("project_logs", "p", limit=1000)) == roots
+
+
+def test_rows_per_statement_stays_under_the_builds_parameter_limit() -> None:
+    # SQLite builds before 3.32 allow 999 parameters per statement (8 per row).
+    from braintrust_otel.store._db import _rows_per_statement
+
+    class Limited:
+        def __init__(self, limit: int) -> None:
+            self.limit = limit
+
+        def getlimit(self, category: int) -> int:
+            return self.limit
+
+    assert _rows_per_statement(Limited(999)) == 64  # type: ignore[arg-type]
+    assert _rows_per_statement(Limited(32766)) == 512  # type: ignore[arg-type]
+    assert _rows_per_statement(Limited(8)) == 1  # type: ignore[arg-type]

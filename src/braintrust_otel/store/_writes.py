@@ -9,7 +9,7 @@ from typing import Any, Optional
 from .. import diagnostics
 from ..merge import merge_row
 from ..serialize import dumps, repair_row
-from ._db import _Database, _transaction
+from ._db import _Connection, _Database, _transaction
 
 
 class _Writes(_Database):
@@ -59,42 +59,57 @@ class _Writes(_Database):
                 # the earlier ones of the same batch (merges, deletes).
                 final: dict[tuple[int, str], Optional[dict[str, Any]]] = {}
                 versioned: set[int] = set()
+                oids = self._oids
+                deletes = False
                 for object_type, object_id, row in rows:
-                    oid = self._oid(conn, object_type, object_id, create=True)
-                    assert oid is not None
+                    oid = oids.get((object_type, object_id))
+                    if oid is None:
+                        oid = self._oid(conn, object_type, object_id, create=True)
+                        assert oid is not None
                     if object_type == "dataset":
                         versioned.add(oid)
                     key = (oid, row["id"])
                     if row.get("_object_delete"):
                         final[key] = None
+                        deletes = True
                         continue
                     if row.get("_is_merge"):
-                        if key in final:
-                            base = final[key]
-                        else:
-                            old = conn.execute(
-                                "SELECT data FROM rows WHERE oid=? AND id=?", key).fetchone()
-                            base = json.loads(old[0]) if old is not None else None
-                        if base is not None:
-                            row = merge_row(dict(base), row)
-                        else:
-                            row = {k: v for k, v in row.items() if k != "_is_merge"}
+                        row = self._merged(conn, final, key, row)
                     final[key] = row
-                params = [_params(oid, xact, row) for (oid, _), row in final.items()
-                          if row is not None]
-                deletes = [key for key, row in final.items() if row is None]
-                history = [(oid, rid, xact, 1 if row is None else 0,
-                            None if row is None else dumps(row))
-                           for (oid, rid), row in final.items() if oid in versioned]
+                # Each row's indexed columns and its JSON text, in one pass
+                # (the Python here holds the GIL the application's threads need).
+                params = [
+                    (oid, row["id"], row.get("root_span_id"), row.get("span_id"),
+                     0 if row.get("span_parents") or not _is_span(row) else 1,
+                     row.get("created"), xact, dumps(row))
+                    for (oid, _), row in final.items() if row is not None]
                 if deletes:
-                    conn.executemany("DELETE FROM rows WHERE oid = ? AND id = ?", deletes)
-                if history:
+                    conn.executemany("DELETE FROM rows WHERE oid = ? AND id = ?",
+                                     [key for key, row in final.items() if row is None])
+                if versioned:
                     conn.executemany(
                         "INSERT INTO row_versions (oid, id, xact_id, deleted, data)"
                         " VALUES (?,?,?,?,?) ON CONFLICT (oid, id, xact_id) DO UPDATE SET"
-                        " deleted=excluded.deleted, data=excluded.data", history)
+                        " deleted=excluded.deleted, data=excluded.data",
+                        [(oid, rid, xact, 1 if row is None else 0,
+                          None if row is None else dumps(row))
+                         for (oid, rid), row in final.items() if oid in versioned])
                 conn.upsert_rows(params)
         return int(xact)
+
+    @staticmethod
+    def _merged(conn: _Connection, final: dict[tuple[int, str], Optional[dict[str, Any]]],
+                key: tuple[int, str], row: dict[str, Any]) -> dict[str, Any]:
+        # The row merged into the stored one (or an earlier write of this batch);
+        # only a merge row reads the stored row.
+        if key in final:
+            base = final[key]
+        else:
+            old = conn.execute("SELECT data FROM rows WHERE oid=? AND id=?", key).fetchone()
+            base = json.loads(old[0]) if old is not None else None
+        if base is not None:
+            return merge_row(dict(base), row)
+        return {k: v for k, v in row.items() if k != "_is_merge"}
 
     def write_each(self, rows: Sequence[tuple[str, str, dict[str, Any]]]
                    ) -> list[tuple[tuple[str, str, dict[str, Any]], Exception]]:
@@ -187,16 +202,3 @@ def _is_span(row: dict[str, Any]) -> bool:
     attrs = row.get("span_attributes")
     return not (isinstance(attrs, dict) and attrs.get("type") == "log")
 
-
-def _params(oid: int, xact: int, row: dict[str, Any]) -> Sequence[Any]:
-    parents = row.get("span_parents")
-    return (
-        oid,
-        row["id"],
-        row.get("root_span_id"),
-        row.get("span_id"),
-        0 if parents or not _is_span(row) else 1,
-        row.get("created"),
-        xact,
-        dumps(row),
-    )
