@@ -172,3 +172,17 @@ def test_rows_per_statement_stays_under_the_builds_parameter_limit() -> None:
     assert _rows_per_statement(Limited(999)) == 64  # type: ignore[arg-type]
     assert _rows_per_statement(Limited(32766)) == 512  # type: ignore[arg-type]
     assert _rows_per_statement(Limited(8)) == 1  # type: ignore[arg-type]
+
+
+def test_large_rows_go_fewer_to_a_statement(tmp_path: Path) -> None:
+    # SQLite copies every bound value: 64 rows of 1 MB in one statement would
+    # hold 64 MB more at once; about 8 MB of row text goes per statement.
+    store = Store(tmp_path / "s.sqlite")
+    store.write([("project_logs", "p", {"id": "warm"})])
+    statements: list[str] = []
+    store._connection().raw.set_trace_callback(statements.append)
+    big = "x" * (1 << 20)
+    store.write([("project_logs", "p", {"id": f"r{i}", "input": big}) for i in range(64)])
+    inserts = [s for s in statements if s.startswith("INSERT INTO rows")]
+    assert len(inserts) == 16  # 4 rows (4 MB) each
+    assert len(list(store.rows("project_logs", "p"))) == 65
