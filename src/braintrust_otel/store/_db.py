@@ -87,11 +87,11 @@ class _Connection:
 def _upsert_sqlite(raw: sqlite3.Connection, params: Sequence[Sequence[Any]],
                    most: int) -> None:
     # One statement per chunk of up to ``most`` rows, not one per row
-    # (executemany): sqlite3 gives up the GIL around each step, and a thread
-    # taking it back waits until the thread holding it lets go, up to
-    # sys.getswitchinterval() (5 ms) when that is the application's busy
-    # thread. Per row, that hand-off cost the application 20-50 us of progress
-    # per stored row; per chunk, the rows' C work runs in one step without the GIL.
+    # (executemany): sqlite3 gives up the GIL around each step, and a step of
+    # one row is over before the application's waiting thread can take the
+    # GIL, so that C work never ran beside it (and each release woke it for
+    # nothing); a step of hundreds of rows does. It also costs fewer
+    # instructions per row (docs/design.md, "The store's write path").
     # Chunks are powers of two, so at most a dozen statement texts exist
     # (sqlite3 caches their compiled form).
     done, total = 0, len(params)
