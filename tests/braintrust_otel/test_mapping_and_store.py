@@ -130,10 +130,10 @@ def test_a_store_connection_keeps_the_id_indexes_of_a_large_store_in_its_page_ca
 
 def test_a_large_batch_reaches_sqlite_in_a_few_statements_not_one_per_row(
         tmp_path: Path) -> None:
-    # sqlite3 gives up the GIL around each statement step; a one-row step ends
-    # before the application's thread can use it, a step of hundreds of rows
-    # runs beside it (docs/design.md, "The store's write path"). The batch
-    # crosses the chunk sizes (1,300 = 512 + 512 + 256 + 16 + 4), with a repeated id.
+    # A statement per row costs more instructions, and sqlite3 gives up the GIL
+    # around each step: one per row then (docs/design.md, "The store's write
+    # path"). The batch crosses the chunk sizes (1,300 = 512 + 512 + 256 + 16
+    # + 4), with a repeated id.
     store = Store(tmp_path / "s.sqlite")
     store.write([("project_logs", "p", {"id": "warm"})])
     statements: list[str] = []
