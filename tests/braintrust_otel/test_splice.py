@@ -21,10 +21,11 @@ def test_spliced_row_is_the_plain_encoding(row: dict[Any, Any]) -> None:
     plain = {k: (v.value() if isinstance(v, RawJson) else v) for k, v in row.items()}
     text = dumps(row)
     assert json.loads(text) == json.loads(dumps(plain))
-    # The plain encode's keys in its order, the spliced ones moved last.
+    # Through orjson the row keeps its order; the standard path's splice
+    # (rows orjson refuses: here the non-str key) moves the spliced keys last.
     order = [str(k) for k, v in row.items() if not isinstance(v, RawJson)]
     order += [k for k, v in row.items() if isinstance(v, RawJson)]
-    assert list(json.loads(text)) == order
+    assert list(json.loads(text)) in ([str(k) for k in row], order)
 
 
 def test_nested_and_careful_path_values() -> None:

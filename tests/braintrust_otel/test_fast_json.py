@@ -1,0 +1,280 @@
+"""orjson encodes what it can, and every rule of ``serialize.dumps`` still holds.
+
+Each test runs twice: through orjson ("orjson") and with orjson taken away
+("standard", the path for values orjson refuses and for Pythons without it).
+The orjson run of a guarantee test fails if its guard is missing: orjson
+alone writes NaN as null, and refuses big ints, odd keys, surrogates, cycles.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime
+import decimal
+import enum
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from braintrust_otel import serialize
+from braintrust_otel.serialize import JsonText, RawJson, dumps, json_text, loads
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.fixture(params=["orjson", "standard"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param == "standard":
+        monkeypatch.setattr(serialize, "_orjson_dumps", None)
+    else:
+        assert serialize._orjson_dumps is not None, "orjson is a dependency"
+    yield request.param
+
+
+def _standard(value: Any) -> str:
+    # What dumps gave before orjson: the reference the orjson path must match.
+    fast, serialize._orjson_dumps = serialize._orjson_dumps, None  # type: ignore[assignment]
+    try:
+        return dumps(value)
+    finally:
+        serialize._orjson_dumps = fast
+
+
+def _took_orjson(value: Any) -> bool:
+    return serialize._fast(value) is not None
+
+
+# -- NaN and infinities: strings, wherever they are --------------------------------------
+
+@dataclasses.dataclass
+class Point:
+    x: float
+    label: str | None = None
+
+
+class Level(enum.Enum):
+    LOW = 0.5
+    UNKNOWN = float("nan")
+
+
+class Ratio(float):
+    pass
+
+
+Pair = collections.namedtuple("Pair", "a b")
+
+
+class Box(Mapping[str, Any]):
+    def __init__(self, **items: Any) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (NAN, '"NaN"'),
+    (-INF, '"-Infinity"'),
+    ([None, NAN], '[null,"NaN"]'),
+    ({"a": None, "b": INF}, '{"a":null,"b":"Infinity"}'),
+    ({"a": [{"b": [1, {"c": (None, -INF)}]}]}, '{"a":[{"b":[1,{"c":[null,"-Infinity"]}]}]}'),
+    ({"deep": [[[[[[[[[[NAN]]]]]]]]]]}, '{"deep":[[[[[[[[[["NaN"]]]]]]]]]]}'),
+    (Point(NAN), '{"x":"NaN","label":null}'),
+    ({"level": Level.UNKNOWN}, '{"level":"NaN"}'),
+    (Ratio(NAN), '"NaN"'),
+    (Pair(NAN, None), '["NaN",null]'),
+    (Box(v=INF, w=None), '{"v":"Infinity","w":null}'),
+    (decimal.Decimal("NaN"), '"NaN"'),
+    ({"r": RawJson('{"k":null}'), "n": NAN}, '{"n":"NaN","r":{"k":null}}'),
+], ids=["top", "-inf", "beside-null", "in-dict", "nested", "ten-deep", "dataclass", "enum",
+        "float-subclass", "named-tuple", "mapping", "decimal", "row-with-raw"])
+def test_nan_and_infinities_become_strings_at_any_depth(path: str, value: Any, text: str) -> None:
+    assert dumps(value) == text
+    assert json_text(value) == text
+    assert not _took_orjson(value)
+
+
+def test_numpy_nan_becomes_a_string(path: str) -> None:
+    np = pytest.importorskip("numpy")
+    assert dumps({"s": np.float64("nan"), "a": np.array([1.0, np.inf])}) == \
+        '{"s":"NaN","a":[1.0,"Infinity"]}'
+    assert dumps({"s": np.float64(0.25), "i": np.int64(3), "b": np.bool_(True)}) == \
+        '{"s":0.25,"i":3,"b":true}'
+
+
+@pytest.mark.parametrize("value", [
+    None,
+    {"a": None, "b": 1.5},
+    [{"role": "assistant", "content": None, "tool_calls": None}],
+    {"text": "null and void", "n": 0.0, "m": -2.5e-7},
+    Point(1.0),
+])
+def test_null_and_finite_floats_take_orjson(value: Any) -> None:
+    # A null, or a float, alone does not send the value to the slower path.
+    assert json.loads(dumps(value)) == json.loads(_standard(value))
+    assert _took_orjson(value)
+
+
+def test_nan_in_what_default_returns_is_caught() -> None:
+    # orjson encodes what default returns itself: the guard checks it there.
+    class Model:
+        def model_dump(self) -> Any:
+            return {"score": NAN, "note": None}
+
+    assert dumps({"m": Model()}) == '{"m":{"score":"NaN","note":null}}'
+
+
+# -- what orjson refuses takes the standard path, unchanged --------------------------------
+
+@pytest.mark.parametrize(("value", "text"), [
+    (2**64, "18446744073709551616"),
+    (-(2**63) - 1, "-9223372036854775809"),
+    ({"n": [2**100]}, '{"n":[1267650600228229401496703205376]}'),
+    ({7: "a", 2.5: "b", None: "c", False: "d"}, '{"7":"a","2.5":"b","null":"c","false":"d"}'),
+    ({"k": {("t",): 1}}, '{"k":{"(\'t\',)":1}}'),
+    ("bad \ud800", '"bad \ud800"'),
+    ({"k\udc80": "v"}, '{"k\udc80":"v"}'),
+], ids=["2**64", "below-int64", "2**100", "non-str-keys", "tuple-key", "surrogate",
+        "surrogate-key"])
+def test_values_orjson_refuses_encode_as_before(path: str, value: Any, text: str) -> None:
+    assert dumps(value) == text
+    assert not _took_orjson(value)
+
+
+def test_ints_too_big_to_print_become_markers(path: str) -> None:
+    assert loads(dumps({"n": 10**5000}))["n"].startswith("<int of 5001 digits")
+
+
+def test_cycles_and_deep_nesting(path: str) -> None:
+    loop: list[Any] = [1]
+    loop.append(loop)
+    assert dumps(loop) == '[1,"<circular reference>"]'
+    mapping: dict[str, Any] = {}
+    mapping["self"] = mapping
+    assert dumps(mapping) == '{"self":"<circular reference>"}'
+    deep: list[Any] = []
+    cur = deep
+    for _ in range(300):  # past orjson's 254 levels: all of it, as before
+        cur.append([])
+        cur = cur[0]
+    assert dumps(deep) == "[" * 301 + "]" * 301
+
+
+# -- odd objects: the same conversions as before -----------------------------------------
+
+@dataclasses.dataclass
+class WithPrivate:
+    name: str
+    _secret: int = 7
+    when: datetime.date = datetime.date(2024, 5, 6)
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+class Flag(str, enum.Enum):
+    ON = "on"
+
+
+class Hooked:
+    def __braintrust_json__(self) -> Any:
+        return {"ref": "x", "size": 1.5}
+
+
+class Broken:
+    def model_dump(self) -> Any:
+        raise RuntimeError("no")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr either")
+
+
+def _odd_values() -> list[Any]:
+    extra = WithPrivate("a")
+    extra.added = "not a field"  # type: ignore[attr-defined]
+    tz = datetime.timezone(datetime.timedelta(hours=2))
+    return [
+        extra,
+        datetime.datetime(2024, 1, 2, 3, 4, 5, 600, tzinfo=tz),
+        datetime.datetime(2024, 1, 2, 3, 4, 5),
+        datetime.time(1, 2, 3, tzinfo=datetime.timezone.utc),
+        datetime.timedelta(minutes=1, microseconds=5),
+        uuid.UUID(int=12345),
+        Color.RED,
+        Flag.ON,
+        {3, 1, 2},
+        frozenset({"b", "a"}),
+        b"\x00\x01",
+        bytearray(b"abc"),
+        Pair(1, "x"),
+        Ratio(0.125),
+        Box(a=1, b=[None]),
+        decimal.Decimal("2.5"),
+        Hooked(),
+        Broken(),
+        {"t": (1, (2, 3)), "j": JsonText('{"a":1}')},
+    ]
+
+
+@pytest.mark.parametrize("value", _odd_values(), ids=lambda v: type(v).__name__)
+def test_odd_objects_encode_as_the_standard_path_does(value: Any) -> None:
+    assert dumps(value) == _standard(value)
+    assert dumps({"in": [value]}) == _standard({"in": [value]})
+
+
+def test_a_dataclass_encodes_its_fields_only() -> None:
+    value = _odd_values()[0]
+    assert dumps(value) == '{"name":"a","_secret":7,"when":"2024-05-06"}'
+    assert _took_orjson(value)
+
+
+class Hostile:
+    def __braintrust_json__(self) -> Any:
+        raise RuntimeError("hook fails")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr fails")
+
+
+def test_never_raises(path: str) -> None:
+    assert dumps({"h": Hostile()}) == '{"h":"<unrepresentable Hostile>"}'
+
+
+# -- already-encoded values and the JsonText mark --------------------------------------
+
+def test_raw_json_is_spliced_unread(path: str) -> None:
+    # The text goes in as written (spaces and all): nothing decoded it.
+    row = {"id": "r", "input": RawJson('{"a": [1, null]}'),
+           "output": RawJson(json_text({"b": 2})), "metrics": {"start": 1.5}}
+    text = dumps(row)
+    assert '"input":{"a": [1, null]}' in text and '"output":{"b":2}' in text
+    assert json.loads(text) == {"id": "r", "input": {"a": [1, None]}, "output": {"b": 2},
+                                "metrics": {"start": 1.5}}
+
+
+def test_orjson_keeps_the_row_order() -> None:
+    row = {"id": "r", "input": RawJson("[1]"), "tags": ["x"]}
+    assert dumps(row) == '{"id":"r","input":[1],"tags":["x"]}'
+
+
+def test_raw_json_below_the_top_level_is_its_value(path: str) -> None:
+    assert json.loads(dumps({"deep": {"in": RawJson("[1, 2]")}})) == {"deep": {"in": [1, 2]}}
+
+
+def test_json_text_is_marked_and_equal_to_dumps(path: str) -> None:
+    for value in ({"é": "☃", "n": None}, [NAN], "plain", {"s": "\ud83d\ude00"}):
+        text = json_text(value)
+        assert type(text) is JsonText
+        assert text == dumps(value)
+        assert json.loads(text) == json.loads(_standard(value))
