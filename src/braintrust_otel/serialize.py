@@ -44,8 +44,8 @@ try:
 except ImportError:  # pragma: no cover - no orjson wheel for this Python (PyPy): stdlib only
     _orjson = None  # type: ignore[assignment]
 
-__all__ = ["JsonText", "RawJson", "dumps", "json_text", "loads", "plain_row", "raw_json", "repair",
-           "repair_row", "sanitize"]
+__all__ = ["JsonText", "RawJson", "decode", "dumps", "json_text", "loads", "plain_row", "raw_json",
+           "repair", "repair_row", "sanitize"]
 
 _MAX_DEPTH = 64
 _MAX_REPR = 1000
@@ -87,7 +87,7 @@ class RawJson:
 
     def value(self) -> Any:
         """The decoded value."""
-        return json.loads(self.text)
+        return decode(self.text)
 
     def __braintrust_json__(self) -> Any:
         # Nested below the top level of a row: decoded like any other value.
@@ -457,7 +457,7 @@ def repair_row(row: Any) -> tuple[Any, int]:
         The repaired copy, as plain JSON data, and how many characters were replaced.
     """
     fixed, replaced = repair(dumps(row))
-    return json.loads(fixed), replaced
+    return decode(fixed), replaced
 
 
 def loads(text: str) -> Any:
@@ -470,6 +470,53 @@ def loads(text: str) -> Any:
         The decoded value, or the text itself when it is not valid JSON.
     """
     try:
-        return json.loads(text)
+        return decode(text)
     except (ValueError, TypeError):
         return text
+
+
+_orjson_loads = _orjson.loads if _orjson is not None else None
+# 19 digits in a row: an integer token this long may not fit 64 bits.
+_LONG_DIGITS = re.compile("[0-9]{19}")
+_LONG_DIGITS_B = re.compile(b"[0-9]{19}")
+
+
+def decode(text: str | bytes) -> Any:
+    """``json.loads``, faster: through orjson where it gives the same value.
+
+    Args:
+        text: JSON text (str, or UTF-8 bytes).
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        ValueError: ``text`` is not valid JSON (``json.JSONDecodeError``).
+    """
+    if _orjson_loads is not None and not _maybe_big_int(text):
+        try:
+            return _orjson_loads(text)
+        except Exception:
+            # NaN/Infinity literals, lone surrogates, deep nesting, invalid
+            # JSON: the standard decoder accepts what it accepted, raises as it did.
+            pass
+    return json.loads(text)
+
+
+def _maybe_big_int(text: str | bytes) -> bool:
+    # orjson decodes an integer past 64 bits as a float, losing digits: text
+    # that may hold one (19 or more digits in a row, outside a string as far
+    # as the character before them tells) is left to the standard decoder.
+    # Digit runs inside strings (ids, timestamps) are preceded by a quote or
+    # a letter and cost nothing.
+    if isinstance(text, str):
+        for match in _LONG_DIGITS.finditer(text):
+            start = match.start()
+            if text[start - 1:start] in "-:,[ \t\n\r":  # "" at the start: also in
+                return True
+        return False
+    for found in _LONG_DIGITS_B.finditer(text):
+        start = found.start()
+        if text[start - 1:start] in b"-:,[ \t\n\r":
+            return True
+    return False

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from braintrust_otel import serialize
-from braintrust_otel.serialize import JsonText, RawJson, dumps, json_text, loads
+from braintrust_otel.serialize import JsonText, RawJson, decode, dumps, json_text, loads
 
 NAN, INF = float("nan"), float("inf")
 
@@ -30,8 +30,10 @@ NAN, INF = float("nan"), float("inf")
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if request.param == "standard":
         monkeypatch.setattr(serialize, "_orjson_dumps", None)
+        monkeypatch.setattr(serialize, "_orjson_loads", None)
     else:
         assert serialize._orjson_dumps is not None, "orjson is a dependency"
+        assert serialize._orjson_loads is not None
     yield request.param
 
 
@@ -278,3 +280,49 @@ def test_json_text_is_marked_and_equal_to_dumps(path: str) -> None:
         assert type(text) is JsonText
         assert text == dumps(value)
         assert json.loads(text) == json.loads(_standard(value))
+
+
+# -- decoding: orjson where it gives the same value ---------------------------------------
+
+@pytest.mark.parametrize(("text", "value"), [
+    ('{"n":12345678901234567890123}', {"n": 12345678901234567890123}),
+    ("[-9999999999999999999, 1]", [-9999999999999999999, 1]),
+    ("18446744073709551616", 18446744073709551616),
+    ('{"a":\n 99999999999999999999}', {"a": 99999999999999999999}),
+], ids=["in-dict", "below-int64", "2**64", "after-newline"])
+def test_decoding_keeps_ints_past_64_bits(path: str, text: str, value: Any) -> None:
+    # orjson alone would give a float here, losing the last digits.
+    for given in (text, text.encode()):
+        decoded = decode(given)
+        assert decoded == value and repr(decoded) == repr(value)
+    assert loads(text) == value
+    assert RawJson(text).value() == value
+
+
+def test_big_ints_round_trip(path: str) -> None:
+    value = {"id": 2**64 + 1, "neg": -(2**80), "ok": 2**63 - 1}
+    assert decode(dumps(value)) == value
+    assert RawJson(json_text(value)).value() == value
+
+
+@pytest.mark.parametrize("text", ["NaN", "[Infinity, -Infinity]", '"\\ud800"', "-0", "-0.0",
+                                  "1e400", '{"a":1,"a":2}', '"\\u0000"', "1.0000000000000002",
+                                  '["x1234567890123456789012", "1700000000000000000"]'])
+def test_decoding_gives_what_json_loads_gives(path: str, text: str) -> None:
+    assert repr(decode(text)) == repr(json.loads(text))
+    assert repr(decode(text.encode())) == repr(json.loads(text))
+
+
+def test_invalid_json(path: str) -> None:
+    with pytest.raises(ValueError):
+        decode("{oops")
+    with pytest.raises(ValueError):
+        decode(b"")
+    assert loads("{oops") == "{oops"
+
+
+def test_long_digit_runs_in_strings_still_take_orjson() -> None:
+    # Ids and nanosecond timestamps are strings: no reason for the slow decoder.
+    assert not serialize._maybe_big_int('{"t":"1700000000000000000","id":"00000000000000000000"}')
+    assert serialize._maybe_big_int("12345678901234567890")
+    assert serialize._maybe_big_int(b"[1,-12345678901234567890]")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
 from starlette.requests import Request
+
+from braintrust_otel.serialize import decode
 
 from ._http import HTTPError, object_body
 
@@ -85,7 +86,7 @@ async def json_body(request: Request) -> dict[str, Any]:
     """
     raw = await read_body(request)
     try:
-        body = json.loads(raw) if raw else {}
+        body = decode(raw) if raw else {}
     except ValueError:
         raise HTTPError(400, "body is not valid JSON") from None
     return object_body(body)

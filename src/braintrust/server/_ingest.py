@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 from starlette.requests import Request
@@ -11,6 +10,7 @@ from starlette.routing import Route
 
 from braintrust_otel.exporter import map_span
 from braintrust_otel.parent import DEFAULT_PARENT, parse_parent
+from braintrust_otel.serialize import decode
 from braintrust_otel.store import Store
 
 from ._auth import signed_url
@@ -66,7 +66,7 @@ def ingest_routes(store: Store, uploads: UploadSpool, token: Optional[str]) -> l
             if payload is None:
                 raise HTTPError(400, "unknown or expired overflow key (upload it again)")
             try:
-                rows = object_body(json.loads(payload)).get("rows")
+                rows = object_body(decode(payload)).get("rows")
             except ValueError:
                 raise HTTPError(400, "the overflow upload is not valid JSON") from None
         checked = _checked_rows(rows)

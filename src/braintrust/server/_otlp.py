@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
-from braintrust_otel.serialize import repair_row
+from braintrust_otel.serialize import decode, repair_row
 
 __all__ = ["parse_request", "spans"]
 
@@ -35,7 +34,7 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     try:
         if "json" in content_type:
-            data = json.loads(body)
+            data = decode(body)
             if _SURROGATE_ESCAPE.search(body):
                 # One bad string must not refuse the whole request: it is
                 # stored with U+FFFD in place of what UTF-8 cannot hold.
