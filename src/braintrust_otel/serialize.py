@@ -322,7 +322,11 @@ def _fast(value: Any) -> bytes | None:
         return None
     try:
         out = _orjson_dumps(value, _orjson_default, _ORJSON_OPTIONS)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc.__cause__, (KeyboardInterrupt, SystemExit)):
+            # orjson wraps what a conversion raised: an interrupt is the
+            # user's, as it was with the standard encoder, not a bad value.
+            raise exc.__cause__ from None
         return None  # a big int, a non-str key, a surrogate, a cycle, a raising default
     # orjson writes a NaN or an infinity as null, silently: the value is
     # walked for one (a walk costs per value, where searching the output for

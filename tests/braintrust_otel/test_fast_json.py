@@ -249,6 +249,29 @@ class Hostile:
         raise RuntimeError("repr fails")
 
 
+class InterruptedOnce:
+    """Ctrl-C arriving while a conversion runs: the next call would succeed."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def model_dump(self) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            raise KeyboardInterrupt
+        return {"ok": True}
+
+
+def test_an_interrupt_in_a_conversion_is_not_swallowed(path: str) -> None:
+    # orjson wraps what default raised in its own error; an interrupt is
+    # still the user's (as with the standard encoder), not a bad value to
+    # retry on the standard path.
+    value = InterruptedOnce()
+    with pytest.raises(KeyboardInterrupt):
+        dumps({"m": value})
+    assert value.calls == 1
+
+
 def test_never_raises(path: str) -> None:
     assert dumps({"h": Hostile()}) == '{"h":"<unrepresentable Hostile>"}'
 
