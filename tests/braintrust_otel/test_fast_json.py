@@ -91,6 +91,8 @@ class Box(Mapping[str, Any]):
     ({"a": None, "b": INF}, '{"a":null,"b":"Infinity"}'),
     ({"a": [{"b": [1, {"c": (None, -INF)}]}]}, '{"a":[{"b":[1,{"c":[null,"-Infinity"]}]}]}'),
     ({"deep": [[[[[[[[[[NAN]]]]]]]]]]}, '{"deep":[[[[[[[[[["NaN"]]]]]]]]]]}'),
+    ([{"role": "user", "score": NAN}], '[{"role":"user","score":"NaN"}]'),
+    ({"m": {"start": 1.5, "end": INF}}, '{"m":{"start":1.5,"end":"Infinity"}}'),
     (Point(NAN), '{"x":"NaN","label":null}'),
     ({"level": Level.UNKNOWN}, '{"level":"NaN"}'),
     (Ratio(NAN), '"NaN"'),
@@ -98,7 +100,8 @@ class Box(Mapping[str, Any]):
     (Box(v=INF, w=None), '{"v":"Infinity","w":null}'),
     (decimal.Decimal("NaN"), '"NaN"'),
     ({"r": RawJson('{"k":null}'), "n": NAN}, '{"n":"NaN","r":{"k":null}}'),
-], ids=["top", "-inf", "beside-null", "in-dict", "nested", "ten-deep", "dataclass", "enum",
+], ids=["top", "-inf", "beside-null", "in-dict", "nested", "ten-deep", "in-listed-dict",
+        "in-dict-in-dict", "dataclass", "enum",
         "float-subclass", "named-tuple", "mapping", "decimal", "row-with-raw"])
 def test_nan_and_infinities_become_strings_at_any_depth(path: str, value: Any, text: str) -> None:
     assert dumps(value) == text
