@@ -21,7 +21,7 @@ orjson differs from these rules in a few places, each handled here:
   own way or not at all: they go through the same conversions as before
   (``_to_jsonable``), via ``default``.
 - Decoding, it makes an integer past 64 bits a float: :func:`decode` leaves
-  text that may hold one to ``json.loads``.
+  text that held one to ``json.loads``.
 """
 
 from __future__ import annotations
@@ -493,9 +493,13 @@ def loads(text: str) -> Any:
 
 
 _orjson_loads = _orjson.loads if _orjson is not None else None
-# 19 digits in a row: an integer token this long may not fit 64 bits.
-_LONG_DIGITS = re.compile("[0-9]{19}")
-_LONG_DIGITS_B = re.compile(b"[0-9]{19}")
+# orjson decodes an integer past 64 bits as a float, which is then at least
+# this large: decoded floats this large send the text to json.loads.
+_BIG = float(2**63)
+# Up to this many characters, text orjson would not write back as it is is
+# walked for such a float; longer text goes to json.loads (a walk of a large
+# decoded value costs about as much as json.loads).
+_WALK_LIMIT = 4096
 
 
 def decode(text: str | bytes) -> Any:
@@ -510,9 +514,19 @@ def decode(text: str | bytes) -> Any:
     Raises:
         ValueError: ``text`` is not valid JSON (``json.JSONDecodeError``).
     """
-    if _orjson_loads is not None and not _maybe_big_int(text):
+    if _orjson_loads is not None and _orjson_dumps is not None \
+            and (len(text) <= _WALK_LIMIT or not _spaced(text)):
         try:
-            return _orjson_loads(text)
+            value = _orjson_loads(text)
+            # orjson decodes an integer past 64 bits as a float, digits lost.
+            # Text orjson writes back as it was (what dumps wrote: attributes,
+            # rows, the sinks' bodies) held none: orjson writes a float with a
+            # point or an exponent. Other short text is walked for a float
+            # that large (a float really that large, "1e+19", is decoded
+            # again: the same value).
+            if _orjson_dumps(value) == (text.encode() if type(text) is str else text) \
+                    or (len(text) <= _WALK_LIMIT and not _big_float(value)):
+                return value
         except Exception:
             # NaN/Infinity literals, lone surrogates, deep nesting, invalid
             # JSON: the standard decoder accepts what it accepted, raises as it did.
@@ -520,20 +534,40 @@ def decode(text: str | bytes) -> Any:
     return json.loads(text)
 
 
-def _maybe_big_int(text: str | bytes) -> bool:
-    # orjson decodes an integer past 64 bits as a float, losing digits: text
-    # that may hold one (19 or more digits in a row, outside a string as far
-    # as the character before them tells) is left to the standard decoder.
-    # Digit runs inside strings (ids, timestamps) are preceded by a quote or
-    # a letter and cost nothing.
-    if isinstance(text, str):
-        for match in _LONG_DIGITS.finditer(text):
-            start = match.start()
-            if text[start - 1:start] in "-:,[ \t\n\r":  # "" at the start: also in
+def _spaced(text: str | bytes) -> bool:
+    # json.dumps' default separators (", " and ": "; the official SDK sends
+    # its bodies so): orjson would not write the text back as it is, so long
+    # text like this goes straight to json.loads. Judged by the first key.
+    head = text[:256]
+    at = head.find('":') if isinstance(head, str) else head.find(b'":')
+    return at >= 0 and head[at + 2:at + 3] in (" ", b" ")
+
+
+def _big_float(value: Any) -> bool:
+    # Walks what orjson.loads makes (dicts, lists, str, int, float, bool,
+    # None). Encoding it again (above) costs a tenth of the decode, the walk
+    # about as much as the decode, and a regular-expression search of the
+    # text for long digit runs ten times the decode.
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return kind is float and not -_BIG < value < _BIG
+    for item in items:
+        kind = type(item)
+        if kind is float:
+            if not -_BIG < item < _BIG:
                 return True
-        return False
-    for found in _LONG_DIGITS_B.finditer(text):
-        start = found.start()
-        if text[start - 1:start] in b"-:,[ \t\n\r":
+        elif kind is dict:
+            for sub in item.values():  # inline: a call per dict costs a third more
+                kind = type(sub)
+                if kind is float:
+                    if not -_BIG < sub < _BIG:
+                        return True
+                elif (kind is dict or kind is list) and _big_float(sub):
+                    return True
+        elif kind is list and _big_float(item):
             return True
     return False

@@ -347,8 +347,49 @@ def test_invalid_json(path: str) -> None:
     assert loads("{oops") == "{oops"
 
 
-def test_long_digit_runs_in_strings_still_take_orjson() -> None:
-    # Ids and nanosecond timestamps are strings: no reason for the slow decoder.
-    assert not serialize._maybe_big_int('{"t":"1700000000000000000","id":"00000000000000000000"}')
-    assert serialize._maybe_big_int("12345678901234567890")
-    assert serialize._maybe_big_int(b"[1,-12345678901234567890]")
+@pytest.mark.parametrize("spaced", [False, True])
+def test_long_text_keeps_ints_past_64_bits(path: str, spaced: bool) -> None:
+    # Long text is not walked: orjson must write it back as it was, else
+    # json.loads decodes it.
+    value = {"pad": "x" * 5000, "n": [2**64, -(2**70)], "f": 0.1}
+    text = json.dumps(value) if spaced else json.dumps(value, separators=(",", ":"))
+    for given in (text, text.encode()):
+        assert repr(decode(given)) == repr(value)
+
+
+def test_long_text_dumps_wrote_is_decoded_by_orjson_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = {"pad": "x" * 5000, "n": [1, 2**63 - 1], "f": [0.1, 1e300], "s": "é"}
+    text = dumps(value)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("json.loads called")
+
+    monkeypatch.setattr(json, "loads", refuse)
+    assert decode(text) == value and decode(text.encode()) == value
+
+
+def test_big_floats_are_decoded_again_exactly(path: str) -> None:
+    # Floats past 2**63 also send the text to json.loads: the same values.
+    text = '{"f":1e+19,"g":[-9.3e18,{"h":1.5e300}],"i":9223372036854775807}'
+    assert repr(decode(text)) == repr(json.loads(text))
+    assert serialize._big_float(json.loads(text))
+    assert not serialize._big_float(json.loads('{"f":9.2e18,"t":"12345678901234567890123"}'))
+
+
+def test_long_spaced_text_goes_straight_to_json_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    # json.dumps' default separators (the official SDK's bodies): orjson
+    # would decode it only to find it cannot vouch for it, at 1.6 times
+    # the cost of json.loads alone.
+    called: list[Any] = []
+    real = serialize._orjson_loads
+    assert real is not None
+
+    def counting(text: Any) -> Any:
+        called.append(text)
+        return real(text)
+
+    monkeypatch.setattr(serialize, "_orjson_loads", counting)
+    value = {"rows": [{"id": "r", "input": "x" * 5000}]}
+    assert decode(json.dumps(value)) == value and decode(json.dumps(value).encode()) == value
+    assert called == []
+    assert decode(dumps(value)) == value and len(called) == 1
