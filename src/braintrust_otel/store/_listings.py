@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..serialize import decode
 from ._db import _Database
 from ._reads import _with_xact
 
@@ -56,7 +57,7 @@ class _Listings(_Database):
                 " ORDER BY version DESC", (project_id,)).fetchall()
         out = []
         for pid, slug, version, created, data in found:
-            item: dict[str, Any] = json.loads(data)
+            item: dict[str, Any] = decode(data)
             item.update(id=pid, slug=slug, _xact_id=str(version), created=created)
             out.append(item)
         return out
@@ -189,6 +190,6 @@ class _Listings(_Database):
         out = []
         for created, duration, scores, errors, llm in found:
             out.append({"created": created, "duration": duration,
-                        "scores": json.loads(scores) if scores else {},
-                        "errors": errors, "llm": json.loads(llm) if llm else []})
+                        "scores": decode(scores) if scores else {},
+                        "errors": errors, "llm": decode(llm) if llm else []})
         return out

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from .. import diagnostics
-from ..serialize import dumps, repair
+from ..serialize import decode, dumps, repair
 from ._db import _Connection, _Database, _transaction
 
 
@@ -142,7 +142,7 @@ class _Objects(_Database):
         if row is None:
             return None
         self._known[("experiments", row[0])] = tuple(row)
-        out: dict[str, Any] = json.loads(row[5])
+        out: dict[str, Any] = decode(row[5])
         out.update(id=row[0], project_id=row[1], name=row[2], created=row[3], seq=row[4])
         return out
 
@@ -163,7 +163,7 @@ class _Objects(_Database):
                     "SELECT id, project_id, name, created, info FROM datasets"
                     " WHERE project_id = ? AND name = ?", (project_id, name)).fetchone()
             self._known[("datasets", row[0])] = tuple(row)
-        out: dict[str, Any] = json.loads(row[4])
+        out: dict[str, Any] = decode(row[4])
         out.update(id=row[0], project_id=row[1], name=row[2], created=row[3])
         return out
 
@@ -223,7 +223,7 @@ class _Objects(_Database):
                 " ORDER BY version DESC LIMIT 1", args).fetchone()
         if row is None:
             return None
-        out: dict[str, Any] = json.loads(row[5])
+        out: dict[str, Any] = decode(row[5])
         out.update(id=row[0], project_id=row[1], slug=row[2], _xact_id=str(row[3]),
                    created=row[4])
         return out

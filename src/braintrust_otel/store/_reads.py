@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from ..serialize import decode
 from ._db import _Database
 
 
@@ -68,7 +68,7 @@ class _Reads(_Database):
         )
         out: dict[str, list[dict[str, Any]]] = {}
         for _, data in found:
-            row = json.loads(data) if isinstance(data, str) else data
+            row = decode(data) if isinstance(data, str) else data
             origin, comment = row.get("origin"), row.get("comment")
             if not (isinstance(origin, dict) and isinstance(comment, dict)):
                 continue
@@ -112,6 +112,6 @@ class _Reads(_Database):
 
 
 def _with_xact(data: str, xact: int) -> dict[str, Any]:
-    row: dict[str, Any] = json.loads(data)
+    row: dict[str, Any] = decode(data)
     row["_xact_id"] = str(xact)
     return row

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from .. import diagnostics
 from ..merge import merge_row
-from ..serialize import dumps, repair_row
+from ..serialize import decode, dumps, repair_row
 from ._db import _Connection, _Database, _transaction
 
 
@@ -106,7 +105,7 @@ class _Writes(_Database):
             base = final[key]
         else:
             old = conn.execute("SELECT data FROM rows WHERE oid=? AND id=?", key).fetchone()
-            base = json.loads(old[0]) if old is not None else None
+            base = decode(old[0]) if old is not None else None
         if base is not None:
             return merge_row(dict(base), row)
         return {k: v for k, v in row.items() if k != "_is_merge"}
