@@ -298,14 +298,16 @@ class Logs3Sender:
             if overflow:
                 resp = post_overflow(self.conn, body, encoded, rows, API_VERSION)
             else:
-                resp = self.conn.request("POST", "/logs3", data=body, timeout=timeout,
-                                         headers={"Content-Type": "application/json"})
+                resp = self.conn.post_bytes("/logs3", body, timeout=timeout)
         except LoginError as exc:
             return None, None, str(exc)
         except (requests.RequestException, RuntimeError, ValueError) as exc:
             return None, None, f"{type(exc).__name__}: {exc}"
-        message = f"HTTP {resp.status_code}: {resp.text[:500]}"
-        return resp.status_code, parse_retry_after(resp.headers.get("Retry-After")), message
+        status = resp.status_code
+        if 200 <= status < 300:
+            return status, None, ""  # (the answer's text and headers are not needed)
+        message = f"HTTP {status}: {resp.text[:500]}"
+        return status, parse_retry_after(resp.headers.get("Retry-After")), message
 
     def _reject(self, rows: list[Row], message: str) -> None:
         self.stats["rejected"] += len(rows)
