@@ -147,6 +147,8 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
         action, field = _ACTIONS[key]
         if action == _REPLACE:
             row[field] = RawJson(value) if raw and type(value) is JsonText else _decode(value)
+        elif action == _NOTHING:
+            continue  # (braintrust.parent, on nearly every span: tested second)
         elif action == _MERGE:
             value = _decode(value)
             if isinstance(value, Mapping):
