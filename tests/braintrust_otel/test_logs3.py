@@ -55,3 +55,18 @@ def test_a_lone_surrogate_is_repaired_in_place_and_reported() -> None:
     assert encoded[1] == '"bad \ufffd"'
     logs3_body(encoded)  # encodes now
     assert diagnostics.counts()["encoding"] == 1
+
+
+def test_ascii_rows_are_cut_exactly_as_row_by_row() -> None:
+    # ASCII rows (nearly all) are cut by bisecting running sizes summed in C; the
+    # cuts must be the ones the row-by-row walk makes, for any sizes and limits.
+    import random
+
+    from braintrust_otel.sinks._logs3 import _cut_any, _cut_ascii
+
+    rng = random.Random(18)
+    for _ in range(2000):
+        rows = ["x" * rng.randint(1, 60) for _ in range(rng.randint(0, 40))]
+        room, batch = rng.randint(-5, 300), rng.randint(1, 12)
+        assert _cut_ascii(rows, room, batch) == _cut_any(list(rows), room, batch), (
+            [len(r) for r in rows], room, batch)
