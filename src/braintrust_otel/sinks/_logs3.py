@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Sequence
 from itertools import accumulate, repeat
 from operator import add
@@ -53,6 +54,9 @@ _BISECT_REQUESTS = 64
 # the sink in a cool-down of that length (rows spool meanwhile).
 _LONGEST_INLINE_WAIT = 10.0
 
+
+# A row with no ``_parent`` key at all (not one whose parent is None).
+_NO_PARENT = object()
 
 _HEAD = b'{"rows":['
 _TAIL = f'],"api_version":{API_VERSION}}}'.encode()
@@ -257,6 +261,21 @@ class Logs3Sender:
         Every distinct parent is resolved first, so a failure (raised) leaves
         the rows untouched.
         """
+        parents = set(map(dict.get, rows, repeat("_parent"), repeat(_NO_PARENT)))
+        if _NO_PARENT not in parents:
+            # Every row names its parent (as every mapped span's does), and a
+            # batch names few: each is resolved once, then the rows are filed
+            # in C, with no Python step per row (the two maps walk the rows in
+            # step: each row's ids, then its update).
+            named: dict[str, dict[str, str]] = {}
+            for parent in parents:
+                target = parent or default_parent()
+                if target not in named:
+                    named[target] = self._object_ids(target)
+            found = {parent: named[parent or default_parent()] for parent in parents}
+            ids = map(found.__getitem__, map(dict.pop, rows, repeat("_parent")))
+            deque(map(dict.update, rows, ids), maxlen=0)
+            return
         targets: dict[str, dict[str, str]] = {}
         for row in rows:
             parent = row.get("_parent")
