@@ -9,7 +9,8 @@ clock ticks) and its voluntary and involuntary context switches. The main
 thread's CPU during the loop alone is ``time.thread_time``. Per-thread CPU
 moves with the machine's load far less than wall time, but it still moves
 (caches, the other threads' GIL hand-offs): compare trees within one run
-(``--compare SRC``, interleaved) and read the min-max.
+(``--compare SRC``, interleaved, the order swapped each round) and read the
+min-max.
 
     python benchmarks/thread_cost.py [--spans 20000] [--runs 3] [--compare /tmp/main/src]
 
@@ -93,8 +94,10 @@ def main() -> None:
     url = collector.stdout.readline().strip()
     results: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in trees}
     try:
-        for _ in range(args.runs):
-            for label, src in trees:  # interleaved: both see the same load
+        for run in range(args.runs):
+            # Interleaved, both see the same load; the order swaps each round, as
+            # the first of a pair measured a few percent higher even against itself.
+            for label, src in (trees if run % 2 == 0 else trees[::-1]):
                 results[label].append(measure(src, args.spans, url))
     finally:
         collector.stdin.close()
