@@ -16,7 +16,7 @@ import time
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Optional
 
 from opentelemetry import baggage, context, trace
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
@@ -82,18 +82,6 @@ def parent_in_context(ctx: Context | None = None) -> str | None:
         if isinstance(value, str):
             return value
     return None
-
-
-def _attributes_of(span: ReadableSpan | Span) -> Any:
-    """A span's attributes, read without a copy or a Python call per lookup.
-
-    ``span.attributes`` wraps the SDK's ``BoundedAttributes`` in a read-only
-    proxy whose length and ``in`` run Python methods; the dict inside is read
-    directly when there is one (as :func:`~braintrust_otel.mapping.common.plain_attributes`
-    does), else the proxy. The caller only reads it.
-    """
-    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
-    return inner if type(inner) is dict else span.attributes
 
 
 def _own(span: ReadableSpan | Span) -> bool:
@@ -216,7 +204,10 @@ class BraintrustSpanProcessor(SpanProcessor):
         inherit_chosen_ids(span, parent_context)
         if self._muted_spans or self._ended_muted or muting.muted_scopes():
             self._note_muted(span)
-        # (_attributes_of, inline: this runs once per span on the app's thread.)
+        # The SDK's dict inside BoundedAttributes, read directly (as the mapping
+        # does): span.attributes wraps it in a proxy whose len() and `in` cost a
+        # Python call each, on the app's thread for every span. Any other
+        # holder of attributes is read through the property.
         inner = getattr(getattr(span, "_attributes", None), "_dict", None)
         attrs = inner if type(inner) is dict else span.attributes
         if attrs and A.PARENT in attrs:
@@ -278,7 +269,7 @@ class BraintrustSpanProcessor(SpanProcessor):
             span = found
         if (self._filter_ai or self._custom_filter is not None) and not self._keep(span):
             return
-        # (_attributes_of, inline: this runs once per span on the app's thread.)
+        # (The SDK's attribute dict, read directly: see on_start.)
         inner = getattr(getattr(span, "_attributes", None), "_dict", None)
         attrs = inner if type(inner) is dict else span.attributes
         if (not attrs or A.PARENT not in attrs) and callable(self._default_parent) \
