@@ -46,7 +46,11 @@ def inherit_chosen_ids(span: Span, ctx: Context | None = None) -> None:
     itself, so the whole subtree follows, whatever instrumentation made it.
     """
     try:
-        parent_attrs = getattr(trace.get_current_span(ctx), "attributes", None)
+        parent_span = trace.get_current_span(ctx)
+        # The SDK's attribute dict, read directly (see on_start): a child span
+        # otherwise pays the proxy and a KeyError raised and caught per lookup.
+        inner = getattr(getattr(parent_span, "_attributes", None), "_dict", None)
+        parent_attrs = inner if type(inner) is dict else getattr(parent_span, "attributes", None)
         if not parent_attrs:
             return
         root = parent_attrs.get(A.ROOT_SPAN_ID)
