@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -148,27 +147,3 @@ def test_hooks_and_cookies_added_later_still_apply(
     assert second["headers"]["Authorization"] == f"Bearer {GOOD_KEY}"
     assert second["headers"]["Content-Type"] == "application/json"
     assert answered == [200]
-
-
-def test_rows_waiting_in_memory_fill_each_request_up_to_the_batch_size(
-        fake: FakeBraintrust, tmp_path: Path, no_proxy_env: None) -> None:
-    conn = ApiConnection(api_key=GOOD_KEY, app_url=fake.url, timeout=5)
-    sink = HttpSink(conn, Spool(tmp_path / "spool"), batch_rows=10, backoff_base=0.01)
-    try:
-        _deliver(sink, 1)  # logged in, project registered
-        fake.delay("/logs3", 0.5)  # the next request is slow: writes pile up meanwhile
-        sink.write([{"id": "slow", "input": 0, "_parent": "project_name:p"}])
-        deadline = time.monotonic() + 10
-        while len(_logs3(fake)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)  # until the slow request is in flight
-        for chunk in range(3):  # as the processor hands them over: whole batches
-            sink.write([{"id": f"r{chunk}-{i}", "input": i, "_parent": "project_name:p"}
-                        for i in range(6)])
-        assert sink.flush(10)
-    finally:
-        sink.shutdown()
-    sizes = [len(r["body"]["rows"]) for r in _logs3(fake)]
-    # Before, each request took whole chunks only: [1, 1, 6, 6, 6].
-    assert sizes == [1, 1, 10, 8]
-    ids = [row["id"] for r in _logs3(fake)[2:] for row in r["body"]["rows"]]
-    assert ids == [f"r{c}-{i}" for c in range(3) for i in range(6)]

@@ -374,19 +374,8 @@ class HttpSink:
             return None
         stamp, rows = self._buffer.popleft()
         rows = list(rows)
-        # Full requests: the processor hands rows over in its batches (512 spans),
-        # which would leave each request half the rows it may carry, and its
-        # fixed cost paid twice as often. The last chunk taken may be split; its
-        # rest keeps its place and the time it was accepted.
-        while self._buffer and len(rows) < self.batch_rows:
-            older, waiting = self._buffer[0]
-            room = self.batch_rows - len(rows)
-            if len(waiting) <= room:
-                rows.extend(waiting)
-                self._buffer.popleft()
-            else:
-                rows.extend(waiting[:room])
-                self._buffer[0] = (older, waiting[room:])
+        while self._buffer and len(rows) + len(self._buffer[0][1]) <= self.batch_rows:
+            rows.extend(self._buffer.popleft()[1])
         self._buffered -= len(rows)
         self._inflight = (stamp, rows)
         return self._inflight
