@@ -1,8 +1,9 @@
-"""The export worker's work per facade row, counted rather than timed.
+"""The export worker's and the HTTP sender's work per facade row, counted rather than timed.
 
 Makes facade spans carrying the pipeline's 2 KB payload with export held
-back, then runs the worker's whole path on them on this thread: map, resolve
-object ids, combine, encode, cut into requests, build the body. It prints
+back, then runs the whole path of both threads on them on this thread: map,
+resolve object ids, combine, encode, cut into requests, build the bodies and
+post them (``Logs3Sender._post``) to a loopback stub that discards them. It prints
 the Python bytecodes and calls per row (``sys.settrace``: the same on a
 loaded machine as on a quiet one) and the thread CPU time per row (best of
 15; this one moves with the load). With ``--compare SRC`` it runs the same
@@ -74,13 +75,18 @@ def measure(spans_n: int, repeat: int | None) -> dict[str, Any]:
             processor._queue.clear()
             return spans
 
-        def work(spans: list[Any]) -> bytes:
+        def work(spans: list[Any]) -> None:
             rows = [customize_row(map_span(s, True)) for s in spans]
             sink._logs3.resolve(rows)
             rows = combine_rows(rows)
             encoded = [dumps(r) for r in rows]
-            cut_requests(encoded, 10**9, 10**6)
-            return logs3_body(encoded)
+            start = 0
+            # Requests as the sender cuts them (BRAINTRUST_DEFAULT_BATCH_SIZE rows at most).
+            for end in cut_requests(encoded, sink.conn.max_request_size(), sink.batch_rows):
+                status = sink._logs3._post(logs3_body(encoded[start:end]), encoded[start:end],
+                                           rows[start:end], False)[0]
+                assert status == 200, status
+                start = end
 
         work(make(20))  # logs in and registers the project
         spans = make(spans_n)

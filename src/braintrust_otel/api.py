@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -26,6 +27,9 @@ __all__ = ["ApiConnection", "LoginError", "ServiceUnreachableError", "set_http_a
 DEFAULT_APP_URL = "https://www.braintrust.dev"
 #: Used when the server advertises no payload limit.
 DEFAULT_MAX_REQUEST_SIZE = 6 * 1024 * 1024
+#: Seconds :meth:`ApiConnection.post_bytes` reuses what it read from the
+#: environment (proxies, CA bundle, ``.netrc``) before reading it again.
+ENVIRONMENT_TTL = 10.0
 
 _adapter: Optional[BaseAdapter] = None
 _sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
@@ -116,6 +120,10 @@ class ApiConnection:
         self._session: requests.Session | None = None
         self._session_pid = -1
         self._headers = dict(headers or {})
+        # post_bytes, per content type and URL: the session, when the environment
+        # was read, the prepared request to copy, and the environment's settings.
+        self._posts: dict[str, tuple[requests.Session, float, requests.PreparedRequest,
+                                     Any]] = {}
 
     def __repr__(self) -> str:
         return f"<ApiConnection app_url={self.app_url!r} org={self.org_name!r}>"
@@ -142,6 +150,49 @@ class ApiConnection:
         self.login()
         url = path if path.startswith("http") else f"{self.api_url}{path}"
         return self.session.request(method, url, timeout=timeout or self.timeout, **kwargs)
+
+    def post_bytes(self, path: str, body: bytes, *, timeout: float | None = None,
+                   content_type: str = "application/json") -> requests.Response:
+        """POSTs an encoded body to the data API: :meth:`request`'s answer, for less work.
+
+        ``Session.request`` reads the whole environment for proxies twice and
+        looks for a ``.netrc`` on every call, which cost as much as the rest
+        of a request (about 200 us each, once per ``/logs3`` request). Here
+        the request is prepared once per session and URL and copied, and the
+        environment's settings are read again every ``ENVIRONMENT_TTL``
+        seconds; the request still goes through ``Session.send``, so the
+        mounted adapter, hooks, redirects and cookies work as before (a
+        session holding cookies prepares each request afresh).
+
+        Args:
+            path: The path under the API URL (or a full URL).
+            body: The request body.
+            timeout: Seconds for the request; the connection's timeout by default.
+            content_type: The ``Content-Type`` header.
+
+        Returns:
+            The response.
+        """
+        self.login()
+        session = self.session
+        url = path if path.startswith("http") else f"{self.api_url}{path}"
+        key = f"{content_type} {url}"
+        found = self._posts.get(key)
+        now = time.monotonic()
+        if (found is None or found[0] is not session or now - found[1] > ENVIRONMENT_TTL
+                or session.cookies):
+            import requests
+
+            found = (session, now, session.prepare_request(requests.Request(
+                "POST", url, data=b"", headers={"Content-Type": content_type})),
+                session.merge_environment_settings(url, {}, None, None, None))
+            self._posts[key] = found
+        prepared = found[2].copy()
+        prepared.body = body
+        prepared.headers["Content-Length"] = str(len(body))
+        prepared.hooks = session.hooks  # as prepare_request merges them: hooks added later count
+        return session.send(prepared, timeout=timeout or self.timeout, allow_redirects=True,
+                            **found[3])
 
     # -- login --------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from . import diagnostics
-from .customize import customize_row
+from .customize import customize_row, get_span_customizers
 from .mapping import fallback_row, span_to_row
 from .settings import get_settings
 from .sinks import RowSink
@@ -74,8 +74,15 @@ class BraintrustSpanExporter(SpanExporter):
             # Sinks that encode rows through serialize.dumps take the facade's
             # JSON as it is; others get plain values (see RowSink).
             raw = bool(getattr(sink, "accepts_raw_json", False))
-            # (Neither map_span nor customize_row raises.)
-            rows = [customize_row(map_span(span, raw)) for span in spans]
+            try:
+                # Every span in one pass, no per-span wrapper (a call per row).
+                rows = [span_to_row(span, raw) for span in spans]
+            except Exception:
+                # One span the mapping fails on: map each on its own (map_span
+                # reports it and keeps a minimal row), the others as before.
+                rows = [map_span(span, raw) for span in spans]
+            if get_span_customizers():
+                rows = [customize_row(row) for row in rows]  # (never raises)
             sink.write(rows)
         except Exception as exc:
             diagnostics.report("dropped", f"sink rejected {len(spans)} rows", exc, n=len(spans))

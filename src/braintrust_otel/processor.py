@@ -46,7 +46,11 @@ def inherit_chosen_ids(span: Span, ctx: Context | None = None) -> None:
     itself, so the whole subtree follows, whatever instrumentation made it.
     """
     try:
-        parent_attrs = getattr(trace.get_current_span(ctx), "attributes", None)
+        parent_span = trace.get_current_span(ctx)
+        # The SDK's attribute dict, read directly (see on_start): a child span
+        # otherwise pays the proxy and a KeyError raised and caught per lookup.
+        inner = getattr(getattr(parent_span, "_attributes", None), "_dict", None)
+        parent_attrs = inner if type(inner) is dict else getattr(parent_span, "attributes", None)
         if not parent_attrs:
             return
         root = parent_attrs.get(A.ROOT_SPAN_ID)
@@ -204,7 +208,12 @@ class BraintrustSpanProcessor(SpanProcessor):
         inherit_chosen_ids(span, parent_context)
         if self._muted_spans or self._ended_muted or muting.muted_scopes():
             self._note_muted(span)
-        attrs = span.attributes
+        # The SDK's dict inside BoundedAttributes, read directly (as the mapping
+        # does): span.attributes wraps it in a proxy whose len() and `in` cost a
+        # Python call each, on the app's thread for every span. Any other
+        # holder of attributes is read through the property.
+        inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+        attrs = inner if type(inner) is dict else span.attributes
         if attrs and A.PARENT in attrs:
             return
         try:
@@ -264,7 +273,9 @@ class BraintrustSpanProcessor(SpanProcessor):
             span = found
         if (self._filter_ai or self._custom_filter is not None) and not self._keep(span):
             return
-        attrs = span.attributes
+        # (The SDK's attribute dict, read directly: see on_start.)
+        inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+        attrs = inner if type(inner) is dict else span.attributes
         if (not attrs or A.PARENT not in attrs) and callable(self._default_parent) \
                 and _own(span):
             return  # unparented in on_start: nowhere to log (see _default)

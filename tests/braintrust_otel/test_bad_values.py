@@ -19,7 +19,7 @@ from braintrust import _state
 from braintrust._summary import input_key
 from braintrust_otel import diagnostics
 from braintrust_otel.api import ApiConnection
-from braintrust_otel.exporter import map_span
+from braintrust_otel.exporter import BraintrustSpanExporter, map_span
 from braintrust_otel.mapping import fallback_row
 from braintrust_otel.serialize import dumps, loads, repair
 from braintrust_otel.sinks.http import HttpSink
@@ -236,6 +236,41 @@ def test_the_fallback_row_always_has_ids() -> None:
         assert "boom" in row["error"]
     assert map_span(Weird(name="w", context=ctx))["span_id"] == "0000000000000009"
 
+
+
+def test_a_span_the_mapping_fails_on_costs_only_its_own_row() -> None:
+    # The batch is mapped in one pass; one span that breaks the mapping must
+    # leave the others' rows whole and get a minimal row of its own, reported once.
+    class Broken(ReadableSpan):
+        @property
+        def attributes(self) -> Any:
+            raise RuntimeError("broken attributes")
+
+    class Collect:
+        rows: list[dict[str, Any]] = []
+
+        def write(self, rows: Any) -> None:
+            self.rows = list(rows)
+
+        def flush(self, timeout: float | None = None) -> bool:
+            return True
+
+        def shutdown(self) -> None:
+            pass
+
+    diagnostics.reset()
+    sink = Collect()
+    spans = [ReadableSpan(name=name, context=SpanContext(trace_id=7, span_id=i + 1,
+                                                         is_remote=False),
+                          attributes={"braintrust.metadata": '{"n": 1}'},
+                          start_time=10**18, end_time=10**18 + 1)
+             for i, name in enumerate(("first", "broken", "last"))]
+    spans[1] = Broken(name="broken", context=spans[1].context, start_time=10**18)
+    BraintrustSpanExporter(sink).export(spans)
+    first, broken, last = sink.rows
+    assert [first["metadata"], last["metadata"]] == [{"n": 1}, {"n": 1}]
+    assert "broken attributes" in broken["error"] and broken["span_id"] == "0000000000000002"
+    assert diagnostics.counts()["mapping"] == 1
 
 # -- item 10: arguments and values from a fuzz ------------------------------------------
 

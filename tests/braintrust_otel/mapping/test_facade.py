@@ -256,3 +256,43 @@ def test_span_limits_that_cut_values_keep_the_cut_text(
     (otel_span,) = captured
     row = _same(otel_span)
     assert row["input"] == '{"long":"x'
+
+
+def test_a_span_class_of_its_own_is_read_through_its_properties() -> None:
+    # The SDK's span classes are read field by field; any other class (here one
+    # that renames its spans) only through its properties, as the generic mapping.
+    class Renamed(ReadableSpan):
+        @property
+        def name(self) -> str:
+            return "renamed"
+
+    base = _hand_made({A.INPUT: json_text([1])})
+    span = Renamed(name="hand", context=base.context, parent=base.parent,
+                   attributes=dict(base.attributes or {}), start_time=base.start_time,
+                   end_time=base.end_time, status=base.status,
+                   instrumentation_scope=base.instrumentation_scope)
+    row = _same(span)
+    assert row["span_attributes"]["name"] == "renamed"
+
+
+def test_scopes_are_told_apart_when_they_alternate() -> None:
+    # The facade scope last seen is remembered: a span of another scope, of no
+    # scope, or of the facade's scope at another version is still told apart.
+    def scoped(scope: InstrumentationScope | None) -> ReadableSpan:
+        base = _hand_made({A.INPUT: json_text([1])})
+        return ReadableSpan(name="s", context=base.context, attributes={A.INPUT: json_text(1)},
+                            start_time=base.start_time, end_time=base.end_time,
+                            instrumentation_scope=scope)
+
+    for scope in (InstrumentationScope(A.FACADE_SCOPE, "1.0"), None,
+                  InstrumentationScope("other.lib", "1.0"),
+                  InstrumentationScope(A.FACADE_SCOPE, "2.0"), None,
+                  InstrumentationScope(A.FACADE_SCOPE, "1.0")):
+        span = scoped(scope)
+        covered = scope is not None and scope.name == A.FACADE_SCOPE
+        _same(span, covered=covered)
+        if covered:
+            assert scope is not None
+            row = facade_row(span, plain_attributes(span))
+            assert row is not None
+            assert row["context"]["span_origin"]["version"] == scope.version
