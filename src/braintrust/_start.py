@@ -18,6 +18,7 @@ from braintrust_otel.ids import span_id_hex, trace_id_hex
 from braintrust_otel.merge import deep_merge
 from braintrust_otel.processor import parent_in_context
 from braintrust_otel.serialize import dumps, loads
+from braintrust_otel.span_attributes import attributes_of
 
 from . import _state
 from ._checks import (
@@ -147,8 +148,10 @@ def _start(
         inherited = parent_span._propagated
         up_ids = parent_span._ids
     else:
-        current = trace.get_current_span()
-        current_bt = otel_context.get_value(_SPAN_KEY)
+        # One read of the current context for both lookups.
+        now = otel_context.get_current()
+        current = trace.get_current_span(now)
+        current_bt = now.get(_SPAN_KEY)
         if logger is not None:
             bt_parent = logger.parent
             inside = not root and current.get_span_context().is_valid and (
@@ -161,11 +164,14 @@ def _start(
                 inherited = current_bt._propagated
                 up_ids = current_bt._ids
         elif current.get_span_context().is_valid:
-            bt_parent = parent_in_context()
             if isinstance(current_bt, Span) and current_bt._otel is current:
+                # The current span is the facade's: it knows its parent, so the
+                # context, baggage and attribute lookups are not needed.
                 bt_parent = current_bt._parent
                 inherited = current_bt._propagated
                 up_ids = current_bt._ids
+            else:
+                bt_parent = parent_in_context(now)
             is_root = False
         else:
             active = _state.current_experiment or _state.current_logger
@@ -253,7 +259,7 @@ def _inherited_root(span: Span) -> None:
     processor gave this span's row that root (inherit_chosen_ids): the span says so too
     (``root_span_id``, ``export()``), and its children follow it as a chosen-id span's."""
     try:
-        root = (getattr(span._otel, "attributes", None) or {}).get(A.ROOT_SPAN_ID)
+        root = attributes_of(span._otel).get(A.ROOT_SPAN_ID)
         if isinstance(root, str):
             span._ids = (span_id_hex(span._otel.get_span_context().span_id), root)
     except Exception as exc:
@@ -276,7 +282,7 @@ def _choose_ids(span: Span, span_id: str | None, root_span_id: str | None,
         # Below a span that is not the facade's (an instrumentation's, or one of a
         # muted library's), the processor has already given this span the trace's
         # chosen root (inherit_chosen_ids): keep it.
-        inherited = (getattr(span._otel, "attributes", None) or {}).get(A.ROOT_SPAN_ID)
+        inherited = attributes_of(span._otel).get(A.ROOT_SPAN_ID)
         root = root_span_id or (up_ids[1] if up_ids else None) \
             or (inherited if isinstance(inherited, str) else trace_id_hex(ctx.trace_id))
         attrs: Attrs = {A.SPAN_ID: sid, A.ROOT_SPAN_ID: root}

@@ -46,6 +46,10 @@ def inherit_chosen_ids(span: Span, ctx: Context | None = None) -> None:
     itself, so the whole subtree follows, whatever instrumentation made it.
     """
     try:
+        if getattr(span, "parent", True) is None:
+            # A trace's first span (the SDK found no valid span in ``ctx``): there
+            # is no parent row to continue, and no lookup is needed to know it.
+            return
         parent_span = trace.get_current_span(ctx)
         # The SDK's attribute dict, read directly (see on_start): a child span
         # otherwise pays the proxy and a KeyError raised and caught per lookup.
@@ -206,7 +210,8 @@ class BraintrustSpanProcessor(SpanProcessor):
         """Stamps ``braintrust.parent`` on spans that do not carry one, and the row ids
         a parent span was given in place of its OTel ids (see :func:`inherit_chosen_ids`)."""
         inherit_chosen_ids(span, parent_context)
-        if self._muted_spans or self._ended_muted or muting.muted_scopes():
+        # (muting's frozenset read directly: a call per span is the larger part of this test.)
+        if self._muted_spans or self._ended_muted or muting._muted:
             self._note_muted(span)
         # The SDK's dict inside BoundedAttributes, read directly (as the mapping
         # does): span.attributes wraps it in a proxy whose len() and `in` cost a

@@ -1,4 +1,5 @@
-"""Setting text attributes on an SDK span without the SDK's per-value checks.
+"""Setting text attributes on an SDK span without the SDK's per-value checks,
+and reading a span's attributes without the SDK's read-only proxy.
 
 The facade sets its logged fields on the OTel span when the span ends: values
 it encoded itself (``str`` and :class:`~braintrust_otel.serialize.JsonText`),
@@ -20,9 +21,26 @@ from opentelemetry.sdk.trace import Span as SdkSpan
 
 from .serialize import JsonText
 
-__all__ = ["set_text_attributes"]
+__all__ = ["attributes_of", "set_text_attributes"]
 
 _SDK_SET = SdkSpan.set_attributes
+
+
+def attributes_of(span: Any) -> Mapping[str, Any]:
+    """The span's attributes, for reading only (empty when it has none).
+
+    For an SDK span this is the dict inside its ``BoundedAttributes``: the
+    ``attributes`` property wraps it in a proxy whose ``get`` of a missing key
+    raises and catches a ``KeyError``, a cost paid for every span the facade
+    starts. Any other span is read through its ``attributes`` property.
+
+    Args:
+        span: An OTel span (or anything with ``attributes``).
+    """
+    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+    if type(inner) is dict:
+        return inner
+    return getattr(span, "attributes", None) or {}
 
 
 def set_text_attributes(span: Any, attrs: Mapping[str, Any]) -> None:
