@@ -41,9 +41,9 @@ def test_a_facade_child_takes_its_parent_from_the_facade_span(
     # Baggage naming another project: the facade span's own parent still wins, as before.
     token = context.attach(baggage.set_baggage(A.PARENT, "project_name:other"))
     try:
-        with logger.start_span(name="outer") as outer:
-            with braintrust.start_span(name="inner") as inner:
-                inner.log(output=1)
+        with logger.start_span(name="outer") as outer, \
+                braintrust.start_span(name="inner") as inner:
+            inner.log(output=1)
     finally:
         context.detach(token)
     assert calls == []  # no context/baggage/attribute lookup for a facade parent
@@ -60,9 +60,9 @@ def test_a_facade_child_of_a_foreign_span_still_reads_the_context(
     tracer = trace.get_tracer("someone-else")
     token = context.attach(baggage.set_baggage(A.PARENT, "project_name:other"))
     try:
-        with tracer.start_as_current_span("foreign") as foreign:
-            with braintrust.start_span(name="inner") as inner:
-                inner.log(output=1)
+        with tracer.start_as_current_span("foreign") as foreign, \
+                braintrust.start_span(name="inner") as inner:
+            inner.log(output=1)
     finally:
         context.detach(token)
     assert calls == ["project_name:other"]
@@ -82,9 +82,9 @@ def test_a_traces_first_span_looks_up_no_parent_for_chosen_ids(
         return real(ctx)
 
     monkeypatch.setattr(trace, "get_current_span", counted)
-    with logger.start_span(name="root", root_span_id="chosen-root") as root:
-        with root.start_span(name="child"):
-            pass
+    with logger.start_span(name="root", root_span_id="chosen-root") as root, \
+            root.start_span(name="child"):
+        pass
     # The processor's chosen-id check reads the parent only where there is one.
     assert lookups.count(processor_module.inherit_chosen_ids.__name__) == 1
     rows = store.by_name()
