@@ -23,7 +23,7 @@ from tests.conftest import StoreHelper
 
 def _count_parent_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     calls: list[str | None] = []
-    real = _start.parent_in_context
+    real = processor_module.parent_in_context
 
     def counted(ctx: Any = None) -> str | None:
         found = real(ctx)
