@@ -37,6 +37,13 @@ __all__ = ["Span"]
 #: The OTel context key under which the current facade Span is kept.
 _SPAN_KEY = otel_context.create_key("braintrust-span")
 
+#: The key OTel keeps the current span under, found through its public API once:
+#: making a span current then copies the context once instead of twice. None
+#: (the two public calls) if setting a span ever stores more than that one key.
+_probe = trace.set_span_in_context(trace.INVALID_SPAN, otel_context.Context())
+_OTEL_SPAN_KEY: str | None = next(iter(_probe)) if len(_probe) == 1 else None
+del _probe
+
 Attrs = dict[str, Union[str, bool, int, float, Sequence[str]]]
 
 
@@ -403,8 +410,12 @@ class Span:
             self._deactivate()
 
     def _activate(self) -> None:
-        ctx = trace.set_span_in_context(self._otel)
-        ctx = otel_context.set_value(_SPAN_KEY, self, ctx)
+        if _OTEL_SPAN_KEY is not None:
+            # What set_span_in_context then set_value make, in one copy of the context.
+            ctx = otel_context.Context({**otel_context.get_current(),
+                                        _OTEL_SPAN_KEY: self._otel, _SPAN_KEY: self})
+        else:
+            ctx = otel_context.set_value(_SPAN_KEY, self, trace.set_span_in_context(self._otel))
         self._tokens.append(otel_context.attach(ctx))
 
     def _deactivate(self) -> None:

@@ -91,3 +91,35 @@ def test_a_traces_first_span_looks_up_no_parent_for_chosen_ids(
     assert rows["root"]["root_span_id"] == "chosen-root"
     assert rows["child"]["root_span_id"] == "chosen-root"
     assert rows["child"]["span_parents"] == [rows["root"]["span_id"]]
+
+
+def test_making_a_span_current_copies_the_context_once(
+        store: StoreHelper, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry.context import Context
+
+    from braintrust._span_object import _SPAN_KEY
+
+    logger = braintrust.init_logger(project="p")
+    span = logger.start_span(name="s")
+    token = context.attach(context.set_value("user-key", 1))
+    before = context.get_current()
+    copies: list[int] = []
+    real_copy = Context.copy
+
+    def counted(self: Context) -> dict[str, object]:
+        copies.append(1)
+        return real_copy(self)
+
+    monkeypatch.setattr(Context, "copy", counted)
+    with span:
+        made = context.get_current()
+        copies_inside = len(copies)
+        # The same context the two public calls make, keys in the same order.
+        expected = context.set_value(_SPAN_KEY, span, trace.set_span_in_context(span.otel_span,
+                                                                                before))
+        assert trace.get_current_span() is span.otel_span
+        assert braintrust.current_span() is span
+    context.detach(token)
+    assert copies_inside == 0  # one dict built, not set_span_in_context's and set_value's
+    assert list(made.items()) == list(expected.items())
+    assert made.get("user-key") == 1
