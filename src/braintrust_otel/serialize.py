@@ -311,6 +311,9 @@ def _standard(value: Any) -> str:
 _ORJSON_OPTIONS = (_orjson.OPT_PASSTHROUGH_DATACLASS | _orjson.OPT_PASSTHROUGH_DATETIME
                    if _orjson is not None else 0)
 _orjson_dumps = _orjson.dumps if _orjson is not None else None
+# orjson inserts a Fragment's text unchecked: one in a user's value (not one
+# made here from RawJson, which dumps wrote) could corrupt the row around it.
+_FRAGMENT = _orjson.Fragment if _orjson is not None else None
 _isfinite = math.isfinite
 # orjson refuses nesting deeper than this; the walk below stops there too.
 _ORJSON_DEPTH = 254
@@ -360,7 +363,8 @@ _NO_FLOAT = frozenset({str, int, bool, type(None), JsonText, RawJson})
 
 
 def _nonfinite(value: Any, depth: int) -> bool:
-    """Whether ``value`` holds a NaN or an infinity where orjson would encode it.
+    """Whether ``value`` holds a NaN or an infinity where orjson would encode it,
+    or an ``orjson.Fragment`` (whose text orjson would insert unchecked).
 
     Walks what orjson encodes itself (dicts, lists, tuples, enums); anything
     else goes through ``_orjson_default``, which checks what it returns.
@@ -381,7 +385,7 @@ def _nonfinite(value: Any, depth: int) -> bool:
     elif isinstance(value, enum.Enum):
         return _nonfinite(value.value, depth + 1)
     else:
-        return False
+        return kind is _FRAGMENT
     if depth > _ORJSON_DEPTH:
         return True  # deeper than orjson goes (a cycle): the standard path
     for item in items:

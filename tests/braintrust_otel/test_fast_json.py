@@ -279,6 +279,18 @@ def test_never_raises(path: str) -> None:
     assert dumps({"h": Hostile()}) == '{"h":"<unrepresentable Hostile>"}'
 
 
+
+@pytest.mark.parametrize("wrap", [lambda f: f, lambda f: {"input": f},
+                                  lambda f: [1, {"m": {"k": f}}], lambda f: ("t", [f])])
+def test_a_users_orjson_fragment_cannot_corrupt_the_json(path: str, wrap: Any) -> None:
+    # orjson would insert a Fragment's text unchecked: a logged one with bad
+    # text must not make the row (and every read of it) invalid JSON.
+    import orjson
+
+    text = dumps(wrap(orjson.Fragment("not json {")))
+    assert "not json" not in text
+    assert "<orjson.Fragment object" in json.dumps(json.loads(text))
+
 # -- already-encoded values and the JsonText mark --------------------------------------
 
 def test_raw_json_is_spliced_unread(path: str) -> None:
