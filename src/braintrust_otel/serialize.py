@@ -331,10 +331,11 @@ def _fast(value: Any) -> bytes | None:
             # user's, as it was with the standard encoder, not a bad value.
             raise exc.__cause__ from None
         return None  # a big int, a non-str key, a surrogate, a cycle, a raising default
-    # orjson writes a NaN or an infinity as null, silently: the value is
-    # walked for one (a walk costs per value, where searching the output for
-    # "null" would cost per byte: more for LLM-sized strings).
-    return None if _nonfinite(value, 0) else out
+    # orjson writes a NaN or an infinity as null, silently, and a user's own
+    # Fragment unchecked: the value is walked for either (a walk costs per
+    # value, where searching the output for "null" would cost per byte: more
+    # for LLM-sized strings).
+    return None if _orjson_would_alter(value, 0) else out
 
 
 def _orjson_default(value: Any) -> Any:
@@ -350,10 +351,10 @@ def _orjson_default(value: Any) -> Any:
         converted = list(value)  # a tuple subclass (a named tuple): an array
     else:
         converted = _to_jsonable(value)
-    if _nonfinite(converted, 0):
-        # orjson would write this NaN as null: the whole value takes the
-        # standard path, which spells it "NaN".
-        raise ValueError("a NaN or an infinity")
+    if _orjson_would_alter(converted, 0):
+        # orjson would write this NaN as null (or a Fragment unchecked): the
+        # whole value takes the standard path, which spells it "NaN".
+        raise ValueError("a NaN, an infinity or a Fragment")
     return converted
 
 
@@ -362,7 +363,7 @@ def _orjson_default(value: Any) -> Any:
 _NO_FLOAT = frozenset({str, int, bool, type(None), JsonText, RawJson})
 
 
-def _nonfinite(value: Any, depth: int) -> bool:
+def _orjson_would_alter(value: Any, depth: int) -> bool:
     """Whether ``value`` holds a NaN or an infinity where orjson would encode it,
     or an ``orjson.Fragment`` (whose text orjson would insert unchecked).
 
@@ -383,7 +384,7 @@ def _nonfinite(value: Any, depth: int) -> bool:
     elif isinstance(value, list):
         items = value
     elif isinstance(value, enum.Enum):
-        return _nonfinite(value.value, depth + 1)
+        return _orjson_would_alter(value.value, depth + 1)
     else:
         return kind is _FRAGMENT
     if depth > _ORJSON_DEPTH:
@@ -405,9 +406,9 @@ def _nonfinite(value: Any, depth: int) -> bool:
                 if kind is float:
                     if not _isfinite(sub):
                         return True
-                elif _nonfinite(sub, depth + 2):
+                elif _orjson_would_alter(sub, depth + 2):
                     return True
-        elif _nonfinite(item, depth + 1):
+        elif _orjson_would_alter(item, depth + 1):
             return True
     return False
 
