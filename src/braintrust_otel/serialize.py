@@ -45,8 +45,8 @@ try:
 except ImportError:  # pragma: no cover - no orjson wheel for this Python (PyPy): stdlib only
     _orjson = None  # type: ignore[assignment]
 
-__all__ = ["JsonText", "RawJson", "decode", "dumps", "json_text", "loads", "plain_row", "raw_json",
-           "repair", "repair_row", "sanitize"]
+__all__ = ["JsonText", "RawJson", "decode", "dumps", "dumps_fast", "json_text", "loads",
+           "plain_row", "raw_json", "repair", "repair_row", "sanitize"]
 
 _MAX_DEPTH = 64
 _MAX_REPR = 1000
@@ -295,6 +295,25 @@ def dumps(value: Any) -> str:
     """
     out = _fast(value)
     return out.decode() if out is not None else _standard(value)
+
+
+def dumps_fast(value: Any) -> bytes | None:
+    """:func:`dumps` as UTF-8 bytes, when orjson alone can write it; else None.
+
+    For callers that can take another route when this gives None (the HTTP
+    sink encodes a whole request body in one call, and row by row through
+    :func:`dumps` only when this refuses it).
+
+    Args:
+        value: Any Python value.
+
+    Returns:
+        Exactly ``dumps(value).encode()``, or None when ``dumps`` would take
+        the standard path (a NaN or an infinity, a user's ``orjson.Fragment``,
+        an int past 64 bits, a non-``str`` key, a lone surrogate, deep
+        nesting, a cycle, a conversion that raised, or no orjson at all).
+    """
+    return _fast(value)
 
 
 def _standard(value: Any) -> str:

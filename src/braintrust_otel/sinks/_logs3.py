@@ -32,11 +32,12 @@ from ..deferred import DeferredObjects
 from ..merge import OBJECT_ID_KEYS, combine_rows
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import RetryPolicy, is_retryable_status, parse_retry_after
-from ..serialize import dumps, repair
+from ..serialize import dumps, dumps_fast, repair
 from ..spool import Spool
 from ._uploads import Row, post_overflow
 
-__all__ = ["API_VERSION", "Down", "Logs3Sender", "cut_requests", "logs3_body", "object_ids"]
+__all__ = ["API_VERSION", "Down", "Logs3Sender", "cut_requests", "logs3_body", "object_ids",
+           "row_texts", "whole_body"]
 
 API_VERSION = 2
 
@@ -77,6 +78,47 @@ def logs3_body(encoded_rows: Sequence[str]) -> bytes:
     parts[0] = _HEAD + parts[0]
     parts[-1] += _TAIL
     return b",".join(parts)
+
+
+_OVERHEAD = len(_HEAD) + len(_TAIL)
+
+
+def whole_body(rows: list[Row]) -> bytes | None:
+    """The ``/logs3`` body for ``rows`` in one orjson call, or None when a row
+    needs the row-by-row path.
+
+    The bytes are exactly ``logs3_body([dumps(r) for r in rows])``: orjson
+    writes each row inside the envelope as it writes it alone, and whatever
+    ``dumps`` would not leave to orjson (see :func:`~braintrust_otel.serialize.dumps_fast`)
+    makes the whole call give None. One call instead of one per row saves a
+    Python step, a ``str`` round trip and a buffer per row: the per-row
+    buffers (3 KB each for an LLM-sized row, all freed at once after the
+    join) made the allocator give memory back and fault it in again, which
+    cost more than the encoding.
+
+    Args:
+        rows: The rows of one request.
+
+    Returns:
+        The request body, or None.
+    """
+    return dumps_fast({"rows": rows, "api_version": API_VERSION})
+
+
+def row_texts(rows: list[Row]) -> list[str]:
+    """Each row's JSON text (``dumps``), repaired where UTF-8 cannot hold it
+    (reported, as the cut does).
+
+    Args:
+        rows: Rows.
+
+    Returns:
+        Their texts, in order.
+    """
+    encoded = [dumps(r) for r in rows]
+    if not all(map(str.isascii, encoded)):
+        _cut_any(encoded, 0, 1)  # (for its repairs)
+    return encoded
 
 
 def _repaired(text: str) -> str:
@@ -246,14 +288,50 @@ class Logs3Sender:
             self._down = Down("could not register objects", exc)
             return rows
         rows = combine_rows(rows)
-        encoded = [dumps(r) for r in rows]
-        start = 0
-        for end in cut_requests(encoded, limit, self._batch_rows):
-            outcome = self._send(encoded[start:end], rows[start:end], limit, can_overflow)
-            if outcome == _FAILED:
+        start, total, batch_rows = 0, len(rows), self._batch_rows
+        while start < total:
+            end = min(start + batch_rows, total)
+            # Up to a request's rows, encoded whole in one call: the rows'
+            # JSON is exactly what encoding each row on its own gives, and
+            # when it is within the limit the cut row by row would end this
+            # request at the same place (the row count, or the last row).
+            body = whole_body(rows[start:end])
+            if body is not None and (len(body) < limit or end - start == 1):
+                if self._send(rows[start:end], body, None, limit, can_overflow) == _FAILED:
+                    return rows[start:]
+                start = end
+                continue
+            # A row the one call refused (a NaN, a big int, a lone surrogate...)
+            # takes the row-by-row path, for these rows only; rows past the
+            # limit take it for the rest of the delivery (their cut needs
+            # each row's size).
+            stop = end if body is None else total
+            start, failed = self._deliver_rows(rows, start, stop, limit, can_overflow)
+            if failed:
                 return rows[start:]
-            start = end
         return []
+
+    def _deliver_rows(self, rows: list[Row], start: int, stop: int, limit: int,
+                      can_overflow: bool) -> tuple[int, bool]:
+        """Sends ``rows[start:stop]`` encoded row by row, cut by each row's size.
+
+        Returns:
+            Where the next request starts (``stop``, or the start of the last
+            request cut here when rows past ``stop`` may join it), and whether
+            the request starting there failed.
+        """
+        encoded = [dumps(r) for r in rows[start:stop]]
+        cuts = cut_requests(encoded, limit, self._batch_rows)
+        at = 0
+        for end in cuts:
+            if stop < len(rows) and end == len(encoded) and end - at < self._batch_rows:
+                break  # the rows after stop may belong in this request
+            outcome = self._send(rows[start + at:start + end], logs3_body(encoded[at:end]),
+                                 encoded[at:end], limit, can_overflow)
+            if outcome == _FAILED:
+                return start + at, True
+            at = end
+        return start + at, False
 
     def resolve(self, rows: list[Row]) -> None:
         """Replaces each row's ``_parent`` (or the default parent) by object ids.
@@ -287,8 +365,10 @@ class Logs3Sender:
             if "_parent" in row or not any(k in row for k in OBJECT_ID_KEYS):
                 row.update(targets[row.pop("_parent", None) or default_parent()])
 
-    def _send(self, encoded: list[str], rows: list[Row], limit: int, can_overflow: bool) -> str:
-        body = logs3_body(encoded)
+    def _send(self, rows: list[Row], body: bytes, encoded: list[str] | None, limit: int,
+              can_overflow: bool) -> str:
+        # ``encoded``: the rows' texts, when the body was joined from them
+        # (None when one call encoded it whole).
         overflow = can_overflow and len(body) > limit
         attempts = 1 if self._closing() else self._retry.attempts
         retry_after: float | None = None
@@ -299,7 +379,7 @@ class Logs3Sender:
                 return _SENT
             if status == 413:
                 if len(rows) > 1:
-                    return self._halves(encoded, rows, limit, can_overflow)
+                    return self._halves(rows, encoded, limit, can_overflow)
                 if can_overflow and not overflow:
                     overflow = True
                     continue
@@ -308,7 +388,7 @@ class Logs3Sender:
                 # the rows the service refuses are alone (a bounded number of
                 # extra requests, paid only by a refused batch).
                 self._bisect_left -= 2
-                return self._halves(encoded, rows, limit, can_overflow)
+                return self._halves(rows, encoded, limit, can_overflow)
             if status is not None and not is_retryable_status(status):
                 self._reject(rows, message)
                 return _REJECTED
@@ -323,26 +403,38 @@ class Logs3Sender:
         self._down = Down(message, None, retry_after)
         return _FAILED
 
-    def _halves(self, encoded: list[str], rows: list[Row], limit: int,
+    def _halves(self, rows: list[Row], encoded: list[str] | None, limit: int,
                 can_overflow: bool) -> str:
         # Each half on its own: a rejected half must not hold back the other.
+        # (Only after a 413, 400 or 422: the rows' texts are made here then,
+        # for the halves' bodies, when one call encoded the whole.)
+        if encoded is None:
+            encoded = row_texts(rows)
         half = len(rows) // 2
-        first = self._send(encoded[:half], rows[:half], limit, can_overflow)
+        first = self._send(rows[:half], logs3_body(encoded[:half]), encoded[:half], limit,
+                           can_overflow)
         if first == _FAILED:
             return _FAILED  # the caller spools these rows (ids keep a resend safe)
-        second = self._send(encoded[half:], rows[half:], limit, can_overflow)
+        second = self._send(rows[half:], logs3_body(encoded[half:]), encoded[half:], limit,
+                            can_overflow)
         if second == _FAILED:
             return _FAILED
         return _SENT if first == second == _SENT else _REJECTED
 
-    def _post(self, body: bytes, encoded: list[str], rows: list[Row],
+    def _post(self, body: bytes, encoded: list[str] | None, rows: list[Row],
               overflow: bool) -> tuple[int | None, float | None, str]:
         self.stats["requests"] += 1
         budget = self._budget()
         timeout = None if budget is None else max(0.1, min(self.conn.timeout, budget))
         try:
             if overflow:
-                resp = post_overflow(self.conn, body, encoded, rows, API_VERSION)
+                if encoded is not None:
+                    sizes = [len(text.encode()) for text in encoded]
+                elif len(rows) == 1:
+                    sizes = [len(body) - _OVERHEAD]  # the body is the row and the envelope
+                else:
+                    sizes = [len(text.encode()) for text in row_texts(rows)]
+                resp = post_overflow(self.conn, body, sizes, rows, API_VERSION)
             else:
                 resp = self.conn.post_bytes("/logs3", body, timeout=timeout)
         except LoginError as exc:

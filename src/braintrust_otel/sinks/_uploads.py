@@ -26,7 +26,7 @@ def _blob_headers(url: str, headers: dict[str, Any]) -> dict[str, Any]:
     return headers
 
 
-def post_overflow(conn: ApiConnection, body: bytes, encoded: list[str], rows: list[Row],
+def post_overflow(conn: ApiConnection, body: bytes, sizes: list[int], rows: list[Row],
                   api_version: int) -> requests.Response:
     """Sends a ``/logs3`` body too large for one request through an upload.
 
@@ -37,7 +37,7 @@ def post_overflow(conn: ApiConnection, body: bytes, encoded: list[str], rows: li
     Args:
         conn: The API connection.
         body: The whole ``/logs3`` request body.
-        encoded: The rows' JSON texts (for their sizes).
+        sizes: Each row's size in the body, in UTF-8 bytes.
         rows: The rows (for their object ids).
         api_version: The ``api_version`` of the final ``/logs3`` request.
 
@@ -53,9 +53,9 @@ def post_overflow(conn: ApiConnection, body: bytes, encoded: list[str], rows: li
             "object_ids": {k: row[k] for k in OBJECT_ID_KEYS if k in row},
             "has_comment": "comment" in row,
             "is_delete": row.get("_object_delete") is True,
-            "input_row": {"byte_size": len(text.encode())},
+            "input_row": {"byte_size": size},
         }
-        for row, text in zip(rows, encoded)
+        for row, size in zip(rows, sizes)
     ]
     resp = conn.request("POST", "/logs3/overflow", json={
         "content_type": "application/json", "size_bytes": len(body), "rows": meta})
