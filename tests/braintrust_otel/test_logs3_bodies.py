@@ -235,3 +235,29 @@ def test_a_single_row_past_the_limit_reports_its_size_to_the_overflow(
     meta = next(r["body"] for r in fake.requests if r["path"] == "/logs3/overflow")
     assert meta["rows"][0]["input_row"] == {"byte_size": len(text)}
     assert meta["size_bytes"] == len(logs3_body([dumps(row)]))
+
+
+def test_after_rows_cut_by_bytes_the_next_delivery_skips_the_one_call(
+        fake: FakeBraintrust, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A one-call body past the limit is thrown away: once rows needed a cut by
+    # bytes, the next delivery goes row by row at once, until one needs none.
+    calls: list[int] = []
+
+    def counted(rows: list[Row]) -> bytes | None:
+        calls.append(len(rows))
+        return whole_body(rows)
+
+    monkeypatch.setattr(_logs3, "whole_body", counted)
+    fake.payload_limit = 20_000
+    sent: list[bytes] = []
+    sender = _sender(fake, sent)
+    deliveries = [_rows(40, 1, pad=(2000, 3000)), _rows(40, 2, pad=(2000, 3000)),
+                  _rows(5, 3), _rows(5, 4)]
+    expected: list[bytes] = []
+    seen: list[list[int]] = []
+    for rows in deliveries:
+        expected += _row_by_row(rows, 20_000, 1000)
+        assert sender.deliver(rows, 1000, RetryPolicy(3, 0.01, 0.05)) == ([], None)
+        seen.append(list(calls))
+    assert seen == [[40], [40], [40], [40, 5]]
+    assert sent == expected

@@ -1,9 +1,10 @@
 """One delivery of rows to ``/logs3``: requests cut to the limits, retried, split.
 
 The HTTP sink's sender thread hands a list of rows to :meth:`Logs3Sender.deliver`,
-which resolves each row's ``_parent`` to object ids, encodes every row once,
-cuts the rows into requests within the row count and the server's byte limit,
-and posts them. A transient failure (connection error, timeout, 408, 429,
+which resolves each row's ``_parent`` to object ids, encodes each request's
+rows whole in one call (row by row only where that call cannot: see
+:func:`whole_body`), cuts the rows into requests within the row count and the
+server's byte limit, and posts them. A transient failure (connection error, timeout, 408, 429,
 5xx) is retried by the sink's :class:`~braintrust_otel.retry.RetryPolicy`; a
 413 splits the request, and a single row too large for any request goes
 through the overflow upload; a 400 or 422 halves the request until the
@@ -21,7 +22,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Sequence
 from itertools import accumulate, repeat
-from operator import add
+from operator import add, sub
 from typing import Callable, NamedTuple, Optional
 
 import requests
@@ -251,6 +252,8 @@ class Logs3Sender:
         self._retry: RetryPolicy  # set by each deliver()
         self._batch_rows = 1
         self._bisect_left = _BISECT_REQUESTS
+        # Whether the last rows sent row by row needed a cut by bytes.
+        self._cut_by_bytes = False
         self._down: Optional[Down] = None
         self._rejected: list[Row] = []
         self._reject_reasons: list[str] = []
@@ -289,6 +292,11 @@ class Logs3Sender:
             return rows
         rows = combine_rows(rows)
         start, total, batch_rows = 0, len(rows), self._batch_rows
+        if self._cut_by_bytes:
+            # The last delivery's rows were cut by bytes: these likely are too,
+            # and a one-call body past the limit would be thrown away.
+            start, failed = self._deliver_rows(rows, 0, total, limit, can_overflow)
+            return rows[start:] if failed else []
         while start < total:
             end = min(start + batch_rows, total)
             # Up to a request's rows, encoded whole in one call: the rows'
@@ -322,6 +330,8 @@ class Logs3Sender:
         """
         encoded = [dumps(r) for r in rows[start:stop]]
         cuts = cut_requests(encoded, limit, self._batch_rows)
+        # A request shorter than a batch that is not the last was cut by bytes.
+        self._cut_by_bytes = any(map(self._batch_rows.__gt__, map(sub, cuts[:-1], [0, *cuts])))
         at = 0
         for end in cuts:
             if stop < len(rows) and end == len(encoded) and end - at < self._batch_rows:
