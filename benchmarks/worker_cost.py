@@ -3,7 +3,7 @@
 Makes facade spans carrying the pipeline's 2 KB payload with export held
 back, then runs the whole path of both threads on them on this thread: map,
 resolve object ids, combine, encode, cut into requests, build the bodies and
-post them (``Logs3Sender._post``) to a loopback stub that discards them. It prints
+post them (``Logs3Sender.deliver``) to a loopback stub that discards them. It prints
 the Python bytecodes and calls per row (``sys.settrace``: the same on a
 loaded machine as on a quiet one) and the thread CPU time per row (best of
 15; this one moves with the load). With ``--compare SRC`` it runs the same
@@ -54,9 +54,6 @@ def measure(spans_n: int, repeat: int | None) -> dict[str, Any]:
         from braintrust import _state
         from braintrust_otel.customize import customize_row
         from braintrust_otel.exporter import map_span
-        from braintrust_otel.merge import combine_rows
-        from braintrust_otel.serialize import dumps
-        from braintrust_otel.sinks._logs3 import cut_requests, logs3_body
 
         text = ("lorem ipsum dolor sit amet " * 75)[:2000]
         messages = [{"role": "system", "content": "You are a helpful assistant."},
@@ -77,16 +74,10 @@ def measure(spans_n: int, repeat: int | None) -> dict[str, Any]:
 
         def work(spans: list[Any]) -> None:
             rows = [customize_row(map_span(s, True)) for s in spans]
-            sink._logs3.resolve(rows)
-            rows = combine_rows(rows)
-            encoded = [dumps(r) for r in rows]
-            start = 0
-            # Requests as the sender cuts them (BRAINTRUST_DEFAULT_BATCH_SIZE rows at most).
-            for end in cut_requests(encoded, sink.conn.max_request_size(), sink.batch_rows):
-                status = sink._logs3._post(logs3_body(encoded[start:end]), encoded[start:end],
-                                           rows[start:end], False)[0]
-                assert status == 200, status
-                start = end
+            # Resolved, combined, encoded, cut and posted as the sender does it
+            # (BRAINTRUST_DEFAULT_BATCH_SIZE rows per request at most).
+            leftover, down = sink._logs3.deliver(rows, sink.batch_rows, sink.retry)
+            assert not leftover and down is None, down
 
         work(make(20))  # logs in and registers the project
         spans = make(spans_n)
