@@ -261,3 +261,16 @@ def test_after_rows_cut_by_bytes_the_next_delivery_skips_the_one_call(
         seen.append(list(calls))
     assert seen == [[40], [40], [40], [40, 5]]
     assert sent == expected
+
+
+def test_without_orjson_every_request_goes_row_by_row(
+        fake: FakeBraintrust, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (PyPy has no orjson: the standard path encodes everything, as before.)
+    from braintrust_otel import serialize
+
+    monkeypatch.setattr(serialize, "_orjson_dumps", None)
+    rows = _rows(30, 9)
+    assert whole_body(rows) is None
+    expected = _row_by_row(rows, 6 * 1024 * 1024, 7)
+    assert _deliver(fake, rows, None, 7) == expected
+    assert set(fake.rows) == {r["id"] for r in rows}
