@@ -4,12 +4,13 @@ The HTTP sink's sender thread hands a list of rows to :meth:`Logs3Sender.deliver
 which resolves each row's ``_parent`` to object ids, encodes each request's
 rows whole in one call (row by row only where that call cannot: see
 :func:`whole_body`), cuts the rows into requests within the row count and the
-server's byte limit, and posts them. A transient failure (connection error, timeout, 408, 429,
-5xx) is retried by the sink's :class:`~braintrust_otel.retry.RetryPolicy`; a
-413 splits the request, and a single row too large for any request goes
-through the overflow upload; a 400 or 422 halves the request until the
-refused rows are alone (within a bound of extra requests), so one bad row
-does not cost its batch; other 4xx answers set the rows aside as rejected.
+server's byte limit, and posts them. A transient failure (connection error,
+timeout, 408, 429, 5xx) is retried by the sink's
+:class:`~braintrust_otel.retry.RetryPolicy`; a 413 splits the request, and a
+single row too large for any request goes through the overflow upload; a 400
+or 422 halves the request until the refused rows are alone (within a bound of
+extra requests), so one bad row does not cost its batch; other 4xx answers
+set the rows aside as rejected.
 
 What the service's state means for the sink (down, cool-down, the spool) stays
 in the sink: a delivery only says which rows must wait and why.
