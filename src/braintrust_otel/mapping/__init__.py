@@ -35,7 +35,14 @@ def span_to_row(span: ReadableSpan, raw: bool = False) -> Row:
         ``braintrust.parent`` string naming the object the row belongs to;
         sinks resolve it to object ids.
     """
-    attrs = plain_attributes(span)
+    # (plain_attributes, inline for the SDK's spans: this runs once per row.)
+    try:
+        attrs: Mapping[str, Any] = span._attributes._dict  # type: ignore[union-attr]
+    except AttributeError:
+        attrs = plain_attributes(span)
+    else:
+        if not isinstance(attrs, dict):
+            attrs = plain_attributes(span)
     # The facade's own spans in one pass (the same row; see mapping/facade.py).
     fast = facade_row(span, attrs, raw)
     if fast is not None:

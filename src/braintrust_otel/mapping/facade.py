@@ -24,11 +24,11 @@ from typing import Any
 
 from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanContext, StatusCode
+from opentelemetry.trace import SpanContext, Status, StatusCode
 
 from .. import attributes as A
-from ..ids import row_id_of_hex
 from ..serialize import JsonText, RawJson, loads
+from . import common
 from .common import MAX_TIME_NS, _created, error_text
 from .generic import facade_context, facade_origin
 
@@ -59,9 +59,14 @@ _SDK_SPANS = frozenset(cls for cls in (ReadableSpan, sdk_trace.Span,
                                        getattr(sdk_trace, "_Span", None))
                        if isinstance(cls, type))
 
-# The last scope found to be the facade's, and its version (one tuple: a
-# racing thread sees a matching pair). No scope is the first sentinel.
-_facade_scope: tuple[Any, Any] = (object(), None)
+# The last scope found to be the facade's, its version and the raw context of
+# that version (one tuple: a racing thread sees a matching set). No scope is
+# the first sentinel.
+_facade_scope: tuple[Any, Any, RawJson | None] = (object(), None, None)
+
+_ROW_ID, _PARENT = A.ROW_ID, A.PARENT
+_ERROR = StatusCode.ERROR
+_VARIANT = "89ab"
 
 
 def _decode(value: Any) -> Any:
@@ -110,7 +115,7 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
         # once for each scope met, not once per row.)
         if scope is None or scope.name != A.FACADE_SCOPE:
             return None
-        known = _facade_scope = (scope, scope.version)
+        known = _facade_scope = (scope, scope.version, facade_context(scope.version))
     if not FACADE_KEYS.issuperset(attrs):
         return None
     if type(ctx) is SpanContext:
@@ -127,18 +132,29 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
     # (ids.span_id_hex and trace_id_hex, inline: this runs once per row.)
     span_hex = "%016x" % span_id  # noqa: UP031
     trace_hex = "%032x" % trace_id  # noqa: UP031
-    explicit_id = attrs.get(A.ROW_ID)
-    parent = attrs.get(A.PARENT)
+    explicit_id = attrs.get(_ROW_ID)
+    if not (isinstance(explicit_id, str) and explicit_id):
+        # ids.row_id_of_hex, inline; the variant nibble's low two bits taken
+        # from the int rather than by parsing the hex digit.
+        explicit_id = (f"{span_hex[:8]}-{span_hex[8:12]}-4{span_hex[13:]}-"
+                       f"{_VARIANT[trace_id >> 60 & 3]}{trace_hex[17:20]}-{trace_hex[20:]}")
+    parent = attrs.get(_PARENT)
+    # common._created, inline for a time in the second it formatted last
+    # (nearly every span): the fraction is the float's exactly (the second
+    # is its floor), so the text is the same; any other time asks _created.
+    seconds = start / 1e9
+    last, head = common._last_second
+    frac = seconds - last
+    micro = round(frac * 1e6) if 0.0 <= frac < 1.0 else 0
     span_attributes: dict[str, Any] = {"name": name}
     row: Row = {
-        "id": explicit_id if isinstance(explicit_id, str) and explicit_id
-        else row_id_of_hex(span_hex, trace_hex),
+        "id": explicit_id,
         "span_id": span_hex,
         "root_span_id": trace_hex,
         "span_parents": ["%016x" % parent_ctx.span_id]  # noqa: UP031
         if parent_ctx is not None else None,
-        "created": _created(start),
-        "metrics": {"start": start / 1e9, "end": end / 1e9},
+        "created": f"{head}.{micro:06d}+00:00" if 0 < micro < 1_000_000 else _created(start),
+        "metrics": {"start": seconds, "end": end / 1e9},
         "span_attributes": span_attributes,
         "_parent": parent if isinstance(parent, str) else None,
     }
@@ -177,7 +193,9 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
     # What mapping.generic adds: the default type, the recorded error, the origin.
     if "type" not in span_attributes and parent_ctx is None:
         span_attributes["type"] = "task"
-    if "error" not in row and status.status_code is StatusCode.ERROR:
+    # (Status.status_code is a property: its field is read for the SDK's class.)
+    code = status._status_code if type(status) is Status else status.status_code
+    if code is _ERROR and "error" not in row:
         row["error"] = error_text(span)
     version = known[1]
     if context:
@@ -185,7 +203,7 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
         origin = facade_origin(version)
         context["span_origin"] = {**origin, **given} if isinstance(given, dict) else origin
     elif raw:
-        row["context"] = facade_context(version)
+        row["context"] = known[2]
     else:
         row["context"] = {"span_origin": facade_origin(version)}
     return row

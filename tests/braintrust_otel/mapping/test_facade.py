@@ -9,6 +9,8 @@ exactly as the generic mapping makes them.
 
 from __future__ import annotations
 
+import datetime
+import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -23,8 +25,9 @@ from braintrust import _state
 from braintrust_otel import attributes as A
 from braintrust_otel import masking
 from braintrust_otel.exporter import map_span
+from braintrust_otel.ids import row_id
 from braintrust_otel.mapping import generic_row, span_to_row
-from braintrust_otel.mapping.common import plain_attributes
+from braintrust_otel.mapping.common import MAX_TIME_NS, plain_attributes
 from braintrust_otel.mapping.facade import facade_row
 from braintrust_otel.serialize import RawJson, dumps, json_text, plain_row
 from tests.conftest import StoreHelper
@@ -296,3 +299,35 @@ def test_scopes_are_told_apart_when_they_alternate() -> None:
             row = facade_row(span, plain_attributes(span))
             assert row is not None
             assert row["context"]["span_origin"]["version"] == scope.version
+
+
+def test_created_and_row_ids_match_the_generic_mapping_on_many_times_and_ids() -> None:
+    # The one-pass mapping formats ``created`` inline for the second it
+    # formatted last and slices the row id out of the hex ids: both must give
+    # the generic mapping's text (datetime's rounding, row_id's arithmetic)
+    # for times on rounding edges, whole seconds, second changes and any ids.
+    rng = random.Random(18)
+    now = 1_790_000_000 * 10**9
+    times = [0, 1, 500, 999_999_999, 1_000_000_000, MAX_TIME_NS - 5, now, now + 500,
+             now + 999_999_500, now + 999_999_499, now + 1_999_999_999]
+    times += [now + us * 1_000 + 500 for us in range(0, 1_000_000, 9_973)]
+    times += [rng.randrange(0, MAX_TIME_NS) for _ in range(200)]
+    times += [now + i * 37_345_679 for i in range(300)]  # runs within a second and across
+    for i, start in enumerate(times):
+        ctx = SpanContext(trace_id=rng.getrandbits(128) or 1, span_id=rng.getrandbits(64) or 1,
+                          is_remote=False)
+        span = ReadableSpan(name="t", context=ctx, attributes={A.INPUT: json_text(i)},
+                            start_time=start, end_time=start + 5,
+                            instrumentation_scope=InstrumentationScope(A.FACADE_SCOPE, "1"))
+        row = _same(span)
+        assert row["created"] == datetime.datetime.fromtimestamp(
+            start / 1e9, tz=datetime.timezone.utc).isoformat(), start
+        assert row["id"] == row_id(ctx.trace_id, ctx.span_id)
+    # Every variant of the row id's variant digit, from the trace id's bits.
+    for top in range(16):
+        ctx = SpanContext(trace_id=(top << 60) | 0x123, span_id=0xFEDCBA9876543210,
+                          is_remote=False)
+        span = ReadableSpan(name="v", context=ctx, attributes={}, start_time=now,
+                            end_time=now, instrumentation_scope=InstrumentationScope(
+                                A.FACADE_SCOPE, "1"))
+        assert _same(span)["id"] == row_id(ctx.trace_id, ctx.span_id)
