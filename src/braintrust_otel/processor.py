@@ -16,6 +16,7 @@ import time
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from itertools import repeat, starmap
 from typing import Optional
 
 from opentelemetry import baggage, context, trace
@@ -386,11 +387,14 @@ class BraintrustSpanProcessor(SpanProcessor):
             wanted = getattr(self.exporter, "rows_per_write", None)
             if isinstance(wanted, int) and wanted > size:
                 size = wanted
+            popleft = queue.popleft
             while queue:
-                batch = []
+                batch: list[ReadableSpan] = []
                 try:
-                    for _ in range(size):
-                        batch.append(queue.popleft())
+                    # Taken in C (itertools), not a Python loop per span. The
+                    # app's thread may remove a span meanwhile (_wait_for_room):
+                    # the queue then ends early, and extend keeps what it took.
+                    batch.extend(starmap(popleft, repeat((), min(size, len(queue)))))
                 except IndexError:
                     pass
                 self._export(batch)

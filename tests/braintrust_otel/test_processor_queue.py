@@ -3,6 +3,7 @@ span keeps them (the SDK's own dict, or any other mapping)."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,3 +78,21 @@ def test_sdk_spans_are_stamped_and_queued_through_their_own_attribute_dict(
     assert sorted(r["span_attributes"]["name"] for r in sink.rows) == ["foreign", "parented"]
     assert {r["_parent"] for r in sink.rows} == {"project_name:p",
                                                  "project_name:default-otel-project"}
+
+
+def test_a_drain_keeps_every_span_when_the_queue_ends_early(
+        processor: BraintrustSpanProcessor) -> None:
+    # The queue's length is read before the spans are taken: a span removed
+    # meanwhile (the producer's give-up in _wait_for_room) ends the queue
+    # early, and the spans taken before that still go out, in order.
+    class Shrinking(deque[ReadableSpan]):
+        def __len__(self) -> int:
+            return super().__len__() + 2 if super().__len__() else 0
+
+    spans = [_hand_made({A.PARENT: "project_name:p", A.INPUT: str(i)}) for i in range(5)]
+    processor._queue = Shrinking(spans)
+    processor._batch = 4
+    assert processor.force_flush()
+    sink = processor.exporter.sink  # type: ignore[attr-defined]
+    assert [row["input"] for row in sink.rows] == [0, 1, 2, 3, 4]
+    assert not processor._queue
