@@ -331,3 +331,16 @@ def test_created_and_row_ids_match_the_generic_mapping_on_many_times_and_ids() -
                             end_time=now, instrumentation_scope=InstrumentationScope(
                                 A.FACADE_SCOPE, "1"))
         assert _same(span)["id"] == row_id(ctx.trace_id, ctx.span_id)
+
+
+def test_raw_values_are_made_as_raw_json_makes_them() -> None:
+    # The one-pass mapping makes RawJson without calling its __init__, setting
+    # its one slot itself: a field added to RawJson must be added there too.
+    assert RawJson.__slots__ == ("text",)
+    text = json_text({"a": [1, "é"]})
+    row = facade_row(_hand_made({A.INPUT: text}), {A.INPUT: text}, raw=True)
+    assert row is not None
+    made = row["input"]
+    assert type(made) is RawJson and made.text is text
+    assert made == RawJson(text) and made.value() == {"a": [1, "é"]}
+    assert dumps({"input": made}) == dumps({"input": RawJson(text)})
