@@ -66,7 +66,11 @@ _facade_scope: tuple[Any, Any, RawJson | None] = (object(), None, None)
 
 _ROW_ID, _PARENT = A.ROW_ID, A.PARENT
 _ERROR = StatusCode.ERROR
-_VARIANT = "89ab"
+# The row id's variant digit for each hex digit of the trace id it replaces
+# (the RFC 4122 variant bits over the digit's low two bits, as ids.row_id sets them).
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+# "000" to "999": the microseconds of ``created`` as two lookups, not a format spec.
+_DIGITS3 = [f"{i:03d}" for i in range(1000)]
 _new = object.__new__
 
 
@@ -135,14 +139,14 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
     trace_hex = "%032x" % trace_id  # noqa: UP031
     explicit_id = attrs.get(_ROW_ID)
     if not (isinstance(explicit_id, str) and explicit_id):
-        # ids.row_id_of_hex, inline; the variant nibble's low two bits taken
-        # from the int rather than by parsing the hex digit.
+        # ids.row_id_of_hex, inline, its variant digit looked up rather than parsed.
         explicit_id = (f"{span_hex[:8]}-{span_hex[8:12]}-4{span_hex[13:]}-"
-                       f"{_VARIANT[trace_id >> 60 & 3]}{trace_hex[17:20]}-{trace_hex[20:]}")
+                       f"{_VARIANT[trace_hex[16]]}{trace_hex[17:20]}-{trace_hex[20:]}")
     parent = attrs.get(_PARENT)
     # common._created, inline for a time in the second it formatted last
     # (nearly every span): the fraction is the float's exactly (the second
     # is its floor), so the text is the same; any other time asks _created.
+    # (The digits come from a table: a format spec costs twice as much.)
     seconds = start / 1e9
     last, head = common._last_second
     frac = seconds - last
@@ -154,7 +158,8 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
         "root_span_id": trace_hex,
         "span_parents": ["%016x" % parent_ctx.span_id]  # noqa: UP031
         if parent_ctx is not None else None,
-        "created": f"{head}.{micro:06d}+00:00" if 0 < micro < 1_000_000 else _created(start),
+        "created": f"{head}.{_DIGITS3[micro // 1000]}{_DIGITS3[micro % 1000]}+00:00"
+        if 0 < micro < 1_000_000 else _created(start),
         "metrics": {"start": seconds, "end": end / 1e9},
         "span_attributes": span_attributes,
         "_parent": parent if isinstance(parent, str) else None,
