@@ -121,8 +121,6 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
         if scope is None or scope.name != A.FACADE_SCOPE:
             return None
         known = _facade_scope = (scope, scope.version, facade_context(scope.version))
-    if not FACADE_KEYS.issuperset(attrs):
-        return None
     if type(ctx) is SpanContext:
         # A tuple: (trace_id, span_id, ...), read by index instead of properties.
         trace_id, span_id = ctx[0], ctx[1]
@@ -166,7 +164,13 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
     }
     context: dict[str, Any] | None = None
     for key, value in attrs.items():
-        action, field = _ACTIONS[key]
+        try:
+            action, field = _ACTIONS[key]
+        except KeyError:
+            # An attribute of another name (not in FACADE_KEYS): the generic
+            # path. (Found here rather than by FACADE_KEYS.issuperset(attrs)
+            # first, which builds a set of the keys per row on Python 3.11.)
+            return None
         if action == _REPLACE:
             if raw and type(value) is JsonText:
                 # RawJson(value) without its Python __init__ (a frame per value):
