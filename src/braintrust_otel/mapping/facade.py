@@ -90,22 +90,23 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
         The row the generic mapping would make, or None.
     """
     # The SDK's own span classes keep each property's value in a field of the
-    # same name with an underscore: read once from the instance dict, the
-    # seven values cost one lookup each instead of one Python call each
-    # (a third of this function's work). Any other class goes by its
-    # properties, and so does a span whose fields ever move.
-    fields = span.__dict__ if type(span) in _SDK_SPANS else None
+    # same name with an underscore: read directly, the seven values cost one
+    # attribute read each instead of one Python call each (a third of this
+    # function's work). (Not through span.__dict__: on Python 3.11 that
+    # makes a dict of the instance's fields on first use, per span.) Any
+    # other class goes by its properties, and so does a span whose fields
+    # ever move.
     try:
-        if fields is None:
-            raise KeyError
-        scope = fields["_instrumentation_scope"]
-        ctx = fields["_context"]
-        start = fields["_start_time"] or 0
-        end = fields["_end_time"] or start
-        parent_ctx = fields["_parent"]
-        name = fields["_name"]
-        status = fields["_status"]
-    except KeyError:
+        if type(span) not in _SDK_SPANS:
+            raise AttributeError
+        scope = span._instrumentation_scope
+        ctx = span._context
+        start = span._start_time or 0
+        end = span._end_time or start
+        parent_ctx = span._parent
+        name = span._name
+        status = span._status
+    except AttributeError:
         scope = span.instrumentation_scope
         ctx = span.context
         start = span.start_time or 0
