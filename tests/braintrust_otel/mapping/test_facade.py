@@ -344,3 +344,26 @@ def test_raw_values_are_made_as_raw_json_makes_them() -> None:
     assert type(made) is RawJson and made.text is text
     assert made == RawJson(text) and made.value() == {"a": [1, "é"]}
     assert dumps({"input": made}) == dumps({"input": RawJson(text)})
+
+
+def test_a_foreign_attribute_is_found_before_any_of_the_row_is_made(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A span another processor stamped goes the generic way; the one-pass
+    # mapping must give up before making any of its row (here, the raw values
+    # of the attributes before the foreign one), not waste it.
+    from braintrust_otel.mapping import facade
+
+    made: list[Any] = []
+
+    def new(cls: type) -> Any:
+        made.append(cls)
+        return object.__new__(cls)
+
+    monkeypatch.setattr(facade, "_new", new)
+    attrs = {A.PARENT: "project_name:p", A.INPUT: json_text(1), A.OUTPUT: json_text(2),
+             "deployment.environment": "prod"}
+    assert facade_row(_hand_made(attrs), attrs, raw=True) is None
+    assert made == []
+    covered = {A.PARENT: "project_name:p", A.INPUT: json_text(1)}
+    assert facade_row(_hand_made(covered), covered, raw=True) is not None
+    assert made == [RawJson]
