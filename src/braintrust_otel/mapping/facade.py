@@ -162,8 +162,9 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
         "id": explicit_id,
         "span_id": span_hex,
         "root_span_id": trace_hex,
-        "span_parents": ["%016x" % parent_ctx.span_id]  # noqa: UP031
-        if parent_ctx is not None else None,
+        "span_parents": None if parent_ctx is None
+        else ["%016x" % (parent_ctx[1] if type(parent_ctx) is SpanContext
+                         else parent_ctx.span_id)],
         "created": f"{head}.{_DIGITS3[micro // 1000]}{_DIGITS3[micro % 1000]}+00:00"
         if 0 < micro < 1_000_000 else _created(start),
         "metrics": {"start": seconds, "end": end / 1e9},
