@@ -367,3 +367,19 @@ def test_a_foreign_attribute_is_found_before_any_of_the_row_is_made(
     covered = {A.PARENT: "project_name:p", A.INPUT: json_text(1)}
     assert facade_row(_hand_made(covered), covered, raw=True) is not None
     assert made == [RawJson]
+
+
+def test_a_parent_context_of_another_class_is_read_through_its_property() -> None:
+    # An SDK SpanContext is a tuple read by index; a subclass (which may
+    # redefine span_id) goes through the property, as the generic mapping does.
+    class Shifted(SpanContext):
+        @property
+        def span_id(self) -> int:
+            return 0xABCDEF
+
+    base = _hand_made({A.INPUT: json_text(1)})
+    parent = Shifted(trace_id=base.context.trace_id, span_id=0x99, is_remote=False)
+    span = ReadableSpan(name="child", context=base.context, parent=parent,
+                        attributes={A.INPUT: json_text(1)}, start_time=base.start_time,
+                        end_time=base.end_time, instrumentation_scope=base.instrumentation_scope)
+    assert _same(span)["span_parents"] == ["0000000000abcdef"]
