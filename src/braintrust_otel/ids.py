@@ -27,28 +27,6 @@ def row_id(trace_id: int, span_id: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def row_id_of_hex(span_hex: str, trace_hex: str) -> str:
-    """:func:`row_id` from the ids already formatted (:func:`span_id_hex`, :func:`trace_id_hex`).
-
-    The same text, made by slicing instead of 128-bit arithmetic and a third
-    formatting (the mapping formats both ids for the row anyway).
-
-    Args:
-        span_hex: The span id as 16 hex digits.
-        trace_hex: The trace id as 32 hex digits.
-
-    Returns:
-        The row id.
-    """
-    low = trace_hex[16:]
-    # The version nibble becomes 4; the variant keeps the low two bits of its nibble.
-    return (f"{span_hex[:8]}-{span_hex[8:12]}-4{span_hex[13:]}-"
-            f"{_VARIANT[int(low[0], 16) & 3]}{low[1:4]}-{low[4:]}")
-
-
-_VARIANT = "89ab"
-
-
 def span_id_hex(span_id: int) -> str:
     """Formats an OTel span id the way Braintrust rows carry it (16 hex digits)."""
     # (%-formatting: the same text as format(span_id, "016x") for a third less work.)

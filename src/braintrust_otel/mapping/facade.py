@@ -145,7 +145,9 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
     trace_hex = "%032x" % trace_id  # noqa: UP031
     explicit_id = attrs.get(_ROW_ID)
     if not (isinstance(explicit_id, str) and explicit_id):
-        # ids.row_id_of_hex, inline, its variant digit looked up rather than parsed.
+        # ids.row_id's text, sliced from the hex ids made anyway instead of
+        # 128-bit arithmetic and a third formatting (the version digit is 4;
+        # the variant digit keeps the low two bits of the one it replaces).
         explicit_id = (f"{span_hex[:8]}-{span_hex[8:12]}-4{span_hex[13:]}-"
                        f"{_VARIANT[trace_hex[16]]}{trace_hex[17:20]}-{trace_hex[20:]}")
     parent = attrs.get(_PARENT)
