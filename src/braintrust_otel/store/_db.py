@@ -29,7 +29,14 @@ _UPSERT_ROWS = (
     " root_span_id=excluded.root_span_id, span_id=excluded.span_id,"
     " is_root=excluded.is_root, created=excluded.created,"
     " xact_id=excluded.xact_id, data=excluded.data")
-_CHECKPOINT_BYTES = 32 * 1024 * 1024
+# A thread of its own copies the WAL into the database file (a checkpoint)
+# after about this much row text, which with the index pages each batch
+# rewrites is about 32 MiB of WAL; the writing connection checkpoints on its
+# own only past the backstop, when that thread falls behind.
+_CHECKPOINT_TEXT = 24 * 1024 * 1024
+_BACKSTOP_BYTES = 128 * 1024 * 1024
+# Rounds one checkpoint thread runs while the writer keeps adding to the WAL.
+_CHECKPOINT_ROUNDS = 4
 # SQLite's page cache per connection (its default is 2 MiB), in KiB.
 _CACHE_KIB = 16 * 1024
 
@@ -54,15 +61,18 @@ class _Connection:
         with self.raw.cursor() as cur:
             cur.executemany(self.dialect.sql(sql), args)
 
-    def upsert_rows(self, params: Sequence[Sequence[Any]]) -> None:
+    def upsert_rows(self, params: Sequence[Sequence[Any]]) -> int:
         """Inserts or replaces rows ``(oid, id, root_span_id, span_id, is_root, created,
-        xact_id, data)``; ids are unique within ``params``."""
+        xact_id, data)``; ids are unique within ``params``.
+
+        Returns:
+            The size of the rows' ``data`` text, in characters (SQLite; 0 on PostgreSQL).
+        """
         if self.dialect.name == "sqlite":
-            _upsert_sqlite(self.raw, params, self._rows_per_statement)
-            return
+            return _upsert_sqlite(self.raw, params, self._rows_per_statement)
         if len(params) < _COPY_FROM:
             self.executemany(_UPSERT_ROWS.format(source="VALUES (?,?,?,?,?,?,?,?)"), params)
-            return
+            return 0
         # One COPY and one statement instead of a statement per row: the server
         # does a fraction of the work. The staging table empties at each commit.
         with self.raw.cursor() as cur:
@@ -70,6 +80,7 @@ class _Connection:
                 for row in params:
                     copy.write_row(row)
             cur.execute(_UPSERT_ROWS.format(source=f"SELECT * FROM {_STAGING}"))
+        return 0
 
     def begin(self) -> None:
         """Starts a write transaction; writers take turns, as SQLite makes them."""
@@ -85,7 +96,7 @@ class _Connection:
 
 
 def _upsert_sqlite(raw: sqlite3.Connection, params: Sequence[Sequence[Any]],
-                   most: int) -> None:
+                   most: int) -> int:
     # One statement per chunk of up to ``most`` rows, not one per row
     # (executemany): about 10% fewer instructions per row written, and a few
     # GIL releases per transaction instead of one per row (sqlite3 gives up
@@ -96,10 +107,11 @@ def _upsert_sqlite(raw: sqlite3.Connection, params: Sequence[Sequence[Any]],
     # (sqlite3 caches their compiled form).
     done, total = 0, len(params)
     if not total:
-        return
+        return 0
     # SQLite copies each bound value and keeps it until the statement is
     # reset: large rows (1 MB inputs) go fewer to a statement, about 8 MB at a time.
-    average = sum(len(row[-1]) for row in params) // total
+    text = sum(len(row[-1]) for row in params)
+    average = text // total
     while most > 1 and average * most > _STATEMENT_TEXT:
         most //= 2
     while done < total:
@@ -109,6 +121,7 @@ def _upsert_sqlite(raw: sqlite3.Connection, params: Sequence[Sequence[Any]],
         end = done + size
         raw.execute(_values_sql(size), [value for row in params[done:end] for value in row])
         done = end
+    return text
 
 
 @functools.lru_cache(maxsize=32)
@@ -195,6 +208,8 @@ class _Database:
         # the process holds their ids.
         self._known: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._written = 0  # rows this handle wrote into the current file
+        self._unchecked = 0  # row text written since the last checkpoint began
+        self._checkpointer: threading.Thread | None = None
 
     @property
     def location(self) -> str:
@@ -229,10 +244,10 @@ class _Database:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
-            # Checkpoints are where WAL mode syncs to disk; fewer, larger ones
-            # (32 MiB of WAL instead of 4) keep bulk span writes fast.
+            # Checkpoints are where WAL mode syncs to disk; a thread of their
+            # own runs them (_wrote), and this connection only past a backstop.
             page = conn.execute("PRAGMA page_size").fetchone()[0]
-            conn.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_BYTES // page}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_BYTES // page}")
             # Row ids and trace ids are random, so each batch inserts all over
             # the two id indexes: once they outgrow the default 2 MiB cache,
             # every batch reads their pages back (at 100,000 rows this cache
@@ -246,6 +261,30 @@ class _Database:
             if self._known:
                 self._register_known(self._conn)
         return self._conn
+
+    def _wrote(self, text: int) -> None:
+        # After each committed write, with its rows' text size: once about
+        # 32 MiB of WAL has built up, a thread of its own checkpoints it
+        # (PASSIVE: it neither waits for this connection's writes nor blocks
+        # them). A checkpoint copies the WAL into the database file and syncs
+        # both, tens of milliseconds of I/O that the writing thread, whose
+        # next batch is waiting, used to spend itself (SQLite's automatic
+        # checkpoint runs in the connection that committed).
+        if self.url is not None:
+            return
+        self._unchecked += text
+        if self._unchecked < _CHECKPOINT_TEXT:
+            return
+        running = self._checkpointer
+        if running is not None and running.is_alive():
+            return  # still copying: asked again after the next write
+        thread = threading.Thread(target=_checkpoint, args=(self.path.absolute(),),
+                                  name="braintrust-store-checkpoint", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            return  # no new threads (the interpreter is exiting): the backstop remains
+        self._checkpointer, self._unchecked = thread, 0
 
     def _drop_lost_connection(self) -> bool:
         # True when the PostgreSQL connection is gone (the server restarted or
@@ -308,6 +347,10 @@ class _Database:
     def close(self) -> None:
         """Closes the connection (a later call opens a new one)."""
         with self._lock:
+            running = self._checkpointer
+            if running is not None and running.is_alive():
+                # Its connection open would keep this close from removing the WAL.
+                running.join()
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
@@ -324,6 +367,30 @@ class _Database:
                 return []
             found: list[Any] = conn.execute(sql, (oid, *args)).fetchall()
             return found
+
+
+def _checkpoint(path: Path) -> None:
+    # On a connection of its own, opened only if the file is still there
+    # (mode=rw: a store deleted meanwhile is not made again here). Rounds
+    # repeat while the writer added frames during the last one, so the WAL is
+    # often wholly copied when the next write begins, which then starts it
+    # over from its beginning instead of letting it grow. A failure costs
+    # nothing: the WAL stays, and the writer's backstop checkpoint remains.
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=5.0,
+                               isolation_level=None, check_same_thread=False)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA synchronous=NORMAL")
+        for _ in range(_CHECKPOINT_ROUNDS):
+            busy, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if busy or copied >= log:
+                break
+    except sqlite3.Error:
+        pass
+    finally:
+        conn.close()
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

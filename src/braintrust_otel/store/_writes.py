@@ -93,7 +93,8 @@ class _Writes(_Database):
                         [(oid, rid, xact, 1 if row is None else 0,
                           None if row is None else dumps(row))
                          for (oid, rid), row in final.items() if oid in versioned])
-                conn.upsert_rows(params)
+                text = conn.upsert_rows(params)
+            self._wrote(text)
         return int(xact)
 
     @staticmethod
