@@ -170,13 +170,33 @@ def test_the_checkpoint_thread_does_not_make_a_deleted_store_again(tmp_path: Pat
 
 
 def test_a_store_connection_keeps_the_id_indexes_of_a_large_store_in_its_page_cache(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Random row and trace ids put each batch's index inserts all over both id
     # indexes; with SQLite's default 2 MiB cache a store of 100,000 rows read
-    # their pages back for every batch (benchmarks/store_writes.py --prefill).
+    # their pages back for every batch, with 16 MiB one of 200,000
+    # (benchmarks/store_writes.py --prefill): the cache grows with the file.
+    from braintrust_otel.store import _db
+    from braintrust_otel.store._db import _cache_kib
+
     store = Store(tmp_path / "s.sqlite")
     store.write([("project_logs", "p", {"id": "a"})])
     assert store._connection().raw.execute("PRAGMA cache_size").fetchone()[0] == -16 * 1024
+    assert _cache_kib(0) == _cache_kib(256 << 20) == 16 * 1024
+    assert _cache_kib(680 << 20) == 42.5 * 1024  # a store of about 200,000 span rows of 3 KB
+    assert _cache_kib(4 << 30) == 64 * 1024
+    # Opened again once the file has grown, a connection takes a larger cache
+    # (the floor lowered here, so that 16 MB of rows show it).
+    monkeypatch.setattr(_db, "_CACHE_KIB", 1024)
+    big = Store(tmp_path / "big.sqlite")
+    big.write([("project_logs", "p", {"id": f"r{i}", "input": "x" * 100_000})
+               for i in range(240)])
+    assert big._connection().raw.execute("PRAGMA cache_size").fetchone()[0] == -1024
+    big.close()
+    size = (tmp_path / "big.sqlite").stat().st_size
+    assert size > 20 << 20
+    cache = Store(tmp_path / "big.sqlite")._connection().raw.execute(
+        "PRAGMA cache_size").fetchone()[0]
+    assert cache == -(size // 16 // 1024) < -1024
 
 
 def test_a_large_batch_reaches_sqlite_in_a_few_statements_not_one_per_row(

@@ -37,8 +37,10 @@ _CHECKPOINT_TEXT = 24 * 1024 * 1024
 _BACKSTOP_BYTES = 128 * 1024 * 1024
 # Rounds one checkpoint thread runs while the writer keeps adding to the WAL.
 _CHECKPOINT_ROUNDS = 4
-# SQLite's page cache per connection (its default is 2 MiB), in KiB.
+# SQLite's page cache per connection (its default is 2 MiB), in KiB: a
+# sixteenth of the file when it opens, within these bounds (see _cache_kib).
 _CACHE_KIB = 16 * 1024
+_CACHE_MAX_KIB = 64 * 1024
 
 
 class _Connection:
@@ -249,11 +251,13 @@ class _Database:
             page = conn.execute("PRAGMA page_size").fetchone()[0]
             conn.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_BYTES // page}")
             # Row ids and trace ids are random, so each batch inserts all over
-            # the two id indexes: once they outgrow the default 2 MiB cache,
-            # every batch reads their pages back (at 100,000 rows this cache
-            # gave 1.27x the rows per CPU-second). 16 MiB holds them to about
-            # 150,000 rows; SQLite takes it only as pages are used.
-            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+            # the two id indexes: once they and a batch's new data pages outgrow
+            # the cache, every batch reads index pages back (the default 2 MiB
+            # cost 1.27x the CPU per row at 100,000 rows; 16 MiB about 10 us
+            # more system CPU per row at 200,000). The cache grows with the
+            # store (_cache_kib); SQLite takes it only as pages are used.
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size=-{_cache_kib(pages * page)}")
             # Every statement is idempotent, so racing processes may both run it.
             conn.executescript(SQLITE.schema)
             self._conn, self._pid = _Connection(conn, SQLITE), os.getpid()
@@ -391,6 +395,16 @@ def _checkpoint(path: Path) -> None:
         pass
     finally:
         conn.close()
+
+
+def _cache_kib(file_bytes: int) -> int:
+    # The id indexes take about 125 bytes per row (two random-key entries on
+    # partly filled pages): 3.5% of a store of 3 KB span rows, 10% of one of
+    # 1 KB rows. A sixteenth of the file holds them and a batch's new pages
+    # for rows of about 2 KB and up, from the 16 MiB a new store gets up to
+    # 64 MiB (a store of 1 GB); past that, or with smaller rows, some index
+    # pages are read back again. Memory is taken only as pages are used.
+    return max(_CACHE_KIB, min(_CACHE_MAX_KIB, file_bytes // 16 // 1024))
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
