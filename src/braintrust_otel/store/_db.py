@@ -379,11 +379,12 @@ def _checkpoint(path: Path) -> None:
     # repeat while the writer added frames during the last one, so the WAL is
     # often wholly copied when the next write begins, which then starts it
     # over from its beginning instead of letting it grow. A failure costs
-    # nothing: the WAL stays, and the writer's backstop checkpoint remains.
+    # nothing (the WAL stays, and the writer's backstop checkpoint remains),
+    # so none is reported, nor printed by the thread.
     try:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=5.0,
                                isolation_level=None, check_same_thread=False)
-    except sqlite3.Error:
+    except Exception:
         return
     try:
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -391,7 +392,7 @@ def _checkpoint(path: Path) -> None:
             busy, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if busy or copied >= log:
                 break
-    except sqlite3.Error:
+    except Exception:
         pass
     finally:
         conn.close()
