@@ -197,6 +197,17 @@ def test_a_store_connection_keeps_the_id_indexes_of_a_large_store_in_its_page_ca
     cache = Store(tmp_path / "big.sqlite")._connection().raw.execute(
         "PRAGMA cache_size").fetchone()[0]
     assert cache == -(size // 16 // 1024) < -1024
+    # And a handle that keeps writing grows its cache with the file (checked
+    # as each checkpoint starts).
+    monkeypatch.setattr(_db, "_CHECKPOINT_TEXT", 1 << 20)
+    growing = Store(tmp_path / "growing.sqlite")
+    for batch in range(24):
+        growing.write([("project_logs", "p", {"id": f"r{batch}-{i}", "input": "x" * 100_000})
+                       for i in range(10)])
+        if growing._checkpointer is not None:
+            growing._checkpointer.join()
+    cache = growing._connection().raw.execute("PRAGMA cache_size").fetchone()[0]
+    assert -_cache_kib((tmp_path / "growing.sqlite").stat().st_size) <= cache < -1024
 
 
 def test_a_large_batch_reaches_sqlite_in_a_few_statements_not_one_per_row(

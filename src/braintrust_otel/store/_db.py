@@ -212,6 +212,7 @@ class _Database:
         self._written = 0  # rows this handle wrote into the current file
         self._unchecked = 0  # row text written since the last checkpoint began
         self._checkpointer: threading.Thread | None = None
+        self._cache = _CACHE_KIB  # the SQLite connection's page cache, in KiB
 
     @property
     def location(self) -> str:
@@ -257,7 +258,8 @@ class _Database:
             # more system CPU per row at 200,000). The cache grows with the
             # store (_cache_kib); SQLite takes it only as pages are used.
             pages = conn.execute("PRAGMA page_count").fetchone()[0]
-            conn.execute(f"PRAGMA cache_size=-{_cache_kib(pages * page)}")
+            self._cache = _cache_kib(pages * page)
+            conn.execute(f"PRAGMA cache_size=-{self._cache}")
             # Every statement is idempotent, so racing processes may both run it.
             conn.executescript(SQLITE.schema)
             self._conn, self._pid = _Connection(conn, SQLITE), os.getpid()
@@ -289,6 +291,18 @@ class _Database:
         except RuntimeError:
             return  # no new threads (the interpreter is exiting): the backstop remains
         self._checkpointer, self._unchecked = thread, 0
+        self._grow_cache()
+
+    def _grow_cache(self) -> None:
+        # A process that keeps writing makes its store larger than it was
+        # when the connection opened: the cache follows (once per checkpoint).
+        try:
+            wanted = _cache_kib(os.stat(self.path).st_size)
+            if wanted > self._cache and self._conn is not None:
+                self._conn.raw.execute(f"PRAGMA cache_size=-{wanted}")
+                self._cache = wanted
+        except (OSError, sqlite3.Error):
+            pass
 
     def _drop_lost_connection(self) -> bool:
         # True when the PostgreSQL connection is gone (the server restarted or
