@@ -30,9 +30,12 @@ _UPSERT_ROWS = (
     " is_root=excluded.is_root, created=excluded.created,"
     " xact_id=excluded.xact_id, data=excluded.data")
 # A thread of its own copies the WAL into the database file (a checkpoint)
-# after about this much row text, which with the index pages each batch
-# rewrites is about 32 MiB of WAL; the writing connection checkpoints on its
-# own only past the backstop, when that thread falls behind.
+# after this much row text: with the index pages each batch rewrites, about
+# 32 MiB of WAL in a new store of span rows, about 100 MiB in one of 200,000.
+# The writing connection checkpoints on its own only past the backstop (when
+# that thread falls behind, or writes come back to back so that the WAL never
+# starts over), which also bounds the WAL's length. A lower backstop (64 MiB)
+# kept the WAL shorter but gave most checkpoints back to the writer.
 _CHECKPOINT_TEXT = 24 * 1024 * 1024
 _BACKSTOP_BYTES = 128 * 1024 * 1024
 # Rounds one checkpoint thread runs while the writer keeps adding to the WAL.
@@ -269,8 +272,8 @@ class _Database:
         return self._conn
 
     def _wrote(self, text: int) -> None:
-        # After each committed write, with its rows' text size: once about
-        # 32 MiB of WAL has built up, a thread of its own checkpoints it
+        # After each committed write, with its rows' text size: once enough
+        # WAL has built up, a thread of its own checkpoints it
         # (PASSIVE: it neither waits for this connection's writes nor blocks
         # them). A checkpoint copies the WAL into the database file and syncs
         # both, tens of milliseconds of I/O that the writing thread, whose
