@@ -36,7 +36,7 @@ _UPSERT_ROWS = (
 # that thread falls behind, or writes come back to back so that the WAL never
 # starts over), which also bounds the WAL's length. A lower backstop (64 MiB)
 # kept the WAL shorter but gave most checkpoints back to the writer.
-_CHECKPOINT_TEXT = 24 * 1024 * 1024
+_CHECKPOINT_TEXT = 12 * 1024 * 1024
 _BACKSTOP_BYTES = 128 * 1024 * 1024
 # Rounds one checkpoint thread runs while the writer keeps adding to the WAL.
 _CHECKPOINT_ROUNDS = 4
@@ -215,6 +215,7 @@ class _Database:
         self._written = 0  # rows this handle wrote into the current file
         self._unchecked = 0  # row text written since the last checkpoint began
         self._checkpointer: threading.Thread | None = None
+        self._tail = False  # a checkpoint thread ran since the writer copied the WAL's tail
         self._cache = _CACHE_KIB  # the SQLite connection's page cache, in KiB
 
     @property
@@ -294,7 +295,21 @@ class _Database:
         except RuntimeError:
             return  # no new threads (the interpreter is exiting): the backstop remains
         self._checkpointer, self._unchecked = thread, 0
+        self._tail = True
         self._grow_cache()
+
+    def _copy_tail(self) -> None:
+        # Before a write begins, once the thread's checkpoint has ended: the
+        # frames written meanwhile (about a batch) are copied here, so the
+        # write begins with the whole WAL copied and starts it over.
+        running = self._checkpointer
+        if not self._tail or running is None or running.is_alive() or self._conn is None:
+            return
+        self._tail = False
+        try:
+            self._conn.raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            pass
 
     def _grow_cache(self) -> None:
         # A process that keeps writing makes its store larger than it was

@@ -49,6 +49,8 @@ class _Writes(_Database):
     def _write(self, rows: list[tuple[str, str, dict[str, Any]]]) -> int:
         with self._lock:
             conn = self._connection()
+            if self._tail:
+                self._copy_tail()
             # Object ids cached in a transaction that rolls back may be reused by
             # another process for another object: forget them.
             with _transaction(conn, on_rollback=self._oids.clear):
