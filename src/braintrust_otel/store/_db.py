@@ -31,11 +31,10 @@ _UPSERT_ROWS = (
     " xact_id=excluded.xact_id, data=excluded.data")
 # A thread of its own copies the WAL into the database file (a checkpoint)
 # after this much row text: with the index pages each batch rewrites, about
-# 32 MiB of WAL in a new store of span rows, about 100 MiB in one of 200,000.
-# The writing connection checkpoints on its own only past the backstop (when
-# that thread falls behind, or writes come back to back so that the WAL never
-# starts over), which also bounds the WAL's length. A lower backstop (64 MiB)
-# kept the WAL shorter but gave most checkpoints back to the writer.
+# 16 MiB of WAL in a new store of span rows, about 50 MiB in one of 200,000
+# (then the writer copies the tail, see _copy_tail). The writing connection
+# checkpoints on its own only past the backstop, when that thread falls
+# behind. A lower backstop (64 MiB) gave most checkpoints back to the writer.
 _CHECKPOINT_TEXT = 12 * 1024 * 1024
 _BACKSTOP_BYTES = 128 * 1024 * 1024
 # Rounds one checkpoint thread runs while the writer keeps adding to the WAL.
