@@ -1,0 +1,137 @@
+"""Garbage collection per span in the pipeline workload, this SDK beside bare OTel.
+
+Runs ``benchmarks/pipeline.py``'s workload (start_span + log of a ~2 KB message
+list + end, 20,000 spans, delivering to the loopback stub; bare OTel: the same
+spans, a dropping exporter) in a fresh process with a ``gc.callbacks`` hook
+that records, per generation, how many collections ran, in which thread, what
+they took (wall, ``perf_counter`` between the hook's start and stop calls) and
+what they collected, plus the number of GC-tracked objects after start-up and
+at the end of the loop. Collections happen at allocation points, so the
+thread that pays is whichever allocated the object that crossed the threshold.
+
+    python benchmarks/gc_cost.py [--spans 20000] [--runs 3] [--compare SRC]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pipeline import COLLECTOR, worker
+from suite import GOOD_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HOOK = """
+import gc, threading, time
+_gc_log = []
+_gc_t = [0.0]
+def _gc_cb(phase, info, _now=time.perf_counter, _log=_gc_log, _t=_gc_t):
+    if phase == "start":
+        _t[0] = _now()
+    else:
+        _log.append((info["generation"], _now() - _t[0], info["collected"],
+                     threading.current_thread().name))
+gc.callbacks.append(_gc_cb)
+"""
+
+REPORT = """
+gen_stats = {}
+for gen, took, collected, thread in _gc_log:
+    s = gen_stats.setdefault(f"{gen}", {"n": 0, "us": 0.0, "collected": 0, "max_ms": 0.0,
+                                        "threads": {}})
+    s["n"] += 1; s["us"] += took * 1e6; s["collected"] += collected
+    s["max_ms"] = max(s["max_ms"], took * 1e3)
+    s["threads"][thread] = s["threads"].get(thread, 0.0) + took * 1e6
+print(json.dumps({"loop_us": loop / made * 1e6, "cpu_us": cpu / made * 1e6,
+                  "tracked_start": tracked_start, "tracked_end": tracked_end,
+                  "gens": gen_stats}))
+"""
+
+
+def program(kind: str, n: int) -> str:
+    """The workload with the hook installed before the warm-up, cleared before the loop."""
+    src = worker(kind, n=n)
+    src = src.replace("t0, c0 = time.perf_counter(), time.process_time()",
+                      "_gc_log.clear(); tracked_start = len(gc.get_objects())\n"
+                      "t0, c0 = time.perf_counter(), time.process_time()")
+    src = src.replace("loop = time.perf_counter() - t0",
+                      "loop = time.perf_counter() - t0; tracked_end = len(gc.get_objects())")
+    return HOOK + src + REPORT
+
+
+def measure(kind: str, src: str | None, n: int, url: str) -> dict[str, Any]:
+    """One run in a fresh process (this tree, or ``src`` first on the path)."""
+    env = {**os.environ, "BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_API_URL": url,
+           "BRAINTRUST_APP_URL": url, "BRAINTRUST_SPOOL_DIR": tempfile.mkdtemp()}
+    env.pop("PYTHONPATH", None)
+    if src:
+        env["PYTHONPATH"] = src
+    out = subprocess.run([sys.executable, "-c", program(kind, n)], env=env, capture_output=True,
+                         text=True, cwd=tempfile.gettempdir(), check=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _cell(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spans", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--compare", help="another source tree (its src/ directory)")
+    args = parser.parse_args()
+    trees: list[tuple[str, str, str | None]] = [("ours", "ours", None)]
+    if args.compare:
+        trees.append(("compared", "ours", args.compare))
+    trees.append(("otel bare", "otel", None))
+    collector = subprocess.Popen([sys.executable, "-c", textwrap.dedent(COLLECTOR)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert collector.stdout is not None and collector.stdin is not None
+    url = collector.stdout.readline().strip()
+    results: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in trees}
+    try:
+        for run in range(args.runs):
+            for label, kind, src in (trees if run % 2 == 0 else trees[::-1]):
+                results[label].append(measure(kind, src, args.spans, url))
+    finally:
+        collector.stdin.close()
+        collector.wait(timeout=30)
+    print(f"{args.spans:,} spans, median (min-max) of {args.runs}; GC from the loop's start "
+          f"to the end of the flush; load {os.getloadavg()[0]:.1f}")
+    for label, _, src in trees:
+        runs = results[label]
+        total = [sum(g["us"] for g in r["gens"].values()) / args.spans for r in runs]
+        print(f"\n{label} ({src or ROOT / 'src'}): loop {_cell([r['loop_us'] for r in runs])} "
+              f"us/span, CPU {_cell([r['cpu_us'] for r in runs])} us/span, GC "
+              f"{_cell(total)} us/span; tracked objects at start "
+              f"{_cell([r['tracked_start'] for r in runs])}, at the loop's end "
+              f"{_cell([r['tracked_end'] for r in runs])}")
+        for gen in ("0", "1", "2"):
+            seen = [r["gens"].get(gen, {"n": 0, "us": 0.0, "collected": 0, "max_ms": 0.0,
+                                        "threads": {}}) for r in runs]
+            threads: dict[str, list[float]] = {}
+            for g in seen:
+                for name, us in g["threads"].items():
+                    threads.setdefault(name, []).append(us / args.spans)
+            where = ", ".join(f"{name} {statistics.median(v):.2f}"
+                              for name, v in sorted(threads.items()))
+            print(f"  gen {gen}: {_cell([g['n'] for g in seen])} collections, "
+                  f"{_cell([g['us'] / args.spans for g in seen])} us/span, longest "
+                  f"{_cell([g['max_ms'] for g in seen])} ms, collected "
+                  f"{_cell([g['collected'] / args.spans for g in seen])}/span; by thread: "
+                  f"{where}")
+
+
+if __name__ == "__main__":
+    main()
