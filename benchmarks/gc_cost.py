@@ -3,13 +3,15 @@
 Runs ``benchmarks/pipeline.py``'s workload (start_span + log of a ~2 KB message
 list + end, 20,000 spans, delivering to the loopback stub; bare OTel: the same
 spans, a dropping exporter) in a fresh process with a ``gc.callbacks`` hook
-that records, per generation, how many collections ran, in which thread, what
-they took (wall, ``perf_counter`` between the hook's start and stop calls) and
-what they collected, plus the number of GC-tracked objects after start-up and
+that records, per generation, how many collections ran, in which thread, how
+many objects they walked (those of the collected generation and the younger
+ones, a measure the machine's load does not move), what they took (wall,
+``perf_counter`` between the hook's start and stop calls) and what they
+collected, plus the number of GC-tracked objects after start-up and
 at the end of the loop. Collections happen at allocation points, so the
 thread that pays is whichever allocated the object that crossed the threshold.
 
-    python benchmarks/gc_cost.py [--spans 20000] [--runs 3] [--compare SRC]
+    python benchmarks/gc_cost.py [--spans 20000] [--runs 3] [--compare SRC ...]
 """
 
 from __future__ import annotations
@@ -35,21 +37,26 @@ HOOK = """
 import gc, threading, time
 _gc_log = []
 _gc_t = [0.0]
-def _gc_cb(phase, info, _now=time.perf_counter, _log=_gc_log, _t=_gc_t):
+_gc_walked = [0]
+def _gc_cb(phase, info, _now=time.perf_counter, _log=_gc_log, _t=_gc_t, _w=_gc_walked):
     if phase == "start":
+        # What this collection walks: every object of its generation and the
+        # younger ones (counted before the clock starts).
+        gen = info["generation"]
+        _w[0] = sum(len(gc.get_objects(g)) for g in range(gen + 1))
         _t[0] = _now()
     else:
         _log.append((info["generation"], _now() - _t[0], info["collected"],
-                     threading.current_thread().name))
+                     threading.current_thread().name, _w[0]))
 gc.callbacks.append(_gc_cb)
 """
 
 REPORT = """
 gen_stats = {}
-for gen, took, collected, thread in _gc_log:
+for gen, took, collected, thread, walked in _gc_log:
     s = gen_stats.setdefault(f"{gen}", {"n": 0, "us": 0.0, "collected": 0, "max_ms": 0.0,
-                                        "threads": {}})
-    s["n"] += 1; s["us"] += took * 1e6; s["collected"] += collected
+                                        "threads": {}, "walked": 0})
+    s["n"] += 1; s["us"] += took * 1e6; s["collected"] += collected; s["walked"] += walked
     s["max_ms"] = max(s["max_ms"], took * 1e3)
     s["threads"][thread] = s["threads"].get(thread, 0.0) + took * 1e6
 print(json.dumps({"loop_us": loop / made * 1e6, "cpu_us": cpu / made * 1e6,
@@ -89,11 +96,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--spans", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--compare", help="another source tree (its src/ directory)")
+    parser.add_argument("--compare", action="append", default=[],
+                        help="another source tree (its src/ directory); may repeat")
     args = parser.parse_args()
     trees: list[tuple[str, str, str | None]] = [("ours", "ours", None)]
-    if args.compare:
-        trees.append(("compared", "ours", args.compare))
+    trees += [(f"compared {i + 1}", "ours", src) for i, src in enumerate(args.compare)]
     trees.append(("otel bare", "otel", None))
     collector = subprocess.Popen([sys.executable, "-c", textwrap.dedent(COLLECTOR)],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -119,7 +126,7 @@ def main() -> None:
               f"{_cell([r['tracked_end'] for r in runs])}")
         for gen in ("0", "1", "2"):
             seen = [r["gens"].get(gen, {"n": 0, "us": 0.0, "collected": 0, "max_ms": 0.0,
-                                        "threads": {}}) for r in runs]
+                                        "threads": {}, "walked": 0}) for r in runs]
             threads: dict[str, list[float]] = {}
             for g in seen:
                 for name, us in g["threads"].items():
@@ -127,7 +134,8 @@ def main() -> None:
             where = ", ".join(f"{name} {statistics.median(v):.2f}"
                               for name, v in sorted(threads.items()))
             print(f"  gen {gen}: {_cell([g['n'] for g in seen])} collections, "
-                  f"{_cell([g['us'] / args.spans for g in seen])} us/span, longest "
+                  f"{_cell([g['us'] / args.spans for g in seen])} us/span, walked "
+                  f"{_cell([g['walked'] / args.spans for g in seen])} objects/span, longest "
                   f"{_cell([g['max_ms'] for g in seen])} ms, collected "
                   f"{_cell([g['collected'] / args.spans for g in seen])}/span; by thread: "
                   f"{where}")
