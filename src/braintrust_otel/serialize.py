@@ -78,18 +78,13 @@ class RawJson:
     everything else sees plain values (:func:`plain_row`).
 
     Args:
-        text: One valid JSON document. A :class:`JsonText` is copied into a
-            plain ``str``: the row then holds nothing the garbage collector
-            tracks but this object, and the span's attribute value is freed
-            with the span (a row may wait in a sink's buffer long after).
+        text: One valid JSON document.
     """
 
     __slots__ = ("text",)
 
     def __init__(self, text: str) -> None:
-        # (orjson splices an exact str only: the copy was made at encoding
-        # time before, so it costs nothing more here.)
-        self.text = text if type(text) is str else str(text)
+        self.text = text
 
     def value(self) -> Any:
         """The decoded value."""
@@ -367,7 +362,7 @@ def _orjson_default(value: Any) -> Any:
     # makes, so both give the same JSON.
     if type(value) is RawJson:
         text = value.text  # already encoded: in as it is
-        # (orjson takes an exact str only; RawJson copies a JsonText when made.)
+        # (orjson takes an exact str only: a JsonText is copied, once.)
         return _orjson.Fragment(text if type(text) is str else str(text))
     if isinstance(value, float):
         converted: Any = float(value)  # a subclass (numpy.float64), as the C encoder writes it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import Any
 
@@ -81,22 +80,6 @@ def test_the_worker_never_decodes_what_the_facade_encoded(
     # The store got the same values, decoded.
     (stored,) = store.rows()
     assert stored["input"] == MESSAGES and stored["output"] == {"text": "hi"}
-
-
-def test_a_row_holds_no_gc_tracked_text_of_the_span(store: StoreHelper) -> None:
-    # A row may wait in a sink's buffer long after its span is gone: its raw
-    # values hold plain (untracked) strs, not the span's JsonText attribute
-    # values, which every garbage collection would otherwise walk (and which
-    # would live on in the oldest generation).
-    (span,) = _spans(store, input=MESSAGES, output={"text": "hi"})
-    row = map_span(span, raw=True)
-    for field in ("input", "output"):
-        assert type(row[field]) is RawJson
-        assert type(row[field].text) is str and not gc.is_tracked(row[field].text)
-        assert row[field].text is not span.attributes[f"braintrust.{field}_json"]
-    made = RawJson(json_text(MESSAGES))
-    assert type(made.text) is str and json.loads(made.text) == MESSAGES
-    assert dumps({"input": made}) == dumps({"input": MESSAGES})
 
 
 def test_only_text_dumps_wrote_is_passed_on_unread() -> None:

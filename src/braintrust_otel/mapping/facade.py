@@ -180,10 +180,9 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
             if raw and type(value) is JsonText:
                 # RawJson(value) without its Python __init__ (a frame per value):
                 # its one slot is set here (tests/.../test_facade.py checks it is
-                # the only one), with the text copied into a plain str as
-                # RawJson.__init__ does (the row keeps no GC-tracked JsonText).
+                # the only one).
                 made = _new(RawJson)
-                made.text = str(value)
+                made.text = value
                 row[field] = made
             else:
                 row[field] = _decode(value)
