@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import diagnostics
+from ._local_paths import default_store_path
 from .serialize import dumps
 from .settings import get_settings
 
@@ -48,8 +49,6 @@ def default_spool_dir() -> Path:
     explicit = get_settings().spool_dir
     if explicit is not None:
         return explicit
-    from .store import default_store_path
-
     return default_store_path().parent / "spool"
 
 

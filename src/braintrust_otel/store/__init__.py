@@ -13,10 +13,10 @@ web UI's listings (``_listings``).
 
 from __future__ import annotations
 
+from .._local_paths import STORE_ENV, default_store_path
 from ._attachments import _Attachments
 from ._listings import _Listings
 from ._objects import _Objects
-from ._paths import STORE_ENV, default_store_path
 from ._reads import StoredRow, _Reads
 from ._writes import _Writes
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .. import diagnostics
-from ._dialect import SQLITE, Dialect, PostgresDialect, is_postgres_url
-from ._paths import default_store_location, default_store_path
+from .._local_paths import default_store_location, default_store_path, is_postgres_url
+from ._dialect import SQLITE, Dialect, PostgresDialect
 from ._schema import _KNOWN_COLUMNS
 
 # Serializes schema creation across processes starting on one PostgreSQL database

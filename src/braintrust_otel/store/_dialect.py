@@ -24,13 +24,6 @@ import sqlite3
 
 from ._schema import _SCHEMA
 
-_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_postgres_url(location: str) -> bool:
-    """Whether a ``--store`` value names a PostgreSQL database rather than a file."""
-    return location.startswith(_POSTGRES_SCHEMES)
-
 
 class Dialect:
     """SQLite's spelling: the queries are written in it, so nothing is translated."""

@@ -1,14 +1,26 @@
-"""Where the store lives: a file, or the PostgreSQL database the environment names."""
+"""Where this machine's local files live: the store (a file, or the PostgreSQL
+database the environment names) and, beside the file, the spool.
+
+Kept out of the ``store`` package so that finding the spool folder (every
+process that sends to the service does) imports neither the store nor
+``sqlite3``.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from ..settings import get_settings
-from ._dialect import is_postgres_url
+from .settings import get_settings
 
 STORE_ENV = "BRAINTRUST_LOCAL_STORE"
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(location: str) -> bool:
+    """Whether a ``--store`` value names a PostgreSQL database rather than a file."""
+    return location.startswith(_POSTGRES_SCHEMES)
 
 
 def default_store_path() -> Path:
