@@ -17,19 +17,17 @@ thread that pays is whichever allocated the object that crossed the threshold.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import COLLECTOR, worker
-from suite import GOOD_KEY
+from thread_cost import cell, run_fresh
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,18 +76,7 @@ def program(kind: str, n: int) -> str:
 
 def measure(kind: str, src: str | None, n: int, url: str) -> dict[str, Any]:
     """One run in a fresh process (this tree, or ``src`` first on the path)."""
-    env = {**os.environ, "BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_API_URL": url,
-           "BRAINTRUST_APP_URL": url, "BRAINTRUST_SPOOL_DIR": tempfile.mkdtemp()}
-    env.pop("PYTHONPATH", None)
-    if src:
-        env["PYTHONPATH"] = src
-    out = subprocess.run([sys.executable, "-c", program(kind, n)], env=env, capture_output=True,
-                         text=True, cwd=tempfile.gettempdir(), check=True)
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
-def _cell(values: list[float]) -> str:
-    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+    return run_fresh(program(kind, n), src, url)
 
 
 def main() -> None:
@@ -119,11 +106,11 @@ def main() -> None:
     for label, _, src in trees:
         runs = results[label]
         total = [sum(g["us"] for g in r["gens"].values()) / args.spans for r in runs]
-        print(f"\n{label} ({src or ROOT / 'src'}): loop {_cell([r['loop_us'] for r in runs])} "
-              f"us/span, CPU {_cell([r['cpu_us'] for r in runs])} us/span, GC "
-              f"{_cell(total)} us/span; tracked objects at start "
-              f"{_cell([r['tracked_start'] for r in runs])}, at the loop's end "
-              f"{_cell([r['tracked_end'] for r in runs])}")
+        print(f"\n{label} ({src or ROOT / 'src'}): loop {cell([r['loop_us'] for r in runs])} "
+              f"us/span, CPU {cell([r['cpu_us'] for r in runs])} us/span, GC "
+              f"{cell(total)} us/span; tracked objects at start "
+              f"{cell([r['tracked_start'] for r in runs])}, at the loop's end "
+              f"{cell([r['tracked_end'] for r in runs])}")
         for gen in ("0", "1", "2"):
             seen = [r["gens"].get(gen, {"n": 0, "us": 0.0, "collected": 0, "max_ms": 0.0,
                                         "threads": {}, "walked": 0}) for r in runs]
@@ -133,11 +120,11 @@ def main() -> None:
                     threads.setdefault(name, []).append(us / args.spans)
             where = ", ".join(f"{name} {statistics.median(v):.2f}"
                               for name, v in sorted(threads.items()))
-            print(f"  gen {gen}: {_cell([g['n'] for g in seen])} collections, "
-                  f"{_cell([g['us'] / args.spans for g in seen])} us/span, walked "
-                  f"{_cell([g['walked'] / args.spans for g in seen])} objects/span, longest "
-                  f"{_cell([g['max_ms'] for g in seen])} ms, collected "
-                  f"{_cell([g['collected'] / args.spans for g in seen])}/span; by thread: "
+            print(f"  gen {gen}: {cell([g['n'] for g in seen])} collections, "
+                  f"{cell([g['us'] / args.spans for g in seen])} us/span, walked "
+                  f"{cell([g['walked'] / args.spans for g in seen])} objects/span, longest "
+                  f"{cell([g['max_ms'] for g in seen])} ms, collected "
+                  f"{cell([g['collected'] / args.spans for g in seen])}/span; by thread: "
                   f"{where}")
 
 

@@ -67,19 +67,26 @@ def program(n: int) -> str:
     return "import os\n" + src + REPORT
 
 
-def measure(src: str | None, n: int, url: str) -> dict[str, Any]:
-    """One run in a fresh process (this tree, or ``src`` first on the path)."""
+def run_fresh(code: str, src: str | None, url: str) -> dict[str, Any]:
+    """Runs ``code`` in a fresh process delivering to the stub at ``url`` (this
+    tree, or ``src`` first on the path); returns the JSON of its last line."""
     env = {**os.environ, "BRAINTRUST_API_KEY": GOOD_KEY, "BRAINTRUST_API_URL": url,
            "BRAINTRUST_APP_URL": url, "BRAINTRUST_SPOOL_DIR": tempfile.mkdtemp()}
     env.pop("PYTHONPATH", None)
     if src:
         env["PYTHONPATH"] = src
-    out = subprocess.run([sys.executable, "-c", program(n)], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, cwd=tempfile.gettempdir(), check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def _cell(values: list[float]) -> str:
+def measure(src: str | None, n: int, url: str) -> dict[str, Any]:
+    """One run in a fresh process (this tree, or ``src`` first on the path)."""
+    return run_fresh(program(n), src, url)
+
+
+def cell(values: list[float]) -> str:
+    """The median of ``values`` with their min-max."""
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
@@ -112,14 +119,14 @@ def main() -> None:
     for label, src in trees:
         runs = results[label]
         print(f"\n{label} ({src or ROOT / 'src'}):")
-        print(f"  process CPU {_cell([r['cpu_us'] for r in runs])}, loop wall "
-              f"{_cell([r['loop_us'] for r in runs])}, main thread CPU during the loop "
-              f"{_cell([r['main_loop_cpu_us'] for r in runs])}")
+        print(f"  process CPU {cell([r['cpu_us'] for r in runs])}, loop wall "
+              f"{cell([r['loop_us'] for r in runs])}, main thread CPU during the loop "
+              f"{cell([r['main_loop_cpu_us'] for r in runs])}")
         names = sorted({name for r in runs for name in r["threads"]})
         for name in names:
             seen = [r["threads"][name] for r in runs if name in r["threads"]]
-            print(f"  {name}: {_cell([t['cpu_us'] for t in seen])} us/span, minor faults "
-                  f"{_cell([t['minflt'] for t in seen])}/span; switches "
+            print(f"  {name}: {cell([t['cpu_us'] for t in seen])} us/span, minor faults "
+                  f"{cell([t['minflt'] for t in seen])}/span; switches "
                   f"voluntary {statistics.median(t['voluntary'] for t in seen):.0f}, "
                   f"involuntary {statistics.median(t['involuntary'] for t in seen):.0f}")
 
