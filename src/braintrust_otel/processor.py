@@ -214,10 +214,11 @@ class BraintrustSpanProcessor(SpanProcessor):
         # (muting's frozenset read directly: a call per span is the larger part of this test.)
         if self._muted_spans or self._ended_muted or muting._muted:
             self._note_muted(span)
-        # The SDK's dict inside BoundedAttributes, read directly (as the mapping
-        # does): span.attributes wraps it in a proxy whose len() and `in` cost a
-        # Python call each, on the app's thread for every span. Any other
-        # holder of attributes is read through the property.
+        # The SDK's dict inside BoundedAttributes, read directly (what
+        # span_attributes.attributes_of returns, inline here and below as this
+        # runs on the app's thread for every span): span.attributes wraps it in
+        # a proxy whose len() and `in` cost a Python call each. Any other
+        # holder of attributes is read through the property (one lookup: no copy).
         inner = getattr(getattr(span, "_attributes", None), "_dict", None)
         attrs = inner if type(inner) is dict else span.attributes
         if attrs and A.PARENT in attrs:

@@ -12,8 +12,8 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from ..span_attributes import attributes_of
 from . import braintrust, common, genai, generic, openinference, openllmetry
-from .common import plain_attributes
 from .facade import facade_row
 
 __all__ = ["fallback_row", "generic_row", "span_to_row"]
@@ -35,14 +35,14 @@ def span_to_row(span: ReadableSpan, raw: bool = False) -> Row:
         ``braintrust.parent`` string naming the object the row belongs to;
         sinks resolve it to object ids.
     """
-    # (plain_attributes, inline for the SDK's spans: this runs once per row.)
+    # (attributes_of, inline for the SDK's spans: this runs once per row.)
     try:
         attrs: Mapping[str, Any] = span._attributes._dict  # type: ignore[union-attr]
     except AttributeError:
-        attrs = plain_attributes(span)
+        attrs = attributes_of(span)
     else:
         if not isinstance(attrs, dict):
-            attrs = plain_attributes(span)
+            attrs = attributes_of(span)
     # The facade's own spans in one pass (the same row; see mapping/facade.py).
     fast = facade_row(span, attrs, raw)
     if fast is not None:
@@ -58,7 +58,7 @@ def generic_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False)
 
     Args:
         span: A finished span.
-        attrs: Its attributes (:func:`~braintrust_otel.mapping.common.plain_attributes`).
+        attrs: Its attributes (:func:`~braintrust_otel.span_attributes.attributes_of`).
         raw: As for :func:`span_to_row`.
 
     Returns:
@@ -88,7 +88,7 @@ def fallback_row(span: ReadableSpan, error: BaseException) -> Row:
         A minimal row.
     """
     try:
-        attrs = plain_attributes(span)
+        attrs = attributes_of(span)
     except Exception:
         attrs = {}
     try:

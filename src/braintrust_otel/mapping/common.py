@@ -69,20 +69,6 @@ def _seconds(ns: Any) -> float | None:
         return None
 
 
-def plain_attributes(span: ReadableSpan) -> Mapping[str, Any]:
-    """The span's attributes as a plain dict, cheaply.
-
-    ``ReadableSpan.attributes`` is a read-only proxy over ``BoundedAttributes``
-    whose generic ``Mapping`` iteration costs more than the rest of the
-    mapping; the SDK keeps a plain dict inside, which is read directly when
-    present (it is never changed once the span has ended).
-    """
-    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
-    if isinstance(inner, dict):
-        return inner
-    return dict(span.attributes or {})
-
-
 def base_row(span: ReadableSpan, attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Identity, times and name of a span, in row layout."""
     ctx = span.context

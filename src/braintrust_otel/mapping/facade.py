@@ -83,7 +83,7 @@ def facade_row(span: ReadableSpan, attrs: Mapping[str, Any], raw: bool = False) 
 
     Args:
         span: A finished span.
-        attrs: Its attributes (:func:`~braintrust_otel.mapping.common.plain_attributes`).
+        attrs: Its attributes (:func:`~braintrust_otel.span_attributes.attributes_of`).
         raw: As for :func:`~braintrust_otel.mapping.span_to_row`.
 
     Returns:

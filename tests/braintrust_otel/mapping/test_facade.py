@@ -27,9 +27,10 @@ from braintrust_otel import masking
 from braintrust_otel.exporter import map_span
 from braintrust_otel.ids import row_id
 from braintrust_otel.mapping import generic_row, span_to_row
-from braintrust_otel.mapping.common import MAX_TIME_NS, plain_attributes
+from braintrust_otel.mapping.common import MAX_TIME_NS
 from braintrust_otel.mapping.facade import facade_row
 from braintrust_otel.serialize import RawJson, dumps, json_text, plain_row
+from braintrust_otel.span_attributes import attributes_of
 from tests.conftest import StoreHelper
 
 
@@ -50,7 +51,7 @@ def captured(store: StoreHelper, monkeypatch: pytest.MonkeyPatch) -> Iterator[li
 
 def _same(span: ReadableSpan, covered: bool = True) -> dict[str, Any]:
     """Maps ``span`` both ways, plain and raw, and checks the rows are the same."""
-    attrs = plain_attributes(span)
+    attrs = attributes_of(span)
     plain_fast = None
     for raw in (False, True):
         fast = facade_row(span, attrs, raw)
@@ -296,7 +297,7 @@ def test_scopes_are_told_apart_when_they_alternate() -> None:
         _same(span, covered=covered)
         if covered:
             assert scope is not None
-            row = facade_row(span, plain_attributes(span))
+            row = facade_row(span, attributes_of(span))
             assert row is not None
             assert row["context"]["span_origin"]["version"] == scope.version
 
