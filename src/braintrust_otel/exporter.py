@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from . import diagnostics
 from .customize import customize_row, get_span_customizers
-from .mapping import fallback_row, span_to_row
+from .mapping import FacadeRecord, fallback_row, record_fallback_row, record_row, span_to_row
 from .settings import get_settings
 from .sinks import RowSink
 
@@ -46,6 +46,10 @@ class BraintrustSpanExporter(SpanExporter):
             no-argument form is what ``OTEL_TRACES_EXPORTER=braintrust`` uses.
     """
 
+    #: ``export`` also takes facade records (:func:`~braintrust_otel.mapping.facade.facade_record`)
+    #: in place of spans: ``BraintrustSpanProcessor`` then queues those.
+    maps_facade_records = True
+
     def __init__(self, sink: RowSink | None = None) -> None:
         self._sink = sink
 
@@ -67,8 +71,9 @@ class BraintrustSpanExporter(SpanExporter):
         found = getattr(self._sink, "rows_per_write", None)
         return found if isinstance(found, int) and found > 0 else None
 
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Maps ``spans`` to rows and writes them to the sink."""
+    def export(self, spans: Sequence[ReadableSpan | FacadeRecord]) -> SpanExportResult:
+        """Maps ``spans`` (or facade records queued in their place) to rows and
+        writes them to the sink."""
         try:
             sink = self.sink
             # Sinks that encode rows through serialize.dumps take the facade's
@@ -76,7 +81,8 @@ class BraintrustSpanExporter(SpanExporter):
             raw = bool(getattr(sink, "accepts_raw_json", False))
             try:
                 # Every span in one pass, no per-span wrapper (a call per row).
-                rows = [span_to_row(span, raw) for span in spans]
+                rows = [record_row(span, raw) if isinstance(span, tuple) else span_to_row(span, raw)
+                        for span in spans]
             except Exception:
                 # One span the mapping fails on: map each on its own (map_span
                 # reports it and keeps a minimal row), the others as before.
@@ -99,21 +105,25 @@ class BraintrustSpanExporter(SpanExporter):
             self._sink.shutdown()
 
 
-def map_span(span: ReadableSpan, raw: bool = False) -> dict[str, Any]:
+def map_span(span: ReadableSpan | FacadeRecord, raw: bool = False) -> dict[str, Any]:
     """Maps a span to a row and never raises.
 
     A span the mapping fails on becomes a minimal row (ids, times, name and
     the error), counted as ``mapping``.
 
     Args:
-        span: A finished span.
+        span: A finished span, or a facade record queued in its place.
         raw: See :func:`~braintrust_otel.mapping.span_to_row`.
 
     Returns:
         The row; it always has ``id``, ``span_id`` and ``root_span_id``.
     """
     try:
+        if isinstance(span, tuple):
+            return record_row(span, raw)
         return span_to_row(span, raw)
     except Exception as exc:
         diagnostics.report("mapping", "could not map a span; stored it bare", exc)
+        if isinstance(span, tuple):
+            return record_fallback_row(span, exc)
         return fallback_row(span, exc)

@@ -28,6 +28,7 @@ from opentelemetry.trace import SpanContext
 from . import attributes as A
 from . import diagnostics, muting, settings
 from .exporter import BraintrustSpanExporter
+from .mapping.facade import FacadeRecord, facade_record
 from .parent import default_parent
 from .serialize import dumps
 from .settings import get_settings
@@ -162,6 +163,8 @@ class BraintrustSpanProcessor(SpanProcessor):
         block_timeout: float | None = None,
     ) -> None:
         self.exporter = exporter if exporter is not None else BraintrustSpanExporter()
+        # Whether the exporter takes facade records in place of facade spans.
+        self._records = getattr(self.exporter, "maps_facade_records", False) is True
         self._default_parent = default_parent
         self._filter_ai = filter_ai_spans
         self._custom_filter = custom_filter
@@ -194,7 +197,7 @@ class BraintrustSpanProcessor(SpanProcessor):
         atexit.register(lambda: (m := flush_ref()) and m())
 
     def _init_runtime(self) -> None:
-        self._queue: deque[ReadableSpan] = deque()
+        self._queue: deque[ReadableSpan | FacadeRecord] = deque()
         self._wake = threading.Event()
         self._room = threading.Condition()
         self._export_lock = threading.Lock()
@@ -289,15 +292,22 @@ class BraintrustSpanProcessor(SpanProcessor):
         if self._shutdown:
             diagnostics.report("dropped", f"span {span.name!r} ended after shutdown")
             return
+        queued: ReadableSpan | FacadeRecord = span
+        if self._records:
+            # A facade span waits as a record: the span is freed now instead
+            # of being walked by every garbage collection while it waits.
+            record = facade_record(span, attrs if attrs is not None else {})
+            if record is not None:
+                queued = record
         queue = self._queue
-        queue.append(span)
+        queue.append(queued)
         size = len(queue)
         if size >= self._batch and not self._wake.is_set():
             self._wake.set()
         if self._worker is None:
             self._start_worker()
         if size >= self._max_queue:
-            self._wait_for_room(span)
+            self._wait_for_room(queued)
 
     def _unmuted(self, span: ReadableSpan) -> ReadableSpan | None:
         """None for a span of a muted scope; a span whose parent was muted, re-parented."""
@@ -342,7 +352,7 @@ class BraintrustSpanProcessor(SpanProcessor):
                 return bool(verdict)
         return not self._filter_ai or is_ai_span(span, _PARENT_ONLY if defaulted else frozenset())
 
-    def _wait_for_room(self, span: ReadableSpan) -> None:
+    def _wait_for_room(self, span: ReadableSpan | FacadeRecord) -> None:
         if threading.current_thread() is self._worker:
             return  # the worker cannot wait for itself
         self._wake.set()
@@ -390,7 +400,7 @@ class BraintrustSpanProcessor(SpanProcessor):
                 size = wanted
             popleft = queue.popleft
             while queue:
-                batch: list[ReadableSpan] = []
+                batch: list[ReadableSpan | FacadeRecord] = []
                 try:
                     # Taken in C (itertools), not a Python loop per span. The
                     # app's thread may remove a span meanwhile (_wait_for_room):
@@ -405,11 +415,12 @@ class BraintrustSpanProcessor(SpanProcessor):
             self._export_lock.release()
         return True
 
-    def _export(self, batch: list[ReadableSpan]) -> None:
+    def _export(self, batch: list[ReadableSpan | FacadeRecord]) -> None:
         # Suppress instrumentation so HTTP clients used by sinks make no spans.
         token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
-            self.exporter.export(batch)
+            # (Records are queued only for an exporter that maps them.)
+            self.exporter.export(batch)  # type: ignore[arg-type]
         except Exception as exc:
             diagnostics.report("dropped", f"exporter failed on {len(batch)} spans", exc,
                                n=len(batch))

@@ -1,20 +1,27 @@
 """What the processor queues: its parent check reads a span's attributes however the
-span keeps them (the SDK's own dict, or any other mapping)."""
+span keeps them (the SDK's own dict, or any other mapping), and a facade span waits
+as a record of what its row needs, not as the span."""
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext
+from opentelemetry.trace import SpanContext, Status, StatusCode
 
 from braintrust_otel import attributes as A
-from braintrust_otel.exporter import BraintrustSpanExporter
+from braintrust_otel import diagnostics
+from braintrust_otel.exporter import BraintrustSpanExporter, map_span
+from braintrust_otel.mapping import span_to_row
+from braintrust_otel.mapping.facade import facade_record
 from braintrust_otel.processor import BraintrustSpanProcessor
+from braintrust_otel.serialize import dumps, json_text
 
 
 class _Keep:
@@ -85,7 +92,7 @@ def test_a_drain_keeps_every_span_when_the_queue_ends_early(
     # The queue's length is read before the spans are taken: a span removed
     # meanwhile (the producer's give-up in _wait_for_room) ends the queue
     # early, and the spans taken before that still go out, in order.
-    class Shrinking(deque[ReadableSpan]):
+    class Shrinking(deque[Any]):
         def __len__(self) -> int:
             return super().__len__() + 2 if super().__len__() else 0
 
@@ -96,3 +103,67 @@ def test_a_drain_keeps_every_span_when_the_queue_ends_early(
     sink = processor.exporter.sink  # type: ignore[attr-defined]
     assert [row["input"] for row in sink.rows] == [0, 1, 2, 3, 4]
     assert not processor._queue
+
+
+def test_a_facade_span_waits_as_a_record_and_is_freed_as_it_ends(
+        processor: BraintrustSpanProcessor) -> None:
+    # The queue keeps a facade span as a record (a tuple of what its row
+    # needs), not the span: the span's objects are not walked by every
+    # garbage collection while the worker is behind, and the row is the one
+    # the span would make, error text included.
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    own = provider.get_tracer(A.FACADE_SCOPE, "1.2")
+    expected, freed = [], []
+    for failed in (False, True):
+        span = own.start_span("llm", attributes={A.PARENT: "project_name:p"})
+        span.set_attribute(A.INPUT, json_text([{"role": "user", "content": "hi"}]))
+        if failed:
+            span.record_exception(ValueError("boom"))
+            span.set_status(Status(StatusCode.ERROR, "boom"))
+        span.end()
+        assert isinstance(span, ReadableSpan)
+        expected.append(span_to_row(span, raw=True))
+        freed.append(weakref.ref(span))
+        del span
+    assert [ref() for ref in freed] == [None, None]
+    assert processor.queued == 2
+    assert all(type(item) is tuple for item in processor._queue)
+    assert processor.force_flush()
+    rows = processor.exporter.sink.rows  # type: ignore[attr-defined]
+    assert [dumps(row) for row in rows] == [dumps(row) for row in expected]
+    assert "ValueError: boom" in rows[1]["error"]
+    # Spans of any other scope wait as themselves.
+    with provider.get_tracer("some.lib").start_as_current_span("foreign"):
+        pass
+    assert [type(item) for item in processor._queue] == [ReadableSpan]
+
+
+def test_another_exporter_is_handed_spans_not_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BRAINTRUST_PARENT", raising=False)
+    memory = InMemorySpanExporter()
+    made = BraintrustSpanProcessor(memory, default_parent="project_name:p", schedule_delay=3600)
+    provider = TracerProvider()
+    provider.add_span_processor(made)
+    with provider.get_tracer(A.FACADE_SCOPE).start_as_current_span("s",
+                                                                   attributes={A.INPUT: "1"}):
+        pass
+    assert made.force_flush()
+    (span,) = memory.get_finished_spans()
+    assert isinstance(span, ReadableSpan) and span.name == "s"
+    made.shutdown()
+
+
+def test_a_record_the_mapping_fails_on_still_makes_a_row() -> None:
+    # Tags the facade would never write (an int): the record's row fails,
+    # and the minimal row keeps the ids, the times, the name and why.
+    record = facade_record(_hand_made({A.PARENT: "project_name:p", A.TAGS: 5}),
+                           {A.PARENT: "project_name:p", A.TAGS: 5})
+    assert record is not None
+    before = diagnostics.counts().get("mapping", 0)
+    row = map_span(record, raw=True)
+    assert diagnostics.counts().get("mapping", 0) == before + 1
+    assert row["span_id"] == f"{6:016x}" and row["root_span_id"] == f"{5:032x}"
+    assert row["span_attributes"] == {"name": "s"} and row["_parent"] == "project_name:p"
+    assert row["metrics"] == {"start": 1e9, "end": (10**18 + 1) / 1e9}
+    assert row["error"].startswith("braintrust-otel could not map this span: TypeError")

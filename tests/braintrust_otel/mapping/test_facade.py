@@ -36,9 +36,15 @@ from tests.conftest import StoreHelper
 
 @pytest.fixture
 def captured(store: StoreHelper, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ReadableSpan]]:
-    """Every span the exporter is handed, kept as it came (and still exported)."""
+    """Every span the exporter is handed, kept as it came (and still exported).
+
+    The processor queues spans here, not facade records, so each can be
+    mapped both ways (test_queued_records_make_the_rows_their_spans_make
+    covers the records).
+    """
     spans: list[ReadableSpan] = []
     exporter = _state.exporter()
+    monkeypatch.setattr(_state.processor(), "_records", False)
     original = exporter.export
 
     def export(batch: Sequence[ReadableSpan]) -> SpanExportResult:
