@@ -11,16 +11,21 @@ collected, plus the number of GC-tracked objects after start-up and
 at the end of the loop. Collections happen at allocation points, so the
 thread that pays is whichever allocated the object that crossed the threshold.
 
-    python benchmarks/gc_cost.py [--spans 20000] [--runs 3] [--compare SRC ...]
+With ``--store`` this SDK's contenders write into a new embedded store
+instead (no API key), as ``pipeline.py --store-only`` does.
+
+    python benchmarks/gc_cost.py [--spans 20000] [--runs 3] [--compare SRC ...] [--store]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -74,9 +79,21 @@ def program(kind: str, n: int) -> str:
     return HOOK + src + REPORT
 
 
-def measure(kind: str, src: str | None, n: int, url: str) -> dict[str, Any]:
-    """One run in a fresh process (this tree, or ``src`` first on the path)."""
-    return run_fresh(program(kind, n), src, url)
+def measure(kind: str, src: str | None, n: int, url: str, store: bool = False
+            ) -> dict[str, Any]:
+    """One run in a fresh process (this tree, or ``src`` first on the path);
+    with ``store``, this SDK writes into a new embedded store instead."""
+    if not (store and kind == "ours"):
+        return run_fresh(program(kind, n), src, url)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("BRAINTRUST_") and k != "PYTHONPATH"}
+        env["BRAINTRUST_LOCAL_STORE"] = f"{tmp}/store.sqlite"
+        if src:
+            env["PYTHONPATH"] = src
+        out = subprocess.run([sys.executable, "-c", program(kind, n)], env=env, cwd=tmp,
+                             capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
@@ -85,6 +102,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--compare", action="append", default=[],
                         help="another source tree (its src/ directory); may repeat")
+    parser.add_argument("--store", action="store_true",
+                        help="this SDK writes into a new embedded store, not to the stub")
     args = parser.parse_args()
     trees: list[tuple[str, str, str | None]] = [("ours", "ours", None)]
     trees += [(f"compared {i + 1}", "ours", src) for i, src in enumerate(args.compare)]
@@ -97,12 +116,13 @@ def main() -> None:
     try:
         for run in range(args.runs):
             for label, kind, src in (trees if run % 2 == 0 else trees[::-1]):
-                results[label].append(measure(kind, src, args.spans, url))
+                results[label].append(measure(kind, src, args.spans, url, args.store))
     finally:
         collector.stdin.close()
         collector.wait(timeout=30)
-    print(f"{args.spans:,} spans, median (min-max) of {args.runs}; GC from the loop's start "
-          f"to the end of the flush; load {os.getloadavg()[0]:.1f}")
+    where = "into a new embedded store" if args.store else "to the loopback stub"
+    print(f"{args.spans:,} spans {where}, median (min-max) of {args.runs}; GC from the loop's "
+          f"start to the end of the flush; load {os.getloadavg()[0]:.1f}")
     for label, _, src in trees:
         runs = results[label]
         total = [sum(g["us"] for g in r["gens"].values()) / args.spans for r in runs]
