@@ -47,7 +47,8 @@ class BraintrustSpanExporter(SpanExporter):
     """
 
     #: ``export`` also takes facade records (:func:`~braintrust_otel.mapping.facade.facade_record`)
-    #: in place of spans: ``BraintrustSpanProcessor`` then queues those.
+    #: in place of spans: ``BraintrustSpanProcessor`` then queues those. A
+    #: subclass that overrides ``export`` gets spans unless it sets this too.
     maps_facade_records = True
 
     def __init__(self, sink: RowSink | None = None) -> None:

@@ -124,6 +124,19 @@ _Kept = tuple[Optional[SpanContext], Optional[str]]
 _ENDED_MUTED_KEPT = 4096
 
 
+def _takes_records(exporter: SpanExporter) -> bool:
+    # Whether export() takes facade records in place of facade spans: a
+    # subclass of BraintrustSpanExporter that overrides export() (and may
+    # read the spans) gets spans unless it, or a class below it, opts in.
+    for cls in type(exporter).__mro__:
+        found = vars(cls)
+        if "maps_facade_records" in found:
+            return found["maps_facade_records"] is True
+        if "export" in found:
+            return False
+    return False
+
+
 class BraintrustSpanProcessor(SpanProcessor):
     """Sends finished spans to Braintrust through a background worker.
 
@@ -163,8 +176,7 @@ class BraintrustSpanProcessor(SpanProcessor):
         block_timeout: float | None = None,
     ) -> None:
         self.exporter = exporter if exporter is not None else BraintrustSpanExporter()
-        # Whether the exporter takes facade records in place of facade spans.
-        self._records = getattr(self.exporter, "maps_facade_records", False) is True
+        self._records = _takes_records(self.exporter)
         self._default_parent = default_parent
         self._filter_ai = filter_ai_spans
         self._custom_filter = custom_filter

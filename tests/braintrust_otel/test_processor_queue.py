@@ -154,6 +154,37 @@ def test_another_exporter_is_handed_spans_not_records(monkeypatch: pytest.Monkey
     made.shutdown()
 
 
+def test_a_subclass_that_overrides_export_is_handed_spans(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its export() may read the spans: records only when it opts in itself.
+    monkeypatch.delenv("BRAINTRUST_PARENT", raising=False)
+    seen: list[type] = []
+
+    class Looking(BraintrustSpanExporter):
+        def export(self, spans: Any) -> Any:
+            seen.extend(type(span) for span in spans)
+            return super().export(spans)
+
+    class OptedIn(Looking):
+        maps_facade_records = True
+
+    class Plain(BraintrustSpanExporter):
+        pass
+
+    for exporter_class, queued in ((Looking, ReadableSpan), (OptedIn, tuple), (Plain, tuple)):
+        made = BraintrustSpanProcessor(exporter_class(_Keep()), default_parent="project_name:p",
+                                       schedule_delay=3600)
+        provider = TracerProvider()
+        provider.add_span_processor(made)
+        with provider.get_tracer(A.FACADE_SCOPE).start_as_current_span("s"):
+            pass
+        assert [type(item) for item in made._queue] == [queued], exporter_class
+        assert made.force_flush()
+        assert made.exporter.sink.rows[0]["span_attributes"]["name"] == "s"  # type: ignore[attr-defined]
+        made.shutdown()
+    assert seen == [ReadableSpan, tuple]
+
+
 def test_a_record_the_mapping_fails_on_still_makes_a_row() -> None:
     # Tags the facade would never write (an int): the record's row fails,
     # and the minimal row keeps the ids, the times, the name and why.
