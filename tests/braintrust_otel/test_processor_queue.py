@@ -197,4 +197,5 @@ def test_a_record_the_mapping_fails_on_still_makes_a_row() -> None:
     assert row["span_id"] == f"{6:016x}" and row["root_span_id"] == f"{5:032x}"
     assert row["span_attributes"] == {"name": "s"} and row["_parent"] == "project_name:p"
     assert row["metrics"] == {"start": 1e9, "end": (10**18 + 1) / 1e9}
+    assert row["created"] == "2001-09-09T01:46:40+00:00"
     assert row["error"].startswith("braintrust-otel could not map this span: TypeError")

@@ -13,7 +13,6 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 from .. import attributes as A
-from ..ids import row_id, span_id_hex, trace_id_hex
 from ..span_attributes import attributes_of
 from . import braintrust, common, genai, generic, openinference, openllmetry
 from .facade import FacadeRecord, facade_row, record_row
@@ -115,19 +114,17 @@ def record_fallback_row(record: FacadeRecord, error: BaseException) -> Row:
         A minimal row: ids, times, name and the error.
     """
     _, trace_id, span_id, parent_id, start, end, name, attrs, _ = record
-    explicit_id = attrs.get(A.ROW_ID)
-    return {
-        "id": explicit_id if isinstance(explicit_id, str) and explicit_id
-        else row_id(trace_id, span_id),
-        "span_id": span_id_hex(span_id),
-        "root_span_id": trace_id_hex(trace_id),
-        "span_parents": None if parent_id is None else [span_id_hex(parent_id)],
+    row = common.id_row(trace_id, span_id, parent_id, attrs)
+    parent = attrs.get(A.PARENT)
+    row.update({
+        "created": common._created(start),
         "metrics": {"start": start / 1e9, "end": end / 1e9},
         "span_attributes": {"name": _text(name)},
-        "_parent": attrs.get(A.PARENT) if isinstance(attrs.get(A.PARENT), str) else None,
+        "_parent": parent if isinstance(parent, str) else None,
         "error": f"braintrust-otel could not map this span: {type(error).__name__}: "
                  f"{_text(error)}",
-    }
+    })
+    return row
 
 
 def _text(value: Any) -> str:

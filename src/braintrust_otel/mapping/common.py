@@ -114,13 +114,19 @@ def id_fields(span: ReadableSpan, attrs: Mapping[str, Any]) -> dict[str, Any]:
         trace_id = trace_id or (id(span) << 64 | 1)
         sid = sid or id(span)
     parent = span.parent
+    return id_row(trace_id, sid, parent.span_id if parent is not None else None, attrs)
+
+
+def id_row(trace_id: int, span_id: int, parent_id: int | None,
+           attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The ids every row must have, from valid OTel ids (and ``braintrust.row_id``)."""
     explicit_id = attrs.get(A.ROW_ID)
     return {
         "id": explicit_id if isinstance(explicit_id, str) and explicit_id
-        else row_id(trace_id, sid),
-        "span_id": span_id_hex(sid),
+        else row_id(trace_id, span_id),
+        "span_id": span_id_hex(span_id),
         "root_span_id": trace_id_hex(trace_id),
-        "span_parents": [span_id_hex(parent.span_id)] if parent is not None else None,
+        "span_parents": None if parent_id is None else [span_id_hex(parent_id)],
     }
 
 
