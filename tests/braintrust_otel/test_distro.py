@@ -131,3 +131,19 @@ def test_auto_instrument_from_code_in_a_fresh_process(tmp_path: Path) -> None:
     names = sorted(r["span_attributes"]["name"] for r in stored_rows(tmp_path / "sub.sqlite",
                                                                      "code"))
     assert names == ["Chat Completion", "anthropic.messages.create"]
+
+
+def test_the_package_metadata_stays_small_for_opentelemetry_instrument() -> None:
+    # OpenTelemetry's instrumentor loader reads this distribution's METADATA
+    # (its description included) twice for every instrumentor entry point:
+    # with the README as the description (100 KB), that was about 70 ms of
+    # every `opentelemetry-instrument` start. The description is docs/pypi.md.
+    from importlib.metadata import distribution, entry_points
+
+    ours = [e for e in entry_points(group="opentelemetry_instrumentor")
+            if e.name.startswith("braintrust_")]
+    assert len(ours) >= 20
+    dist = distribution("braintrust-otel")
+    text = dist.read_text("METADATA") or ""
+    assert len(text.encode()) < 16_000, len(text.encode())
+    assert "# braintrust-otel" in text  # the short description is the one there
