@@ -142,7 +142,11 @@ class BraintrustSpanProcessor(SpanProcessor):
 
     Args:
         exporter: The exporter batches go to; by default a
-            :class:`~braintrust_otel.exporter.BraintrustSpanExporter`.
+            :class:`~braintrust_otel.exporter.BraintrustSpanExporter`. That
+            exporter is handed the facade's spans as records (tuples of what
+            their rows need: see ``mapping.facade.facade_record``), so a
+            queued span does not stay alive for the garbage collector to walk;
+            any other exporter gets the spans themselves.
         default_parent: The ``braintrust.parent`` for spans whose context
             names none: a string or a callable returning one. Falls back to
             ``BRAINTRUST_PARENT``, then ``project_name:default-otel-project``.
