@@ -312,7 +312,14 @@ class BraintrustSpanProcessor(SpanProcessor):
         if self._records:
             # A facade span waits as a record: the span is freed now instead
             # of being walked by every garbage collection while it waits.
-            record = facade_record(span, attrs if attrs is not None else {})
+            # (This runs inside the application's span.end(), which the SDK
+            # does not guard: anything unexpected queues the span itself.)
+            try:
+                record = facade_record(span, attrs if attrs is not None else {})
+            except Exception as exc:
+                diagnostics.report("mapping", "could not make a span's record; queued "
+                                   "the span instead", exc)
+                record = None
             if record is not None:
                 queued = record
         queue = self._queue

@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanContext, Status, StatusCode
 
 from braintrust_otel import attributes as A
 from braintrust_otel import diagnostics
+from braintrust_otel import processor as processor_module
 from braintrust_otel.exporter import BraintrustSpanExporter, map_span
 from braintrust_otel.mapping import span_to_row
 from braintrust_otel.mapping.facade import facade_record
@@ -183,6 +184,26 @@ def test_a_subclass_that_overrides_export_is_handed_spans(
         assert made.exporter.sink.rows[0]["span_attributes"]["name"] == "s"  # type: ignore[attr-defined]
         made.shutdown()
     assert seen == [ReadableSpan, tuple]
+
+
+def test_a_record_that_cannot_be_made_queues_the_span(
+        processor: BraintrustSpanProcessor, monkeypatch: pytest.MonkeyPatch) -> None:
+    # on_end runs inside the application's span.end(), which the SDK does not
+    # guard: a failure making the record must not reach the application.
+    def broken(span: Any, attrs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(processor_module, "facade_record", broken)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    before = diagnostics.counts().get("mapping", 0)
+    with provider.get_tracer(A.FACADE_SCOPE).start_as_current_span(
+            "s", attributes={A.PARENT: "project_name:p"}):
+        pass
+    assert diagnostics.counts().get("mapping", 0) == before + 1
+    assert [type(item) for item in processor._queue] == [ReadableSpan]
+    assert processor.force_flush()
+    assert processor.exporter.sink.rows[0]["span_attributes"]["name"] == "s"  # type: ignore[attr-defined]
 
 
 def test_a_record_the_mapping_fails_on_still_makes_a_row() -> None:
