@@ -39,8 +39,8 @@ def captured(store: StoreHelper, monkeypatch: pytest.MonkeyPatch) -> Iterator[li
     """Every span the exporter is handed, kept as it came (and still exported).
 
     The processor queues spans here, not facade records, so each can be
-    mapped both ways (test_queued_records_make_the_rows_their_spans_make
-    covers the records).
+    mapped both ways (facade_row is facade_record then record_row, so the
+    records are covered too; test_processor_queue.py checks the queue).
     """
     spans: list[ReadableSpan] = []
     exporter = _state.exporter()
