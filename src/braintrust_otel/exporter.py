@@ -80,15 +80,22 @@ class BraintrustSpanExporter(SpanExporter):
             # Sinks that encode rows through serialize.dumps take the facade's
             # JSON as it is; others get plain values (see RowSink).
             raw = bool(getattr(sink, "accepts_raw_json", False))
+            # A sink that makes facade records' rows itself (the embedded
+            # store writes their JSON directly) gets them as they are.
+            customized = bool(get_span_customizers())
+            keep = raw and not customized \
+                and getattr(sink, "accepts_facade_records", False) is True
             try:
                 # Every span in one pass, no per-span wrapper (a call per row).
-                rows = [record_row(span, raw) if isinstance(span, tuple) else span_to_row(span, raw)
-                        for span in spans]
+                rows: list[Any] = [(span if keep else record_row(span, raw))
+                                   if isinstance(span, tuple)
+                                   else span_to_row(span, raw) for span in spans]
             except Exception:
                 # One span the mapping fails on: map each on its own (map_span
                 # reports it and keeps a minimal row), the others as before.
-                rows = [map_span(span, raw) for span in spans]
-            if get_span_customizers():
+                rows = [span if keep and isinstance(span, tuple) else map_span(span, raw)
+                        for span in spans]
+            if customized:
                 rows = [customize_row(row) for row in rows]  # (never raises)
             sink.write(rows)
         except Exception as exc:

@@ -105,18 +105,25 @@ class RawJson:
     __hash__ = None  # type: ignore[assignment]
 
 
-def json_text(value: Any) -> JsonText:
+def json_text(value: Any) -> str:
     """:func:`dumps`, marked as :class:`JsonText` (for span attributes the mapping passes on).
 
     Args:
         value: Any Python value.
 
     Returns:
-        The JSON document.
+        The JSON document: a :class:`JsonText`, or a plain ``str`` when it
+        holds a lone surrogate (valid in a ``str``, not in UTF-8), so that
+        every ``JsonText`` is valid UTF-8 and the mapping decodes the rare
+        other text like any string.
     """
     out = _fast(value)
-    # str(bytes, encoding) decodes straight into the subclass: one copy.
-    return JsonText(out, "utf-8") if out is not None else JsonText(_standard(value))
+    if out is not None:
+        # str(bytes, encoding) decodes straight into the subclass: one copy.
+        # (orjson refuses lone surrogates: its output never holds one.)
+        return JsonText(out, "utf-8")
+    text = _standard(value)
+    return text if not text.isascii() and _SURROGATES.search(text) else JsonText(text)
 
 
 def raw_json(value: Any) -> Any:

@@ -28,6 +28,11 @@ from opentelemetry.trace import SpanContext, Status, StatusCode
 
 from .. import attributes as A
 from ..serialize import JsonText, RawJson, loads
+
+try:
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - no orjson on PyPy: rows go the dict's way
+    _orjson_dumps = None  # type: ignore[assignment]
 from . import common
 from .common import MAX_TIME_NS, _created, error_text
 from .generic import facade_context, facade_origin
@@ -180,17 +185,10 @@ def facade_record(span: ReadableSpan, attrs: Mapping[str, Any]) -> FacadeRecord 
     return (known, trace_id, span_id, parent_id, start, end, name, attrs, error)
 
 
-def record_row(record: FacadeRecord, raw: bool = False) -> Row:
-    """The row of a :func:`facade_record`: what the generic mapping makes of its span.
-
-    Args:
-        record: A record from :func:`facade_record`.
-        raw: As for :func:`~braintrust_otel.mapping.span_to_row`.
-
-    Returns:
-        The row, the same fields in the same order as the generic mapping's.
-    """
-    known, trace_id, span_id, parent_id, start, end, name, attrs, error = record
+def _heads(record: FacadeRecord) -> tuple[str, str, str, float, str]:
+    # The row's id, span id, root span id, start in seconds and ``created``,
+    # for record_row and record_json alike.
+    _, trace_id, span_id, _, start, _, _, attrs, _ = record
     # (ids.span_id_hex and trace_id_hex, inline: this runs once per row.)
     span_hex = "%016x" % span_id  # noqa: UP031
     trace_hex = "%032x" % trace_id  # noqa: UP031
@@ -201,7 +199,6 @@ def record_row(record: FacadeRecord, raw: bool = False) -> Row:
         # the variant digit keeps the low two bits of the one it replaces).
         explicit_id = (f"{span_hex[:8]}-{span_hex[8:12]}-4{span_hex[13:]}-"
                        f"{_VARIANT[trace_hex[16]]}{trace_hex[17:20]}-{trace_hex[20:]}")
-    parent = attrs.get(_PARENT)
     # common._created, inline for a time in the second it formatted last
     # (nearly every span): the fraction is the float's exactly (the second
     # is its floor), so the text is the same; any other time asks _created.
@@ -210,14 +207,31 @@ def record_row(record: FacadeRecord, raw: bool = False) -> Row:
     last, head = common._last_second
     frac = seconds - last
     micro = round(frac * 1e6) if 0.0 <= frac < 1.0 else 0
+    created = (f"{head}.{_DIGITS3[micro // 1000]}{_DIGITS3[micro % 1000]}+00:00"
+               if 0 < micro < 1_000_000 else _created(start))
+    return explicit_id, span_hex, trace_hex, seconds, created
+
+
+def record_row(record: FacadeRecord, raw: bool = False) -> Row:
+    """The row of a :func:`facade_record`: what the generic mapping makes of its span.
+
+    Args:
+        record: A record from :func:`facade_record`.
+        raw: As for :func:`~braintrust_otel.mapping.span_to_row`.
+
+    Returns:
+        The row, the same fields in the same order as the generic mapping's.
+    """
+    known, _, _, parent_id, _, end, name, attrs, error = record
+    explicit_id, span_hex, trace_hex, seconds, created = _heads(record)
+    parent = attrs.get(_PARENT)
     span_attributes: dict[str, Any] = {"name": name}
     row: Row = {
         "id": explicit_id,
         "span_id": span_hex,
         "root_span_id": trace_hex,
         "span_parents": None if parent_id is None else ["%016x" % parent_id],  # noqa: UP031
-        "created": f"{head}.{_DIGITS3[micro // 1000]}{_DIGITS3[micro % 1000]}+00:00"
-        if 0 < micro < 1_000_000 else _created(start),
+        "created": created,
         "metrics": {"start": seconds, "end": end / 1e9},
         "span_attributes": span_attributes,
         "_parent": parent if isinstance(parent, str) else None,
@@ -277,3 +291,75 @@ def record_row(record: FacadeRecord, raw: bool = False) -> Row:
     else:
         row["context"] = {"span_origin": facade_origin(version)}
     return row
+
+
+class EncodedRow:
+    """A facade row already encoded for the embedded store: its JSON text and
+    the columns the store indexes (see :func:`record_json`)."""
+
+    __slots__ = ("created", "id", "is_root", "root_span_id", "span_id", "text")
+
+    id: str
+    root_span_id: str
+    span_id: str
+    is_root: int
+    created: str
+    text: str
+
+
+def record_json(record: FacadeRecord, tail: str) -> EncodedRow | None:
+    """The row :func:`record_row` makes of ``record``, written as JSON directly.
+
+    For the embedded store (``LocalSink``): instead of building the row's
+    dicts, encoding them with orjson (a ``default`` call per spliced value)
+    and decoding the bytes, the text is joined from pieces that are JSON
+    already: hex ids, ``created``, the facade's encoded values, the origin
+    context, and the name, metrics and row id through orjson. Only the
+    common shapes are covered (attributes the facade writes as whole values,
+    no recorded error); for any other, None, and the caller makes the row.
+    ``tests/braintrust_otel/mapping/test_record_json.py`` checks the text is
+    byte for byte what ``dumps`` makes of the row.
+
+    Args:
+        record: A record from :func:`facade_record`.
+        tail: What the sink puts after the row's own fields: its object ids
+            as ``,"key":value`` pairs, then the closing ``}``.
+
+    Returns:
+        The encoded row, or None.
+    """
+    known, _, _, parent_id, _, end, name, attrs, error = record
+    if error is not None or _orjson_dumps is None:
+        return None
+    pieces: list[str] = []
+    for key, value in attrs.items():
+        action, field = _ACTIONS[key]
+        if action == _REPLACE and type(value) is JsonText:
+            # (A JsonText holds no lone surrogate: the text is valid UTF-8.)
+            pieces += (',"', field, '":', value)
+        elif action != _NOTHING:
+            return None  # merged, tags, context, ids: the row's dicts
+    explicit_id, span_hex, trace_hex, seconds, created = _heads(record)
+    try:
+        # A given row id and the name through orjson (they may need escaping);
+        # a made row id is hex and dashes.
+        given = attrs.get(_ROW_ID)
+        id_json = (_orjson_dumps(explicit_id).decode() if isinstance(given, str) and given
+                   else f'"{explicit_id}"')
+        name_json = _orjson_dumps(name).decode()
+        metrics_json = _orjson_dumps({"start": seconds, "end": end / 1e9}).decode()
+    except TypeError:
+        return None  # what orjson refuses (a lone surrogate): the row's way
+    out = _new(EncodedRow)
+    out.id, out.span_id, out.root_span_id, out.created = explicit_id, span_hex, trace_hex, created
+    if parent_id is None:
+        out.is_root = 1
+        parents, kind = "null", ',"type":"task"}'
+    else:
+        out.is_root = 0
+        parents, kind = '["%016x"]' % parent_id, "}"  # noqa: UP031
+    out.text = "".join(('{"id":', id_json, ',"span_id":"', span_hex, '","root_span_id":"',
+                        trace_hex, '","span_parents":', parents, ',"created":"', created,
+                        '","metrics":', metrics_json, ',"span_attributes":{"name":',
+                        name_json, kind, *pieces, ',"context":', known[2].text, tail))
+    return out

@@ -21,6 +21,11 @@ class RowSink(Protocol):
     cost per row falls with the batch may set ``rows_per_write``: the
     processor then hands it up to that many queued spans per call, even past
     ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` (which still decides when it wakes).
+    A raw-JSON sink that sets ``accepts_facade_records = True`` may also be
+    handed facade records (tuples from
+    :func:`~braintrust_otel.mapping.facade.facade_record`) in place of rows,
+    when no span customizer is set: it makes their rows itself
+    (``record_json`` or ``record_row``).
     """
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:

@@ -8,10 +8,12 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from .. import attributes as A
 from .. import diagnostics
+from ..mapping.facade import EncodedRow, record_json
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import RetryPolicy
-from ..serialize import repair
+from ..serialize import decode, dumps, repair
 from ..settings import get_settings
 from ..spool import Spool
 from ..store import Store
@@ -51,12 +53,19 @@ class LocalSink:
     #: this large, so a quiet program's rows are not held back.
     rows_per_write = 2048
 
+    #: Facade records may come in place of rows (see ``RowSink``): a record of
+    #: the common shapes is stored as the JSON ``record_json`` writes directly,
+    #: about a third of the export worker's work per row less than making the
+    #: row's dicts and encoding them.
+    accepts_facade_records = True
+
     def __init__(self, store: Store | str | os.PathLike[str] | None = None, notice: bool = True,
                  spool: Spool | None = None):
         self.store = store if isinstance(store, Store) else Store(store)
         self._spool = spool
         self._notice = notice
         self._targets: dict[str, tuple[str, str, dict[str, str]]] = {}
+        self._tails: dict[str, str] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -104,8 +113,21 @@ class LocalSink:
             if self._notice:
                 self._notice = False
                 _print_notice(self.store)
-            triples = []
+            triples: list[tuple[str, str, Any]] = []
             for row in rows:
+                if isinstance(row, tuple):
+                    # A facade record (accepts_facade_records): its row's JSON
+                    # written directly when its shape allows, else its row.
+                    record = row
+                    object_type, object_id, ids = self._target_of(record[7].get(A.PARENT))
+                    try:
+                        encoded = record_json(record, self._tail(object_id, ids))
+                    except Exception:
+                        encoded = None  # (record_row reports what fails there too)
+                    if encoded is not None:
+                        triples.append((object_type, object_id, encoded))
+                        continue
+                    row = _record_row(record)
                 object_type, object_id, ids = self._target_of(row.pop("_parent", None))
                 row.update(ids)
                 triples.append((object_type, object_id, row))
@@ -120,6 +142,14 @@ class LocalSink:
                     exc,
                     n=len(triples),
                 )
+
+    def _tail(self, object_id: str, ids: dict[str, str]) -> str:
+        # The end of a directly written row: the target's ids, as the row's
+        # dict would have them after row.update(ids) (made once per target).
+        found = self._tails.get(object_id)
+        if found is None:
+            found = self._tails[object_id] = "," + dumps(ids)[1:] if ids else "}"
+        return found
 
     def _target_of(self, parent: Any) -> tuple[str, str, dict[str, str]]:
         if not isinstance(parent, str) or not parent:
@@ -147,7 +177,8 @@ class LocalSink:
         if spool is None:
             explicit = get_settings().spool_dir
             spool = self._spool = Spool(explicit or self.store.path.parent / "spool")
-        kept = spool.reject([row for (_, _, row), _ in rejected])
+        kept = spool.reject([decode(row.text) if isinstance(row, EncodedRow) else row
+                             for (_, _, row), _ in rejected])
         where = f"; kept in {kept}" if kept is not None else "; they could not be kept either"
         diagnostics.report("rejected", f"{len(rejected)} rows could not be stored in "
                            f"{self.store.location}{where}", rejected[0][1], n=len(rejected))
@@ -169,6 +200,13 @@ class LocalSink:
         """Closes the database connection."""
         self._closed = True
         self.store.close()
+
+
+def _record_row(record: Any) -> dict[str, Any]:
+    # A record's row the ordinary way (the exporter's map_span, which never raises).
+    from ..exporter import map_span
+
+    return map_span(record, raw=True)
 
 
 def _print_notice(store: Store) -> None:

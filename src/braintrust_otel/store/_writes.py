@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from .. import diagnostics
+from ..mapping.facade import EncodedRow
 from ..merge import merge_row
 from ..serialize import decode, dumps, repair_row
 from ._db import _Connection, _Database, _transaction
+
+# A row to write: its dict, or a facade row already encoded (record_json).
+StoreRow = Union[dict[str, Any], EncodedRow]
 
 
 class _Writes(_Database):
@@ -46,7 +50,8 @@ class _Writes(_Database):
             self._written += len(rows)
         return xact
 
-    def _write(self, rows: list[tuple[str, str, dict[str, Any]]]) -> int:
+    def _write(self, rows: list[tuple[str, str, Any]]) -> int:
+        # (A row may be an EncodedRow: see LocalSink and record_json.)
         with self._lock:
             conn = self._connection()
             if self._tail:
@@ -58,7 +63,7 @@ class _Writes(_Database):
                 xact = conn.execute("SELECT value FROM meta WHERE key = 'xact_id'").fetchone()[0]
                 # The batch is applied in order: a later write of a row sees
                 # the earlier ones of the same batch (merges, deletes).
-                final: dict[tuple[int, str], Optional[dict[str, Any]]] = {}
+                final: dict[tuple[int, str], Optional[StoreRow]] = {}
                 versioned: set[int] = set()
                 oids = self._oids
                 deletes = False
@@ -69,6 +74,11 @@ class _Writes(_Database):
                         assert oid is not None
                     if object_type == "dataset":
                         versioned.add(oid)
+                    if type(row) is EncodedRow:
+                        # Written as JSON already (record_json): never a
+                        # merge or a delete.
+                        final[(oid, row.id)] = row
+                        continue
                     key = (oid, row["id"])
                     if row.get("_object_delete"):
                         final[key] = None
@@ -80,6 +90,8 @@ class _Writes(_Database):
                 # Each row's indexed columns and its JSON text, in one pass
                 # (the Python here holds the GIL the application's threads need).
                 params = [
+                    (oid, row.id, row.root_span_id, row.span_id, row.is_root, row.created,
+                     xact, row.text) if isinstance(row, EncodedRow) else
                     (oid, row["id"], row.get("root_span_id"), row.get("span_id"),
                      0 if row.get("span_parents") or not _is_span(row) else 1,
                      row.get("created"), xact, dumps(row))
@@ -93,19 +105,21 @@ class _Writes(_Database):
                         " VALUES (?,?,?,?,?) ON CONFLICT (oid, id, xact_id) DO UPDATE SET"
                         " deleted=excluded.deleted, data=excluded.data",
                         [(oid, rid, xact, 1 if row is None else 0,
-                          None if row is None else dumps(row))
+                          None if row is None else _text(row))
                          for (oid, rid), row in final.items() if oid in versioned])
                 text = conn.upsert_rows(params)
             self._wrote(text)
         return int(xact)
 
     @staticmethod
-    def _merged(conn: _Connection, final: dict[tuple[int, str], Optional[dict[str, Any]]],
+    def _merged(conn: _Connection, final: dict[tuple[int, str], Optional[StoreRow]],
                 key: tuple[int, str], row: dict[str, Any]) -> dict[str, Any]:
         # The row merged into the stored one (or an earlier write of this batch);
         # only a merge row reads the stored row.
         if key in final:
             base = final[key]
+            if isinstance(base, EncodedRow):
+                base = decode(base.text)
         else:
             old = conn.execute("SELECT data FROM rows WHERE oid=? AND id=?", key).fetchone()
             base = decode(old[0]) if old is not None else None
@@ -151,13 +165,13 @@ class _Writes(_Database):
         half = len(rows) // 2
         return self.write_each(rows[:half]) + self.write_each(rows[half:])
 
-    def _write_batch_repaired(self, rows: Sequence[tuple[str, str, dict[str, Any]]]) -> bool:
-        fixed: list[tuple[str, str, dict[str, Any]]] = []
+    def _write_batch_repaired(self, rows: Sequence[tuple[str, str, Any]]) -> bool:
+        fixed: list[tuple[str, str, Any]] = []
         replaced = 0
         try:
             for object_type, object_id, row in rows:
-                text = dumps(row)
-                if not text.isascii():
+                text = _text(row)
+                if type(row) is not EncodedRow and not text.isascii():
                     try:
                         text.encode()
                     except UnicodeEncodeError:
@@ -193,6 +207,11 @@ class _Writes(_Database):
                            "which UTF-8 cannot hold: lone ones were replaced with U+FFFD",
                            n=replaced)
         return []
+
+
+def _text(row: Any) -> str:
+    # A row's JSON: an EncodedRow's own (valid UTF-8 by construction), else dumps.
+    return row.text if type(row) is EncodedRow else dumps(row)
 
 
 def _is_span(row: dict[str, Any]) -> bool:

@@ -28,9 +28,10 @@ from braintrust_otel.exporter import map_span
 from braintrust_otel.ids import row_id
 from braintrust_otel.mapping import generic_row, span_to_row
 from braintrust_otel.mapping.common import MAX_TIME_NS
-from braintrust_otel.mapping.facade import facade_row
+from braintrust_otel.mapping.facade import facade_record, facade_row, record_json, record_row
 from braintrust_otel.serialize import RawJson, dumps, json_text, plain_row
 from braintrust_otel.span_attributes import attributes_of
+from braintrust_otel.store._writes import _is_span
 from tests.conftest import StoreHelper
 
 
@@ -390,3 +391,40 @@ def test_a_parent_context_of_another_class_is_read_through_its_property() -> Non
                         attributes={A.INPUT: json_text(1)}, start_time=base.start_time,
                         end_time=base.end_time, instrumentation_scope=base.instrumentation_scope)
     assert _same(span)["span_parents"] == ["0000000000abcdef"]
+
+
+def test_record_json_writes_what_dumps_writes_of_the_row(captured: list[ReadableSpan]) -> None:
+    # The embedded store takes a facade record's JSON as record_json writes it
+    # directly: byte for byte the row's dumps (as LocalSink would make it:
+    # _parent resolved to the target's ids), or None for a shape it leaves to
+    # the row. Both halves are checked on every captured span.
+    _make_varied_spans()
+    logger = braintrust.init_logger(project="p")
+    with logger.start_span(name='quote " back \\ ctl \x01 tab \t é ☃ 😀') as odd_name:
+        odd_name.log(input={"a": 1}, output="o", expected=[1], id='row "id" \\')
+        with odd_name.start_span(name="lone \ud800 surrogate") as lone:
+            lone.log(output=1)
+    braintrust.flush()
+    ids = {"project_id": 'p"1', "log_id": "g"}
+    tail = "," + dumps(ids)[1:]
+    covered: set[str] = set()
+    for span in captured:
+        record = facade_record(span, attributes_of(span))
+        if record is None:
+            continue
+        encoded = record_json(record, tail)
+        if encoded is None:
+            continue
+        row = record_row(record, raw=True)
+        row.pop("_parent")
+        row.update(ids)
+        assert encoded.text == dumps(row), span.name
+        assert (encoded.id, encoded.root_span_id, encoded.span_id, encoded.created) == (
+            row["id"], row["root_span_id"], row["span_id"], row["created"])
+        assert encoded.is_root == (0 if row.get("span_parents") or not _is_span(row) else 1)
+        covered.add(span.name)
+    assert {"empty", "timed", "attachment", 'quote " back \\ ctl \x01 tab \t é ☃ 😀'} <= covered
+    # Left to the row: a recorded error, merged fields (metadata, span
+    # attributes), chosen ids, a value or a name holding a lone surrogate.
+    assert not covered & {"fails", "root", "renamed", "chosen", "masked", "llm",
+                          "lone \ud800 surrogate"}
