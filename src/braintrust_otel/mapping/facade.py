@@ -27,12 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, Status, StatusCode
 
 from .. import attributes as A
-from ..serialize import JsonText, RawJson, loads
-
-try:
-    from orjson import dumps as _orjson_dumps
-except ImportError:  # pragma: no cover - no orjson on PyPy: rows go the dict's way
-    _orjson_dumps = None  # type: ignore[assignment]
+from ..serialize import JsonText, RawJson, _orjson_dumps, loads
 from . import common
 from .common import MAX_TIME_NS, _created, error_text
 from .generic import facade_context, facade_origin
@@ -317,7 +312,7 @@ def record_json(record: FacadeRecord, tail: str) -> EncodedRow | None:
     context, and the name, metrics and row id through orjson. Only the
     common shapes are covered (attributes the facade writes as whole values,
     no recorded error); for any other, None, and the caller makes the row.
-    ``tests/braintrust_otel/mapping/test_record_json.py`` checks the text is
+    ``tests/braintrust_otel/mapping/test_facade.py`` checks the text is
     byte for byte what ``dumps`` makes of the row.
 
     Args:
