@@ -227,7 +227,7 @@ def test_a_backlog_goes_into_the_store_in_transactions_of_up_to_2048_spans(
     sizes: list[int] = []
 
     class Recording(LocalSink):
-        def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        def write(self, rows: Sequence[Any]) -> None:
             sizes.append(len(rows))
             if len(sizes) == 1:
                 gate.wait(30)  # a backlog builds while the first write is busy

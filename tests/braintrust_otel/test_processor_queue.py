@@ -7,6 +7,7 @@ from __future__ import annotations
 import weakref
 from collections import deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +21,11 @@ from braintrust_otel import diagnostics
 from braintrust_otel import processor as processor_module
 from braintrust_otel.exporter import BraintrustSpanExporter, map_span
 from braintrust_otel.mapping import span_to_row
-from braintrust_otel.mapping.facade import facade_record
+from braintrust_otel.mapping.facade import facade_record, record_json
+from braintrust_otel.parent import DEFAULT_PARENT
 from braintrust_otel.processor import BraintrustSpanProcessor
 from braintrust_otel.serialize import dumps, json_text
+from braintrust_otel.sinks.local import LocalSink
 
 
 class _Keep:
@@ -220,3 +223,21 @@ def test_a_record_the_mapping_fails_on_still_makes_a_row() -> None:
     assert row["metrics"] == {"start": 1e9, "end": (10**18 + 1) / 1e9}
     assert row["created"] == "2001-09-09T01:46:40+00:00"
     assert row["error"].startswith("braintrust-otel could not map this span: TypeError")
+
+
+def test_a_record_left_to_its_row_is_filed_under_its_target_once(tmp_path: Path) -> None:
+    # Merged metadata: record_json leaves the record to its row. The target is
+    # found once (an invalid parent is reported once) and the row is stored
+    # in the default project with the metadata.
+    sink = LocalSink(str(tmp_path / "s.sqlite"), notice=False)
+    attrs = {A.PARENT: "nonsense", A.METADATA: json_text({"k": 1})}
+    record = facade_record(_hand_made(attrs), attrs)
+    assert record is not None and record_json(record, "}") is None
+    before = diagnostics.counts().get("bad_parent", 0)
+    sink.write([record])
+    assert diagnostics.counts().get("bad_parent", 0) == before + 1
+    object_type, object_id, ids = sink.target(DEFAULT_PARENT)
+    [stored] = list(sink.store.rows(object_type, object_id))
+    assert stored.data["metadata"] == {"k": 1}
+    assert stored.data["project_id"] == ids["project_id"] and "_parent" not in stored.data
+    sink.shutdown()

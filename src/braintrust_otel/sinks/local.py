@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import attributes as A
 from .. import diagnostics
-from ..mapping.facade import EncodedRow, record_json
+from ..mapping.facade import EncodedRow, FacadeRecord, record_json
 from ..parent import DEFAULT_PARENT, default_parent, parse_parent
 from ..retry import RetryPolicy
 from ..serialize import decode, dumps, repair
@@ -102,7 +102,7 @@ class LocalSink:
             self._targets[parent] = found
         return found
 
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+    def write(self, rows: Sequence[dict[str, Any] | FacadeRecord]) -> None:
         """Stores rows, resolving each row's ``_parent`` to its object."""
         if self._closed:
             diagnostics.report("dropped", f"{len(rows)} rows written after shutdown", n=len(rows))
@@ -117,7 +117,9 @@ class LocalSink:
             for row in rows:
                 if isinstance(row, tuple):
                     # A facade record (accepts_facade_records): its row's JSON
-                    # written directly when its shape allows, else its row.
+                    # written directly when its shape allows, else its row,
+                    # filed under the target found once (its _parent is the
+                    # same braintrust.parent).
                     record = row
                     object_type, object_id, ids = self._target_of(record[7].get(A.PARENT))
                     try:
@@ -128,7 +130,9 @@ class LocalSink:
                         triples.append((object_type, object_id, encoded))
                         continue
                     row = _record_row(record)
-                object_type, object_id, ids = self._target_of(row.pop("_parent", None))
+                    row.pop("_parent", None)
+                else:
+                    object_type, object_id, ids = self._target_of(row.pop("_parent", None))
                 row.update(ids)
                 triples.append((object_type, object_id, row))
             try:
